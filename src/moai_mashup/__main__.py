@@ -1,0 +1,3 @@
+from moai_mashup.cli import main
+
+main()

@@ -1,0 +1,183 @@
+"""Apply a backend to one worktree: the edge around core/settings_plan.py.
+
+Reads the worktree's `.claude/settings.local.json` and our ownership record,
+asks the pure planner for the new document, and writes both atomically under
+a lock, only when something changes (an idempotent apply leaves the mtime).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from moai_mashup import git
+from moai_mashup.config import GLM_JSON, ResolvedConfig
+from moai_mashup.core import settings_plan as plan
+from moai_mashup.core.glm_template import DEFAULT_TEMPLATE, fill_template, validate_template
+from moai_mashup.core.routing import Backend
+from moai_mashup.errors import BadInput, Refused
+from moai_mashup.keys import GlmKey, no_key_message, resolve_key
+
+SETTINGS_REL = ".claude/settings.local.json"
+RECORD_NAME = "ownership.json"
+LOCK_NAME = "settings.lock"
+
+
+class UntrustedUrl(Refused):
+    """The committed template sends the key to a host the user has not trusted."""
+
+
+class SettingsState(NamedTuple):
+    path: Path
+    text: str | None  # None: the file does not exist
+    doc: dict[str, Any]
+    record: plan.OwnershipRecord | None
+
+    @property
+    def active(self) -> plan.Active:
+        return plan.active_backend(self.doc, self.record)
+
+
+class ApplyResult(NamedTuple):
+    backend: Backend
+    changed: bool
+    before: plan.Active
+    settings_path: Path
+    key: GlmKey | None
+
+
+def settings_path(wt: git.Worktree) -> Path:
+    return wt.root / SETTINGS_REL
+
+
+def read_state(wt: git.Worktree) -> SettingsState:
+    path = settings_path(wt)
+    try:
+        text: str | None = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(
+            f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
+        ) from None
+    doc: Any = {}
+    if text is not None and text.strip():
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise BadInput(
+                f"{path}: invalid JSON ({exc}); fix or remove it, moai left it untouched"
+            ) from None
+        if not isinstance(doc, dict):
+            raise BadInput(f"{path}: expected a JSON object; fix it, moai left it untouched")
+    record = read_record(wt)
+    return SettingsState(path, text, doc, record)
+
+
+def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
+    try:
+        data = json.loads((wt.state_dir / RECORD_NAME).read_text(encoding="utf-8"))
+        return plan.OwnershipRecord.from_json(data)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BadInput(
+            f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; run: moai claude --reset"
+        ) from None
+
+
+def load_template(wt: git.Worktree) -> dict[str, str]:
+    path = wt.root / GLM_JSON
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return dict(DEFAULT_TEMPLATE["env"])
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"{GLM_JSON}: invalid JSON ({exc})") from None
+    return validate_template(data, str(GLM_JSON))
+
+
+def key_helper_command(wt: git.Worktree) -> str:
+    """An absolute command Claude Code runs (via /bin/sh) to get the key on demand."""
+    return " ".join(
+        shlex.quote(p) for p in (sys.executable, "-m", "moai_mashup.key_helper", str(wt.root))
+    )
+
+
+def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPath, Any], GlmKey]:
+    """The keys GLM needs in this worktree; raises when there is no key or trust."""
+    from moai_mashup import trust
+
+    env = load_template(wt)
+    fill_template(env, None, cfg.glm_env_var, str(GLM_JSON))  # placeholder check first
+    key = resolve_key(cfg.glm_env_var)
+    if key is None:
+        raise BadInput(no_key_message(cfg.glm_env_var))
+    base_url = env["ANTHROPIC_BASE_URL"]
+    if not trust.is_trusted(wt.main_root, "url", base_url):
+        raise UntrustedUrl(
+            f"{GLM_JSON}: env.ANTHROPIC_BASE_URL {base_url} is not a known GLM endpoint and is "
+            "not trusted here; review it, then run: moai trust"
+        )
+    desired: dict[plan.KeyPath, Any] = {}
+    if cfg.credential_mode == "helper":
+        for name, value in env.items():
+            if name not in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"):
+                desired[("env", name)] = value
+        desired[("apiKeyHelper",)] = key_helper_command(wt)
+    else:
+        for name, value in fill_template(env, key.value, cfg.glm_env_var, str(GLM_JSON)).items():
+            desired[("env", name)] = value
+    return desired, key
+
+
+def _ensure_private(wt: git.Worktree) -> None:
+    """Never let a key-bearing settings file be committed."""
+    if git.is_tracked(wt.root, SETTINGS_REL):
+        raise Refused(
+            f"{SETTINGS_REL} is tracked by git, so a key written there would be committed; "
+            f"run: git rm --cached {SETTINGS_REL}"
+        )
+    if not git.is_ignored(wt.root, SETTINGS_REL):
+        git.add_exclude(wt, "/" + SETTINGS_REL)
+
+
+def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> ApplyResult:
+    from moai_mashup.atomic import atomic_write_text, file_lock
+
+    desired: dict[plan.KeyPath, Any] = {}
+    key = None
+    if backend == "glm":
+        desired, key = desired_glm(wt, cfg)
+    with file_lock(wt.state_dir / LOCK_NAME):
+        state = read_state(wt)
+        new_record: plan.OwnershipRecord | None
+        if backend == "glm":
+            new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
+            text = plan.render(new_doc, state.text, None)
+        else:
+            new_doc = plan.plan_claude(state.doc, state.record)
+            new_record = None
+            text = plan.render(new_doc, state.text, state.record)
+        same_record = (new_record.to_json() if new_record else None) == (
+            state.record.to_json() if state.record else None
+        )
+        if text == state.text and same_record:
+            return ApplyResult(backend, False, state.active, state.path, key)
+        if backend == "glm":
+            _ensure_private(wt)
+        record_path = wt.state_dir / RECORD_NAME
+        if new_record is not None:
+            atomic_write_text(record_path, json.dumps(new_record.to_json()), mode=0o600)
+        if text is None:
+            state.path.unlink(missing_ok=True)
+        elif text != state.text:
+            atomic_write_text(state.path, text, mode=0o600)
+        if new_record is None:
+            record_path.unlink(missing_ok=True)
+        return ApplyResult(backend, True, state.active, state.path, key)

@@ -1,0 +1,74 @@
+"""`moai`: wires subcommands to their modules (one module per command group).
+
+Commands are imported only when invoked, so `moai status` does not pay for
+`moai worktree`'s or `moai cost`'s imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from moai_mashup import __version__
+from moai_mashup.errors import MoaiError
+
+# name -> module under moai_mashup.commands exposing `command`
+COMMANDS: dict[str, str] = {
+    "init": "init",
+    "glm": "glm",
+    "claude": "claude",
+    "apply": "apply",
+    "status": "status",
+    "demo": "demo",
+    "hooks": "hooks",
+    "hook-impl": "hook_impl",
+    "worktree": "worktree",
+    "shell-init": "shell_init",
+    "route": "route",
+    "check": "check",
+    "trust": "trust",
+    "cost": "cost",
+    "doctor": "doctor",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [
+            name
+            for name, mod in COMMANDS.items()
+            if importlib.util.find_spec(f"moai_mashup.commands.{mod}") is not None
+        ]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        mod = COMMANDS.get(cmd_name)
+        if mod is None or importlib.util.find_spec(f"moai_mashup.commands.{mod}") is None:
+            return None
+        command: click.Command = importlib.import_module(f"moai_mashup.commands.{mod}").command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="moai")
+def cli() -> None:
+    """Route Claude Code between Claude and GLM by git branch and worktree."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="moai", standalone_mode=False)
+    except MoaiError as exc:
+        click.echo(f"moai: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("moai: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,1 @@
+"""One module per `moai` command group; each exposes a click `command`."""

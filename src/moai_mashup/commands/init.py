@@ -1,0 +1,75 @@
+"""`moai init`: write the team config files if they are absent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from moai_mashup import git
+from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML
+from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
+
+LLM_YAML_TEXT = """\
+# moai-mashup: which LLM backend each phase and branch gets.
+# Docs: mode table in the moai-mashup README. Personal overrides go in
+# llm.local.yaml (ignored by git); the policy block below is the team's.
+llm:
+  mode: mashup            # claude-only | mashup | glm-only
+  glm_env_var: GLM_API_KEY
+  auto_worktree:
+    enabled: true
+    copy_glm_config: true
+  default_branch: {default_branch}
+  spec_branch_pattern: "feature/SPEC-*"
+  credential_mode: inline  # inline | helper (key fetched on demand, never stored in the worktree)
+  worktree:
+    root: "~/worktrees/{{project}}"
+  policy:
+    locked: []
+    enforce_locations: false
+    require_backend_match: false
+    commit_trailer: false
+"""
+
+GITIGNORE_LINES = ("/" + str(LLM_LOCAL_YAML), "/.claude/settings.local.json")
+
+
+def _default_branch(wt: git.Worktree) -> str:
+    return wt.branch or "main"
+
+
+def init_files(wt: git.Worktree) -> list[Path]:
+    """Create what is missing; never overwrite. Returns the files written."""
+    written: list[Path] = []
+    llm = wt.root / LLM_YAML
+    if not llm.exists():
+        llm.parent.mkdir(parents=True, exist_ok=True)
+        llm.write_text(LLM_YAML_TEXT.format(default_branch=_default_branch(wt)), encoding="utf-8")
+        written.append(llm)
+    glm = wt.root / GLM_JSON
+    if not glm.exists():
+        glm.parent.mkdir(parents=True, exist_ok=True)
+        glm.write_text(json.dumps(DEFAULT_TEMPLATE, indent=2) + "\n", encoding="utf-8")
+        written.append(glm)
+    gitignore = wt.root / ".gitignore"
+    missing = [p for p in GITIGNORE_LINES if not git.is_ignored(wt.root, p.lstrip("/"))]
+    if missing:
+        existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+        sep = "" if not existing or existing.endswith("\n") else "\n"
+        block = "# moai-mashup: per-developer files, never committed\n" + "\n".join(missing)
+        gitignore.write_text(existing + sep + block + "\n", encoding="utf-8")
+        written.append(gitignore)
+    return written
+
+
+@click.command("init")
+def command() -> None:
+    """Write .moai/config/sections/llm.yaml and .moai/llm-configs/glm.json if absent."""
+    wt = git.discover(Path.cwd())
+    written = init_files(wt)
+    for path in written:
+        click.echo(f"wrote {path.relative_to(wt.root)}")
+    if not written:
+        click.echo("nothing to do: config files already present")

@@ -1,0 +1,135 @@
+"""`moai status`: where am I, which backend is active, which one the table expects, why."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from moai_mashup import git
+from moai_mashup.errors import MoaiError
+from moai_mashup.keys import mask
+
+
+def hooks_installed(wt: git.Worktree) -> bool:
+    """Whether git will run our post-checkout hook (honours core.hooksPath)."""
+    hooks_dir = Path(git.out(["rev-parse", "--git-path", "hooks"], wt.root))
+    if not hooks_dir.is_absolute():
+        hooks_dir = wt.root / hooks_dir
+    try:
+        return "moai-mashup" in (hooks_dir / "post-checkout").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def env_warnings(settings_env: dict[str, Any]) -> list[str]:
+    """ANTHROPIC_* exported in this shell that differ from the worktree's settings."""
+    out = []
+    for name in sorted(os.environ):
+        if not name.startswith("ANTHROPIC_"):
+            continue
+        value = os.environ[name]
+        if settings_env.get(name) == value:
+            continue
+        secret = "TOKEN" in name or "KEY" in name
+        shown = mask(value) if secret else value
+        where = "overridden by" if name in settings_env else "not set in"
+        out.append(
+            f"${name}={shown} is exported in this shell ({where} .claude/settings.local.json); "
+            "Claude Code started here uses the settings' value when there is one"
+        )
+    return out
+
+
+def collect() -> dict[str, Any]:
+    from moai_mashup.apply import read_state
+    from moai_mashup.keys import resolve_key
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    wt, cfg = ws.wt, ws.cfg
+    state = read_state(wt)
+    active = state.active
+    expected = ws.expected
+    drift = expected is not None and active != expected
+    fix = None
+    if drift:
+        fix = "moai apply"
+    try:
+        key = resolve_key(cfg.glm_env_var)
+        key_info: dict[str, Any] = (
+            {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
+        )
+    except MoaiError as exc:
+        key_info = {"source": None, "error": str(exc)}
+    env = state.doc.get("env") if isinstance(state.doc.get("env"), dict) else {}
+    assert isinstance(env, dict)
+    hand_set = None
+    if active == "claude" and "ANTHROPIC_BASE_URL" in env:
+        hand_set = env["ANTHROPIC_BASE_URL"]
+    return {
+        "mode": cfg.mode,
+        "mode_source": cfg.mode_source,
+        "configured": cfg.configured,
+        "branch": wt.branch,
+        "detached": wt.branch is None,
+        "worktree": str(wt.root),
+        "linked_worktree": wt.is_linked,
+        "expected_backend": expected,
+        "active_backend": active,
+        "why": ws.why(),
+        "drift": drift,
+        "fix": fix,
+        "hand_set_base_url": hand_set,
+        "settings_file": str(state.path),
+        "key": key_info,
+        "credential_mode": cfg.credential_mode,
+        "hooks_installed": hooks_installed(wt),
+        "env_warnings": env_warnings(env),
+        "config_warnings": list(cfg.warnings),
+    }
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def command(as_json: bool) -> None:
+    """Where am I, which backend is active, which one the table expects, and why."""
+    info = collect()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    branch = info["branch"] or "(detached HEAD)"
+    where = "linked worktree" if info["linked_worktree"] else "main worktree"
+    src = info["mode_source"]
+    lines = [
+        f"mode:        {info['mode']} (from {src})"
+        + ("" if info["configured"] else "  [no llm.yaml here: run `moai init`]"),
+        f"branch:      {branch}",
+        f"worktree:    {info['worktree']} ({where})",
+        f"expected:    {info['expected_backend'] or 'unchanged'}  ({info['why']})",
+        f"active:      {info['active_backend']}",
+        "drift:       " + (f"yes; fix: {info['fix']}" if info["drift"] else "no"),
+    ]
+    if info["hand_set_base_url"]:
+        lines.append(
+            f"note:        settings.local.json sets ANTHROPIC_BASE_URL="
+            f"{info['hand_set_base_url']} by hand (not moai's)"
+        )
+    key = info["key"]
+    if key.get("source"):
+        lines.append(f"key:         {key['masked']} from {key['source']}")
+    elif key.get("error"):
+        lines.append(f"key:         error: {key['error']}")
+    else:
+        lines.append("key:         none (run: moai glm --set-key)")
+    lines.append(f"credentials: {info['credential_mode']}")
+    lines.append(
+        "hooks:       "
+        + ("installed" if info["hooks_installed"] else "not installed (run: moai hooks install)")
+    )
+    for w in info["env_warnings"]:
+        lines.append(f"warning:     {w}")
+    click.echo("\n".join(lines))

@@ -1,0 +1,292 @@
+"""Load `llm.yaml` + `llm.local.yaml` + `$MOAI_LLM_MODE` into one ResolvedConfig.
+
+Validation uses pydantic (core/config_model.py) and yaml, which together cost
+~100 ms to import. The git hook runs on every checkout, so a validated result
+is cached as JSON in the per-worktree git dir, keyed on the files' identity
+(size, mtime_ns, inode) and the environment override; a hit imports neither.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from moai_mashup import __version__
+from moai_mashup.core.routing import Mode
+from moai_mashup.errors import BadInput
+
+LLM_YAML = Path(".moai/config/sections/llm.yaml")
+LLM_LOCAL_YAML = Path(".moai/config/sections/llm.local.yaml")
+GLM_JSON = Path(".moai/llm-configs/glm.json")
+MODE_ENV = "MOAI_LLM_MODE"
+CACHE_NAME = "config-cache.json"
+
+# Fields a developer's llm.local.yaml may never set: the team owns its policy.
+TEAM_ONLY = ("policy",)
+
+
+class AutoWorktree(NamedTuple):
+    enabled: bool
+    copy_glm_config: bool
+
+
+class WorktreeSettings(NamedTuple):
+    root: str
+    copy: tuple[str, ...]
+    on_create: tuple[str, ...]
+
+
+class Policy(NamedTuple):
+    locked: tuple[str, ...]
+    enforce_locations: bool
+    plan_paths: tuple[str, ...]
+    require_backend_match: bool
+    commit_trailer: bool
+    strict: bool
+
+
+class ResolvedConfig(NamedTuple):
+    mode: Mode
+    mode_source: str  # "llm.yaml", "llm.local.yaml", "MOAI_LLM_MODE" or "default"
+    configured: bool  # llm.yaml exists: the hooks act only in configured repositories
+    glm_env_var: str
+    default_branch: str
+    spec_branch_pattern: str
+    credential_mode: str
+    auto_worktree: AutoWorktree
+    worktree: WorktreeSettings
+    policy: Policy
+    pricing: dict[str, dict[str, float | None]]
+    warnings: tuple[str, ...]
+
+
+def _from_dump(
+    llm: dict[str, Any], mode_source: str, configured: bool, warnings: list[str]
+) -> ResolvedConfig:
+    wt = llm["worktree"]
+    pol = llm["policy"]
+    return ResolvedConfig(
+        mode=llm["mode"],
+        mode_source=mode_source,
+        configured=configured,
+        glm_env_var=llm["glm_env_var"],
+        default_branch=llm["default_branch"],
+        spec_branch_pattern=llm["spec_branch_pattern"],
+        credential_mode=llm["credential_mode"],
+        auto_worktree=AutoWorktree(**llm["auto_worktree"]),
+        worktree=WorktreeSettings(wt["root"], tuple(wt["copy"]), tuple(wt["on_create"])),
+        policy=Policy(
+            locked=tuple(pol["locked"]),
+            enforce_locations=pol["enforce_locations"],
+            plan_paths=tuple(pol["plan_paths"]),
+            require_backend_match=pol["require_backend_match"],
+            commit_trailer=pol["commit_trailer"],
+            strict=pol["strict"],
+        ),
+        pricing=llm["pricing"],
+        warnings=tuple(warnings),
+    )
+
+
+def _file_id(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _cache_key(worktree: Path) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "python": sys.version_info[:2],
+        "llm": _file_id(worktree / LLM_YAML),
+        "local": _file_id(worktree / LLM_LOCAL_YAML),
+        "env": os.environ.get(MODE_ENV),
+    }
+
+
+def load_config(worktree: Path, cache_dir: Path | None = None) -> ResolvedConfig:
+    """The effective config of a worktree; raises BadInput with one line on any problem.
+
+    `cache_dir` is the per-worktree git dir's `moai/` folder; None disables the cache.
+    """
+    key = _cache_key(worktree) if cache_dir is not None else None
+    if cache_dir is not None:
+        try:
+            cached = json.loads((cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
+            if cached["key"] == json.loads(json.dumps(key)):
+                return _from_dump(cached["llm"], cached["mode_source"], cached["configured"], [])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    llm, mode_source, configured, warnings = _validate(worktree)
+    if cache_dir is not None:
+        # Lazy import: atomic pulls in tempfile only on this (slow) path.
+        from moai_mashup.atomic import atomic_write_text
+
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            blob = {"key": key, "llm": llm, "mode_source": mode_source, "configured": configured}
+            atomic_write_text(cache_dir / CACHE_NAME, json.dumps(blob), mode=0o600)
+        except OSError:
+            pass  # a cache we cannot write only costs time
+    return _from_dump(llm, mode_source, configured, warnings)
+
+
+def _read_yaml(path: Path, label: str) -> dict[str, Any] | None:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{label}: cannot read ({exc.__class__.__name__}); fix the file") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise BadInput(f"{label}: malformed YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadInput(f"{label}: expected a mapping with an 'llm:' key, got {type(data).__name__}")
+    return data
+
+
+def _unknown_keys(raw: Any, model: Any, prefix: str, label: str) -> tuple[Any, list[str]]:
+    """Drop keys the schema does not know, with a warning each (other MoAI tools add keys)."""
+    import difflib
+
+    from pydantic import BaseModel
+
+    if not isinstance(raw, dict):
+        return raw, []
+    fields = {(f.alias or name): f for name, f in model.model_fields.items()}
+    kept: dict[str, Any] = {}
+    warnings: list[str] = []
+    for k, v in raw.items():
+        path = f"{prefix}.{k}" if prefix else str(k)
+        if k not in fields:
+            near = difflib.get_close_matches(str(k), list(fields), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            warnings.append(f"{label}: {path}: unknown key, ignored{hint}")
+            continue
+        ann = fields[k].annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            v, sub = _unknown_keys(v, ann, path, label)
+            warnings += sub
+        elif k == "pricing" and isinstance(v, dict):
+            from moai_mashup.core.config_model import PriceModel
+
+            cleaned = {}
+            for name, price in v.items():
+                cleaned[name], sub = _unknown_keys(price, PriceModel, f"{path}.{name}", label)
+                warnings += sub
+            v = cleaned
+        kept[k] = v
+    return kept, warnings
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _check(raw: dict[str, Any], label: str) -> dict[str, Any]:
+    """Validate one file's `llm:` block on its own, so an error names the right file."""
+    from pydantic import ValidationError
+
+    from moai_mashup.core.config_model import FileModel
+
+    try:
+        FileModel.model_validate(raw)
+    except ValidationError as exc:
+        raise BadInput(_one_line(exc, label)) from None
+    llm = raw.get("llm", {})
+    return llm if isinstance(llm, dict) else {}
+
+
+def _one_line(exc: Any, label: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+    msg = err["msg"]
+    if err["type"] == "literal_error":
+        msg = msg.replace("Input should be", "must be one of")
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    more = len(exc.errors()) - 1
+    tail = f" [+{more} more]" if more else ""
+    return f"{label}: {loc}: {msg}{shown}{tail}"
+
+
+def _validate(worktree: Path) -> tuple[dict[str, Any], str, bool, list[str]]:
+    from moai_mashup.core.config_model import FileModel
+
+    team_label = str(LLM_YAML)
+    local_label = str(LLM_LOCAL_YAML)
+    team = _read_yaml(worktree / LLM_YAML, team_label)
+    local = _read_yaml(worktree / LLM_LOCAL_YAML, local_label)
+    warnings: list[str] = []
+
+    team_clean: dict[str, Any] = {}
+    if team is not None:
+        team_clean, w = _unknown_keys(team, FileModel, "", team_label)
+        warnings += w
+        _check(team_clean, team_label)
+    local_clean: dict[str, Any] = {}
+    if local is not None:
+        local_clean, w = _unknown_keys(local, FileModel, "", local_label)
+        warnings += w
+        _check(local_clean, local_label)
+
+    team_llm = team_clean.get("llm") or {}
+    local_llm = dict(local_clean.get("llm") or {})
+    locked = set((team_llm.get("policy") or {}).get("locked", []))
+    for field in TEAM_ONLY:
+        if field in local_llm:
+            raise BadInput(
+                f"{local_label}: llm.{field}: only the team's {team_label} may set this; "
+                f"remove it from {local_label}"
+            )
+    for field in sorted(locked & set(local_llm)):
+        if local_llm[field] != team_llm.get(field, local_llm[field]) or field not in team_llm:
+            raise BadInput(
+                f"{local_label}: llm.{field}: locked by the team in {team_label} "
+                f"(llm.policy.locked); remove it from {local_label}"
+            )
+
+    merged = _deep_merge(team_llm, local_llm)
+    mode_source = "default"
+    if "mode" in local_llm:
+        mode_source = local_label
+    elif "mode" in team_llm:
+        mode_source = team_label
+    env_mode = os.environ.get(MODE_ENV)
+    if env_mode:
+        if "mode" in locked and env_mode != merged.get("mode"):
+            raise BadInput(
+                f"{MODE_ENV}={env_mode}: mode is locked by the team in {team_label} "
+                f"(llm.policy.locked); unset {MODE_ENV}"
+            )
+        merged["mode"] = env_mode
+        mode_source = MODE_ENV
+    try:
+        from pydantic import ValidationError
+
+        model = FileModel.model_validate({"llm": merged})
+    except ValidationError as exc:
+        line = _one_line(exc, MODE_ENV if mode_source == MODE_ENV else team_label)
+        raise BadInput(line) from None
+    llm = model.llm.model_dump(mode="json", by_alias=True)
+    return llm, mode_source, team is not None, warnings

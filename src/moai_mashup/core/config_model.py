@@ -1,0 +1,73 @@
+"""The schema of `llm.yaml` as pydantic models (strict).
+
+Imported only when a config file must be validated: pydantic costs ~80 ms to
+import, so the hook path reads a validated cache instead (see config.py).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Lockable = Literal[
+    "mode",
+    "glm_env_var",
+    "credential_mode",
+    "default_branch",
+    "spec_branch_pattern",
+    "auto_worktree",
+    "worktree",
+    "pricing",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class AutoWorktreeModel(_Strict):
+    enabled: bool = True
+    copy_glm_config: bool = True
+
+
+class WorktreeModel(_Strict):
+    # `copy` would shadow BaseModel.copy, hence the alias.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+    root: str = "~/worktrees/{project}"
+    copy_files: list[str] = Field(default_factory=list, alias="copy")
+    on_create: list[str] = Field(default_factory=list)
+
+
+class PolicyModel(_Strict):
+    locked: list[Lockable] = Field(default_factory=list)
+    enforce_locations: bool = False
+    plan_paths: list[str] = Field(default_factory=lambda: [".moai/specs/**", ".moai/config/**"])
+    require_backend_match: bool = False
+    commit_trailer: bool = False
+    strict: bool = False
+
+
+class PriceModel(_Strict):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+
+
+class LlmModel(_Strict):
+    mode: Literal["claude-only", "mashup", "glm-only"] = "mashup"
+    glm_env_var: str = Field(default="GLM_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    auto_worktree: AutoWorktreeModel = Field(default_factory=AutoWorktreeModel)
+    default_branch: str = Field(default="main", min_length=1)
+    spec_branch_pattern: str = Field(default="feature/SPEC-*", pattern=r"^[^*]*\*[^*]*$")
+    credential_mode: Literal["inline", "helper"] = "inline"
+    worktree: WorktreeModel = Field(default_factory=WorktreeModel)
+    policy: PolicyModel = Field(default_factory=PolicyModel)
+    pricing: dict[str, PriceModel] = Field(default_factory=dict)
+
+
+class FileModel(_Strict):
+    llm: LlmModel = Field(default_factory=LlmModel)

@@ -1,0 +1,74 @@
+"""The GLM env template (`.moai/llm-configs/glm.json`): validate and fill, purely."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from moai_mashup.errors import BadInput
+
+DEFAULT_BASE_URL = "https://api.z.ai/api/anthropic"
+DEFAULT_MODEL = "glm-4.7"
+DEFAULT_TEMPLATE: dict[str, Any] = {
+    "env": {
+        "ANTHROPIC_AUTH_TOKEN": "${GLM_API_KEY}",
+        "ANTHROPIC_BASE_URL": DEFAULT_BASE_URL,
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": DEFAULT_MODEL,
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": DEFAULT_MODEL,
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": DEFAULT_MODEL,
+    }
+}
+# Keys that carry the credential: they must be a placeholder, never a literal key.
+SECRET_KEYS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def validate_template(data: Any, label: str) -> dict[str, str]:
+    """The template's env block, checked; raises BadInput naming the field."""
+    if not isinstance(data, dict):
+        raise BadInput(f'{label}: expected a JSON object like {{"env": {{...}}}}')
+    env = data.get("env")
+    if not isinstance(env, dict):
+        raise BadInput(f'{label}: env: missing or not an object; expected {{"env": {{...}}}}')
+    for name, value in env.items():
+        if not _ENV_NAME.fullmatch(name):
+            raise BadInput(f"{label}: env.{name}: not a valid environment variable name")
+        if not isinstance(value, str):
+            raise BadInput(f"{label}: env.{name}: must be a string, got {type(value).__name__}")
+        if name in SECRET_KEYS and not _PLACEHOLDER.fullmatch(value):
+            raise BadInput(
+                f'{label}: env.{name}: holds a literal value; write "${{GLM_API_KEY}}" so no '
+                "key is ever committed"
+            )
+    if "ANTHROPIC_BASE_URL" not in env:
+        raise BadInput(f"{label}: env.ANTHROPIC_BASE_URL: missing; the GLM endpoint is required")
+    return dict(env)
+
+
+def placeholder_names(glm_env_var: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(("GLM_API_KEY", glm_env_var)))
+
+
+def fill_template(
+    env: dict[str, str], key: str | None, glm_env_var: str, label: str
+) -> dict[str, str]:
+    """Replace `${GLM_API_KEY}` / `${<glm_env_var>}` with the key; others are errors."""
+    allowed = placeholder_names(glm_env_var)
+    filled: dict[str, str] = {}
+    for name, value in env.items():
+        for found in _PLACEHOLDER.findall(value):
+            if found not in allowed:
+                shown = ", ".join("${" + a + "}" for a in allowed)
+                raise BadInput(
+                    f"{label}: env.{name}: unknown placeholder ${{{found}}}; use {shown}"
+                )
+        if key is None:
+            filled[name] = value
+        else:
+            filled[name] = _PLACEHOLDER.sub(lambda _m: key, value)
+    return filled
+
+
+def uses_key(env: dict[str, str]) -> bool:
+    return any(_PLACEHOLDER.search(v) for v in env.values())

@@ -1,0 +1,226 @@
+"""Merge and restore plans for `.claude/settings.local.json`, as pure functions.
+
+The file belongs to the user and to Claude Code; we only borrow a few keys
+(`env.*` from the GLM template, optionally `apiKeyHelper`). An OwnershipRecord
+remembers, for each key we wrote, a fingerprint of what we wrote and the value
+it replaced, so switching back restores exactly what was there before us and
+leaves every key we did not write (or that the user changed since) alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal, NamedTuple
+
+KeyPath = tuple[str, ...]  # ("env", "ANTHROPIC_BASE_URL") or ("apiKeyHelper",)
+Active = Literal["claude", "glm", "mixed"]
+
+
+class Absent:
+    """Marks a key that did not exist (distinct from JSON null)."""
+
+    _instance: Absent | None = None
+
+    def __new__(cls) -> Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = Absent()
+
+
+class Entry(NamedTuple):
+    path: KeyPath
+    ours: str  # fingerprint of the value we wrote (never the value: it may be a key)
+    prev: Any  # the value we replaced, or ABSENT
+
+
+class OwnershipRecord(NamedTuple):
+    backend: str
+    entries: tuple[Entry, ...]
+    created_env: bool  # we created the `env` object, so it goes when it is empty again
+    original_existed: bool  # settings.local.json existed before our first write
+    original_text: str | None  # its exact text then, restored byte for byte when possible
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "backend": self.backend,
+            "entries": [
+                {"path": list(e.path), "ours": e.ours}
+                | ({} if e.prev is ABSENT else {"prev": e.prev})
+                for e in self.entries
+            ],
+            "created_env": self.created_env,
+            "original_existed": self.original_existed,
+            "original_text": self.original_text,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> OwnershipRecord:
+        if not isinstance(data, dict) or data.get("version") != 1:
+            raise ValueError("unknown ownership record format")
+        entries = tuple(
+            Entry(tuple(e["path"]), e["ours"], e.get("prev", ABSENT)) for e in data["entries"]
+        )
+        return cls(
+            data["backend"],
+            entries,
+            bool(data["created_env"]),
+            bool(data["original_existed"]),
+            data.get("original_text"),
+        )
+
+
+def fingerprint(value: Any) -> str:
+    blob = json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _get(doc: dict[str, Any], path: KeyPath) -> Any:
+    node: Any = doc
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return ABSENT
+        node = node[part]
+    return node
+
+
+def _set(doc: dict[str, Any], path: KeyPath, value: Any) -> None:
+    node = doc
+    for part in path[:-1]:
+        nxt = node.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            node[part] = nxt
+        node = nxt
+    node[path[-1]] = value
+
+
+def _delete(doc: dict[str, Any], path: KeyPath) -> None:
+    node: Any = doc
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+
+
+def _copy(doc: dict[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = json.loads(json.dumps(doc))
+    return copied
+
+
+def _is_ours(doc: dict[str, Any], entry: Entry) -> bool:
+    current = _get(doc, entry.path)
+    return current is not ABSENT and fingerprint(current) == entry.ours
+
+
+def _restore(doc: dict[str, Any], entry: Entry) -> None:
+    """Put back what our write replaced, unless the user has changed the key since."""
+    current = _get(doc, entry.path)
+    if current is not ABSENT and fingerprint(current) != entry.ours:
+        return  # the user's own edit since our write: theirs now
+    if entry.prev is ABSENT:
+        _delete(doc, entry.path)
+    else:
+        _set(doc, entry.path, entry.prev)
+
+
+def plan_glm(
+    doc: dict[str, Any],
+    desired: dict[KeyPath, Any],
+    record: OwnershipRecord | None,
+    original_text: str | None,
+) -> tuple[dict[str, Any], OwnershipRecord]:
+    """Write `desired` into `doc`, remembering what each write replaced."""
+    new = _copy(doc)
+    old_entries = {e.path: e for e in record.entries} if record else {}
+    entries: list[Entry] = []
+    for path, value in desired.items():
+        old = old_entries.pop(path, None)
+        if old is not None and (_is_ours(new, old) or _get(new, path) is ABSENT):
+            prev = old.prev  # still (or again) ours: keep what it originally replaced
+        else:
+            prev = _get(new, path)  # a user's value (or their edit of ours): restored later
+        _set(new, path, value)
+        entries.append(Entry(path, fingerprint(value), prev))
+    for stale in old_entries.values():  # the template no longer writes this key
+        _restore(new, stale)
+    created_env = (
+        record.created_env
+        if record
+        else (not isinstance(doc.get("env"), dict) and any(p[0] == "env" for p in desired))
+    )
+    if record is not None:
+        existed, text = record.original_existed, record.original_text
+    else:
+        existed, text = original_text is not None, original_text
+    return new, OwnershipRecord("glm", tuple(entries), created_env, existed, text)
+
+
+def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str, Any]:
+    """Remove exactly what we wrote and put back what it replaced."""
+    new = _copy(doc)
+    if record is None:
+        return new
+    for entry in record.entries:
+        _restore(new, entry)
+    if record.created_env and new.get("env") == {}:
+        del new["env"]
+    return new
+
+
+def active_backend(doc: dict[str, Any], record: OwnershipRecord | None) -> Active:
+    """What the file routes to, judged by our record, not by ANTHROPIC_BASE_URL alone."""
+    if record is None or not record.entries:
+        return "claude"
+    ours = [_is_ours(doc, e) for e in record.entries]
+    if all(ours):
+        return "glm"
+    return "mixed"
+
+
+def detect_indent(text: str | None) -> str:
+    if text:
+        for line in text.splitlines()[1:]:
+            stripped = line.lstrip(" \t")
+            if stripped and stripped != line:
+                return line[: len(line) - len(stripped)]
+    return "  "
+
+
+def render(
+    doc: dict[str, Any], current_text: str | None, record: OwnershipRecord | None
+) -> str | None:
+    """The file's new text; None means the file should not exist.
+
+    When the document is exactly what it was before our first write, the
+    original bytes come back (the user's formatting included).
+    """
+    if record is not None:
+        if record.original_text is not None:
+            try:
+                original = json.loads(record.original_text)
+            except ValueError:
+                original = None
+            if _same(doc, original):
+                return record.original_text
+        elif not record.original_existed and doc == {}:
+            return None
+    if current_text is not None:
+        try:
+            if _same(doc, json.loads(current_text)):
+                return current_text
+        except ValueError:
+            pass
+    return json.dumps(doc, indent=detect_indent(current_text), ensure_ascii=False) + "\n"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal including key order (dict == ignores order; the user's file does not)."""
+    return json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)

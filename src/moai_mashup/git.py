@@ -1,0 +1,153 @@
+"""Every git call goes through here.
+
+Inside a hook, git exports GIT_DIR (and, for some commands, GIT_INDEX_FILE,
+GIT_WORK_TREE, GIT_PREFIX); a git subprocess aimed at any other repository or
+worktree inherits them and silently acts on the hook's repository instead.
+`no_git_env()` drops exactly what `git rev-parse --local-env-vars` lists.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import NamedTuple
+
+from moai_mashup.errors import BadInput
+
+# `git rev-parse --local-env-vars` (git 2.39), plus GIT_PREFIX which hooks also get.
+LOCAL_ENV_VARS = frozenset(
+    {
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_IMPLICIT_WORK_TREE",
+        "GIT_GRAFT_FILE",
+        "GIT_INDEX_FILE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_PREFIX",
+        "GIT_INTERNAL_SUPER_PREFIX",
+        "GIT_SHALLOW_FILE",
+        "GIT_COMMON_DIR",
+    }
+)
+ZERO_SHA = "0" * 40
+
+
+def no_git_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    base = os.environ if env is None else env
+    out = {k: v for k, v in base.items() if k not in LOCAL_ENV_VARS}
+    # GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n pair with GIT_CONFIG_COUNT, dropped above.
+    return {
+        k: v for k, v in out.items() if not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+    }
+
+
+class GitError(Exception):
+    def __init__(self, args: list[str], returncode: int, stderr: str) -> None:
+        super().__init__(f"git {' '.join(args)} failed ({returncode}): {stderr.strip()}")
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+def run(
+    args: list[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    stdin: str | None = None,
+    inherit_env: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run git in `cwd`. GIT_* of a calling hook are dropped unless `inherit_env`."""
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=None if inherit_env else no_git_env(),
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        raise GitError(args, proc.returncode, proc.stderr)
+    return proc
+
+
+def out(args: list[str], cwd: Path) -> str:
+    return run(args, cwd).stdout.rstrip("\n")
+
+
+class Worktree(NamedTuple):
+    """Where we are: one worktree of one repository."""
+
+    root: Path  # the worktree's top level
+    git_dir: Path  # per-worktree git dir (.git or .git/worktrees/<name>)
+    common_dir: Path  # shared git dir
+    branch: str | None  # short branch name; None when HEAD is detached
+
+    @property
+    def is_linked(self) -> bool:
+        return self.git_dir != self.common_dir
+
+    @property
+    def state_dir(self) -> Path:
+        """Our per-worktree state (`git rev-parse --git-path moai`), never in the work tree."""
+        return self.git_dir / "moai"
+
+    @property
+    def main_root(self) -> Path:
+        """The main worktree's top level (the common dir's parent for non-bare repos)."""
+        return self.common_dir.parent
+
+
+def read_head_branch(git_dir: Path) -> str | None:
+    """The branch HEAD points at (also an unborn one), or None when detached."""
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if head.startswith("ref: refs/heads/"):
+        return head[len("ref: refs/heads/") :]
+    return None
+
+
+def discover(cwd: Path) -> Worktree:
+    """The worktree containing `cwd`. One git call; HEAD is read directly."""
+    proc = run(
+        ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-common-dir"],
+        cwd,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise BadInput(f"{cwd}: not inside a git worktree; run this in a git repository")
+    lines = proc.stdout.splitlines()
+    if len(lines) != 3:
+        raise BadInput(f"{cwd}: a bare repository has no worktree to configure")
+    root, git_dir, common = (Path(x).resolve() for x in lines)
+    return Worktree(root, git_dir, common, read_head_branch(git_dir))
+
+
+def is_tracked(root: Path, rel: str) -> bool:
+    return bool(run(["ls-files", "--", rel], root).stdout.strip())
+
+
+def is_ignored(root: Path, rel: str) -> bool:
+    return run(["check-ignore", "-q", "--", rel], root, check=False).returncode == 0
+
+
+def add_exclude(wt: Worktree, pattern: str) -> Path:
+    """Append `pattern` to info/exclude (shared by every worktree of the repository)."""
+    path = wt.common_dir / "info" / "exclude"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    if pattern not in existing.splitlines():
+        sep = "" if not existing or existing.endswith("\n") else "\n"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"{sep}# added by moai-mashup: holds backend keys, never commit it\n")
+            fh.write(f"{pattern}\n")
+    return path

@@ -1,0 +1,81 @@
+"""Which endpoints and commands a repository's committed config may use.
+
+A committed `glm.json` decides where the user's key is sent. As `direnv allow`
+does, a value outside the built-in list is used only after the user trusts it
+for that repository; the approval is a digest of repository + kind + value, so
+a changed URL or command asks again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from moai_mashup.keys import moai_home
+
+KNOWN_HOSTS = frozenset({"api.z.ai", "open.bigmodel.cn", "api.anthropic.com"})
+
+
+def trust_file() -> Path:
+    return moai_home() / "trust.json"
+
+
+def is_known_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and (parts.hostname or "") in KNOWN_HOSTS and not parts.username
+
+
+def _digest(repo: Path, kind: str, value: str) -> str:
+    blob = f"{repo}\0{kind}\0{value}".encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _load() -> list[dict[str, str]]:
+    try:
+        data = json.loads(trust_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entries = data.get("entries") if isinstance(data, dict) else None
+    return [e for e in entries or [] if isinstance(e, dict)]
+
+
+def is_trusted(repo: Path, kind: str, value: str) -> bool:
+    if kind == "url" and is_known_url(value):
+        return True
+    digest = _digest(repo, kind, value)
+    return any(e.get("digest") == digest for e in _load())
+
+
+def trust(repo: Path, kind: str, value: str) -> bool:
+    """Record trust; returns False when it was already there."""
+    from moai_mashup.atomic import atomic_write_text
+
+    if is_trusted(repo, kind, value):
+        return False
+    entries = _load()
+    # One trusted value per repository and kind: trusting a new URL revokes the old one.
+    entries = [
+        e
+        for e in entries
+        if not (e.get("repo") == str(repo) and e.get("kind") == kind and kind == "url")
+    ]
+    entries.append(
+        {"repo": str(repo), "kind": kind, "value": value, "digest": _digest(repo, kind, value)}
+    )
+    trust_file().parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    atomic_write_text(trust_file(), json.dumps({"entries": entries}, indent=2) + "\n", mode=0o600)
+    return True
+
+
+def revoke(repo: Path, kind: str | None = None) -> int:
+    from moai_mashup.atomic import atomic_write_text
+
+    entries = _load()
+    kept = [
+        e for e in entries if not (e.get("repo") == str(repo) and kind in (None, e.get("kind")))
+    ]
+    if len(kept) != len(entries):
+        atomic_write_text(trust_file(), json.dumps({"entries": kept}, indent=2) + "\n", mode=0o600)
+    return len(entries) - len(kept)

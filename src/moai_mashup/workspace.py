@@ -1,0 +1,44 @@
+"""Open the worktree a command runs in, with its config: the shared first step."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from moai_mashup import git
+from moai_mashup.config import ResolvedConfig, load_config
+from moai_mashup.core.routing import Backend, BranchKind, backend_for_kind, branch_kind
+
+
+class Workspace(NamedTuple):
+    wt: git.Worktree
+    cfg: ResolvedConfig
+
+    @property
+    def kind(self) -> BranchKind:
+        return branch_kind(self.wt.branch, self.cfg.default_branch, self.cfg.spec_branch_pattern)
+
+    @property
+    def expected(self) -> Backend | None:
+        """The table's backend here; None on a detached HEAD (left unchanged)."""
+        return backend_for_kind(self.cfg.mode, self.kind)
+
+    def why(self) -> str:
+        kinds = {
+            "default": f"default branch '{self.cfg.default_branch}'",
+            "spec": f"'{self.cfg.spec_branch_pattern}' branch",
+            "other": "other branch",
+            "detached": "detached HEAD",
+        }
+        target = self.expected or "unchanged"
+        return f"mode {self.cfg.mode} + {kinds[self.kind]} -> {target}"
+
+
+def open_workspace(cwd: Path | None = None, *, warn: bool = True) -> Workspace:
+    wt = git.discover(cwd or Path.cwd())
+    cfg = load_config(wt.root, wt.state_dir)
+    if warn:
+        for line in cfg.warnings:
+            print(f"moai: warning: {line}", file=sys.stderr)
+    return Workspace(wt, cfg)
