@@ -1,0 +1,58 @@
+"""`moai trust`: allow this repository's committed endpoint and on-create commands.
+
+A committed config decides where your key is sent and what runs in a new
+worktree; as `direnv allow` does, nothing outside the built-in list is used
+until you have looked at it and trusted it here. A change asks again.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from moai_mashup import trust
+from moai_mashup.errors import Refused
+
+
+@click.command("trust")
+@click.option("--yes", "-y", is_flag=True, help="Trust without asking.")
+@click.option("--list", "list_only", is_flag=True, help="Show what needs trust; change nothing.")
+@click.option("--revoke", is_flag=True, help="Forget every approval for this repository.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: one JSON object.")
+def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
+    """Trust this repository's GLM base URL and worktree.on_create commands."""
+    from moai_mashup.apply import load_template
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    repo = ws.wt.main_root
+    if revoke:
+        n = trust.revoke(repo)
+        click.echo(f"revoked {n} approval(s) for {repo}")
+        return
+    env = load_template(ws.wt)
+    items = [("url", env["ANTHROPIC_BASE_URL"])]
+    items += [("command", c) for c in ws.cfg.worktree.on_create]
+    needed = [(k, v) for k, v in items if not trust.is_trusted(repo, k, v)]
+    if list_only:
+        if as_json:
+            rows = [{"kind": k, "value": v, "trusted": (k, v) not in needed} for k, v in items]
+            click.echo(json.dumps({"repository": str(repo), "items": rows}, indent=2))
+            return
+        for k, v in items:
+            state = "needs trust" if (k, v) in needed else "trusted"
+            click.echo(f"{state:12} {k:8} {v}")
+        return
+    if not needed:
+        click.echo("nothing to trust: every endpoint and command here is trusted or built in")
+        return
+    click.echo(f"{repo} asks to:")
+    for k, v in needed:
+        what = "send your GLM key to" if k == "url" else "run in each new worktree"
+        click.echo(f"  {what}: {v}")
+    if not yes and not click.confirm("Trust these for this repository?", err=True):
+        raise Refused("not trusted; nothing changed")
+    for k, v in needed:
+        trust.trust(repo, k, v)
+    click.echo(f"trusted {len(needed)} item(s); a change to any of them asks again")
