@@ -1,0 +1,235 @@
+"""`moai cost`: actual spend vs the same tokens all on Claude, from Claude Code's transcripts.
+
+Reads `~/.claude/projects/` (or `$CLAUDE_CONFIG_DIR/projects/`) for the
+sessions of this repository's worktrees; see moai_mashup/cost/ for how each
+response is found, de-duplicated, attributed and priced.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import click
+
+from moai_mashup import git
+from moai_mashup.errors import BadInput
+
+FORMATS = ("table", "json", "csv")
+
+
+class WorktreeInfo(NamedTuple):
+    path: str
+    branch: str | None
+    git_dir: Path | None
+
+
+def list_worktrees(wt: git.Worktree) -> list[WorktreeInfo]:
+    """Main + linked worktrees (`git worktree list --porcelain`), with their own git dirs."""
+    text = git.out(["worktree", "list", "--porcelain"], wt.root)
+    out: list[WorktreeInfo] = []
+    path: str | None = None
+    branch: str | None = None
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("worktree "):
+            path = line[len("worktree ") :]
+            branch = None
+        elif line.startswith("branch refs/heads/"):
+            branch = line[len("branch refs/heads/") :]
+        elif not line and path is not None:
+            out.append(WorktreeInfo(path, branch, _git_dir_of(Path(path), wt)))
+            path = None
+    return out
+
+
+def _git_dir_of(root: Path, wt: git.Worktree) -> Path | None:
+    dotgit = root / ".git"
+    if dotgit.is_dir():
+        return dotgit
+    try:
+        text = dotgit.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None  # a worktree whose directory is gone (prunable)
+    if not text.startswith("gitdir:"):
+        return None
+    gd = Path(text[len("gitdir:") :].strip())
+    return gd if gd.is_absolute() else (root / gd)
+
+
+def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:
+    """A DATE or date-time as a UTC ISO prefix; `--until DATE` includes that whole day."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput(
+            f"{flag} {value!r}: not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]"
+        ) from None
+    date_only = len(value.strip()) == 10
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    if end and date_only:
+        when += timedelta(days=1)
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@click.command("cost")
+@click.option("--since", metavar="DATE", help="Only responses at or after DATE (UTC).")
+@click.option("--until", metavar="DATE", help="Only responses up to DATE (a day is included).")
+@click.option("--spec", "spec_id", metavar="SPEC-ID", help="Only responses for this SPEC.")
+@click.option(
+    "--by",
+    type=click.Choice(["phase", "spec", "model", "day"]),
+    default="phase",
+    show_default=True,
+    help="Group rows by.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV rows on stdout.")
+@click.option(
+    "--html",
+    "html_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a one-page HTML report with a chart (no network).",
+)
+@click.option(
+    "--claude-tier",
+    type=click.Choice(["opus", "sonnet", "haiku"]),
+    default="sonnet",
+    show_default=True,
+    help="Claude tier for a GLM model the template does not tie to one tier.",
+)
+def command(
+    since: str | None,
+    until: str | None,
+    spec_id: str | None,
+    by: str,
+    as_json: bool,
+    as_csv: bool,
+    html_file: Path | None,
+    claude_tier: str,
+) -> None:
+    """Spend and savings per phase, SPEC, model or day, from Claude Code's transcripts."""
+    from moai_mashup.core.routing import SPEC_ID_SHAPE, is_valid_spec_id
+    from moai_mashup.cost import report
+    from moai_mashup.cost.attribution import (
+        Attributor,
+        Filters,
+        Place,
+        expand_root,
+        read_env_block,
+        template_tiers,
+    )
+    from moai_mashup.cost.phase_record import read_phases
+    from moai_mashup.cost.pricing import PriceTable, valid_tier_name
+    from moai_mashup.cost.transcripts import (
+        ScanStats,
+        find_folders,
+        projects_dir,
+        scan_file,
+        session_files,
+    )
+    from moai_mashup.workspace import open_workspace
+
+    if as_json and as_csv:
+        raise BadInput("--json and --csv: choose one output format")
+    if spec_id is not None and not is_valid_spec_id(spec_id):
+        raise BadInput(f"--spec {spec_id!r}: not a SPEC id; expected {SPEC_ID_SHAPE}")
+    filters = Filters(
+        parse_when(since, "--since", end=False), parse_when(until, "--until", end=True), spec_id
+    )
+    if filters.since and filters.until and filters.since >= filters.until:
+        raise BadInput(f"--since {since} is not before --until {until}")
+
+    ws = open_workspace()
+    cfg = ws.cfg
+    worktrees = list_worktrees(ws.wt)
+    places: list[Place] = []
+    envs: list[dict[str, Any]] = []
+    for info in worktrees:
+        marks = tuple(read_phases(info.git_dir / "moai")) if info.git_dir else ()
+        for p in dict.fromkeys([info.path, os.path.realpath(info.path)]):
+            places.append(Place(p, info.branch, marks))
+        root = Path(info.path)
+        envs.append(read_env_block(root / ".moai/llm-configs/glm.json"))
+        envs.append(read_env_block(root / ".claude/settings.local.json"))
+    removed_root = expand_root(cfg.worktree.root, ws.wt.main_root, os.environ.get("HOME"))
+    if not any(p.path == removed_root for p in places):
+        places.append(Place(removed_root, None, ()))
+
+    attributor = Attributor(
+        places,
+        cfg.default_branch,
+        cfg.spec_branch_pattern,
+        template_tiers(envs),
+        valid_tier_name(claude_tier),
+        filters,
+    )
+    stats = ScanStats()
+    projects = projects_dir()
+    folders = find_folders(projects, [p.path for p in places])
+    for folder in folders:
+        for path in session_files(folder):
+            for found in scan_file(path, stats):
+                attributor.feed(found, stats)
+
+    prices = PriceTable(cfg.pricing)
+    summary = report.summarize(attributor.buckets, attributor.sums, prices, by)
+    notes = _notes(stats, attributor, summary, folders, projects)
+    meta = {
+        "filters": {"since": filters.since, "until": filters.until, "spec": spec_id},
+        "transcripts": {
+            "projects_dir": str(projects),
+            "folders": [f.name for f in folders],
+            **stats.as_dict(),
+        },
+        "duplicates": attributor.duplicates,
+        "outside_repository": attributor.outside,
+        "filtered_out": attributor.filtered,
+        "synthetic": attributor.synthetic,
+    }
+    if as_json:
+        click.echo(report.render_json(summary, meta), nl=False)
+    elif as_csv:
+        click.echo(report.render_csv(summary), nl=False)
+    else:
+        click.echo(report.render_table(summary, notes), nl=False)
+    if html_file is not None:
+        from moai_mashup.atomic import atomic_write_text
+
+        title = f"moai cost: {ws.wt.main_root.name}"
+        atomic_write_text(html_file, report.render_html(summary, title, notes), mode=0o644)
+        click.echo(f"wrote {html_file}", err=True)
+
+
+def _notes(
+    stats: Any, attributor: Any, summary: Any, folders: list[Path], projects: Path
+) -> list[str]:
+    notes = [
+        f"read {stats.files} transcript file(s) in {len(folders)} folder(s) under {projects}; "
+        f"{attributor.duplicates} duplicate record(s) counted once"
+    ]
+    if not folders:
+        notes.append("no transcripts found for this repository's worktrees")
+    if stats.skipped or stats.unreadable:
+        first = stats.samples[0] if stats.samples else None
+        where = f" (first: {first.path}:{first.line}: {first.why})" if first else ""
+        notes.append(
+            f"skipped {stats.skipped} line(s): {stats.malformed} malformed, "
+            f"{stats.unknown_type} unknown type, {stats.bad_usage} without usable usage; "
+            f"{stats.unreadable} unreadable file(s){where}"
+        )
+    if summary.unpriced:
+        names = ", ".join(summary.unpriced)
+        notes.append(f"no price for {names}: counted as $0; add them under llm.pricing")
+    if summary.tier_rules.get("default"):
+        notes.append(
+            f"{summary.tier_rules['default']} non-Claude response(s) compared with the "
+            f"--claude-tier default ({attributor.fallback_tier}): their model is not tied to "
+            "one tier by ANTHROPIC_DEFAULT_*_MODEL"
+        )
+    return notes

@@ -1,0 +1,247 @@
+"""Which worktree, SPEC, phase and backend each response belongs to; de-duplication.
+
+Worktrees: the main worktree and every linked one (`git worktree list
+--porcelain`), plus the configured worktree root (`llm.worktree.root`), so the
+sessions of a SPEC worktree that was removed after its merge still count.
+A response belongs to the worktree whose path is the longest prefix of the
+record's `cwd` (Claude Code writes the directory it was started in); folders
+are only a prefilter, since `/a/b-c` and `/a/b/c` share a folder name.
+
+SPEC: the record's own `gitBranch` (the branch at that moment), through
+`spec_branch_pattern`; else the SPEC named by the session's phase command.
+
+Phase, first that applies:
+1. a MoAI slash command earlier in the same session (`/moai:1-plan`,
+   `/moai:2-run`, `/moai:3-sync`; `alfred:` is the older prefix) holds until
+   the next one; subagents inherit their session's;
+2. the worktree's phase record (phase_record.py) at the response's time;
+3. the location: the default branch -> plan, a SPEC branch -> run, any other
+   branch -> other.
+
+Backend: from the model name the server answered with (`claude-*` -> claude,
+`glm*` -> glm, else other): Claude Code records neither the base URL nor the
+requested alias (see transcripts.py), and a GLM endpoint answers with its own
+model names.
+
+De-duplication: the first record of each (message id, request id) counts; a
+later copy with more output tokens (a streamed update) adds the difference.
+The key is stored as a 64-bit hash (collision odds ~1e-8 per billion pairs),
+so memory grows by ~100 bytes per distinct response, never per line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from moai_mashup.core.routing import branch_kind, is_valid_spec_id, spec_id_from_branch
+from moai_mashup.cost.phase_record import PhaseMark, phase_at
+from moai_mashup.cost.pricing import Tier, backend_of, tier_for
+from moai_mashup.cost.transcripts import Found, ScanStats, command_of, usage_of
+
+PHASE_COMMAND = re.compile(r"^/(?:moai|alfred):[0-9]*-?(plan|run|sync)$")
+TEMPLATE_MODEL_KEYS: dict[str, Tier] = {
+    "ANTHROPIC_DEFAULT_OPUS_MODEL": "opus",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL": "sonnet",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL": "haiku",
+}
+
+
+class Place(NamedTuple):
+    """A worktree (or the root where removed worktrees lived)."""
+
+    path: str
+    branch: str | None
+    marks: tuple[PhaseMark, ...]
+
+
+class Bucket(NamedTuple):
+    """The finest grouping; reports sum buckets."""
+
+    day: str
+    phase: str
+    spec: str
+    model: str
+    backend: str
+    tier: str
+    tier_how: str
+
+
+class Filters(NamedTuple):
+    since: str | None  # ISO prefix compared with timestamps; inclusive
+    until: str | None  # exclusive upper bound
+    spec: str | None
+
+
+def template_tiers(envs: list[dict[str, Any]]) -> dict[str, frozenset[Tier]]:
+    """model name -> the tiers it is configured for in any of these env blocks."""
+    out: dict[str, set[Tier]] = {}
+    for env in envs:
+        for key, tier in TEMPLATE_MODEL_KEYS.items():
+            value = env.get(key)
+            if isinstance(value, str) and value:
+                out.setdefault(value, set()).add(tier)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def read_env_block(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    env = data.get("env") if isinstance(data, dict) else None
+    return env if isinstance(env, dict) else {}
+
+
+class Attributor:
+    """Consumes scanned records; keeps per-bucket token sums and the dedup set."""
+
+    def __init__(
+        self,
+        places: list[Place],
+        default_branch: str,
+        pattern: str,
+        tiers: dict[str, frozenset[Tier]],
+        fallback_tier: Tier,
+        filters: Filters,
+    ) -> None:
+        # Longest path first: a worktree nested under the root wins over the root.
+        self.places = sorted(places, key=lambda p: len(p.path), reverse=True)
+        self.default_branch = default_branch
+        self.pattern = pattern
+        self.tiers = tiers
+        self.fallback_tier = fallback_tier
+        self.filters = filters
+        self.buckets: dict[Bucket, int] = {}
+        self.sums: list[
+            list[int]
+        ] = []  # per bucket id: responses, in, out, cache_write, cache_read
+        self.seen: dict[int, int] = {}  # hash(msg id, request id) -> bucket id << 32 | output
+        self.duplicates = 0
+        self.outside = 0  # responses whose cwd is in none of this repository's worktrees
+        self.filtered = 0
+        self.synthetic = 0
+        self.session_phase: dict[str, tuple[str, str | None]] = {}
+        self._place_of: dict[str, Place | None] = {}
+
+    def place_of(self, cwd: str) -> Place | None:
+        if cwd in self._place_of:
+            return self._place_of[cwd]
+        found = None
+        for place in self.places:
+            if cwd == place.path or cwd.startswith(place.path.rstrip("/") + "/"):
+                found = place
+                break
+        self._place_of[cwd] = found
+        return found
+
+    def feed(self, found: Found, stats: ScanStats) -> None:
+        rec = found.record
+        if found.kind == "command":
+            self._command(rec)
+            return
+        usage = usage_of(rec)
+        if usage is None:
+            stats.bad_usage += 1
+            return
+        if usage.model == "<synthetic>":  # Claude Code's stand-in for a failed request
+            self.synthetic += 1
+            return
+        msg = rec["message"]
+        key = hash((msg.get("id"), rec.get("requestId")))
+        if msg.get("id") is None and rec.get("requestId") is None:
+            key = hash(("uuid", rec.get("uuid"), id(rec)))
+        prior = self.seen.get(key)
+        if prior is not None:
+            self.duplicates += 1
+            bucket_id, out = prior >> 32, prior & 0xFFFFFFFF
+            if usage.output > out and bucket_id != 0xFFFFFFFF:
+                self.sums[bucket_id][2] += usage.output - out
+                self.seen[key] = (bucket_id << 32) | min(usage.output, 0xFFFFFFFF)
+            return
+        bucket = self._bucket(rec, usage.model)
+        if bucket is None:
+            # Outside this repository or filtered out: remember it so copies are not re-examined.
+            self.seen[key] = 0xFFFFFFFF << 32
+            return
+        new_id = self.buckets.get(bucket)
+        if new_id is None:
+            new_id = len(self.sums)
+            self.buckets[bucket] = new_id
+            self.sums.append([0, 0, 0, 0, 0])
+        row = self.sums[new_id]
+        row[0] += 1
+        row[1] += usage.input
+        row[2] += usage.output
+        row[3] += usage.cache_write
+        row[4] += usage.cache_read
+        self.seen[key] = (new_id << 32) | min(usage.output, 0xFFFFFFFF)
+
+    def _command(self, rec: dict[str, Any]) -> None:
+        cmd = command_of(rec)
+        session = rec.get("sessionId")
+        if cmd is None or not isinstance(session, str):
+            return
+        m = PHASE_COMMAND.match(cmd[0])
+        if m is None:
+            return
+        arg = cmd[1].split()[0] if cmd[1].split() else ""
+        self.session_phase[session] = (m.group(1), arg if is_valid_spec_id(arg) else None)
+
+    def _bucket(self, rec: dict[str, Any], model: str) -> Bucket | None:
+        ts = rec.get("timestamp")
+        ts = ts if isinstance(ts, str) else ""
+        flt = self.filters
+        if (flt.since and ts < flt.since) or (flt.until and ts >= flt.until):
+            self.filtered += 1
+            return None
+        cwd = rec.get("cwd")
+        place = self.place_of(cwd) if isinstance(cwd, str) else None
+        if place is None:
+            self.outside += 1
+            return None
+        branch = rec.get("gitBranch")
+        if not isinstance(branch, str) or not branch or branch == "HEAD":
+            branch = place.branch
+        spec = spec_id_from_branch(branch, self.pattern) if branch else None
+        phase: str | None = None
+        session = rec.get("sessionId")
+        by_command = self.session_phase.get(session) if isinstance(session, str) else None
+        if by_command is not None:
+            phase = by_command[0]
+            spec = spec or by_command[1]
+        else:
+            mark = phase_at(list(place.marks), ts) if place.marks else None
+            if mark is not None:
+                phase = mark.phase
+                spec = spec or mark.spec
+        if phase is None:
+            kind = branch_kind(branch, self.default_branch, self.pattern)
+            phase = {"default": "plan", "spec": "run"}.get(kind, "other")
+        if flt.spec is not None and spec != flt.spec:
+            self.filtered += 1
+            return None
+        rule = tier_for(model, self.tiers, self.fallback_tier)
+        return Bucket(
+            day=ts[:10] or "unknown",
+            phase=phase,
+            spec=spec or "-",
+            model=model,
+            backend=backend_of(model),
+            tier=rule.tier,
+            tier_how=rule.how,
+        )
+
+
+def expand_root(root: str, main_root: Path, home: str | None) -> str:
+    """`llm.worktree.root` as a path (`~` and `{project}` expanded)."""
+    text = root.replace("{project}", main_root.name)
+    if text.startswith("~") and home:
+        text = home + text[1:]
+    path = Path(text)
+    if not path.is_absolute():
+        path = main_root / path
+    return os.path.normpath(str(path))

@@ -1,0 +1,90 @@
+"""The phase record: `<per-worktree git dir>/moai/phase`, which phase a worktree is in, over time.
+
+Claude Code's transcripts say where a response happened (cwd, gitBranch) but
+not which workflow phase it served: a SPEC worktree does both `run` and `sync`.
+A tool that knows (e.g. `moai route`, when it sends you to a phase) appends a
+line here; `moai cost` attributes each response in that worktree to the
+latest record at or before the response's time.
+
+Format: UTF-8 text, one JSON object per line, appended, never rewritten:
+
+    {"at": "2026-11-25T17:36:07Z", "phase": "sync", "spec": "SPEC-AUTH-001"}
+
+- `at`: UTC, ISO 8601 with a trailing `Z` (as Claude Code writes timestamps,
+  so the two compare as strings);
+- `phase`: `plan`, `run` or `sync`;
+- `spec`: the SPEC id, or null.
+Lines that do not parse or carry another phase are ignored (the file is ours,
+inside `.git`, but a crash mid-append may leave half a line).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+PHASE_FILE = "phase"
+PHASES = ("plan", "run", "sync")
+
+
+class PhaseMark(NamedTuple):
+    at: str
+    phase: str
+    spec: str | None
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def append_phase(state_dir: Path, phase: str, spec: str | None, at: str | None = None) -> Path:
+    """Append one record to `<state_dir>/phase` (state_dir = git.Worktree.state_dir)."""
+    if phase not in PHASES:
+        raise ValueError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / PHASE_FILE
+    line = json.dumps({"at": at or now_utc(), "phase": phase, "spec": spec}) + "\n"
+    # O_APPEND: concurrent writers (two terminals) each add a whole line.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+    return path
+
+
+def read_phases(state_dir: Path) -> list[PhaseMark]:
+    """Every valid record, oldest first."""
+    try:
+        text = (state_dir / PHASE_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    marks: list[PhaseMark] = []
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        at, phase, spec = obj.get("at"), obj.get("phase"), obj.get("spec")
+        if isinstance(at, str) and phase in PHASES:
+            marks.append(PhaseMark(at, phase, spec if isinstance(spec, str) else None))
+    marks.sort(key=lambda m: m.at)
+    return marks
+
+
+def phase_at(marks: list[PhaseMark], timestamp: str) -> PhaseMark | None:
+    """The latest record at or before `timestamp` (ISO strings compare in time order)."""
+    # Seconds resolution: "...:07Z" and "...:07.913Z" must compare as the same second.
+    when = timestamp[:19]
+    found = None
+    for mark in marks:
+        if mark.at[:19] <= when:
+            found = mark
+        else:
+            break
+    return found

@@ -1,0 +1,297 @@
+"""Sum buckets into rows, price them, and render: table, JSON, CSV, one-page HTML (inline SVG)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from typing import Any, NamedTuple
+
+from moai_mashup.cost.attribution import Bucket
+from moai_mashup.cost.pricing import PriceTable, cost, valid_tier_name
+
+DIMENSIONS = ("phase", "spec", "model", "day")
+PHASE_ORDER = {"plan": 0, "run": 1, "sync": 2, "other": 3}
+
+
+class Row(NamedTuple):
+    key: str
+    responses: int
+    input: int
+    output: int
+    cache_write: int
+    cache_read: int
+    actual: float
+    all_claude: float
+
+    @property
+    def saved(self) -> float:
+        return self.all_claude - self.actual
+
+    @property
+    def saved_pct(self) -> float | None:
+        return None if self.all_claude <= 0 else 100.0 * self.saved / self.all_claude
+
+    def as_dict(self, by: str) -> dict[str, Any]:
+        pct = self.saved_pct
+        return {
+            by: self.key,
+            "responses": self.responses,
+            "input_tokens": self.input,
+            "output_tokens": self.output,
+            "cache_write_tokens": self.cache_write,
+            "cache_read_tokens": self.cache_read,
+            "actual_usd": round(self.actual, 6),
+            "all_claude_usd": round(self.all_claude, 6),
+            "saved_usd": round(self.saved, 6),
+            "saved_pct": None if pct is None else round(pct, 2),
+        }
+
+
+def _priced(bucket: Bucket, sums: list[int], prices: PriceTable) -> tuple[float, float]:
+    tokens = (sums[1], sums[2], sums[3], sums[4])
+    actual = cost(prices.price(bucket.model), *tokens)
+    if bucket.backend == "claude":
+        return actual, actual
+    return actual, cost(prices.tier_price(valid_tier_name(bucket.tier)), *tokens)
+
+
+def _add(a: Row | None, key: str, sums: list[int], actual: float, claude: float) -> Row:
+    if a is None:
+        return Row(key, sums[0], sums[1], sums[2], sums[3], sums[4], actual, claude)
+    return Row(
+        key,
+        a.responses + sums[0],
+        a.input + sums[1],
+        a.output + sums[2],
+        a.cache_write + sums[3],
+        a.cache_read + sums[4],
+        a.actual + actual,
+        a.all_claude + claude,
+    )
+
+
+def _sort_key(by: str, key: str) -> tuple[int, str]:
+    if by == "phase":
+        return (PHASE_ORDER.get(key, 9), key)
+    return (0, key)
+
+
+class Summary(NamedTuple):
+    by: str
+    rows: list[Row]
+    total: Row
+    by_phase_backend: dict[tuple[str, str], float]  # (phase, backend) -> actual USD
+    unpriced: list[str]
+    tier_rules: dict[str, int]  # how the counterfactual tier was decided -> responses
+
+
+def summarize(
+    buckets: dict[Bucket, int], sums: list[list[int]], prices: PriceTable, by: str
+) -> Summary:
+    rows: dict[str, Row] = {}
+    total: Row | None = None
+    chart: dict[tuple[str, str], float] = {}
+    unpriced: set[str] = set()
+    rules: dict[str, int] = {}
+    for bucket, bid in buckets.items():
+        s = sums[bid]
+        actual, claude = _priced(bucket, s, prices)
+        if prices.price(bucket.model) is None:
+            unpriced.add(bucket.model)
+        key = str(getattr(bucket, by))
+        rows[key] = _add(rows.get(key), key, s, actual, claude)
+        total = _add(total, "total", s, actual, claude)
+        ph = (bucket.phase, bucket.backend)
+        chart[ph] = chart.get(ph, 0.0) + actual
+        if bucket.backend != "claude":
+            rules[bucket.tier_how] = rules.get(bucket.tier_how, 0) + s[0]
+    ordered = [rows[k] for k in sorted(rows, key=lambda k: _sort_key(by, k))]
+    return Summary(
+        by,
+        ordered,
+        total or Row("total", 0, 0, 0, 0, 0, 0.0, 0.0),
+        chart,
+        sorted(unpriced),
+        rules,
+    )
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.2f}" if abs(x) >= 0.01 or x == 0 else f"${x:,.4f}"
+
+
+def _tok(n: int) -> str:
+    return f"{n:,}"
+
+
+def _pct(p: float | None) -> str:
+    return "-" if p is None else f"{p:.1f}%"
+
+
+def render_table(summary: Summary, notes: list[str]) -> str:
+    head = [
+        summary.by,
+        "responses",
+        "input",
+        "output",
+        "cache write",
+        "cache read",
+        "actual",
+        "all-Claude",
+        "saved",
+        "saved %",
+    ]
+    body = [
+        [
+            r.key,
+            _tok(r.responses),
+            _tok(r.input),
+            _tok(r.output),
+            _tok(r.cache_write),
+            _tok(r.cache_read),
+            _usd(r.actual),
+            _usd(r.all_claude),
+            _usd(r.saved),
+            _pct(r.saved_pct),
+        ]
+        for r in [*summary.rows, summary.total]
+    ]
+    widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest]).rstrip()
+
+    out = [line(head), "  ".join("-" * w for w in widths)]
+    out += [line(b) for b in body[:-1]]
+    out += ["  ".join("-" * w for w in widths), line(body[-1])]
+    return "\n".join(out + (["", *notes] if notes else [])) + "\n"
+
+
+def render_json(summary: Summary, meta: dict[str, Any]) -> str:
+    doc = {
+        "by": summary.by,
+        "rows": [r.as_dict(summary.by) for r in summary.rows],
+        "total": summary.total.as_dict(summary.by),
+        "spend_by_phase_backend": [
+            {"phase": p, "backend": b, "actual_usd": round(v, 6)}
+            for (p, b), v in sorted(summary.by_phase_backend.items())
+        ],
+        "unpriced_models": summary.unpriced,
+        "counterfactual_tier_rule": summary.tier_rules,
+        **meta,
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def render_csv(summary: Summary) -> str:
+    buf = io.StringIO()
+    rows = [r.as_dict(summary.by) for r in [*summary.rows, summary.total]]
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+BACKEND_COLOURS = {"claude": "#d97757", "glm": "#3b82f6", "other": "#9ca3af"}
+
+
+def render_svg(chart: dict[tuple[str, str], float]) -> str:
+    """Horizontal stacked bars: one per phase, one segment per backend."""
+    phases = sorted({p for p, _ in chart}, key=lambda p: (PHASE_ORDER.get(p, 9), p))
+    backends = [b for b in BACKEND_COLOURS if any(k[1] == b for k in chart)]
+    top = max((sum(chart.get((p, b), 0.0) for b in backends) for p in phases), default=0.0)
+    bar_w, label_w, row_h = 420, 70, 34
+    height = row_h * len(phases) + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 110}" '
+        f'height="{height}" role="img" aria-label="spend per phase and backend">'
+    ]
+    for i, phase in enumerate(phases):
+        y = 10 + i * row_h
+        parts.append(f'<text x="0" y="{y + 17}" font-size="13">{html.escape(phase)}</text>')
+        x = float(label_w)
+        total = 0.0
+        for backend in backends:
+            v = chart.get((phase, backend), 0.0)
+            if v <= 0:
+                continue
+            w = bar_w * v / top if top > 0 else 0.0
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{max(w, 1.0):.1f}" height="24" '
+                f'fill="{BACKEND_COLOURS[backend]}"><title>{html.escape(phase)} / '
+                f"{backend}: {_usd(v)}</title></rect>"
+            )
+            x += w
+            total += v
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 17}" font-size="12">{_usd(total)}</text>')
+    ly = 10 + len(phases) * row_h + 10
+    lx = label_w
+    for backend in backends:
+        parts.append(
+            f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{BACKEND_COLOURS[backend]}"/>'
+            f'<text x="{lx + 16}" y="{ly + 11}" font-size="12">{backend}</text>'
+        )
+        lx += 90
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(summary: Summary, title: str, notes: list[str]) -> str:
+    t = summary.total
+    cells = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                r.key,
+                _tok(r.responses),
+                _tok(r.input),
+                _tok(r.output),
+                _tok(r.cache_write),
+                _tok(r.cache_read),
+                _usd(r.actual),
+                _usd(r.all_claude),
+                _usd(r.saved),
+                _pct(r.saved_pct),
+            )
+        )
+        + "</tr>"
+        for r in [*summary.rows, t]
+    )
+    heads = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            html.escape(summary.by),
+            "responses",
+            "input",
+            "output",
+            "cache write",
+            "cache read",
+            "actual",
+            "all-Claude",
+            "saved",
+            "saved %",
+        )
+    )
+    note_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:2em;color:#111}"
+        "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
+        "text-align:right}td:first-child,th:first-child{text-align:left}"
+        "tr:last-child td{font-weight:bold}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>"
+        f"<p>Actual spend <b>{_usd(t.actual)}</b>; the same tokens all on Claude "
+        f"<b>{_usd(t.all_claude)}</b>; saved <b>{_usd(t.saved)}</b> "
+        f"({_pct(t.saved_pct)}).</p>"
+        "<h2>Spend per phase and backend</h2>"
+        f"{render_svg(summary.by_phase_backend)}"
+        f"<h2>By {html.escape(summary.by)}</h2><table><thead><tr>{heads}</tr></thead>"
+        f"<tbody>{cells}</tbody></table>"
+        f"<ul>{note_html}</ul></body></html>\n"
+    )
