@@ -98,7 +98,7 @@ def test_template_ties_a_glm_model_to_one_tier(
     assert data["counterfactual_tier_rule"] == {"default": 4, "template": 1}
 
     opus = cost_json(moai(main, "cost", "--json", "--claude-tier", "opus", env=env))
-    n, actual, claude = expected("sync", {"glm-4.7": "opus"})
+    _n, _actual, claude = expected("sync", {"glm-4.7": "opus"})
     assert abs(row(opus, "sync")["all_claude_usd"] - claude) < 1e-6
 
 
