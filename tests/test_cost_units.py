@@ -1,0 +1,133 @@
+"""The pure parts of `moai cost`: path encoding, line finding, pricing, tiers, phase records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from moai_mashup.commands.cost import parse_when
+from moai_mashup.cost.phase_record import append_phase, phase_at, read_phases
+from moai_mashup.cost.pricing import BUILTIN, Price, PriceTable, Tier, cost, tier_for
+from moai_mashup.cost.transcripts import (
+    ScanStats,
+    command_of,
+    encode_project_path,
+    folder_matches,
+    scan_file,
+)
+from moai_mashup.errors import BadInput
+
+
+def test_folder_names_as_claude_code_writes_them() -> None:
+    # Measured with 2.1.112: /tmp/cc/work/my.proj_1 -> -tmp-cc-work-my-proj-1
+    assert encode_project_path("/tmp/cc/work/my.proj_1") == "-tmp-cc-work-my-proj-1"
+    assert folder_matches("-tmp-cc-work-my-proj-1-sub", "/tmp/cc/work/my.proj_1")
+    assert not folder_matches("-tmp-cc-work-my-proj-10", "/tmp/cc/work/my.proj_1")
+    long_root = "/w/" + "x" * 250
+    cut = encode_project_path(long_root)[:200] + "-1a2b3c"
+    assert folder_matches(cut, long_root)
+    assert encode_project_path("/home/ü") == "-home--"
+
+
+def test_only_usage_and_command_lines_are_parsed(tmp_path: Path) -> None:
+    text_with_key = json.dumps({"type": "user", "message": {"content": 'say "usage" please'}})
+    assert '"usage"' not in text_with_key  # JSON escapes the quotes: never a false hit
+    lines = [
+        text_with_key,
+        json.dumps({"type": "assistant", "message": {"model": "m", "usage": {}}}),
+        json.dumps({"type": "queue-operation", "content": "/moai:3-sync SPEC-X"}),
+        json.dumps(
+            {
+                "type": "user",
+                "message": {"content": "<command-name>/moai:3-sync</command-name>"},
+            }
+        ),
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stats = ScanStats()
+    found = list(scan_file(path, stats))
+    assert [f.kind for f in found] == ["assistant", "command"]
+    assert stats.usage_lines == 1 and stats.lines == 4
+    assert command_of(found[1].record) == ("/moai:3-sync", "")
+
+
+def test_lines_longer_than_a_chunk(tmp_path: Path) -> None:
+    big = {"type": "assistant", "message": {"model": "m", "usage": {}, "pad": "p" * 3_000_000}}
+    path = tmp_path / "s.jsonl"
+    path.write_text("x\n" + json.dumps(big) + "\n" + json.dumps(big), encoding="utf-8")
+    stats = ScanStats()
+    assert len(list(scan_file(path, stats))) == 2
+    assert stats.lines == 3 and stats.skipped == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.binary(max_size=80) | st.sampled_from([b'"usage"', b"\n", b"{", b'"'])))
+def test_scanning_never_raises(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[bytes]
+) -> None:
+    path = tmp_path_factory.mktemp("scan") / "s.jsonl"
+    path.write_bytes(b"".join(parts))
+    stats = ScanStats()
+    list(scan_file(path, stats))
+    assert stats.lines >= 0
+
+
+def test_prices_default_to_the_seed_and_config_overrides() -> None:
+    table = PriceTable()
+    assert table.price("claude-opus-4-7") == Price(15.0, 75.0, 18.75, 1.5)
+    assert table.price("claude-sonnet-4-6") == BUILTIN["sonnet"]
+    assert table.price("claude-haiku-4-5-20251001") == pytest.approx((0.8, 4.0, 1.0, 0.08))
+    assert table.price("glm-4.7") == Price(0.5, 0.5, 0.5, 0.1)
+    assert table.price("glm-4.5-air") == BUILTIN["glm"]
+    assert table.price("gpt-5") is None
+    mine = PriceTable(
+        {"glm": {"input": 1.0, "output": 1.0, "cache_write": None, "cache_read": 0.0}}
+    )
+    assert mine.price("glm-4.5-air") == Price(1.0, 1.0, 1.0, 0.0)
+    assert mine.price("glm-4.7") == BUILTIN["glm-4.7"]  # an exact built-in name beats a family
+    assert cost(Price(3, 15, 3.75, 0.3), 1_000_000, 0, 0, 1_000_000) == pytest.approx(3.3)
+    assert cost(None, 5, 5, 5, 5) == 0.0
+
+
+def test_tier_rule() -> None:
+    seed: dict[str, frozenset[Tier]] = {"glm-4.7": frozenset({"opus", "sonnet", "haiku"})}
+    assert tier_for("claude-opus-4-7", seed) == ("opus", "name")
+    assert tier_for("glm-4.7", seed) == ("sonnet", "default")
+    assert tier_for("glm-4.7", seed, "opus") == ("opus", "default")
+    split: dict[str, frozenset[Tier]] = {
+        "glm-4.7": frozenset({"opus"}),
+        "glm-4.5-air": frozenset({"haiku"}),
+    }
+    assert tier_for("glm-4.7", split) == ("opus", "template")
+    assert tier_for("glm-4.5-air", split) == ("haiku", "template")
+    assert tier_for("glm-5", split) == ("sonnet", "default")
+
+
+def test_phase_record_round_trip(tmp_path: Path) -> None:
+    state = tmp_path / "moai"
+    append_phase(state, "run", "SPEC-A", at="2026-11-20T10:00:00Z")
+    append_phase(state, "sync", "SPEC-A", at="2026-11-20T12:00:00Z")
+    with (state / "phase").open("a") as fh:
+        fh.write('{"at": "2026-11-20T13:00:00Z", "phase": "deploy"}\n{"at": "2026-11-2')
+    marks = read_phases(state)
+    assert [m.phase for m in marks] == ["run", "sync"]
+    assert phase_at(marks, "2026-11-20T09:00:00.000Z") is None
+    assert phase_at(marks, "2026-11-20T11:59:59.999Z") == marks[0]
+    assert phase_at(marks, "2026-11-20T12:00:00.400Z") == marks[1]
+    assert (state / "phase").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ValueError):
+        append_phase(state, "deploy", None)
+
+
+def test_dates() -> None:
+    assert parse_when("2026-11-02", "--since", end=False) == "2026-11-02T00:00:00"
+    assert parse_when("2026-11-02", "--until", end=True) == "2026-11-03T00:00:00"
+    assert parse_when("2026-11-02T10:00:00+02:00", "--since", end=False) == "2026-11-02T08:00:00"
+    assert parse_when("2026-11-02T10:00Z", "--until", end=True) == "2026-11-02T10:00:00"
+    with pytest.raises(BadInput, match="not a date"):
+        parse_when("yesterday", "--since", end=False)
