@@ -53,7 +53,7 @@ def test_malformed_and_unknown_lines_are_counted_never_fatal(
     assert (t["malformed"], t["unknown_type"], t["bad_usage"]) == (3, 1, 1)
     assert t["skipped"] == 5
     assert t["samples"][0] == {"path": str(path), "line": 2, "why": "malformed JSON"}
-    assert t["lines"] == 8
+    assert t["usage_lines"] == 6
 
     table = moai(main, "cost", env=env)
     assert table.returncode == 0

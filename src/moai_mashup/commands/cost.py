@@ -174,7 +174,7 @@ def command(
     folders = find_folders(projects, [p.path for p in places])
     for folder in folders:
         for path in session_files(folder):
-            for found in scan_file(path, stats):
+            for found in scan_file(path, stats, attributor.known):
                 attributor.feed(found, stats)
 
     prices = PriceTable(cfg.pricing)

@@ -50,6 +50,13 @@ TEMPLATE_MODEL_KEYS: dict[str, Tier] = {
 }
 
 
+_MASK = 0xFFFFFFFF
+_NOWHERE = 0xFFFFFFFF  # bucket id of responses seen but not counted (outside, filtered)
+# (phase, spec, backend, tier, tier rule), or _OUTSIDE for a cwd in no worktree of ours.
+_Where = tuple[str, str | None, str, str, str]
+_OUTSIDE: _Where = ("", None, "", "", "")
+
+
 class Place(NamedTuple):
     """A worktree (or the root where removed worktrees lived)."""
 
@@ -126,6 +133,7 @@ class Attributor:
         self.synthetic = 0
         self.session_phase: dict[str, tuple[str, str | None]] = {}
         self._place_of: dict[str, Place | None] = {}
+        self._memo: dict[tuple[Any, ...], _Where] = {}
 
     def place_of(self, cwd: str) -> Place | None:
         if cwd in self._place_of:
@@ -137,6 +145,18 @@ class Attributor:
                 break
         self._place_of[cwd] = found
         return found
+
+    def known(self, key: int, output: int) -> bool:
+        """Whether response `key` was counted already; a copy with more output adds the rest."""
+        prior = self.seen.get(key)
+        if prior is None:
+            return False
+        self.duplicates += 1
+        bucket_id, out = prior >> 32, prior & _MASK
+        if output > out and bucket_id != _NOWHERE:
+            self.sums[bucket_id][2] += output - out
+            self.seen[key] = (bucket_id << 32) | min(output, _MASK)
+        return True
 
     def feed(self, found: Found, stats: ScanStats) -> None:
         rec = found.record
@@ -150,22 +170,17 @@ class Attributor:
         if usage.model == "<synthetic>":  # Claude Code's stand-in for a failed request
             self.synthetic += 1
             return
-        msg = rec["message"]
-        key = hash((msg.get("id"), rec.get("requestId")))
-        if msg.get("id") is None and rec.get("requestId") is None:
+        msg_id, request_id = rec["message"].get("id"), rec.get("requestId")
+        if msg_id is None and request_id is None:
             key = hash(("uuid", rec.get("uuid"), id(rec)))
-        prior = self.seen.get(key)
-        if prior is not None:
-            self.duplicates += 1
-            bucket_id, out = prior >> 32, prior & 0xFFFFFFFF
-            if usage.output > out and bucket_id != 0xFFFFFFFF:
-                self.sums[bucket_id][2] += usage.output - out
-                self.seen[key] = (bucket_id << 32) | min(usage.output, 0xFFFFFFFF)
+        else:
+            key = hash((msg_id, request_id))
+        if self.known(key, usage.output):
             return
         bucket = self._bucket(rec, usage.model)
         if bucket is None:
             # Outside this repository or filtered out: remember it so copies are not re-examined.
-            self.seen[key] = 0xFFFFFFFF << 32
+            self.seen[key] = _NOWHERE << 32
             return
         new_id = self.buckets.get(bucket)
         if new_id is None:
@@ -178,7 +193,7 @@ class Attributor:
         row[2] += usage.output
         row[3] += usage.cache_write
         row[4] += usage.cache_read
-        self.seen[key] = (new_id << 32) | min(usage.output, 0xFFFFFFFF)
+        self.seen[key] = (new_id << 32) | min(usage.output, _MASK)
 
     def _command(self, rec: dict[str, Any]) -> None:
         cmd = command_of(rec)
@@ -199,41 +214,56 @@ class Attributor:
             self.filtered += 1
             return None
         cwd = rec.get("cwd")
-        place = self.place_of(cwd) if isinstance(cwd, str) else None
-        if place is None:
+        cwd = cwd if isinstance(cwd, str) else None
+        branch = rec.get("gitBranch")
+        branch = branch if isinstance(branch, str) and branch and branch != "HEAD" else None
+        session = rec.get("sessionId")
+        command = self.session_phase.get(session) if isinstance(session, str) else None
+        memo_key = (cwd, branch, command, model)
+        where = self._memo.get(memo_key)
+        if where is None:
+            where, timeless = self._where(cwd, branch, command, model, ts)
+            if timeless:
+                self._memo[memo_key] = where
+        if where is _OUTSIDE:
             self.outside += 1
             return None
-        branch = rec.get("gitBranch")
-        if not isinstance(branch, str) or not branch or branch == "HEAD":
-            branch = place.branch
+        phase, spec, backend, tier, how = where
+        if flt.spec is not None and spec != flt.spec:
+            self.filtered += 1
+            return None
+        return Bucket(ts[:10] or "unknown", phase, spec or "-", model, backend, tier, how)
+
+    def _where(
+        self,
+        cwd: str | None,
+        branch: str | None,
+        command: tuple[str, str | None] | None,
+        model: str,
+        ts: str,
+    ) -> tuple[_Where, bool]:
+        """(phase, spec, backend, tier, tier rule) and whether it holds at any time."""
+        place = self.place_of(cwd) if cwd is not None else None
+        if place is None:
+            return _OUTSIDE, True
+        branch = branch or place.branch
         spec = spec_id_from_branch(branch, self.pattern) if branch else None
         phase: str | None = None
-        session = rec.get("sessionId")
-        by_command = self.session_phase.get(session) if isinstance(session, str) else None
-        if by_command is not None:
-            phase = by_command[0]
-            spec = spec or by_command[1]
-        else:
-            mark = phase_at(list(place.marks), ts) if place.marks else None
+        timeless = True
+        if command is not None:
+            phase = command[0]
+            spec = spec or command[1]
+        elif place.marks:
+            timeless = False
+            mark = phase_at(list(place.marks), ts)
             if mark is not None:
                 phase = mark.phase
                 spec = spec or mark.spec
         if phase is None:
             kind = branch_kind(branch, self.default_branch, self.pattern)
             phase = {"default": "plan", "spec": "run"}.get(kind, "other")
-        if flt.spec is not None and spec != flt.spec:
-            self.filtered += 1
-            return None
         rule = tier_for(model, self.tiers, self.fallback_tier)
-        return Bucket(
-            day=ts[:10] or "unknown",
-            phase=phase,
-            spec=spec or "-",
-            model=model,
-            backend=backend_of(model),
-            tier=rule.tier,
-            tier_how=rule.how,
-        )
+        return (phase, spec, backend_of(model), rule.tier, rule.how), timeless
 
 
 def expand_root(root: str, main_root: Path, home: str | None) -> str:

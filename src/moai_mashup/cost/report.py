@@ -83,6 +83,7 @@ class Summary(NamedTuple):
     rows: list[Row]
     total: Row
     by_phase_backend: dict[tuple[str, str], float]  # (phase, backend) -> actual USD
+    all_claude_by_phase: dict[str, float]
     unpriced: list[str]
     tier_rules: dict[str, int]  # how the counterfactual tier was decided -> responses
 
@@ -93,6 +94,7 @@ def summarize(
     rows: dict[str, Row] = {}
     total: Row | None = None
     chart: dict[tuple[str, str], float] = {}
+    claude_by_phase: dict[str, float] = {}
     unpriced: set[str] = set()
     rules: dict[str, int] = {}
     for bucket, bid in buckets.items():
@@ -105,6 +107,7 @@ def summarize(
         total = _add(total, "total", s, actual, claude)
         ph = (bucket.phase, bucket.backend)
         chart[ph] = chart.get(ph, 0.0) + actual
+        claude_by_phase[bucket.phase] = claude_by_phase.get(bucket.phase, 0.0) + claude
         if bucket.backend != "claude":
             rules[bucket.tier_how] = rules.get(bucket.tier_how, 0) + s[0]
     ordered = [rows[k] for k in sorted(rows, key=lambda k: _sort_key(by, k))]
@@ -113,13 +116,14 @@ def summarize(
         ordered,
         total or Row("total", 0, 0, 0, 0, 0, 0.0, 0.0),
         chart,
+        claude_by_phase,
         sorted(unpriced),
         rules,
     )
 
 
 def _usd(x: float) -> str:
-    return f"${x:,.2f}" if abs(x) >= 0.01 or x == 0 else f"${x:,.4f}"
+    return f"${x:,.2f}" if abs(x) >= 1 or x == 0 else f"${x:,.4f}"
 
 
 def _tok(n: int) -> str:
@@ -199,43 +203,60 @@ def render_csv(summary: Summary) -> str:
 BACKEND_COLOURS = {"claude": "#d97757", "glm": "#3b82f6", "other": "#9ca3af"}
 
 
-def render_svg(chart: dict[tuple[str, str], float]) -> str:
-    """Horizontal stacked bars: one per phase, one segment per backend."""
+def render_svg(chart: dict[tuple[str, str], float], all_claude: dict[str, float]) -> str:
+    """Per phase: a bar of actual spend stacked by backend, under it a grey all-Claude bar."""
     phases = sorted({p for p, _ in chart}, key=lambda p: (PHASE_ORDER.get(p, 9), p))
     backends = [b for b in BACKEND_COLOURS if any(k[1] == b for k in chart)]
-    top = max((sum(chart.get((p, b), 0.0) for b in backends) for p in phases), default=0.0)
-    bar_w, label_w, row_h = 420, 70, 34
+    top = max(
+        [sum(chart.get((p, b), 0.0) for b in backends) for p in phases]
+        + [all_claude.get(p, 0.0) for p in phases],
+        default=0.0,
+    )
+    bar_w, label_w, row_h = 420, 70, 46
     height = row_h * len(phases) + 40
+
+    def width(v: float) -> float:
+        return max(bar_w * v / top, 1.0) if top > 0 and v > 0 else 0.0
+
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 110}" '
         f'height="{height}" role="img" aria-label="spend per phase and backend">'
     ]
     for i, phase in enumerate(phases):
         y = 10 + i * row_h
-        parts.append(f'<text x="0" y="{y + 17}" font-size="13">{html.escape(phase)}</text>')
+        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{html.escape(phase)}</text>')
         x = float(label_w)
         total = 0.0
         for backend in backends:
             v = chart.get((phase, backend), 0.0)
             if v <= 0:
                 continue
-            w = bar_w * v / top if top > 0 else 0.0
             parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{max(w, 1.0):.1f}" height="24" '
+                f'<rect x="{x:.1f}" y="{y}" width="{width(v):.1f}" height="20" '
                 f'fill="{BACKEND_COLOURS[backend]}"><title>{html.escape(phase)} / '
                 f"{backend}: {_usd(v)}</title></rect>"
             )
-            x += w
+            x += width(v)
             total += v
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 17}" font-size="12">{_usd(total)}</text>')
-    ly = 10 + len(phases) * row_h + 10
-    lx = label_w
-    for backend in backends:
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" font-size="12">{_usd(total)}</text>')
+        cf = all_claude.get(phase, 0.0)
         parts.append(
-            f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{BACKEND_COLOURS[backend]}"/>'
-            f'<text x="{lx + 16}" y="{ly + 11}" font-size="12">{backend}</text>'
+            f'<rect x="{label_w}" y="{y + 23}" width="{width(cf):.1f}" height="8" '
+            f'fill="#d1d5db"><title>{html.escape(phase)} all on Claude: {_usd(cf)}</title></rect>'
+            f'<text x="{label_w + width(cf) + 6:.1f}" y="{y + 31}" font-size="10" '
+            f'fill="#6b7280">{_usd(cf)} all on Claude</text>'
         )
-        lx += 90
+    ly = 10 + len(phases) * row_h + 6
+    lx = label_w
+    for name, colour in [
+        *((b, BACKEND_COLOURS[b]) for b in backends),
+        ("all on Claude", "#d1d5db"),
+    ]:
+        parts.append(
+            f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{lx + 16}" y="{ly + 11}" font-size="12">{name}</text>'
+        )
+        lx += 80 if name != "all on Claude" else 120
     parts.append("</svg>")
     return "".join(parts)
 
@@ -290,7 +311,7 @@ def render_html(summary: Summary, title: str, notes: list[str]) -> str:
         f"<b>{_usd(t.all_claude)}</b>; saved <b>{_usd(t.saved)}</b> "
         f"({_pct(t.saved_pct)}).</p>"
         "<h2>Spend per phase and backend</h2>"
-        f"{render_svg(summary.by_phase_backend)}"
+        f"{render_svg(summary.by_phase_backend, summary.all_claude_by_phase)}"
         f"<h2>By {html.escape(summary.by)}</h2><table><thead><tr>{heads}</tr></thead>"
         f"<tbody>{cells}</tbody></table>"
         f"<ul>{note_html}</ul></body></html>\n"

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -129,8 +129,7 @@ class ScanStats:
     def __init__(self) -> None:
         self.files = 0
         self.bytes = 0
-        self.lines = 0
-        self.usage_lines = 0  # lines holding "usage" that were parsed
+        self.usage_lines = 0  # lines holding a "usage" key
         self.malformed = 0  # could not be parsed as a JSON object (e.g. a partial last line)
         self.unknown_type = 0  # a record type we do not know, carrying usage
         self.bad_usage = 0  # an assistant record whose usage/model is missing or not numbers
@@ -141,15 +140,10 @@ class ScanStats:
     def skipped(self) -> int:
         return self.malformed + self.unknown_type + self.bad_usage
 
-    def note(self, path: Path, line: int, why: str) -> None:
-        if len(self.samples) < MAX_SAMPLES:
-            self.samples.append(Sample(str(path), line, why))
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "files": self.files,
             "bytes": self.bytes,
-            "lines": self.lines,
             "usage_lines": self.usage_lines,
             "skipped": self.skipped,
             "malformed": self.malformed,
@@ -165,75 +159,156 @@ class Found(NamedTuple):
     record: dict[str, Any]
 
 
-def _interesting_lines(buf: bytes) -> Iterator[tuple[int, int]]:
-    """(start, end) of each line in `buf` holding a usage key or a slash command."""
-    n = len(buf)
-    nu = buf.find(USAGE_MARK)
-    nc = buf.find(COMMAND_MARK)
+def _interesting_lines(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
+    """(start, end, usage key position or -1) of each line in buf[lo:hi] worth parsing."""
+    nu = buf.find(USAGE_MARK, lo, hi)
+    nc = buf.find(COMMAND_MARK, lo, hi)
     while nu >= 0 or nc >= 0:
         hit = nu if nc < 0 or (0 <= nu < nc) else nc
-        start = buf.rfind(b"\n", 0, hit) + 1
-        end = buf.find(b"\n", hit)
+        start = buf.rfind(b"\n", lo, hit) + 1 or lo
+        end = buf.find(b"\n", hit, hi)
         if end < 0:
-            end = n
-        yield start, end
+            end = hi
+        upos = nu if 0 <= nu < end else -1
+        yield start, end, upos
         if nu >= 0 and nu < end:
-            nu = buf.find(USAGE_MARK, end)
+            nu = buf.find(USAGE_MARK, end, hi)
         if nc >= 0 and nc < end:
-            nc = buf.find(COMMAND_MARK, end)
+            nc = buf.find(COMMAND_MARK, end, hi)
 
 
-def _chunks(path: Path, stats: ScanStats) -> Iterator[tuple[bytes, int]]:
-    """Whole-line blocks of the file and the 1-based line number each starts at."""
-    line = 1
-    carry = b""
+def _blocks(path: Path, stats: ScanStats) -> Iterator[tuple[bytes, int, int, int]]:
+    """(buf, lo, hi, file offset of buf[0]): buf[lo:hi] holds whole lines.
+
+    Chunks are never concatenated: only a line cut by a chunk boundary is
+    stitched together ("bridge"), so each byte is copied once, by read().
+    """
+    carry: list[bytes] = []
+    carry_at = 0
+    at = 0
     with open(path, "rb") as fh:
         while True:
             chunk = fh.read(CHUNK)
             if not chunk:
                 break
             stats.bytes += len(chunk)
-            buf = carry + chunk if carry else chunk
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                carry = buf  # a line longer than a chunk: keep reading
+            first = chunk.find(b"\n")
+            if first < 0:
+                if not carry:
+                    carry_at = at
+                carry.append(chunk)  # a line longer than a chunk: keep reading
+                at += len(chunk)
                 continue
-            block, carry = buf[: cut + 1], buf[cut + 1 :]
-            yield block, line
-            newlines = block.count(b"\n")
-            stats.lines += newlines
-            line += newlines
+            lo = 0
+            if carry:
+                bridge = b"".join([*carry, chunk[: first + 1]])
+                yield bridge, 0, len(bridge), carry_at
+                carry = []
+                lo = first + 1
+            last = chunk.rfind(b"\n")
+            if last + 1 > lo:
+                yield chunk, lo, last + 1, at
+            if last + 1 < len(chunk):
+                carry = [chunk[last + 1 :]]
+                carry_at = at + last + 1
+            at += len(chunk)
     if carry:  # a last line without "\n": possibly still being written
-        stats.lines += 1
-        yield carry, line
+        tail = b"".join(carry)
+        yield tail, 0, len(tail), carry_at
 
 
-def scan_file(path: Path, stats: ScanStats) -> Iterator[Found]:
-    """Assistant records with usage and user records with a slash command, in file order."""
+def line_number(path: Path, offset: int) -> int:
+    """1-based line holding byte `offset` (only asked for the few lines reported)."""
+    line = 1
+    try:
+        with open(path, "rb") as fh:
+            while offset > 0:
+                chunk = fh.read(min(CHUNK, offset))
+                if not chunk:
+                    break
+                line += chunk.count(b"\n")
+                offset -= len(chunk)
+    except OSError:
+        return 0
+    return line
+
+
+ID_MARK = b'"id":"'
+REQUEST_MARK = b'"requestId":"'
+OUTPUT_MARK = b'"output_tokens":'
+
+
+def quick_key(buf: bytes, start: int, upos: int, end: int) -> int | None:
+    """hash((message id, request id)) of the line buf[start:end], read without parsing it.
+
+    Claude Code writes `message` (whose first key is `id`) first and
+    `requestId` after it, at the top level, so after the usage key. The
+    attributor compares with the parsed record on first sight, so a line laid
+    out otherwise only misses this shortcut.
+    """
+    i = buf.find(ID_MARK, start, upos)
+    j = buf.find(REQUEST_MARK, upos, end)
+    if i < 0 or j < 0:
+        return None
+    i += len(ID_MARK)
+    j += len(REQUEST_MARK)
+    ie = buf.find(b'"', i, end)
+    je = buf.find(b'"', j, end)
+    if ie < 0 or je < 0:
+        return None
+    return hash((buf[i:ie].decode("ascii", "replace"), buf[j:je].decode("ascii", "replace")))
+
+
+def quick_output(buf: bytes, upos: int, end: int) -> int:
+    """The first `output_tokens` after the usage key (0 when unreadable)."""
+    k = buf.find(OUTPUT_MARK, upos, end)
+    if k < 0:
+        return 0
+    k += len(OUTPUT_MARK)
+    stop = k
+    while stop < end and 48 <= buf[stop] <= 57:
+        stop += 1
+    return int(buf[k:stop]) if stop > k else 0
+
+
+def scan_file(
+    path: Path, stats: ScanStats, known: Callable[[int, int], bool] | None = None
+) -> Iterator[Found]:
+    """Assistant records with usage and user records with a slash command, in file order.
+
+    `known(key, output_tokens)` is asked before a usage line is parsed: True
+    means a copy of a response already counted (one line per content block,
+    forked sessions), so the line is never parsed.
+    """
     stats.files += 1
     loads = json.loads
+    problems: list[tuple[int, str]] = []
     try:
-        for block, first_line in _chunks(path, stats):
-            for start, end in _interesting_lines(block):
-                raw = block[start:end]
-                if COMMAND_MARK in raw and USAGE_MARK not in raw:
+        for buf, lo, hi, at in _blocks(path, stats):
+            for start, end, upos in _interesting_lines(buf, lo, hi):
+                if upos < 0:
                     try:
-                        rec = loads(raw)
+                        rec = loads(buf[start:end])
                     except ValueError:
                         continue  # a command line we cannot read only loses a phase hint
                     if isinstance(rec, dict) and rec.get("type") == "user":
                         yield Found("command", rec)
                     continue
                 stats.usage_lines += 1
+                if known is not None:
+                    key = quick_key(buf, start, upos, end)
+                    if key is not None and known(key, quick_output(buf, upos, end)):
+                        continue
+                raw = buf[start:end]
                 try:
                     rec = loads(raw)
                 except ValueError:
                     stats.malformed += 1
-                    stats.note(path, first_line + block.count(b"\n", 0, start), "malformed JSON")
+                    problems.append((at + start, "malformed JSON"))
                     continue
                 if not isinstance(rec, dict):
                     stats.malformed += 1
-                    stats.note(path, first_line + block.count(b"\n", 0, start), "not an object")
+                    problems.append((at + start, "not an object"))
                     continue
                 kind = rec.get("type")
                 if kind == "assistant":
@@ -243,11 +318,14 @@ def scan_file(path: Path, stats: ScanStats) -> Iterator[Found]:
                         yield Found("command", rec)
                 elif kind not in KNOWN_TYPES:
                     stats.unknown_type += 1
-                    line = first_line + block.count(b"\n", 0, start)
-                    stats.note(path, line, f"unknown record type {str(kind)[:40]!r}")
+                    problems.append((at + start, f"unknown record type {str(kind)[:40]!r}"))
     except OSError as exc:
         stats.unreadable += 1
-        stats.note(path, 0, f"unreadable ({exc.__class__.__name__})")
+        problems.append((-1, f"unreadable ({exc.__class__.__name__})"))
+    for offset, why in problems[: max(0, MAX_SAMPLES - len(stats.samples))]:
+        stats.samples.append(
+            Sample(str(path), line_number(path, offset) if offset >= 0 else 0, why)
+        )
 
 
 class Usage(NamedTuple):
