@@ -258,6 +258,10 @@ def test_bad_arguments_exit_2_with_one_line(
         assert proc.stderr.strip().count("\n") == 0
         assert needle in proc.stderr
         assert proc.stdout == ""
+    (tmp_path / "a-file").write_text("not a directory\n")
+    nowhere = moai(main, "cost", "--html", str(tmp_path / "a-file" / "r.html"), env=env)
+    assert nowhere.returncode == 2 and nowhere.stdout == ""
+    assert "--html" in nowhere.stderr and "cannot write" in nowhere.stderr
     outside = tmp_path / "not-a-repo"
     outside.mkdir()
     proc = moai(outside, "cost", env=env)

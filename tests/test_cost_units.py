@@ -31,6 +31,7 @@ def test_folder_names_as_claude_code_writes_them() -> None:
     cut = encode_project_path(long_root)[:200] + "-1a2b3c"
     assert folder_matches(cut, long_root)
     assert encode_project_path("/home/ü") == "-home--"
+    assert encode_project_path("/a/\U0001f600") == "-a---"  # two UTF-16 units, two dashes
 
 
 def test_only_usage_and_command_lines_are_parsed(tmp_path: Path) -> None:

@@ -192,6 +192,15 @@ def command(
         "filtered_out": attributor.filtered,
         "synthetic": attributor.synthetic,
     }
+    if html_file is not None:
+        # Written before anything is printed: a path we cannot write is bad input.
+        from moai_mashup.atomic import atomic_write_text
+
+        title = f"moai cost: {ws.wt.main_root.name}"
+        try:
+            atomic_write_text(html_file, report.render_html(summary, title, notes), mode=0o644)
+        except OSError as exc:
+            raise BadInput(f"--html {html_file}: cannot write ({exc.strerror})") from None
     if as_json:
         click.echo(report.render_json(summary, meta), nl=False)
     elif as_csv:
@@ -199,10 +208,6 @@ def command(
     else:
         click.echo(report.render_table(summary, notes), nl=False)
     if html_file is not None:
-        from moai_mashup.atomic import atomic_write_text
-
-        title = f"moai cost: {ws.wt.main_root.name}"
-        atomic_write_text(html_file, report.render_html(summary, title, notes), mode=0o644)
         click.echo(f"wrote {html_file}", err=True)
 
 

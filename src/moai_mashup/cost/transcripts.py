@@ -73,8 +73,14 @@ MAX_SAMPLES = 5
 
 
 def encode_project_path(path: str) -> str:
-    """Claude Code's folder name for a cwd (without the >200-character hash suffix)."""
-    return "".join(c if c.isascii() and c.isalnum() else "-" for c in path)
+    """Claude Code's folder name for a cwd (without the >200-character hash suffix).
+
+    JavaScript's `/[^a-zA-Z0-9]/g` replaces UTF-16 code units: a character
+    outside the BMP becomes two dashes.
+    """
+    return "".join(
+        c if c.isascii() and c.isalnum() else ("--" if ord(c) > 0xFFFF else "-") for c in path
+    )
 
 
 def folder_matches(name: str, root: str) -> bool:
