@@ -159,3 +159,25 @@ def test_chunk_boundaries_and_line_numbers(tmp_path: Path) -> None:
     again = ScanStats()
     assert len(list(scan_file(path, again, known))) == 899
     assert len(list(scan_file(path, again, known))) == 0  # every copy recognised unparsed
+
+
+def test_seen_table_is_a_map() -> None:
+    import random
+
+    from moai_mashup.cost.attribution import SeenTable
+
+    rng = random.Random(7)
+    table = SeenTable(capacity=4)
+    truth: dict[int, int] = {}
+    for n in range(20_000):
+        key = (
+            rng.choice([0, -1, 1, 2**63 - 1, -(2**63)])
+            if n % 1000 == 0
+            else rng.getrandbits(64) - 2**63
+        )
+        value = rng.getrandbits(64)
+        table.put(key, value)
+        truth[key] = value
+    assert table.count == len(truth)
+    assert all(table.get(k) == v for k, v in truth.items())
+    assert sum(table.get(rng.getrandbits(63)) is not None for _ in range(1000)) == 0

@@ -25,8 +25,9 @@ model names.
 
 De-duplication: the first record of each (message id, request id) counts; a
 later copy with more output tokens (a streamed update) adds the difference.
-The key is stored as a 64-bit hash (collision odds ~1e-8 per billion pairs),
-so memory grows by ~100 bytes per distinct response, never per line.
+The key is stored as a 64-bit hash (collision odds ~3e-8 for a million
+responses) in a compact table (SeenTable): memory grows by ~30-50 bytes per
+distinct response, never per line.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from array import array
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -55,6 +57,66 @@ _NOWHERE = 0xFFFFFFFF  # bucket id of responses seen but not counted (outside, f
 # (phase, spec, backend, tier, tier rule), or _OUTSIDE for a cwd in no worktree of ours.
 _Where = tuple[str, str | None, str, str, str]
 _OUTSIDE: _Where = ("", None, "", "", "")
+
+
+class SeenTable:
+    """int -> int for every distinct response: open addressing over two `array('Q')`.
+
+    A dict of ints costs ~115 bytes per entry; this costs 16 bytes per slot at
+    a load of 0.3-0.6 (27-53 bytes per response), so a year of transcripts fits
+    well under the 100 MB budget. Keys are 64-bit hashes; 0 marks an empty slot.
+    """
+
+    def __init__(self, capacity: int = 1 << 12) -> None:
+        self._mask = capacity - 1
+        self._keys = array("Q", bytes(8 * capacity))
+        self._vals = array("Q", bytes(8 * capacity))
+        self.count = 0
+
+    @staticmethod
+    def _norm(key: int) -> int:
+        # hash() values are signed 64-bit; 0 marks an empty slot, so hash 0 moves aside.
+        return (key & 0xFFFFFFFFFFFFFFFF) or 0x9E3779B97F4A7C15
+
+    def get(self, key: int) -> int | None:
+        key = self._norm(key)
+        keys, mask = self._keys, self._mask
+        i = key & mask
+        while True:
+            k = keys[i]
+            if k == key:
+                return self._vals[i]
+            if k == 0:
+                return None
+            i = (i + 1) & mask
+
+    def put(self, key: int, value: int) -> None:
+        key = self._norm(key)
+        keys, mask = self._keys, self._mask
+        i = key & mask
+        while keys[i] not in (0, key):
+            i = (i + 1) & mask
+        if keys[i] == 0:
+            self.count += 1
+        keys[i] = key
+        self._vals[i] = value
+        if self.count * 5 > len(keys) * 3:
+            self._grow()
+
+    def _grow(self) -> None:
+        old_keys, old_vals = self._keys, self._vals
+        capacity = len(old_keys) * 2
+        self._mask = capacity - 1
+        self._keys = array("Q", bytes(8 * capacity))
+        self._vals = array("Q", bytes(8 * capacity))
+        keys, vals, mask = self._keys, self._vals, self._mask
+        for k, v in zip(old_keys, old_vals, strict=True):
+            if k:
+                i = k & mask
+                while keys[i]:
+                    i = (i + 1) & mask
+                keys[i] = k
+                vals[i] = v
 
 
 class Place(NamedTuple):
@@ -126,7 +188,7 @@ class Attributor:
         self.sums: list[
             list[int]
         ] = []  # per bucket id: responses, in, out, cache_write, cache_read
-        self.seen: dict[int, int] = {}  # hash(msg id, request id) -> bucket id << 32 | output
+        self.seen = SeenTable()  # hash(msg id, request id) -> bucket id << 32 | output
         self.duplicates = 0
         self.outside = 0  # responses whose cwd is in none of this repository's worktrees
         self.filtered = 0
@@ -155,7 +217,7 @@ class Attributor:
         bucket_id, out = prior >> 32, prior & _MASK
         if output > out and bucket_id != _NOWHERE:
             self.sums[bucket_id][2] += output - out
-            self.seen[key] = (bucket_id << 32) | min(output, _MASK)
+            self.seen.put(key, (bucket_id << 32) | min(output, _MASK))
         return True
 
     def feed(self, found: Found, stats: ScanStats) -> None:
@@ -180,7 +242,7 @@ class Attributor:
         bucket = self._bucket(rec, usage.model)
         if bucket is None:
             # Outside this repository or filtered out: remember it so copies are not re-examined.
-            self.seen[key] = _NOWHERE << 32
+            self.seen.put(key, _NOWHERE << 32)
             return
         new_id = self.buckets.get(bucket)
         if new_id is None:
@@ -193,7 +255,7 @@ class Attributor:
         row[2] += usage.output
         row[3] += usage.cache_write
         row[4] += usage.cache_read
-        self.seen[key] = (new_id << 32) | min(usage.output, _MASK)
+        self.seen.put(key, (new_id << 32) | min(usage.output, _MASK))
 
     def _command(self, rec: dict[str, Any]) -> None:
         cmd = command_of(rec)
