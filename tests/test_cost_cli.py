@@ -128,7 +128,7 @@ def test_phase_from_slash_command_phase_record_and_location(
             ),
         ],
     )
-    # On main: plan; on some other branch: other.
+    # On main: plan; on some other branch: other; claude-only style `/moai:2-run X` on main: run.
     write_session(
         home,
         main,
@@ -136,11 +136,16 @@ def test_phase_from_slash_command_phase_record_and_location(
         [
             assistant(cwd=main, branch="main", msg_id="m6", session="c"),
             assistant(cwd=main, branch="fix/typo", msg_id="m7", session="c"),
+            user_command(cwd=main, branch="main", name="/moai:2-run", args="SPEC-X-9", session="d"),
+            assistant(cwd=main, branch="main", msg_id="m8", session="d"),
         ],
     )
     data = cost_json(moai(main, "cost", "--json", env=env))
     counts = {r["phase"]: r["responses"] for r in data["rows"]}
-    assert counts == {"plan": 1, "run": 2, "sync": 3, "other": 1}
+    assert counts == {"plan": 1, "run": 3, "sync": 3, "other": 1}
+    specs = cost_json(moai(main, "cost", "--json", "--by", "spec", env=env))
+    assert row(specs, "SPEC-X-9")["responses"] == 1
+    assert row(specs, SPEC)["responses"] == 5
 
 
 def wt_git_dir(wt: Path) -> Path:
