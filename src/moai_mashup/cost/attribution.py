@@ -185,9 +185,8 @@ class Attributor:
         self.fallback_tier = fallback_tier
         self.filters = filters
         self.buckets: dict[Bucket, int] = {}
-        self.sums: list[
-            list[int]
-        ] = []  # per bucket id: responses, in, out, cache_write, cache_read
+        # per bucket id: responses, input, output, cache write, cache read tokens
+        self.sums: list[list[int]] = []
         self.seen = SeenTable()  # hash(msg id, request id) -> bucket id << 32 | output
         self.duplicates = 0
         self.outside = 0  # responses whose cwd is in none of this repository's worktrees

@@ -133,7 +133,7 @@ class PriceTable:
     def _lookup(self, model: str) -> Price | None:
         family = family_of(model)
         if model in self.configured:
-            return _from_config(self.configured[model], family or family_of(model))
+            return _from_config(self.configured[model], family)
         if model in BUILTIN:
             return BUILTIN[model]
         if family is None:
