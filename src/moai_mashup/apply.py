@@ -16,7 +16,12 @@ from typing import Any, NamedTuple
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, ResolvedConfig
 from moai_mashup.core import settings_plan as plan
-from moai_mashup.core.glm_template import DEFAULT_TEMPLATE, fill_template, validate_template
+from moai_mashup.core.glm_template import (
+    DEFAULT_TEMPLATE,
+    SECRET_KEYS,
+    fill_template,
+    validate_template,
+)
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.keys import GlmKey, no_key_message, resolve_key
@@ -56,7 +61,8 @@ def settings_path(wt: git.Worktree) -> Path:
 def read_state(wt: git.Worktree) -> SettingsState:
     path = settings_path(wt)
     try:
-        text: str | None = path.read_text(encoding="utf-8")
+        # bytes, not read_text: universal newlines would turn a CRLF file into LF
+        text: str | None = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         text = None
     except (OSError, UnicodeDecodeError) as exc:
@@ -73,6 +79,10 @@ def read_state(wt: git.Worktree) -> SettingsState:
             ) from None
         if not isinstance(doc, dict):
             raise BadInput(f"{path}: expected a JSON object; fix it, moai left it untouched")
+        if "env" in doc and not isinstance(doc["env"], dict):
+            raise BadInput(
+                f"{path}: env: must be a JSON object of variables; fix it, moai left it untouched"
+            )
     record = read_record(wt)
     return SettingsState(path, text, doc, record)
 
@@ -85,7 +95,8 @@ def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
         return None
     except (OSError, ValueError, KeyError, TypeError):
         raise BadInput(
-            f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; run: moai claude --reset"
+            f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; remove it, then check "
+            f"the env keys of {SETTINGS_REL} by hand"
         ) from None
 
 
@@ -127,12 +138,17 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
     desired: dict[plan.KeyPath, Any] = {}
     if cfg.credential_mode == "helper":
         for name, value in env.items():
-            if name not in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"):
+            if name not in SECRET_KEYS:
                 desired[("env", name)] = value
         desired[("apiKeyHelper",)] = key_helper_command(wt)
     else:
         for name, value in fill_template(env, key.value, cfg.glm_env_var, str(GLM_JSON)).items():
             desired[("env", name)] = value
+    # A user's own Anthropic credential in the file's env would be sent to the GLM
+    # endpoint too (and ANTHROPIC_AUTH_TOKEN/ANTHROPIC_API_KEY beat apiKeyHelper in
+    # Claude Code's order), so it is set aside while on GLM and restored on switch back.
+    for name in SECRET_KEYS:
+        desired.setdefault(("env", name), plan.ABSENT)
     return desired, key
 
 
@@ -147,37 +163,53 @@ def _ensure_private(wt: git.Worktree) -> None:
         git.add_exclude(wt, "/" + SETTINGS_REL)
 
 
+# A writer that does not take our lock (an editor, Claude Code itself) may
+# replace the file while we plan; we re-plan when the file changed under us.
+MAX_ATTEMPTS = 8
+
+
 def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> ApplyResult:
-    from moai_mashup.atomic import atomic_write_text, file_lock
+    """Put `backend` into this worktree's settings; writes nothing when it is there already.
+
+    Under the worktree's lock: moai processes never lose each other's writes.
+    The ownership record is written before the settings file, so a crash in
+    between leaves a record whose keys are not in the file (stale, ignored),
+    never keys of ours that no record knows about.
+    """
+    from moai_mashup.atomic import atomic_write_text, file_lock, replace_if_unchanged
 
     desired: dict[plan.KeyPath, Any] = {}
     key = None
     if backend == "glm":
         desired, key = desired_glm(wt, cfg)
+    record_path = wt.state_dir / RECORD_NAME
     with file_lock(wt.state_dir / LOCK_NAME):
-        state = read_state(wt)
-        new_record: plan.OwnershipRecord | None
-        if backend == "glm":
-            new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
-            text = plan.render(new_doc, state.text, None)
-        else:
-            new_doc = plan.plan_claude(state.doc, state.record)
-            new_record = None
-            text = plan.render(new_doc, state.text, state.record)
-        same_record = (new_record.to_json() if new_record else None) == (
-            state.record.to_json() if state.record else None
-        )
-        if text == state.text and same_record:
-            return ApplyResult(backend, False, state.active, state.path, key)
-        if backend == "glm":
-            _ensure_private(wt)
-        record_path = wt.state_dir / RECORD_NAME
-        if new_record is not None:
-            atomic_write_text(record_path, json.dumps(new_record.to_json()), mode=0o600)
-        if text is None:
-            state.path.unlink(missing_ok=True)
-        elif text != state.text:
-            atomic_write_text(state.path, text, mode=0o600)
-        if new_record is None:
-            record_path.unlink(missing_ok=True)
-        return ApplyResult(backend, True, state.active, state.path, key)
+        for _attempt in range(MAX_ATTEMPTS):
+            state = read_state(wt)
+            new_record: plan.OwnershipRecord | None
+            if backend == "glm":
+                new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
+                text = plan.render(new_doc, state.text, None)
+            else:
+                live = plan.live_record(state.doc, state.record)
+                new_doc = plan.plan_claude(state.doc, live)
+                new_record = None
+                text = plan.render(new_doc, state.text, live)
+            same_record = (new_record.to_json() if new_record else None) == (
+                state.record.to_json() if state.record else None
+            )
+            if text == state.text and same_record:
+                return ApplyResult(backend, False, state.active, state.path, key)
+            if backend == "glm":
+                _ensure_private(wt)
+            if new_record is not None and not same_record:
+                atomic_write_text(record_path, json.dumps(new_record.to_json()), mode=0o600)
+            if text != state.text and not replace_if_unchanged(state.path, text, state.text):
+                continue  # changed under us: plan again from what is there now
+            if new_record is None:
+                record_path.unlink(missing_ok=True)
+            return ApplyResult(backend, True, state.active, state.path, key)
+    raise Refused(
+        f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "
+        "and run the command again"
+    )

@@ -13,16 +13,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
+def _write_temp(path: Path, data: bytes, mode: int) -> Path:
+    """A fully written, fsynced sibling of `path`, created private (never readable by others)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # 0o600 at creation (the umask can only narrow it): a key is never briefly world-readable.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)  # O_CREAT's mode is filtered by the umask
+        os.chmod(tmp, mode)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
+    tmp = _write_temp(path, data, mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -32,6 +44,42 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
     atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def _holds(path: Path, expected: str | None) -> bool:
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        return expected is None
+    return expected is not None and current == expected.encode("utf-8")
+
+
+def replace_if_unchanged(
+    path: Path, text: str | None, expected: str | None, mode: int = 0o600
+) -> bool:
+    """Write `text` (None: remove the file) only if `path` still holds `expected`.
+
+    For writers that do not take our lock: the check runs after the slow part
+    (write + fsync), right before the rename, which narrows the window in which
+    their change could be lost to the rename itself. Returns False, having
+    written nothing, when the file changed.
+    """
+    if text is None:
+        if not _holds(path, expected):
+            return False
+        path.unlink(missing_ok=True)
+        return True
+    tmp = _write_temp(path, text.encode("utf-8"), mode)
+    try:
+        if not _holds(path, expected):
+            os.unlink(tmp)
+            return False
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return True
 
 
 @contextlib.contextmanager

@@ -2,8 +2,14 @@
 
 Validation uses pydantic (core/config_model.py) and yaml, which together cost
 ~100 ms to import. The git hook runs on every checkout, so a validated result
-is cached as JSON in the per-worktree git dir, keyed on the files' identity
-(size, mtime_ns, inode) and the environment override; a hit imports neither.
+is cached as JSON in the per-worktree git dir; a hit imports neither.
+
+The cache is keyed on the files' *contents* (and the environment override),
+not on (size, mtime_ns, inode): a same-size edit within one timestamp tick
+(coarse kernel clocks, 1-2 s on some filesystems, `touch -r`, a checkout
+restoring an old mtime) keeps all three, and an editor that saves by rename
+can get the freed inode number back. The two files are small; reading them
+costs microseconds.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ CACHE_NAME = "config-cache.json"
 
 # Fields a developer's llm.local.yaml may never set: the team owns its policy.
 TEAM_ONLY = ("policy",)
+DEFAULT_MODE = "mashup"
 
 
 class AutoWorktree(NamedTuple):
@@ -91,20 +98,22 @@ def _from_dump(
     )
 
 
-def _file_id(path: Path) -> list[int] | None:
+def _file_content(path: Path) -> str | None:
+    """The file's bytes as text for the cache key (None: absent, "\0error": unreadable)."""
     try:
-        st = path.stat()
+        return path.read_bytes().decode("utf-8", "surrogateescape")
     except FileNotFoundError:
         return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
+    except OSError:
+        return "\0error"  # never equal to a cached key, so validation reports the problem
 
 
 def _cache_key(worktree: Path) -> dict[str, Any]:
     return {
         "version": __version__,
-        "python": sys.version_info[:2],
-        "llm": _file_id(worktree / LLM_YAML),
-        "local": _file_id(worktree / LLM_LOCAL_YAML),
+        "python": list(sys.version_info[:2]),
+        "llm": _file_content(worktree / LLM_YAML),
+        "local": _file_content(worktree / LLM_LOCAL_YAML),
         "env": os.environ.get(MODE_ENV),
     }
 
@@ -118,20 +127,29 @@ def load_config(worktree: Path, cache_dir: Path | None = None) -> ResolvedConfig
     if cache_dir is not None:
         try:
             cached = json.loads((cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
-            if cached["key"] == json.loads(json.dumps(key)):
-                return _from_dump(cached["llm"], cached["mode_source"], cached["configured"], [])
-        except (OSError, ValueError, KeyError, TypeError):
+            if cached["key"] == key:
+                return _from_dump(
+                    cached["llm"], cached["mode_source"], cached["configured"], cached["warnings"]
+                )
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
             pass
     llm, mode_source, configured, warnings = _validate(worktree)
     if cache_dir is not None:
-        # Lazy import: atomic pulls in tempfile only on this (slow) path.
         from moai_mashup.atomic import atomic_write_text
 
+        blob = {
+            "key": key,
+            "llm": llm,
+            "mode_source": mode_source,
+            "configured": configured,
+            "warnings": warnings,  # unknown keys keep being reported on every run
+        }
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            blob = {"key": key, "llm": llm, "mode_source": mode_source, "configured": configured}
-            atomic_write_text(cache_dir / CACHE_NAME, json.dumps(blob), mode=0o600)
-        except OSError:
+            atomic_write_text(
+                cache_dir / CACHE_NAME, json.dumps(blob, ensure_ascii=False), mode=0o600
+            )
+        except (OSError, UnicodeEncodeError):
             pass  # a cache we cannot write only costs time
     return _from_dump(llm, mode_source, configured, warnings)
 
@@ -156,6 +174,8 @@ def _read_yaml(path: Path, label: str) -> dict[str, Any] | None:
         return {}
     if not isinstance(data, dict):
         raise BadInput(f"{label}: expected a mapping with an 'llm:' key, got {type(data).__name__}")
+    if "llm" in data and data["llm"] is None:
+        data["llm"] = {}  # `llm:` with every key commented out means all defaults
     return data
 
 
@@ -223,6 +243,9 @@ def _one_line(exc: Any, label: str) -> str:
     msg = err["msg"]
     if err["type"] == "literal_error":
         msg = msg.replace("Input should be", "must be one of")
+    elif err["type"] == "extra_forbidden":
+        msg = "not allowed here"
+    msg = msg.replace("Input should be", "must be").replace("String should", "must")
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
     more = len(exc.errors()) - 1
@@ -274,7 +297,7 @@ def _validate(worktree: Path) -> tuple[dict[str, Any], str, bool, list[str]]:
         mode_source = team_label
     env_mode = os.environ.get(MODE_ENV)
     if env_mode:
-        if "mode" in locked and env_mode != merged.get("mode"):
+        if "mode" in locked and env_mode != merged.get("mode", DEFAULT_MODE):
             raise BadInput(
                 f"{MODE_ENV}={env_mode}: mode is locked by the team in {team_label} "
                 f"(llm.policy.locked); unset {MODE_ENV}"

@@ -74,7 +74,9 @@ def _check_private(path: Path) -> None:
         )
 
 
-# --- .env.glm: KEY="value" lines, double quotes with \\ \" \$ escapes -------------
+# --- .env.glm: KEY="value" lines, double quotes with sh's escapes ---------------------
+# Written so that `. ~/.moai/.env.glm` in sh yields the same value as we read.
+_DQ_ESCAPES = '\\"$`'
 
 
 def _quote(value: str) -> str:
@@ -91,8 +93,8 @@ def _unquote(raw: str, where: str) -> str:
         i = 1
         while i < len(raw):
             c = raw[i]
-            if c == "\\" and i + 1 < len(raw):
-                out.append(raw[i + 1])
+            if c == "\\" and i + 1 < len(raw) and raw[i + 1] in _DQ_ESCAPES:
+                out.append(raw[i + 1])  # as sh does: only these four are escapes in "..."
                 i += 2
                 continue
             if c == '"':

@@ -37,7 +37,19 @@ GITIGNORE_LINES = ("/" + str(LLM_LOCAL_YAML), "/.claude/settings.local.json")
 
 
 def _default_branch(wt: git.Worktree) -> str:
-    return wt.branch or "main"
+    """The repository's trunk, not merely the branch `moai init` happens to run on."""
+    remote_head = git.run(
+        ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"], wt.root, check=False
+    ).stdout.strip()
+    if remote_head.startswith("origin/"):
+        return remote_head[len("origin/") :]
+    if wt.branch in ("main", "master"):
+        return wt.branch
+    for name in ("main", "master"):
+        ref = git.run(["rev-parse", "-q", "--verify", f"refs/heads/{name}"], wt.root, check=False)
+        if ref.returncode == 0:
+            return name
+    return "main"
 
 
 def init_files(wt: git.Worktree) -> list[Path]:
@@ -46,7 +58,8 @@ def init_files(wt: git.Worktree) -> list[Path]:
     llm = wt.root / LLM_YAML
     if not llm.exists():
         llm.parent.mkdir(parents=True, exist_ok=True)
-        llm.write_text(LLM_YAML_TEXT.format(default_branch=_default_branch(wt)), encoding="utf-8")
+        text = LLM_YAML_TEXT.format(default_branch=json.dumps(_default_branch(wt)))
+        llm.write_text(text, encoding="utf-8")
         written.append(llm)
     glm = wt.root / GLM_JSON
     if not glm.exists():

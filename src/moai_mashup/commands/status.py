@@ -45,19 +45,13 @@ def env_warnings(settings_env: dict[str, Any]) -> list[str]:
 
 
 def collect() -> dict[str, Any]:
-    from moai_mashup.apply import read_state
+    from moai_mashup.apply import read_state, settings_path
     from moai_mashup.keys import resolve_key
     from moai_mashup.workspace import open_workspace
 
     ws = open_workspace()
     wt, cfg = ws.wt, ws.cfg
-    state = read_state(wt)
-    active = state.active
     expected = ws.expected
-    drift = expected is not None and active != expected
-    fix = None
-    if drift:
-        fix = "moai apply"
     try:
         key = resolve_key(cfg.glm_env_var)
         key_info: dict[str, Any] = (
@@ -65,7 +59,25 @@ def collect() -> dict[str, Any]:
         )
     except MoaiError as exc:
         key_info = {"source": None, "error": str(exc)}
-    env = state.doc.get("env") if isinstance(state.doc.get("env"), dict) else {}
+    # status is where a user looks when something is wrong: a broken settings
+    # file is reported, not raised.
+    settings_error = None
+    active: str | None
+    try:
+        state = read_state(wt)
+        active = state.active
+        doc = state.doc
+    except MoaiError as exc:
+        settings_error, active, doc = str(exc), None, {}
+    drift = expected is not None and active != expected
+    fix = None
+    if settings_error is not None:
+        fix = f"fix or remove {settings_path(wt)}, then run: moai apply"
+    elif drift:
+        fix = "moai apply"
+        if expected == "glm" and key_info["source"] is None:
+            fix = "moai glm --set-key && moai apply"
+    env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
     assert isinstance(env, dict)
     hand_set = None
     if active == "claude" and "ANTHROPIC_BASE_URL" in env:
@@ -84,7 +96,8 @@ def collect() -> dict[str, Any]:
         "drift": drift,
         "fix": fix,
         "hand_set_base_url": hand_set,
-        "settings_file": str(state.path),
+        "settings_file": str(settings_path(wt)),
+        "settings_error": settings_error,
         "key": key_info,
         "credential_mode": cfg.credential_mode,
         "hooks_installed": hooks_installed(wt),
@@ -110,7 +123,8 @@ def command(as_json: bool) -> None:
         f"branch:      {branch}",
         f"worktree:    {info['worktree']} ({where})",
         f"expected:    {info['expected_backend'] or 'unchanged'}  ({info['why']})",
-        f"active:      {info['active_backend']}",
+        f"active:      {info['active_backend'] or 'unknown'}"
+        + (f"  (error: {info['settings_error']})" if info["settings_error"] else ""),
         "drift:       " + (f"yes; fix: {info['fix']}" if info["drift"] else "no"),
     ]
     if info["hand_set_base_url"]:

@@ -63,6 +63,12 @@ def fill_template(
                 raise BadInput(
                     f"{label}: env.{name}: unknown placeholder ${{{found}}}; use {shown}"
                 )
+            if name not in SECRET_KEYS:
+                # A committed template could otherwise mail the key to any URL or header.
+                raise BadInput(
+                    f"{label}: env.{name}: ${{{found}}} is allowed only in "
+                    f"{' or '.join(SECRET_KEYS)}, where the key belongs"
+                )
         if key is None:
             filled[name] = value
         else:

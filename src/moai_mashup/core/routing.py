@@ -6,7 +6,6 @@ Table 1 (phase -> location + backend) and table 2 (branch -> backend), by mode.
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatchcase
 from typing import Literal, NamedTuple
 
 Mode = Literal["claude-only", "mashup", "glm-only"]
@@ -27,6 +26,23 @@ def is_valid_spec_id(spec_id: str) -> bool:
     return SPEC_ID_RE.fullmatch(spec_id) is not None
 
 
+def matches_spec_pattern(branch: str, pattern: str) -> bool:
+    """`pattern` has exactly one `*`, standing for one or more characters.
+
+    Not fnmatch: `?` and `[` are literal (git refuses them in branch names
+    anyway, so a glob reading could never match), and `*` must stand for
+    something (`feature/SPEC-` alone is not a SPEC branch).
+    """
+    prefix, star, suffix = pattern.partition("*")
+    if not star:
+        return branch == pattern
+    return (
+        len(branch) > len(prefix) + len(suffix)
+        and branch.startswith(prefix)
+        and branch.endswith(suffix)
+    )
+
+
 def spec_branch_name(spec_id: str, pattern: str = "feature/SPEC-*") -> str:
     """`feature/SPEC-*` + `SPEC-X` -> `feature/SPEC-X` (the `SPEC-` prefix is the pattern's)."""
     prefix, star, suffix = pattern.partition("*")
@@ -40,10 +56,10 @@ def spec_branch_name(spec_id: str, pattern: str = "feature/SPEC-*") -> str:
 
 def spec_id_from_branch(branch: str, pattern: str = "feature/SPEC-*") -> str | None:
     """The SPEC id a branch carries, or None when it is not a SPEC branch."""
-    if not fnmatchcase(branch, pattern):
+    if not matches_spec_pattern(branch, pattern):
         return None
     prefix, _, suffix = pattern.partition("*")
-    body = branch[len(prefix) : len(branch) - len(suffix) if suffix else None]
+    body = branch[len(prefix) : len(branch) - len(suffix)]
     spec_id = f"SPEC-{body}" if prefix.endswith("SPEC-") else body
     return spec_id if is_valid_spec_id(spec_id) else None
 
@@ -55,7 +71,7 @@ def branch_kind(
         return "detached"
     if branch == default_branch:
         return "default"
-    if fnmatchcase(branch, pattern):
+    if matches_spec_pattern(branch, pattern):
         return "spec"
     return "other"
 

@@ -9,9 +9,13 @@ leaves every key we did not write (or that the user changed since) alone.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, Literal, NamedTuple
+
+try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import (status, hooks)
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - Python 3.12+ renamed it
+    from hashlib import sha256
 
 KeyPath = tuple[str, ...]  # ("env", "ANTHROPIC_BASE_URL") or ("apiKeyHelper",)
 Active = Literal["claude", "glm", "mixed"]
@@ -38,6 +42,11 @@ class Entry(NamedTuple):
     path: KeyPath
     ours: str  # fingerprint of the value we wrote (never the value: it may be a key)
     prev: Any  # the value we replaced, or ABSENT
+
+    @property
+    def removes(self) -> bool:
+        """We removed this key (a user's own credential that must not reach GLM)."""
+        return self.ours == ABSENT_FINGERPRINT
 
 
 class OwnershipRecord(NamedTuple):
@@ -77,9 +86,15 @@ class OwnershipRecord(NamedTuple):
         )
 
 
+ABSENT_FINGERPRINT = "absent"
+
+
 def fingerprint(value: Any) -> str:
+    if value is ABSENT:
+        return ABSENT_FINGERPRINT
     blob = json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return "sha256:" + hashlib.sha256(blob).hexdigest()
+    digest: str = sha256(blob).hexdigest()
+    return "sha256:" + digest
 
 
 def _get(doc: dict[str, Any], path: KeyPath) -> Any:
@@ -116,15 +131,29 @@ def _copy(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_ours(doc: dict[str, Any], entry: Entry) -> bool:
-    current = _get(doc, entry.path)
-    return current is not ABSENT and fingerprint(current) == entry.ours
+    """The key still holds what we wrote (for a removal: is still absent)."""
+    return fingerprint(_get(doc, entry.path)) == entry.ours
+
+
+def _holds_ours(doc: dict[str, Any], record: OwnershipRecord | None) -> bool:
+    """Some value we wrote is still in the document.
+
+    When none is (the user deleted the file or every key of ours, or a crash
+    left a record whose write never happened), the record is stale: it
+    describes a document that no longer exists and must not be restored.
+    """
+    return record is not None and any(not e.removes and _is_ours(doc, e) for e in record.entries)
+
+
+def live_record(doc: dict[str, Any], record: OwnershipRecord | None) -> OwnershipRecord | None:
+    """The record if it still describes this document, else None (stale)."""
+    return record if _holds_ours(doc, record) else None
 
 
 def _restore(doc: dict[str, Any], entry: Entry) -> None:
     """Put back what our write replaced, unless the user has changed the key since."""
-    current = _get(doc, entry.path)
-    if current is not ABSENT and fingerprint(current) != entry.ours:
-        return  # the user's own edit since our write: theirs now
+    if not _is_ours(doc, entry):
+        return  # the user's own edit (or re-added key) since our write: theirs now
     if entry.prev is ABSENT:
         _delete(doc, entry.path)
     else:
@@ -137,17 +166,29 @@ def plan_glm(
     record: OwnershipRecord | None,
     original_text: str | None,
 ) -> tuple[dict[str, Any], OwnershipRecord]:
-    """Write `desired` into `doc`, remembering what each write replaced."""
+    """Write `desired` into `doc`, remembering what each write replaced.
+
+    A desired value of ABSENT removes the key (recording the user's value, so
+    switching back restores it); nothing is recorded for a key that is absent
+    already and was never ours.
+    """
+    if not _holds_ours(doc, record):
+        record = None
     new = _copy(doc)
     old_entries = {e.path: e for e in record.entries} if record else {}
     entries: list[Entry] = []
     for path, value in desired.items():
         old = old_entries.pop(path, None)
-        if old is not None and (_is_ours(new, old) or _get(new, path) is ABSENT):
-            prev = old.prev  # still (or again) ours: keep what it originally replaced
+        current = _get(new, path)
+        # Still ours: keep what it originally replaced. Otherwise the key holds a
+        # user's value (or their edit of ours), which switching back restores.
+        prev = old.prev if old is not None and _is_ours(new, old) else current
+        if value is ABSENT:
+            if current is ABSENT and prev is ABSENT:
+                continue
+            _delete(new, path)
         else:
-            prev = _get(new, path)  # a user's value (or their edit of ours): restored later
-        _set(new, path, value)
+            _set(new, path, value)
         entries.append(Entry(path, fingerprint(value), prev))
     for stale in old_entries.values():  # the template no longer writes this key
         _restore(new, stale)
@@ -166,7 +207,7 @@ def plan_glm(
 def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str, Any]:
     """Remove exactly what we wrote and put back what it replaced."""
     new = _copy(doc)
-    if record is None:
+    if record is None or not _holds_ours(doc, record):
         return new
     for entry in record.entries:
         _restore(new, entry)
@@ -177,10 +218,9 @@ def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str
 
 def active_backend(doc: dict[str, Any], record: OwnershipRecord | None) -> Active:
     """What the file routes to, judged by our record, not by ANTHROPIC_BASE_URL alone."""
-    if record is None or not record.entries:
+    if record is None or not _holds_ours(doc, record):
         return "claude"
-    ours = [_is_ours(doc, e) for e in record.entries]
-    if all(ours):
+    if all(_is_ours(doc, e) for e in record.entries):
         return "glm"
     return "mixed"
 
