@@ -42,6 +42,7 @@ class Entry(NamedTuple):
     path: KeyPath
     ours: str  # fingerprint of the value we wrote (never the value: it may be a key)
     prev: Any  # the value we replaced, or ABSENT
+    at: int | None = None  # for a key we removed: its position, so it comes back in place
 
     @property
     def removes(self) -> bool:
@@ -63,6 +64,7 @@ class OwnershipRecord(NamedTuple):
             "entries": [
                 {"path": list(e.path), "ours": e.ours}
                 | ({} if e.prev is ABSENT else {"prev": e.prev})
+                | ({} if e.at is None else {"at": e.at})
                 for e in self.entries
             ],
             "created_env": self.created_env,
@@ -75,7 +77,8 @@ class OwnershipRecord(NamedTuple):
         if not isinstance(data, dict) or data.get("version") != 1:
             raise ValueError("unknown ownership record format")
         entries = tuple(
-            Entry(tuple(e["path"]), e["ours"], e.get("prev", ABSENT)) for e in data["entries"]
+            Entry(tuple(e["path"]), e["ours"], e.get("prev", ABSENT), e.get("at"))
+            for e in data["entries"]
         )
         return cls(
             data["backend"],
@@ -117,6 +120,23 @@ def _set(doc: dict[str, Any], path: KeyPath, value: Any) -> None:
     node[path[-1]] = value
 
 
+def _position(doc: dict[str, Any], path: KeyPath) -> int | None:
+    parent = _get(doc, path[:-1]) if len(path) > 1 else doc
+    if isinstance(parent, dict) and path[-1] in parent:
+        return list(parent).index(path[-1])
+    return None
+
+
+def _insert(doc: dict[str, Any], path: KeyPath, value: Any, at: int) -> None:
+    """Set a key that is absent at position `at` of its parent (dicts keep order)."""
+    _set(doc, path, value)
+    parent = _get(doc, path[:-1]) if len(path) > 1 else doc
+    items = [(k, v) for k, v in parent.items() if k != path[-1]]
+    items.insert(min(at, len(items)), (path[-1], value))
+    parent.clear()
+    parent.update(items)
+
+
 def _delete(doc: dict[str, Any], path: KeyPath) -> None:
     node: Any = doc
     for part in path[:-1]:
@@ -156,6 +176,8 @@ def _restore(doc: dict[str, Any], entry: Entry) -> None:
         return  # the user's own edit (or re-added key) since our write: theirs now
     if entry.prev is ABSENT:
         _delete(doc, entry.path)
+    elif entry.at is not None and _get(doc, entry.path) is ABSENT:
+        _insert(doc, entry.path, entry.prev, entry.at)
     else:
         _set(doc, entry.path, entry.prev)
 
@@ -182,15 +204,18 @@ def plan_glm(
         current = _get(new, path)
         # Still ours: keep what it originally replaced. Otherwise the key holds a
         # user's value (or their edit of ours), which switching back restores.
-        prev = old.prev if old is not None and _is_ours(new, old) else current
+        still_ours = old is not None and _is_ours(new, old)
+        prev = old.prev if old is not None and still_ours else current
+        at = old.at if old is not None and still_ours else _position(new, path)
         if value is ABSENT:
             if current is ABSENT and prev is ABSENT:
                 continue
             _delete(new, path)
         else:
             _set(new, path, value)
-        entries.append(Entry(path, fingerprint(value), prev))
-    for stale in old_entries.values():  # the template no longer writes this key
+            at = None  # set in place (or appended): its position needs no record
+        entries.append(Entry(path, fingerprint(value), prev, at))
+    for stale in reversed(old_entries.values()):  # the template no longer writes this key
         _restore(new, stale)
     created_env = (
         record.created_env
@@ -209,7 +234,9 @@ def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str
     new = _copy(doc)
     if record is None or not _holds_ours(doc, record):
         return new
-    for entry in record.entries:
+    # Undo in reverse order of doing: each removed key's recorded position is
+    # relative to the document as it was when we removed it.
+    for entry in reversed(record.entries):
         _restore(new, entry)
     if record.created_env and new.get("env") == {}:
         del new["env"]
@@ -245,13 +272,16 @@ def render(
     if record is not None:
         if record.original_text is not None:
             try:
-                original = json.loads(record.original_text)
+                blank = not record.original_text.strip()
+                original = {} if blank else json.loads(record.original_text)
             except ValueError:
                 original = None
             if _same(doc, original):
                 return record.original_text
         elif not record.original_existed and doc == {}:
             return None
+    if doc == {} and (current_text is None or not current_text.strip()):
+        return current_text  # nothing to say: neither create nor fill an empty file
     if current_text is not None:
         try:
             if _same(doc, json.loads(current_text)):
