@@ -7,7 +7,6 @@ Commands are imported only when invoked, so `moai status` does not pay for
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from typing import Any
 
@@ -38,6 +37,8 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
+        import importlib.util  # only for --help: `moai status` does not pay for it
+
         return [
             name
             for name, mod in COMMANDS.items()
@@ -46,9 +47,16 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         mod = COMMANDS.get(cmd_name)
-        if mod is None or importlib.util.find_spec(f"moai_mashup.commands.{mod}") is None:
+        if mod is None:
             return None
-        command: click.Command = importlib.import_module(f"moai_mashup.commands.{mod}").command
+        name = f"moai_mashup.commands.{mod}"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                return None  # listed but not built yet
+            raise
+        command: click.Command = module.command
         return command
 
 
