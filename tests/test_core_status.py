@@ -191,3 +191,25 @@ def test_json_is_one_object(repo: Path, env: dict[str, str]) -> None:
 def test_outside_a_repository(tmp_path: Path, env: dict[str, str]) -> None:
     r = moai(tmp_path, "status", env=env)
     assert r.returncode == 2 and "not inside a git worktree" in r.stderr
+
+
+def test_exported_secrets_masked_and_credentials_flagged_on_glm(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    headers = "x-api-key: custom-header-secret-TESTONLY"
+    user_key = "sk-ant-user-own-key-TESTONLY-0000"
+    shell = {
+        **env,
+        "ANTHROPIC_CUSTOM_HEADERS": headers,
+        "ANTHROPIC_API_KEY": user_key,
+        "ANTHROPIC_MODEL": "claude-opus-4",
+    }
+    r = moai(repo, "status", env=shell)
+    assert headers not in r.stdout and user_key not in r.stdout
+    assert "claude-opus-4" in r.stdout  # model names are not secrets
+    assert "GLM endpoint" not in r.stdout
+    assert moai(repo, "glm", env=env).returncode == 0
+    warnings = status_json(repo, shell)["env_warnings"]
+    flagged = [w for w in warnings if "ANTHROPIC_API_KEY" in w]
+    assert len(flagged) == 1 and "GLM endpoint" in flagged[0] and "unset" in flagged[0]
+    assert user_key not in json.dumps(warnings)

@@ -27,6 +27,8 @@ from moai_mashup.errors import BadInput, Refused
 from moai_mashup.keys import GlmKey, no_key_message, resolve_key
 
 SETTINGS_REL = ".claude/settings.local.json"
+SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"  # atomic.py's temp names
+SETTINGS_TEMP_PROBE = ".claude/.settings.local.json.0.tmp"
 RECORD_NAME = "ownership.json"
 LOCK_NAME = "settings.lock"
 
@@ -161,6 +163,10 @@ def _ensure_private(wt: git.Worktree) -> None:
         )
     if not git.is_ignored(wt.root, SETTINGS_REL):
         git.add_exclude(wt, "/" + SETTINGS_REL)
+    # atomic.py's temp file holds the key for an instant; if moai is killed right
+    # then, the leftover must not show up in `git status` to be committed.
+    if not git.is_ignored(wt.root, SETTINGS_TEMP_PROBE):
+        git.add_exclude(wt, SETTINGS_TEMP_PATTERN)
 
 
 # A writer that does not take our lock (an editor, Claude Code itself) may

@@ -29,7 +29,13 @@ def hooks_installed(wt: git.Worktree) -> bool:
         return False
 
 
-def env_warnings(settings_env: dict[str, Any]) -> list[str]:
+# Shown in full: where traffic goes and which models; anything else may carry a
+# secret (ANTHROPIC_CUSTOM_HEADERS can hold an x-api-key) and is masked.
+_SHOWN_IN_FULL = ("_URL", "_MODEL", "_MODEL_NAME")
+_CREDENTIALS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+
+def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> list[str]:
     """ANTHROPIC_* exported in this shell that differ from the worktree's settings."""
     out = []
     for name in sorted(os.environ):
@@ -38,12 +44,16 @@ def env_warnings(settings_env: dict[str, Any]) -> list[str]:
         value = os.environ[name]
         if settings_env.get(name) == value:
             continue
-        secret = "TOKEN" in name or "KEY" in name
-        shown = mask(value) if secret else value
+        shown = value if name.endswith(_SHOWN_IN_FULL) else mask(value)
         where = "overridden by" if name in settings_env else "not set in"
+        consequence = "Claude Code started here uses the settings' value when there is one"
+        if active in ("glm", "mixed") and name in _CREDENTIALS and name not in settings_env:
+            consequence = (
+                "Claude Code started here would send it to the GLM endpoint; unset it in this shell"
+            )
         out.append(
             f"${name}={shown} is exported in this shell ({where} .claude/settings.local.json); "
-            "Claude Code started here uses the settings' value when there is one"
+            + consequence
         )
     return out
 
@@ -105,7 +115,7 @@ def collect() -> dict[str, Any]:
         "key": key_info,
         "credential_mode": cfg.credential_mode,
         "hooks_installed": hooks_installed(wt),
-        "env_warnings": env_warnings(env),
+        "env_warnings": env_warnings(env, active),
         "config_warnings": list(cfg.warnings),
     }
 
