@@ -17,8 +17,10 @@ from moai_mashup.keys import mask, parse_env_file
 from tests.core_fixtures import assert_unchanged, one_line, sh, snapshot, status_json
 from tests.gitrepo import (
     FAKE_KEY,
+    GLM_JSON,
     LLM_YAML,
     OTHER_FAKE_KEY,
+    SEED_GLM_JSON,
     SEED_LLM_YAML,
     SETTINGS,
     clean_env,
@@ -326,3 +328,15 @@ def test_key_helper_without_key_fails_cleanly(repo: Path, home: Path, env: dict[
     out = sh(helper, env, cwd=home)
     assert out.returncode != 0 and out.stdout == ""
     assert "moai glm --set-key" in out.stderr
+
+
+@pytest.mark.parametrize("placeholder", ["${GLM_API_KEY}", "${GLM_API_TOKEN}"])
+def test_both_placeholders_filled_whatever_the_source(
+    repo: Path, env: dict[str, str], placeholder: str
+) -> None:
+    """The seed names GLM_API_TOKEN; either placeholder gets the resolved key."""
+    write(repo / GLM_JSON, SEED_GLM_JSON.replace("${GLM_API_KEY}", placeholder))
+    r = moai(repo, "glm", env={**env, "GLM_API_TOKEN": FAKE_KEY})
+    assert r.returncode == 0, r.stderr
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    assert "$GLM_API_TOKEN" in r.stdout
