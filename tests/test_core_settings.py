@@ -315,6 +315,8 @@ def test_idempotent_writes_nothing(repo: Path, env: dict[str, str], keyed_home: 
         b'{"env": ["A=1"]}',
         b"\xff\xfe{}",
         b'{"a": 1} trailing',
+        b'{"timeout": NaN}',
+        b'{"env": {"X": Infinity}}',
     ],
 )
 def test_corrupt_settings_never_overwritten(

@@ -60,6 +60,12 @@ def settings_path(wt: git.Worktree) -> Path:
     return wt.root / SETTINGS_REL
 
 
+def _reject_constant(name: str) -> Any:
+    # NaN/Infinity are Python's extension, not JSON: Claude Code would reject the
+    # whole file (and silently ignore our keys), so treat it as invalid here too.
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def read_state(wt: git.Worktree) -> SettingsState:
     path = settings_path(wt)
     try:
@@ -74,7 +80,7 @@ def read_state(wt: git.Worktree) -> SettingsState:
     doc: Any = {}
     if text is not None and text.strip():
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, parse_constant=_reject_constant)
         except ValueError as exc:
             raise BadInput(
                 f"{path}: invalid JSON ({exc}); fix or remove it, moai left it untouched"
