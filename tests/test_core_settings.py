@@ -476,3 +476,27 @@ def test_empty_file_is_left_empty(repo: Path, env: dict[str, str], keyed_home: s
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     assert moai(repo, "claude", env=env).returncode == 0
     assert path.read_text() == ""
+
+
+def test_commands_work_from_a_subdirectory(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    sub = repo / "src" / "deep"
+    sub.mkdir(parents=True)
+    assert moai(sub, "glm", env=env).returncode == 0
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    assert not (sub / ".claude").exists()
+    assert status_json(sub, env)["active_backend"] == "glm"
+    assert moai(sub, "claude", env=env).returncode == 0
+    assert not (repo / SETTINGS).exists()
+
+
+def test_apply_on_detached_head_changes_nothing(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    assert moai(repo, "glm", env=env).returncode == 0
+    git(repo, "checkout", "-q", "--detach", env=env)
+    before = snapshot(repo)
+    r = moai(repo, "apply", env=env)
+    assert r.returncode == 0 and "nothing to do" in r.stdout
+    assert_unchanged(before, snapshot(repo))
