@@ -84,6 +84,7 @@ def test_key_priority_and_masked_source(repo: Path, home: Path, env: dict[str, s
     assert r.returncode == 2
     line = one_line(r.stderr)
     assert "no GLM key" in line and "moai glm --set-key" in line
+    assert "$GLM_API_TOKEN or $GLM_API_KEY" in line
     assert not (repo / SETTINGS).exists()
 
 

@@ -175,9 +175,10 @@ def resolve_key(glm_env_var: str = ENV_FILE_VAR) -> GlmKey | None:
 
 
 def no_key_message(glm_env_var: str) -> str:
+    names = " or ".join(f"${n}" for n in dict.fromkeys((glm_env_var, ENV_FILE_VAR)))
     return (
-        "no GLM key found in ~/.moai/.env.glm, ~/.moai/credentials.yaml or "
-        f"${glm_env_var}; run: moai glm --set-key"
+        f"no GLM key found in ~/.moai/.env.glm, ~/.moai/credentials.yaml or {names}; "
+        "run: moai glm --set-key"
     )
 
 
