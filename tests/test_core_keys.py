@@ -311,7 +311,7 @@ def test_helper_mode_keeps_key_out_of_worktree_and_argv(
     doc = settings(repo)
     helper = doc["apiKeyHelper"]
     assert keyed_home not in helper
-    assert "ANTHROPIC_AUTH_TOKEN" not in doc["env"]
+    assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == ""  # blanked: it would beat apiKeyHelper
     assert os.path.isabs(helper.split()[0].strip("'"))
     # Claude Code runs it through /bin/sh, from wherever it was started
     out = sh(helper, env, cwd=home)

@@ -92,19 +92,20 @@ def user_files(draw: st.DrawFn) -> str:
 
 
 def desired_for(mode: str, key: str = FAKE_KEY) -> dict[plan.KeyPath, Any]:
-    """What apply.desired_glm asks for with the default template."""
-    env = dict(DEFAULT_TEMPLATE["env"])
-    desired: dict[plan.KeyPath, Any] = {}
-    for name, value in env.items():
-        if name in SECRET_KEYS:
-            if mode == "inline":
-                desired[("env", name)] = key
-        else:
+    """What apply.desired_glm asks for with the default template: the GLM env, and the
+    user's own credentials blanked ("" counts as unset in Claude Code)."""
+    desired: dict[plan.KeyPath, Any] = {("env", "ANTHROPIC_API_KEY"): ""}
+    if mode == "helper":
+        desired[("env", "ANTHROPIC_AUTH_TOKEN")] = ""
+    for name, value in DEFAULT_TEMPLATE["env"].items():
+        if name not in SECRET_KEYS:
             desired[("env", name)] = value
+        elif mode == "inline":
+            desired[("env", name)] = key
     if mode == "helper":
         desired[("apiKeyHelper",)] = "/usr/bin/python3 -m moai_mashup.key_helper /r"
-    for name in SECRET_KEYS:
-        desired.setdefault(("env", name), plan.ABSENT)
+    else:
+        desired[("apiKeyHelper",)] = ""
     return desired
 
 
@@ -144,8 +145,8 @@ def test_glm_then_claude_restores_any_document_byte_for_byte(text: str | None, m
     glm_text, record = to_glm(text, mode)
     glm_doc = json.loads(glm_text)
     for path, value in desired_for(mode).items():
-        got = glm_doc.get(path[0]) if len(path) == 1 else glm_doc["env"].get(path[1], plan.ABSENT)
-        assert got == value or (value is plan.ABSENT and got is plan.ABSENT)
+        got = glm_doc[path[0]] if len(path) == 1 else glm_doc["env"][path[1]]
+        assert got == value
     assert plan.active_backend(glm_doc, record) == "glm"
     # every key we do not own is where it was, in its order
     original = json.loads(text) if text and text.strip() else {}
@@ -238,7 +239,7 @@ def test_cli_glm_then_claude_restores_bytes(
     assert r.returncode == 0, r.stderr
     doc = settings(repo)
     assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
-    assert "ANTHROPIC_API_KEY" not in doc["env"]
+    assert doc["env"]["ANTHROPIC_API_KEY"] == "" and doc["apiKeyHelper"] == ""
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     r = moai(repo, "claude", env=env)
     assert r.returncode == 0, r.stderr
@@ -268,7 +269,7 @@ def test_user_edits_on_glm_survive_cli(repo: Path, env: dict[str, str], keyed_ho
     write(repo / SETTINGS, json.dumps(original, indent=2) + "\n")
     assert moai(repo, "glm", env=env).returncode == 0
     doc = settings(repo)
-    assert "ANTHROPIC_API_KEY" not in doc["env"], "the user's Anthropic key must not go to GLM"
+    assert doc["env"]["ANTHROPIC_API_KEY"] == "", "the user's Anthropic key must not go to GLM"
     # edits while on GLM: Claude Code adds a permission, the user adds a variable and
     # picks another GLM model for opus
     doc["permissions"]["allow"].append("Bash(git status)")
@@ -425,7 +426,7 @@ def test_helper_mode_sets_and_restores_api_key_helper(
     helper = doc["apiKeyHelper"]
     assert helper != "~/bin/anthropic-key.sh" and os.path.isabs(helper.split()[0].strip("'"))
     # the user's own token would beat apiKeyHelper and go to GLM: set aside while on GLM
-    assert "ANTHROPIC_AUTH_TOKEN" not in doc["env"] and doc["env"]["X"] == "1"
+    assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == "" and doc["env"]["X"] == "1"
     out = sh(helper, env, cwd=home)
     assert out.returncode == 0 and out.stdout == keyed_home + "\n"
     assert keyed_home not in (repo / SETTINGS).read_text()
@@ -440,7 +441,7 @@ def test_switching_credential_mode_on_glm(repo: Path, env: dict[str, str], keyed
     write(repo / LLM_YAML, SEED_LLM_YAML + "  credential_mode: helper\n")
     assert moai(repo, "glm", env=env).returncode == 0
     doc = settings(repo)
-    assert "ANTHROPIC_AUTH_TOKEN" not in doc["env"] and "apiKeyHelper" in doc
+    assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == "" and doc["apiKeyHelper"] != ""
     assert keyed_home not in (repo / SETTINGS).read_text()
     assert moai(repo, "claude", env=env).returncode == 0
     assert (repo / SETTINGS).read_text() == '{"model": "opus"}\n'

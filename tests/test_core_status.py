@@ -12,6 +12,7 @@ from tests.gitrepo import (
     LLM_LOCAL_YAML,
     LLM_YAML,
     SEED_LLM_YAML,
+    SETTINGS,
     git,
     moai,
     write,
@@ -208,8 +209,16 @@ def test_exported_secrets_masked_and_credentials_flagged_on_glm(
     assert headers not in r.stdout and user_key not in r.stdout
     assert "claude-opus-4" in r.stdout  # model names are not secrets
     assert "GLM endpoint" not in r.stdout
+    # on GLM the settings blank ANTHROPIC_API_KEY: the exported one is overridden
     assert moai(repo, "glm", env=env).returncode == 0
     warnings = status_json(repo, shell)["env_warnings"]
     flagged = [w for w in warnings if "ANTHROPIC_API_KEY" in w]
-    assert len(flagged) == 1 and "GLM endpoint" in flagged[0] and "unset" in flagged[0]
+    assert len(flagged) == 1 and "overridden by" in flagged[0]
     assert user_key not in json.dumps(warnings)
+    # if the blank is removed by hand, the exported key would reach GLM: say so
+    doc = json.loads((repo / SETTINGS).read_text())
+    del doc["env"]["ANTHROPIC_API_KEY"]
+    (repo / SETTINGS).write_text(json.dumps(doc))
+    warnings = status_json(repo, shell)["env_warnings"]
+    flagged = [w for w in warnings if "ANTHROPIC_API_KEY" in w]
+    assert len(flagged) == 1 and "GLM endpoint" in flagged[0] and "unset" in flagged[0]

@@ -143,8 +143,14 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
             f"{GLM_JSON}: env.ANTHROPIC_BASE_URL {base_url} is not a known GLM endpoint and is "
             "not trusted here; review it, then run: moai trust"
         )
-    desired: dict[plan.KeyPath, Any] = {}
+    # Claude Code sends every credential it finds, so the user's own ones are
+    # blanked while on GLM ("" counts as unset, and the worktree's env block beats
+    # the shell and ~/.claude/settings.json): an ANTHROPIC_AUTH_TOKEN beats
+    # apiKeyHelper, and an ANTHROPIC_API_KEY or a global apiKeyHelper would go out
+    # as x-api-key beside the GLM token. Switching back restores what was there.
+    desired: dict[plan.KeyPath, Any] = {("env", "ANTHROPIC_API_KEY"): ""}
     if cfg.credential_mode == "helper":
+        desired[("env", "ANTHROPIC_AUTH_TOKEN")] = ""
         for name, value in env.items():
             if name not in SECRET_KEYS:
                 desired[("env", name)] = value
@@ -152,11 +158,7 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
     else:
         for name, value in fill_template(env, key.value, cfg.glm_env_var, str(GLM_JSON)).items():
             desired[("env", name)] = value
-    # A user's own Anthropic credential in the file's env would be sent to the GLM
-    # endpoint too (and ANTHROPIC_AUTH_TOKEN/ANTHROPIC_API_KEY beat apiKeyHelper in
-    # Claude Code's order), so it is set aside while on GLM and restored on switch back.
-    for name in SECRET_KEYS:
-        desired.setdefault(("env", name), plan.ABSENT)
+        desired[("apiKeyHelper",)] = ""
     return desired, key
 
 

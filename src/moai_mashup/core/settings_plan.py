@@ -42,12 +42,6 @@ class Entry(NamedTuple):
     path: KeyPath
     ours: str  # fingerprint of the value we wrote (never the value: it may be a key)
     prev: Any  # the value we replaced, or ABSENT
-    at: int | None = None  # for a key we removed: its position, so it comes back in place
-
-    @property
-    def removes(self) -> bool:
-        """We removed this key (a user's own credential that must not reach GLM)."""
-        return self.ours == ABSENT_FINGERPRINT
 
 
 class OwnershipRecord(NamedTuple):
@@ -64,7 +58,6 @@ class OwnershipRecord(NamedTuple):
             "entries": [
                 {"path": list(e.path), "ours": e.ours}
                 | ({} if e.prev is ABSENT else {"prev": e.prev})
-                | ({} if e.at is None else {"at": e.at})
                 for e in self.entries
             ],
             "created_env": self.created_env,
@@ -77,8 +70,7 @@ class OwnershipRecord(NamedTuple):
         if not isinstance(data, dict) or data.get("version") != 1:
             raise ValueError("unknown ownership record format")
         entries = tuple(
-            Entry(tuple(e["path"]), e["ours"], e.get("prev", ABSENT), e.get("at"))
-            for e in data["entries"]
+            Entry(tuple(e["path"]), e["ours"], e.get("prev", ABSENT)) for e in data["entries"]
         )
         return cls(
             data["backend"],
@@ -89,12 +81,7 @@ class OwnershipRecord(NamedTuple):
         )
 
 
-ABSENT_FINGERPRINT = "absent"
-
-
 def fingerprint(value: Any) -> str:
-    if value is ABSENT:
-        return ABSENT_FINGERPRINT
     blob = json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")
     digest: str = sha256(blob).hexdigest()
     return "sha256:" + digest
@@ -120,23 +107,6 @@ def _set(doc: dict[str, Any], path: KeyPath, value: Any) -> None:
     node[path[-1]] = value
 
 
-def _position(doc: dict[str, Any], path: KeyPath) -> int | None:
-    parent = _get(doc, path[:-1]) if len(path) > 1 else doc
-    if isinstance(parent, dict) and path[-1] in parent:
-        return list(parent).index(path[-1])
-    return None
-
-
-def _insert(doc: dict[str, Any], path: KeyPath, value: Any, at: int) -> None:
-    """Set a key that is absent at position `at` of its parent (dicts keep order)."""
-    _set(doc, path, value)
-    parent = _get(doc, path[:-1]) if len(path) > 1 else doc
-    items = [(k, v) for k, v in parent.items() if k != path[-1]]
-    items.insert(min(at, len(items)), (path[-1], value))
-    parent.clear()
-    parent.update(items)
-
-
 def _delete(doc: dict[str, Any], path: KeyPath) -> None:
     node: Any = doc
     for part in path[:-1]:
@@ -151,8 +121,9 @@ def _copy(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _is_ours(doc: dict[str, Any], entry: Entry) -> bool:
-    """The key still holds what we wrote (for a removal: is still absent)."""
-    return fingerprint(_get(doc, entry.path)) == entry.ours
+    """The key still holds what we wrote."""
+    current = _get(doc, entry.path)
+    return current is not ABSENT and fingerprint(current) == entry.ours
 
 
 def _holds_ours(doc: dict[str, Any], record: OwnershipRecord | None) -> bool:
@@ -162,7 +133,7 @@ def _holds_ours(doc: dict[str, Any], record: OwnershipRecord | None) -> bool:
     left a record whose write never happened), the record is stale: it
     describes a document that no longer exists and must not be restored.
     """
-    return record is not None and any(not e.removes and _is_ours(doc, e) for e in record.entries)
+    return record is not None and any(_is_ours(doc, e) for e in record.entries)
 
 
 def live_record(doc: dict[str, Any], record: OwnershipRecord | None) -> OwnershipRecord | None:
@@ -176,8 +147,6 @@ def _restore(doc: dict[str, Any], entry: Entry) -> None:
         return  # the user's own edit (or re-added key) since our write: theirs now
     if entry.prev is ABSENT:
         _delete(doc, entry.path)
-    elif entry.at is not None and _get(doc, entry.path) is ABSENT:
-        _insert(doc, entry.path, entry.prev, entry.at)
     else:
         _set(doc, entry.path, entry.prev)
 
@@ -188,12 +157,7 @@ def plan_glm(
     record: OwnershipRecord | None,
     original_text: str | None,
 ) -> tuple[dict[str, Any], OwnershipRecord]:
-    """Write `desired` into `doc`, remembering what each write replaced.
-
-    A desired value of ABSENT removes the key (recording the user's value, so
-    switching back restores it); nothing is recorded for a key that is absent
-    already and was never ours.
-    """
+    """Write `desired` into `doc`, remembering what each write replaced."""
     if not _holds_ours(doc, record):
         record = None
     new = _copy(doc)
@@ -204,18 +168,10 @@ def plan_glm(
         current = _get(new, path)
         # Still ours: keep what it originally replaced. Otherwise the key holds a
         # user's value (or their edit of ours), which switching back restores.
-        still_ours = old is not None and _is_ours(new, old)
-        prev = old.prev if old is not None and still_ours else current
-        at = old.at if old is not None and still_ours else _position(new, path)
-        if value is ABSENT:
-            if current is ABSENT and prev is ABSENT:
-                continue
-            _delete(new, path)
-        else:
-            _set(new, path, value)
-            at = None  # set in place (or appended): its position needs no record
-        entries.append(Entry(path, fingerprint(value), prev, at))
-    for stale in reversed(old_entries.values()):  # the template no longer writes this key
+        prev = old.prev if old is not None and _is_ours(new, old) else current
+        _set(new, path, value)
+        entries.append(Entry(path, fingerprint(value), prev))
+    for stale in old_entries.values():  # the template no longer writes this key
         _restore(new, stale)
     created_env = (
         record.created_env
@@ -234,9 +190,7 @@ def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str
     new = _copy(doc)
     if record is None or not _holds_ours(doc, record):
         return new
-    # Undo in reverse order of doing: each removed key's recorded position is
-    # relative to the document as it was when we removed it.
-    for entry in reversed(record.entries):
+    for entry in record.entries:
         _restore(new, entry)
     if record.created_env and new.get("env") == {}:
         del new["env"]
