@@ -89,7 +89,6 @@ class Worktree(NamedTuple):
     git_dir: Path  # per-worktree git dir (.git or .git/worktrees/<name>)
     common_dir: Path  # shared git dir
     branch: str | None  # short branch name; None when HEAD is detached
-    hooks_dir: Path | None = None  # where git looks for hooks (honours core.hooksPath)
 
     @property
     def is_linked(self) -> bool:
@@ -120,27 +119,17 @@ def read_head_branch(git_dir: Path) -> str | None:
 def discover(cwd: Path) -> Worktree:
     """The worktree containing `cwd`. One git call; HEAD is read directly."""
     proc = run(
-        [
-            "rev-parse",
-            "--path-format=absolute",
-            "--show-toplevel",
-            "--git-dir",
-            "--git-common-dir",
-            "--git-path",
-            "hooks",
-        ],
+        ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-common-dir"],
         cwd,
         check=False,
     )
     if proc.returncode != 0:
         raise BadInput(f"{cwd}: not inside a git worktree; run this in a git repository")
     lines = proc.stdout.splitlines()
-    if len(lines) != 4:
+    if len(lines) != 3:
         raise BadInput(f"{cwd}: a bare repository has no worktree to configure")
-    root, git_dir, common = (Path(x).resolve() for x in lines[:3])
-    # git prints core.hooksPath as configured; a relative one is relative to the top level
-    hooks = Path(lines[3]) if Path(lines[3]).is_absolute() else root / lines[3]
-    return Worktree(root, git_dir, common, read_head_branch(git_dir), hooks)
+    root, git_dir, common = (Path(x).resolve() for x in lines)
+    return Worktree(root, git_dir, common, read_head_branch(git_dir))
 
 
 def is_tracked(root: Path, rel: str) -> bool:

@@ -16,13 +16,9 @@ from moai_mashup.keys import mask
 
 def hooks_installed(wt: git.Worktree) -> bool:
     """Whether git will run our post-checkout hook (honours core.hooksPath)."""
-    hooks_dir = wt.hooks_dir  # found by discover()'s one rev-parse: no second git call
-    if hooks_dir is None:
-        hooks_dir = Path(
-            git.out(["rev-parse", "--path-format=absolute", "--git-path", "hooks"], wt.root)
-        )
-        if not hooks_dir.is_absolute():
-            hooks_dir = wt.root / hooks_dir
+    hooks_dir = Path(git.out(["rev-parse", "--git-path", "hooks"], wt.root))
+    if not hooks_dir.is_absolute():
+        hooks_dir = wt.root / hooks_dir
     try:
         return "moai-mashup" in (hooks_dir / "post-checkout").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
