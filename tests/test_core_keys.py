@@ -341,3 +341,13 @@ def test_both_placeholders_filled_whatever_the_source(
     assert r.returncode == 0, r.stderr
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     assert "$GLM_API_TOKEN" in r.stdout
+
+
+def test_set_key_needs_no_repository(tmp_path: Path, home: Path, env: dict[str, str]) -> None:
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    r = moai(outside, "glm", "--set-key", env=env, input=FAKE_KEY + "\n")
+    assert r.returncode == 0, r.stderr
+    assert parse_env_file(_env_file(home).read_text(), "x")["GLM_API_KEY"] == FAKE_KEY
+    r = moai(outside, "glm", env=env)
+    assert r.returncode == 2 and "not inside a git worktree" in one_line(r.stderr)
