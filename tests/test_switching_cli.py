@@ -24,7 +24,9 @@ def test_glm_then_claude_restores_user_file_byte_for_byte(
     assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.z.ai/api/anthropic"
     assert doc["env"]["MY_VAR"] == "1"
-    assert list(doc) == ["permissions", "env", "model"]
+    # apiKeyHelper "" blanks a global helper of the user's (see apply.desired_glm).
+    assert list(doc) == ["permissions", "env", "model", "apiKeyHelper"]
+    assert doc["apiKeyHelper"] == "" and doc["env"]["ANTHROPIC_API_KEY"] == ""
     assert FAKE_KEY not in r.stdout + r.stderr
     assert oct((repo / SETTINGS).stat().st_mode & 0o777) == "0o600"
     r = moai(repo, "claude", env=env)
