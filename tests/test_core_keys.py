@@ -351,3 +351,18 @@ def test_set_key_needs_no_repository(tmp_path: Path, home: Path, env: dict[str, 
     assert parse_env_file(_env_file(home).read_text(), "x")["GLM_API_KEY"] == FAKE_KEY
     r = moai(outside, "glm", env=env)
     assert r.returncode == 2 and "not inside a git worktree" in one_line(r.stderr)
+
+
+def test_helper_command_survives_awkward_worktree_paths(
+    tmp_path: Path, home: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """/bin/sh gets the command: spaces, quotes and $ in the path must stay literal."""
+    repo = make_repo(
+        tmp_path / "it's a $HOME `dir` ü",
+        env,
+        llm_yaml=SEED_LLM_YAML + "  credential_mode: helper\n",
+    )
+    assert moai(repo, "glm", env=env).returncode == 0
+    out = sh(settings(repo)["apiKeyHelper"], env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == keyed_home + "\n"
