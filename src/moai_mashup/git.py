@@ -151,3 +151,44 @@ def add_exclude(wt: Worktree, pattern: str) -> Path:
             fh.write(f"{sep}# added by moai-mashup: holds backend keys, never commit it\n")
             fh.write(f"{pattern}\n")
     return path
+
+
+def discover_in_hook(cwd: Path) -> Worktree | None:
+    """The worktree a hook runs for, from files alone (no `git` child: hot path).
+
+    git runs hooks at the worktree's top level and exports GIT_DIR for some
+    commands only (`git checkout` in a linked worktree, `git clone`), never for
+    `git worktree add`; GIT_WORK_TREE when the user set it. Returns None when
+    the layout is not the plain one; the caller then falls back to `discover`.
+    """
+    env_git_dir = os.environ.get("GIT_DIR")
+    root = Path(os.environ.get("GIT_WORK_TREE") or cwd)
+    if not root.is_absolute():
+        root = cwd / root
+    if env_git_dir:
+        git_dir = cwd / env_git_dir  # an absolute GIT_DIR replaces cwd
+    else:
+        dotgit = root / ".git"
+        if dotgit.is_dir():
+            git_dir = dotgit
+        elif dotgit.is_file():
+            try:
+                line = dotgit.read_text(encoding="utf-8").splitlines()[0]
+            except (OSError, UnicodeDecodeError, IndexError):
+                return None
+            if not line.startswith("gitdir: "):
+                return None
+            git_dir = root / line[len("gitdir: ") :].strip()
+        else:
+            return None
+    if not (git_dir / "HEAD").is_file():
+        return None
+    try:
+        common_rel = (git_dir / "commondir").read_text(encoding="utf-8").strip()
+        common_dir = git_dir / common_rel
+    except FileNotFoundError:
+        common_dir = git_dir
+    except (OSError, UnicodeDecodeError):
+        return None
+    git_dir, common_dir = git_dir.resolve(), common_dir.resolve()
+    return Worktree(root.resolve(), git_dir, common_dir, read_head_branch(git_dir))

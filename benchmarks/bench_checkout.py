@@ -1,0 +1,178 @@
+"""What moai's post-checkout hook adds to `git checkout`, against a no-hook baseline.
+
+    .venv/bin/python benchmarks/bench_checkout.py [--runs 30] [--no-pre-commit]
+
+A small repository (moai init + a few files) in a temporary directory with a
+temporary HOME and a fake key; every variant alternates `git checkout`
+between two branches, `--runs` checkouts after a warm-up, and reports the
+median wall time, the time added over the baseline measured in the same run,
+and the ratio. Variants:
+
+- baseline:      no post-checkout hook
+- empty hook:    `#!/bin/sh` + `exit 0`
+- moai no-op:    `moai hooks install`, main <-> other (both Claude in mashup
+                 mode: the shim's fast path decides without Python)
+- moai switch:   main <-> feature/SPEC-BENCH (Claude <-> GLM: writes settings)
+- pre-commit:    the pre-commit framework's post-checkout stage running this
+                 repository's `.pre-commit-hooks.yaml` (needs a commit of this
+                 repository and builds pre-commit's venv once; skipped with
+                 --no-pre-commit)
+
+Timing is kept out of the unit tests; this script is the place for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+MOAI = shutil.which("moai", path=str(Path(sys.executable).parent)) or "moai"
+FAKE_KEY = "fake0000glm0000key0000for0bench.BENCHONLYnotreal1"
+# Long enough for the engine's stamp (dated 2 s in the past) to vouch for inputs.
+SETTLE_S = 2.5
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GIT_", "ANTHROPIC_", "MOAI_", "GLM_", "PRE_COMMIT"))
+    }
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Bench\n\temail = bench@example.invalid\n"
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+    )
+    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(gitconfig))
+    return env
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def make_repo(root: Path, env: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    _run(["git", "init", "-q", "-b", "main"], root, env)
+    for i in range(20):
+        (root / f"file{i}.txt").write_text(f"content {i}\n")
+    _run([MOAI, "init"], root, env)
+    _run(["git", "add", "-A"], root, env)
+    _run(["git", "commit", "-q", "-m", "initial"], root, env)
+    for branch in ("other", "feature/SPEC-BENCH"):
+        _run(["git", "branch", branch], root, env)
+    return root
+
+
+def time_checkouts(
+    repo: Path, env: dict[str, str], branches: tuple[str, str], runs: int, warmup: int = 4
+) -> list[float]:
+    """Wall time in ms of each `git checkout`, alternating between `branches`."""
+    samples: list[float] = []
+    for i in range(warmup + runs):
+        branch = branches[i % 2]
+        start = time.perf_counter()
+        proc = subprocess.run(
+            ["git", "checkout", "-q", branch], cwd=repo, env=env, capture_output=True, check=False
+        )
+        elapsed = (time.perf_counter() - start) * 1000
+        if proc.returncode != 0:
+            raise SystemExit(f"git checkout {branch} failed: {proc.stderr.decode().strip()}")
+        if i >= warmup:
+            samples.append(elapsed)
+    return samples
+
+
+def setup_pre_commit(repo: Path, env: dict[str, str], pc_home: Path) -> dict[str, str]:
+    """Consume this repository's `.pre-commit-hooks.yaml` by path, as a user would by URL."""
+    rev = _run(["git", "rev-parse", "HEAD"], HERE, env).strip()
+    (repo / ".pre-commit-config.yaml").write_text(
+        "default_install_hook_types: [pre-commit, post-checkout]\n"
+        "default_stages: [pre-commit]\n"
+        "repos:\n"
+        f"  - repo: {HERE}\n"
+        f"    rev: {rev}\n"
+        "    hooks:\n"
+        "      - id: moai-post-checkout\n"
+    )
+    env = dict(env, PRE_COMMIT_HOME=str(pc_home))
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    _run([*pre_commit, "install", "--allow-missing-config"], repo, env)
+    _run([*pre_commit, "install-hooks"], repo, env)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--no-pre-commit", action="store_true")
+    opts = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="moai-bench-"))
+    try:
+        home = tmp / "home"
+        (home / ".moai").mkdir(parents=True)
+        key_file = home / ".moai" / ".env.glm"
+        key_file.write_text(f'GLM_API_KEY="{FAKE_KEY}"\n')
+        key_file.chmod(0o600)
+        env = _env(home)
+        noop = ("main", "other")
+        switch = ("main", "feature/SPEC-BENCH")
+
+        variants: list[tuple[str, Callable[[], list[float]]]] = []
+
+        base = make_repo(tmp / "baseline", env)
+        variants.append(("baseline (no hook)", lambda: time_checkouts(base, env, noop, opts.runs)))
+
+        empty = make_repo(tmp / "empty", env)
+        hook = empty / ".git" / "hooks" / "post-checkout"
+        hook.write_text("#!/bin/sh\nexit 0\n")
+        hook.chmod(0o755)
+        variants.append(("empty sh hook", lambda: time_checkouts(empty, env, noop, opts.runs)))
+
+        ours = make_repo(tmp / "moai", env)
+        _run([MOAI, "hooks", "install"], ours, env)
+        _run(["git", "checkout", "-q", "other"], ours, env)  # first stamp
+        time.sleep(SETTLE_S)
+        variants.append(("moai no-op", lambda: time_checkouts(ours, env, noop, opts.runs)))
+        variants.append(("moai switch", lambda: time_checkouts(ours, env, switch, opts.runs)))
+
+        if not opts.no_pre_commit:
+            pc = make_repo(tmp / "pre-commit", env)
+            pc_env = setup_pre_commit(pc, env, tmp / "pre-commit-home")
+            _run(["git", "checkout", "-q", "other"], pc, pc_env)
+            time.sleep(SETTLE_S)
+            variants.append(
+                ("pre-commit framework no-op", lambda: time_checkouts(pc, pc_env, noop, opts.runs))
+            )
+
+        results: list[tuple[str, float]] = []
+        for name, measure in variants:
+            results.append((name, statistics.median(measure())))
+            if name == "moai no-op":
+                # The no-op must have stayed on the fast path (the stamp still there).
+                assert (ours / ".git" / "moai" / "hook-stamp").exists()
+
+        baseline = results[0][1]
+        print(f"git checkout, median of {opts.runs} alternating checkouts (ms)")
+        print(f"{'variant':<28} {'median':>8} {'added':>8} {'ratio':>7}")
+        for name, median in results:
+            print(f"{name:<28} {median:8.1f} {median - baseline:+8.1f} {median / baseline:6.2f}x")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

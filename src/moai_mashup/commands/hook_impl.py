@@ -1,0 +1,24 @@
+"""`moai hook-impl <hook-type> [args]`: the hook engine, for hook managers.
+
+husky, a team's `.githooks` or a hand-written hook can call this instead of
+moai's installed shim; the shim itself goes straight to hook_entry (no click).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command(
+    "hook-impl",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("hook_type")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def command(hook_type: str, args: tuple[str, ...]) -> None:
+    """Run moai's side of a git hook (post-checkout, post-worktree, pre-commit)."""
+    from moai_mashup.hook_entry import main
+
+    sys.exit(main([hook_type, *args]))

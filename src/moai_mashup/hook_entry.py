@@ -1,0 +1,259 @@
+"""The git hooks' Python side: what a hook shim runs when it cannot decide alone.
+
+The shim (resources/hook-tmpl) runs this as `python -I -S -c ...` with the
+interpreter recorded at install time; `python -m moai_mashup.hook_entry
+<hook-type> [args]` and `moai hook-impl <hook-type> [args]` reach the same
+`main`. It runs on checkouts, so it imports only what the event needs:
+config.load_config reads a validated cache (no pydantic/yaml on a hit), and
+click, pydantic and pygit2 stay out.
+
+A hook never makes git's own operation fail: a problem is one line on stderr
+and exit 0, unless the team's `policy.strict` asks for a failing hook.
+After each post-checkout it writes a stamp (`<git-dir>/moai/hook-stamp`) that
+lets the shim skip Python entirely while nothing the decision read changed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from moai_mashup import git
+from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
+from moai_mashup.errors import BadInput, MoaiError
+
+STAMP_NAME = "hook-stamp"
+STAMP_VERSION = "1"
+# The stamp's mtime is set this far in the past: a file written in the same
+# clock tick as the stamp (kernel timestamps are coarse; some shells compare
+# whole seconds with -nt) must still count as newer.
+STAMP_AGE_S = 2
+RECORD_NAME = "ownership.json"  # apply.RECORD_NAME, without importing apply here
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"moai: {message}\n")
+    sys.stderr.flush()
+
+
+def _checkout_args(args: list[str]) -> tuple[str, str, str]:
+    """git passes `<old> <new> <flag>`; the pre-commit framework passes them in env."""
+    if len(args) == 3:
+        return args[0], args[1], args[2]
+    if not args and "PRE_COMMIT_CHECKOUT_TYPE" in os.environ:
+        return (
+            os.environ.get("PRE_COMMIT_FROM_REF", ""),
+            os.environ.get("PRE_COMMIT_TO_REF", ""),
+            os.environ["PRE_COMMIT_CHECKOUT_TYPE"],
+        )
+    raise BadInput("post-checkout: expected 3 arguments <old> <new> <flag> (as git passes them)")
+
+
+def _hook_worktree() -> git.Worktree:
+    cwd = Path.cwd()
+    return git.discover_in_hook(cwd) or git.discover(cwd)
+
+
+def post_checkout(args: list[str]) -> int:
+    old, _new, flag = _checkout_args(args)
+    if flag == "0":  # file checkout: the branch did not change
+        return 0
+    started = time.time()
+    wt = _hook_worktree()
+    if not (wt.root / LLM_YAML).is_file():
+        return 0  # not configured here: silently nothing
+    # Our `post-worktree` event: git has no such hook. A clone or leaving an
+    # orphan branch also gives 40 zeros, but in the main worktree.
+    new_worktree = old == git.ZERO_SHA and wt.is_linked and not wt.state_dir.exists()
+    stamp = wt.state_dir / STAMP_NAME
+    stamp.unlink(missing_ok=True)  # a half-done run must not leave an old decision behind
+    from moai_mashup.config import load_config
+
+    cfg = load_config(wt.root, wt.state_dir)
+    for line in cfg.warnings:
+        say(f"warning: {line}")
+    if not cfg.configured:
+        return 0
+    try:
+        return _route(wt, cfg, new_worktree, started)
+    except MoaiError as exc:
+        say(f"post-checkout: {exc}")
+        return 1 if cfg.policy.strict else 0
+
+
+def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: float) -> int:
+    from moai_mashup.apply import UntrustedUrl, apply_backend
+    from moai_mashup.workspace import Workspace
+
+    ws = Workspace(wt, cfg)
+    target = ws.expected
+    try:
+        if new_worktree:
+            from moai_mashup.lifecycle import post_worktree
+
+            for line in post_worktree(ws):
+                say(f"post-worktree: {line}")
+        elif target is None:
+            return 0  # detached HEAD (bisect, rebase): the backend stays as it is
+        else:
+            result = apply_backend(wt, cfg, target)
+            if result.changed:
+                shown = "GLM" if target == "glm" else "Claude"
+                say(f"this worktree now uses {shown} ({ws.why()})")
+    except UntrustedUrl as exc:
+        apply_backend(wt, cfg, "claude")
+        say(f"left this worktree on Claude: {exc}")
+        return 1 if cfg.policy.strict else 0
+    if target is not None:
+        write_stamp(wt, cfg, target, started)
+    return 0
+
+
+def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> list[Path] | None:
+    """Every file whose change could change the decision; None: no fast path."""
+    inputs = [
+        wt.root / LLM_YAML,
+        wt.root / LLM_YAML.parent,  # a file renamed into place keeps an old mtime
+        wt.root / LLM_LOCAL_YAML,
+        wt.root / ".claude" / "settings.local.json",
+        wt.state_dir / RECORD_NAME,
+    ]
+    if target == "glm":
+        from moai_mashup import keys, trust
+
+        key = keys.resolve_key(cfg.glm_env_var)
+        if key is None or key.source.startswith("$"):
+            # A key from the environment cannot be checked by the shim without
+            # storing it; such a worktree always takes the slow path.
+            return None
+        inputs += [
+            wt.root / GLM_JSON,
+            wt.root / GLM_JSON.parent,
+            keys.env_file(),
+            keys.credentials_file(),
+            trust.trust_file(),
+            keys.moai_home(),
+        ]
+    return inputs
+
+
+def stamp_text(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> str | None:
+    """The stamp the shim reads with `read` (see resources/hook-tmpl), or None."""
+    from moai_mashup.core.routing import backend_for_kind
+
+    pattern = cfg.spec_branch_pattern
+    if "[" in pattern or "\\" in pattern:
+        return None  # fnmatch and sh `case` disagree on brackets and backslashes
+    inputs = _stamp_inputs(wt, cfg, target)
+    if inputs is None:
+        return None
+    lines = [
+        f"moai-hook-stamp {STAMP_VERSION}",
+        f"default {cfg.default_branch}",
+        f"spec {pattern}",
+        f"to-default {backend_for_kind(cfg.mode, 'default')}",
+        f"to-spec {backend_for_kind(cfg.mode, 'spec')}",
+        f"to-other {backend_for_kind(cfg.mode, 'other')}",
+        f"applied {target}",
+        f"env {MODE_ENV}={os.environ.get(MODE_ENV, '')}",
+    ]
+    if target == "glm":
+        lines.append(f"env HOME={os.environ.get('HOME', '')}")
+    for path in inputs:
+        there = path.exists() or path.is_symlink()
+        lines.append(f"{'file' if there else 'none'} {path}")
+    lines.append("end")
+    # `read` trims and splits on whitespace: any value it would mangle disables the stamp.
+    for line in lines:
+        _tag, _, value = line.partition(" ")
+        if "\n" in value or value != value.strip():
+            return None
+    return "\n".join(lines) + "\n"
+
+
+def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, target: str, started: float) -> None:
+    from moai_mashup.atomic import atomic_write_text
+
+    text = stamp_text(wt, cfg, target)
+    if text is None:
+        return
+    path = wt.state_dir / STAMP_NAME
+    try:
+        atomic_write_text(path, text, mode=0o600)
+        past = int(started) - STAMP_AGE_S
+        os.utime(path, (past, past))
+    except OSError:
+        path.unlink(missing_ok=True)  # no stamp only costs time
+
+
+def post_worktree_event(args: list[str]) -> int:
+    """`post-worktree` by hand (wrappers, hook managers): set up the worktree in cwd."""
+    from moai_mashup.lifecycle import post_worktree
+    from moai_mashup.workspace import open_workspace
+
+    if args:
+        raise BadInput("post-worktree: takes no arguments; run it inside the new worktree")
+    ws = open_workspace()
+    if not ws.cfg.configured:
+        return 0
+    for line in post_worktree(ws):
+        say(f"post-worktree: {line}")
+    return 0
+
+
+# Files that hold a key or a developer's backend state: never committed.
+def forbidden_reason(path: str) -> str | None:
+    parts = path.split("/")
+    name = parts[-1]
+    if name == "settings.local.json" and len(parts) >= 2 and parts[-2] == ".claude":
+        return "Claude Code's per-developer settings (moai writes the GLM key there)"
+    if name == ".env.glm":
+        return "a GLM key file"
+    if name == "credentials.yaml" and len(parts) >= 2 and parts[-2] == ".moai":
+        return "a moai credentials file (glm_api_key)"
+    return None
+
+
+def pre_commit(args: list[str]) -> int:
+    """Refuse a staged settings or key file (the policy checks build on this)."""
+    wt = _hook_worktree()
+    # Inherit GIT_INDEX_FILE: `git commit -a` and `git commit <path>` stage into a temporary index.
+    proc = git.run(
+        ["diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"],
+        wt.root,
+        inherit_env=True,
+    )
+    bad = [(p, r) for p in proc.stdout.split("\0") if p and (r := forbidden_reason(p))]
+    for path, reason in bad:
+        say(f"refusing to commit {path}: {reason}; run: git rm --cached -- {path}")
+    return 1 if bad else 0
+
+
+HANDLERS: dict[str, Callable[[list[str]], int]] = {
+    "post-checkout": post_checkout,
+    "post-worktree": post_worktree_event,
+    "pre-commit": pre_commit,
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in HANDLERS:
+        known = ", ".join(HANDLERS)
+        say(f"hook-impl: expected a hook type ({known}), got {argv[0] if argv else 'nothing'}")
+        return 0
+    hook_type, args = argv[0], argv[1:]
+    try:
+        return HANDLERS[hook_type](args)
+    except MoaiError as exc:
+        say(f"{hook_type}: {exc}")
+        return 1 if hook_type == "pre-commit" else 0
+    except Exception as exc:  # a hook must not take git's operation down with it
+        say(f"{hook_type} hook failed ({exc.__class__.__name__}: {exc}); git went on")
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,234 @@
+"""Install, remove and inspect moai's git hook shims (`moai hooks ...`).
+
+Hooks go where git will run them: `git rev-parse --git-path hooks`, which is
+the common git dir's `hooks/` (so every linked worktree gets them) or
+`core.hooksPath` when that is set. A hook that is already there and is not
+ours is moved to `<hook>.legacy` and run first by our shim (as pre-commit
+does); uninstall moves it back, byte for byte (a rename keeps even its mtime).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import shlex
+import site
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from moai_mashup import git
+from moai_mashup.errors import BadInput, Refused
+
+MARKER = "# moai-mashup-hook "
+DEFAULT_HOOK_TYPES: tuple[str, ...] = ("post-checkout",)
+# Hook types git runs with no stdin, so the shim can chain a legacy hook
+# without buffering stdin (pre-push and post-rewrite read theirs).
+SUPPORTED_HOOK_TYPES: tuple[str, ...] = (
+    "post-checkout",
+    "pre-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+    "post-commit",
+    "post-merge",
+)
+
+
+class HooksDir(NamedTuple):
+    path: Path
+    hooks_path: str | None  # core.hooksPath as configured, when set
+    origin: str | None  # where it is set (`git config --show-origin`)
+
+
+class HookState(NamedTuple):
+    hook_type: str
+    path: Path
+    state: str  # "ours", "foreign" or "absent"
+    legacy: bool  # a chained `<hook>.legacy` is there
+    python: str | None  # the interpreter our shim records
+    python_ok: bool  # ...and it still exists
+    current: bool  # our shim is what this moai would write now
+
+
+def hooks_dir(wt: git.Worktree) -> HooksDir:
+    """Where git looks for hooks; refuses a location git resolves per worktree."""
+    proc = git.run(["config", "--show-origin", "--get", "core.hooksPath"], wt.root, check=False)
+    if proc.returncode == 0 and proc.stdout.strip():
+        origin, _, value = proc.stdout.rstrip("\n").partition("\t")
+        expanded = os.path.expanduser(value)
+        if not os.path.isabs(expanded):
+            raise Refused(
+                f"core.hooksPath is '{value}' ({origin}): a relative path is resolved inside "
+                "each worktree, so a hook installed here would not run in the others; add "
+                '`moai hook-impl post-checkout "$@"` to that hook manager\'s post-checkout '
+                "script, or set an absolute core.hooksPath and rerun"
+            )
+        return HooksDir(Path(expanded), value, origin)
+    path = Path(git.out(["rev-parse", "--path-format=absolute", "--git-path", "hooks"], wt.root))
+    return HooksDir(path, None, None)
+
+
+def _template() -> str:
+    return (
+        importlib.resources.files("moai_mashup")
+        .joinpath("resources", "hook-tmpl")
+        .read_text(encoding="utf-8")
+    )
+
+
+def engine_sys_path() -> list[str]:
+    """Where this moai's modules come from: its package's parent, then site-packages.
+
+    The shim runs Python with -S (no site.py, ~30 ms saved), so the directories
+    site.py would have added (including an editable install's source tree) are
+    recorded here.
+    """
+    import moai_mashup
+
+    dirs = [str(Path(moai_mashup.__file__).resolve().parent.parent)]
+    dirs += site.getsitepackages()
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    out: list[str] = []
+    for d in dirs:
+        if d not in out and os.path.isdir(d):
+            out.append(d)
+    return out
+
+
+def render(hook_type: str) -> str:
+    python = sys.executable
+    if not python or not os.path.isabs(python):
+        raise Refused("cannot tell which Python runs moai (sys.executable is empty)")
+    paths = engine_sys_path()
+    if any("\n" in p for p in [python, *paths]):
+        raise Refused("moai's install path contains a newline; reinstall it elsewhere")
+    return (
+        _template()
+        .replace("@@HOOK_TYPE@@", shlex.quote(hook_type))
+        .replace("@@PYTHON@@", shlex.quote(python))
+        .replace("@@SYS_PATH@@", shlex.quote("\n".join(paths)))
+    )
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def is_ours(path: Path) -> bool:
+    text = _read(path)
+    return text is not None and MARKER in text
+
+
+def _check_types(hook_types: tuple[str, ...]) -> None:
+    for hook_type in hook_types:
+        if hook_type not in SUPPORTED_HOOK_TYPES:
+            raise BadInput(
+                f"hook type '{hook_type}': not supported; use one of "
+                + ", ".join(SUPPORTED_HOOK_TYPES)
+            )
+
+
+def _shown(hd: HooksDir) -> str:
+    return f"{hd.path} (core.hooksPath, {hd.origin})" if hd.hooks_path else str(hd.path)
+
+
+def install(wt: git.Worktree, hook_types: tuple[str, ...] = DEFAULT_HOOK_TYPES) -> list[str]:
+    """Install (or refresh) our shims; returns one line per hook for the user."""
+    _check_types(hook_types)
+    hd = hooks_dir(wt)
+    planned: list[tuple[str, Path, str]] = []
+    for hook_type in hook_types:
+        path = hd.path / hook_type
+        legacy = path.with_name(hook_type + ".legacy")
+        there = path.exists() or path.is_symlink()
+        if there and not is_ours(path) and (legacy.exists() or legacy.is_symlink()):
+            raise Refused(
+                f"{path} and {legacy} both exist and neither is moai's; "
+                "move one of them aside, then rerun: moai hooks install"
+            )
+        planned.append((hook_type, path, render(hook_type)))
+    lines: list[str] = []
+    from moai_mashup.atomic import atomic_write_text
+
+    hd.path.mkdir(parents=True, exist_ok=True)
+    for hook_type, path, text in planned:
+        legacy = path.with_name(hook_type + ".legacy")
+        if (path.exists() or path.is_symlink()) and not is_ours(path):
+            os.rename(path, legacy)  # the exact file (symlink, mode, mtime) stays
+        if _read(path) == text:
+            lines.append(f"{hook_type}: already installed in {_shown(hd)}")
+            continue
+        atomic_write_text(path, text, mode=0o755)
+        chained = " (runs your existing hook first: " + legacy.name + ")"
+        lines.append(
+            f"{hook_type}: installed in {_shown(hd)}"
+            + (chained if legacy.exists() or legacy.is_symlink() else "")
+        )
+    return lines
+
+
+def uninstall(wt: git.Worktree, hook_types: tuple[str, ...] = SUPPORTED_HOOK_TYPES) -> list[str]:
+    """Remove our shims and put back what they chained; foreign hooks stay."""
+    _check_types(hook_types)
+    hd = hooks_dir(wt)
+    lines: list[str] = []
+    for hook_type in hook_types:
+        path = hd.path / hook_type
+        legacy = path.with_name(hook_type + ".legacy")
+        if not is_ours(path):
+            if path.exists() and hook_type in DEFAULT_HOOK_TYPES:
+                lines.append(f"{hook_type}: {path} is not moai's; left alone")
+            continue
+        path.unlink()
+        if legacy.exists() or legacy.is_symlink():
+            os.rename(legacy, path)
+            lines.append(f"{hook_type}: removed; restored your previous hook {path}")
+        else:
+            lines.append(f"{hook_type}: removed from {_shown(hd)}")
+    if not lines:
+        lines.append(f"no moai hooks in {_shown(hd)}")
+    return lines
+
+
+def _recorded_python(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("MOAI_PYTHON="):
+            try:
+                words = shlex.split(line[len("MOAI_PYTHON=") :])
+            except ValueError:
+                return None
+            return words[0] if words else None
+    return None
+
+
+def status(wt: git.Worktree, hook_types: tuple[str, ...] = DEFAULT_HOOK_TYPES) -> list[HookState]:
+    hd = hooks_dir(wt)
+    out: list[HookState] = []
+    for hook_type in hook_types:
+        path = hd.path / hook_type
+        legacy = path.with_name(hook_type + ".legacy")
+        text = _read(path)
+        if text is not None and MARKER in text:
+            python = _recorded_python(text)
+            current = text == render(hook_type)
+            python_ok = python is not None and os.access(python, os.X_OK)
+            out.append(
+                HookState(hook_type, path, "ours", legacy.exists(), python, python_ok, current)
+            )
+        else:
+            state = "foreign" if path.exists() or path.is_symlink() else "absent"
+            out.append(HookState(hook_type, path, state, legacy.exists(), None, False, False))
+    return out
+
+
+def is_installed(wt: git.Worktree, hook_type: str = "post-checkout") -> bool:
+    """Whether git will run our shim for `hook_type` here, with a working engine."""
+    try:
+        (state,) = status(wt, (hook_type,))
+    except (Refused, git.GitError):
+        return False
+    return state.state == "ours" and state.python_ok
