@@ -140,13 +140,34 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> list[Pa
     return inputs
 
 
+def sh_spec_pattern(default_branch: str, pattern: str) -> str | None:
+    """The spec branch pattern as an sh `case` pattern meaning what routing means by it.
+
+    Only the one `*` may be special: a pattern with other glob characters gets no
+    fast path. Whether `*` may match nothing is asked of routing itself, so the
+    shim and the engine cannot disagree.
+    """
+    from moai_mashup.core.routing import branch_kind
+
+    prefix, star, suffix = pattern.partition("*")
+    if any(c in prefix + suffix for c in "*?[]\\"):
+        return None
+    if not star:
+        return pattern
+    empty = prefix + suffix
+    if empty == default_branch:
+        return None  # cannot probe; rare enough to go without the fast path
+    matches_empty = branch_kind(empty, default_branch, pattern) == "spec"
+    return prefix + ("*" if matches_empty else "?*") + suffix
+
+
 def stamp_text(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> str | None:
     """The stamp the shim reads with `read` (see resources/hook-tmpl), or None."""
     from moai_mashup.core.routing import backend_for_kind
 
-    pattern = cfg.spec_branch_pattern
-    if "[" in pattern or "\\" in pattern:
-        return None  # fnmatch and sh `case` disagree on brackets and backslashes
+    pattern = sh_spec_pattern(cfg.default_branch, cfg.spec_branch_pattern)
+    if pattern is None:
+        return None
     inputs = _stamp_inputs(wt, cfg, target)
     if inputs is None:
         return None
