@@ -22,7 +22,8 @@ HAND_WRITTEN = '{\n  "permissions": {"allow": ["Bash(ls)"]}\n}\n'
 
 
 def is_glm(root: Path) -> bool:
-    return settings(root).get("env", {}).get("ANTHROPIC_AUTH_TOKEN") == FAKE_KEY
+    token: object = settings(root).get("env", {}).get("ANTHROPIC_AUTH_TOKEN")
+    return token == FAKE_KEY
 
 
 def test_checkout_switches_backend_and_back(
