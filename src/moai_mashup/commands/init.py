@@ -78,7 +78,8 @@ def init_files(wt: git.Worktree) -> list[Path]:
 
 
 @click.command("init")
-def command() -> None:
+@click.option("--hooks", is_flag=True, help="Also install the git hooks (moai hooks install).")
+def command(hooks: bool) -> None:
     """Write .moai/config/sections/llm.yaml and .moai/llm-configs/glm.json if absent."""
     wt = git.discover(Path.cwd())
     written = init_files(wt)
@@ -86,3 +87,8 @@ def command() -> None:
         click.echo(f"wrote {path.relative_to(wt.root)}")
     if not written:
         click.echo("nothing to do: config files already present")
+    if hooks:
+        from moai_mashup import hook_install
+
+        for line in hook_install.install(wt):
+            click.echo(line)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import click
@@ -15,14 +14,10 @@ from moai_mashup.keys import mask
 
 
 def hooks_installed(wt: git.Worktree) -> bool:
-    """Whether git will run our post-checkout hook (honours core.hooksPath)."""
-    hooks_dir = Path(git.out(["rev-parse", "--git-path", "hooks"], wt.root))
-    if not hooks_dir.is_absolute():
-        hooks_dir = wt.root / hooks_dir
-    try:
-        return "moai-mashup" in (hooks_dir / "post-checkout").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
+    """Whether git will run our post-checkout shim here (core.hooksPath and chaining included)."""
+    from moai_mashup.hook_install import is_installed
+
+    return is_installed(wt)
 
 
 # Shown in full: where traffic goes and which models; anything else may carry a
