@@ -242,3 +242,17 @@ def test_bad_config_is_one_line_and_git_succeeds(
     lines = moai_lines(r.stderr)
     assert len(lines) == 1 and "llm.yaml" in lines[0] and "mode" in lines[0], r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_demo_goes_through_the_installed_hook(
+    tmp_path: Path, env: dict[str, str], home: Path
+) -> None:
+    before = sorted(p.name for p in home.rglob("*"))
+    r = moai(tmp_path, "demo", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "moai hooks install: post-checkout: installed" in r.stdout
+    assert "moai: this worktree now uses GLM" in r.stdout  # said by the hook, not by moai apply
+    assert "moai: post-worktree:" in r.stdout
+    assert "byte for byte what you wrote: yes" in r.stdout
+    assert "demo0000fake0000key0000not0real" not in r.stdout
+    assert sorted(p.name for p in home.rglob("*")) == before  # the user's HOME untouched
