@@ -9,11 +9,13 @@ worktree inherits them and silently acts on the hook's repository instead.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from moai_mashup.errors import BadInput
+
+if TYPE_CHECKING:
+    import subprocess
 
 # `git rev-parse --local-env-vars` (git 2.39), plus GIT_PREFIX which hooks also get.
 LOCAL_ENV_VARS = frozenset(
@@ -64,6 +66,9 @@ def run(
     inherit_env: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run git in `cwd`. GIT_* of a calling hook are dropped unless `inherit_env`."""
+    # Imported here: subprocess costs ~8 ms, and the post-checkout hook often needs no git.
+    import subprocess
+
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
