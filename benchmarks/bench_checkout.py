@@ -178,10 +178,10 @@ def main() -> None:
         time.sleep(SETTLE_S)
 
         stamp = ours / ".git" / "moai" / "hook-stamp"
-        before = stamp.read_text(), stamp.stat().st_mtime_ns
+        before = stamp.read_text(), stamp.stat().st_ctime_ns
         measure(variants, opts.runs)
         # The no-op must have stayed on the fast path: the engine rewrites the stamp.
-        if (stamp.read_text(), stamp.stat().st_mtime_ns) != before:
+        if (stamp.read_text(), stamp.stat().st_ctime_ns) != before:
             print("warning: the no-op variant left the fast path", file=sys.stderr)
 
         baseline = statistics.median(variants[0].samples)
