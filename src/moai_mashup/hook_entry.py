@@ -196,17 +196,22 @@ def stamp_text(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> str | None
 
 
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, target: str, started: float) -> None:
-    from moai_mashup.atomic import atomic_write_text
-
     text = stamp_text(wt, cfg, target)
     if text is None:
         return
     path = wt.state_dir / STAMP_NAME
+    tmp = path.with_name(f".{STAMP_NAME}.{os.getpid()}.tmp")
     try:
-        atomic_write_text(path, text, mode=0o600)
+        # Renamed into place (the shim never reads half a stamp), not fsynced:
+        # a stamp lost in a crash only costs one slow checkout.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
         past = int(started) - STAMP_AGE_S
-        os.utime(path, (past, past))
+        os.utime(tmp, (past, past))
+        os.replace(tmp, path)
     except OSError:
+        tmp.unlink(missing_ok=True)
         path.unlink(missing_ok=True)  # no stamp only costs time
 
 
