@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.gitrepo import FAKE_KEY, SETTINGS, moai, settings, write
@@ -191,3 +193,98 @@ def test_init_hooks_does_init_and_install(
     run_git(repo, "checkout", "-b", "feature/SPEC-5", env=env)
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     assert not (repo / SETTINGS).read_text().startswith("{}")
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _with_moai_on_path(env: dict[str, str]) -> dict[str, str]:
+    from tests.gitrepo import MOAI
+
+    return dict(env, PATH=f"{Path(MOAI).parent}{os.pathsep}{env.get('PATH', '')}")
+
+
+def test_portable_shim_in_a_relative_hooks_path(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """A team's `.githooks` (husky alike) calls `moai hook-impl` through git_hooks/."""
+    env = _with_moai_on_path(env)
+    hooks = repo / ".githooks"
+    hooks.mkdir()
+    shutil.copy2(PROJECT / "git_hooks" / "post-checkout", hooks / "post-checkout")
+    run_git(repo, "add", "-A", env=env)
+    run_git(repo, "commit", "-qm", "team hooks", env=env)
+    run_git(repo, "config", "core.hooksPath", ".githooks", env=env)
+    r = run_git(repo, "checkout", "-b", "feature/SPEC-6", env=env)
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY, r.stderr
+    run_git(repo, "checkout", "main", env=env)
+    assert settings(repo) == {}
+    gone = dict(env, PATH="/usr/bin:/bin")
+    r = run_git(repo, "checkout", "feature/SPEC-6", env=gone)
+    assert "moai is not on PATH" in r.stderr
+
+
+def test_post_worktree_by_hand_where_git_ran_no_hook(
+    repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
+) -> None:
+    env = _with_moai_on_path(env)
+    install(repo, env)
+    wt = tmp_path / "wt"
+    run_git(repo, "worktree", "add", "--no-checkout", "-b", "feature/SPEC-7", str(wt), env=env)
+    run_git(wt, "reset", "-q", "--hard", env=env)  # files, but still no hook ran
+    assert not (wt / SETTINGS).exists()
+    proc = subprocess.run(
+        ["sh", str(PROJECT / "git_hooks" / "post-worktree")],
+        cwd=wt,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert settings(wt)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    before = (wt / SETTINGS).read_text()
+    proc = subprocess.run(
+        ["sh", str(PROJECT / "git_hooks" / "post-worktree")],
+        cwd=wt,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stderr == ""  # idempotent
+    assert (wt / SETTINGS).read_text() == before
+
+
+def test_standalone_pre_commit_guard(repo: Path, env: dict[str, str], keyed_home: str) -> None:
+    install(repo, env, "post-checkout", "pre-commit")
+    run_git(repo, "checkout", "-b", "feature/SPEC-8", env=env)
+    run_git(repo, "add", "-f", SETTINGS, env=env)
+    r = run_git(repo, "commit", "-m", "oops", env=env, check=False)
+    assert r.returncode != 0
+    assert "refusing to commit .claude/settings.local.json" in r.stderr
+    assert FAKE_KEY not in r.stdout + r.stderr
+    run_git(repo, "reset", "-q", env=env)
+    write(repo / "notes.txt", "fine\n")
+    run_git(repo, "add", "notes.txt", env=env)
+    run_git(repo, "commit", "-qm", "fine", env=env)
+    out = moai(repo, "hooks", "uninstall", env=env).stdout
+    assert "post-checkout: removed" in out and "pre-commit: removed" in out
+
+
+def test_chained_by_a_later_pre_commit_install(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """`pre-commit install` after ours keeps ours as post-checkout.legacy and runs it."""
+    install(repo, env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install", "-t", "post-checkout"],
+        cwd=repo,
+        env=dict(env, PRE_COMMIT_HOME=str(repo.parent / "pc-home")),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "moai-mashup-hook" in hook_path(repo).with_name("post-checkout.legacy").read_text()
+    assert json.loads(moai(repo, "status", "--json", env=env).stdout)["hooks_installed"] is True

@@ -226,9 +226,17 @@ def status(wt: git.Worktree, hook_types: tuple[str, ...] = DEFAULT_HOOK_TYPES) -
 
 
 def is_installed(wt: git.Worktree, hook_type: str = "post-checkout") -> bool:
-    """Whether git will run our shim for `hook_type` here, with a working engine."""
+    """Whether git will run our shim for `hook_type` here, with a working engine.
+
+    Ours may also sit at `<hook>.legacy`, chained by a hook manager installed
+    after us (`pre-commit install` moves the existing hook there and runs it).
+    """
     try:
         (state,) = status(wt, (hook_type,))
     except (Refused, git.GitError):
         return False
+    if state.state == "foreign" and state.legacy:
+        legacy = state.path.with_name(hook_type + ".legacy")
+        python = _recorded_python(_read(legacy) or "") if is_ours(legacy) else None
+        return python is not None and os.access(python, os.X_OK)
     return state.state == "ours" and state.python_ok
