@@ -94,7 +94,9 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
         if new_worktree:
             from moai_mashup.lifecycle import post_worktree
 
-            for line in post_worktree(ws):
+            # Always one line at least: a new worktree set up by a hook should say so.
+            lines = post_worktree(ws) or [f"{wt.root}: set up ({ws.why()})"]
+            for line in lines:
                 say(f"post-worktree: {line}")
         elif target is None:
             return 0  # detached HEAD (bisect, rebase): the backend stays as it is
