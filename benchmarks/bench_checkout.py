@@ -79,8 +79,16 @@ def make_repo(root: Path, env: dict[str, str]) -> Path:
 class Variant:
     """One repository and the two branches its checkouts alternate between."""
 
-    def __init__(self, name: str, repo: Path, env: dict[str, str], branches: tuple[str, str]):
+    def __init__(
+        self,
+        name: str,
+        repo: Path,
+        env: dict[str, str],
+        branches: tuple[str, str],
+        command: list[str] | None = None,
+    ):
         self.name, self.repo, self.env, self.branches = name, repo, env, branches
+        self.command = command  # a reference command run instead of a checkout
         self.samples: list[float] = []
         self.cpu: list[float] = []
         self.count = 0
@@ -88,19 +96,14 @@ class Variant:
     def checkout(self, record: bool) -> None:
         branch = self.branches[self.count % 2]
         self.count += 1
+        args = self.command or ["git", "checkout", "-q", branch]
         cpu0 = _children_cpu()
         start = time.perf_counter()
-        proc = subprocess.run(
-            ["git", "checkout", "-q", branch],
-            cwd=self.repo,
-            env=self.env,
-            capture_output=True,
-            check=False,
-        )
+        proc = subprocess.run(args, cwd=self.repo, env=self.env, capture_output=True, check=False)
         elapsed = (time.perf_counter() - start) * 1000
         cpu = (_children_cpu() - cpu0) * 1000
         if proc.returncode != 0:
-            raise SystemExit(f"git checkout {branch} failed: {proc.stderr.decode().strip()}")
+            raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.decode().strip()}")
         if record:
             self.samples.append(elapsed)
             self.cpu.append(cpu)
@@ -185,6 +188,14 @@ def main() -> None:
             pc = make_repo(tmp / "pre-commit", env)
             pc_env = setup_pre_commit(pc, env, tmp / "pre-commit-home")
             variants.append(Variant("pre-commit framework no-op", pc, pc_env, noop))
+        # References for how fast this machine is right now (the budgets assume
+        # `python -I -S -c pass` ~10 ms, `python -c pass` ~40 ms).
+        python = os.path.realpath(sys.executable)
+        for label, flags in (
+            ("ref: python -I -S -c pass", ["-I", "-S"]),
+            ("ref: python -c pass", []),
+        ):
+            variants.append(Variant(label, base, env, noop, [python, *flags, "-c", "pass"]))
         time.sleep(SETTLE_S)
         for v in variants:
             v.checkout(record=False)  # moai's engine runs once and leaves its stamp
