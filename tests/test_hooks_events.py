@@ -256,3 +256,41 @@ def test_demo_goes_through_the_installed_hook(
     assert "byte for byte what you wrote: yes" in r.stdout
     assert "demo0000fake0000key0000not0real" not in r.stdout
     assert sorted(p.name for p in home.rglob("*")) == before  # the user's HOME untouched
+
+
+HEAVY = ("click", "pydantic", "pygit2", "yaml", "subprocess")
+
+
+def test_hook_path_imports_no_heavy_module(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """The engine, run as the shim runs it, with the config cache warm."""
+    import subprocess
+    import sys
+
+    from moai_mashup.hook_install import engine_sys_path
+
+    install(repo, env)
+    run_git(repo, "checkout", "-q", "-b", "feature/SPEC-16", env=env)  # warms the cache
+    run_git(repo, "checkout", "-q", "main", env=env)
+    probe = (
+        "import sys\n"
+        "sys.path.extend(sys.argv[1].split('\\n'))\n"
+        "from moai_mashup.hook_entry import main\n"
+        "rc = main(sys.argv[2:])\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}), rc)\n"
+    )
+    for branch in ("feature/SPEC-16", "main"):  # a GLM switch, then a Claude one
+        run_git(repo, "symbolic-ref", "HEAD", f"refs/heads/{branch}", env=env)
+        (repo / ".git" / "moai" / "hook-stamp").unlink(missing_ok=True)
+        hook_args = ["post-checkout", "0" * 40, "1" * 40, "1"]
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", probe, "\n".join(engine_sys_path()), *hook_args],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.stdout.strip() == "[] 0", proc.stdout + proc.stderr
+        assert "this worktree now uses" in proc.stderr
