@@ -98,6 +98,9 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
             lines = post_worktree(ws) or [f"{wt.root}: set up ({ws.why()})"]
             for line in lines:
                 say(f"post-worktree: {line}")
+            # No stamp: setting up may copy an llm.local.yaml (with its old mtime)
+            # that changes the decision; the next checkout decides afresh.
+            return 0
         elif target is None:
             return 0  # detached HEAD (bisect, rebase): the backend stays as it is
         else:

@@ -223,8 +223,8 @@ def render(
     When the document is exactly what it was before our first write, the
     original bytes come back (the user's formatting included).
     """
-    if current_text is None and record is None and doc == {}:
-        return None  # Claude in a worktree that has no settings file: create none
+    if record is None and current_text is None and doc == {}:
+        return None  # Claude on a worktree with no settings file: do not create one
     if record is not None:
         if record.original_text is not None:
             try:
