@@ -288,3 +288,18 @@ def test_chained_by_a_later_pre_commit_install(
     assert proc.returncode == 0, proc.stderr
     assert "moai-mashup-hook" in hook_path(repo).with_name("post-checkout.legacy").read_text()
     assert json.loads(moai(repo, "status", "--json", env=env).stdout)["hooks_installed"] is True
+
+
+def test_status_counts_a_team_hook_that_calls_moai(repo: Path, env: dict[str, str]) -> None:
+    """A relative core.hooksPath is refused for installing, but inspected where git looks."""
+    run_git(repo, "config", "core.hooksPath", ".githooks", env=env)
+    hook = repo / ".githooks" / "post-checkout"
+    write(hook, '#!/bin/sh\nmoai hook-impl post-checkout "$@"\n').chmod(0o755)
+    assert json.loads(moai(repo, "status", "--json", env=env).stdout)["hooks_installed"] is True
+    write(hook, "#!/bin/sh\necho hi\n")
+    assert json.loads(moai(repo, "status", "--json", env=env).stdout)["hooks_installed"] is False
+    # .git/hooks is where git does not look now: ours there does not count
+    run_git(repo, "config", "--unset", "core.hooksPath", env=env)
+    install(repo, env)
+    run_git(repo, "config", "core.hooksPath", ".githooks", env=env)
+    assert json.loads(moai(repo, "status", "--json", env=env).stdout)["hooks_installed"] is False

@@ -9,6 +9,7 @@ would name the published repository; pre-commit builds its venv from it
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitrepo import FAKE_KEY, SETTINGS, clean_env, make_repo, save_fake_key, settings, write
+from tests.gitrepo import (
+    FAKE_KEY,
+    SETTINGS,
+    clean_env,
+    make_repo,
+    moai,
+    save_fake_key,
+    settings,
+    write,
+)
 from tests.hooks_support import moai_lines, run_git
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -86,6 +96,8 @@ def test_pre_commit_framework_post_checkout_and_guard(
     ).exists()
     r = _pre_commit(repo, env, "install-hooks")  # builds the venv from the snapshot
     assert r.returncode == 0, r.stdout + r.stderr
+    r = moai(repo, "status", "--json", env=env)
+    assert json.loads(r.stdout)["hooks_installed"] is True, r.stderr
 
     r = run_git(repo, "checkout", "-b", "feature/SPEC-1", env=env)
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY, r.stdout + r.stderr
