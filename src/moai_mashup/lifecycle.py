@@ -2,25 +2,168 @@
 
 Fired by the post-checkout hook (old sha = 40 zeros in a linked worktree with
 no state of ours yet) and by `moai worktree create` itself, since git runs no
-hook for `git worktree add --no-checkout` or libgit2. Must be idempotent.
+hook for `git worktree add --no-checkout` or libgit2. With hooks installed a
+`moai worktree create` fires it twice on the same worktree, so every step is
+idempotent: copies skip files that exist, applying is a no-op when the state
+is right, and on-create commands that ran are recorded and never run again.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from moai_mashup import git
 from moai_mashup.apply import ApplyResult, apply_backend
+from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
 from moai_mashup.workspace import Workspace
 
+WORKTREE_INCLUDE = ".worktreeinclude"
+DONE_NAME = "post-worktree.json"
+LOCK_NAME = "post-worktree.lock"
 
-def post_worktree(ws: Workspace, backend: Backend | None = None) -> list[str]:
+
+def included_files(main_root: Path, patterns: tuple[str, ...]) -> list[str]:
+    """Ignored files of the main worktree that `.worktreeinclude` or `patterns` select.
+
+    Only ignored files qualify (the shared `.worktreeinclude` convention): a
+    copied file that git does not ignore would show up as untracked work in
+    the new worktree, and tracked files come with the checkout anyway.
+    """
+    include = main_root / WORKTREE_INCLUDE
+    args = ["ls-files", "-z", "--others", "--ignored"]
+    if include.is_file():
+        args.append(f"--exclude-from={include}")
+    args += [f"--exclude={p}" for p in patterns]
+    if len(args) == 4:
+        return []  # nothing selected: skip the directory walk
+    selected = [p for p in git.run(args, main_root).stdout.split("\0") if p]
+    if not selected:
+        return []
+    proc = git.run(
+        ["check-ignore", "-z", "--stdin"], main_root, stdin="\0".join(selected) + "\0", check=False
+    )
+    ignored = {p for p in proc.stdout.split("\0") if p}
+    return [p for p in selected if p in ignored]
+
+
+def _copy_one(src: Path, dst: Path) -> bool:
+    if dst.exists() or dst.is_symlink():
+        return False  # never clobber: the hook may have copied it, or the user made it
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst, follow_symlinks=False)
+    return True
+
+
+def copy_into(ws: Workspace, main_root: Path) -> list[str]:
+    """Copy the selected ignored files (and an untracked glm.json) from the main worktree."""
+    root = ws.wt.root
+    copied: list[str] = []
+    for rel in included_files(main_root, ws.cfg.worktree.copy):
+        if _copy_one(main_root / rel, root / rel):
+            copied.append(rel)
+    glm = str(GLM_JSON)
+    if (
+        ws.cfg.auto_worktree.copy_glm_config
+        and glm not in copied
+        and (main_root / glm).is_file()
+        and not (root / glm).exists()
+        and not git.is_tracked(main_root, glm)  # tracked: the branch carries its own
+        and _copy_one(main_root / glm, root / glm)
+    ):
+        copied.append(glm)
+    return copied
+
+
+def _read_done(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    done = data.get("on_create_done") if isinstance(data, dict) else None
+    return [c for c in done or [] if isinstance(c, str)]
+
+
+def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
+    """Run the team's `worktree.on_create` commands once, only when every one is trusted.
+
+    A committed config must not run code on a developer's machine unasked
+    (as `direnv allow`): untrusted commands are skipped, all of them, since a
+    later command usually depends on an earlier one.
+    """
+    from moai_mashup import trust
+    from moai_mashup.atomic import atomic_write_text
+
+    commands = ws.cfg.worktree.on_create
+    done_path = ws.wt.state_dir / DONE_NAME
+    done = _read_done(done_path)
+    pending = [c for c in commands if c not in done]
+    if not pending:
+        return []
+    untrusted = [c for c in pending if not trust.is_trusted(main_root, "command", c)]
+    if untrusted:
+        return [
+            f"skipped {len(pending)} worktree.on_create command(s): {len(untrusted)} not trusted "
+            "for this repository; review with `moai trust --list`, then run `moai trust`"
+        ]
+    lines: list[str] = []
+    for cmd in pending:
+        # stdout goes to our stderr: `moai worktree create` keeps stdout for its own lines.
+        proc = subprocess.run(
+            cmd,
+            shell=True,
+            cwd=ws.wt.root,
+            env=git.no_git_env(),
+            stdout=sys.stderr.fileno(),
+            check=False,
+        )
+        if proc.returncode != 0:
+            lines.append(f"worktree.on_create command failed (exit {proc.returncode}): {cmd}")
+            break
+        done.append(cmd)
+        ws.wt.state_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(done_path, json.dumps({"on_create_done": done}) + "\n")
+        lines.append(f"ran worktree.on_create: {cmd}")
+    return lines
+
+
+def post_worktree(
+    ws: Workspace,
+    backend: Backend | None = None,
+    *,
+    main_root: Path | None = None,
+    run_commands: bool = True,
+) -> list[str]:
     """Set up a new worktree; returns lines to show the user.
 
     `backend` overrides the routing table (`moai worktree create --glm/--claude`).
+    Order matters: copies first (a copied `llm.local.yaml` or `glm.json` changes
+    what applying means), then the backend, then the team's commands.
     """
+    from moai_mashup.atomic import file_lock
+
+    main = main_root or ws.wt.main_root
     lines: list[str] = []
-    target = backend or ws.expected
-    if target is not None:
-        result: ApplyResult = apply_backend(ws.wt, ws.cfg, target)
-        if result.changed:
-            lines.append(f"{ws.wt.root}: {target} ({ws.why()})")
+    with file_lock(ws.wt.state_dir / LOCK_NAME):
+        if ws.wt.root != main:
+            copied = copy_into(ws, main)
+            if copied:
+                shown = ", ".join(copied[:5]) + (
+                    f" (+{len(copied) - 5} more)" if len(copied) > 5 else ""
+                )
+                lines.append(f"copied from {main}: {shown}")
+            if {str(LLM_YAML), str(LLM_LOCAL_YAML)} & set(copied):
+                ws = Workspace(ws.wt, load_config(ws.wt.root, ws.wt.state_dir))
+        target = backend or ws.expected
+        if target is not None:
+            result: ApplyResult = apply_backend(ws.wt, ws.cfg, target)
+            if result.changed:
+                why = "chosen by flag" if backend else ws.why()
+                lines.append(f"{ws.wt.root}: {target} ({why})")
+        if run_commands:
+            lines += run_on_create(ws, main)
     return lines

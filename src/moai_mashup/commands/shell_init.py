@@ -1,0 +1,64 @@
+"""`moai shell-init bash|zsh|fish`: a `moai` shell function that can cd the shell.
+
+A child process cannot change its parent shell's directory. The function
+makes an empty temp file, names it in $MOAI_CD_FILE for `moai`, and after
+`moai` exits cds to the directory written there (`moai worktree create`,
+`go`, and `remove` of the worktree you stand in). Use it with:
+
+    eval "$(moai shell-init bash)"      # ~/.bashrc   (zsh: ~/.zshrc)
+    moai shell-init fish | source       # ~/.config/fish/config.fish
+"""
+
+from __future__ import annotations
+
+import click
+
+POSIX = r"""# moai shell integration (moai shell-init {shell}): lets `moai worktree create|go` cd
+moai() {{
+  local __moai_cd __moai_rc __moai_dir
+  __moai_cd="$(mktemp "${{TMPDIR:-/tmp}}/moai-cd.XXXXXX")" || {{ command moai "$@"; return; }}
+  MOAI_CD_FILE="$__moai_cd" command moai "$@"
+  __moai_rc=$?
+  __moai_dir="$(cat -- "$__moai_cd" 2>/dev/null)"
+  command rm -f -- "$__moai_cd"
+  if [ -n "$__moai_dir" ]; then
+    builtin cd -- "$__moai_dir" || return
+  fi
+  return $__moai_rc
+}}
+"""
+
+FISH = r"""# moai shell integration (moai shell-init fish): lets `moai worktree create|go` cd
+function moai --wraps moai --description 'moai, able to cd into worktrees'
+    set -l __moai_cd (mktemp (set -q TMPDIR; and echo $TMPDIR; or echo /tmp)/moai-cd.XXXXXX)
+    or begin
+        command moai $argv
+        return
+    end
+    MOAI_CD_FILE=$__moai_cd command moai $argv
+    set -l __moai_rc $status
+    set -l __moai_dir (cat -- $__moai_cd 2>/dev/null)
+    command rm -f -- $__moai_cd
+    if test -n "$__moai_dir"
+        builtin cd -- $__moai_dir; or return
+    end
+    return $__moai_rc
+end
+"""
+
+
+def script(shell: str) -> str:
+    return FISH if shell == "fish" else POSIX.format(shell=shell)
+
+
+@click.command("shell-init")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def command(shell: str) -> None:
+    """Print a shell function so `moai worktree create` / `go` can cd your shell.
+
+    \b
+    bash: eval "$(moai shell-init bash)"   in ~/.bashrc
+    zsh:  eval "$(moai shell-init zsh)"    in ~/.zshrc
+    fish: moai shell-init fish | source    in ~/.config/fish/config.fish
+    """
+    click.echo(script(shell), nl=False)

@@ -1,0 +1,212 @@
+"""`moai worktree create | list | path | go | remove | clean`: one worktree per SPEC."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from moai_mashup.errors import BadInput
+
+# Set by the `moai shell-init` wrapper: a file it made, where we leave a directory to cd to.
+CD_FILE_ENV = "MOAI_CD_FILE"
+
+
+def request_cd(path: Path) -> bool:
+    """Ask the shell wrapper to cd to `path`; False when no wrapper is installed.
+
+    Only an existing file is written (the wrapper's mktemp): the variable must
+    not let anyone make us create files elsewhere.
+    """
+    target = os.environ.get(CD_FILE_ENV)
+    if not target or not os.path.isfile(target):
+        return False
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(str(path))
+    return True
+
+
+def _backend_flag(glm: bool, claude: bool) -> str | None:
+    if glm and claude:
+        raise BadInput("--glm and --claude: choose one")
+    return "glm" if glm else "claude" if claude else None
+
+
+@click.group("worktree")
+def command() -> None:
+    """One git worktree per SPEC on its feature branch, set up for its backend."""
+
+
+@command.command("create")
+@click.argument("spec_id")
+@click.option("--glm", is_flag=True, help="Use GLM here, whatever the routing table says.")
+@click.option("--claude", is_flag=True, help="Use Claude here, whatever the routing table says.")
+@click.option("--base", metavar="REF", help="Start a new branch here (default: default_branch).")
+@click.option("--path", "path", type=click.Path(path_type=Path), help="Put the worktree here.")
+def create_cmd(spec_id: str, glm: bool, claude: bool, base: str | None, path: Path | None) -> None:
+    """Create the worktree of SPEC_ID on its branch (feature/SPEC_ID) and set it up."""
+    from moai_mashup import worktrees
+    from moai_mashup.workspace import open_workspace
+
+    flag = _backend_flag(glm, claude)
+    ws = open_workspace()
+    made = worktrees.create(
+        ws,
+        spec_id,
+        backend="glm" if flag == "glm" else "claude" if flag == "claude" else None,
+        base=base,
+        path=path,
+    )
+    how = f"new branch from {made.base}" if made.new_branch else "existing branch"
+    click.echo(f"created {made.path} on {made.branch} ({how}); backend: {made.backend}")
+    for line in made.lines:
+        click.echo(line)
+    if not request_cd(made.path):
+        click.echo(f'cd "$(moai worktree path {spec_id})"', err=True)
+
+
+@command.command("path")
+@click.argument("spec_id")
+def path_cmd(spec_id: str) -> None:
+    """Print the path of SPEC_ID's worktree (for: cd "$(moai worktree path SPEC_ID)")."""
+    from moai_mashup import worktrees
+    from moai_mashup.workspace import open_workspace
+
+    click.echo(str(worktrees.find(open_workspace(), spec_id).path))
+
+
+@command.command("go")
+@click.argument("spec_id")
+def go_cmd(spec_id: str) -> None:
+    """cd to SPEC_ID's worktree (needs the `moai shell-init` wrapper; else prints the path)."""
+    from moai_mashup import worktrees
+    from moai_mashup.workspace import open_workspace
+
+    path = worktrees.find(open_workspace(), spec_id).path
+    if not request_cd(path):
+        click.echo(str(path))
+        click.echo(
+            'moai: to let `moai worktree go` cd, add eval "$(moai shell-init bash)" '
+            "(or zsh, fish) to your shell's rc file",
+            err=True,
+        )
+
+
+def _backend_cell(active: str | None, expected: str | None, drift: bool) -> str:
+    if active is None:
+        return "?"
+    return f"{active} (expects {expected})" if drift else active
+
+
+def _table(infos: list[Any], home: str) -> str:
+    def short(p: str) -> str:
+        return "~" + p[len(home) :] if home and (p + "/").startswith(home.rstrip("/") + "/") else p
+
+    rows = [("SPEC", "BRANCH", "BACKEND", "DIRTY", "+AHEAD/-BEHIND", "MERGED", "PATH")]
+    for i in infos:
+        if i.is_main or i.ahead is None:
+            merged = "-"
+        elif i.empty:
+            merged = "empty"  # no commit yet: "merged" only in git's sense
+        else:
+            merged = i.merged or "no"
+        ab = "-" if i.ahead is None else f"+{i.ahead}/-{i.behind}"
+        dirty = "missing" if i.missing else (str(len(i.dirty)) if i.dirty else "clean")
+        path = short(i.path) + (" [main]" if i.is_main else "") + (" [locked]" if i.locked else "")
+        rows.append(
+            (
+                i.spec_id or "-",
+                i.branch or f"(detached {i.head[:7] if i.head else ''})",
+                _backend_cell(i.backend_active, i.backend_expected, i.drift),
+                dirty,
+                ab,
+                merged,
+                path,
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        for r in rows
+    )
+
+
+@command.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for tools.")
+def list_cmd(as_json: bool) -> None:
+    """Every worktree: SPEC, branch, backend, dirty, ahead/behind, merged, path."""
+    from moai_mashup import worktrees
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    infos = worktrees.describe(ws)
+    if as_json:
+        doc = {
+            "default_branch": ws.cfg.default_branch,
+            "worktrees": [i.to_json() for i in infos],
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(_table(infos, os.environ.get("HOME", "")))
+    for i in infos:
+        for err in i.errors:
+            click.echo(f"moai: warning: {i.path}: {err}", err=True)
+
+
+@command.command("remove")
+@click.argument("spec_id")
+@click.option("--force", is_flag=True, help="Discard uncommitted work; delete an unmerged branch.")
+@click.option("--delete-branch", is_flag=True, help="Also delete the branch (only when merged).")
+def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
+    """Remove SPEC_ID's worktree; refuses uncommitted or untracked work."""
+    from moai_mashup import worktrees
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    done = worktrees.remove(ws, spec_id, force=force, delete_branch=delete_branch)
+    tail = f"; deleted branch {done.branch}" if done.branch_deleted else ""
+    click.echo(f"removed {done.path}{tail}")
+    cwd = Path.cwd()
+    if cwd == done.path or done.path in cwd.parents or not cwd.exists():
+        request_cd(ws.wt.main_root)
+
+
+@command.command("clean")
+@click.option("--merged", is_flag=True, help="Remove SPEC worktrees merged into default_branch.")
+@click.option("--dry-run", is_flag=True, help="Show what would go; change nothing.")
+def clean_cmd(merged: bool, dry_run: bool) -> None:
+    """Prune stale worktree records; with --merged, remove merged SPEC worktrees and branches.
+
+    Squash and rebase merges count as merged. A worktree with uncommitted or
+    untracked work is kept and listed, and so is one whose branch has no
+    commit yet (nothing of it was merged).
+    """
+    from moai_mashup import worktrees
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    plan = worktrees.plan_clean(ws, merged=merged)
+    verb = "would remove" if dry_run else "removing"
+    for line in plan.stale:
+        click.echo(f"{'would prune' if dry_run else 'pruned'}: {line}")
+    for info in plan.kept_dirty:
+        click.echo(
+            f"kept {info.path}: {info.branch} is {info.merged} but has work: "
+            + ", ".join(info.dirty[:5])
+        )
+    for info in plan.kept_empty:
+        click.echo(f"kept {info.path}: {info.branch} has no commits yet")
+    if dry_run:
+        for info in plan.remove:
+            click.echo(f"{verb} {info.path} and branch {info.branch} ({info.merged})")
+        return
+    for line in worktrees.run_clean(ws, plan):
+        click.echo(line)
+    if not (plan.remove or plan.stale or plan.kept_dirty or plan.kept_empty):
+        click.echo("nothing to clean" + ("" if merged else " (add --merged for merged SPECs)"))
+    cwd = Path.cwd()
+    if not cwd.exists():
+        request_cd(ws.wt.main_root)

@@ -1,0 +1,584 @@
+"""SPEC worktrees: create, find, describe, remove, clean (the edge around `git worktree`).
+
+Git's own worktree list is the only registry (`git worktree list --porcelain`),
+so nothing here can go stale. `describe` reads every worktree's state in one
+process with pygit2 (imported lazily: ~150 ms) because a `git status`
+subprocess per worktree is what makes a list of 100 worktrees slow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from moai_mashup import git
+from moai_mashup.core.routing import (
+    SPEC_ID_SHAPE,
+    Backend,
+    backend_for_branch,
+    is_valid_spec_id,
+    spec_branch_name,
+    spec_id_from_branch,
+)
+from moai_mashup.errors import BadInput, MoaiError, Refused
+from moai_mashup.workspace import Workspace
+
+LOCK_NAME = "worktree.lock"  # in <common dir>/moai/: serialises creates of one repository
+CLAIM_NAME = ".moai-repository"  # in a worktree root: which repository owns it
+
+
+class WorktreeEntry(NamedTuple):
+    """One record of `git worktree list --porcelain`."""
+
+    path: Path
+    head: str | None
+    branch: str | None  # short name; None when detached
+    bare: bool
+    locked: str | None  # the lock reason ("" when locked without one)
+    prunable: str | None
+
+
+def parse_porcelain(text: str) -> list[WorktreeEntry]:
+    """Parse `git worktree list --porcelain -z`: NUL-ended fields, an empty one ends a record."""
+    entries: list[WorktreeEntry] = []
+    fields: dict[str, str] = {}
+    for item in [*text.split("\0"), ""]:
+        if item:
+            key, _, value = item.partition(" ")
+            fields[key] = value
+            continue
+        if "worktree" in fields:
+            ref = fields.get("branch")
+            entries.append(
+                WorktreeEntry(
+                    path=Path(fields["worktree"]),
+                    head=fields.get("HEAD"),
+                    branch=ref.removeprefix("refs/heads/") if ref else None,
+                    bare="bare" in fields,
+                    locked=fields.get("locked"),
+                    prunable=fields.get("prunable"),
+                )
+            )
+        fields = {}
+    return entries
+
+
+def list_entries(cwd: Path) -> list[WorktreeEntry]:
+    return parse_porcelain(git.run(["worktree", "list", "--porcelain", "-z"], cwd).stdout)
+
+
+def check_spec_id(spec_id: str) -> None:
+    if not is_valid_spec_id(spec_id):
+        raise BadInput(f"invalid SPEC id {spec_id!r}: expected {SPEC_ID_SHAPE}")
+
+
+def find(ws: Workspace, spec_id: str) -> WorktreeEntry:
+    """The worktree holding SPEC-ID's branch, or a one-line error."""
+    check_spec_id(spec_id)
+    branch = spec_branch_name(spec_id, ws.cfg.spec_branch_pattern)
+    for entry in list_entries(ws.wt.root):
+        if entry.branch == branch:
+            return entry
+    raise BadInput(
+        f"{spec_id}: no worktree has branch {branch}; run: moai worktree create {spec_id}"
+    )
+
+
+# --- where new worktrees go ----------------------------------------------------------
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def worktree_root(ws: Workspace) -> Path:
+    """`worktree.root` with `{project}` and `~` expanded; relative to the main worktree."""
+    text = ws.cfg.worktree.root.replace("{project}", ws.wt.main_root.name)
+    path = Path(os.path.expanduser(text))
+    return path if path.is_absolute() else ws.wt.main_root / path
+
+
+def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:
+    """The worktree root this repository may use: `root`, unless another repository owns it.
+
+    Two repositories named `app` share `~/worktrees/app`, and both may have a
+    SPEC-1. The first to create a worktree there claims the root (a file
+    naming its git dir); the other gets `app-<hash of its git dir>`, always
+    the same one. Without `claim` nothing is written (for `--dry-run` or a
+    lookup).
+    """
+    owner = str(common_dir)
+    for candidate in (root, root.with_name(f"{root.name}-{_short_hash(owner)}")):
+        marker = candidate / CLAIM_NAME
+        try:
+            current = marker.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            current = None
+        except OSError:
+            continue
+        if current == owner:
+            return candidate
+        if current is None:
+            if not claim:
+                return candidate
+            candidate.mkdir(parents=True, exist_ok=True)
+            try:
+                # O_EXCL: two repositories claiming at the same instant cannot both win.
+                fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                if marker.read_text(encoding="utf-8").strip() == owner:
+                    return candidate
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(owner + "\n")
+            return candidate
+    raise Refused(f"{root}: worktree root is claimed by other repositories; use --path DIR")
+
+
+# --- create ---------------------------------------------------------------------------
+
+
+class Created(NamedTuple):
+    path: Path
+    branch: str
+    new_branch: bool
+    base: str | None  # the base ref a new branch was made from
+    backend: Backend | None
+    lines: list[str]
+
+
+def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
+    """Resolve several revisions to commits with one `git cat-file --batch-check`."""
+    stdin = "".join(f"{n}^{{commit}}\n" for n in names)
+    proc = git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd, stdin=stdin)
+    out: list[str | None] = []
+    for line in proc.stdout.splitlines():
+        sha, _, kind = line.rpartition(" ")
+        out.append(sha if kind == "commit" else None)
+    return out
+
+
+@contextlib.contextmanager
+def repo_lock(ws: Workspace) -> Iterator[None]:
+    from moai_mashup.atomic import file_lock
+
+    with file_lock(ws.wt.common_dir / "moai" / LOCK_NAME):
+        yield
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The highest ancestor of `path` (or itself) that does not exist yet: what we create."""
+    missing = None
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            break
+        missing = p
+    return missing
+
+
+def _read_gitdir(worktree: Path) -> Path:
+    text = (worktree / ".git").read_text(encoding="utf-8").strip()
+    gitdir = Path(text.removeprefix("gitdir: "))
+    return (gitdir if gitdir.is_absolute() else worktree / gitdir).resolve()
+
+
+def create(
+    ws: Workspace,
+    spec_id: str,
+    *,
+    backend: Backend | None = None,
+    base: str | None = None,
+    path: Path | None = None,
+) -> Created:
+    """`git worktree add` on the SPEC branch, then the post-worktree setup; all or nothing."""
+    from moai_mashup.config import load_config_like
+    from moai_mashup.lifecycle import post_worktree
+
+    check_spec_id(spec_id)
+    cfg, wt = ws.cfg, ws.wt
+    branch = spec_branch_name(spec_id, cfg.spec_branch_pattern)
+    target = backend or backend_for_branch(
+        cfg.mode, branch, cfg.default_branch, cfg.spec_branch_pattern
+    )
+    if target == "glm":
+        # Fail before anything exists: no key, an untrusted endpoint, a bad template.
+        from moai_mashup.apply import desired_glm
+
+        desired_glm(wt, cfg)
+    with repo_lock(ws):
+        head, branch_sha, base_sha = _rev_batch(
+            wt.root, ["HEAD", f"refs/heads/{branch}", base or cfg.default_branch]
+        )
+        if head is None and branch_sha is None and base_sha is None:
+            raise BadInput(
+                f"{wt.main_root}: the repository has no commits yet; "
+                "make a first commit, then create worktrees"
+            )
+        for entry in list_entries(wt.root):
+            if entry.branch == branch:
+                raise Refused(
+                    f"{branch} is already checked out at {entry.path}; "
+                    f"cd there (moai worktree go {spec_id}) or remove it first"
+                )
+        new_branch = branch_sha is None
+        if new_branch and base_sha is None:
+            field = "--base" if base else f"default_branch ({cfg.default_branch}, llm.yaml)"
+            raise BadInput(
+                f"{field}: {base or cfg.default_branch!r} is not a branch or commit here"
+            )
+        if path is None:
+            dest = claimed_root(worktree_root(ws), wt.common_dir, claim=False) / spec_id
+        else:
+            dest = Path(os.path.abspath(path))
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise BadInput(f"{dest}: exists and is not an empty directory; choose --path DIR")
+        created_dir = _first_missing(dest)
+        claim_made: Path | None = None
+        try:
+            if path is None:
+                root = dest.parent
+                had_claim = (root / CLAIM_NAME).exists()
+                claimed = claimed_root(worktree_root(ws), wt.common_dir, claim=True)
+                if claimed != root:  # claimed by another repository in between
+                    raise Refused(f"{root}: claimed by another repository meanwhile; retry")
+                claim_made = None if had_claim else root / CLAIM_NAME
+            args = ["worktree", "add", "--quiet"]
+            # A sha, not a ref name: no upstream tracking config is written (config.lock
+            # contention under parallel creates), and the branch starts exactly at base.
+            args += ["-b", branch, str(dest), base_sha or ""] if new_branch else [str(dest), branch]
+            git.run(args, wt.root)
+            new_root = dest.resolve()
+            new_wt = git.Worktree(new_root, _read_gitdir(new_root), wt.common_dir, branch)
+            new_cfg = load_config_like(new_wt.root, new_wt.state_dir, wt.root, wt.state_dir)
+            lines = post_worktree(
+                Workspace(new_wt, new_cfg), backend, main_root=wt.main_root, run_commands=False
+            )
+        except (MoaiError, git.GitError, OSError):
+            _rollback(wt.root, dest, branch if new_branch else None, created_dir, claim_made)
+            raise
+    # Outside the lock: on-create commands may take minutes (npm install) and must not
+    # hold up the other creates of this repository.
+    from moai_mashup.lifecycle import run_on_create
+
+    new_ws = Workspace(new_wt, new_cfg)
+    lines += run_on_create(new_ws, wt.main_root)
+    first = (base or cfg.default_branch) if new_branch else None
+    return Created(dest, branch, new_branch, first, backend or new_ws.expected, lines)
+
+
+def _rollback(
+    cwd: Path, dest: Path, new_branch: str | None, created_dir: Path | None, claim: Path | None
+) -> None:
+    """Undo a failed create: no orphan worktree, branch, directory or claim is left."""
+    if (dest / ".git").exists():
+        git.run(["worktree", "remove", "--force", "--force", str(dest)], cwd, check=False)
+    if created_dir is not None:
+        shutil.rmtree(dest, ignore_errors=True)
+    elif dest.is_dir():
+        for child in dest.iterdir():  # it was an empty directory before: leave it empty
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+    if claim is not None:
+        claim.unlink(missing_ok=True)
+    if created_dir is not None:
+        # Parents we made go only when empty: another repository may have just used them.
+        for parent in dest.parents:
+            if parent == created_dir.parent:
+                break
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+    git.run(["worktree", "prune"], cwd, check=False)
+    if new_branch is not None:
+        git.run(["branch", "-D", new_branch], cwd, check=False)
+
+
+# --- describe (list) -----------------------------------------------------------------
+
+
+class WorktreeInfo(NamedTuple):
+    path: str
+    branch: str | None
+    spec_id: str | None
+    head: str | None
+    is_main: bool
+    locked: str | None
+    missing: bool  # the directory is gone (git calls it prunable)
+    backend_active: str | None
+    backend_expected: str | None
+    drift: bool
+    dirty: list[str]  # "XY path" lines, like `git status --short`
+    ahead: int | None
+    behind: int | None
+    merged: str | None  # "merged" (ancestor), "squashed", "rebased"; None: not merged
+    empty: bool  # no commit since the branch was created (its reflog says so)
+    errors: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+def _status_lines(flags: dict[str, int]) -> list[str]:
+    import pygit2
+
+    fs = pygit2.enums.FileStatus
+    index_bits = [
+        (fs.INDEX_NEW, "A"),
+        (fs.INDEX_MODIFIED, "M"),
+        (fs.INDEX_DELETED, "D"),
+        (fs.INDEX_RENAMED, "R"),
+        (fs.INDEX_TYPECHANGE, "T"),
+    ]
+    wt_bits = [
+        (fs.WT_MODIFIED, "M"),
+        (fs.WT_DELETED, "D"),
+        (fs.WT_RENAMED, "R"),
+        (fs.WT_TYPECHANGE, "T"),
+    ]
+    out = []
+    for path, flag in sorted(flags.items()):
+        if flag & fs.IGNORED:
+            continue
+        if flag & fs.WT_NEW:
+            out.append(f"?? {path}")
+            continue
+        if flag & fs.CONFLICTED:
+            out.append(f"UU {path}")
+            continue
+        x = next((c for bit, c in index_bits if flag & bit), " ")
+        y = next((c for bit, c in wt_bits if flag & bit), " ")
+        if x != " " or y != " ":
+            out.append(f"{x}{y} {path}")
+    return out
+
+
+def dirty_files(path: Path) -> list[str]:
+    """Uncommitted and untracked work as `git status --short` lines; ignored files never count."""
+    import pygit2
+
+    repo = pygit2.Repository(str(path))
+    return _status_lines(repo.status(untracked_files="normal", ignored=False))
+
+
+def branch_created_at(common_dir: Path, branch: str) -> str | None:
+    """The sha the branch was created at, from the first line of its reflog."""
+    try:
+        with (common_dir / "logs" / "refs" / "heads" / branch).open(encoding="utf-8") as fh:
+            first = fh.readline().split(" ", 2)
+    except OSError:
+        return None
+    return first[1] if len(first) >= 2 else None
+
+
+def integration(repo: Any, tip: Any, default_tip: Any, *, max_walk: int = 2000) -> str | None:
+    """How `tip` got into `default_tip`: "merged", "squashed", "rebased", or None.
+
+    Ancestry alone misses squash and rebase merges, whose commits are new.
+    Squash: merging the branch into the default branch would change nothing
+    (the three-way merge gives the default branch's own tree). Rebase: every
+    commit of the branch has a patch-identical commit on the default branch
+    (`git cherry`'s test), which also holds when later commits touched the
+    same lines.
+    """
+    import pygit2
+
+    if tip == default_tip or repo.descendant_of(default_tip, tip):
+        return "merged"
+    base = repo.merge_base(tip, default_tip)
+    if base is None:
+        return None
+    merged_index = repo.merge_trees(repo[base].tree, repo[default_tip], repo[tip])
+    if not merged_index.conflicts and merged_index.write_tree(repo) == repo[default_tip].tree_id:
+        return "squashed"
+
+    def patch_ids(start: Any, limit: int) -> set[Any] | None:
+        ids = set()
+        walker = repo.walk(start, pygit2.enums.SortMode.TOPOLOGICAL)
+        walker.hide(base)
+        for n, commit in enumerate(walker):
+            if n >= limit:
+                return None
+            if len(commit.parents) == 1:
+                ids.add(repo.diff(commit.parents[0], commit).patchid)
+        return ids
+
+    ours = patch_ids(tip, max_walk)
+    theirs = patch_ids(default_tip, max_walk)
+    if ours and theirs is not None and ours <= theirs:
+        return "rebased"
+    return None
+
+
+def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[WorktreeInfo]:
+    """Everything `moai worktree list` shows, for each worktree of the repository."""
+    import pygit2
+
+    from moai_mashup.apply import read_state
+    from moai_mashup.config import load_config
+    from moai_mashup.workspace import Workspace as Ws
+
+    entries = entries if entries is not None else list_entries(ws.wt.root)
+    repo = pygit2.Repository(str(ws.wt.common_dir))
+    default_ref = repo.references.get(f"refs/heads/{ws.cfg.default_branch}")
+    default_tip = default_ref.target if default_ref is not None else None
+    infos: list[WorktreeInfo] = []
+    for i, entry in enumerate(entries):
+        if entry.bare:
+            continue
+        errors: list[str] = []
+        missing = entry.prunable is not None or not entry.path.is_dir()
+        active = expected = None
+        dirty: list[str] = []
+        spec_id = None
+        if not missing:
+            try:
+                gitdir = ws.wt.common_dir if i == 0 else _read_gitdir(entry.path)
+                wt = git.Worktree(entry.path, gitdir, ws.wt.common_dir, entry.branch)
+                cfg = load_config(entry.path, wt.state_dir)
+                other = Ws(wt, cfg)
+                expected = other.expected
+                active = read_state(wt).active
+                spec_id = (
+                    spec_id_from_branch(entry.branch, cfg.spec_branch_pattern)
+                    if (entry.branch)
+                    else None
+                )
+            except (MoaiError, OSError) as exc:
+                errors.append(str(exc))
+            try:
+                dirty = dirty_files(entry.path)
+            except pygit2.GitError as exc:
+                errors.append(f"status: {exc}")
+        elif entry.branch:
+            spec_id = spec_id_from_branch(entry.branch, ws.cfg.spec_branch_pattern)
+        ahead = behind = None
+        merged = None
+        empty = False
+        if entry.branch and entry.head and default_tip is not None:
+            tip = pygit2.Oid(hex=entry.head)
+            if entry.branch != ws.cfg.default_branch:
+                ahead, behind = repo.ahead_behind(tip, default_tip)
+                merged = integration(repo, tip, default_tip)
+                empty = branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
+        infos.append(
+            WorktreeInfo(
+                path=str(entry.path),
+                branch=entry.branch,
+                spec_id=spec_id,
+                head=entry.head,
+                is_main=i == 0,
+                locked=entry.locked,
+                missing=missing,
+                backend_active=active,
+                backend_expected=expected,
+                drift=expected is not None and active is not None and active != expected,
+                dirty=dirty,
+                ahead=ahead,
+                behind=behind,
+                merged=merged,
+                empty=empty,
+                errors=errors,
+            )
+        )
+    return infos
+
+
+# --- remove and clean ------------------------------------------------------------------
+
+
+class Removed(NamedTuple):
+    path: Path
+    branch: str | None
+    branch_deleted: bool
+
+
+def _describe_one(ws: Workspace, entry: WorktreeEntry) -> WorktreeInfo:
+    entries = list_entries(ws.wt.root)
+    # describe() tells the main worktree by position; keep it first.
+    return next(i for i in describe(ws, [entries[0], entry]) if i.path == str(entry.path))
+
+
+def remove(ws: Workspace, spec_id: str, *, force: bool, delete_branch: bool) -> Removed:
+    """Remove SPEC-ID's worktree; refuse dirty work and unmerged branches unless --force."""
+    entry = find(ws, spec_id)
+    if entry.path == ws.wt.main_root:
+        raise Refused(f"{entry.path} is the main worktree; it cannot be removed")
+    info = _describe_one(ws, entry)
+    if entry.locked is not None:
+        why = f" ({entry.locked})" if entry.locked else ""
+        raise Refused(f"{entry.path} is locked{why}; run: git worktree unlock {entry.path}")
+    if info.dirty and not force:
+        shown = ", ".join(info.dirty[:5]) + (
+            f" (+{len(info.dirty) - 5} more)" if len(info.dirty) > 5 else ""
+        )
+        raise Refused(
+            f"{entry.path} has uncommitted or untracked work: {shown}; "
+            "commit or stash it (or --force to discard it)"
+        )
+    if delete_branch and info.merged is None and not force:
+        raise Refused(
+            f"{entry.branch} is not merged into {ws.cfg.default_branch}; "
+            "keep it (drop --delete-branch) or delete it anyway with --force"
+        )
+    _remove_worktree(ws, entry, force=force)
+    deleted = False
+    if delete_branch and entry.branch:
+        # -D: our own check above accepts squash and rebase merges, which `git branch -d` does not.
+        git.run(["branch", "-D", entry.branch], ws.wt.main_root)
+        deleted = True
+    return Removed(entry.path, entry.branch, deleted)
+
+
+def _remove_worktree(ws: Workspace, entry: WorktreeEntry, *, force: bool) -> None:
+    if not entry.path.exists():
+        git.run(["worktree", "prune"], ws.wt.main_root)
+        return
+    args = ["worktree", "remove", *(["--force"] if force else []), str(entry.path)]
+    proc = git.run(args, ws.wt.main_root, check=False)
+    if proc.returncode != 0:
+        raise Refused(f"git worktree remove {entry.path}: {proc.stderr.strip().splitlines()[-1]}")
+
+
+class CleanPlan(NamedTuple):
+    remove: list[WorktreeInfo]  # merged and clean: removed with their branches
+    kept_dirty: list[WorktreeInfo]  # merged but holding work: kept
+    kept_empty: list[WorktreeInfo]  # no commit since creation: kept (nothing was merged)
+    stale: list[str]  # `git worktree prune` lines: worktrees whose directory is gone
+
+
+def plan_clean(ws: Workspace, *, merged: bool) -> CleanPlan:
+    stale = git.run(["worktree", "prune", "--dry-run", "--verbose"], ws.wt.main_root).stdout
+    stale_lines = [line for line in stale.splitlines() if line.strip()]
+    gone, dirty, empty = [], [], []
+    if merged:
+        for info in describe(ws):
+            if info.is_main or info.missing or info.spec_id is None or info.merged is None:
+                continue
+            if info.locked is not None:
+                continue
+            if info.empty:
+                empty.append(info)
+            elif info.dirty:
+                dirty.append(info)
+            else:
+                gone.append(info)
+    return CleanPlan(gone, dirty, empty, stale_lines)
+
+
+def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
+    lines = []
+    if plan.stale:
+        git.run(["worktree", "prune"], ws.wt.main_root)
+    for info in plan.remove:
+        entry = WorktreeEntry(Path(info.path), info.head, info.branch, False, None, None)
+        _remove_worktree(ws, entry, force=False)
+        if info.branch:
+            git.run(["branch", "-D", info.branch], ws.wt.main_root)
+        lines.append(f"removed {info.path} and branch {info.branch} ({info.merged})")
+    return lines
