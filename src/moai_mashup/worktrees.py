@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -29,7 +30,8 @@ from moai_mashup.errors import BadInput, MoaiError, Refused
 from moai_mashup.workspace import Workspace
 
 LOCK_NAME = "worktree.lock"  # in <common dir>/moai/: serialises creates of one repository
-CLAIM_NAME = ".moai-repository"  # in a worktree root: which repository owns it
+CLAIM_NAME = ".moai-repository"
+PRUNE = ["worktree", "prune", "--expire", "now"]  # in a worktree root: which repository owns it
 
 
 class WorktreeEntry(NamedTuple):
@@ -251,7 +253,10 @@ def create(
             # A sha, not a ref name: no upstream tracking config is written (config.lock
             # contention under parallel creates), and the branch starts exactly at base.
             args += ["-b", branch, str(dest), base_sha or ""] if new_branch else [str(dest), branch]
-            git.run(args, wt.root)
+            added = git.run(args, wt.root)
+            if added.stderr.strip():
+                # --quiet: what is left is what hooks printed; the user should see it.
+                print(added.stderr.rstrip("\n"), file=sys.stderr)
             new_root = dest.resolve()
             new_wt = git.Worktree(new_root, _read_gitdir(new_root), wt.common_dir, branch)
             new_cfg = load_config_like(new_wt.root, new_wt.state_dir, wt.root, wt.state_dir)
@@ -393,7 +398,7 @@ def integration(repo: Any, tip: Any, default_tip: Any, *, max_walk: int = 2000) 
     base = repo.merge_base(tip, default_tip)
     if base is None:
         return None
-    merged_index = repo.merge_trees(repo[base].tree, repo[default_tip], repo[tip])
+    merged_index = repo.merge_trees(repo[base].tree, repo[default_tip].tree, repo[tip].tree)
     if not merged_index.conflicts and merged_index.write_tree(repo) == repo[default_tip].tree_id:
         return "squashed"
 
@@ -553,7 +558,10 @@ class CleanPlan(NamedTuple):
 
 
 def plan_clean(ws: Workspace, *, merged: bool) -> CleanPlan:
-    stale = git.run(["worktree", "prune", "--dry-run", "--verbose"], ws.wt.main_root).stdout
+    # --expire now: git's default keeps records of deleted worktrees for 3 months; asking
+    # `clean` is the user saying they are gone (locked ones are never pruned).
+    dry = git.run([*PRUNE, "--dry-run", "--verbose"], ws.wt.main_root)
+    stale = dry.stdout + dry.stderr  # git prints the --verbose lines on stderr
     stale_lines = [line for line in stale.splitlines() if line.strip()]
     gone, dirty, empty = [], [], []
     if merged:
@@ -574,7 +582,7 @@ def plan_clean(ws: Workspace, *, merged: bool) -> CleanPlan:
 def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
     lines = []
     if plan.stale:
-        git.run(["worktree", "prune"], ws.wt.main_root)
+        git.run(PRUNE, ws.wt.main_root)
     for info in plan.remove:
         entry = WorktreeEntry(Path(info.path), info.head, info.branch, False, None, None)
         _remove_worktree(ws, entry, force=False)

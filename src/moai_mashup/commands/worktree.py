@@ -165,11 +165,11 @@ def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
     from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
 
+    cwd = Path.cwd()  # before: it may be the directory we remove
     ws = open_workspace()
     done = worktrees.remove(ws, spec_id, force=force, delete_branch=delete_branch)
     tail = f"; deleted branch {done.branch}" if done.branch_deleted else ""
     click.echo(f"removed {done.path}{tail}")
-    cwd = Path.cwd()
     if cwd == done.path or done.path in cwd.parents or not cwd.exists():
         request_cd(ws.wt.main_root)
 
@@ -187,6 +187,7 @@ def clean_cmd(merged: bool, dry_run: bool) -> None:
     from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
 
+    cwd = Path.cwd()  # before: it may be a directory we remove
     ws = open_workspace()
     plan = worktrees.plan_clean(ws, merged=merged)
     verb = "would remove" if dry_run else "removing"
@@ -207,6 +208,5 @@ def clean_cmd(merged: bool, dry_run: bool) -> None:
         click.echo(line)
     if not (plan.remove or plan.stale or plan.kept_dirty or plan.kept_empty):
         click.echo("nothing to clean" + ("" if merged else " (add --merged for merged SPECs)"))
-    cwd = Path.cwd()
     if not cwd.exists():
         request_cd(ws.wt.main_root)

@@ -1,0 +1,122 @@
+"""`moai worktree list`, `path` and `go` on real repositories."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from moai_mashup.worktrees import WorktreeEntry, parse_porcelain
+from tests.gitrepo import git, moai, write
+from tests.worktree_support import commit_file, created, listing, squash_merge
+
+
+def test_list_json_shows_state_of_every_worktree(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    ahead = created(repo, env, "SPEC-A1")
+    commit_file(ahead, env, "a.txt", "a\n", "work on A")
+    commit_file(ahead, env, "a2.txt", "a\n", "more work on A")
+    dirty = created(repo, env, "SPEC-D1")
+    write(dirty / "scratch.txt", "wip\n")
+    write(dirty / "README.md", "changed\n")
+    drifted = created(repo, env, "SPEC-X1")
+    assert moai(drifted, "claude", env=env).returncode == 0
+    commit_file(repo, env, "main.txt", "m\n", "main moves on")
+
+    rows = listing(repo, env)
+    main = rows["main"]
+    assert main["is_main"] is True and main["path"] == str(repo)
+    assert main["backend_active"] == "claude" and main["backend_expected"] == "claude"
+    a = rows["feature/SPEC-A1"]
+    assert a["spec_id"] == "SPEC-A1" and a["path"] == str(ahead)
+    assert (a["ahead"], a["behind"]) == (2, 1)
+    assert a["merged"] is None and a["dirty"] == [] and a["empty"] is False
+    assert a["backend_active"] == "glm" and a["drift"] is False
+    d = rows["feature/SPEC-D1"]
+    assert sorted(d["dirty"]) == [" M README.md", "?? scratch.txt"]
+    assert d["empty"] is True, "no commits on the branch yet"
+    x = rows["feature/SPEC-X1"]
+    assert x["backend_active"] == "claude" and x["backend_expected"] == "glm"
+    assert x["drift"] is True
+
+
+def test_list_sees_squash_and_rebase_merges(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    sq = created(repo, env, "SPEC-S1")
+    commit_file(sq, env, "s1.txt", "1\n", "s one")
+    commit_file(sq, env, "s2.txt", "2\n", "s two")
+    squash_merge(repo, env, "feature/SPEC-S1")
+    rb = created(repo, env, "SPEC-R1")
+    commit_file(rb, env, "r.txt", "r\n", "r one")
+    commit_file(repo, env, "other.txt", "o\n", "main moves first")
+    git(repo, "cherry-pick", "feature/SPEC-R1", env=env)  # a rebase merge of one commit
+    commit_file(repo, env, "r.txt", "changed later\n", "main edits the same file")
+    ff = created(repo, env, "SPEC-F1")
+    commit_file(ff, env, "f.txt", "f\n", "f one")
+    git(repo, "merge", "-q", "--ff-only", "feature/SPEC-F1", env=env)
+    rows = listing(repo, env)
+    assert rows["feature/SPEC-S1"]["merged"] == "squashed"
+    assert rows["feature/SPEC-R1"]["merged"] == "rebased"
+    assert rows["feature/SPEC-F1"]["merged"] == "merged"
+
+
+def test_list_table_and_missing_worktree(repo: Path, env: dict[str, str], keyed_home: str) -> None:
+    gone = created(repo, env, "SPEC-G1")
+    created(repo, env, "SPEC-G2")
+    shutil.rmtree(gone)
+    r = moai(repo, "worktree", "list", env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:3] == ["SPEC", "BRANCH", "BACKEND"]
+    g1 = next(line for line in lines if "SPEC-G1" in line)
+    assert "missing" in g1
+    g2 = next(line for line in lines if "SPEC-G2" in line)
+    assert "glm" in g2 and "~/worktrees/project/SPEC-G2" in g2
+    assert listing(repo, env)["feature/SPEC-G1"]["missing"] is True
+
+
+def test_path_and_go(repo: Path, env: dict[str, str], keyed_home: str) -> None:
+    wt = created(repo, env, "SPEC-P1")
+    sub = repo / "README.md"
+    assert sub.exists()
+    r = moai(wt, "worktree", "path", "SPEC-P1", env=env)
+    assert r.stdout.strip() == str(wt), "works from inside any worktree"
+    r = moai(repo, "worktree", "go", "SPEC-P1", env=env)
+    assert r.returncode == 0 and r.stdout.strip() == str(wt)
+    assert "shell-init" in r.stderr
+    r = moai(repo, "worktree", "path", "SPEC-NOPE", env=env)
+    assert r.returncode == 2 and "moai worktree create SPEC-NOPE" in r.stderr
+    r = moai(repo, "worktree", "path", "../etc", env=env)
+    assert r.returncode == 2 and "SPEC-AUTH-001" in r.stderr
+
+
+paths = st.text(st.characters(blacklist_characters="\0\n", blacklist_categories=["Cs"]), min_size=1)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            paths,
+            st.one_of(st.none(), st.text("abcdef/-_", min_size=1)),
+            st.one_of(st.none(), st.text(st.characters(blacklist_characters="\0"))),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_parse_porcelain_round_trip(items: list[tuple[str, str | None, str | None]]) -> None:
+    text = ""
+    expected = []
+    for path, branch, lock in items:
+        text += f"worktree {path}\0HEAD {'1' * 40}\0"
+        text += f"branch refs/heads/{branch}\0" if branch else "detached\0"
+        if lock is not None:
+            text += f"locked {lock}\0" if lock else "locked\0"
+        text += "\0"
+        locked = None if lock is None else lock
+        expected.append(WorktreeEntry(Path(path), "1" * 40, branch, False, locked, None))
+    assert parse_porcelain(text) == expected
