@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -184,9 +185,10 @@ def _first_missing(path: Path) -> Path | None:
 
 
 def _read_gitdir(worktree: Path) -> Path:
+    """A linked worktree's git dir, from its `.git` file (git writes an absolute path)."""
     text = (worktree / ".git").read_text(encoding="utf-8").strip()
     gitdir = Path(text.removeprefix("gitdir: "))
-    return (gitdir if gitdir.is_absolute() else worktree / gitdir).resolve()
+    return gitdir if gitdir.is_absolute() else (worktree / gitdir).resolve()
 
 
 def create(
@@ -329,46 +331,13 @@ class WorktreeInfo(NamedTuple):
         return self._asdict()
 
 
-def _status_lines(flags: dict[str, int]) -> list[str]:
-    import pygit2
-
-    fs = pygit2.enums.FileStatus
-    index_bits = [
-        (fs.INDEX_NEW, "A"),
-        (fs.INDEX_MODIFIED, "M"),
-        (fs.INDEX_DELETED, "D"),
-        (fs.INDEX_RENAMED, "R"),
-        (fs.INDEX_TYPECHANGE, "T"),
-    ]
-    wt_bits = [
-        (fs.WT_MODIFIED, "M"),
-        (fs.WT_DELETED, "D"),
-        (fs.WT_RENAMED, "R"),
-        (fs.WT_TYPECHANGE, "T"),
-    ]
-    out = []
-    for path, flag in sorted(flags.items()):
-        if flag & fs.IGNORED:
-            continue
-        if flag & fs.WT_NEW:
-            out.append(f"?? {path}")
-            continue
-        if flag & fs.CONFLICTED:
-            out.append(f"UU {path}")
-            continue
-        x = next((c for bit, c in index_bits if flag & bit), " ")
-        y = next((c for bit, c in wt_bits if flag & bit), " ")
-        if x != " " or y != " ":
-            out.append(f"{x}{y} {path}")
-    return out
-
-
 def dirty_files(path: Path) -> list[str]:
     """Uncommitted and untracked work as `git status --short` lines; ignored files never count."""
-    import pygit2
-
-    repo = pygit2.Repository(str(path))
-    return _status_lines(repo.status(untracked_files="normal", ignored=False))
+    # --no-optional-locks: looking must not take index.lock in someone's worktree (their own
+    # git command there would fail) nor rewrite their index.
+    args = ["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=normal"]
+    proc = git.run([*args, "--no-renames"], path)
+    return [item for item in proc.stdout.split("\0") if item]
 
 
 def branch_created_at(common_dir: Path, branch: str) -> str | None:
@@ -422,13 +391,23 @@ def integration(repo: Any, tip: Any, default_tip: Any, *, max_walk: int = 2000) 
 
 def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[WorktreeInfo]:
     """Everything `moai worktree list` shows, for each worktree of the repository."""
-    import pygit2
-
     from moai_mashup.apply import read_state
     from moai_mashup.config import load_config
     from moai_mashup.workspace import Workspace as Ws
 
     entries = entries if entries is not None else list_entries(ws.wt.root)
+    # `git status` of every worktree runs in parallel subprocesses (on the other cores)
+    # while this thread does the rest: pygit2's status holds the GIL, so threads would
+    # not help it, and it is no faster than git's own per worktree.
+    workers = min(len(entries), 2 * (os.cpu_count() or 2)) or 1
+    pool = ThreadPoolExecutor(max_workers=workers)
+    statuses = {
+        e.path: pool.submit(dirty_files, e.path)
+        for e in entries
+        if not e.bare and e.prunable is None and e.path.is_dir()
+    }
+    import pygit2
+
     repo = pygit2.Repository(str(ws.wt.common_dir))
     default_ref = repo.references.get(f"refs/heads/{ws.cfg.default_branch}")
     default_tip = default_ref.target if default_ref is not None else None
@@ -437,7 +416,7 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
         if entry.bare:
             continue
         errors: list[str] = []
-        missing = entry.prunable is not None or not entry.path.is_dir()
+        missing = entry.path not in statuses
         active = expected = None
         dirty: list[str] = []
         spec_id = None
@@ -457,8 +436,8 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
             except (MoaiError, OSError) as exc:
                 errors.append(str(exc))
             try:
-                dirty = dirty_files(entry.path)
-            except pygit2.GitError as exc:
+                dirty = statuses[entry.path].result()
+            except (KeyError, git.GitError) as exc:
                 errors.append(f"status: {exc}")
         elif entry.branch:
             spec_id = spec_id_from_branch(entry.branch, ws.cfg.spec_branch_pattern)
@@ -491,6 +470,7 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
                 errors=errors,
             )
         )
+    pool.shutdown()
     return infos
 
 
