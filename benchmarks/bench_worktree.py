@@ -118,6 +118,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="moai-bench-") as d:
         tmp = Path(d)
         env = clean_env(tmp / "home")
+        # An installed moai has its bytecode compiled (pip does it); without this a
+        # PYTHONDONTWRITEBYTECODE=1 shell recompiles every module on every run.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         save_fake_key(tmp / "home")
         ratio = bench_create(tmp, env, args.files, args.runs)
         listed = bench_list(tmp, env, args.worktrees, args.runs)

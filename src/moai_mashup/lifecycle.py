@@ -11,7 +11,6 @@ is right, and on-create commands that ran are recorded and never run again.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +53,8 @@ def included_files(main_root: Path, patterns: tuple[str, ...]) -> list[str]:
 def _copy_one(src: Path, dst: Path) -> bool:
     if dst.exists() or dst.is_symlink():
         return False  # never clobber: the hook may have copied it, or the user made it
+    import shutil
+
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, dst, follow_symlinks=False)
     return True

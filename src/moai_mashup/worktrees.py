@@ -9,12 +9,9 @@ subprocess per worktree is what makes a list of 100 worktrees slow.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import shutil
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -96,6 +93,8 @@ def find(ws: Workspace, spec_id: str) -> WorktreeEntry:
 
 
 def _short_hash(text: str) -> str:
+    import hashlib
+
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
@@ -282,6 +281,8 @@ def _rollback(
     cwd: Path, dest: Path, new_branch: str | None, created_dir: Path | None, claim: Path | None
 ) -> None:
     """Undo a failed create: no orphan worktree, branch, directory or claim is left."""
+    import shutil
+
     if (dest / ".git").exists():
         git.run(["worktree", "remove", "--force", "--force", str(dest)], cwd, check=False)
     if created_dir is not None:
@@ -399,6 +400,8 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
     # `git status` of every worktree runs in parallel subprocesses (on the other cores)
     # while this thread does the rest: pygit2's status holds the GIL, so threads would
     # not help it, and it is no faster than git's own per worktree.
+    from concurrent.futures import ThreadPoolExecutor
+
     workers = min(len(entries), 2 * (os.cpu_count() or 2)) or 1
     pool = ThreadPoolExecutor(max_workers=workers)
     statuses = {
