@@ -39,7 +39,9 @@ def test_wrapper_cds_on_create_go_and_remove(
     exe = shutil.which(shell)
     if exe is None:
         pytest.skip(f"{shell} is not installed here")
-    env = dict(env, REPO=str(repo), PATH=f"{Path(MOAI).parent}:{env['PATH']}")
+    tmpdir = repo.parent / "tmp"
+    tmpdir.mkdir()
+    env = dict(env, REPO=str(repo), TMPDIR=str(tmpdir), PATH=f"{Path(MOAI).parent}:{env['PATH']}")
     r = subprocess.run(
         [exe, "-c", SCRIPT[shell]], env=env, capture_output=True, text=True, timeout=120
     )
@@ -51,7 +53,7 @@ def test_wrapper_cds_on_create_go_and_remove(
         f"bad rc=2 pwd={wt}",  # a failed command leaves the shell where it was
         f"remove rc=0 pwd={repo}",  # removing the worktree you stand in takes you home
     ]
-    assert not list(Path(env.get("TMPDIR", "/tmp")).glob("moai-cd.*")), "temp files cleaned"
+    assert list(tmpdir.iterdir()) == [], "the wrapper removes its temp file"
 
 
 def test_unknown_shell_is_bad_input(repo: Path, env: dict[str, str]) -> None:
