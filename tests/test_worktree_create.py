@@ -215,3 +215,16 @@ def test_create_twice_is_a_clear_error(repo: Path, env: dict[str, str], keyed_ho
     wt = created(repo, env, "SPEC-T2")
     r = create(repo, env, "SPEC-T2")
     assert r.returncode == 1 and str(wt) in r.stderr
+
+
+def test_branch_of_a_deleted_worktree_points_to_clean(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    import shutil
+
+    wt = created(repo, env, "SPEC-GONE")
+    shutil.rmtree(wt)
+    r = create(repo, env, "SPEC-GONE")
+    assert r.returncode == 1 and "moai worktree clean" in r.stderr
+    assert moai(repo, "worktree", "clean", env=env).returncode == 0
+    assert created(repo, env, "SPEC-GONE") == wt, "the existing branch is reused"

@@ -203,6 +203,8 @@ def create(
     from moai_mashup.lifecycle import post_worktree
 
     check_spec_id(spec_id)
+    if base is not None and (not base.strip() or any(c in base for c in "\n\r\0")):
+        raise BadInput(f"--base {base!r}: not a branch or commit name")
     cfg, wt = ws.cfg, ws.wt
     branch = spec_branch_name(spec_id, cfg.spec_branch_pattern)
     target = backend or backend_for_branch(
@@ -223,6 +225,11 @@ def create(
                 "make a first commit, then create worktrees"
             )
         for entry in list_entries(wt.root):
+            if entry.branch == branch and (entry.prunable is not None or not entry.path.exists()):
+                raise Refused(
+                    f"{branch} belongs to a worktree at {entry.path} whose directory is gone; "
+                    "run: moai worktree clean"
+                )
             if entry.branch == branch:
                 raise Refused(
                     f"{branch} is already checked out at {entry.path}; "
@@ -264,8 +271,13 @@ def create(
             lines = post_worktree(
                 Workspace(new_wt, new_cfg), backend, main_root=wt.main_root, run_commands=False
             )
-        except (MoaiError, git.GitError, OSError):
+        except BaseException as exc:  # Ctrl-C included: never leave half a worktree behind
             _rollback(wt.root, dest, branch if new_branch else None, created_dir, claim_made)
+            if isinstance(exc, git.GitError):
+                last = exc.stderr.strip().splitlines()[-1:] or [str(exc)]
+                raise Refused(f"git worktree add {dest}: {last[0]}; nothing was created") from None
+            if isinstance(exc, OSError):
+                raise Refused(f"{dest}: {exc.strerror or exc}; nothing was created") from None
             raise
     # Outside the lock: on-create commands may take minutes (npm install) and must not
     # hold up the other creates of this repository.
