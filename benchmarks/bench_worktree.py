@@ -96,13 +96,22 @@ def bench_list(tmp: Path, env: dict[str, str], worktrees: int, runs: int) -> flo
         git(repo, "worktree", "add", "-q", "-b", f"feature/SPEC-L{i}", str(path), env=env)
         if i % 3 == 0:
             (path / "wip.txt").write_text("dirty\n")
+        elif i % 3 == 1:  # a third with work of their own: the full merged check runs on them
+            (path / f"work{i}.txt").write_text("work\n")
+            git(path, "add", "-A", env=env)
+            git(path, "commit", "-qm", "work", env=env)
+    (repo / "main.txt").write_text("main moves on\n")
+    git(repo, "add", "-A", env=env)
+    git(repo, "commit", "-qm", "main moves on", env=env)
     run([MOAI, "worktree", "list"], repo, env)  # warm: per-worktree config caches
     times = [timed(lambda: run([MOAI, "worktree", "list"], repo, env)) for _ in range(runs)]
     as_json = [
         timed(lambda: run([MOAI, "worktree", "list", "--json"], repo, env)) for _ in range(runs)
     ]
     med = median(times, "wall")
-    print(f"list: {worktrees} worktrees of a 200-file repository, {runs} runs")
+    print(
+        f"list: {worktrees} worktrees of a 200-file repository (1/3 dirty, 1/3 ahead), {runs} runs"
+    )
     for name, xs in (("moai worktree list", times), ("moai worktree list --json", as_json)):
         wall, cpu = median(xs, "wall") * 1000, median(xs, "cpu") * 1000
         print(f"  {name:26} median {wall:7.1f} ms wall  {cpu:7.1f} ms cpu  (target <= 500 ms)")
