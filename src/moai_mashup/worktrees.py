@@ -464,7 +464,9 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
             if entry.branch != ws.cfg.default_branch:
                 ahead, behind = repo.ahead_behind(tip, default_tip)
                 merged = integration(repo, tip, default_tip)
-                empty = branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
+                empty = merged is not None and (
+                    branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
+                )
         infos.append(
             WorktreeInfo(
                 path=str(entry.path),
