@@ -120,3 +120,30 @@ def test_parse_porcelain_round_trip(items: list[tuple[str, str | None, str | Non
         locked = None if lock is None else lock
         expected.append(WorktreeEntry(Path(path), "1" * 40, branch, False, locked, None))
     assert parse_porcelain(text) == expected
+
+
+def test_list_survives_a_broken_worktree(repo: Path, env: dict[str, str], keyed_home: str) -> None:
+    broken = created(repo, env, "SPEC-BAD")
+    write(broken / ".claude/settings.local.json", '{"env": {')
+    created(repo, env, "SPEC-OK")
+    r = moai(repo, "worktree", "list", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "SPEC-OK" in r.stdout and "SPEC-BAD" in r.stdout
+    assert "invalid JSON" in r.stderr and str(broken) in r.stderr
+    rows = listing(repo, env)
+    assert rows["feature/SPEC-BAD"]["backend_active"] is None
+    assert rows["feature/SPEC-BAD"]["errors"]
+
+
+def test_create_from_a_linked_worktree_uses_the_main_one(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    write(repo / ".gitignore", (repo / ".gitignore").read_text() + ".env\n")
+    write(repo / ".worktreeinclude", ".env\n")
+    git(repo, "add", "-A", env=env)
+    git(repo, "commit", "-qm", "include", env=env)
+    write(repo / ".env", "FROM=main\n")
+    first = created(repo, env, "SPEC-M1")
+    second = created(first, env, "SPEC-M2")
+    assert second == home / "worktrees" / "project" / "SPEC-M2"
+    assert (second / ".env").read_text() == "FROM=main\n"
