@@ -47,7 +47,12 @@ def command() -> None:
 @click.option("--base", metavar="REF", help="Start a new branch here (default: default_branch).")
 @click.option("--path", "path", type=click.Path(path_type=Path), help="Put the worktree here.")
 def create_cmd(spec_id: str, glm: bool, claude: bool, base: str | None, path: Path | None) -> None:
-    """Create the worktree of SPEC_ID on its branch (feature/SPEC_ID) and set it up."""
+    """Create SPEC_ID's worktree on its branch and set it up.
+
+    The branch is spec_branch_pattern with SPEC_ID (feature/SPEC_ID); the
+    worktree goes under worktree.root; the backend follows the routing table
+    unless --glm/--claude say otherwise.
+    """
     from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
 
@@ -71,7 +76,10 @@ def create_cmd(spec_id: str, glm: bool, claude: bool, base: str | None, path: Pa
 @command.command("path")
 @click.argument("spec_id")
 def path_cmd(spec_id: str) -> None:
-    """Print the path of SPEC_ID's worktree (for: cd "$(moai worktree path SPEC_ID)")."""
+    """Print the path of SPEC_ID's worktree.
+
+    For scripts and shells without the wrapper: cd "$(moai worktree path SPEC_ID)"
+    """
     from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
 
@@ -81,7 +89,10 @@ def path_cmd(spec_id: str) -> None:
 @command.command("go")
 @click.argument("spec_id")
 def go_cmd(spec_id: str) -> None:
-    """cd to SPEC_ID's worktree (needs the `moai shell-init` wrapper; else prints the path)."""
+    """cd to SPEC_ID's worktree (with `moai shell-init`).
+
+    Without the shell wrapper it prints the path and how to install the wrapper.
+    """
     from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
 
@@ -137,7 +148,12 @@ def _table(infos: list[Any], home: str) -> str:
 @command.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for tools.")
 def list_cmd(as_json: bool) -> None:
-    """Every worktree: SPEC, branch, backend, dirty, ahead/behind, merged, path."""
+    """Every worktree with its backend, its work and its merge state.
+
+    Columns: SPEC id, branch, backend active (and expected when they differ),
+    dirty files, commits ahead/behind default_branch, merged (merged, squashed,
+    rebased, no, or empty: no commit yet), path.
+    """
     from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
 
@@ -178,11 +194,12 @@ def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
 @click.option("--merged", is_flag=True, help="Remove SPEC worktrees merged into default_branch.")
 @click.option("--dry-run", is_flag=True, help="Show what would go; change nothing.")
 def clean_cmd(merged: bool, dry_run: bool) -> None:
-    """Prune stale worktree records; with --merged, remove merged SPEC worktrees and branches.
+    """Remove merged SPEC worktrees (--merged); prune records of deleted ones.
 
-    Squash and rebase merges count as merged. A worktree with uncommitted or
-    untracked work is kept and listed, and so is one whose branch has no
-    commit yet (nothing of it was merged).
+    With --merged, SPEC worktrees whose branch is merged into default_branch
+    go, with their branches; squash and rebase merges count as merged. A
+    worktree with uncommitted or untracked work is kept and listed, and so is
+    one whose branch has no commit yet (nothing of it was merged).
     """
     from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
