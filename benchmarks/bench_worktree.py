@@ -32,7 +32,12 @@ def generate(root: Path, env: dict[str, str], files: int) -> Path:
         f"src/pkg{i % 40}/mod{i % 9}/file{i}.py": f"# file {i}\n" + "x = 1\n" * 30
         for i in range(files)
     }
-    return make_repo(root, env, files=body)
+    repo = make_repo(root, env, files=body)
+    # packed, as a real repository is: 5,000 loose objects would slow git's checkout
+    # and flatter the ratio
+    git(repo, "repack", "-adq", env=env)
+    git(repo, "prune-packed", env=env)
+    return repo
 
 
 class Timing(NamedTuple):
