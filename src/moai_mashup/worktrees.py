@@ -28,8 +28,9 @@ from moai_mashup.errors import BadInput, MoaiError, Refused
 from moai_mashup.workspace import Workspace
 
 LOCK_NAME = "worktree.lock"  # in <common dir>/moai/: serialises creates of one repository
-CLAIM_NAME = ".moai-repository"
-PRUNE = ["worktree", "prune", "--expire", "now"]  # in a worktree root: which repository owns it
+CLAIM_NAME = ".moai-repository"  # in a worktree root: which repository owns it
+PRUNE = ["worktree", "prune", "--expire", "now"]
+CREATING_ENV = "MOAI_WORKTREE_CREATING"  # set for the hooks of our own `git worktree add`
 
 
 class WorktreeEntry(NamedTuple):
@@ -261,7 +262,13 @@ def create(
             # A sha, not a ref name: no upstream tracking config is written (config.lock
             # contention under parallel creates), and the branch starts exactly at base.
             args += ["-b", branch, str(dest), base_sha or ""] if new_branch else [str(dest), branch]
-            added = git.run(args, wt.root)
+            # The post-checkout hook of this `worktree add` may skip its post-worktree
+            # event when it sees this: create fires the event itself right after.
+            os.environ[CREATING_ENV] = str(dest)
+            try:
+                added = git.run(args, wt.root)
+            finally:
+                os.environ.pop(CREATING_ENV, None)
             if added.stderr.strip():
                 # --quiet: what is left is what hooks printed; the user should see it.
                 print(added.stderr.rstrip("\n"), file=sys.stderr)
