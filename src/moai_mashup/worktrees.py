@@ -370,40 +370,83 @@ def branch_created_at(common_dir: Path, branch: str) -> str | None:
     return first[1] if len(first) >= 2 else None
 
 
-def integration(repo: Any, tip: Any, default_tip: Any, *, max_walk: int = 2000) -> str | None:
+DELTA_DELETED = 2  # pygit2.enums.DeltaStatus.DELETED (GIT_DELTA_DELETED), without the import
+
+
+def _changes_already_in(repo: Any, base: Any, tip: Any, target: Any) -> bool:
+    """Whether every change of base..tip is already in `target`'s tree.
+
+    That is when merging tip into target would change nothing: for each path
+    the branch changed, target holds the branch's version (the three-way merge
+    takes target's side everywhere else). Read-only, and it costs one tree
+    diff, where a real merge would write tree objects into the repository.
+    """
+    target_tree = repo[target].tree
+    for delta in repo.diff(repo[base].tree, repo[tip].tree).deltas:
+        new = delta.new_file
+        try:
+            entry = target_tree[new.path]
+        except KeyError:
+            entry = None
+        if delta.status == DELTA_DELETED:
+            if entry is not None:
+                return False
+        elif entry is None or entry.id != new.id or entry.filemode != new.mode:
+            return False
+    return True
+
+
+class PatchIds:
+    """Patch ids of commits (`git patch-id`), cached: every branch walks the same main."""
+
+    def __init__(self, repo: Any, max_walk: int = 2000) -> None:
+        self.repo = repo
+        self.max_walk = max_walk
+        self.cache: dict[Any, Any] = {}
+
+    def of(self, commit: Any) -> Any:
+        pid = self.cache.get(commit.id)
+        if pid is None:
+            pid = self.repo.diff(commit.parents[0], commit).patchid
+            self.cache[commit.id] = pid
+        return pid
+
+    def since(self, start: Any, base: Any) -> set[Any] | None:
+        """Patch ids of base..start (merges skipped); None past `max_walk` commits."""
+        import pygit2
+
+        ids = set()
+        walker = self.repo.walk(start, pygit2.enums.SortMode.TOPOLOGICAL)
+        walker.hide(base)
+        for n, commit in enumerate(walker):
+            if n >= self.max_walk:
+                return None
+            if len(commit.parents) == 1:
+                ids.add(self.of(commit))
+        return ids
+
+
+def integration(
+    repo: Any, tip: Any, default_tip: Any, patch_ids: PatchIds | None = None
+) -> str | None:
     """How `tip` got into `default_tip`: "merged", "squashed", "rebased", or None.
 
     Ancestry alone misses squash and rebase merges, whose commits are new.
-    Squash: merging the branch into the default branch would change nothing
-    (the three-way merge gives the default branch's own tree). Rebase: every
-    commit of the branch has a patch-identical commit on the default branch
-    (`git cherry`'s test), which also holds when later commits touched the
-    same lines.
+    Squash: merging the branch into the default branch would change nothing.
+    Rebase: every commit of the branch has a patch-identical commit on the
+    default branch (`git cherry`'s test), which also holds when later commits
+    touched the same lines.
     """
-    import pygit2
-
     if tip == default_tip or repo.descendant_of(default_tip, tip):
         return "merged"
     base = repo.merge_base(tip, default_tip)
     if base is None:
         return None
-    merged_index = repo.merge_trees(repo[base].tree, repo[default_tip].tree, repo[tip].tree)
-    if not merged_index.conflicts and merged_index.write_tree(repo) == repo[default_tip].tree_id:
+    if _changes_already_in(repo, base, tip, default_tip):
         return "squashed"
-
-    def patch_ids(start: Any, limit: int) -> set[Any] | None:
-        ids = set()
-        walker = repo.walk(start, pygit2.enums.SortMode.TOPOLOGICAL)
-        walker.hide(base)
-        for n, commit in enumerate(walker):
-            if n >= limit:
-                return None
-            if len(commit.parents) == 1:
-                ids.add(repo.diff(commit.parents[0], commit).patchid)
-        return ids
-
-    ours = patch_ids(tip, max_walk)
-    theirs = patch_ids(default_tip, max_walk)
+    patch_ids = patch_ids or PatchIds(repo)
+    ours = patch_ids.since(tip, base)
+    theirs = patch_ids.since(default_tip, base) if ours else None
     if ours and theirs is not None and ours <= theirs:
         return "rebased"
     return None
@@ -433,6 +476,7 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
     repo = pygit2.Repository(str(ws.wt.common_dir))
     default_ref = repo.references.get(f"refs/heads/{ws.cfg.default_branch}")
     default_tip = default_ref.target if default_ref is not None else None
+    patch_ids = PatchIds(repo)
     infos: list[WorktreeInfo] = []
     for i, entry in enumerate(entries):
         if entry.bare:
@@ -470,7 +514,7 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
             tip = pygit2.Oid(hex=entry.head)
             if entry.branch != ws.cfg.default_branch:
                 ahead, behind = repo.ahead_behind(tip, default_tip)
-                merged = integration(repo, tip, default_tip)
+                merged = integration(repo, tip, default_tip, patch_ids)
                 empty = merged is not None and (
                     branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
                 )
