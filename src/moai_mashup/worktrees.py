@@ -452,94 +452,163 @@ def integration(
     return None
 
 
-def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[WorktreeInfo]:
-    """Everything `moai worktree list` shows, for each worktree of the repository."""
+GRAPH_CACHE = "graph-cache.json"  # in <common dir>/moai/
+
+
+class GraphFacts(NamedTuple):
+    ahead: int
+    behind: int
+    merged: str | None
+
+
+def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], GraphFacts]:
+    """Ahead/behind and merged for (branch tip, default tip) pairs, cached by commit ids.
+
+    What two commits say about each other never changes, so the answers are
+    kept in the common git dir; a list where no branch moved then needs no
+    pygit2 at all (its import alone costs ~150 ms of a 500 ms budget).
+    """
+    import json
+
+    path = common_dir / "moai" / GRAPH_CACHE
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        known = {
+            tuple(k.split(" ")): GraphFacts(*v)
+            for k, v in cached["facts"].items()
+            if cached.get("version") == 1
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        known = {}
+    facts = {p: known[p] for p in pairs if p in known}
+    missing = pairs - set(facts)
+    if missing:
+        import pygit2
+
+        from moai_mashup.atomic import atomic_write_text
+
+        repo = pygit2.Repository(str(common_dir))
+        patch_ids = PatchIds(repo)
+        for tip_hex, default_hex in missing:
+            tip, default_tip = pygit2.Oid(hex=tip_hex), pygit2.Oid(hex=default_hex)
+            ahead, behind = repo.ahead_behind(tip, default_tip)
+            facts[(tip_hex, default_hex)] = GraphFacts(
+                ahead, behind, integration(repo, tip, default_tip, patch_ids)
+            )
+        blob = {"version": 1, "facts": {" ".join(k): list(v) for k, v in facts.items()}}
+        with contextlib.suppress(OSError):  # a cache we cannot write only costs time
+            atomic_write_text(path, json.dumps(blob), mode=0o644)
+    return facts
+
+
+class _Local(NamedTuple):
+    """What one worktree's own files say."""
+
+    active: str | None
+    expected: str | None
+    spec_id: str | None
+    errors: list[str]
+
+
+def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) -> _Local:
     from moai_mashup.apply import read_state
     from moai_mashup.config import load_config
-    from moai_mashup.workspace import Workspace as Ws
 
-    entries = entries if entries is not None else list_entries(ws.wt.root)
-    # `git status` of every worktree runs in parallel subprocesses (on the other cores)
-    # while this thread does the rest: pygit2's status holds the GIL, so threads would
-    # not help it, and it is no faster than git's own per worktree.
+    try:
+        wt = git.Worktree(entry.path, gitdir or _read_gitdir(entry.path), common_dir, entry.branch)
+        cfg = load_config(entry.path, wt.state_dir)
+        expected = Workspace(wt, cfg).expected
+        spec_id = (
+            spec_id_from_branch(entry.branch, cfg.spec_branch_pattern) if entry.branch else None
+        )
+        return _Local(read_state(wt).active, expected, spec_id, [])
+    except (MoaiError, OSError) as exc:
+        return _Local(None, None, None, [str(exc)])
+
+
+def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[WorktreeInfo]:
+    """Everything `moai worktree list` shows, for each worktree of the repository."""
     from concurrent.futures import ThreadPoolExecutor
 
+    entries = entries if entries is not None else list_entries(ws.wt.root)
+    common = ws.wt.common_dir
+    present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
+    # `git status` of every worktree runs in parallel subprocesses, and the reads of
+    # each worktree's own files in threads (file I/O releases the GIL). git's status
+    # is the authority on what counts as work (sparse checkouts, submodules).
     workers = min(len(entries), 2 * (os.cpu_count() or 2)) or 1
-    pool = ThreadPoolExecutor(max_workers=workers)
-    statuses = {
-        e.path: pool.submit(dirty_files, e.path)
-        for e in entries
-        if not e.bare and e.prunable is None and e.path.is_dir()
-    }
-    import pygit2
-
-    repo = pygit2.Repository(str(ws.wt.common_dir))
-    default_ref = repo.references.get(f"refs/heads/{ws.cfg.default_branch}")
-    default_tip = default_ref.target if default_ref is not None else None
-    patch_ids = PatchIds(repo)
-    infos: list[WorktreeInfo] = []
-    for i, entry in enumerate(entries):
-        if entry.bare:
-            continue
-        errors: list[str] = []
-        missing = entry.path not in statuses
-        active = expected = None
-        dirty: list[str] = []
-        spec_id = None
-        if not missing:
-            try:
-                gitdir = ws.wt.common_dir if i == 0 else _read_gitdir(entry.path)
-                wt = git.Worktree(entry.path, gitdir, ws.wt.common_dir, entry.branch)
-                cfg = load_config(entry.path, wt.state_dir)
-                other = Ws(wt, cfg)
-                expected = other.expected
-                active = read_state(wt).active
-                spec_id = (
-                    spec_id_from_branch(entry.branch, cfg.spec_branch_pattern)
-                    if (entry.branch)
-                    else None
-                )
-            except (MoaiError, OSError) as exc:
-                errors.append(str(exc))
-            try:
-                dirty = statuses[entry.path].result()
-            except (KeyError, git.GitError) as exc:
-                errors.append(f"status: {exc}")
-        elif entry.branch:
-            spec_id = spec_id_from_branch(entry.branch, ws.cfg.spec_branch_pattern)
-        ahead = behind = None
-        merged = None
-        empty = False
-        if entry.branch and entry.head and default_tip is not None:
-            tip = pygit2.Oid(hex=entry.head)
-            if entry.branch != ws.cfg.default_branch:
-                ahead, behind = repo.ahead_behind(tip, default_tip)
-                merged = integration(repo, tip, default_tip, patch_ids)
-                empty = merged is not None and (
-                    branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
-                )
-        infos.append(
-            WorktreeInfo(
-                path=str(entry.path),
-                branch=entry.branch,
-                spec_id=spec_id,
-                head=entry.head,
-                is_main=i == 0,
-                locked=entry.locked,
-                missing=missing,
-                backend_active=active,
-                backend_expected=expected,
-                drift=expected is not None and active is not None and active != expected,
-                dirty=dirty,
-                ahead=ahead,
-                behind=behind,
-                merged=merged,
-                empty=empty,
-                errors=errors,
-            )
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        statuses = {e.path: pool.submit(dirty_files, e.path) for e in present}
+        local = {
+            e.path: pool.submit(_local_facts, e, common if e is entries[0] else None, common)
+            for e in present
+        }
+        default = ws.cfg.default_branch
+        proc = git.run(
+            ["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, check=False
         )
-    pool.shutdown()
+        default_tip = proc.stdout.strip() or None
+        pairs = {
+            (e.head, default_tip)
+            for e in entries
+            if e.branch and e.head and default_tip and e.branch != default
+        }
+        facts = graph_facts(common, pairs) if pairs else {}
+        infos = [
+            _info(ws, i, entry, statuses, local, facts.get((entry.head or "", default_tip or "")))
+            for i, entry in enumerate(entries)
+            if not entry.bare
+        ]
     return infos
+
+
+def _info(
+    ws: Workspace,
+    i: int,
+    entry: WorktreeEntry,
+    statuses: dict[Path, Any],
+    local: dict[Path, Any],
+    fact: GraphFacts | None,
+) -> WorktreeInfo:
+    missing = entry.path not in statuses
+    dirty: list[str] = []
+    if missing:
+        spec_id = None
+        if entry.branch:
+            spec_id = spec_id_from_branch(entry.branch, ws.cfg.spec_branch_pattern)
+        facts = _Local(None, None, spec_id, [])
+    else:
+        facts = local[entry.path].result()
+        try:
+            dirty = statuses[entry.path].result()
+        except git.GitError as exc:
+            facts.errors.append(f"status: {exc}")
+    empty = bool(
+        fact
+        and fact.merged
+        and entry.branch
+        and branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
+    )
+    return WorktreeInfo(
+        path=str(entry.path),
+        branch=entry.branch,
+        spec_id=facts.spec_id,
+        head=entry.head,
+        is_main=i == 0,
+        locked=entry.locked,
+        missing=missing,
+        backend_active=facts.active,
+        backend_expected=facts.expected,
+        drift=facts.expected is not None
+        and facts.active is not None
+        and facts.active != facts.expected,
+        dirty=dirty,
+        ahead=fact.ahead if fact else None,
+        behind=fact.behind if fact else None,
+        merged=fact.merged if fact else None,
+        empty=empty,
+        errors=facts.errors,
+    )
 
 
 # --- remove and clean ------------------------------------------------------------------
