@@ -109,17 +109,27 @@ def bench_list(tmp: Path, env: dict[str, str], worktrees: int, runs: int) -> flo
     git(repo, "add", "-A", env=env)
     git(repo, "commit", "-qm", "main moves on", env=env)
     run([MOAI, "worktree", "list"], repo, env)  # warm: per-worktree config caches
+    label = f"list: {worktrees} worktrees of a 200-file repository (1/3 dirty, 1/3 ahead)"
+    print(f"{label}, {runs} runs")
+    fresh = [timed(lambda: run([MOAI, "worktree", "list"], repo, env)) for _ in range(runs)]
+    # Just-created worktrees have "racily clean" index entries (file mtime = index
+    # mtime), which `git status --no-optional-locks` re-hashes on every call. Any git
+    # command run there a second later refreshes the index, as a day of work does.
+    time.sleep(1.1)
+    for i in range(worktrees):
+        git(tmp / "many" / f"SPEC-L{i}", "status", "--porcelain", env=env)
     times = [timed(lambda: run([MOAI, "worktree", "list"], repo, env)) for _ in range(runs)]
     as_json = [
         timed(lambda: run([MOAI, "worktree", "list", "--json"], repo, env)) for _ in range(runs)
     ]
     med = median(times, "wall")
-    print(
-        f"list: {worktrees} worktrees of a 200-file repository (1/3 dirty, 1/3 ahead), {runs} runs"
-    )
-    for name, xs in (("moai worktree list", times), ("moai worktree list --json", as_json)):
+    for name, xs in (
+        ("list, fresh worktrees", fresh),
+        ("list", times),
+        ("list --json", as_json),
+    ):
         wall, cpu = median(xs, "wall") * 1000, median(xs, "cpu") * 1000
-        print(f"  {name:26} median {wall:7.1f} ms wall  {cpu:7.1f} ms cpu  (target <= 500 ms)")
+        print(f"  {name:22} median {wall:7.1f} ms wall  {cpu:7.1f} ms cpu  (target <= 500 ms)")
     return med
 
 
