@@ -154,38 +154,26 @@ def load_config(worktree: Path, cache_dir: Path | None = None) -> ResolvedConfig
     return _from_dump(llm, mode_source, configured, warnings)
 
 
-def _same_bytes(a: Path, b: Path) -> bool:
-    try:
-        return a.read_bytes() == b.read_bytes()
-    except FileNotFoundError:
-        return not a.exists() and not b.exists()
-    except OSError:
-        return False
-
-
-def load_config_like(
-    worktree: Path, cache_dir: Path, like: Path, like_cache_dir: Path
-) -> ResolvedConfig:
-    """`load_config` for a new worktree whose config files match those of `like`.
+def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> ResolvedConfig:
+    """`load_config` for a new worktree, reusing the validated cache of the one it came from.
 
     `moai worktree create` would pay ~100 ms of pydantic + yaml imports to
-    validate files it has just validated in the worktree it runs from; when
-    the bytes are the same, `like`'s cache is rekeyed for the new worktree.
+    validate files it has just validated in the worktree it runs from; the
+    cache is keyed on the files' contents, so when they match it holds as is.
     """
-    if _same_bytes(worktree / LLM_YAML, like / LLM_YAML) and _same_bytes(
-        worktree / LLM_LOCAL_YAML, like / LLM_LOCAL_YAML
-    ):
-        try:
-            cached = json.loads((like_cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
-            if cached["key"] == json.loads(json.dumps(_cache_key(like))):
-                from moai_mashup.atomic import atomic_write_text
+    key = _cache_key(worktree)
+    try:
+        cached = json.loads((like_cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
+        if cached["key"] == key:
+            from moai_mashup.atomic import atomic_write_text
 
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                blob = dict(cached, key=_cache_key(worktree))
-                atomic_write_text(cache_dir / CACHE_NAME, json.dumps(blob), mode=0o600)
-                return _from_dump(cached["llm"], cached["mode_source"], cached["configured"], [])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(cache_dir / CACHE_NAME, json.dumps(cached), mode=0o600)
+            return _from_dump(
+                cached["llm"], cached["mode_source"], cached["configured"], cached["warnings"]
+            )
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        pass
     return load_config(worktree, cache_dir)
 
 

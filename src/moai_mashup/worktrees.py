@@ -274,7 +274,7 @@ def create(
                 print(added.stderr.rstrip("\n"), file=sys.stderr)
             new_root = dest.resolve()
             new_wt = git.Worktree(new_root, _read_gitdir(new_root), wt.common_dir, branch)
-            new_cfg = load_config_like(new_wt.root, new_wt.state_dir, wt.root, wt.state_dir)
+            new_cfg = load_config_like(new_wt.root, new_wt.state_dir, wt.state_dir)
             lines = post_worktree(
                 Workspace(new_wt, new_cfg), backend, main_root=wt.main_root, run_commands=False
             )
