@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import resource
 import statistics
 import subprocess
@@ -28,14 +29,15 @@ from tests.gitrepo import MOAI, clean_env, git, make_repo, save_fake_key
 
 
 def generate(root: Path, env: dict[str, str], files: int) -> Path:
-    body = {
-        f"src/pkg{i % 40}/mod{i % 9}/file{i}.py": f"# file {i}\n" + "x = 1\n" * 30
-        for i in range(files)
-    }
-    repo = make_repo(root, env, files=body)
-    # packed, as a real repository is: 5,000 loose objects would slow git's checkout
-    # and flatter the ratio
-    git(repo, "repack", "-adq", env=env)
+    """A packed repository of `files` distinct ~800-byte files (no trivial delta chains)."""
+
+    def body(i: int) -> str:
+        lines = (hashlib.sha256(f"{i}:{j}".encode()).hexdigest() for j in range(12))
+        return f"# file {i}\n" + "".join(f"K{j} = '{h}'\n" for j, h in enumerate(lines))
+
+    tree = {f"src/pkg{i % 40}/mod{i % 9}/file{i}.py": body(i) for i in range(files)}
+    repo = make_repo(root, env, files=tree)
+    git(repo, "repack", "-adq", env=env)  # packed, as a real repository is
     git(repo, "prune-packed", env=env)
     return repo
 
