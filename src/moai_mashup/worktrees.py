@@ -116,7 +116,12 @@ def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:
     lookup).
     """
     owner = str(common_dir)
-    for candidate in (root, root.with_name(f"{root.name}-{_short_hash(owner)}")):
+
+    def candidates() -> Iterator[Path]:
+        yield root
+        yield root.with_name(f"{root.name}-{_short_hash(owner)}")  # hashlib only when needed
+
+    for candidate in candidates():
         marker = candidate / CLAIM_NAME
         try:
             current = marker.read_text(encoding="utf-8").strip()
