@@ -1,0 +1,376 @@
+"""The always-on guard: no key and no key-bearing file enters a commit.
+
+Git is asked in batches, never once per file (a process costs ~2 ms, and a
+commit of 1,000 files must be checked in well under a second): one
+`git diff --cached --raw -z` lists what is staged, one `git cat-file --batch`
+streams the staged blobs. For a range of commits, one `git log -p -U0` gives
+each commit's added lines.
+
+What counts as a key: the values this user's GLM key sources hold (exact
+match, any file), and the shapes of Anthropic (`sk-ant-…`) and Z.ai
+(`<32 hex>.<16 alnum>`) keys. A line carrying `moai: allow-key` is exempt
+from the shape match (test fixtures), never from a real key's exact match.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from moai_mashup import git, keys
+from moai_mashup.errors import MoaiError
+
+ALLOW_PRAGMA = b"moai: allow-key"
+# A key shorter than this would match ordinary text; real GLM keys are ~49 chars.
+MIN_EXACT_KEY_LEN = 8
+
+# (label, bytes pattern). Boundaries keep a longer token (a hash, a URL path) from matching.
+KEY_SHAPES: tuple[tuple[str, bytes], ...] = (
+    ("Anthropic API key", rb"sk-ant-[A-Za-z0-9_\-]{20,}"),
+    ("Z.ai API key", rb"(?<![0-9A-Za-z])[0-9a-f]{32}\.[A-Za-z0-9]{16}(?![0-9A-Za-z.])"),
+)
+
+
+def forbidden_file(path: str) -> str | None:
+    """Why a path may never be committed, or None."""
+    name = path.rsplit("/", 1)[-1]
+    if path == ".claude/settings.local.json" or path.endswith("/.claude/settings.local.json"):
+        return "Claude Code's per-developer settings (moai writes the GLM key there)"
+    if name == ".env.glm":
+        return "a GLM key file"
+    if name == "credentials.yaml":
+        return "a key file (moai's legacy credentials.yaml)"
+    return None
+
+
+class KnownKey(NamedTuple):
+    source: str  # "~/.moai/.env.glm", "$GLM_API_KEY", ...
+    value: str
+
+    def __repr__(self) -> str:
+        return f"KnownKey(source={self.source!r}, value={keys.mask(self.value)!r})"
+
+
+def known_keys(glm_env_var: str = keys.ENV_FILE_VAR) -> list[KnownKey]:
+    """Every key value this user's sources hold (not only the first by priority).
+
+    A source that cannot be read (bad permissions, malformed) is skipped: the
+    guard must not stop a commit because a key file elsewhere is broken.
+    """
+    found: list[KnownKey] = []
+    readers = (
+        (keys.env_file(), keys.read_env_file_key),
+        (keys.credentials_file(), keys.read_credentials_key),
+    )
+    for path, reader in readers:
+        try:
+            value = reader(path)
+        except MoaiError:
+            value = _read_key_ignoring_mode(path)
+        if value:
+            found.append(KnownKey(keys._display(path), value))
+    for name in dict.fromkeys((glm_env_var, keys.ENV_FILE_VAR)):
+        value = os.environ.get(name)
+        if value:
+            found.append(KnownKey(f"${name}", value))
+    unique: dict[str, KnownKey] = {}
+    for k in found:
+        if len(k.value) >= MIN_EXACT_KEY_LEN:
+            unique.setdefault(k.value, k)
+    return list(unique.values())
+
+
+def _read_key_ignoring_mode(path: Path) -> str | None:
+    """The key in a file `keys` refuses to use (readable by others): still worth finding."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name == ".env.glm":
+            return keys.parse_env_file(text, str(path)).get(keys.ENV_FILE_VAR) or None
+        import yaml
+
+        data = yaml.safe_load(text)
+        value = data.get("glm_api_key") if isinstance(data, dict) else None
+        return value if isinstance(value, str) and value else None
+    except Exception:  # a broken key file is the key commands' business, not the guard's
+        return None
+
+
+class Finding(NamedTuple):
+    path: str
+    line: int | None  # None: the file itself is the problem
+    what: str  # "GLM key from ~/.moai/.env.glm", "Anthropic API key", or why the file is banned
+    masked: str  # the key as shown (masked), "" for a banned file
+    commit: str | None = None  # set when found in history
+
+    def describe(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        prefix = f"{self.commit[:12]} " if self.commit else ""
+        if self.line is None:
+            return f"{prefix}{where}: {self.what}; never commit it"
+        return f"{prefix}{where}: {self.what} ({self.masked})"
+
+
+class ChangedFile(NamedTuple):
+    commit: str | None
+    status: str  # A M D T U ... (renames are split: --no-renames)
+    path: str
+    sha: str = ""  # the new blob ("" or zeros when deleted or unmerged)
+    mode: str = ""
+
+
+class AddedLine(NamedTuple):
+    commit: str | None
+    path: str
+    number: int
+    text: bytes
+
+
+_ESCAPES = {
+    ord("a"): 7,
+    ord("b"): 8,
+    ord("t"): 9,
+    ord("n"): 10,
+    ord("v"): 11,
+    ord("f"): 12,
+    ord("r"): 13,
+    ord('"'): 34,
+    ord("\\"): 92,
+}
+
+
+def unquote_path(raw: bytes) -> str:
+    """Undo git's C-style quoting of unusual paths (core.quotePath)."""
+    if not raw.startswith(b'"') or not raw.endswith(b'"'):
+        return raw.decode("utf-8", "surrogateescape")
+    body = raw[1:-1]
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == 92 and i + 1 < len(body):  # backslash
+            nxt = body[i + 1]
+            octal = body[i + 1 : i + 4]
+            if len(octal) == 3 and all(48 <= b <= 55 for b in octal):
+                out.append(int(octal, 8) & 0xFF)
+                i += 4
+                continue
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return bytes(out).decode("utf-8", "surrogateescape")
+
+
+_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+COMMIT_MARK = b"\x00"  # `--format=%x00%H`: a line no diff line can start with
+
+
+def parse_patch(data: bytes) -> tuple[list[ChangedFile], list[AddedLine]]:
+    """Files and added lines of `git diff/log --raw -p -U0` output.
+
+    Hunk line counts decide what is content, so an added line that itself
+    reads `++ b/x` or `@@ ...` is never taken for a header.
+    """
+    files: list[ChangedFile] = []
+    added: list[AddedLine] = []
+    commit: str | None = None
+    path: str | None = None
+    old_left = new_left = 0
+    number = 0
+    for raw in data.split(b"\n"):
+        if old_left > 0 or new_left > 0:
+            head = raw[:1]
+            if head == b"+":
+                if path is not None:
+                    added.append(AddedLine(commit, path, number, raw[1:]))
+                number += 1
+                new_left -= 1
+            elif head == b"-":
+                old_left -= 1
+            elif head == b" ":
+                old_left -= 1
+                new_left -= 1
+                number += 1
+            continue
+        if raw.startswith(b"@@ "):
+            m = _HUNK.match(raw)
+            if m:
+                old_left = int(m.group(1)) if m.group(1) is not None else 1
+                number = int(m.group(2))
+                new_left = int(m.group(3)) if m.group(3) is not None else 1
+            continue
+        if raw.startswith(COMMIT_MARK):
+            commit = raw[1:].decode("ascii", "replace").strip() or None
+            path = None
+        elif raw.startswith(b"diff --git "):
+            path = None
+        elif raw.startswith(b"+++ "):
+            target = raw[4:]
+            if target == b"/dev/null":
+                path = None
+            else:
+                name = unquote_path(target)
+                path = name[2:] if name.startswith("b/") else name
+        elif raw.startswith(b":"):
+            meta, tab, name_raw = raw.partition(b"\t")
+            if tab:
+                status = meta.split()[-1].decode("ascii", "replace")[:1]
+                files.append(ChangedFile(commit, status, unquote_path(name_raw)))
+    return files, added
+
+
+# Options shared by the staged and range reads: the same output whatever the
+# user's diff config (noprefix, mnemonicPrefix, relative, external diff, textconv).
+_DIFF_OPTS = [
+    "--raw",
+    "-p",
+    "-U0",
+    "--no-color",
+    "--no-renames",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-relative",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+]
+
+
+def _parse_raw_z(data: bytes) -> list[ChangedFile]:
+    """`git diff --raw -z --no-abbrev --no-renames`: ":old new oldsha newsha S\0path\0"."""
+    parts = data.split(b"\0")
+    out: list[ChangedFile] = []
+    for i in range(0, len(parts) - 1, 2):
+        meta = parts[i].lstrip(b":").split()
+        if len(meta) < 5:
+            continue
+        path = parts[i + 1].decode("utf-8", "surrogateescape")
+        status = meta[4].decode("ascii", "replace")[:1]
+        out.append(ChangedFile(None, status, path, meta[3].decode("ascii"), meta[1].decode()))
+    return out
+
+
+def staged_changes(root: Path) -> list[ChangedFile]:
+    """What the commit being made changes, from the index git will commit."""
+    data = git.run_bytes(
+        ["diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-relative"],
+        root,
+        inherit_env=True,
+    )
+    return _parse_raw_z(data)
+
+
+def index_files(root: Path) -> list[ChangedFile]:
+    """Every file in the index (for --all-files and a hook handed file names)."""
+    data = git.run_bytes(["ls-files", "-s", "-z"], root, inherit_env=True)
+    out: list[ChangedFile] = []
+    for entry in data.split(b"\0"):
+        meta, tab, name = entry.partition(b"\t")
+        fields = meta.split()
+        if not tab or len(fields) != 3 or fields[2] != b"0":  # stage 0 only
+            continue
+        path = name.decode("utf-8", "surrogateescape")
+        out.append(ChangedFile(None, "A", path, fields[1].decode("ascii"), fields[0].decode()))
+    return out
+
+
+def read_range(root: Path, rev_args: list[str]) -> tuple[list[ChangedFile], list[AddedLine]]:
+    """What each commit of `git log <rev_args>` added (merges add nothing of their own)."""
+    data = git.run_bytes(["log", "--format=%x00%H", *_DIFF_OPTS, *rev_args, "--"], root)
+    return parse_patch(data)
+
+
+def scan_files(files: list[ChangedFile]) -> list[Finding]:
+    """Key-bearing files among those a commit adds or changes (removing them is fine)."""
+    findings: list[Finding] = []
+    seen: set[tuple[str | None, str]] = set()
+    for f in files:
+        reason = forbidden_file(f.path)
+        if reason and f.status != "D" and (f.commit, f.path) not in seen:
+            seen.add((f.commit, f.path))
+            findings.append(Finding(f.path, None, reason, "", f.commit))
+    return findings
+
+
+class KeyMatcher:
+    """One compiled alternation over the known keys and the key shapes."""
+
+    def __init__(self, known: list[KnownKey]) -> None:
+        parts: list[bytes] = []
+        self.labels: list[tuple[str, bool]] = []  # group i -> (label, is_shape)
+        for k in known:
+            parts.append(b"(" + re.escape(k.value.encode("utf-8")) + b")")
+            self.labels.append((f"GLM key from {k.source}", False))
+        for label, pattern in KEY_SHAPES:
+            parts.append(b"(" + pattern + b")")
+            self.labels.append((label, True))
+        self.pattern = re.compile(b"|".join(parts))
+
+    def in_text(self, text: bytes) -> Iterator[tuple[int, str, str]]:
+        """(offset, label, masked key) of each key in `text`."""
+        for m in self.pattern.finditer(text):
+            label, is_shape = self.labels[(m.lastindex or 1) - 1]
+            if is_shape:
+                start = text.rfind(b"\n", 0, m.start()) + 1
+                end = text.find(b"\n", m.end())
+                if ALLOW_PRAGMA in text[start : end if end >= 0 else len(text)]:
+                    continue
+            yield m.start(), label, keys.mask(m.group(0).decode("utf-8", "replace"))
+
+
+def scan_blobs(root: Path, files: list[ChangedFile], matcher: KeyMatcher) -> list[Finding]:
+    """Keys in the full content of each file's blob, with line numbers."""
+    wanted: dict[str, list[str]] = {}
+    for f in files:
+        # Deleted and unmerged entries have no blob; a submodule's id is a commit elsewhere.
+        if f.status in ("D", "U") or not f.sha or f.sha.strip("0") == "" or f.mode == "160000":
+            continue
+        wanted.setdefault(f.sha, []).append(f.path)
+    findings: list[Finding] = []
+    for sha, data in git.cat_blobs(root, list(wanted)):
+        for offset, label, masked in matcher.in_text(data):
+            line = data.count(b"\n", 0, offset) + 1
+            for path in wanted[sha]:
+                findings.append(Finding(path, line, label, masked))
+    findings.sort(key=lambda f: (f.path, f.line or 0))
+    return findings
+
+
+def scan_added_lines(added: list[AddedLine], matcher: KeyMatcher) -> list[Finding]:
+    findings: list[Finding] = []
+    for line in added:
+        for _offset, label, masked in matcher.in_text(line.text):
+            findings.append(Finding(line.path, line.number, label, masked, line.commit))
+    return findings
+
+
+def unstage_hint(findings: list[Finding]) -> str:
+    """How to get the findings of a commit-in-progress out of the index."""
+    banned = sorted({f.path for f in findings if f.line is None})
+    keyed = sorted({f.path for f in findings if f.line is not None} - set(banned))
+    hints = []
+    if keyed:
+        hints.append(
+            "remove the key and `git add` again, or unstage: git restore --staged -- "
+            + " ".join(_shell_quote(p) for p in keyed)
+        )
+    if banned:
+        hints.append(
+            "untrack the file (it stays on disk) and ignore it: git rm --cached -- "
+            + " ".join(_shell_quote(p) for p in banned)
+        )
+    return "; ".join(hints)
+
+
+def _shell_quote(path: str) -> str:
+    import shlex
+
+    return shlex.quote(path)
+
+
+def iter_lines(findings: list[Finding]) -> Iterator[str]:
+    for f in findings:
+        yield "  " + f.describe()
