@@ -234,7 +234,7 @@ def test_message_has_text() -> None:
 # --- locked ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["status"], ["apply"]])
+@pytest.mark.parametrize("command", [["status"], ["apply"], ["route", "plan"]])
 def test_locked_mode_local_override_refused(
     repo: Path, env: dict[str, str], command: list[str]
 ) -> None:

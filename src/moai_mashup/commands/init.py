@@ -79,7 +79,12 @@ def init_files(wt: git.Worktree) -> list[Path]:
 
 @click.command("init")
 @click.option("--hooks", is_flag=True, help="Also install the git hooks (moai hooks install).")
-def command(hooks: bool) -> None:
+@click.option(
+    "--claude-commands",
+    is_flag=True,
+    help="Also write .claude/commands/moai/{1-plan,2-run,3-sync}.md (they call moai route).",
+)
+def command(hooks: bool, claude_commands: bool) -> None:
     """Write .moai/config/sections/llm.yaml and .moai/llm-configs/glm.json if absent."""
     wt = git.discover(Path.cwd())
     written = init_files(wt)
@@ -92,3 +97,10 @@ def command(hooks: bool) -> None:
 
         for line in hook_install.install(wt):
             click.echo(line)
+    if claude_commands:
+        from moai_mashup.claude_commands import write_claude_commands
+
+        for path, state in write_claude_commands(wt.root):
+            rel = path.relative_to(wt.root)
+            note = " (yours differs; delete it to get moai's)" if state == "kept" else ""
+            click.echo(f"{state} {rel}{note}")

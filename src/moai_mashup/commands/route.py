@@ -1,0 +1,243 @@
+"""`moai route plan|run|sync [SPEC-ID] [--json] [--apply]`: where a phase belongs.
+
+Prints DESIGN.md's first table for this repository: the location (default
+branch, the SPEC's worktree, or the current branch), the backend, where you
+are, and the commands that get you there. `--apply` goes there as far as it
+safely can: it creates or reuses the SPEC worktree (mashup run/sync), puts the
+location on its backend, and records the phase for `moai cost`; it never
+switches the branch of a worktree you are in (plan off the default branch
+tells you how instead).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any, NamedTuple, cast
+
+import click
+
+from moai_mashup import git
+from moai_mashup.core.routing import (
+    PHASES,
+    SPEC_ID_SHAPE,
+    Phase,
+    Route,
+    is_valid_spec_id,
+    route_for_phase,
+    spec_branch_name,
+)
+from moai_mashup.errors import BadInput, Refused
+from moai_mashup.workspace import Workspace
+
+
+class RouteView(NamedTuple):
+    route: Route
+    spec: str | None
+    here: Path  # the worktree the command runs in
+    here_branch: str | None
+    at_location: bool
+    target: Path | None  # the worktree where the phase belongs, when it exists
+    target_active: str | None  # its active backend now
+    commands: list[str]
+
+
+def worktrees_by_branch(root: Path) -> dict[str, Path]:
+    """Branch -> worktree path, from `git worktree list` (missing directories skipped)."""
+    out = git.run(["worktree", "list", "--porcelain", "-z"], root).stdout
+    found: dict[str, Path] = {}
+    path: Path | None = None
+    branch: str | None = None
+    prunable = False
+    for field in [*out.split("\0"), ""]:
+        if field.startswith("worktree "):
+            path = Path(field[len("worktree ") :])
+        elif field.startswith("branch refs/heads/"):
+            branch = field[len("branch refs/heads/") :]
+        elif field.startswith("prunable"):
+            prunable = True
+        elif field == "":
+            if path is not None and branch is not None and not prunable and path.is_dir():
+                found.setdefault(branch, path)
+            path, branch, prunable = None, None, False
+    return found
+
+
+def _active(root: Path) -> str | None:
+    from moai_mashup.apply import read_state
+    from moai_mashup.errors import MoaiError
+
+    try:
+        return read_state(git.discover(root)).active
+    except MoaiError:
+        return None
+
+
+def _q(path: Path) -> str:
+    return shlex.quote(str(path))
+
+
+def plan_route(ws: Workspace, phase: str, spec: str | None) -> RouteView:
+    cfg = ws.cfg
+    if phase != "plan" and spec is None:
+        raise BadInput(f"moai route {phase}: a SPEC id is required, e.g. moai route {phase} SPEC-1")
+    if spec is not None and not is_valid_spec_id(spec):
+        raise BadInput(f"SPEC id {spec!r}: expected {SPEC_ID_SHAPE}")
+    route = route_for_phase(
+        cfg.mode, cast(Phase, phase), spec, cfg.default_branch, cfg.spec_branch_pattern
+    )
+    here = ws.wt.root
+    target: Path | None
+    if route.location == "current-branch":
+        at, target = True, here
+    else:
+        at = ws.wt.branch == route.branch
+        target = here if at else worktrees_by_branch(here).get(route.branch or "")
+    target_active = _active(target) if target is not None else None
+    commands: list[str] = []
+    if not at:
+        if target is not None:
+            commands.append(f"cd {_q(target)}")
+        elif route.location == "default-branch":
+            commands.append(f"git switch {shlex.quote(route.branch or '')}")
+        else:  # creates the worktree, applies its backend, prints where it is
+            commands.append(f"moai route {phase} {spec} --apply")
+    if target is not None and target_active != route.backend:
+        commands.append("moai apply")
+    if not at and target is not None:
+        commands.append("claude  # Claude Code started there reads that worktree's settings")
+    return RouteView(route, spec, here, ws.wt.branch, at, target, target_active, commands)
+
+
+def _location_text(view: RouteView) -> str:
+    r = view.route
+    if r.location == "current-branch":
+        return f"current branch ({view.here_branch or 'detached HEAD'})"
+    if r.location == "default-branch":
+        return f"default branch '{r.branch}'"
+    where = str(view.target) if view.target else "not created yet"
+    return f"worktree on '{r.branch}' ({where})"
+
+
+def to_json(view: RouteView, ws: Workspace) -> dict[str, Any]:
+    r = view.route
+    return {
+        "phase": r.phase,
+        "spec": view.spec,
+        "mode": r.mode,
+        "mode_source": ws.cfg.mode_source,
+        "location": r.location,
+        "branch": r.branch,
+        "backend": r.backend,
+        "worktree": str(view.target) if view.target else None,
+        "worktree_active_backend": view.target_active,
+        "here": {"worktree": str(view.here), "branch": view.here_branch},
+        "at_location": view.at_location,
+        "commands": view.commands,
+    }
+
+
+def print_view(view: RouteView, ws: Workspace) -> None:
+    r = view.route
+    title = f"{r.phase} {view.spec}" if view.spec else r.phase
+    lines = [
+        f"phase:    {title}  (mode {r.mode}, from {ws.cfg.mode_source})",
+        f"location: {_location_text(view)}",
+        f"backend:  {r.backend}",
+        f"you are:  {view.here_branch or 'detached HEAD'} in {view.here}"
+        + ("  (there)" if view.at_location else "  (not there)"),
+    ]
+    if view.commands:
+        lines.append("next:     " + view.commands[0])
+        lines += [f"          {c}" for c in view.commands[1:]]
+    click.echo("\n".join(lines))
+
+
+def _spec_worktree(ws: Workspace, spec: str) -> Path:
+    """Create (or reuse) the SPEC worktree with `moai worktree create`'s own function."""
+    try:
+        from moai_mashup import worktrees  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        raise BadInput(
+            f"this moai has no `moai worktree create`; create the worktree with: "
+            f"git worktree add -b {spec_branch_name(spec, ws.cfg.spec_branch_pattern)} <path>"
+        ) from None
+    path: Path = worktrees.create_spec_worktree(ws, spec)
+    return path
+
+
+class Applied(NamedTuple):
+    worktree: Path
+    switched: bool  # its backend changed: a Claude Code running there must restart
+    lines: list[str]
+
+
+def apply_route(view: RouteView, ws: Workspace) -> Applied:
+    """Go where the phase belongs: the worktree, its backend, the phase record."""
+    from moai_mashup.apply import apply_backend
+    from moai_mashup.phase import record_phase
+    from moai_mashup.workspace import open_workspace
+
+    r = view.route
+    lines: list[str] = []
+    if not view.at_location and r.location == "default-branch":
+        how = f"cd {_q(view.target)}" if view.target else f"git switch {r.branch}"
+        raise Refused(
+            f"{r.phase} belongs on '{r.branch}' ({r.backend}); you are on "
+            f"{view.here_branch or 'a detached HEAD'}: run {how} (moai never switches "
+            "your tree for you)"
+        )
+    target = view.target
+    if target is None:
+        assert view.spec is not None
+        target = _spec_worktree(ws, view.spec)
+        lines.append(f"created worktree {target} on {r.branch}")
+    there = ws if target == view.here else open_workspace(target)
+    result = apply_backend(there.wt, there.cfg, r.backend)
+    if result.changed:
+        lines.append(f"{target}: now on {r.backend} (was {result.before})")
+    record_phase(there.wt, r.phase, view.spec)
+    return Applied(target, result.changed, lines)
+
+
+@click.command("route")
+@click.argument("phase", type=click.Choice(PHASES))
+@click.argument("spec_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--apply", "do_apply", is_flag=True, help="Go there: worktree, backend, phase.")
+def command(phase: str, spec_id: str | None, as_json: bool, do_apply: bool) -> None:
+    """Where PHASE (plan, run, sync) belongs, on which backend, and how to get there."""
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    view = plan_route(ws, phase, spec_id)
+    if not do_apply:
+        if as_json:
+            click.echo(json.dumps(to_json(view, ws), indent=2))
+        else:
+            print_view(view, ws)
+        return
+    done = apply_route(view, ws)
+    # A running Claude Code keeps the backend it started with: it must start
+    # (again) in the worktree whose settings now hold the right one.
+    if done.worktree != view.here:
+        commands = [f"cd {_q(done.worktree)}", "claude"]
+    elif done.switched:
+        commands = ["claude  # restart Claude Code here: this worktree's backend just changed"]
+    else:
+        commands = []
+    if as_json:
+        info = to_json(view, ws) | {"worktree": str(done.worktree), "applied": True}
+        info |= {
+            "worktree_active_backend": view.route.backend,
+            "at_location": done.worktree == view.here,
+        }
+        click.echo(json.dumps(info | {"commands": commands, "notes": done.lines}, indent=2))
+        return
+    for line in done.lines:
+        click.echo(line)
+    title = f"{phase} {spec_id}" if spec_id else phase
+    click.echo(f"{title}: {view.route.backend} in {done.worktree}")
+    if commands:
+        click.echo("next: " + " && ".join(c.split("  #")[0] for c in commands))
