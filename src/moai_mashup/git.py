@@ -118,7 +118,7 @@ def cat_blobs(cwd: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:
     if not shas:
         return
     proc = subprocess.Popen(
-        ["git", "cat-file", "--batch"],
+        ["git", "cat-file", "--batch", "--buffer"],
         cwd=cwd,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

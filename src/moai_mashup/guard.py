@@ -27,11 +27,17 @@ ALLOW_PRAGMA = b"moai: allow-key"
 # A key shorter than this would match ordinary text; real GLM keys are ~49 chars.
 MIN_EXACT_KEY_LEN = 8
 
-# (label, bytes pattern). Boundaries keep a longer token (a hash, a URL path) from matching.
-KEY_SHAPES: tuple[tuple[str, bytes], ...] = (
-    ("Anthropic API key", rb"sk-ant-[A-Za-z0-9_\-]{20,}"),
-    ("Z.ai API key", rb"(?<![0-9A-Za-z])[0-9a-f]{32}\.[A-Za-z0-9]{16}(?![0-9A-Za-z.])"),
-)
+# Both patterns begin with a literal, which `re` finds with a fast scan; a
+# pattern beginning with a character class (`[0-9a-f]{32}\.`) or an
+# alternation of all of them is ~20x slower on ordinary source code.
+ANTHROPIC_LABEL = "Anthropic API key"
+ANTHROPIC_SHAPE = re.compile(rb"sk-ant-[A-Za-z0-9_\-]{20,}")
+ZAI_LABEL = "Z.ai API key"
+ZAI_HEX_LEN = 32
+# Matches from the dot; the 32 hex before it are checked by the lookbehind and
+# the character before those (no longer hex/alnum run) in KeyMatcher.
+ZAI_SHAPE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}(?![0-9A-Za-z.])")
+_ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def forbidden_file(path: str) -> str | None:
@@ -296,29 +302,44 @@ def scan_files(files: list[ChangedFile]) -> list[Finding]:
 
 
 class KeyMatcher:
-    """One compiled alternation over the known keys and the key shapes."""
+    """Finds the known keys (exact) and the key shapes in a blob or a line."""
 
     def __init__(self, known: list[KnownKey]) -> None:
-        parts: list[bytes] = []
-        self.labels: list[tuple[str, bool]] = []  # group i -> (label, is_shape)
-        for k in known:
-            parts.append(b"(" + re.escape(k.value.encode("utf-8")) + b")")
-            self.labels.append((f"GLM key from {k.source}", False))
-        for label, pattern in KEY_SHAPES:
-            parts.append(b"(" + pattern + b")")
-            self.labels.append((label, True))
-        self.pattern = re.compile(b"|".join(parts))
+        self.known = [(k.value.encode("utf-8"), f"GLM key from {k.source}") for k in known]
 
     def in_text(self, text: bytes) -> Iterator[tuple[int, str, str]]:
-        """(offset, label, masked key) of each key in `text`."""
-        for m in self.pattern.finditer(text):
-            label, is_shape = self.labels[(m.lastindex or 1) - 1]
-            if is_shape:
-                start = text.rfind(b"\n", 0, m.start()) + 1
-                end = text.find(b"\n", m.end())
-                if ALLOW_PRAGMA in text[start : end if end >= 0 else len(text)]:
-                    continue
-            yield m.start(), label, keys.mask(m.group(0).decode("utf-8", "replace"))
+        """(offset, label, masked key) of each key in `text`, in order."""
+        hits: list[tuple[int, str, str]] = []
+        for value, label in self.known:
+            at = text.find(value)
+            while at >= 0:
+                hits.append((at, label, keys.mask(value.decode("utf-8", "replace"))))
+                at = text.find(value, at + len(value))
+        for m in ANTHROPIC_SHAPE.finditer(text):
+            if not self._exempt(text, m.start(), m.end()):
+                hits.append((m.start(), ANTHROPIC_LABEL, self._masked(text, m.start(), m.end())))
+        for m in ZAI_SHAPE.finditer(text):
+            start = m.start() - ZAI_HEX_LEN
+            if start > 0 and text[start - 1] in _ALNUM:
+                continue
+            if not self._exempt(text, start, m.end()):
+                hits.append((start, ZAI_LABEL, self._masked(text, start, m.end())))
+        # A known key that also has a known shape is reported once, as the known key.
+        seen: set[int] = set()
+        for hit in sorted(hits, key=lambda h: (h[0], h[1].startswith(("Anthropic", "Z.ai")))):
+            if hit[0] not in seen:
+                seen.add(hit[0])
+                yield hit
+
+    @staticmethod
+    def _masked(text: bytes, start: int, end: int) -> str:
+        return keys.mask(text[start:end].decode("utf-8", "replace"))
+
+    @staticmethod
+    def _exempt(text: bytes, start: int, end: int) -> bool:
+        line_start = text.rfind(b"\n", 0, start) + 1
+        line_end = text.find(b"\n", end)
+        return ALLOW_PRAGMA in text[line_start : line_end if line_end >= 0 else len(text)]
 
 
 def scan_blobs(root: Path, files: list[ChangedFile], matcher: KeyMatcher) -> list[Finding]:
