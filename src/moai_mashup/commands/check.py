@@ -80,6 +80,9 @@ def check_staged(wt: git.Worktree, filenames: tuple[str, ...]) -> int:
             _warn(f"{exc}; team policy not checked")
     if findings or problems:
         hint = guard.unstage_hint(findings) if findings else "nothing was committed"
+        if filenames and not changes:
+            # `pre-commit run --all-files`: nothing staged, the files are committed already.
+            hint = "remove the keys, rotate any key that was pushed, `git rm --cached` key files"
         what = []
         if findings:
             what.append("keys or key files")

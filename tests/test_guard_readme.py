@@ -1,0 +1,65 @@
+"""The README's pre-commit framework config works as shown (real pre-commit, real git)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.gitrepo import LLM_YAML, git, write
+from tests.test_guard_staged import ANTHROPIC_SHAPED
+from tests.test_policy_commit import policy_yaml
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_block(marker: str) -> str:
+    match = re.search(r"```yaml\n(# " + re.escape(marker) + r"\n.*?)```", README.read_text(), re.S)
+    assert match, f"README has no yaml block starting with '# {marker}'"
+    return match.group(1)
+
+
+def run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def test_readme_pre_commit_config(repo: Path, env: dict[str, str]) -> None:
+    bindir = str(Path(sys.executable).parent)
+    env = env | {"PATH": bindir + os.pathsep + env.get("PATH", "")}
+    env["PRE_COMMIT_HOME"] = str(repo.parent / "pre-commit-cache")
+    write(repo / ".pre-commit-config.yaml", readme_block(".pre-commit-config.yaml"))
+    write(repo / LLM_YAML, policy_yaml(commit_trailer=True))
+    git(repo, "add", "-A", env=env)
+    git(repo, "commit", "-qm", "pre-commit config", env=env)
+    r = run(
+        repo,
+        env,
+        "pre-commit",
+        "install",
+        "-t",
+        "pre-commit",
+        "-t",
+        "prepare-commit-msg",
+        "-t",
+        "commit-msg",
+    )
+    assert r.returncode == 0, r.stderr
+
+    write(repo / "ok.txt", "fine\n")
+    git(repo, "add", "ok.txt", env=env)
+    r = run(repo, env, "git", "commit", "-qm", "fine")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert git(repo, "log", "-1", "--format=%B", env=env).rstrip().endswith("LLM-Backend: claude")
+
+    write(repo / "leak.txt", f"{ANTHROPIC_SHAPED}\n")
+    git(repo, "add", "leak.txt", env=env)
+    r = run(repo, env, "git", "commit", "-qm", "leak")
+    assert r.returncode != 0 and "leak.txt:1: Anthropic API key" in r.stdout + r.stderr
+
+    git(repo, "commit", "-qm", "leak anyway", "--no-verify", env=env)
+    r = run(repo, env, "pre-commit", "run", "--all-files")
+    assert r.returncode != 0 and "leak.txt:1" in r.stdout
+    r = run(repo, env, "pre-commit", "run", "--from-ref", "HEAD~1", "--to-ref", "HEAD")
+    assert r.returncode != 0 and "leak.txt:1" in r.stdout and "1 commit(s)" in r.stdout
