@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 from tests.gitrepo import LLM_YAML, git, write
@@ -63,3 +64,28 @@ def test_readme_pre_commit_config(repo: Path, env: dict[str, str]) -> None:
     assert r.returncode != 0 and "leak.txt:1" in r.stdout
     r = run(repo, env, "pre-commit", "run", "--from-ref", "HEAD~1", "--to-ref", "HEAD")
     assert r.returncode != 0 and "leak.txt:1" in r.stdout and "1 commit(s)" in r.stdout
+
+
+def actions_script() -> str:
+    block = readme_block(".github/workflows/moai-check.yml")
+    script = block.split("run: |\n", 1)[1]
+    return textwrap.dedent(script)
+
+
+def test_readme_github_actions_step(repo: Path, env: dict[str, str]) -> None:
+    bindir = str(Path(sys.executable).parent)
+    env = env | {"PATH": bindir + os.pathsep + env.get("PATH", "")}
+    script = actions_script()
+    assert script.startswith("if [") and "moai check --from-ref" in script
+    before = git(repo, "rev-parse", "HEAD", env=env).strip()
+    write(repo / "leak.txt", f"{ANTHROPIC_SHAPED}\n")
+    git(repo, "add", "leak.txt", env=env)
+    git(repo, "commit", "-qm", "leak", env=env)
+    after = git(repo, "rev-parse", "HEAD", env=env).strip()
+    push = {"EVENT": "push", "AFTER": after, "BRANCH": "main"}
+    for old in (before, "0" * 40):
+        r = run(repo, env | push | {"BEFORE": old}, "bash", "-ec", script)
+        assert r.returncode == 1 and "leak.txt:1" in r.stderr, r.stderr
+    pr = {"EVENT": "pull_request", "PR_BASE": before, "PR_HEAD": before, "PR_BRANCH": "x"}
+    r = run(repo, env | pr, "bash", "-ec", script)
+    assert r.returncode == 0, r.stderr

@@ -216,3 +216,11 @@ def test_parse_patch_reads_hunk_counts_not_prefixes() -> None:
         ("f.txt", 3, b"@@ -9 +9 @@"),
         ("f.txt", 7, b"new"),
     ]
+
+
+def test_known_key_with_a_key_shape_reported_once() -> None:
+    matcher = guard.KeyMatcher([guard.KnownKey("~/.moai/.env.glm", ZAI_SHAPED)])
+    text = f"a\nb = {ZAI_SHAPED}  # moai: allow-key\n".encode()
+    hits = list(matcher.in_text(text))
+    # The pragma never exempts a real key, and the shape does not report it twice.
+    assert [(h[1], h[2]) for h in hits] == [("GLM key from ~/.moai/.env.glm", "0123…EAL1")]
