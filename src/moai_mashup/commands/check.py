@@ -6,96 +6,56 @@
     moai check --prepare-commit-msg FILE [SOURCE [SHA]]   add the LLM-Backend trailer
     moai check --commit-msg FILE                          same, after the editor closed
 
-Inside a commit, a broken config is reported on stderr and the guard still
-runs on its defaults: a typo in llm.local.yaml must not disable key checks,
-nor block every commit. In CI (a range, --all-files) it fails the job.
+The commit-time checks live in commit_checks.py (the git hooks call them
+without click). In CI (a range, --all-files) a broken config fails the job.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
-from moai_mashup import git, guard, keys, policy
-from moai_mashup.errors import BadInput, MoaiError, Refused
+from moai_mashup import commit_checks, git, guard, policy
+from moai_mashup.errors import BadInput, Refused
 from moai_mashup.workspace import Workspace
 
 # The refs `pre-commit run --from-ref A --to-ref B` (and its pre-push stage) hands its hooks.
 PRE_COMMIT_RANGE = ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF")
 
 
-def _warn(line: str) -> None:
-    click.echo(f"moai: warning: {line}", err=True)
+def _show(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line, err=True)
 
 
-def _workspace(wt: git.Worktree, *, lenient: bool) -> Workspace | None:
+def _workspace(wt: git.Worktree) -> Workspace:
+    """Strict: in CI a broken config fails the job."""
     from moai_mashup.config import load_config
 
-    try:
-        cfg = load_config(wt.root, wt.state_dir)
-    except MoaiError as exc:
-        if not lenient:
-            raise
-        _warn(f"{exc}; team policy not checked, key checks still run")
-        return None
-    for line in cfg.warnings:
-        _warn(line)
+    cfg = load_config(wt.root, wt.state_dir)
+    _show([f"moai: warning: {line}" for line in cfg.warnings])
     return Workspace(wt, cfg)
 
 
-def _matcher(ws: Workspace | None) -> guard.KeyMatcher:
-    return guard.KeyMatcher(guard.known_keys(ws.cfg.glm_env_var if ws else keys.ENV_FILE_VAR))
-
-
 def _refuse(header: str, findings: list[guard.Finding], problems: list[str], hint: str) -> None:
-    click.echo(f"moai: refused: {header}", err=True)
-    for line in guard.iter_lines(findings):
-        click.echo(line, err=True)
-    for problem in problems:
-        click.echo(f"  {problem}", err=True)
+    _show(commit_checks.refusal(header, findings, problems, hint)[:-1])
     raise Refused(hint)
 
 
-def check_staged(wt: git.Worktree, filenames: tuple[str, ...]) -> int:
-    ws = _workspace(wt, lenient=True)
-    changes = guard.staged_changes(wt.root)
-    targets = changes
-    if filenames:
-        # `pre-commit run --all-files` hands every file, with nothing staged.
-        wanted = set(filenames)
-        targets = [f for f in guard.index_files(wt.root) if f.path in wanted]
-    findings = guard.scan_files(targets) + guard.scan_blobs(wt.root, targets, _matcher(ws))
-    problems: list[str] = []
-    if ws is not None:
-        try:
-            for problem in (
-                policy.location_problem(ws, [c.path for c in changes]),
-                policy.backend_problem(ws),
-            ):
-                if problem:
-                    problems.append(problem)
-        except MoaiError as exc:
-            _warn(f"{exc}; team policy not checked")
-    if findings or problems:
-        hint = guard.unstage_hint(findings) if findings else "nothing was committed"
-        if filenames and not changes:
-            # `pre-commit run --all-files`: nothing staged, the files are committed already.
-            hint = "remove the keys, rotate any key that was pushed, `git rm --cached` key files"
-        what = []
-        if findings:
-            what.append("keys or key files")
-        if problems:
-            what.append("the team policy")
-        _refuse(f"this commit breaks {' and '.join(what)}:", findings, problems, hint)
-    return 0
+def _finish(report: commit_checks.Report) -> None:
+    _show(report.lines)
+    if report.status:
+        sys.exit(report.status)
 
 
 def check_all_files(wt: git.Worktree) -> int:
-    ws = _workspace(wt, lenient=False)
+    ws = _workspace(wt)
     files = guard.index_files(wt.root)
-    findings = guard.scan_files(files) + guard.scan_blobs(wt.root, files, _matcher(ws))
+    matcher = commit_checks.matcher_for(ws)
+    findings = guard.scan_files(files) + guard.scan_blobs(wt.root, files, matcher)
     if findings:
         _refuse(
             f"{len(findings)} key(s) or key file(s) in the index:",
@@ -125,14 +85,15 @@ def _branch_name(ref: str) -> str:
 
 
 def check_range(wt: git.Worktree, from_ref: str, to_ref: str, branch: str | None) -> int:
-    ws = _workspace(wt, lenient=False)
+    ws = _workspace(wt)
     to_sha = _commit(wt, to_ref, "--to-ref")
     if from_ref.strip("0") == "":
         rev_args = [to_sha]  # a new branch (GitHub's `before` is all zeros): all its history
     else:
         rev_args = [f"{_commit(wt, from_ref, '--from-ref')}..{to_sha}"]
     files, added = guard.read_range(wt.root, rev_args)
-    findings = guard.scan_files(files) + guard.scan_added_lines(added, _matcher(ws))
+    matcher = commit_checks.matcher_for(ws)
+    findings = guard.scan_files(files) + guard.scan_added_lines(added, matcher)
     problems: list[str] = []
     on_default = _branch_name(branch or to_ref) == (ws.cfg.default_branch if ws else None)
     if ws and on_default and ws.cfg.policy.enforce_locations and ws.cfg.mode == "mashup":
@@ -162,22 +123,6 @@ def check_range(wt: git.Worktree, from_ref: str, to_ref: str, branch: str | None
             "does not un-leak it), then remove it",
         )
     click.echo(f"moai check: {commits} commit(s), no keys, policy kept")
-    return 0
-
-
-def add_trailer(wt: git.Worktree, args: tuple[str, ...], *, prepare: bool) -> int:
-    """A commit-msg or prepare-commit-msg hook: never fails the commit."""
-    if not args:
-        raise BadInput("give the commit message file, as git passes it to the hook")
-    source: str | None = None
-    if prepare:
-        source = args[1] if len(args) > 1 else os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
-    try:
-        ws = _workspace(wt, lenient=True)
-        if ws is not None:
-            policy.add_trailer(ws, Path(args[0]), source)
-    except (MoaiError, git.GitError) as exc:
-        _warn(f"commit trailer not added: {exc}")
     return 0
 
 
@@ -225,7 +170,7 @@ def command(
         raise BadInput(f"choose one of {', '.join(chosen)}")
     wt = git.discover(Path.cwd())
     if prepare_msg or commit_msg:
-        add_trailer(wt, args, prepare=prepare_msg)
+        _finish(commit_checks.commit_message(wt, list(args), prepare=prepare_msg))
         return
     if bool(from_ref) != bool(to_ref):
         raise BadInput("--from-ref and --to-ref go together: moai check --from-ref A --to-ref B")
@@ -239,4 +184,4 @@ def command(
     if all_files:
         check_all_files(wt)
         return
-    check_staged(wt, args)
+    _finish(commit_checks.check_commit(wt, args))

@@ -1,0 +1,108 @@
+"""Commit-time checks as plain functions: what `moai check` and the git hooks run.
+
+No click here: the hook engine calls these directly from the shim. Each
+returns the lines to show and an exit status; git's own operation decides
+what a status means (pre-commit refuses on 1, the message hooks never fail).
+
+Inside a commit, a broken config is reported and the guard still runs on its
+defaults: a typo in llm.local.yaml must not disable key checks, nor block
+every commit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from moai_mashup import git, guard, keys, policy
+from moai_mashup.errors import MoaiError
+from moai_mashup.workspace import Workspace
+
+
+class Report(NamedTuple):
+    status: int  # 0 allowed, 1 refused
+    lines: list[str]  # for stderr, already prefixed
+
+
+def lenient_workspace(wt: git.Worktree, notes: list[str]) -> Workspace | None:
+    """The workspace, or None (with a note) when its config cannot be loaded."""
+    from moai_mashup.config import load_config
+
+    try:
+        cfg = load_config(wt.root, wt.state_dir)
+    except MoaiError as exc:
+        notes.append(f"moai: warning: {exc}; team policy not checked, key checks still run")
+        return None
+    notes.extend(f"moai: warning: {line}" for line in cfg.warnings)
+    return Workspace(wt, cfg)
+
+
+def matcher_for(ws: Workspace | None) -> guard.KeyMatcher:
+    return guard.KeyMatcher(guard.known_keys(ws.cfg.glm_env_var if ws else keys.ENV_FILE_VAR))
+
+
+def refusal(
+    header: str, findings: list[guard.Finding], problems: list[str], hint: str
+) -> list[str]:
+    return [
+        f"moai: refused: {header}",
+        *guard.iter_lines(findings),
+        *(f"  {p}" for p in problems),
+        f"moai: {hint}",
+    ]
+
+
+def check_commit(wt: git.Worktree, filenames: tuple[str, ...] = ()) -> Report:
+    """The guard and the policy for the commit being made (the pre-commit stage).
+
+    `filenames` (from the pre-commit framework) limits the key scan to those
+    index entries; `pre-commit run --all-files` hands every file with nothing staged.
+    """
+    lines: list[str] = []
+    ws = lenient_workspace(wt, lines)
+    changes = guard.staged_changes(wt.root)
+    targets = changes
+    if filenames:
+        wanted = set(filenames)
+        targets = [f for f in guard.index_files(wt.root) if f.path in wanted]
+    findings = guard.scan_files(targets) + guard.scan_blobs(wt.root, targets, matcher_for(ws))
+    problems: list[str] = []
+    if ws is not None:
+        try:
+            for problem in (
+                policy.location_problem(ws, [c.path for c in changes]),
+                policy.backend_problem(ws),
+            ):
+                if problem:
+                    problems.append(problem)
+        except MoaiError as exc:
+            lines.append(f"moai: warning: {exc}; team policy not checked")
+    if not findings and not problems:
+        return Report(0, lines)
+    hint = guard.unstage_hint(findings) if findings else "nothing was committed"
+    if filenames and not changes:
+        hint = "remove the keys, rotate any key that was pushed, `git rm --cached` key files"
+    what = [w for w, on in (("keys or key files", findings), ("the team policy", problems)) if on]
+    lines += refusal(f"this commit breaks {' and '.join(what)}:", findings, problems, hint)
+    return Report(1, lines)
+
+
+def commit_message(wt: git.Worktree, args: list[str], *, prepare: bool) -> Report:
+    """prepare-commit-msg (`FILE [SOURCE [SHA]]`) or commit-msg (`FILE`): add the trailer.
+
+    Never fails the commit: a problem is a warning line.
+    """
+    lines: list[str] = []
+    if not args:
+        return Report(0, ["moai: warning: no commit message file given; trailer not added"])
+    source: str | None = None
+    if prepare:
+        source = args[1] if len(args) > 1 else os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
+    try:
+        ws = lenient_workspace(wt, lines)
+        if ws is not None:
+            policy.add_trailer(ws, Path(args[0]), source)
+    except (MoaiError, git.GitError) as exc:
+        lines.append(f"moai: warning: commit trailer not added: {exc}")
+    return Report(0, lines)
