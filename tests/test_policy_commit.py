@@ -180,6 +180,12 @@ def test_trailer_names_the_active_backend(repo: Path, env: dict[str, str], keyed
         commit(repo, env, "--amend", "-m", "on glm\n\nLLM-Backend: glm (glm-4.7)").returncode == 0
     )
     assert last_message(repo, env).count("LLM-Backend:") == 1
+    # Amended on another backend: both are recorded.
+    assert moai(repo, "claude", env=env).returncode == 0
+    assert commit(repo, env, "--amend", "--no-edit").returncode == 0
+    assert (
+        last_message(repo, env).rstrip().endswith("LLM-Backend: glm (glm-4.7)\nLLM-Backend: claude")
+    )
 
 
 def test_no_trailer_when_policy_off(repo: Path, env: dict[str, str]) -> None:

@@ -140,6 +140,8 @@ def add_trailer(ws: Workspace, msg_file: Path, source: str | None) -> str | None
     """Add `LLM-Backend: ...` to a commit message file; returns the trailer, or None.
 
     `source` is prepare-commit-msg's second argument (None from commit-msg).
+    Idempotent; an amend or cherry-pick on another backend adds a second
+    trailer rather than rewriting the first: both backends wrote that commit.
     Merge and squash messages are skipped: they describe other commits, whose
     own messages carry their trailers. An empty message is left empty so that
     quitting the editor still aborts the commit; commit-msg adds it afterwards.
@@ -165,7 +167,7 @@ def add_trailer(ws: Workspace, msg_file: Path, source: str | None) -> str | None
             "interpret-trailers",
             "--in-place",
             "--if-exists",
-            "replace",
+            "addIfDifferent",
             "--trailer",
             trailer,
             str(msg_file),
