@@ -280,3 +280,39 @@ def test_locked_override_in_hook_does_not_disable_the_guard(
     r = commit(repo, env | {"MOAI_LLM_MODE": "glm-only"}, "-m", "sneak")
     assert r.returncode != 0
     assert "locked by the team" in r.stderr and "src/app.py:1" in r.stderr
+
+
+def test_first_commit_checked_for_keys_and_exempt_from_locations(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    from tests.test_guard_staged import ZAI_SHAPED
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q", "-b", "main", env=env)
+    install_guard(fresh)
+    write(fresh / LLM_YAML, policy_yaml(enforce_locations=True))
+    write(fresh / "src/app.py", f"KEY = '{ZAI_SHAPED}'\n")
+    git(fresh, "add", "-A", env=env)
+    r = commit(fresh, env, "-m", "first")
+    assert r.returncode != 0 and "src/app.py:1: Z.ai API key" in r.stderr
+    assert "enforce_locations" not in r.stderr
+    write(fresh / "src/app.py", "KEY = None\n")
+    git(fresh, "add", "-A", env=env)
+    assert commit(fresh, env, "-m", "first").returncode == 0
+
+
+def test_spec_worktree_on_glm_commits_under_require_backend_match(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    set_policy(repo, env, require_backend_match=True, enforce_locations=True)
+    install_guard(repo)  # hooks live in the common git dir: every worktree runs them
+    wt = repo.parent / "wt-spec"
+    git(repo, "worktree", "add", "-q", str(wt), "-b", "feature/SPEC-A", env=env)
+    write(wt / "src/app.py", "x\n")
+    git(wt, "add", "-A", env=env)
+    r = commit(wt, env, "-m", "on claude in a glm worktree")
+    assert r.returncode != 0 and "expects glm" in r.stderr
+    assert moai(wt, "apply", env=env).returncode == 0
+    r = commit(wt, env, "-m", "impl")
+    assert r.returncode == 0, r.stderr
