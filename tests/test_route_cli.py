@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from moai_mashup.cost.phase_record import read_phases
 from tests.gitrepo import (
     GLM_JSON,
     LLM_YAML,
@@ -98,14 +99,15 @@ def test_run_apply_reuses_the_spec_worktree_on_glm_and_records_the_phase(
     assert settings(wt)["env"]["ANTHROPIC_AUTH_TOKEN"] == keyed_home
     assert not (repo / SETTINGS).exists(), "the plan worktree stays on Claude"
     git_dir = Path(git(wt, "rev-parse", "--path-format=absolute", "--git-dir", env=env).strip())
-    record = json.loads((git_dir / "moai" / "phase").read_text())
-    assert record["phase"] == "run" and record["spec"] == "SPEC-A" and record["at"]
+    marks = read_phases(git_dir / "moai")
+    assert [(m.phase, m.spec) for m in marks] == [("run", "SPEC-A")] and marks[0].at
     assert keyed_home not in json.dumps(info)
 
     r = moai(repo, "route", "sync", "SPEC-A", "--apply", env=env)
     assert r.returncode == 0, r.stderr
     assert f"next: cd {wt} && claude" in r.stdout
-    assert json.loads((git_dir / "moai" / "phase").read_text())["phase"] == "sync"
+    marks = read_phases(git_dir / "moai")
+    assert [(m.phase, m.spec) for m in marks] == [("run", "SPEC-A"), ("sync", "SPEC-A")]
 
 
 def test_glm_only_run_applies_here_and_asks_for_a_restart(
@@ -117,7 +119,7 @@ def test_glm_only_run_applies_here_and_asks_for_a_restart(
     assert info["location"] == "current-branch" and info["backend"] == "glm"
     assert info["commands"] and info["commands"][0].startswith("claude")
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == keyed_home
-    assert json.loads((repo / ".git/moai/phase").read_text())["phase"] == "run"
+    assert [m.phase for m in read_phases(repo / ".git/moai")] == ["run"]
     # Again: already there, nothing to do.
     assert route_json(repo, env, "run", "SPEC-A", "--apply")["commands"] == []
 

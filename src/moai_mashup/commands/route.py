@@ -4,9 +4,9 @@ Prints DESIGN.md's first table for this repository: the location (default
 branch, the SPEC's worktree, or the current branch), the backend, where you
 are, and the commands that get you there. `--apply` goes there as far as it
 safely can: it creates or reuses the SPEC worktree (mashup run/sync), puts the
-location on its backend, and records the phase for `moai cost`; it never
-switches the branch of a worktree you are in (plan off the default branch
-tells you how instead).
+location on its backend, and appends the phase to `<git dir>/moai/phase` for
+`moai cost`; it never switches the branch of a worktree you are in (plan off
+the default branch tells you how instead).
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class Applied(NamedTuple):
 def apply_route(view: RouteView, ws: Workspace) -> Applied:
     """Go where the phase belongs: the worktree, its backend, the phase record."""
     from moai_mashup.apply import apply_backend
-    from moai_mashup.phase import record_phase
+    from moai_mashup.cost.phase_record import append_phase
     from moai_mashup.workspace import open_workspace
 
     r = view.route
@@ -197,7 +197,7 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
     result = apply_backend(there.wt, there.cfg, r.backend)
     if result.changed:
         lines.append(f"{target}: now on {r.backend} (was {result.before})")
-    record_phase(there.wt, r.phase, view.spec)
+    append_phase(there.wt.state_dir, r.phase, view.spec)
     return Applied(target, result.changed, lines)
 
 
