@@ -8,8 +8,9 @@ stages N files of ~40 lines each, and times, in the same run:
 
 - baseline: `git diff --cached --name-only` (the least any check must do)
 - `moai check --staged` (guard + policy; what the pre-commit hook runs)
-- `git commit` without hooks vs with the pre-commit hook running
-  `moai check --staged` (reset --soft between runs)
+- `git commit` without hooks vs with the hooks `moai hooks install` writes
+  (pre-commit guard + policy, prepare-commit-msg and commit-msg trailer;
+  reset --soft between runs)
 
 Prints medians, the ratios to the baselines, and whether the budget holds.
 """
@@ -81,12 +82,12 @@ def main() -> int:
         check = _time([MOAI, "check", "--staged"], repo, env, args.runs, reset=False)
         commit = ["git", "commit", "-q", "-m", "bench"]
         base_commit = _time(commit, repo, env, args.runs, reset=True)
-        hook = repo / ".git/hooks/pre-commit"
-        hook.write_text(f'#!/bin/sh\nexec "{MOAI}" check --staged\n')
-        hook.chmod(0o755)
-        msg_hook = repo / ".git/hooks/prepare-commit-msg"
-        msg_hook.write_text(f'#!/bin/sh\nexec "{MOAI}" check --prepare-commit-msg "$@"\n')
-        msg_hook.chmod(0o755)
+        # The shims `moai hooks install` writes: pre-commit (guard + policy) and the
+        # two message hooks (trailer), as a user gets them.
+        r = subprocess.run(
+            [MOAI, "hooks", "install"], cwd=repo, env=env, capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stderr
         hooked = _time(commit, repo, env, args.runs, reset=True)
 
     added = hooked - base_commit

@@ -262,7 +262,7 @@ def test_standalone_pre_commit_guard(repo: Path, env: dict[str, str], keyed_home
     run_git(repo, "add", "-f", SETTINGS, env=env)
     r = run_git(repo, "commit", "-m", "oops", env=env, check=False)
     assert r.returncode != 0
-    assert "refusing to commit .claude/settings.local.json" in r.stderr
+    assert "git rm --cached -- .claude/settings.local.json" in r.stderr
     assert FAKE_KEY not in r.stdout + r.stderr
     run_git(repo, "reset", "-q", env=env)
     write(repo / "notes.txt", "fine\n")

@@ -116,7 +116,7 @@ def test_pre_commit_framework_post_checkout_and_guard(
     run_git(repo, "add", "-f", SETTINGS, env=env)
     r = run_git(repo, "commit", "-m", "oops", env=env, check=False)
     assert r.returncode != 0
-    assert "refusing to commit .claude/settings.local.json" in r.stdout + r.stderr
+    assert "git rm --cached -- .claude/settings.local.json" in r.stdout + r.stderr
     assert FAKE_KEY not in r.stdout + r.stderr
     run_git(repo, "reset", "-q", env=env)
 

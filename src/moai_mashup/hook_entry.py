@@ -235,38 +235,44 @@ def post_worktree_event(args: list[str]) -> int:
     return 0
 
 
-# Files that hold a key or a developer's backend state: never committed.
-def forbidden_reason(path: str) -> str | None:
-    parts = path.split("/")
-    name = parts[-1]
-    if name == "settings.local.json" and len(parts) >= 2 and parts[-2] == ".claude":
-        return "Claude Code's per-developer settings (moai writes the GLM key there)"
-    if name == ".env.glm":
-        return "a GLM key file"
-    if name == "credentials.yaml" and len(parts) >= 2 and parts[-2] == ".moai":
-        return "a moai credentials file (glm_api_key)"
-    return None
+def _report(report: tuple[int, list[str]]) -> int:
+    status, lines = report
+    for line in lines:
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    return status
 
 
 def pre_commit(args: list[str]) -> int:
-    """Refuse a staged settings or key file (the policy checks build on this)."""
-    wt = _hook_worktree()
-    # Inherit GIT_INDEX_FILE: `git commit -a` and `git commit <path>` stage into a temporary index.
-    proc = git.run(
-        ["diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"],
-        wt.root,
-        inherit_env=True,
-    )
-    bad = [(p, r) for p in proc.stdout.split("\0") if p and (r := forbidden_reason(p))]
-    for path, reason in bad:
-        say(f"refusing to commit {path}: {reason}; run: git rm --cached -- {path}")
-    return 1 if bad else 0
+    """The guard and the team policy for the commit being made (commit_checks.py).
+
+    `args`: file names when the pre-commit framework runs this hook.
+    """
+    from moai_mashup.commit_checks import check_commit
+
+    return _report(check_commit(_hook_worktree(), tuple(args)))
+
+
+def prepare_commit_msg(args: list[str]) -> int:
+    """Add the `LLM-Backend:` trailer (policy.commit_trailer); never fails the commit."""
+    from moai_mashup.commit_checks import commit_message
+
+    return _report(commit_message(_hook_worktree(), args, prepare=True))
+
+
+def commit_msg(args: list[str]) -> int:
+    """The trailer for a message written in the editor (prepare-commit-msg left it empty)."""
+    from moai_mashup.commit_checks import commit_message
+
+    return _report(commit_message(_hook_worktree(), args, prepare=False))
 
 
 HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "post-checkout": post_checkout,
     "post-worktree": post_worktree_event,
     "pre-commit": pre_commit,
+    "prepare-commit-msg": prepare_commit_msg,
+    "commit-msg": commit_msg,
 }
 
 

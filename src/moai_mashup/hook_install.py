@@ -21,7 +21,15 @@ from moai_mashup import git
 from moai_mashup.errors import BadInput, Refused
 
 MARKER = "# moai-mashup-hook "
-DEFAULT_HOOK_TYPES: tuple[str, ...] = ("post-checkout",)
+# post-checkout routes the backend; pre-commit is the always-on guard (and the
+# team policy); the two message hooks add the LLM-Backend trailer when the
+# policy asks for it (a no-op otherwise, so a later policy change needs no reinstall).
+DEFAULT_HOOK_TYPES: tuple[str, ...] = (
+    "post-checkout",
+    "pre-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+)
 # Hook types git runs with no stdin, so the shim can chain a legacy hook
 # without buffering stdin (pre-push and post-rewrite read theirs).
 SUPPORTED_HOOK_TYPES: tuple[str, ...] = (

@@ -15,7 +15,7 @@ _TYPES = click.option(
     "hook_types",
     multiple=True,
     type=click.Choice(hook_install.SUPPORTED_HOOK_TYPES),
-    help="Hook type (repeatable); default: post-checkout.",
+    help="Hook type (repeatable); default: " + ", ".join(hook_install.DEFAULT_HOOK_TYPES) + ".",
 )
 
 
