@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from moai_mashup.cost.phase_record import read_phases
 from tests.gitrepo import (
@@ -18,6 +21,8 @@ from tests.gitrepo import (
     settings,
     write,
 )
+
+HAS_WORKTREE_CREATE = importlib.util.find_spec("moai_mashup.worktrees") is not None
 
 
 def route_json(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -56,11 +61,13 @@ def test_run_in_mashup_points_at_the_spec_worktree(repo: Path, env: dict[str, st
     assert info["branch"] == "feature/SPEC-AUTH-001" and info["backend"] == "glm"
     assert info["worktree"] is None and info["at_location"] is False
     assert info["commands"] == ["moai route run SPEC-AUTH-001 --apply"]
+    if HAS_WORKTREE_CREATE:
+        assert info["planned_worktree"].endswith("/project/SPEC-AUTH-001")
 
     wt = repo.parent / "wt-auth"
     git(repo, "worktree", "add", "-q", str(wt), "-b", "feature/SPEC-AUTH-001", env=env)
     info = route_json(repo, env, "sync", "SPEC-AUTH-001")
-    assert info["worktree"] == str(wt.resolve())
+    assert info["worktree"] == str(wt.resolve()) and info["planned_worktree"] is None
     assert info["commands"][0] == f"cd {wt.resolve()}"
     assert "moai apply" in info["commands"]  # its settings are not on GLM yet
     # From inside that worktree, it is here.
@@ -171,3 +178,27 @@ def test_init_claude_commands_call_moai_route(repo: Path, env: dict[str, str]) -
     assert "up to date .claude/commands/moai/1-plan.md" in r.stdout
     assert "kept .claude/commands/moai/2-run.md" in r.stdout
     assert (base / "2-run.md").read_text() == "my own\n"
+
+
+@pytest.mark.skipif(not HAS_WORKTREE_CREATE, reason="needs moai worktree create (worktrees.py)")
+def test_run_apply_creates_the_spec_worktree_on_glm(
+    repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "worktrees"
+    write(repo / LLM_YAML, SEED_LLM_YAML + f"  worktree:\n    root: {root}/{{project}}\n")
+    git(repo, "commit", "-qam", "worktree root", env=env)
+    planned = route_json(repo, env, "run", "SPEC-NEW-1")["planned_worktree"]
+    assert planned == str(root / "project" / "SPEC-NEW-1")
+
+    r = moai(repo, "route", "run", "SPEC-NEW-1", "--apply", env=env)
+    assert r.returncode == 0, r.stderr
+    wt = Path(planned)
+    assert f"next: cd {wt} && claude" in r.stdout
+    assert git(wt, "branch", "--show-current", env=env).strip() == "feature/SPEC-NEW-1"
+    assert settings(wt)["env"]["ANTHROPIC_AUTH_TOKEN"] == keyed_home
+    assert not (repo / SETTINGS).exists()
+    git_dir = Path(git(wt, "rev-parse", "--path-format=absolute", "--git-dir", env=env).strip())
+    assert [(m.phase, m.spec) for m in read_phases(git_dir / "moai")] == [("run", "SPEC-NEW-1")]
+    # Again: reused, not created twice.
+    info = route_json(repo, env, "sync", "SPEC-NEW-1", "--apply")
+    assert info["worktree"] == str(wt) and not any("created" in n for n in info["notes"])

@@ -41,6 +41,7 @@ class RouteView(NamedTuple):
     target: Path | None  # the worktree where the phase belongs, when it exists
     target_active: str | None  # its active backend now
     commands: list[str]
+    planned: Path | None = None  # where a SPEC worktree not created yet would go
 
 
 def worktrees_by_branch(root: Path) -> dict[str, Path]:
@@ -107,7 +108,10 @@ def plan_route(ws: Workspace, phase: str, spec: str | None) -> RouteView:
         commands.append("moai apply")
     if not at and target is not None:
         commands.append("claude  # Claude Code started there reads that worktree's settings")
-    return RouteView(route, spec, here, ws.wt.branch, at, target, target_active, commands)
+    planned = None
+    if route.location == "spec-worktree" and target is None and spec is not None:
+        planned = planned_worktree_path(ws, spec)
+    return RouteView(route, spec, here, ws.wt.branch, at, target, target_active, commands, planned)
 
 
 def _location_text(view: RouteView) -> str:
@@ -117,6 +121,8 @@ def _location_text(view: RouteView) -> str:
     if r.location == "default-branch":
         return f"default branch '{r.branch}'"
     where = str(view.target) if view.target else "not created yet"
+    if view.planned:
+        where += f"; will be {view.planned}"
     return f"worktree on '{r.branch}' ({where})"
 
 
@@ -131,6 +137,7 @@ def to_json(view: RouteView, ws: Workspace) -> dict[str, Any]:
         "branch": r.branch,
         "backend": r.backend,
         "worktree": str(view.target) if view.target else None,
+        "planned_worktree": str(view.planned) if view.planned else None,
         "worktree_active_backend": view.target_active,
         "here": {"worktree": str(view.here), "branch": view.here_branch},
         "at_location": view.at_location,
@@ -154,17 +161,35 @@ def print_view(view: RouteView, ws: Workspace) -> None:
     click.echo("\n".join(lines))
 
 
-def _spec_worktree(ws: Workspace, spec: str) -> Path:
-    """Create (or reuse) the SPEC worktree with `moai worktree create`'s own function."""
+def _worktrees_module() -> Any:
+    """`moai worktree`'s module (worktrees.py), or None in a build without it."""
     try:
         from moai_mashup import worktrees  # type: ignore[attr-defined, unused-ignore]
     except ImportError:
+        return None
+    return worktrees
+
+
+def _spec_worktree(ws: Workspace, spec: str) -> tuple[Path, list[str]]:
+    """Create the SPEC worktree with `moai worktree create`'s own function."""
+    worktrees = _worktrees_module()
+    if worktrees is None:
+        branch = spec_branch_name(spec, ws.cfg.spec_branch_pattern)
         raise BadInput(
-            f"this moai has no `moai worktree create`; create the worktree with: "
-            f"git worktree add -b {spec_branch_name(spec, ws.cfg.spec_branch_pattern)} <path>"
-        ) from None
-    path: Path = worktrees.create_spec_worktree(ws, spec)
-    return path
+            f"this moai has no `moai worktree create`; run: git worktree add -b {branch} <path>"
+        )
+    created = worktrees.create(ws, spec)
+    path: Path = created.path
+    return path, [f"created worktree {path} on {created.branch}", *created.lines]
+
+
+def planned_worktree_path(ws: Workspace, spec: str) -> Path | None:
+    """Where `moai worktree create SPEC` would put it (nothing is written)."""
+    worktrees = _worktrees_module()
+    if worktrees is None:
+        return None
+    root = worktrees.claimed_root(worktrees.worktree_root(ws), ws.wt.common_dir, claim=False)
+    return Path(root) / spec
 
 
 class Applied(NamedTuple):
@@ -191,8 +216,8 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
     target = view.target
     if target is None:
         assert view.spec is not None
-        target = _spec_worktree(ws, view.spec)
-        lines.append(f"created worktree {target} on {r.branch}")
+        target, created_lines = _spec_worktree(ws, view.spec)
+        lines += created_lines
     there = ws if target == view.here else open_workspace(target)
     result = apply_backend(there.wt, there.cfg, r.backend)
     if result.changed:
