@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from moai_mashup.cost.phase_record import read_phases
 from tests.gitrepo import (
@@ -21,8 +18,6 @@ from tests.gitrepo import (
     settings,
     write,
 )
-
-HAS_WORKTREE_CREATE = importlib.util.find_spec("moai_mashup.worktrees") is not None
 
 
 def route_json(repo: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -61,8 +56,7 @@ def test_run_in_mashup_points_at_the_spec_worktree(repo: Path, env: dict[str, st
     assert info["branch"] == "feature/SPEC-AUTH-001" and info["backend"] == "glm"
     assert info["worktree"] is None and info["at_location"] is False
     assert info["commands"] == ["moai route run SPEC-AUTH-001 --apply"]
-    if HAS_WORKTREE_CREATE:
-        assert info["planned_worktree"].endswith("/project/SPEC-AUTH-001")
+    assert info["planned_worktree"].endswith("/project/SPEC-AUTH-001")
 
     wt = repo.parent / "wt-auth"
     git(repo, "worktree", "add", "-q", str(wt), "-b", "feature/SPEC-AUTH-001", env=env)
@@ -180,7 +174,6 @@ def test_init_claude_commands_call_moai_route(repo: Path, env: dict[str, str]) -
     assert (base / "2-run.md").read_text() == "my own\n"
 
 
-@pytest.mark.skipif(not HAS_WORKTREE_CREATE, reason="needs moai worktree create (worktrees.py)")
 def test_run_apply_creates_the_spec_worktree_on_glm(
     repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
 ) -> None:

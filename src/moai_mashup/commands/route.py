@@ -26,7 +26,6 @@ from moai_mashup.core.routing import (
     Route,
     is_valid_spec_id,
     route_for_phase,
-    spec_branch_name,
 )
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.workspace import Workspace
@@ -45,24 +44,14 @@ class RouteView(NamedTuple):
 
 
 def worktrees_by_branch(root: Path) -> dict[str, Path]:
-    """Branch -> worktree path, from `git worktree list` (missing directories skipped)."""
-    out = git.run(["worktree", "list", "--porcelain", "-z"], root).stdout
-    found: dict[str, Path] = {}
-    path: Path | None = None
-    branch: str | None = None
-    prunable = False
-    for field in [*out.split("\0"), ""]:
-        if field.startswith("worktree "):
-            path = Path(field[len("worktree ") :])
-        elif field.startswith("branch refs/heads/"):
-            branch = field[len("branch refs/heads/") :]
-        elif field.startswith("prunable"):
-            prunable = True
-        elif field == "":
-            if path is not None and branch is not None and not prunable and path.is_dir():
-                found.setdefault(branch, path)
-            path, branch, prunable = None, None, False
-    return found
+    """Branch -> worktree path (worktrees whose directory is gone are skipped)."""
+    from moai_mashup import worktrees
+
+    return {
+        e.branch: e.path
+        for e in worktrees.list_entries(root)
+        if e.branch and not e.prunable and e.path.is_dir()
+    }
 
 
 def _active(root: Path) -> str | None:
@@ -161,35 +150,20 @@ def print_view(view: RouteView, ws: Workspace) -> None:
     click.echo("\n".join(lines))
 
 
-def _worktrees_module() -> Any:
-    """`moai worktree`'s module (worktrees.py), or None in a build without it."""
-    try:
-        from moai_mashup import worktrees  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    return worktrees
-
-
 def _spec_worktree(ws: Workspace, spec: str) -> tuple[Path, list[str]]:
     """Create the SPEC worktree with `moai worktree create`'s own function."""
-    worktrees = _worktrees_module()
-    if worktrees is None:
-        branch = spec_branch_name(spec, ws.cfg.spec_branch_pattern)
-        raise BadInput(
-            f"this moai has no `moai worktree create`; run: git worktree add -b {branch} <path>"
-        )
+    from moai_mashup import worktrees
+
     created = worktrees.create(ws, spec)
-    path: Path = created.path
-    return path, [f"created worktree {path} on {created.branch}", *created.lines]
+    return created.path, [f"created worktree {created.path} on {created.branch}", *created.lines]
 
 
-def planned_worktree_path(ws: Workspace, spec: str) -> Path | None:
+def planned_worktree_path(ws: Workspace, spec: str) -> Path:
     """Where `moai worktree create SPEC` would put it (nothing is written)."""
-    worktrees = _worktrees_module()
-    if worktrees is None:
-        return None
+    from moai_mashup import worktrees
+
     root = worktrees.claimed_root(worktrees.worktree_root(ws), ws.wt.common_dir, claim=False)
-    return Path(root) / spec
+    return root / spec
 
 
 class Applied(NamedTuple):
