@@ -287,7 +287,15 @@ def main(argv: list[str]) -> int:
     except MoaiError as exc:
         say(f"{hook_type}: {exc}")
         return 1 if hook_type == "pre-commit" else 0
-    except Exception as exc:  # a hook must not take git's operation down with it
+    except Exception as exc:
+        if hook_type == "pre-commit":
+            # The guard fails closed: a guard that could not look must not wave a key through.
+            say(
+                f"pre-commit: the moai guard could not run ({exc.__class__.__name__}: {exc}); "
+                "the commit was stopped. `git commit --no-verify` skips the guard"
+            )
+            return 1
+        # Any other hook must not take git's operation down with it.
         say(f"{hook_type} hook failed ({exc.__class__.__name__}: {exc}); git went on")
         return 0
 
