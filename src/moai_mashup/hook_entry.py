@@ -68,6 +68,9 @@ def post_checkout(args: list[str]) -> int:
     # Our `post-worktree` event: git has no such hook. A clone or leaving an
     # orphan branch also gives 40 zeros, but in the main worktree.
     new_worktree = old == git.ZERO_SHA and wt.is_linked and not wt.state_dir.exists()
+    creating = os.environ.get("MOAI_WORKTREE_CREATING")
+    if new_worktree and creating and Path(creating).resolve() == wt.root:
+        return 0  # `moai worktree create` fires post-worktree itself right after this hook
     stamp = wt.state_dir / STAMP_NAME
     stamp.unlink(missing_ok=True)  # a half-done run must not leave an old decision behind
     from moai_mashup.config import load_config
