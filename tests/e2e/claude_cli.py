@@ -93,18 +93,28 @@ class Reply(NamedTuple):
         )
 
 
-def claude_argv(claude: Path, model: str | None, prompt: str) -> list[str]:
-    argv = [str(claude), "-p", "--no-session-persistence", "--output-format", "json"]
+def claude_argv(claude: Path, model: str | None, prompt: str, persist: bool = False) -> list[str]:
+    """`persist=True` keeps the session: Claude Code then writes its JSONL transcript
+    under $HOME/.claude/projects/<cwd with / and . as ->/<session id>.jsonl."""
+    argv = [str(claude), "-p", "--output-format", "json"]
+    if not persist:
+        argv.insert(2, "--no-session-persistence")
     if model is not None:
         argv += ["--model", model]
     return [*argv, prompt]
 
 
 def start_claude(
-    claude: Path, cwd: Path, env: dict[str, str], model: str | None = None, prompt: str = "say hi"
+    claude: Path,
+    cwd: Path,
+    env: dict[str, str],
+    model: str | None = None,
+    prompt: str = "say hi",
+    *,
+    persist: bool = False,
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        claude_argv(claude, model, prompt),
+        claude_argv(claude, model, prompt, persist),
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -129,6 +139,12 @@ def finish(proc: subprocess.Popen[str], timeout: float = TIMEOUT) -> Reply:
 
 
 def run_claude(
-    claude: Path, cwd: Path, env: dict[str, str], model: str | None = None, prompt: str = "say hi"
+    claude: Path,
+    cwd: Path,
+    env: dict[str, str],
+    model: str | None = None,
+    prompt: str = "say hi",
+    *,
+    persist: bool = False,
 ) -> Reply:
-    return finish(start_claude(claude, cwd, env, model, prompt))
+    return finish(start_claude(claude, cwd, env, model, prompt, persist=persist))
