@@ -5,7 +5,8 @@ Standard library only. It records what each request carried (path, the
 can assert which backend Claude Code talked to, with which credential, for
 which model; and it answers well enough for `claude -p` to finish:
 
-- ``POST /v1/messages``: a one-text-block reply, plain JSON or, when the body
+- ``POST /v1/messages``: a one-text-block reply (or the next scripted one, e.g.
+  a ``tool_use`` that makes Claude Code run a tool), plain JSON or, when the body
   says ``"stream": true``, Server-Sent Events (``message_start``,
   ``content_block_start``, ``content_block_delta``, ``content_block_stop``,
   ``message_delta``, ``message_stop``); the reply echoes the requested model and
@@ -20,7 +21,8 @@ API::
         ...run claude with ANTHROPIC_BASE_URL=glm.url...
         glm.messages()                           # [Recorded(...)] for /v1/messages
         glm.requests()                           # every request, in order
-        glm.clear()
+        glm.enqueue_tool_use("Bash", {"command": "git status"})  # next reply: a tool call
+        glm.clear()                              # forget the requests seen
 
 A server stops by itself: ``stop()`` (the context manager's exit) shuts it
 down, and a timer (``lifetime`` seconds, 10 minutes by default) does so even
@@ -90,6 +92,7 @@ class FakeAnthropic:
         self._ids = itertools.count(1)
         self._httpd: ThreadingHTTPServer | None = None
         self._timer: threading.Timer | None = None
+        self._script: list[list[dict[str, Any]]] = []
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -140,8 +143,28 @@ class FakeAnthropic:
         return {r.model for r in self.messages() if r.model is not None}
 
     def clear(self) -> None:
+        """Forget the requests seen (a script of replies stays)."""
         with self._lock:
             self._requests.clear()
+
+    # --- what it answers -------------------------------------------------------------
+
+    def enqueue(self, *content: dict[str, Any]) -> None:
+        """The content blocks of the next model reply (then back to `reply_text`)."""
+        with self._lock:
+            self._script.append(list(content))
+
+    def enqueue_tool_use(self, name: str, tool_input: dict[str, Any]) -> str:
+        """Make the next reply ask Claude Code to run a tool; returns the tool_use id."""
+        tool_id = f"toolu_fake_{self._next_id():06d}"
+        self.enqueue({"type": "tool_use", "id": tool_id, "name": name, "input": tool_input})
+        return tool_id
+
+    def _next_content(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if self._script:
+                return self._script.pop(0)
+        return [{"type": "text", "text": self.reply_text}]
 
     def _record(self, rec: Recorded) -> None:
         with self._lock:
@@ -205,13 +228,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _message(self, rec: Recorded) -> None:
         n = self.fake._next_id()
+        content = self.fake._next_content()
+        tool = any(block.get("type") == "tool_use" for block in content)
         message = {
             "id": f"msg_fake_{self.fake.name}_{n:06d}",
             "type": "message",
             "role": "assistant",
             "model": rec.model or "unknown",
-            "content": [{"type": "text", "text": self.fake.reply_text}],
-            "stop_reason": "end_turn",
+            "content": content,
+            "stop_reason": "tool_use" if tool else "end_turn",
             "stop_sequence": None,
             "usage": dict(self.fake.usage),
         }
@@ -234,21 +259,24 @@ def _sse_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
     usage = message["usage"]
     start = dict(message, content=[], stop_reason=None, usage=dict(usage, output_tokens=1))
     yield "message_start", {"type": "message_start", "message": start}
-    yield (
-        "content_block_start",
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-    )
-    text = message["content"][0]["text"]
-    yield (
-        "content_block_delta",
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
-    )
-    yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "tool_use":
+            empty = dict(block, input={})
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+        else:
+            empty = dict(block, text="")
+            delta = {"type": "text_delta", "text": block["text"]}
+        yield (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": empty},
+        )
+        yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+        yield "content_block_stop", {"type": "content_block_stop", "index": index}
     yield (
         "message_delta",
         {
             "type": "message_delta",
-            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
             "usage": {"output_tokens": usage["output_tokens"]},
         },
     )

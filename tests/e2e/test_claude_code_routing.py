@@ -36,6 +36,10 @@ copied in by a postinstall script, 2.1.198+ need Node 22):
   string (`""`) in env or for `apiKeyHelper` counts as unset. So GLM routing
   must blank the credentials it does not use, or the user's Claude credential
   is sent to the GLM host.
+- Tools: when the (fake) model replies with a `tool_use`, -p mode runs it
+  unprompted if allowed (read-only commands such as `git status` or `sleep 0`
+  are allowed by default) and lists it in the result's `permission_denials`
+  when a `deny` rule matches: a hand-written permission is observable.
 """
 
 from __future__ import annotations
@@ -119,23 +123,33 @@ def test_new_worktree_talks_to_glm_while_main_talks_to_claude_at_once(
     assert glm_msgs[0].model == GLM_MODELS["opus"]
 
 
+def denied_tools(seen: Seen) -> list[str]:
+    assert seen.reply.result is not None, seen
+    return [d["tool_input"]["command"] for d in seen.reply.result["permission_denials"]]
+
+
 def test_back_on_main_claude_again_and_hand_written_settings_still_work(stage: Stage) -> None:
-    # The user's own settings: a permission and an env var Claude Code acts on
-    # (it sends ANTHROPIC_CUSTOM_HEADERS with every request, so the fakes see it).
+    # The user's own settings, each observable from outside: a deny rule (the fake
+    # asks Claude Code to run the denied command; -p mode reports the denial) and
+    # an env var Claude Code acts on (ANTHROPIC_CUSTOM_HEADERS goes out with each request).
     mine = {
-        "permissions": {"allow": ["Bash(git status:*)"]},
+        "permissions": {"deny": ["Bash(sleep 0)"]},
         "env": {"ANTHROPIC_CUSTOM_HEADERS": "x-team-note: kept"},
     }
     write(stage.repo / SETTINGS, json.dumps(mine, indent=2) + "\n")
     stage.checkout(stage.repo, "-b", "feature/SPEC-X")
+    stage.glm.enqueue_tool_use("Bash", {"command": "sleep 0", "description": "wait"})
     seen = stage.ask(stage.repo, "haiku")
     assert_glm(seen, "haiku")
-    assert seen.glm[0].headers.get("x-team-note") == "kept"  # the merged file is valid
+    assert all(rec.headers.get("x-team-note") == "kept" for rec in seen.glm)
+    assert denied_tools(seen) == ["sleep 0"]
 
     stage.checkout(stage.repo, "main")
+    stage.claude.enqueue_tool_use("Bash", {"command": "sleep 0", "description": "wait"})
     seen = stage.ask(stage.repo, "haiku")
     assert_claude(seen)
-    assert seen.claude[0].headers.get("x-team-note") == "kept"
+    assert all(rec.headers.get("x-team-note") == "kept" for rec in seen.claude)
+    assert denied_tools(seen) == ["sleep 0"]
     assert json.loads((stage.repo / SETTINGS).read_text()) == mine
 
 
