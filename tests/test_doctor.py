@@ -111,3 +111,20 @@ def test_a_home_token_beating_the_key_helper_fails(
     assert code == 1
     credential = by_name(info, "credential")[0]
     assert credential["status"] == "fail" and "non-GLM credential" in credential["message"]
+
+
+def test_subdirectory_warns_where_to_start_claude(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    sub = repo / "src" / "deep"
+    sub.mkdir(parents=True)
+    r = moai(sub, "doctor", "--json", env=env)
+    cwd = by_name(json.loads(r.stdout), "cwd")
+    assert r.returncode == 0 and cwd[0]["status"] == "warn"
+    assert cwd[0]["fix"] == f"start claude in {repo.resolve()}"
+
+
+def test_outside_a_repository_is_one_line_bad_input(tmp_path: Path, env: dict[str, str]) -> None:
+    r = moai(tmp_path, "doctor", env=env)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "not inside a git worktree" in r.stderr
