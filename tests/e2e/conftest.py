@@ -157,7 +157,8 @@ def make_stage(
         stage.run_moai(repo, "trust", "--yes")
         if ROUTING_BY == "hooks":
             stage.run_moai(repo, "hooks", "install")
-        stage.follow_git(repo)
+        # The checkout that made this worktree happened before any hook existed.
+        stage.run_moai(repo, "apply")
         return stage
 
     return factory
