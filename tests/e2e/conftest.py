@@ -26,10 +26,10 @@ from tests.gitrepo import FAKE_KEY, git, make_repo, moai, save_fake_key, write
 CLAUDE_TOKEN = "fake-claude-oauth-token.TESTONLYnotreal"
 GLM_MODELS = {"opus": "glm-4.7", "sonnet": "glm-4.6", "haiku": "glm-4.5-air"}
 
-# How the backend follows git here. "hooks": `moai hooks install` once, then plain
-# git only (the product's promise). "apply": plain git, then `moai apply` in the
-# worktree (for a tree without the hooks).
-ROUTING_BY = "apply"
+# How the backend follows git here. "hooks" (what the scenarios prove): `moai hooks
+# install` once, then plain git only, the product's promise. "apply": plain git,
+# then `moai apply` in the worktree, to tell a hook problem from a routing one.
+ROUTING_BY = "hooks"
 
 
 def e2e_llm_yaml(mode: str = "mashup", credential_mode: str = "inline") -> str:

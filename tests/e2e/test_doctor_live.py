@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.e2e.conftest import GLM_MODELS, Stage
+from tests.e2e.conftest import GLM_MODELS, ROUTING_BY, Stage
 from tests.gitrepo import FAKE_KEY, SETTINGS, moai, write
 
 
@@ -34,6 +34,8 @@ def test_live_on_a_spec_branch_names_the_glm_host_and_model(stage: Stage) -> Non
     assert info["live"]["model"] == GLM_MODELS["sonnet"]
     assert info["live"]["version"] == "2.1.112"
     assert [c["status"] for c in info["checks"] if c["name"] == "live"] == ["ok"]
+    hooks = "ok" if ROUTING_BY == "hooks" else "warn"
+    assert [c["status"] for c in info["checks"] if c["name"] == "hooks"] == [hooks]
 
 
 def test_live_on_main_names_the_claude_host(stage: Stage) -> None:
