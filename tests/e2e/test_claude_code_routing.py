@@ -1,7 +1,9 @@
 """The routing, proven with the real Claude Code CLI against two fake backends.
 
-Each scenario runs `claude -p` in a real repository and asserts on what the
-fake servers received: which server, which credential, which model. A
+Each scenario runs `claude -p` in a real repository, where `moai hooks
+install` was run once and then only plain git moves between branches and
+worktrees, and asserts on what the fake servers received: which server, which
+credential, which model. A
 settings file Claude Code rejects is silently ignored, so only this proves
 that what moai writes actually routes traffic.
 
