@@ -102,16 +102,13 @@ def test_spec_branch_talks_to_glm_with_glm_models_for_every_tier(stage: Stage) -
         assert_glm(stage.ask(stage.repo, tier), tier)
 
 
-def test_new_worktree_talks_to_glm_while_main_talks_to_claude_at_once(
-    stage: Stage, tmp_path: Path
-) -> None:
-    spec = stage.worktree_add(tmp_path / "worktrees" / "SPEC-Y", "feature/SPEC-Y")
+def assert_spec_on_glm_while_main_on_claude(stage: Stage, spec: Path) -> None:
+    """One `claude -p` in each worktree, both running at the same moment."""
     env = stage.claude_env()
-    # Both running at the same moment, one per worktree.
-    procs = {
-        wt: claude_cli.start_claude(stage.claude_bin, wt, env, "opus") for wt in (stage.repo, spec)
-    }
-    for proc in procs.values():
+    procs = [
+        claude_cli.start_claude(stage.claude_bin, wt, env, "opus") for wt in (stage.repo, spec)
+    ]
+    for proc in procs:
         reply = claude_cli.finish(proc)
         assert reply.ok, reply
     claude_msgs, glm_msgs = stage.claude.messages(), stage.glm.messages()
@@ -123,6 +120,13 @@ def test_new_worktree_talks_to_glm_while_main_talks_to_claude_at_once(
     assert claude_msgs[0].model == "claude-opus-4-7"
     assert glm_msgs[0].authorization == f"Bearer {FAKE_KEY}"
     assert glm_msgs[0].model == GLM_MODELS["opus"]
+
+
+def test_git_worktree_add_talks_to_glm_while_main_talks_to_claude(
+    stage: Stage, tmp_path: Path
+) -> None:
+    spec = stage.worktree_add(tmp_path / "worktrees" / "SPEC-Y", "feature/SPEC-Y")
+    assert_spec_on_glm_while_main_on_claude(stage, spec)
 
 
 def denied_tools(seen: Seen) -> list[str]:
