@@ -46,12 +46,9 @@ copied in by a postinstall script, 2.1.198+ need Node 22):
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tests.e2e import claude_cli
 from tests.e2e.conftest import CLAUDE_TOKEN, GLM_MODELS, Seen, Stage, StageFactory
@@ -132,10 +129,6 @@ def test_git_worktree_add_talks_to_glm_while_main_talks_to_claude(
     assert_spec_on_glm_while_main_on_claude(stage, spec)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("moai_mashup.commands.worktree") is None,
-    reason="`moai worktree` is not in this tree yet (the worktree lifecycle work)",
-)
 def test_moai_worktree_create_talks_to_glm_while_main_talks_to_claude(stage: Stage) -> None:
     stage.run_moai(stage.repo, "worktree", "create", "SPEC-Z")
     spec = Path(stage.run_moai(stage.repo, "worktree", "path", "SPEC-Z").stdout.strip())
