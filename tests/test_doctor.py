@@ -1,0 +1,130 @@
+"""`moai doctor` (without --live) on real repositories: each check fails when it should."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.gitrepo import FAKE_KEY, SETTINGS, git, moai, write
+
+
+def doctor(repo: Path, env: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    r = moai(repo, "doctor", "--json", env=env)
+    assert FAKE_KEY not in r.stdout + r.stderr
+    return r.returncode, json.loads(r.stdout)
+
+
+def by_name(info: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [c for c in info["checks"] if c["name"] == name]
+
+
+def test_healthy_repo_passes(repo: Path, env: dict[str, str], keyed_home: str) -> None:
+    git(repo, "checkout", "-q", "-b", "feature/SPEC-X", env=env)
+    assert moai(repo, "apply", env=env).returncode == 0
+    code, info = doctor(repo, env)
+    assert code == 0, info
+    assert info["ok"] is True
+    assert by_name(info, "drift")[0]["status"] == "ok"
+    assert by_name(info, "credential")[0]["status"] == "ok"
+    assert (
+        by_name(info, "key")[0]["message"]
+        == f"{FAKE_KEY[:4]}…{FAKE_KEY[-4:]} from ~/.moai/.env.glm"
+    )
+    text = moai(repo, "doctor", env=env)
+    assert text.returncode == 0 and "hooks" in text.stdout and FAKE_KEY not in text.stdout
+
+
+def test_drift_fails_with_the_fix(repo: Path, env: dict[str, str], keyed_home: str) -> None:
+    assert moai(repo, "glm", env=env).returncode == 0  # GLM by hand on main
+    code, info = doctor(repo, env)
+    assert code == 1
+    drift = by_name(info, "drift")[0]
+    assert drift["status"] == "fail" and drift["fix"] == "moai apply"
+    # On main the GLM key would go out where the table expects Claude.
+    assert by_name(info, "credential")[0]["status"] == "fail"
+
+
+def test_key_file_readable_by_others_fails(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    (home / ".moai" / ".env.glm").chmod(0o644)
+    code, info = doctor(repo, env)
+    assert code == 1
+    assert by_name(info, "key file")[0]["fix"] == f"chmod 600 {home / '.moai' / '.env.glm'}"
+
+
+def test_settings_claude_code_would_ignore_fail(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    write(repo / SETTINGS, json.dumps({"model": 5}))
+    code, info = doctor(repo, env)
+    assert code == 1
+    bad = [c for c in by_name(info, "settings") if c["status"] == "fail"]
+    assert len(bad) == 1 and "model: must be a string" in bad[0]["message"]
+    assert "silently ignores" in bad[0]["message"]
+
+
+def test_tracked_settings_file_fails(repo: Path, env: dict[str, str], keyed_home: str) -> None:
+    write(repo / SETTINGS, "{}\n")
+    git(repo, "add", "-f", SETTINGS, env=env)
+    git(repo, "commit", "-qm", "oops", env=env)
+    code, info = doctor(repo, env)
+    assert code == 1
+    assert by_name(info, "privacy")[0]["fix"] == f"git rm --cached {SETTINGS}"
+
+
+def test_untrusted_endpoint_fails_in_mashup(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    glm = repo / ".moai/llm-configs/glm.json"
+    glm.write_text(
+        glm.read_text().replace("https://api.z.ai/api/anthropic", "https://evil.invalid")
+    )
+    code, info = doctor(repo, env)
+    assert code == 1
+    assert by_name(info, "glm endpoint")[0]["fix"].endswith("moai trust")
+
+
+def test_no_key_fails_only_when_glm_is_used(repo: Path, env: dict[str, str]) -> None:
+    code, info = doctor(repo, env)
+    assert code == 1 and by_name(info, "key")[0]["status"] == "fail"
+    env = dict(env, MOAI_LLM_MODE="claude-only")
+    code, info = doctor(repo, env)
+    assert code == 0, info
+    assert by_name(info, "key")[0]["status"] == "info"
+
+
+def test_a_home_token_beating_the_key_helper_fails(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    # Claude Code sends an ANTHROPIC_AUTH_TOKEN from any level before apiKeyHelper's
+    # output (tests/e2e): a helper set without blanking the token sends the user's token.
+    write(home / ".claude/settings.json", json.dumps({"env": {"ANTHROPIC_AUTH_TOKEN": "tok"}}))
+    git(repo, "checkout", "-q", "-b", "feature/SPEC-X", env=env)
+    doc = {
+        "env": {"ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic"},
+        "apiKeyHelper": f"python3 -m moai_mashup.key_helper {repo}",
+    }
+    write(repo / SETTINGS, json.dumps(doc))
+    code, info = doctor(repo, env)
+    assert code == 1
+    credential = by_name(info, "credential")[0]
+    assert credential["status"] == "fail" and "non-GLM credential" in credential["message"]
+
+
+def test_subdirectory_warns_where_to_start_claude(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    sub = repo / "src" / "deep"
+    sub.mkdir(parents=True)
+    r = moai(sub, "doctor", "--json", env=env)
+    cwd = by_name(json.loads(r.stdout), "cwd")
+    assert r.returncode == 0 and cwd[0]["status"] == "warn"
+    assert cwd[0]["fix"] == f"start claude in {repo.resolve()}"
+
+
+def test_outside_a_repository_is_one_line_bad_input(tmp_path: Path, env: dict[str, str]) -> None:
+    r = moai(tmp_path, "doctor", env=env)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "not inside a git worktree" in r.stderr
