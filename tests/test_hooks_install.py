@@ -303,3 +303,22 @@ def test_status_counts_a_team_hook_that_calls_moai(repo: Path, env: dict[str, st
     install(repo, env)
     run_git(repo, "config", "core.hooksPath", ".githooks", env=env)
     assert json.loads(moai(repo, "status", "--json", env=env).stdout)["hooks_installed"] is False
+
+
+def test_install_puts_the_current_worktree_on_the_table_backend(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """A SPEC branch already checked out is switched at install, not at the next checkout."""
+    run_git(repo, "checkout", "-q", "-b", "feature/SPEC-NOW-1", env=env)
+    assert settings(repo) == {}, "no hook yet: nothing switched the branch"
+    out = install(repo, env)
+    assert "now uses glm" in out
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_install_without_a_key_still_installs_and_says_why(repo: Path, env: dict[str, str]) -> None:
+    run_git(repo, "checkout", "-q", "-b", "feature/SPEC-NOW-2", env=env)
+    r = moai(repo, "hooks", "install", env=env)
+    assert r.returncode == 0
+    assert "not switched" in r.stderr and "moai glm --set-key" in r.stderr
+    assert hook_path(repo).exists()

@@ -29,8 +29,33 @@ def command() -> None:
 def install(hook_types: tuple[str, ...]) -> None:
     """Install the hook shims where git runs hooks (common dir or core.hooksPath)."""
     wt = git.discover(Path.cwd())
-    for line in hook_install.install(wt, hook_types or hook_install.DEFAULT_HOOK_TYPES):
+    types = hook_types or hook_install.DEFAULT_HOOK_TYPES
+    for line in hook_install.install(wt, types):
         click.echo(line)
+    if "post-checkout" in types:
+        _apply_here()
+
+
+def _apply_here() -> None:
+    """Bring the worktree we stand in onto the table's backend now.
+
+    The hooks act from the next checkout on; without this, a fresh glm-only
+    repository (or a SPEC branch already checked out) would stay on Claude.
+    """
+    from moai_mashup.apply import apply_backend
+    from moai_mashup.errors import MoaiError
+    from moai_mashup.workspace import open_workspace
+
+    try:
+        ws = open_workspace()
+        if not ws.cfg.configured or ws.expected is None:
+            return
+        result = apply_backend(ws.wt, ws.cfg, ws.expected)
+    except MoaiError as exc:
+        click.echo(f"hooks installed, but this worktree was not switched: {exc}", err=True)
+        return
+    if result.changed:
+        click.echo(f"this worktree now uses {result.backend} ({ws.why()})")
 
 
 @command.command("uninstall")
