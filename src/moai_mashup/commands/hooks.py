@@ -33,21 +33,24 @@ def install(hook_types: tuple[str, ...]) -> None:
     for line in hook_install.install(wt, types):
         click.echo(line)
     if "post-checkout" in types:
-        _apply_here()
+        _apply_here(wt)
 
 
-def _apply_here() -> None:
+def _apply_here(wt: git.Worktree) -> None:
     """Bring the worktree we stand in onto the table's backend now.
 
     The hooks act from the next checkout on; without this, a fresh glm-only
     repository (or a SPEC branch already checked out) would stay on Claude.
     """
     from moai_mashup.apply import apply_backend
+    from moai_mashup.config import LLM_YAML
     from moai_mashup.errors import MoaiError
     from moai_mashup.workspace import open_workspace
 
+    if not (wt.root / LLM_YAML).is_file():
+        return  # not configured here: leave no state of ours behind
     try:
-        ws = open_workspace()
+        ws = open_workspace(wt.root)
         if not ws.cfg.configured or ws.expected is None:
             return
         result = apply_backend(ws.wt, ws.cfg, ws.expected)
