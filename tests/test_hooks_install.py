@@ -322,3 +322,13 @@ def test_install_without_a_key_still_installs_and_says_why(repo: Path, env: dict
     assert r.returncode == 0
     assert "not switched" in r.stderr and "moai glm --set-key" in r.stderr
     assert hook_path(repo).exists()
+
+
+def test_init_hooks_in_glm_only_switches_now(tmp_path: Path, env: dict[str, str]) -> None:
+    from tests.gitrepo import make_repo, save_fake_key
+
+    save_fake_key(Path(env["HOME"]))
+    repo = make_repo(tmp_path / "glmonly", env, llm_yaml=None, glm_json=None)
+    r = moai(repo, "init", "--hooks", env=dict(env, MOAI_LLM_MODE="glm-only"))
+    assert r.returncode == 0, r.stderr
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY

@@ -33,10 +33,10 @@ def install(hook_types: tuple[str, ...]) -> None:
     for line in hook_install.install(wt, types):
         click.echo(line)
     if "post-checkout" in types:
-        _apply_here(wt)
+        apply_here(wt)
 
 
-def _apply_here(wt: git.Worktree) -> None:
+def apply_here(wt: git.Worktree) -> None:
     """Bring the worktree we stand in onto the table's backend now.
 
     The hooks act from the next checkout on; without this, a fresh glm-only

@@ -97,6 +97,9 @@ def command(hooks: bool, claude_commands: bool) -> None:
 
         for line in hook_install.install(wt):
             click.echo(line)
+        from moai_mashup.commands.hooks import apply_here
+
+        apply_here(wt)
     if claude_commands:
         from moai_mashup.claude_commands import write_claude_commands
 
