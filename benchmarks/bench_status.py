@@ -26,14 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-SEED_LLM_YAML = """\
-llm:
-  mode: mashup            # claude-only | mashup | glm-only
-  glm_env_var: GLM_API_TOKEN
-  auto_worktree:
-    enabled: true
-    copy_glm_config: true
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.gitrepo import SEED_LLM_YAML
+
 FAKE_KEY = "bench000fake000key000not000real"
 FORBIDDEN = ("pydantic", "pydantic_core", "yaml")
 

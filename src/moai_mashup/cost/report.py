@@ -134,6 +134,22 @@ def _pct(p: float | None) -> str:
     return "-" if p is None else f"{p:.1f}%"
 
 
+def _cells(r: Row) -> list[str]:
+    """One report row as shown, shared by the table and the HTML page."""
+    return [
+        r.key,
+        _tok(r.responses),
+        _tok(r.input),
+        _tok(r.output),
+        _tok(r.cache_write),
+        _tok(r.cache_read),
+        _usd(r.actual),
+        _usd(r.all_claude),
+        _usd(r.saved),
+        _pct(r.saved_pct),
+    ]
+
+
 def render_table(summary: Summary, notes: list[str]) -> str:
     head = [
         summary.by,
@@ -147,21 +163,7 @@ def render_table(summary: Summary, notes: list[str]) -> str:
         "saved",
         "saved %",
     ]
-    body = [
-        [
-            r.key,
-            _tok(r.responses),
-            _tok(r.input),
-            _tok(r.output),
-            _tok(r.cache_write),
-            _tok(r.cache_read),
-            _usd(r.actual),
-            _usd(r.all_claude),
-            _usd(r.saved),
-            _pct(r.saved_pct),
-        ]
-        for r in [*summary.rows, summary.total]
-    ]
+    body = [_cells(r) for r in [*summary.rows, summary.total]]
     widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
@@ -264,23 +266,7 @@ def render_svg(chart: dict[tuple[str, str], float], all_claude: dict[str, float]
 def render_html(summary: Summary, title: str, notes: list[str]) -> str:
     t = summary.total
     cells = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(v))}</td>"
-            for v in (
-                r.key,
-                _tok(r.responses),
-                _tok(r.input),
-                _tok(r.output),
-                _tok(r.cache_write),
-                _tok(r.cache_read),
-                _usd(r.actual),
-                _usd(r.all_claude),
-                _usd(r.saved),
-                _pct(r.saved_pct),
-            )
-        )
-        + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in _cells(r)) + "</tr>"
         for r in [*summary.rows, t]
     )
     heads = "".join(
