@@ -163,17 +163,22 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
 
 
 def _ensure_private(wt: git.Worktree) -> None:
-    """Never let a key-bearing settings file be committed."""
-    if git.is_tracked(wt.root, SETTINGS_REL):
-        raise Refused(
-            f"{SETTINGS_REL} is tracked by git, so a key written there would be committed; "
-            f"run: git rm --cached {SETTINGS_REL}"
-        )
-    if not git.is_ignored(wt.root, SETTINGS_REL):
+    """Never let a key-bearing settings file be committed.
+
+    One git call when all is in place (the hook's path): a path git reports as
+    ignored is also untracked.
+    """
+    ignored = git.ignored(wt.root, [SETTINGS_REL, SETTINGS_TEMP_PROBE])
+    if SETTINGS_REL not in ignored:
+        if git.is_tracked(wt.root, SETTINGS_REL):
+            raise Refused(
+                f"{SETTINGS_REL} is tracked by git, so a key written there would be committed; "
+                f"run: git rm --cached {SETTINGS_REL}"
+            )
         git.add_exclude(wt, "/" + SETTINGS_REL)
     # atomic.py's temp file holds the key for an instant; if moai is killed right
     # then, the leftover must not show up in `git status` to be committed.
-    if not git.is_ignored(wt.root, SETTINGS_TEMP_PROBE):
+    if SETTINGS_TEMP_PROBE not in ignored:
         git.add_exclude(wt, SETTINGS_TEMP_PATTERN)
 
 

@@ -209,28 +209,62 @@ def discover(cwd: Path) -> Worktree:
     return Worktree(root, git_dir, common, read_head_branch(git_dir))
 
 
-def exit_status(args: list[str], cwd: Path) -> int:
-    """git's exit status alone (output discarded), GIT_* of a calling hook dropped.
+def _spawn(args: list[str], cwd: Path, stdin: int = -1, stdout: int = -1) -> int:
+    """Start git with GIT_* of a calling hook dropped; -1: /dev/null (stderr always).
 
     posix_spawn instead of subprocess: importing subprocess costs ~8 ms, and
     these checks sit on the post-checkout hook's path.
     """
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
-        pid = os.posix_spawnp(
+        return os.posix_spawnp(
             "git",
             ["git", "-C", str(cwd), *args],
             no_git_env(),
-            file_actions=[(os.POSIX_SPAWN_DUP2, devnull, fd) for fd in (0, 1, 2)],
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, devnull if fd < 0 else fd, target)
+                for target, fd in enumerate((stdin, stdout, devnull))
+            ],
         )
     finally:
         os.close(devnull)
-    _, status = os.waitpid(pid, 0)
+
+
+def exit_status(args: list[str], cwd: Path) -> int:
+    """git's exit status alone (output discarded)."""
+    _, status = os.waitpid(_spawn(args, cwd), 0)
     return os.waitstatus_to_exitcode(status)
 
 
 def is_tracked(root: Path, rel: str) -> bool:
     return exit_status(["ls-files", "--error-unmatch", "--", rel], root) == 0
+
+
+def ignored(root: Path, rels: list[str]) -> set[str]:
+    """Which of `rels` git ignores, in one `git check-ignore`; empty when git fails.
+
+    A tracked file is never in the answer (git does not apply exclude rules to
+    it), so a path in the answer is also known to be untracked.
+    """
+    query = "".join(f"{rel}\0" for rel in rels).encode("utf-8", "surrogateescape")
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    try:
+        # A few short paths fit in the pipe's buffer: written before git starts.
+        os.write(in_write, query)
+        os.close(in_write)
+        in_write = -1
+        pid = _spawn(["check-ignore", "--stdin", "-z"], root, in_read, out_write)
+    finally:
+        for fd in (in_read, in_write, out_write):
+            if fd >= 0:
+                os.close(fd)
+    with os.fdopen(out_read, "rb") as fh:
+        answer = fh.read()
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        return set()  # git could not answer: the callers then check the slow way
+    return {p for p in answer.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
 def is_ignored(root: Path, rel: str) -> bool:
