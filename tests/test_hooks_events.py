@@ -258,7 +258,8 @@ def test_demo_goes_through_the_installed_hook(
     assert sorted(p.name for p in home.rglob("*")) == before  # the user's HOME untouched
 
 
-HEAVY = ("click", "pydantic", "pygit2", "yaml", "subprocess")
+# typing and hashlib: ~5 ms each, kept off the hook path (lean.py, settings_plan.py)
+HEAVY = ("click", "pydantic", "pygit2", "yaml", "subprocess", "typing", "hashlib")
 
 
 def test_hook_path_imports_no_heavy_module(

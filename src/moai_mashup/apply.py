@@ -11,7 +11,6 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, ResolvedConfig
@@ -25,6 +24,10 @@ from moai_mashup.core.glm_template import (
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.keys import GlmKey, no_key_message, resolve_key
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SETTINGS_REL = ".claude/settings.local.json"
 SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"  # atomic.py's temp names

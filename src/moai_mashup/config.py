@@ -18,11 +18,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from moai_mashup import __version__
 from moai_mashup.core.routing import Mode
 from moai_mashup.errors import BadInput
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 LLM_YAML = Path(".moai/config/sections/llm.yaml")
 LLM_LOCAL_YAML = Path(".moai/config/sections/llm.local.yaml")

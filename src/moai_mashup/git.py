@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from moai_mashup.errors import BadInput
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import subprocess

@@ -11,9 +11,9 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import NamedTuple
 
 from moai_mashup.errors import BadInput, Refused
+from moai_mashup.lean import NamedTuple
 
 ENV_FILE_VAR = "GLM_API_KEY"
 _BAD_KEY = re.compile(r"[\s\x00-\x1f\x7f]")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 from moai_mashup import git
 from moai_mashup.config import ResolvedConfig, load_config
 from moai_mashup.core.routing import Backend, BranchKind, backend_for_kind, branch_kind
+from moai_mashup.lean import NamedTuple
 
 
 class Workspace(NamedTuple):

@@ -6,13 +6,19 @@ Table 1 (phase -> location + backend) and table 2 (branch -> backend), by mode.
 from __future__ import annotations
 
 import re
-from typing import Literal, NamedTuple
 
-Mode = Literal["claude-only", "mashup", "glm-only"]
-Backend = Literal["claude", "glm"]
-Phase = Literal["plan", "run", "sync"]
-Location = Literal["default-branch", "spec-worktree", "current-branch"]
-BranchKind = Literal["default", "spec", "other", "detached"]
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Mode = Literal["claude-only", "mashup", "glm-only"]
+    Backend = Literal["claude", "glm"]
+    Phase = Literal["plan", "run", "sync"]
+    Location = Literal["default-branch", "spec-worktree", "current-branch"]
+    BranchKind = Literal["default", "spec", "other", "detached"]
+else:  # names for importers; annotations are never evaluated (see lean.py)
+    Mode = Backend = Phase = Location = BranchKind = str
 
 MODES: tuple[Mode, ...] = ("claude-only", "mashup", "glm-only")
 BACKENDS: tuple[Backend, ...] = ("claude", "glm")

@@ -10,7 +10,11 @@ leaves every key we did not write (or that the user changed since) alone.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, NamedTuple
+
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any, Literal
 
 try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import (status, hooks)
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
@@ -18,7 +22,10 @@ except ImportError:  # pragma: no cover - Python 3.12+ renamed it
     from hashlib import sha256
 
 KeyPath = tuple[str, ...]  # ("env", "ANTHROPIC_BASE_URL") or ("apiKeyHelper",)
-Active = Literal["claude", "glm", "mixed"]
+if TYPE_CHECKING:
+    Active = Literal["claude", "glm", "mixed"]
+else:
+    Active = str
 
 
 class Absent:

@@ -1,0 +1,87 @@
+"""lean.NamedTuple must behave as typing.NamedTuple for the class syntax we use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+# Imported as the hook's modules see it at run time (TYPE_CHECKING false).
+from moai_mashup.lean import NamedTuple
+
+
+class Point(NamedTuple):
+    """A point."""
+
+    x: int
+    y: int = 0
+    label: str = "p"
+
+    @property
+    def norm1(self) -> int:
+        return abs(self.x) + abs(self.y)
+
+    def moved(self, dx: int) -> Point:
+        return self._replace(x=self.x + dx)
+
+    @classmethod
+    def origin(cls) -> Point:
+        return cls(0)
+
+
+def test_fields_defaults_methods() -> None:
+    p = Point(3, -4)
+    assert p == (3, -4, "p") and tuple(p) == (3, -4, "p")
+    assert Point._fields == ("x", "y", "label")
+    assert Point._field_defaults == {"y": 0, "label": "p"}
+    assert p.norm1 == 7 and p.moved(1) == Point(4, -4) and Point.origin() == Point(0, 0)
+    assert p._asdict() == {"x": 3, "y": -4, "label": "p"}
+    assert Point.__doc__ == "A point." and Point.__qualname__ == "Point"
+    assert Point.__module__ == __name__
+    assert repr(p) == "Point(x=3, y=-4, label='p')"
+    with pytest.raises(AttributeError):
+        p.x = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Point()  # type: ignore[call-arg]
+
+
+def test_same_shape_as_typing_namedtuple() -> None:
+    import typing
+
+    class Ref(typing.NamedTuple):
+        x: int
+        y: int = 0
+        label: str = "p"
+
+    assert Ref._fields == Point._fields and Ref._field_defaults == Point._field_defaults
+    assert tuple(Ref(1, 2)) == tuple(Point(1, 2)) and hash(Ref(1, 2)) == hash(Point(1, 2))
+
+
+def test_field_without_default_after_a_default_is_refused() -> None:
+    with pytest.raises(TypeError, match="without a default"):
+
+        class Bad(NamedTuple):
+            a: int = 1
+            b: int  # type: ignore[misc]
+
+
+def test_overwriting_namedtuple_machinery_is_refused() -> None:
+    with pytest.raises(AttributeError, match="_replace"):
+
+        class Bad(NamedTuple):
+            a: int
+
+            def _replace(self) -> None:  # type: ignore[misc]
+                pass
+
+
+def test_lean_itself_does_not_import_typing() -> None:
+    code = "import sys, moai_mashup.lean; print('typing' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path[:0] = {sys.path!r}; {code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "False"
