@@ -165,13 +165,17 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
     return desired, key
 
 
-def _ensure_private(wt: git.Worktree) -> None:
+def _privacy_query(wt: git.Worktree) -> git.IgnoredQuery:
+    return git.IgnoredQuery(wt.root, [SETTINGS_REL, SETTINGS_TEMP_PROBE])
+
+
+def _ensure_private(wt: git.Worktree, query: git.IgnoredQuery) -> None:
     """Never let a key-bearing settings file be committed.
 
     One git call when all is in place (the hook's path): a path git reports as
     ignored is also untracked.
     """
-    ignored = git.ignored(wt.root, [SETTINGS_REL, SETTINGS_TEMP_PROBE])
+    ignored = query.result()
     if SETTINGS_REL not in ignored:
         if git.is_tracked(wt.root, SETTINGS_REL):
             raise Refused(
@@ -198,6 +202,18 @@ def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> Ap
     between leaves a record whose keys are not in the file (stale, ignored),
     never keys of ours that no record knows about.
     """
+    # git answers the privacy check while we plan; always reaped (answer kept).
+    privacy = _privacy_query(wt) if backend == "glm" else None
+    try:
+        return _apply_locked(wt, cfg, backend, privacy)
+    finally:
+        if privacy is not None:
+            privacy.result()
+
+
+def _apply_locked(
+    wt: git.Worktree, cfg: ResolvedConfig, backend: Backend, privacy: git.IgnoredQuery | None
+) -> ApplyResult:
     from moai_mashup.atomic import atomic_write_text, file_lock, replace_if_unchanged
 
     desired: dict[plan.KeyPath, Any] = {}
@@ -222,8 +238,8 @@ def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> Ap
             )
             if text == state.text and same_record:
                 return ApplyResult(backend, False, state.active, state.path, key)
-            if backend == "glm":
-                _ensure_private(wt)
+            if privacy is not None:
+                _ensure_private(wt, privacy)
             if new_record is not None and not same_record:
                 atomic_write_text(record_path, json.dumps(new_record.to_json()), mode=0o600)
             if text != state.text and not replace_if_unchanged(state.path, text, state.text):

@@ -240,31 +240,49 @@ def is_tracked(root: Path, rel: str) -> bool:
     return exit_status(["ls-files", "--error-unmatch", "--", rel], root) == 0
 
 
-def ignored(root: Path, rels: list[str]) -> set[str]:
-    """Which of `rels` git ignores, in one `git check-ignore`; empty when git fails.
+class IgnoredQuery:
+    """Which of `rels` git ignores: one `git check-ignore`, started now, read by `result()`.
 
+    Started early, git runs while the caller works (the hook's GLM switch).
     A tracked file is never in the answer (git does not apply exclude rules to
-    it), so a path in the answer is also known to be untracked.
+    it), so a path in the answer is also known to be untracked. Empty when git
+    fails; callers then check the slow way.
     """
-    query = "".join(f"{rel}\0" for rel in rels).encode("utf-8", "surrogateescape")
-    in_read, in_write = os.pipe()
-    out_read, out_write = os.pipe()
-    try:
-        # A few short paths fit in the pipe's buffer: written before git starts.
-        os.write(in_write, query)
-        os.close(in_write)
-        in_write = -1
-        pid = _spawn(["check-ignore", "--stdin", "-z"], root, in_read, out_write)
-    finally:
-        for fd in (in_read, in_write, out_write):
-            if fd >= 0:
-                os.close(fd)
-    with os.fdopen(out_read, "rb") as fh:
-        answer = fh.read()
-    _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        return set()  # git could not answer: the callers then check the slow way
-    return {p for p in answer.decode("utf-8", "surrogateescape").split("\0") if p}
+
+    def __init__(self, root: Path, rels: list[str]) -> None:
+        query = "".join(f"{rel}\0" for rel in rels).encode("utf-8", "surrogateescape")
+        in_read, in_write = os.pipe()
+        self._out, out_write = os.pipe()
+        try:
+            # A few short paths fit in the pipe's buffer: written before git starts.
+            os.write(in_write, query)
+            os.close(in_write)
+            in_write = -1
+            self._pid = _spawn(["check-ignore", "--stdin", "-z"], root, in_read, out_write)
+        except BaseException:
+            os.close(self._out)
+            raise
+        finally:
+            for fd in (in_read, in_write, out_write):
+                if fd >= 0:
+                    os.close(fd)
+        self._answer: set[str] | None = None
+
+    def result(self) -> set[str]:
+        if self._answer is None:
+            with os.fdopen(self._out, "rb") as fh:
+                answer = fh.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._answer = set()
+            if os.waitstatus_to_exitcode(status) in (0, 1):
+                self._answer = {
+                    p for p in answer.decode("utf-8", "surrogateescape").split("\0") if p
+                }
+        return self._answer
+
+
+def ignored(root: Path, rels: list[str]) -> set[str]:
+    return IgnoredQuery(root, rels).result()
 
 
 def is_ignored(root: Path, rel: str) -> bool:
