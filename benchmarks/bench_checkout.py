@@ -12,7 +12,10 @@ and the ratio. Variants:
 - empty hook:    `#!/bin/sh` + `exit 0`
 - moai no-op:    `moai hooks install`, main <-> other (both Claude in mashup
                  mode: the shim's fast path decides without Python)
-- moai switch:   main <-> feature/SPEC-BENCH (Claude <-> GLM: writes settings)
+- moai switch:   main <-> feature/SPEC-BENCH (Claude <-> GLM: writes settings),
+                 through the switch the engine prepared (hook_fast.py)
+- moai switch, engine: the same with the prepared files removed before each
+                 checkout, so the engine plans and writes every switch
 - pre-commit:    the pre-commit framework's post-checkout stage running this
                  repository's `.pre-commit-hooks.yaml` (needs a commit of this
                  repository and builds pre-commit's venv once; skipped with
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
@@ -86,9 +90,11 @@ class Variant:
         env: dict[str, str],
         branches: tuple[str, str],
         command: list[str] | None = None,
+        before: Callable[[], None] | None = None,
     ):
         self.name, self.repo, self.env, self.branches = name, repo, env, branches
         self.command = command  # a reference command run instead of a checkout
+        self.before = before  # run before each checkout, untimed
         self.samples: list[float] = []
         self.cpu: list[float] = []
         self.count = 0
@@ -97,6 +103,8 @@ class Variant:
         branch = self.branches[self.count % 2]
         self.count += 1
         args = self.command or ["git", "checkout", "-q", branch]
+        if self.before is not None:
+            self.before()
         cpu0 = _children_cpu()
         start = time.perf_counter()
         proc = subprocess.run(args, cwd=self.repo, env=self.env, capture_output=True, check=False)
@@ -183,6 +191,14 @@ def main() -> None:
         _run([MOAI, "hooks", "install"], switching, env)
         variants.append(Variant("moai no-op", ours, env, noop))
         variants.append(Variant("moai switch", switching, env, switch))
+        engine = make_repo(tmp / "moai-engine", env)
+        _run([MOAI, "hooks", "install"], engine, env)
+
+        def unprepare() -> None:
+            for path in (engine / ".git" / "moai" / "ready").glob("*"):
+                path.unlink()
+
+        variants.append(Variant("moai switch, engine", engine, env, switch, before=unprepare))
 
         if not opts.no_pre_commit:
             pc = make_repo(tmp / "pre-commit", env)
@@ -202,10 +218,15 @@ def main() -> None:
 
         stamp = ours / ".git" / "moai" / "hook-stamp"
         before = stamp.read_text(), stamp.stat().st_ctime_ns
+        switch_stamp = switching / ".git" / "moai" / "hook-stamp"
+        switch_mtime = switch_stamp.stat().st_mtime_ns
         measure(variants, opts.runs)
         # The no-op must have stayed on the fast path: the engine rewrites the stamp.
         if (stamp.read_text(), stamp.stat().st_ctime_ns) != before:
             print("warning: the no-op variant left the fast path", file=sys.stderr)
+        # The prepared switch keeps the stamp's date; the engine would write a new one.
+        if switch_stamp.stat().st_mtime_ns != switch_mtime:
+            print("warning: the switch variant left the prepared switch", file=sys.stderr)
 
         base_wall = statistics.median(variants[0].samples)
         base_cpu = statistics.median(variants[0].cpu)

@@ -68,4 +68,6 @@ def age_inputs(repo: Path, home: Path) -> None:
         if top.exists():
             paths.append(top)
             paths += list(top.rglob("*"))
+    # What keeps the settings file out of git: inputs of a prepared GLM switch.
+    paths += [repo / ".gitignore", repo / ".git" / "info" / "exclude"]
     age(*paths)

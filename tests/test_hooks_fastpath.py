@@ -142,9 +142,10 @@ def test_key_change_invalidates_on_glm(glm_pair: Checkout, home: Path) -> None:
     assert glm_pair("feature/SPEC-1")
 
 
-def test_key_change_does_not_matter_on_claude(claude_pair: Checkout, home: Path) -> None:
+def test_key_change_invalidates_on_claude_too(claude_pair: Checkout, home: Path) -> None:
+    """On Claude the stamp also vouches for the prepared GLM switch, which holds the key."""
     save_fake_key(home, OTHER_FAKE_KEY)
-    assert not claude_pair("main")
+    assert claude_pair("main")
 
 
 def test_template_edit_invalidates(glm_pair: Checkout, repo: Path) -> None:

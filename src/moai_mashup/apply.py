@@ -80,6 +80,10 @@ def read_state(wt: git.Worktree) -> SettingsState:
         raise BadInput(
             f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
         ) from None
+    return SettingsState(path, text, parse_settings(path, text), read_record(wt))
+
+
+def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
     doc: Any = {}
     if text is not None and text.strip():
         try:
@@ -94,8 +98,7 @@ def read_state(wt: git.Worktree) -> SettingsState:
             raise BadInput(
                 f"{path}: env: must be a JSON object of variables; fix it, moai left it untouched"
             )
-    record = read_record(wt)
-    return SettingsState(path, text, doc, record)
+    return dict(doc)
 
 
 def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
@@ -165,8 +168,29 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
     return desired, key
 
 
+def plan_settings(
+    state: SettingsState, backend: Backend, desired: dict[plan.KeyPath, Any]
+) -> tuple[str | None, plan.OwnershipRecord | None]:
+    """The settings text (None: no file) and ownership record `backend` gives `state`."""
+    if backend == "glm":
+        new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
+        return plan.render(new_doc, state.text, None), new_record
+    live = plan.live_record(state.doc, state.record)
+    return plan.render(plan.plan_claude(state.doc, live), state.text, live), None
+
+
+def record_text(record: plan.OwnershipRecord | None) -> str | None:
+    """The ownership record file's text, exactly as apply writes it (None: no file)."""
+    return None if record is None else json.dumps(record.to_json())
+
+
 def _privacy_query(wt: git.Worktree) -> git.IgnoredQuery:
     return git.IgnoredQuery(wt.root, [SETTINGS_REL, SETTINGS_TEMP_PROBE])
+
+
+def ensure_private(wt: git.Worktree) -> None:
+    """Raises Refused when the settings file is tracked; adds the exclude lines it lacks."""
+    _ensure_private(wt, _privacy_query(wt))
 
 
 def _ensure_private(wt: git.Worktree, query: git.IgnoredQuery) -> None:
@@ -224,15 +248,7 @@ def _apply_locked(
     with file_lock(wt.state_dir / LOCK_NAME):
         for _attempt in range(MAX_ATTEMPTS):
             state = read_state(wt)
-            new_record: plan.OwnershipRecord | None
-            if backend == "glm":
-                new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
-                text = plan.render(new_doc, state.text, None)
-            else:
-                live = plan.live_record(state.doc, state.record)
-                new_doc = plan.plan_claude(state.doc, live)
-                new_record = None
-                text = plan.render(new_doc, state.text, live)
+            text, new_record = plan_settings(state, backend, desired)
             same_record = (new_record.to_json() if new_record else None) == (
                 state.record.to_json() if state.record else None
             )
@@ -241,7 +257,7 @@ def _apply_locked(
             if privacy is not None:
                 _ensure_private(wt, privacy)
             if new_record is not None and not same_record:
-                atomic_write_text(record_path, json.dumps(new_record.to_json()), mode=0o600)
+                atomic_write_text(record_path, str(record_text(new_record)), mode=0o600)
             if text != state.text and not replace_if_unchanged(state.path, text, state.text):
                 continue  # changed under us: plan again from what is there now
             if new_record is None:

@@ -10,7 +10,9 @@ click, pydantic and pygit2 stay out.
 A hook never makes git's own operation fail: a problem is one line on stderr
 and exit 0, unless the team's `policy.strict` asks for a failing hook.
 After each post-checkout it writes a stamp (`<git-dir>/moai/hook-stamp`) that
-lets the shim skip Python entirely while nothing the decision read changed.
+lets the shim skip Python entirely while nothing the decision read changed,
+and prepares the switch to the other backend (`<git-dir>/moai/ready/`), which
+hook_fast.py takes without importing this module.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from pathlib import Path
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
 from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moai_mashup.core.routing import Backend
 
 STAMP_NAME = "hook-stamp"
-STAMP_VERSION = "1"
 # The stamp's mtime is set this far in the past: a file written in the same
 # clock tick as the stamp (kernel timestamps are coarse; some shells compare
 # whole seconds with -nt) must still count as newer.
@@ -120,8 +125,12 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
     return 0
 
 
-def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> list[Path] | None:
-    """Every file whose change could change the decision; None: no fast path."""
+def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path] | None:
+    """Every file whose change could change the decision; None: no fast path.
+
+    `glm`: the stamp applies or prepares GLM, whose settings also depend on the
+    key, the template, trust, and what keeps the settings file out of git.
+    """
     inputs = [
         wt.root / LLM_YAML,
         wt.root / LLM_YAML.parent,  # a file renamed into place keeps an old mtime
@@ -129,7 +138,7 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> list[Pa
         wt.root / ".claude" / "settings.local.json",
         wt.state_dir / RECORD_NAME,
     ]
-    if target == "glm":
+    if glm:
         from moai_mashup import keys, trust
 
         key = keys.resolve_key(cfg.glm_env_var)
@@ -144,6 +153,9 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> list[Pa
             keys.credentials_file(),
             trust.trust_file(),
             keys.moai_home(),
+            wt.root / ".gitignore",
+            wt.root / ".claude" / ".gitignore",
+            wt.common_dir / "info" / "exclude",
         ]
     return inputs
 
@@ -169,16 +181,71 @@ def sh_spec_pattern(default_branch: str, pattern: str) -> str | None:
     return prefix + ("*" if matches_empty else "?*") + suffix
 
 
-def stamp_text(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> str | None:
-    """The stamp the shim reads with `read` (see resources/hook-tmpl), or None."""
+# What a backend leaves in a worktree: the settings file's and the ownership
+# record's bytes (None: no such file).
+Files = tuple[bytes | None, bytes | None]
+
+
+def _encoded(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8")
+
+
+def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> dict[str, Files]:
+    """The files as `applied` left them and, when it can be planned, the other backend's.
+
+    The other one is kept only when planning the way back from it gives today's
+    files byte for byte: then switching with the prepared files (hook_fast.py)
+    is exactly what the engine would do, in both directions, any number of times.
+    """
+    from moai_mashup.apply import (
+        SettingsState,
+        desired_glm,
+        ensure_private,
+        parse_settings,
+        plan_settings,
+        read_state,
+        record_text,
+    )
+
+    state = read_state(wt)
+    try:
+        live_record = (wt.state_dir / RECORD_NAME).read_bytes()
+    except FileNotFoundError:
+        live_record = None
+    states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
+    other: Backend = "claude" if applied == "glm" else "glm"
+    try:
+        desired, key = desired_glm(wt, cfg)
+        if key.source.startswith("$"):
+            return states  # the shim cannot vouch for a key from the environment
+        if other == "glm":
+            ensure_private(wt)  # as apply_backend would, before the GLM file exists
+        wanted = {"glm": desired, "claude": {}}
+        text, record = plan_settings(state, other, wanted[other])
+        there = SettingsState(state.path, text, parse_settings(state.path, text), record)
+        back_text, back_record = plan_settings(there, applied, wanted[applied])
+    except MoaiError:
+        return states  # no key, an untrusted URL, ...: the engine will say so when it matters
+    if (_encoded(back_text), _encoded(record_text(back_record))) == states[applied]:
+        states[other] = (_encoded(text), _encoded(record_text(record)))
+    return states
+
+
+def stamp_text(
+    wt: git.Worktree, cfg: ResolvedConfig, applied: str, states: dict[str, Files]
+) -> str | None:
+    """The stamp the shim (with `read`) and hook_fast.py read, or None."""
     from moai_mashup.core.routing import backend_for_kind
+    from moai_mashup.hook_fast import STAMP_VERSION, digest
+    from moai_mashup.workspace import why
 
     pattern = sh_spec_pattern(cfg.default_branch, cfg.spec_branch_pattern)
     if pattern is None:
         return None
-    inputs = _stamp_inputs(wt, cfg, target)
+    inputs = _stamp_inputs(wt, cfg, "glm" in states)
     if inputs is None:
         return None
+    settings, record = inputs[3], inputs[4]
     lines = [
         f"moai-hook-stamp {STAMP_VERSION}",
         f"default {cfg.default_branch}",
@@ -186,14 +253,23 @@ def stamp_text(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> str | None
         f"to-default {backend_for_kind(cfg.mode, 'default')}",
         f"to-spec {backend_for_kind(cfg.mode, 'spec')}",
         f"to-other {backend_for_kind(cfg.mode, 'other')}",
-        f"applied {target}",
+        f"applied {applied}",
+        f"say-default {why(cfg, 'default')}",
+        f"say-spec {why(cfg, 'spec')}",
+        f"say-other {why(cfg, 'other')}",
         f"env {MODE_ENV}={os.environ.get(MODE_ENV, '')}",
     ]
-    if target == "glm":
+    if "glm" in states:
         lines.append(f"env HOME={os.environ.get('HOME', '')}")
     for path in inputs:
-        there = path.exists() or path.is_symlink()
+        if path in (settings, record):
+            there = states[applied][0 if path == settings else 1] is not None
+        else:
+            there = path.exists() or path.is_symlink()
         lines.append(f"{'file' if there else 'none'} {path}")
+    lines += [f"live-settings {settings}", f"live-record {record}"]
+    for backend, (settings_bytes, record_bytes) in sorted(states.items()):
+        lines.append(f"state {backend} {digest(settings_bytes)} {digest(record_bytes)}")
     lines.append("end")
     # `read` trims and splits on whitespace: any value it would mangle disables the stamp.
     for line in lines:
@@ -203,23 +279,45 @@ def stamp_text(wt: git.Worktree, cfg: ResolvedConfig, target: str) -> str | None
     return "\n".join(lines) + "\n"
 
 
-def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, target: str, started: float) -> None:
-    text = stamp_text(wt, cfg, target)
-    if text is None:
-        return
-    path = wt.state_dir / STAMP_NAME
-    tmp = path.with_name(f".{STAMP_NAME}.{os.getpid()}.tmp")
+def _write_private(path: Path, data: bytes, mtime: int | None = None) -> None:
+    """Renamed into place (no reader sees half of it), not fsynced: a stamp or a
+    ready file lost in a crash only costs one slow checkout (ready files are
+    checked against their hash before use)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        # Renamed into place (the shim never reads half a stamp), not fsynced:
-        # a stamp lost in a crash only costs one slow checkout.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        past = int(started) - STAMP_AGE_S
-        os.utime(tmp, (past, past))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
+    from moai_mashup.hook_fast import READY_DIR, ready_path
+
+    states = prepare_states(wt, cfg, applied)
+    text = stamp_text(wt, cfg, applied, states)
+    path = wt.state_dir / STAMP_NAME
+    ready = wt.state_dir / READY_DIR
+    try:
+        if text is None:
+            states = {}
+        ready.mkdir(mode=0o700, exist_ok=True)
+        for backend in ("claude", "glm"):
+            files = states.get(backend, (None, None))
+            for part, data in zip(("settings", "record"), files, strict=True):
+                target = Path(ready_path(str(wt.state_dir), backend, part))
+                if data is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    _write_private(target, data)
+        if text is not None:
+            _write_private(path, text.encode("utf-8"), int(started) - STAMP_AGE_S)
+    except OSError:
         path.unlink(missing_ok=True)  # no stamp only costs time
 
 

@@ -25,14 +25,19 @@ class Workspace(NamedTuple):
         return backend_for_kind(self.cfg.mode, self.kind)
 
     def why(self) -> str:
-        kinds = {
-            "default": f"default branch '{self.cfg.default_branch}'",
-            "spec": f"'{self.cfg.spec_branch_pattern}' branch",
-            "other": "other branch",
-            "detached": "detached HEAD",
-        }
-        target = self.expected or "unchanged"
-        return f"mode {self.cfg.mode} + {kinds[self.kind]} -> {target}"
+        return why(self.cfg, self.kind)
+
+
+def why(cfg: ResolvedConfig, kind: BranchKind) -> str:
+    """Why a branch of this kind gets its backend, as messages show it."""
+    kinds = {
+        "default": f"default branch '{cfg.default_branch}'",
+        "spec": f"'{cfg.spec_branch_pattern}' branch",
+        "other": "other branch",
+        "detached": "detached HEAD",
+    }
+    target = backend_for_kind(cfg.mode, kind) or "unchanged"
+    return f"mode {cfg.mode} + {kinds[kind]} -> {target}"
 
 
 def open_workspace(cwd: Path | None = None, *, warn: bool = True) -> Workspace:

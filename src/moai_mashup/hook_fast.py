@@ -1,0 +1,238 @@
+"""The prepared switch: a backend switch on checkout without the engine.
+
+The shim (resources/hook-tmpl) decides a no-op checkout alone, in sh. A
+checkout that switches backend needs Python, and the engine's imports (json,
+pathlib, the config cache, the planner) cost ~30 ms of a ~60 ms budget. So
+after each decision the engine also prepares the switch to the other backend
+(hook_entry.write_stamp): the exact settings text and ownership record that
+applying it would write, in `<git-dir>/moai/ready/`, with their SHA-256 and
+those of the files as they are now, in the stamp.
+
+This module, imported first by the shim with nothing but os, fcntl and the
+builtin sha256, takes that switch when everything still holds:
+
+- the stamp is ours and every input it lists is unchanged (the shim's check:
+  each `file` not newer than the stamp, each `none` absent, each `env` equal);
+- the live settings file and ownership record hash to the stamp's `applied`
+  state (content, not mtime: moai wrote them), checked again under the same
+  lock the engine takes;
+- the ready files hash to the target state.
+
+It then writes what the engine would have written (the engine checked, when
+preparing, that planning the way back gives today's files byte for byte), in
+the engine's order (record first), and the stamp with `applied` updated.
+Anything else, and any error, goes to the engine (hook_entry.main), which
+decides afresh. A no-op that the shim could not confirm goes there too, so the
+engine renews the stamp.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - Python 3.12+ renamed it
+    from hashlib import sha256
+
+STAMP_NAME = "hook-stamp"
+STAMP_VERSION = "2"
+READY_DIR = "ready"
+LOCK_NAME = "settings.lock"  # apply.LOCK_NAME
+ZERO_SHA = "0" * 40
+NAMES = {"glm": "GLM", "claude": "Claude"}
+
+
+def digest(data: bytes | None) -> str:
+    """The stamp's name for a file's content: its SHA-256, `-` when there is no file."""
+    return "-" if data is None else sha256(data).hexdigest()
+
+
+def ready_path(state_dir: str, backend: str, part: str) -> str:
+    """`<git-dir>/moai/ready/<backend>.<part>`, part: settings or record."""
+    return os.path.join(state_dir, READY_DIR, f"{backend}.{part}")
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def sh_case_matches(branch: str, pattern: str) -> bool:
+    """The stamp's spec pattern as the shim's `case` reads it (hook_entry.sh_spec_pattern)."""
+    prefix, star, suffix = pattern.partition("*")
+    if not star:
+        return branch == pattern
+    least = 1 if prefix.endswith("?") else 0
+    prefix = prefix.removesuffix("?")
+    return (
+        len(branch) >= len(prefix) + least + len(suffix)
+        and branch.startswith(prefix)
+        and branch.endswith(suffix)
+    )
+
+
+class Stamp:
+    """The engine's stamp, parsed; `ok` is False for anything this module does not know."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.fields: dict[str, str] = {}
+        self.files: list[str] = []
+        self.absent: list[str] = []
+        self.env: list[str] = []
+        self.states: dict[str, tuple[str, str]] = {}
+        self.kind = "other"
+        self.ok = False
+        for line in self.lines:
+            tag, _, value = line.partition(" ")
+            if tag == "file":
+                self.files.append(value)
+            elif tag == "none":
+                self.absent.append(value)
+            elif tag == "env":
+                self.env.append(value)
+            elif tag == "state":
+                backend, _, hashes = value.partition(" ")
+                settings_hash, _, record_hash = hashes.partition(" ")
+                self.states[backend] = (settings_hash, record_hash)
+            elif tag == "end":
+                self.ok = self.fields.get("moai-hook-stamp") == STAMP_VERSION
+            else:
+                self.fields[tag] = value
+
+    def target(self, branch: str) -> str:
+        if branch == self.fields.get("default"):
+            kind = "default"
+        elif sh_case_matches(branch, self.fields.get("spec", "")):
+            kind = "spec"
+        else:
+            kind = "other"
+        self.kind = kind
+        return self.fields.get(f"to-{kind}", "")
+
+    def switched(self, target: str, settings: str, record: str) -> str:
+        """This stamp after the switch: `applied` and the live files' presence updated."""
+        out = []
+        for line in self.lines:
+            tag, _, value = line.partition(" ")
+            if tag == "applied":
+                line = f"applied {target}"
+            elif tag in ("file", "none") and value in (settings, record):
+                there = self.states[target][0 if value == settings else 1] != "-"
+                line = f"{'file' if there else 'none'} {value}"
+            out.append(line)
+        return "\n".join(out) + "\n"
+
+
+def _inputs_hold(stamp: Stamp, stamp_mtime_ns: int, live: tuple[str, str]) -> bool:
+    for entry in stamp.env:
+        name, _, value = entry.partition("=")
+        if os.environ.get(name, "") != value:
+            return False
+    for path in stamp.files:
+        if path in live:
+            continue  # checked by content
+        try:
+            if os.stat(path).st_mtime_ns > stamp_mtime_ns:
+                return False
+        except OSError:
+            return False
+    return not any(os.path.lexists(p) for p in stamp.absent if p not in live)
+
+
+def _write(path: str, data: bytes | None, times: tuple[int, int]) -> None:
+    """What atomic.py does (0600 temp, fsync, rename), dated like the stamp."""
+    if data is None:
+        _unlink(path)
+        return
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            os.write(fd, data)  # settings files are far below a pipe's or a write's limit
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        # Dated like the stamp, so the shim's next no-op check holds: moai wrote
+        # exactly what the stamp describes; any later edit is newer again.
+        os.utime(tmp, ns=times)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+
+
+def prepared_switch(args: list[str]) -> bool:
+    """Take the prepared switch for this post-checkout; False: leave it to the engine."""
+    state_dir = os.environ.get("MOAI_HOOK_STATE", "")
+    branch = os.environ.get("MOAI_HOOK_BRANCH", "")
+    if len(args) != 3 or args[2] != "1" or args[0] == ZERO_SHA or not state_dir or not branch:
+        return False  # a new worktree, a file checkout, a detached HEAD: the engine's call
+    stamp_path = os.path.join(state_dir, STAMP_NAME)
+    try:
+        stamp_stat = os.stat(stamp_path)
+        with open(stamp_path, encoding="utf-8") as fh:
+            stamp = Stamp(fh.read())
+    except (OSError, UnicodeDecodeError):
+        return False
+    applied, target = stamp.fields.get("applied", ""), stamp.target(branch)
+    settings, record = stamp.fields.get("live-settings", ""), stamp.fields.get("live-record", "")
+    if (
+        not stamp.ok
+        or target == applied
+        or not settings
+        or not record
+        or applied not in stamp.states
+        or target not in stamp.states
+        or not _inputs_hold(stamp, stamp_stat.st_mtime_ns, (settings, record))
+    ):
+        return False
+    ready = (
+        _read(ready_path(state_dir, target, "settings")),
+        _read(ready_path(state_dir, target, "record")),
+    )
+    if (digest(ready[0]), digest(ready[1])) != stamp.states[target]:
+        return False  # a ready file lost or torn: the engine plans afresh
+    import fcntl
+
+    times = (stamp_stat.st_atime_ns, stamp_stat.st_mtime_ns)
+    fd = os.open(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if (digest(_read(settings)), digest(_read(record))) != stamp.states[applied]:
+            return False  # changed since the engine wrote it (by a hand or a tool)
+        _write(record, ready[1], times)
+        _write(settings, ready[0], times)
+        _write(stamp_path, stamp.switched(target, settings, record).encode("utf-8"), times)
+    finally:
+        os.close(fd)
+    why = stamp.fields.get(f"say-{stamp.kind}", "")
+    sys.stderr.write(f"moai: this worktree now uses {NAMES.get(target, target)} ({why})\n")
+    return True
+
+
+def run(argv: list[str]) -> int:
+    """The shim's entry: the prepared switch when it holds, else the engine."""
+    if argv[:1] == ["post-checkout"]:
+        try:
+            if prepared_switch(argv[1:]):
+                return 0
+        except Exception:
+            pass  # anything odd: the engine decides afresh
+    from moai_mashup.hook_entry import main
+
+    return main(argv)

@@ -1,0 +1,262 @@
+"""The prepared switch (hook_fast.py): a backend switch without the engine, same result.
+
+Each test settles a repository (the engine decides once, then every input and
+the stamp are dated a minute back) and checks out with the real installed
+hooks. The prepared switch keeps the stamp's date; the engine writes a new one
+(2 s back), which is how a test tells the two paths apart. Timing is in
+benchmarks/bench_checkout.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import (
+    FAKE_KEY,
+    GLM_JSON,
+    LLM_YAML,
+    OTHER_FAKE_KEY,
+    SEED_LLM_YAML,
+    SETTINGS,
+    git,
+    make_repo,
+    save_fake_key,
+    settings,
+    write,
+)
+from tests.hooks_support import age_inputs, install, moai_lines, run_git
+
+STATE = Path(".git") / "moai"
+USER_SETTINGS = (
+    '{\r\n  "model": "opus",\r\n  "env": {"ANTHROPIC_BASE_URL": "https://proxy.example.invalid",'
+    ' "MY_FLAG": "1"},\r\n  "permissions": {"allow": ["Bash(ls:*)"]}\r\n}\r\n'
+)
+
+
+def _settle(repo: Path, env: dict[str, str], home: Path) -> None:
+    """Branches made, hooks in, the engine's stamp written on main, everything dated back."""
+    install(repo, env)
+    for branch in ("feature/SPEC-1", "feature/SPEC-2", "other"):
+        run_git(repo, "branch", branch, env=env)
+    age_inputs(repo, home)
+    (repo / STATE / "hook-stamp").unlink(missing_ok=True)
+    run_git(repo, "checkout", "-q", "other", env=env)
+    run_git(repo, "checkout", "-q", "main", env=env)  # the engine decides: Claude
+    assert (repo / STATE / "hook-stamp").exists()
+    age_inputs(repo, home)
+
+
+def _checkout(repo: Path, branch: str, env: dict[str, str]) -> tuple[bool, list[str]]:
+    """Check out `branch`; (True when the prepared switch did it, moai's lines)."""
+    stamp = repo / STATE / "hook-stamp"
+    proc = run_git(repo, "checkout", "-q", branch, env=env)
+    prepared = stamp.exists() and stamp.stat().st_mtime < time.time() - 30
+    return prepared, moai_lines(proc.stderr)
+
+
+def _files(repo: Path) -> tuple[bytes | None, bytes | None]:
+    def read(path: Path) -> bytes | None:
+        return path.read_bytes() if path.exists() else None
+
+    return read(repo / SETTINGS), read(repo / STATE / "ownership.json")
+
+
+@pytest.fixture
+def user_repo(repo: Path, env: dict[str, str], home: Path, keyed_home: str) -> Path:
+    write(repo / SETTINGS, USER_SETTINGS)
+    _settle(repo, env, home)
+    return repo
+
+
+def test_switches_both_ways_without_the_engine_and_restores_byte_for_byte(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    repo = user_repo
+    prepared, lines = _checkout(repo, "feature/SPEC-1", env)
+    assert prepared
+    assert lines == [
+        "moai: this worktree now uses GLM (mode mashup + 'feature/SPEC-*' branch -> glm)"
+    ]
+    doc = settings(repo)
+    assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.z.ai/api/anthropic"
+    assert doc["env"]["MY_FLAG"] == "1" and doc["permissions"] == {"allow": ["Bash(ls:*)"]}
+    glm_files = _files(repo)
+    for _ in range(3):
+        prepared, lines = _checkout(repo, "main", env)
+        assert prepared
+        assert lines == [
+            "moai: this worktree now uses Claude (mode mashup + default branch 'main' -> claude)"
+        ]
+        assert (repo / SETTINGS).read_bytes().decode() == USER_SETTINGS
+        assert not (repo / STATE / "ownership.json").exists()
+        prepared, _ = _checkout(repo, "feature/SPEC-2", env)
+        assert prepared and _files(repo) == glm_files
+    # No-op checkouts stay silent, whichever path decides them.
+    assert _checkout(repo, "feature/SPEC-1", env)[1] == []
+    assert moai_status(repo, env) == ("glm", "glm")
+    assert git(repo, "status", "--porcelain", env=env) == ""
+
+
+def moai_status(repo: Path, env: dict[str, str]) -> tuple[str, str]:
+    from tests.gitrepo import moai
+
+    r = moai(repo, "status", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    return data["active_backend"], data["expected_backend"]
+
+
+def test_same_files_as_the_engine(
+    user_repo: Path, env: dict[str, str], home: Path, tmp_path: Path
+) -> None:
+    """A twin repository where every switch goes to the engine ends with the same bytes."""
+    twin = make_repo(tmp_path / "twin", env)
+    write(twin / SETTINGS, USER_SETTINGS)
+    install(twin, env)
+    for branch in ("feature/SPEC-1", "feature/SPEC-2"):
+        run_git(twin, "branch", branch, env=env)
+    for branch in ("feature/SPEC-1", "main", "feature/SPEC-2", "main", "feature/SPEC-1"):
+        prepared, _ = _checkout(user_repo, branch, env)
+        assert prepared
+        for ready in (twin / STATE / "ready").glob("*"):
+            ready.unlink()  # the twin never has a prepared switch
+        run_git(twin, "checkout", "-q", branch, env=env)
+        assert _files(user_repo) == _files(twin), branch
+
+
+def test_key_rotated_on_claude_reaches_the_next_glm_switch(
+    user_repo: Path, env: dict[str, str], home: Path
+) -> None:
+    save_fake_key(home, OTHER_FAKE_KEY)
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == OTHER_FAKE_KEY
+
+
+def test_template_edited_on_claude_reaches_the_next_glm_switch(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    text = (user_repo / GLM_JSON).read_text()
+    write(user_repo / GLM_JSON, text.replace('"glm-4.7"', '"glm-5"', 1))
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(user_repo)["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-5"
+
+
+def test_hand_edit_on_claude_is_kept_by_the_engine(user_repo: Path, env: dict[str, str]) -> None:
+    """Same size, same second as the stamp: only the content tells, and it does."""
+    path = user_repo / SETTINGS
+    edited = USER_SETTINGS.replace("Bash(ls:*)", "Bash(cd:*)")
+    before = path.stat()
+    path.write_text(edited, newline="")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(user_repo)["permissions"] == {"allow": ["Bash(cd:*)"]}
+    run_git(user_repo, "checkout", "-q", "main", env=env)
+    assert path.read_bytes().decode() == edited
+
+
+def test_a_torn_ready_file_goes_to_the_engine(user_repo: Path, env: dict[str, str]) -> None:
+    ready = user_repo / STATE / "ready" / "glm.settings"
+    before = ready.stat()
+    ready.write_bytes(ready.read_bytes()[:-10])
+    os.utime(ready, ns=(before.st_atime_ns, before.st_mtime_ns))
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_ready_files_are_private_and_helper_mode_keeps_the_key_out(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    ready = repo / STATE / "ready"
+    write(repo / LLM_YAML, SEED_LLM_YAML + "  credential_mode: helper\n")
+    git(repo, "commit", "-qam", "helper mode", env=env)
+    _settle(repo, env, home)
+    assert stat.S_IMODE(ready.stat().st_mode) == 0o700
+    files = sorted(ready.iterdir())
+    assert [f.name for f in files] == ["glm.record", "glm.settings"]
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600
+        assert FAKE_KEY.encode() not in f.read_bytes()
+    prepared, _ = _checkout(repo, "feature/SPEC-1", env)
+    assert prepared
+    assert stat.S_IMODE((repo / SETTINGS).stat().st_mode) == 0o600
+    assert FAKE_KEY not in (repo / SETTINGS).read_text()
+    assert settings(repo)["apiKeyHelper"]
+
+
+def test_prepared_glm_file_is_kept_out_of_git_without_a_gitignore(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    (repo / ".gitignore").unlink()
+    git(repo, "commit", "-qam", "no gitignore", env=env)
+    _settle(repo, env, home)
+    prepared, _ = _checkout(repo, "feature/SPEC-1", env)
+    assert prepared
+    assert git(repo, "status", "--porcelain", env=env) == ""
+
+
+def test_no_key_means_no_prepared_switch_and_a_clear_line(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    _settle(repo, env, home)
+    assert not (repo / STATE / "ready" / "glm.settings").exists()
+    proc = run_git(repo, "checkout", "-q", "feature/SPEC-1", env=env)
+    assert any("key" in line.lower() for line in moai_lines(proc.stderr)), proc.stderr
+    assert (
+        not (repo / SETTINGS).exists()
+        or "ANTHROPIC_AUTH_TOKEN" not in (repo / SETTINGS).read_text()
+    )
+
+
+@pytest.mark.parametrize("pattern", ["feature/SPEC-?*", "feature/SPEC-*", "spec/*-x", "exact"])
+def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
+    """hook_fast's reading of the stamp's `spec` pattern is sh's `case`, branch for branch."""
+    import subprocess
+
+    from moai_mashup.hook_fast import sh_case_matches
+
+    branches = [
+        "feature/SPEC-",
+        "feature/SPEC-1",
+        "feature/SPEC-AUTH-1",
+        "feature/SPEC",
+        "spec/-x",
+        "spec/a-x",
+        "spec/a-y",
+        "exact",
+        "exactly",
+        "",
+    ]
+    script = 'for b in "$@"; do case $b in ' + pattern + ") echo 1 ;; *) echo 0 ;; esac; done"
+    out = subprocess.run(
+        ["/bin/sh", "-c", script, "sh", *branches], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [sh_case_matches(b, pattern) for b in branches] == [o == "1" for o in out]
+
+
+def test_hook_fast_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import moai_mashup.hook_fast; "
+        "print(sorted(m for m in ('json', 'pathlib', 're', 'typing', 'moai_mashup.hook_entry') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path[:0] = {sys.path!r}; {code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "[]"
