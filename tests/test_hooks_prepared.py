@@ -260,3 +260,30 @@ def test_hook_fast_imports_nothing_heavy() -> None:
         check=True,
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_modes_that_never_switch_prepare_nothing(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    write(repo / LLM_YAML, SEED_LLM_YAML.replace("mashup", "claude-only"))
+    git(repo, "commit", "-qam", "claude-only", env=env)
+    _settle(repo, env, home)
+    assert not (repo / STATE / "ready" / "glm.settings").exists()
+    save_fake_key(home, OTHER_FAKE_KEY)  # not an input of a claude-only stamp
+    assert _checkout(repo, "other", env) == (True, [])  # the shim's no-op: stamp kept
+
+
+def test_uninstall_forgets_every_prepared_switch(
+    user_repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.gitrepo import moai
+
+    linked = tmp_path / "linked"
+    run_git(user_repo, "worktree", "add", "-q", str(linked), "feature/SPEC-2", env=env)
+    run_git(linked, "checkout", "-q", "-b", "feature/SPEC-3", env=env)  # engine: stamp + ready
+    linked_state = Path(git(linked, "rev-parse", "--absolute-git-dir", env=env).strip()) / "moai"
+    assert (linked_state / "hook-stamp").exists() and (linked_state / "ready").is_dir()
+    r = moai(user_repo, "hooks", "uninstall", env=env)
+    assert r.returncode == 0, r.stderr
+    for state in (user_repo / STATE, linked_state):
+        assert not (state / "hook-stamp").exists() and not (state / "ready").exists()

@@ -206,6 +206,7 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> d
         read_state,
         record_text,
     )
+    from moai_mashup.core.routing import backend_for_kind
 
     state = read_state(wt)
     try:
@@ -214,6 +215,8 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> d
         live_record = None
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
     other: Backend = "claude" if applied == "glm" else "glm"
+    if all(backend_for_kind(cfg.mode, kind) != other for kind in ("default", "spec", "other")):
+        return states  # this mode never switches to it (claude-only, glm-only)
     try:
         desired, key = desired_glm(wt, cfg)
         if key.source.startswith("$"):

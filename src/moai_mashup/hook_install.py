@@ -205,7 +205,27 @@ def uninstall(wt: git.Worktree, hook_types: tuple[str, ...] = SUPPORTED_HOOK_TYP
             lines.append(f"{hook_type}: removed from {_shown(hd)}")
     if not lines:
         lines.append(f"no moai hooks in {_shown(hd)}")
+    if "post-checkout" in hook_types:
+        forget_prepared(wt)
     return lines
+
+
+def forget_prepared(wt: git.Worktree) -> None:
+    """Every worktree's stamp and prepared switch: only the hook reads them, and a
+    prepared GLM file holds the key (inline mode)."""
+    from moai_mashup.hook_fast import READY_DIR, STAMP_NAME
+
+    state_dirs = [wt.common_dir / "moai"]
+    worktrees = wt.common_dir / "worktrees"
+    if worktrees.is_dir():
+        state_dirs += [child / "moai" for child in worktrees.iterdir()]
+    for state in state_dirs:
+        (state / STAMP_NAME).unlink(missing_ok=True)
+        ready = state / READY_DIR
+        if ready.is_dir():
+            for path in ready.iterdir():
+                path.unlink(missing_ok=True)
+            ready.rmdir()
 
 
 def _recorded_python(text: str) -> str | None:
