@@ -224,3 +224,17 @@ def test_known_key_with_a_key_shape_reported_once() -> None:
     hits = list(matcher.in_text(text))
     # The pragma never exempts a real key, and the shape does not report it twice.
     assert [(h[1], h[2]) for h in hits] == [("GLM key from ~/.moai/.env.glm", "0123…EAL1")]
+
+
+def test_guard_that_cannot_look_fails_closed(
+    repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
+) -> None:
+    """An index git cannot read (as the hook would see it): the commit stops, one line."""
+    write(repo / "src/config.py", f'TOKEN = "{FAKE_KEY}"\n')
+    git(repo, "add", "src/config.py", env=env)
+    broken = write(tmp_path / "broken-index", "not an index\n")
+    r = moai(repo, "hook-impl", "pre-commit", env={**env, "GIT_INDEX_FILE": str(broken)})
+    assert r.returncode == 1
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "the moai guard could not run" in lines[0], r.stderr
+    assert "--no-verify" in lines[0] and FAKE_KEY not in r.stderr
