@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -183,3 +184,38 @@ def test_after_invalidation_the_engine_applies_the_change(
     write(repo / GLM_JSON, text.replace('"glm-4.7"', '"glm-5"', 1))
     run_git(repo, "checkout", "-q", "feature/SPEC-1", env=env)
     assert settings(repo)["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-5"
+
+
+def _commit(repo: Path, env: dict[str, str]) -> bool:
+    """Commit a change; True when a trailer hook reached for Python."""
+    write(repo / "notes.txt", f"{time.time()}\n")
+    run_git(repo, "add", "notes.txt", env=env)
+    proc = run_git(repo, "commit", "-q", "--no-verify", "-m", "note", env=env)
+    return took_slow_path(proc)
+
+
+@pytest.mark.parametrize("trailer", [False, True])
+def test_commit_without_trailer_stays_in_the_shim(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, trailer: bool
+) -> None:
+    """prepare-commit-msg and commit-msg read the stamp too: no trailer, no Python."""
+    policy = "  policy:\n    commit_trailer: {}\n"
+    write(repo / LLM_YAML, SEED_LLM_YAML + policy.format(str(trailer).lower()))
+    run_git(repo, "commit", "-qam", "policy", env=env)
+    _settle(repo, env, home, CLAUDE_PAIR)
+    for hook_type in ("prepare-commit-msg", "commit-msg"):
+        break_engine(hook_path(repo, hook_type))
+    assert _commit(repo, env) is trailer
+    write(repo / LLM_YAML, SEED_LLM_YAML + policy.format("true"))
+    assert _commit(repo, env)  # the stamp no longer vouches: Python decides
+
+
+def test_commit_in_an_unconfigured_repository_stays_in_the_shim(
+    repo: Path, env: dict[str, str]
+) -> None:
+    install(repo, env)
+    (repo / LLM_YAML).unlink()
+    run_git(repo, "commit", "-qam", "no moai here", env=env)
+    for hook_type in ("prepare-commit-msg", "commit-msg"):
+        break_engine(hook_path(repo, hook_type))
+    assert not _commit(repo, env)

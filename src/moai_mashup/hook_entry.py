@@ -257,6 +257,7 @@ def stamp_text(
         f"to-spec {backend_for_kind(cfg.mode, 'spec')}",
         f"to-other {backend_for_kind(cfg.mode, 'other')}",
         f"applied {applied}",
+        f"trailer {'on' if cfg.policy.commit_trailer else 'off'}",
         f"say-default {why(cfg, 'default')}",
         f"say-spec {why(cfg, 'spec')}",
         f"say-other {why(cfg, 'other')}",
