@@ -271,3 +271,36 @@ def test_bad_arguments_exit_2_with_one_line(
     outside.mkdir()
     proc = moai(outside, "cost", env=env)
     assert proc.returncode == 2 and "not inside a git worktree" in proc.stderr
+
+
+def test_removed_worktrees_of_a_same_named_project_are_not_ours(
+    tmp_path: Path, env: dict[str, str], home: Path
+) -> None:
+    """Two projects named `app`: the second's worktrees live in `app-<hash>`; each
+    counts its own removed SPEC worktree's sessions and never the other's."""
+    from tests.gitrepo import make_repo
+
+    first = make_repo(tmp_path / "a" / "app", env)
+    second = make_repo(tmp_path / "b" / "app", env)
+    made = {}
+    for repo, spec in ((first, "SPEC-ONE-1"), (second, "SPEC-TWO-2")):
+        r = moai(repo, "worktree", "create", spec, "--claude", env=env)
+        assert r.returncode == 0, r.stderr
+        made[spec] = Path(moai(repo, "worktree", "path", spec, env=env).stdout.strip())
+        branch = f"feature/{spec}"
+        write_session(
+            home, made[spec], spec, [assistant(cwd=made[spec], branch=branch, msg_id=spec)]
+        )
+        r = moai(repo, "worktree", "remove", spec, env=env)
+        assert r.returncode == 0, r.stderr
+    assert made["SPEC-ONE-1"].parent.name == "app"
+    assert made["SPEC-TWO-2"].parent.name.startswith("app-")
+    for repo, mine, theirs in (
+        (first, "SPEC-ONE-1", "SPEC-TWO-2"),
+        (second, "SPEC-TWO-2", "SPEC-ONE-1"),
+    ):
+        specs = {
+            r["spec"]
+            for r in cost_json(moai(repo, "cost", "--json", "--by", "spec", env=env))["rows"]
+        }
+        assert mine in specs and theirs not in specs, (repo, specs)

@@ -120,7 +120,6 @@ def command(
         Attributor,
         Filters,
         Place,
-        expand_root,
         read_env_block,
         template_tiers,
     )
@@ -134,6 +133,7 @@ def command(
         session_files,
     )
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees import claimed_root, worktree_root
 
     if as_json and as_csv:
         raise BadInput("--json and --csv: choose one output format")
@@ -157,7 +157,10 @@ def command(
         root = Path(info.path)
         envs.append(read_env_block(root / ".moai/llm-configs/glm.json"))
         envs.append(read_env_block(root / ".claude/settings.local.json"))
-    removed_root = expand_root(cfg.worktree.root, ws.wt.main_root, os.environ.get("HOME"))
+    # Where this repository's SPEC worktrees live (and lived, once removed): the
+    # configured root, or its `-<hash>` twin when another repository of the same
+    # name claimed it first (worktrees.claimed_root); the twin's sessions are not ours.
+    removed_root = os.path.normpath(claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False))
     if not any(p.path == removed_root for p in places):
         places.append(Place(removed_root, None, ()))
 

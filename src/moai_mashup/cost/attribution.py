@@ -33,7 +33,6 @@ distinct response, never per line.
 from __future__ import annotations
 
 import json
-import os
 import re
 from array import array
 from pathlib import Path
@@ -325,14 +324,3 @@ class Attributor:
             phase = {"default": "plan", "spec": "run"}.get(kind, "other")
         rule = tier_for(model, self.tiers, self.fallback_tier)
         return (phase, spec, backend_of(model), rule.tier, rule.how), timeless
-
-
-def expand_root(root: str, main_root: Path, home: str | None) -> str:
-    """`llm.worktree.root` as a path (`~` and `{project}` expanded)."""
-    text = root.replace("{project}", main_root.name)
-    if text.startswith("~") and home:
-        text = home + text[1:]
-    path = Path(text)
-    if not path.is_absolute():
-        path = main_root / path
-    return os.path.normpath(str(path))
