@@ -71,3 +71,18 @@ def age_inputs(repo: Path, home: Path) -> None:
     # What keeps the settings file out of git: inputs of a prepared GLM switch.
     paths += [repo / ".gitignore", repo / ".git" / "info" / "exclude"]
     age(*paths)
+
+
+def modules_after_import(module: str, watched: tuple[str, ...]) -> list[str]:
+    """Which of `watched` a fresh `python -I -S` has loaded after importing `module`
+    (the hook's interpreter flags; this test run's sys.path)."""
+    import sys
+
+    code = (
+        f"import sys; sys.path[:0] = {sys.path!r}; import {module}; "
+        f"print(' '.join(m for m in {watched!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return out.split()

@@ -30,7 +30,7 @@ from tests.gitrepo import (
     settings,
     write,
 )
-from tests.hooks_support import age_inputs, install, moai_lines, run_git
+from tests.hooks_support import age_inputs, install, moai_lines, modules_after_import, run_git
 
 STATE = Path(".git") / "moai"
 USER_SETTINGS = (
@@ -245,21 +245,8 @@ def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
 
 
 def test_hook_fast_imports_nothing_heavy() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; import moai_mashup.hook_fast; "
-        "print(sorted(m for m in ('json', 'pathlib', 're', 'typing', 'moai_mashup.hook_entry') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path[:0] = {sys.path!r}; {code}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.strip() == "[]"
+    heavy = ("json", "pathlib", "re", "typing", "moai_mashup.hook_entry")
+    assert modules_after_import("moai_mashup.hook_fast", heavy) == []
 
 
 def test_modes_that_never_switch_prepare_nothing(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 # Imported as the hook's modules see it at run time (TYPE_CHECKING false).
 from moai_mashup.lean import NamedTuple
+from tests.hooks_support import modules_after_import
 
 
 class Point(NamedTuple):
@@ -77,11 +75,4 @@ def test_overwriting_namedtuple_machinery_is_refused() -> None:
 
 
 def test_lean_itself_does_not_import_typing() -> None:
-    code = "import sys, moai_mashup.lean; print('typing' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path[:0] = {sys.path!r}; {code}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.strip() == "False"
+    assert modules_after_import("moai_mashup.lean", ("typing",)) == []
