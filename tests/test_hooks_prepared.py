@@ -30,7 +30,7 @@ from tests.gitrepo import (
     settings,
     write,
 )
-from tests.hooks_support import age_inputs, install, moai_lines, modules_after_import, run_git
+from tests.hooks_support import age, age_inputs, install, moai_lines, modules_after_import, run_git
 
 STATE = Path(".git") / "moai"
 USER_SETTINGS = (
@@ -44,12 +44,16 @@ def _settle(repo: Path, env: dict[str, str], home: Path) -> None:
     install(repo, env)
     for branch in ("feature/SPEC-1", "feature/SPEC-2", "other"):
         run_git(repo, "branch", branch, env=env)
-    age_inputs(repo, home)
-    (repo / STATE / "hook-stamp").unlink(missing_ok=True)
-    run_git(repo, "checkout", "-q", "other", env=env)
-    run_git(repo, "checkout", "-q", "main", env=env)  # the engine decides: Claude
+    # Twice: the first engine run may add moai's lines to info/exclude (an input).
+    for branch in ("other", "main"):
+        age_inputs(repo, home)
+        (repo / STATE / "hook-stamp").unlink(missing_ok=True)
+        run_git(repo, "checkout", "-q", branch, env=env)  # the engine decides: Claude
     assert (repo / STATE / "hook-stamp").exists()
-    age_inputs(repo, home)
+    # The stamp and what the engine wrote, dated back too (a minute after the
+    # inputs); the inputs themselves keep the ctime the stamp recorded.
+    moai_written = [*(repo / STATE).rglob("*"), *(repo / ".claude").rglob("*")]
+    age(*moai_written, seconds=59)
 
 
 def _checkout(repo: Path, branch: str, env: dict[str, str]) -> tuple[bool, list[str]]:
@@ -274,3 +278,66 @@ def test_uninstall_forgets_every_prepared_switch(
     assert r.returncode == 0, r.stderr
     for state in (user_repo / STATE, linked_state):
         assert not (state / "hook-stamp").exists() and not (state / "ready").exists()
+
+
+def test_a_copied_repository_never_switches_the_original(
+    user_repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(user_repo, copy, symlinks=True)
+    before = _files(user_repo)
+    run_git(copy, "checkout", "-q", "feature/SPEC-1", env=env)
+    assert _files(user_repo) == before
+    assert settings(copy)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY  # the engine did it
+    # GIT_WORK_TREE elsewhere: that work tree is switched, not the repository's own.
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    elsewhere = dict(env, GIT_DIR=str(user_repo / ".git"), GIT_WORK_TREE=str(deploy))
+    run_git(deploy, "checkout", "-q", "-f", "feature/SPEC-2", env=elsewhere)
+    assert _files(user_repo)[0] == before[0]
+    assert settings(deploy)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_settings_file_tracked_meanwhile_goes_to_the_engine_which_refuses(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    git(user_repo, "add", "-f", SETTINGS, env=env)
+    prepared, lines = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert any("tracked by git" in line for line in lines), lines
+    assert FAKE_KEY not in (user_repo / SETTINGS).read_text()
+
+
+def test_key_file_made_readable_by_others_goes_to_the_engine_which_refuses(
+    user_repo: Path, env: dict[str, str], home: Path
+) -> None:
+    (home / ".moai" / ".env.glm").chmod(0o644)  # mtime unchanged: only the ctime tells
+    prepared, lines = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert any("readable" in line for line in lines), lines
+    assert FAKE_KEY not in (user_repo / SETTINGS).read_text()
+
+
+def test_reinstalled_engine_plans_afresh(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path
+) -> None:
+    """Helper mode names the interpreter: a prepared file from another one is not used."""
+    import re
+    import sys
+
+    write(repo / LLM_YAML, SEED_LLM_YAML + "  credential_mode: helper\n")
+    git(repo, "commit", "-qam", "helper mode", env=env)
+    _settle(repo, env, home)
+    other_venv = tmp_path / "newvenv" / "bin"
+    other_venv.mkdir(parents=True)
+    (other_venv / "python").symlink_to(os.path.realpath(sys.executable))
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    python = other_venv / "python"
+    hook.write_text(
+        re.sub(r"^MOAI_PYTHON=.*$", f"MOAI_PYTHON={python}", hook.read_text(), flags=re.M)
+    )
+    prepared, _ = _checkout(repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(repo)["apiKeyHelper"].startswith(f"{python} ")

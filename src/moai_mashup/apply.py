@@ -23,17 +23,15 @@ from moai_mashup.core.glm_template import (
 )
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
+from moai_mashup.hook_fast import LOCK_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE
 from moai_mashup.keys import GlmKey, no_key_message, resolve_key
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from typing import Any
 
-SETTINGS_REL = ".claude/settings.local.json"
 SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"  # atomic.py's temp names
-SETTINGS_TEMP_PROBE = ".claude/.settings.local.json.0.tmp"
 RECORD_NAME = "ownership.json"
-LOCK_NAME = "settings.lock"
 
 
 class UntrustedUrl(Refused):

@@ -239,7 +239,7 @@ def stamp_text(
 ) -> str | None:
     """The stamp the shim (with `read`) and hook_fast.py read, or None."""
     from moai_mashup.core.routing import backend_for_kind
-    from moai_mashup.hook_fast import STAMP_VERSION, digest
+    from moai_mashup.hook_fast import STAMP_VERSION, digest, engine_id
     from moai_mashup.workspace import why
 
     pattern = sh_spec_pattern(cfg.default_branch, cfg.spec_branch_pattern)
@@ -251,6 +251,10 @@ def stamp_text(
     settings, record = inputs[3], inputs[4]
     lines = [
         f"moai-hook-stamp {STAMP_VERSION}",
+        # Whose stamp: a copied repository (or GIT_WORK_TREE elsewhere) must not use it.
+        f"root {wt.root}",
+        f"state-dir {wt.state_dir}",
+        f"engine {engine_id()}",
         f"default {cfg.default_branch}",
         f"spec {pattern}",
         f"to-default {backend_for_kind(cfg.mode, 'default')}",
@@ -265,12 +269,16 @@ def stamp_text(
     ]
     if "glm" in states:
         lines.append(f"env HOME={os.environ.get('HOME', '')}")
+    ctimes = []
     for path in inputs:
         if path in (settings, record):
             there = states[applied][0 if path == settings else 1] is not None
         else:
             there = path.exists() or path.is_symlink()
+            if there:
+                ctimes.append(f"ctime {os.stat(path).st_ctime_ns} {path}")
         lines.append(f"{'file' if there else 'none'} {path}")
+    lines += ctimes
     lines += [f"live-settings {settings}", f"live-record {record}"]
     for backend, (settings_bytes, record_bytes) in sorted(states.items()):
         lines.append(f"state {backend} {digest(settings_bytes)} {digest(record_bytes)}")

@@ -39,7 +39,10 @@ except ImportError:  # pragma: no cover - Python 3.12+ renamed it
 STAMP_NAME = "hook-stamp"
 STAMP_VERSION = "2"
 READY_DIR = "ready"
-LOCK_NAME = "settings.lock"  # apply.LOCK_NAME
+# The engine's names (apply.py imports them from here).
+LOCK_NAME = "settings.lock"
+SETTINGS_REL = ".claude/settings.local.json"
+SETTINGS_TEMP_PROBE = ".claude/.settings.local.json.0.tmp"  # matches atomic.py's temp names
 ZERO_SHA = "0" * 40
 NAMES = {"glm": "GLM", "claude": "Claude"}
 
@@ -85,6 +88,7 @@ class Stamp:
         self.files: list[str] = []
         self.absent: list[str] = []
         self.env: list[str] = []
+        self.ctimes: list[tuple[int, str]] = []
         self.states: dict[str, tuple[str, str]] = {}
         self.kind = "other"
         self.ok = False
@@ -96,6 +100,9 @@ class Stamp:
                 self.absent.append(value)
             elif tag == "env":
                 self.env.append(value)
+            elif tag == "ctime":
+                ns, _, path = value.partition(" ")
+                self.ctimes.append((int(ns), path))
             elif tag == "state":
                 backend, _, hashes = value.partition(" ")
                 settings_hash, _, record_hash = hashes.partition(" ")
@@ -129,6 +136,53 @@ class Stamp:
         return "\n".join(out) + "\n"
 
 
+def engine_id() -> str:
+    """This engine: the stamp's `engine` line (a reinstalled or upgraded moai re-plans)."""
+    from moai_mashup import __version__
+
+    return f"{sys.executable} {__version__}"
+
+
+def _same_worktree(stamp: Stamp, state_dir: str) -> bool:
+    """The stamp was written for this worktree (not for the one a copied repository,
+    or a GIT_WORK_TREE pointing elsewhere, inherited it from)."""
+    root = os.environ.get("GIT_WORK_TREE") or os.getcwd()
+    try:
+        return os.path.samefile(stamp.fields.get("root", ""), root) and os.path.samefile(
+            stamp.fields.get("state-dir", ""), state_dir
+        )
+    except OSError:
+        return False
+
+
+def _kept_out_of_git(root: str) -> bool:
+    """git ignores the settings file and atomic writes' temp files, so neither is tracked
+    (git applies no ignore rule to a tracked file): one `git check-ignore`, as the engine."""
+    read_end, write_end = os.pipe()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        # The hook's own GIT_* variables are kept: they name this very repository.
+        pid = os.posix_spawnp(
+            "git",
+            ["git", "-C", root, "check-ignore", "--", SETTINGS_REL, SETTINGS_TEMP_PROBE],
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, devnull, 0),
+                (os.POSIX_SPAWN_DUP2, write_end, 1),
+                (os.POSIX_SPAWN_DUP2, devnull, 2),
+            ],
+        )
+    finally:
+        os.close(write_end)
+        os.close(devnull)
+    with os.fdopen(read_end, "rb") as fh:
+        answer = fh.read().decode("utf-8", "replace").splitlines()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0 and sorted(answer) == sorted(
+        [SETTINGS_REL, SETTINGS_TEMP_PROBE]
+    )
+
+
 def _inputs_hold(stamp: Stamp, stamp_mtime_ns: int, live: tuple[str, str]) -> bool:
     for entry in stamp.env:
         name, _, value = entry.partition("=")
@@ -142,14 +196,30 @@ def _inputs_hold(stamp: Stamp, stamp_mtime_ns: int, live: tuple[str, str]) -> bo
                 return False
         except OSError:
             return False
+    # ctime, which no tool sets back: a key file made readable by others (which
+    # the engine refuses) or replaced by `cp -p` keeps its mtime, not its ctime.
+    for ctime, path in stamp.ctimes:
+        try:
+            if os.stat(path).st_ctime_ns != ctime:
+                return False
+        except OSError:
+            return False
     return not any(os.path.lexists(p) for p in stamp.absent if p not in live)
 
 
-def _write(path: str, data: bytes | None, times: tuple[int, int]) -> None:
-    """What atomic.py does (0600 temp, fsync, rename), dated like the stamp."""
+def _write(
+    path: str, data: bytes | None, times: tuple[int, int], expect: str | None = None
+) -> bool:
+    """What atomic.py does (0600 temp, fsync, rename), dated like the stamp.
+
+    `expect`: the digest `path` must still have right before the rename (for
+    writers without our lock, as atomic.replace_if_unchanged); False if not.
+    """
     if data is None:
+        if expect is not None and digest(_read(path)) != expect:
+            return False
         _unlink(path)
-        return
+        return True
     folder, name = os.path.split(path)
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
@@ -163,10 +233,14 @@ def _write(path: str, data: bytes | None, times: tuple[int, int]) -> None:
         # Dated like the stamp, so the shim's next no-op check holds: moai wrote
         # exactly what the stamp describes; any later edit is newer again.
         os.utime(tmp, ns=times)
+        if expect is not None and digest(_read(path)) != expect:
+            _unlink(tmp)
+            return False
         os.replace(tmp, path)
     except BaseException:
         _unlink(tmp)
         raise
+    return True
 
 
 def _unlink(path: str) -> None:
@@ -193,6 +267,8 @@ def prepared_switch(args: list[str]) -> bool:
     settings, record = stamp.fields.get("live-settings", ""), stamp.fields.get("live-record", "")
     if (
         not stamp.ok
+        or not _same_worktree(stamp, state_dir)
+        or stamp.fields.get("engine") != engine_id()
         or target == applied
         or not settings
         or not record
@@ -207,16 +283,26 @@ def prepared_switch(args: list[str]) -> bool:
     )
     if (digest(ready[0]), digest(ready[1])) != stamp.states[target]:
         return False  # a ready file lost or torn: the engine plans afresh
+    if target == "glm" and not _kept_out_of_git(stamp.fields["root"]):
+        return False  # tracked, or no longer ignored: the engine refuses or fixes it
     import fcntl
 
     times = (stamp_stat.st_atime_ns, stamp_stat.st_mtime_ns)
     fd = os.open(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        if (digest(_read(settings)), digest(_read(record))) != stamp.states[applied]:
+        now = stamp.states[applied]
+        if (digest(_read(settings)), digest(_read(record))) != now:
             return False  # changed since the engine wrote it (by a hand or a tool)
-        _write(record, ready[1], times)
-        _write(settings, ready[0], times)
+        # apply_backend's order: a record with the keys before the file holding
+        # them; the file without them before the record goes. A crash in between
+        # leaves a stale record (ignored), never keys of ours that no record knows.
+        if ready[1] is not None:
+            _write(record, ready[1], times)
+        if not _write(settings, ready[0], times, expect=now[0]):
+            return False  # Claude Code (no lock of ours) wrote it meanwhile
+        if ready[1] is None:
+            _write(record, None, times)
         _write(stamp_path, stamp.switched(target, settings, record).encode("utf-8"), times)
     finally:
         os.close(fd)

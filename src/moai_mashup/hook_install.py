@@ -177,6 +177,8 @@ def install(wt: git.Worktree, hook_types: tuple[str, ...] = DEFAULT_HOOK_TYPES) 
             lines.append(f"{hook_type}: already installed in {_shown(hd)}")
             continue
         atomic_write_text(path, text, mode=0o755)
+        if hook_type == "post-checkout":
+            forget_prepared(wt)  # written by another engine or shim: decide afresh
         chained = " (runs your existing hook first: " + legacy.name + ")"
         lines.append(
             f"{hook_type}: installed in {_shown(hd)}"
