@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from moai_mashup import git as git_mod
 from moai_mashup.worktrees import WorktreeEntry, parse_porcelain
 from tests.gitrepo import git, moai, write
 from tests.worktree_support import commit_file, created, listing, squash_merge
@@ -147,3 +150,34 @@ def test_create_from_a_linked_worktree_uses_the_main_one(
     second = created(first, env, "SPEC-M2")
     assert second == home / "worktrees" / "project" / "SPEC-M2"
     assert (second / ".env").read_text() == "FROM=main\n"
+
+
+def test_parallel_git_keeps_order_outputs_and_failures(
+    repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git.Parallel: more commands than slots, a big output, a failure, and work between polls."""
+    for key in [k for k in os.environ if k.startswith("GIT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", env["HOME"])
+    big = "".join(f"line {i:06d} of a blob larger than a pipe's buffer\n" for i in range(4000))
+    commit_file(repo, env, "big.txt", big, "a big file")
+    head = git(repo, "rev-parse", "HEAD", env=env).strip()
+    sub = repo / "sub"
+    sub.mkdir()
+    jobs = [
+        (["cat-file", "-p", "HEAD:big.txt"], repo),
+        (["rev-parse", "--verify", "-q", "refs/heads/no-such-branch"], repo),
+        (["cat-file", "-p", "HEAD:no-such-file.txt"], repo),
+        *[(["rev-parse", "--show-prefix", "HEAD"], sub if i % 2 else repo) for i in range(9)],
+    ]
+    runs = git_mod.Parallel(jobs, limit=3)
+    runs.poll()
+    done = runs.results()
+    assert len(done) == len(jobs)
+    assert done[0] == git_mod.Finished(0, big, "")
+    assert done[1].returncode == 1 and done[1].stdout == ""
+    assert done[2].returncode == 128 and "no-such-file.txt" in done[2].stderr
+    for i, one in enumerate(done[3:]):
+        assert one.returncode == 0, one.stderr
+        assert one.stdout == ("sub/\n" if i % 2 else "\n") + head + "\n"
+    assert git_mod.Parallel([], limit=2).results() == []

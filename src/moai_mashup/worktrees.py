@@ -1,9 +1,9 @@
 """SPEC worktrees: create, find, describe, remove, clean (the edge around `git worktree`).
 
 Git's own worktree list is the only registry (`git worktree list --porcelain`),
-so nothing here can go stale. `describe` reads every worktree's state in one
-process with pygit2 (imported lazily: ~150 ms) because a `git status`
-subprocess per worktree is what makes a list of 100 worktrees slow.
+so nothing here can go stale. `describe` runs a `git status` per worktree (git
+is the authority on what counts as work) as parallel children while it reads
+the rest itself; the commit graph answers are cached by commit ids.
 """
 
 from __future__ import annotations
@@ -356,13 +356,25 @@ class WorktreeInfo(NamedTuple):
         return self._asdict()
 
 
+# --no-optional-locks: looking must not take index.lock in someone's worktree (their own
+# git command there would fail) nor rewrite their index.
+STATUS_ARGS = [
+    "--no-optional-locks",
+    "status",
+    "--porcelain",
+    "-z",
+    "--untracked-files=normal",
+    "--no-renames",
+]
+
+
+def parse_status(stdout: str) -> list[str]:
+    return [item for item in stdout.split("\0") if item]
+
+
 def dirty_files(path: Path) -> list[str]:
     """Uncommitted and untracked work as `git status --short` lines; ignored files never count."""
-    # --no-optional-locks: looking must not take index.lock in someone's worktree (their own
-    # git command there would fail) nor rewrite their index.
-    args = ["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=normal"]
-    proc = git.run([*args, "--no-renames"], path)
-    return [item for item in proc.stdout.split("\0") if item]
+    return parse_status(git.run(STATUS_ARGS, path).stdout)
 
 
 def branch_created_at(common_dir: Path, branch: str) -> str | None:
@@ -533,46 +545,44 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
 
 def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[WorktreeInfo]:
     """Everything `moai worktree list` shows, for each worktree of the repository."""
-    from concurrent.futures import ThreadPoolExecutor
-
     entries = entries if entries is not None else list_entries(ws.wt.root)
     common = ws.wt.common_dir
     present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
-    # `git status` of every worktree runs in parallel subprocesses, and the reads of
-    # each worktree's own files in threads (file I/O releases the GIL). git's status
-    # is the authority on what counts as work (sparse checkouts, submodules).
-    workers = min(len(entries), 2 * (os.cpu_count() or 2)) or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        statuses = {e.path: pool.submit(dirty_files, e.path) for e in present}
-        local = {
-            e.path: pool.submit(_local_facts, e, common if e is entries[0] else None, common)
-            for e in present
-        }
-        default = ws.cfg.default_branch
-        proc = git.run(
-            ["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, check=False
-        )
-        default_tip = proc.stdout.strip() or None
-        pairs = {
-            (e.head, default_tip)
-            for e in entries
-            if e.branch and e.head and default_tip and e.branch != default
-        }
-        facts = graph_facts(common, pairs) if pairs else {}
-        infos = [
-            _info(ws, i, entry, statuses, local, facts.get((entry.head or "", default_tip or "")))
-            for i, entry in enumerate(entries)
-            if not entry.bare
-        ]
-    return infos
+    # git's status is the authority on what counts as work (sparse checkouts, submodules),
+    # and it is most of the cost: every `git status` starts now, in parallel children, while
+    # this process reads each worktree's own files and the commit graph.
+    statuses = git.Parallel(
+        [(STATUS_ARGS, e.path) for e in present], limit=2 * (os.cpu_count() or 2)
+    )
+    local: dict[Path, _Local] = {}
+    for e in present:
+        local[e.path] = _local_facts(e, common if e is entries[0] else None, common)
+        statuses.poll()
+    default = ws.cfg.default_branch
+    proc = git.run(
+        ["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, check=False
+    )
+    default_tip = proc.stdout.strip() or None
+    pairs = {
+        (e.head, default_tip)
+        for e in entries
+        if e.branch and e.head and default_tip and e.branch != default
+    }
+    facts = graph_facts(common, pairs) if pairs else {}
+    dirty = {e.path: done for e, done in zip(present, statuses.results(), strict=True)}
+    return [
+        _info(ws, i, entry, dirty, local, facts.get((entry.head or "", default_tip or "")))
+        for i, entry in enumerate(entries)
+        if not entry.bare
+    ]
 
 
 def _info(
     ws: Workspace,
     i: int,
     entry: WorktreeEntry,
-    statuses: dict[Path, Any],
-    local: dict[Path, Any],
+    statuses: dict[Path, git.Finished],
+    local: dict[Path, _Local],
     fact: GraphFacts | None,
 ) -> WorktreeInfo:
     missing = entry.path not in statuses
@@ -583,11 +593,13 @@ def _info(
             spec_id = spec_id_from_branch(entry.branch, ws.cfg.spec_branch_pattern)
         facts = _Local(None, None, spec_id, [])
     else:
-        facts = local[entry.path].result()
-        try:
-            dirty = statuses[entry.path].result()
-        except git.GitError as exc:
-            facts.errors.append(f"status: {exc}")
+        facts = local[entry.path]
+        status = statuses[entry.path]
+        if status.returncode == 0:
+            dirty = parse_status(status.stdout)
+        else:
+            error = git.GitError(STATUS_ARGS, status.returncode, status.stderr)
+            facts.errors.append(f"status: {error}")
     empty = bool(
         fact
         and fact.merged
