@@ -164,20 +164,95 @@ def test_parallel_git_keeps_order_outputs_and_failures(
     head = git(repo, "rev-parse", "HEAD", env=env).strip()
     sub = repo / "sub"
     sub.mkdir()
-    jobs = [
-        (["cat-file", "-p", "HEAD:big.txt"], repo),
-        (["rev-parse", "--verify", "-q", "refs/heads/no-such-branch"], repo),
-        (["cat-file", "-p", "HEAD:no-such-file.txt"], repo),
-        *[(["rev-parse", "--show-prefix", "HEAD"], sub if i % 2 else repo) for i in range(9)],
+    jobs: list[tuple[list[str], Path, dict[str, str] | None]] = [
+        (["cat-file", "-p", "HEAD:big.txt"], repo, None),
+        (["rev-parse", "--verify", "-q", "refs/heads/no-such-branch"], repo, None),
+        (["cat-file", "-p", "HEAD:no-such-file.txt"], repo, None),
+        (["var", "GIT_EDITOR"], repo, {"GIT_EDITOR": "an-editor-of-this-job"}),
+        *[(["rev-parse", "--show-prefix", "HEAD"], sub if i % 2 else repo, None) for i in range(9)],
     ]
-    runs = git_mod.Parallel(jobs, limit=3)
+    runs = git_mod.Parallel(iter(jobs), limit=3)
     runs.poll()
     done = runs.results()
     assert len(done) == len(jobs)
     assert done[0] == git_mod.Finished(0, big, "")
     assert done[1].returncode == 1 and done[1].stdout == ""
     assert done[2].returncode == 128 and "no-such-file.txt" in done[2].stderr
-    for i, one in enumerate(done[3:]):
+    assert done[3].stdout == "an-editor-of-this-job\n"
+    for i, one in enumerate(done[4:]):
         assert one.returncode == 0, one.stderr
         assert one.stdout == ("sub/\n" if i % 2 else "\n") + head + "\n"
     assert git_mod.Parallel([], limit=2).results() == []
+
+
+def _status_copies(wt: Path) -> list[Path]:
+    gitdir = Path((wt / ".git").read_text().split("gitdir: ", 1)[1].strip())
+    return sorted((gitdir / "moai").glob("status-index-*"))
+
+
+def _dirty(repo: Path, env: dict[str, str], branch: str) -> list[str]:
+    return sorted(listing(repo, env)[branch]["dirty"])
+
+
+def test_list_status_follows_work_through_its_index_copy(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """`list` asks git about a copy of each index (git's untracked cache lives there):
+    every kind of work still shows, and the worktree's own index is never written."""
+    wt = created(repo, env, "SPEC-C1")
+    branch = "feature/SPEC-C1"
+    gitdir = Path((wt / ".git").read_text().split("gitdir: ", 1)[1].strip())
+    git(wt, "status", "--porcelain", env=env)  # settle the index: no racy entries left
+    index = gitdir / "index"
+    before = (index.read_bytes(), index.stat().st_mtime_ns)
+    assert _dirty(repo, env, branch) == []
+    assert _dirty(repo, env, branch) == []  # the second time from git's caches
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before, "the real index untouched"
+    assert len(_status_copies(wt)) == 1 and not (gitdir / "index.lock").exists()
+
+    write(wt / "new.txt", "untracked\n")
+    assert _dirty(repo, env, branch) == ["?? new.txt"]
+    write(wt / "deep/er/file.txt", "untracked in a new directory\n")
+    assert _dirty(repo, env, branch) == ["?? deep/", "?? new.txt"]
+    write(wt / "deep/er/more.txt", "in a directory already seen\n")
+    (wt / "new.txt").unlink()
+    assert _dirty(repo, env, branch) == ["?? deep/"]
+    shutil.rmtree(wt / "deep")
+    write(wt / "README.md", "edited\n")
+    assert _dirty(repo, env, branch) == [" M README.md"]
+    git(wt, "add", "README.md", env=env)  # a new index: a new copy replaces the old one
+    assert _dirty(repo, env, branch) == ["M  README.md"]
+    assert len(_status_copies(wt)) == 1
+    git(wt, "commit", "-qm", "edit", env=env)
+    write(wt / ".gitignore", (wt / ".gitignore").read_text() + "*.log\n")
+    write(wt / "run.log", "ignored\n")
+    assert _dirty(repo, env, branch) == [" M .gitignore"]
+    git(wt, "commit", "-qam", "ignore logs", env=env)
+    assert _dirty(repo, env, branch) == []
+    # what `list` says is what git says of the worktree itself
+    assert git(wt, "status", "--porcelain", env=env) == ""
+
+
+def test_list_survives_a_broken_index_copy_and_a_broken_index(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    wt = created(repo, env, "SPEC-I1")
+    other = created(repo, env, "SPEC-I2")
+    write(wt / "wip.txt", "work\n")
+    assert _dirty(repo, env, "feature/SPEC-I1") == ["?? wip.txt"]
+    (copy,) = _status_copies(wt)
+    copy.write_bytes(b"not an index")  # git fails on it: the worktree's own index answers
+    r = moai(repo, "worktree", "list", "--json", env=env)
+    assert r.returncode == 0 and r.stderr == ""
+    assert _dirty(repo, env, "feature/SPEC-I1") == ["?? wip.txt"]
+
+    gitdir = Path((wt / ".git").read_text().split("gitdir: ", 1)[1].strip())
+    (gitdir / "index").write_bytes(b"DIRC broken")
+    write(other / "wip.txt", "work\n")
+    r = moai(repo, "worktree", "list", env=env)
+    assert r.returncode == 0, r.stderr
+    assert f"{wt}: status: git" in r.stderr, "git's own error, on the worktree it concerns"
+    assert str(other) not in r.stderr
+    rows = listing(repo, env)
+    assert rows["feature/SPEC-I1"]["errors"] and rows["feature/SPEC-I1"]["dirty"] == []
+    assert rows["feature/SPEC-I2"]["dirty"] == ["?? wip.txt"]

@@ -9,7 +9,7 @@ worktree inherits them and silently acts on the hook's repository instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from moai_mashup.errors import BadInput
@@ -380,27 +380,35 @@ class Parallel:
     caller does its own work meanwhile, calls `poll()` now and then to start
     the queued commands, and collects everything with `results()`. A thread
     pool costs a list of 100 worktrees ~60 ms of CPU in lock hand-offs on a
-    2-core machine, where the git children need every cycle.
+    2-core machine, where the git children need every cycle. `jobs` is read
+    lazily, one job per free slot: (args, cwd, variables to add to the
+    environment or None).
     """
 
-    def __init__(self, jobs: list[tuple[list[str], Path]], limit: int) -> None:
+    def __init__(
+        self, jobs: Iterable[tuple[list[str], Path, dict[str, str] | None]], limit: int
+    ) -> None:
         self._env = no_git_env()
-        self._queue = [(i, args, cwd) for i, (args, cwd) in enumerate(jobs)][::-1]
+        self._jobs = iter(jobs)
+        self._started = 0
         self._running: dict[int, tuple[int, int, int]] = {}  # pid -> (job, stdout, stderr)
         self._done: dict[int, Finished] = {}
         self._limit = max(1, limit)
         self._start()
 
     def _start(self) -> None:
-        while self._queue and len(self._running) < self._limit:
-            i, args, cwd = self._queue.pop()
+        while len(self._running) < self._limit:
+            job = next(self._jobs, None)
+            if job is None:
+                return
+            args, cwd, extra = job
             out = _output_file()
             err = _output_file()
             try:
                 pid = os.posix_spawnp(
                     "git",
                     ["git", "-C", str(cwd), *args],
-                    self._env,
+                    {**self._env, **extra} if extra else self._env,
                     file_actions=[
                         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                         (os.POSIX_SPAWN_DUP2, out, 1),
@@ -411,7 +419,8 @@ class Parallel:
                 os.close(out)
                 os.close(err)
                 raise
-            self._running[pid] = (i, out, err)
+            self._running[pid] = (self._started, out, err)
+            self._started += 1
 
     def _reap(self, pid: int, status: int) -> None:
         i, out, err = self._running.pop(pid)

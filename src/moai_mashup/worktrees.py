@@ -368,6 +368,65 @@ STATUS_ARGS = [
 ]
 
 
+# For `list` only: the same question asked of our own copy of the worktree's index, where
+# git may keep its untracked cache (directories whose mtime did not change are not read
+# again: half of a status) and fresh stat data, without ever locking or writing the
+# user's index. The split index is written whole: no shared index files of ours appear.
+CACHED_STATUS_ARGS = [
+    "-c",
+    "core.untrackedCache=true",
+    "-c",
+    "core.splitIndex=false",
+    *STATUS_ARGS[1:],
+]
+STATUS_INDEX = "status-index"  # in a worktree's <git dir>/moai/: "status-index-<stat of index>"
+
+
+def status_index(git_dir: Path) -> Path | None:
+    """Our copy of a worktree's index for `git status`, or None to ask the real one.
+
+    The copy is named after the real index's stat data: git replaces the index
+    by rename on every write, so a new name means new content, and a copy can
+    never be taken for another version's (a concurrent `list` may rewrite an
+    old copy; nobody reads it again). The copy keeps the index's mtime, which
+    git's racy-entry checks compare file mtimes with.
+    """
+    real = git_dir / "index"
+    try:
+        st = os.stat(real)
+    except OSError:
+        return None  # no index yet (a --no-checkout worktree): git's own answer
+    state = git_dir / "moai"
+    name = f"{STATUS_INDEX}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
+    copy = state / name
+    if copy.is_file():
+        return copy
+    import shutil
+
+    tmp = state / f"{name}.{os.getpid()}.tmp"
+    try:
+        state.mkdir(exist_ok=True)
+        for old in state.glob(f"{STATUS_INDEX}-*"):
+            old.unlink(missing_ok=True)
+        shutil.copyfile(real, tmp)
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        os.replace(tmp, copy)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return None
+    return copy
+
+
+def _status_job(
+    path: Path, git_dir: Path | None, cached: bool
+) -> tuple[list[str], Path, dict[str, str] | None]:
+    index = status_index(git_dir) if cached and git_dir is not None else None
+    if index is None:
+        return (STATUS_ARGS, path, None)
+    return (CACHED_STATUS_ARGS, path, {"GIT_INDEX_FILE": str(index)})
+
+
 def parse_status(stdout: str) -> list[str]:
     return [item for item in stdout.split("\0") if item]
 
@@ -543,20 +602,34 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
         return _Local(None, None, None, [str(exc)])
 
 
-def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[WorktreeInfo]:
-    """Everything `moai worktree list` shows, for each worktree of the repository."""
+def describe(
+    ws: Workspace, entries: list[WorktreeEntry] | None = None, *, cached_status: bool = False
+) -> list[WorktreeInfo]:
+    """Everything `moai worktree list` shows, for each worktree of the repository.
+
+    `cached_status` (for `list`): ask git's status of our copy of each index
+    (`status_index`), which git keeps fast; `remove` and `clean` ask the
+    worktree's own index, as `git worktree remove` does.
+    """
     entries = entries if entries is not None else list_entries(ws.wt.root)
     common = ws.wt.common_dir
     present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
+    git_dirs: dict[Path, Path | None] = {}
+    for e in present:
+        try:
+            git_dirs[e.path] = common if e is entries[0] else _read_gitdir(e.path)
+        except (OSError, UnicodeDecodeError):
+            git_dirs[e.path] = None  # _local_facts reports it
     # git's status is the authority on what counts as work (sparse checkouts, submodules),
-    # and it is most of the cost: every `git status` starts now, in parallel children, while
+    # and it is most of the cost: the `git status` children start now, in parallel, while
     # this process reads each worktree's own files and the commit graph.
     statuses = git.Parallel(
-        [(STATUS_ARGS, e.path) for e in present], limit=2 * (os.cpu_count() or 2)
+        (_status_job(e.path, git_dirs[e.path], cached_status) for e in present),
+        limit=2 * (os.cpu_count() or 2),
     )
     local: dict[Path, _Local] = {}
     for e in present:
-        local[e.path] = _local_facts(e, common if e is entries[0] else None, common)
+        local[e.path] = _local_facts(e, git_dirs[e.path], common)
         statuses.poll()
     default = ws.cfg.default_branch
     proc = git.run(
@@ -569,7 +642,13 @@ def describe(ws: Workspace, entries: list[WorktreeEntry] | None = None) -> list[
         if e.branch and e.head and default_tip and e.branch != default
     }
     facts = graph_facts(common, pairs) if pairs else {}
-    dirty = {e.path: done for e, done in zip(present, statuses.results(), strict=True)}
+    dirty = {}
+    for e, done in zip(present, statuses.results(), strict=True):
+        if done.returncode != 0 and cached_status:
+            # our copy of the index failed git (it should not): the worktree's own answer
+            proc = git.run(STATUS_ARGS, e.path, check=False)
+            done = git.Finished(proc.returncode, proc.stdout, proc.stderr)
+        dirty[e.path] = done
     return [
         _info(ws, i, entry, dirty, local, facts.get((entry.head or "", default_tip or "")))
         for i, entry in enumerate(entries)

@@ -158,7 +158,7 @@ def list_cmd(as_json: bool) -> None:
     from moai_mashup.workspace import open_workspace
 
     ws = open_workspace()
-    infos = worktrees.describe(ws)
+    infos = worktrees.describe(ws, cached_status=True)
     if as_json:
         doc = {
             "default_branch": ws.cfg.default_branch,
