@@ -615,21 +615,26 @@ def describe(
     common = ws.wt.common_dir
     present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
     git_dirs: dict[Path, Path | None] = {}
-    for e in present:
-        try:
-            git_dirs[e.path] = common if e is entries[0] else _read_gitdir(e.path)
-        except (OSError, UnicodeDecodeError):
-            git_dirs[e.path] = None  # _local_facts reports it
+
+    def git_dir(e: WorktreeEntry) -> Path | None:
+        if e.path not in git_dirs:
+            try:
+                git_dirs[e.path] = common if e is entries[0] else _read_gitdir(e.path)
+            except (OSError, UnicodeDecodeError):
+                git_dirs[e.path] = None  # _local_facts reports it
+        return git_dirs[e.path]
+
     # git's status is the authority on what counts as work (sparse checkouts, submodules),
-    # and it is most of the cost: the `git status` children start now, in parallel, while
-    # this process reads each worktree's own files and the commit graph.
+    # and it is most of the cost: the `git status` children start now, in parallel (each
+    # as a slot frees up), while this process reads each worktree's own files and the
+    # commit graph.
     statuses = git.Parallel(
-        (_status_job(e.path, git_dirs[e.path], cached_status) for e in present),
+        (_status_job(e.path, git_dir(e), cached_status) for e in present),
         limit=2 * (os.cpu_count() or 2),
     )
     local: dict[Path, _Local] = {}
     for e in present:
-        local[e.path] = _local_facts(e, git_dirs[e.path], common)
+        local[e.path] = _local_facts(e, git_dir(e), common)
         statuses.poll()
     default = ws.cfg.default_branch
     proc = git.run(
