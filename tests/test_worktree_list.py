@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -256,3 +258,52 @@ def test_list_survives_a_broken_index_copy_and_a_broken_index(
     rows = listing(repo, env)
     assert rows["feature/SPEC-I1"]["errors"] and rows["feature/SPEC-I1"]["dirty"] == []
     assert rows["feature/SPEC-I2"]["dirty"] == ["?? wip.txt"]
+
+
+def _run_python(cwd: Path, env: dict[str, str], code: str, *argv: str) -> list[str | int]:
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    return [proc.returncode, proc.stdout, proc.stderr]
+
+
+CLICK_PATH = "import sys; from moai_mashup.cli import main; sys.argv[0] = 'moai'; main()"
+ENTRY_PROBE = (
+    "import atexit, sys; from moai_mashup.entry import main; sys.argv[0] = 'moai'\n"
+    "atexit.register(lambda: sys.stderr.write(f'click imported: {\"click\" in sys.modules}'))\n"
+    "main()"
+)
+
+
+def test_list_without_click_says_what_the_click_command_says(
+    repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
+) -> None:
+    """`moai worktree list [--json]` skips click (moai_mashup.entry); the output is the same."""
+    broken = created(repo, env, "SPEC-E1")
+    write(broken / ".claude/settings.local.json", '{"env": {')
+    write(created(repo, env, "SPEC-E2") / "wip.txt", "work\n")
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    for cwd, args in [
+        (repo, ["worktree", "list"]),
+        (repo, ["worktree", "list", "--json"]),
+        (outside, ["worktree", "list"]),
+    ]:
+        code, out, err = _run_python(cwd, env, ENTRY_PROBE, *args)
+        assert isinstance(err, str) and err.endswith("click imported: False"), err
+        fast = [code, out, err.removesuffix("click imported: False")]
+        assert fast == _run_python(cwd, env, CLICK_PATH, *args), args
+        r = moai(cwd, *args, env=env)  # the installed script goes the same way
+        assert [r.returncode, r.stdout, r.stderr] == fast
+    assert fast[0] == 2 and "not inside a git worktree" in str(fast[2])
+    code, out, err = _run_python(repo, env, ENTRY_PROBE, "worktree", "list")
+    assert "SPEC-E2" in str(out) and f"{broken}: " in str(err) and "invalid JSON" in str(err)
+    # anything else, --help included, is click's
+    code, out, err = _run_python(repo, env, ENTRY_PROBE, "worktree", "list", "--help")
+    assert code == 0 and "--json" in str(out) and str(err).endswith("click imported: True")

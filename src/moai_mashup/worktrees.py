@@ -717,6 +717,69 @@ def _info(
     )
 
 
+# --- list output --------------------------------------------------------------------
+
+
+def _backend_cell(active: str | None, expected: str | None, drift: bool) -> str:
+    if active is None:
+        return "?"
+    return f"{active} (expects {expected})" if drift else active
+
+
+def table(infos: list[WorktreeInfo], home: str) -> str:
+    """The list for people: one row per worktree, paths under HOME shown with ~."""
+
+    def short(p: str) -> str:
+        return "~" + p[len(home) :] if home and (p + "/").startswith(home.rstrip("/") + "/") else p
+
+    rows = [("SPEC", "BRANCH", "BACKEND", "DIRTY", "+AHEAD/-BEHIND", "MERGED", "PATH")]
+    for i in infos:
+        if i.is_main or i.ahead is None:
+            merged = "-"
+        elif i.empty:
+            merged = "empty"  # no commit yet: "merged" only in git's sense
+        else:
+            merged = i.merged or "no"
+        ab = "-" if i.ahead is None else f"+{i.ahead}/-{i.behind}"
+        dirty = "missing" if i.missing else (str(len(i.dirty)) if i.dirty else "clean")
+        path = short(i.path) + (" [main]" if i.is_main else "") + (" [locked]" if i.locked else "")
+        rows.append(
+            (
+                i.spec_id or "-",
+                i.branch or f"(detached {i.head[:7] if i.head else ''})",
+                _backend_cell(i.backend_active, i.backend_expected, i.drift),
+                dirty,
+                ab,
+                merged,
+                path,
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        for r in rows
+    )
+
+
+def list_report(*, as_json: bool) -> tuple[str, list[str]]:
+    """`moai worktree list [--json]`: (stdout text, stderr lines), without click.
+
+    `moai_mashup.entry` runs it directly (click's import is ~45 ms of the
+    list's budget), and the click command through the same function.
+    """
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    infos = describe(ws, cached_status=True)
+    if as_json:
+        import json
+
+        doc = {"default_branch": ws.cfg.default_branch, "worktrees": [i.to_json() for i in infos]}
+        return json.dumps(doc, indent=2), []
+    warnings = [f"moai: warning: {i.path}: {err}" for i in infos for err in i.errors]
+    return table(infos, os.environ.get("HOME", "")), warnings
+
+
 # --- remove and clean ------------------------------------------------------------------
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -106,45 +104,6 @@ def go_cmd(spec_id: str) -> None:
         )
 
 
-def _backend_cell(active: str | None, expected: str | None, drift: bool) -> str:
-    if active is None:
-        return "?"
-    return f"{active} (expects {expected})" if drift else active
-
-
-def _table(infos: list[Any], home: str) -> str:
-    def short(p: str) -> str:
-        return "~" + p[len(home) :] if home and (p + "/").startswith(home.rstrip("/") + "/") else p
-
-    rows = [("SPEC", "BRANCH", "BACKEND", "DIRTY", "+AHEAD/-BEHIND", "MERGED", "PATH")]
-    for i in infos:
-        if i.is_main or i.ahead is None:
-            merged = "-"
-        elif i.empty:
-            merged = "empty"  # no commit yet: "merged" only in git's sense
-        else:
-            merged = i.merged or "no"
-        ab = "-" if i.ahead is None else f"+{i.ahead}/-{i.behind}"
-        dirty = "missing" if i.missing else (str(len(i.dirty)) if i.dirty else "clean")
-        path = short(i.path) + (" [main]" if i.is_main else "") + (" [locked]" if i.locked else "")
-        rows.append(
-            (
-                i.spec_id or "-",
-                i.branch or f"(detached {i.head[:7] if i.head else ''})",
-                _backend_cell(i.backend_active, i.backend_expected, i.drift),
-                dirty,
-                ab,
-                merged,
-                path,
-            )
-        )
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
-        for r in rows
-    )
-
-
 @command.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for tools.")
 def list_cmd(as_json: bool) -> None:
@@ -155,21 +114,11 @@ def list_cmd(as_json: bool) -> None:
     rebased, no, or empty: no commit yet), path.
     """
     from moai_mashup import worktrees
-    from moai_mashup.workspace import open_workspace
 
-    ws = open_workspace()
-    infos = worktrees.describe(ws, cached_status=True)
-    if as_json:
-        doc = {
-            "default_branch": ws.cfg.default_branch,
-            "worktrees": [i.to_json() for i in infos],
-        }
-        click.echo(json.dumps(doc, indent=2))
-        return
-    click.echo(_table(infos, os.environ.get("HOME", "")))
-    for i in infos:
-        for err in i.errors:
-            click.echo(f"moai: warning: {i.path}: {err}", err=True)
+    out, warnings = worktrees.list_report(as_json=as_json)
+    click.echo(out)
+    for line in warnings:
+        click.echo(line, err=True)
 
 
 @command.command("remove")
