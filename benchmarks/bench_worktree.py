@@ -4,7 +4,9 @@
 
 Targets (issue 4): create/add ratio of medians <= 1.3 on a ~5,000-file
 repository; list of 100 worktrees <= 0.5 s. Both sides run in the same
-process tree, interleaved, so machine load hits them alike. The repositories
+process tree, interleaved, so machine load hits them alike; the list is
+shown against `git worktree list` and against a plain `git status` in every
+worktree (2 per CPU at a time), the floor of an exact answer without caches. The repositories
 live in a temporary directory with a fake HOME and a fake key.
 """
 

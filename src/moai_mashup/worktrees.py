@@ -377,6 +377,8 @@ STATUS_ARGS = [
 # git may keep its untracked cache (directories whose mtime did not change are not read
 # again: half of a status) and fresh stat data, without ever locking or writing the
 # user's index. The split index is written whole: no shared index files of ours appear.
+# The untracked cache trusts directory mtimes, as git does for anyone who enables it;
+# `remove` and `clean`, which act on the answer, ask the worktree's own index instead.
 CACHED_STATUS_ARGS = [
     "-c",
     "core.untrackedCache=true",
