@@ -26,6 +26,7 @@ from moai_mashup.errors import BadInput, Refused
 from moai_mashup.hook_fast import LOCK_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE
 from moai_mashup.keys import GlmKey, no_key_message, resolve_key
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.spawn import IgnoredQuery
 
 if TYPE_CHECKING:
     from typing import Any
@@ -182,8 +183,8 @@ def record_text(record: plan.OwnershipRecord | None) -> str | None:
     return None if record is None else json.dumps(record.to_json())
 
 
-def _privacy_query(wt: git.Worktree) -> git.IgnoredQuery:
-    return git.IgnoredQuery(wt.root, [SETTINGS_REL, SETTINGS_TEMP_PROBE])
+def _privacy_query(wt: git.Worktree) -> IgnoredQuery:
+    return git.ignored_query(wt.root, [SETTINGS_REL, SETTINGS_TEMP_PROBE])
 
 
 def ensure_private(wt: git.Worktree) -> None:
@@ -191,7 +192,7 @@ def ensure_private(wt: git.Worktree) -> None:
     _ensure_private(wt, _privacy_query(wt))
 
 
-def _ensure_private(wt: git.Worktree, query: git.IgnoredQuery) -> None:
+def _ensure_private(wt: git.Worktree, query: IgnoredQuery) -> None:
     """Never let a key-bearing settings file be committed.
 
     One git call when all is in place (the hook's path): a path git reports as
@@ -234,7 +235,7 @@ def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> Ap
 
 
 def _apply_locked(
-    wt: git.Worktree, cfg: ResolvedConfig, backend: Backend, privacy: git.IgnoredQuery | None
+    wt: git.Worktree, cfg: ResolvedConfig, backend: Backend, privacy: IgnoredQuery | None
 ) -> ApplyResult:
     from moai_mashup.atomic import atomic_write_text, file_lock, replace_if_unchanged
 

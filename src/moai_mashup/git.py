@@ -14,6 +14,7 @@ from pathlib import Path
 
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.spawn import IgnoredQuery, spawn_git
 
 if TYPE_CHECKING:
     import subprocess
@@ -209,30 +210,9 @@ def discover(cwd: Path) -> Worktree:
     return Worktree(root, git_dir, common, read_head_branch(git_dir))
 
 
-def _spawn(args: list[str], cwd: Path, stdin: int = -1, stdout: int = -1) -> int:
-    """Start git with GIT_* of a calling hook dropped; -1: /dev/null (stderr always).
-
-    posix_spawn instead of subprocess: importing subprocess costs ~8 ms, and
-    these checks sit on the post-checkout hook's path.
-    """
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        return os.posix_spawnp(
-            "git",
-            ["git", "-C", str(cwd), *args],
-            no_git_env(),
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, devnull if fd < 0 else fd, target)
-                for target, fd in enumerate((stdin, stdout, devnull))
-            ],
-        )
-    finally:
-        os.close(devnull)
-
-
 def exit_status(args: list[str], cwd: Path) -> int:
     """git's exit status alone (output discarded)."""
-    _, status = os.waitpid(_spawn(args, cwd), 0)
+    _, status = os.waitpid(spawn_git(args, str(cwd), no_git_env()), 0)
     return os.waitstatus_to_exitcode(status)
 
 
@@ -240,49 +220,13 @@ def is_tracked(root: Path, rel: str) -> bool:
     return exit_status(["ls-files", "--error-unmatch", "--", rel], root) == 0
 
 
-class IgnoredQuery:
-    """Which of `rels` git ignores: one `git check-ignore`, started now, read by `result()`.
-
-    Started early, git runs while the caller works (the hook's GLM switch).
-    A tracked file is never in the answer (git does not apply exclude rules to
-    it), so a path in the answer is also known to be untracked. Empty when git
-    fails; callers then check the slow way.
-    """
-
-    def __init__(self, root: Path, rels: list[str]) -> None:
-        query = "".join(f"{rel}\0" for rel in rels).encode("utf-8", "surrogateescape")
-        in_read, in_write = os.pipe()
-        self._out, out_write = os.pipe()
-        try:
-            # A few short paths fit in the pipe's buffer: written before git starts.
-            os.write(in_write, query)
-            os.close(in_write)
-            in_write = -1
-            self._pid = _spawn(["check-ignore", "--stdin", "-z"], root, in_read, out_write)
-        except BaseException:
-            os.close(self._out)
-            raise
-        finally:
-            for fd in (in_read, in_write, out_write):
-                if fd >= 0:
-                    os.close(fd)
-        self._answer: set[str] | None = None
-
-    def result(self) -> set[str]:
-        if self._answer is None:
-            with os.fdopen(self._out, "rb") as fh:
-                answer = fh.read()
-            _, status = os.waitpid(self._pid, 0)
-            self._answer = set()
-            if os.waitstatus_to_exitcode(status) in (0, 1):
-                self._answer = {
-                    p for p in answer.decode("utf-8", "surrogateescape").split("\0") if p
-                }
-        return self._answer
+def ignored_query(root: Path, rels: list[str]) -> IgnoredQuery:
+    """spawn.IgnoredQuery in `root`, GIT_* of a calling hook dropped."""
+    return IgnoredQuery(str(root), rels, no_git_env())
 
 
 def ignored(root: Path, rels: list[str]) -> set[str]:
-    return IgnoredQuery(root, rels).result()
+    return ignored_query(root, rels).result()
 
 
 def is_ignored(root: Path, rel: str) -> bool:

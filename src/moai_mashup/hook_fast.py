@@ -31,6 +31,8 @@ from __future__ import annotations
 import os
 import sys
 
+from moai_mashup.spawn import IgnoredQuery
+
 try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - Python 3.12+ renamed it
@@ -155,32 +157,10 @@ def _same_worktree(stamp: Stamp, state_dir: str) -> bool:
         return False
 
 
-def _kept_out_of_git(root: str) -> bool:
-    """git ignores the settings file and atomic writes' temp files, so neither is tracked
-    (git applies no ignore rule to a tracked file): one `git check-ignore`, as the engine."""
-    read_end, write_end = os.pipe()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        # The hook's own GIT_* variables are kept: they name this very repository.
-        pid = os.posix_spawnp(
-            "git",
-            ["git", "-C", root, "check-ignore", "--", SETTINGS_REL, SETTINGS_TEMP_PROBE],
-            dict(os.environ),
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, devnull, 0),
-                (os.POSIX_SPAWN_DUP2, write_end, 1),
-                (os.POSIX_SPAWN_DUP2, devnull, 2),
-            ],
-        )
-    finally:
-        os.close(write_end)
-        os.close(devnull)
-    with os.fdopen(read_end, "rb") as fh:
-        answer = fh.read().decode("utf-8", "replace").splitlines()
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0 and sorted(answer) == sorted(
-        [SETTINGS_REL, SETTINGS_TEMP_PROBE]
-    )
+def _privacy_query(root: str) -> IgnoredQuery:
+    """Is the settings file (and atomic writes' temp files) still kept out of git?
+    As the engine asks it; the hook's own GIT_* variables name this very repository."""
+    return IgnoredQuery(root, [SETTINGS_REL, SETTINGS_TEMP_PROBE], dict(os.environ))
 
 
 def _inputs_hold(stamp: Stamp, stamp_mtime_ns: int, live: tuple[str, str]) -> bool:
@@ -274,8 +254,28 @@ def prepared_switch(args: list[str]) -> bool:
         or not record
         or applied not in stamp.states
         or target not in stamp.states
-        or not _inputs_hold(stamp, stamp_stat.st_mtime_ns, (settings, record))
     ):
+        return False
+    # git answers the privacy question while the rest is checked (GLM only: the
+    # Claude side holds no key); always reaped.
+    privacy = _privacy_query(stamp.fields["root"]) if target == "glm" else None
+    try:
+        return _switch(stamp, stamp_stat, state_dir, target, privacy)
+    finally:
+        if privacy is not None:
+            privacy.result()
+
+
+def _switch(
+    stamp: Stamp,
+    stamp_stat: os.stat_result,
+    state_dir: str,
+    target: str,
+    privacy: IgnoredQuery | None,
+) -> bool:
+    applied = stamp.fields["applied"]
+    settings, record = stamp.fields["live-settings"], stamp.fields["live-record"]
+    if not _inputs_hold(stamp, stamp_stat.st_mtime_ns, (settings, record)):
         return False
     ready = (
         _read(ready_path(state_dir, target, "settings")),
@@ -283,7 +283,7 @@ def prepared_switch(args: list[str]) -> bool:
     )
     if (digest(ready[0]), digest(ready[1])) != stamp.states[target]:
         return False  # a ready file lost or torn: the engine plans afresh
-    if target == "glm" and not _kept_out_of_git(stamp.fields["root"]):
+    if privacy is not None and len(privacy.result()) != 2:
         return False  # tracked, or no longer ignored: the engine refuses or fixes it
     import fcntl
 
@@ -303,7 +303,11 @@ def prepared_switch(args: list[str]) -> bool:
             return False  # Claude Code (no lock of ours) wrote it meanwhile
         if ready[1] is None:
             _write(record, None, times)
-        _write(stamp_path, stamp.switched(target, settings, record).encode("utf-8"), times)
+        _write(
+            os.path.join(state_dir, STAMP_NAME),
+            stamp.switched(target, settings, record).encode("utf-8"),
+            times,
+        )
     finally:
         os.close(fd)
     why = stamp.fields.get(f"say-{stamp.kind}", "")
