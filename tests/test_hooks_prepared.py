@@ -341,3 +341,19 @@ def test_reinstalled_engine_plans_afresh(
     prepared, _ = _checkout(repo, "feature/SPEC-1", env)
     assert not prepared
     assert settings(repo)["apiKeyHelper"].startswith(f"{python} ")
+
+
+def test_new_key_forgets_the_prepared_files_holding_the_old_one(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    from tests.gitrepo import moai
+
+    ready = user_repo / STATE / "ready" / "glm.settings"
+    assert FAKE_KEY in ready.read_text()
+    r = moai(user_repo, "glm", "--set-key", env=env, input=OTHER_FAKE_KEY)
+    assert r.returncode == 0, r.stderr
+    assert not ready.exists() and not (user_repo / STATE / "hook-stamp").exists()
+    assert settings(user_repo).get("env", {}).get("ANTHROPIC_AUTH_TOKEN") is None  # still Claude
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == OTHER_FAKE_KEY

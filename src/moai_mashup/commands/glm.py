@@ -43,6 +43,19 @@ def switch(backend: str) -> None:
         )
 
 
+def forget_old_key() -> None:
+    """The prepared GLM switches of this repository's worktrees hold the old key
+    (inline mode): gone now, the next checkout prepares them afresh."""
+    import contextlib
+    from pathlib import Path
+
+    from moai_mashup import git
+    from moai_mashup.hook_install import forget_prepared
+
+    with contextlib.suppress(BadInput):  # not in a repository: nothing prepared here
+        forget_prepared(git.discover(Path.cwd()))
+
+
 @click.command("glm")
 @click.argument("key", required=False)
 @click.option("--set-key", is_flag=True, help="Read the key from a prompt or stdin and save it.")
@@ -59,10 +72,12 @@ def command(key: str | None, set_key: bool) -> None:
     if set_key:
         value = read_key_from_user()
         path = save_key(value)
+        forget_old_key()
         click.echo(f"saved GLM key {mask(value)} to {path} (mode 0600)")
         return
     if key is not None:
         path = save_key(key)
+        forget_old_key()
         click.echo(f"saved GLM key {mask(key)} to {path} (mode 0600)")
         click.echo(
             "note: a key typed on the command line stays in your shell history; "
