@@ -233,25 +233,22 @@ def test_post_worktree_by_hand_where_git_ran_no_hook(
     run_git(repo, "worktree", "add", "--no-checkout", "-b", "feature/SPEC-7", str(wt), env=env)
     run_git(wt, "reset", "-q", "--hard", env=env)  # files, but still no hook ran
     assert not (wt / SETTINGS).exists()
-    proc = subprocess.run(
-        ["sh", str(PROJECT / "git_hooks" / "post-worktree")],
-        cwd=wt,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+    def fire() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", str(PROJECT / "git_hooks" / "post-worktree")],
+            cwd=wt,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    proc = fire()
     assert proc.returncode == 0, proc.stderr
     assert settings(wt)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     before = (wt / SETTINGS).read_text()
-    proc = subprocess.run(
-        ["sh", str(PROJECT / "git_hooks" / "post-worktree")],
-        cwd=wt,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = fire()
     assert proc.returncode == 0 and proc.stderr == ""  # idempotent
     assert (wt / SETTINGS).read_text() == before
 

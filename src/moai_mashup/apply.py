@@ -23,7 +23,7 @@ from moai_mashup.core.glm_template import (
 )
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
-from moai_mashup.hook_fast import LOCK_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE
+from moai_mashup.hook_fast import LOCK_NAME, RECORD_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE
 from moai_mashup.keys import GlmKey, no_key_message, resolve_key
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.spawn import IgnoredQuery
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"  # atomic.py's temp names
-RECORD_NAME = "ownership.json"
 
 
 class UntrustedUrl(Refused):

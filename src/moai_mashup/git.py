@@ -349,16 +349,8 @@ class Parallel:
             out = _output_file()
             err = _output_file()
             try:
-                pid = os.posix_spawnp(
-                    "git",
-                    ["git", "-C", str(cwd), *args],
-                    {**self._env, **extra} if extra else self._env,
-                    file_actions=[
-                        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                        (os.POSIX_SPAWN_DUP2, out, 1),
-                        (os.POSIX_SPAWN_DUP2, err, 2),
-                    ],
-                )
+                env = {**self._env, **extra} if extra else self._env
+                pid = spawn_git(args, str(cwd), env, stdout=out, stderr=err)
             except BaseException:
                 os.close(out)
                 os.close(err)

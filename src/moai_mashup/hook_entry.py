@@ -26,17 +26,16 @@ from pathlib import Path
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
 from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.hook_fast import RECORD_NAME, STAMP_NAME
 from moai_mashup.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from moai_mashup.core.routing import Backend
 
-STAMP_NAME = "hook-stamp"
 # The stamp's mtime is set this far in the past: a file written in the same
 # clock tick as the stamp (kernel timestamps are coarse; some shells compare
 # whole seconds with -nt) must still count as newer.
 STAMP_AGE_S = 2
-RECORD_NAME = "ownership.json"  # apply.RECORD_NAME, without importing apply here
 
 
 def say(message: str) -> None:

@@ -43,6 +43,7 @@ STAMP_VERSION = "2"
 READY_DIR = "ready"
 # The engine's names (apply.py imports them from here).
 LOCK_NAME = "settings.lock"
+RECORD_NAME = "ownership.json"
 SETTINGS_REL = ".claude/settings.local.json"
 SETTINGS_TEMP_PROBE = ".claude/.settings.local.json.0.tmp"  # matches atomic.py's temp names
 ZERO_SHA = "0" * 40

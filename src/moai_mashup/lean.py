@@ -44,6 +44,11 @@ else:
         def __new__(mcls, name, bases, ns):
             if not bases:  # `NamedTuple` itself
                 return super().__new__(mcls, name, bases, ns)
+            if "__annotations__" not in ns and "__annotate__" in ns:
+                # Python 3.14's lazy annotations: the stringified ones need the import.
+                raise TypeError(
+                    f"{name}: declare it in a module that has `from __future__ import annotations`"
+                )
             fields = tuple(ns.get("__annotations__", {}))
             defaults = [ns[f] for f in fields if f in ns]
             if any(f not in ns for f in fields[len(fields) - len(defaults) :]):

@@ -10,9 +10,14 @@ import os
 
 
 def spawn_git(
-    args: list[str], cwd: str, env: dict[str, str], stdin: int = -1, stdout: int = -1
+    args: list[str],
+    cwd: str,
+    env: dict[str, str],
+    stdin: int = -1,
+    stdout: int = -1,
+    stderr: int = -1,
 ) -> int:
-    """Start `git -C cwd args` with `env`; -1: /dev/null (stderr always). Returns the pid."""
+    """Start `git -C cwd args` with `env` and these fds (-1: /dev/null). Returns the pid."""
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         return os.posix_spawnp(
@@ -21,7 +26,7 @@ def spawn_git(
             env,
             file_actions=[
                 (os.POSIX_SPAWN_DUP2, devnull if fd < 0 else fd, target)
-                for target, fd in enumerate((stdin, stdout, devnull))
+                for target, fd in enumerate((stdin, stdout, stderr))
             ],
         )
     finally:
