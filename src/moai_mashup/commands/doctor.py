@@ -365,11 +365,13 @@ def live_checks(ctx: Context, claude_opt: str | None) -> tuple[list[Check], dict
         f"Claude Code {result.version or '?'} would send to {host} ({where}), model {result.model}"
     )
     status: Status = "info"
+    # Claude Code 2.1.197+ names the model with its context window, `glm-4.7[1m]`.
+    model = (result.model or "").partition("[")[0]
     if ctx.expected == "glm":
-        good = host == glm_host and (not ctx.glm_models or result.model in ctx.glm_models)
+        good = host == glm_host and (not ctx.glm_models or model in ctx.glm_models)
         status = "ok" if good else "fail"
     elif ctx.expected == "claude":
-        status = "ok" if host != glm_host and result.model not in ctx.glm_models else "fail"
+        status = "ok" if host != glm_host and model not in ctx.glm_models else "fail"
     fix = "moai doctor (without --live) for the cause; moai apply" if status == "fail" else None
     return [Check(status, "live", msg, fix)], info
 
