@@ -19,6 +19,7 @@ Lockable = Literal[
     "auto_worktree",
     "worktree",
     "pricing",
+    "telemetry",
 ]
 
 
@@ -53,8 +54,18 @@ class PriceModel(_Strict):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
-    cache_write: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)  # a 5-minute cache write
+    cache_write_1h: float | None = Field(default=None, ge=0)
     cache_read: float | None = Field(default=None, ge=0)
+
+
+class TelemetryModel(_Strict):
+    """Claude Code's OpenTelemetry export to the team's collector (`moai telemetry`)."""
+
+    enabled: bool = True
+    otlp_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
+    protocol: Literal["http/protobuf", "http/json", "grpc"] = "http/protobuf"
+    resource_attributes: dict[str, str] = Field(default_factory=dict)
 
 
 class LlmModel(_Strict):
@@ -67,6 +78,7 @@ class LlmModel(_Strict):
     worktree: WorktreeModel = Field(default_factory=WorktreeModel)
     policy: PolicyModel = Field(default_factory=PolicyModel)
     pricing: dict[str, PriceModel] = Field(default_factory=dict)
+    telemetry: TelemetryModel = Field(default_factory=TelemetryModel)
 
 
 class FileModel(_Strict):
