@@ -21,7 +21,6 @@ from tests.gitrepo import git, moai, write
 PRICE = {
     "claude-sonnet-4-6": (3.0, 15.0, 3.75, 0.3),
     "claude-haiku-4-5": (1.0, 5.0, 1.25, 0.1),
-    "claude-opus-4-6": (5.0, 25.0, 6.25, 0.5),  # claude-opus-4-7 is not listed: priced as this
     "glm-4.7": (0.6, 2.2, 0.6, 0.11),
     "glm-4.5-air": (0.2, 1.1, 0.2, 0.03),
     # all on Claude: what Claude Code 2.1.332's aliases ask for today
@@ -35,7 +34,7 @@ RESPONSES = [
     ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1009, 59, 1800, 900)),
     ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1010, 60, 2000, 1000)),
     ("claude-haiku-4-5-20251001", "claude-haiku-4-5", "plan", (1014, 64, 2800, 1400)),
-    ("claude-opus-4-7", "claude-opus-4-6", "plan", (1015, 65, 3000, 1500)),
+    ("claude-opus-4-7", "claude-opus-5-5", "plan", (1015, 65, 3000, 1500)),  # a guess
     ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1011, 61, 2200, 1100)),
     ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1013, 63, 2600, 1300)),
     ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1012, 62, 2400, 1200)),  # subagent's
@@ -88,7 +87,7 @@ def test_real_transcripts_attributed_deduplicated_priced(
     assert row(data, "plan")["saved_usd"] == 0  # Claude served every plan response
     assert data["counterfactual_tier_rule"] == {"default": 5}
     assert data["counterfactual_models"] == {"sonnet": "claude-sonnet-5-5"}
-    assert data["guessed_prices"] == {"claude-opus-4-7": "claude-opus-4-6"}
+    assert data["guessed_prices"] == {"claude-opus-4-7": "claude-opus-5-5"}
     assert data["prices"]["table_date"] == "2026-11-30"
 
 

@@ -105,14 +105,15 @@ def test_prices_come_from_the_table_then_family_then_seed() -> None:
     assert table.priced("claude-haiku-4-5-20251001") == table.priced("claude-haiku-4-5")
     assert table.price("claude-sonnet-5-5[1m]") == LISTED["claude-sonnet-5-5"].price
     assert _how(table, "claude-opus-4-20250514") == ("listed", "claude-opus-4-0")
-    # Not listed: the same family's nearest listed version at or below it, as a guess.
+    # Not listed: the same family's newest listed model, as a guess.
     guess = table.priced("claude-opus-4-7")
-    assert guess is not None and guess.guessed and guess.basis == "claude-opus-4-6"
+    assert guess is not None and guess.guessed and guess.basis == "claude-opus-5-5"
     assert _how(table, "claude-haiku-5-5") == ("family", "claude-haiku-4-5")
-    assert _how(table, "claude-opus-3") == ("family", "claude-opus-4-0")
-    assert _how(table, "glm-4.9") == ("family", "glm-4.7")
+    assert _how(table, "claude-opus-3") == ("family", "claude-opus-5-5")
+    assert _how(table, "glm-4.9") == ("family", "glm-5")
     assert _how(table, "glm-4.6-air") == ("family", "glm-4.5-air")
     # No version to read: the seed's figure, the last resort.
+    assert _how(table, "glm-4.6-flash") == ("seed", "seed glm")  # no listed flash variant
     seed = table.priced("claude-opus-latest-preview")
     assert seed is not None and seed.how == "seed" and seed.price == SEED["opus"]
     glm = table.price("glm-4.7")
@@ -153,8 +154,8 @@ def test_cache_write_breakdown_and_its_fallback() -> None:
             u["cache_creation"] = split
         return u
 
-    both = {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200}
-    zero = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}
+    both: dict[str, object] = {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200}
+    zero: dict[str, object] = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}
     assert cache_writes(usage(300, both), 300) == (300, 200)
     assert cache_writes(usage(500, zero), 500) == (500, 0)  # ccusage 20 counts 0 here
     assert cache_writes(usage(500, None), 500) == (500, 0)

@@ -12,11 +12,12 @@ Lookup for a model name, first that applies (`how` in the report):
 1. `configured`: `llm.pricing` names the model (exactly, or without a
    `[1m]`-style suffix and date), or its family (`opus`, `sonnet`, `haiku`, `glm`);
 2. `listed`: the table lists the model (same normalisation);
-3. `family`: a guess: the same family's listed model of the nearest version
-   (the highest at or below this one, else the lowest above), e.g. a new
-   `claude-opus-4-7` is priced as `claude-opus-4-6`;
+3. `family`: a guess: the newest listed model of the same family (and
+   variant: `glm-4.6-air` goes with `glm-4.5-air`), since a name the table does
+   not know is most likely a newer release, e.g. `claude-haiku-5-5` is priced
+   as `claude-haiku-4-5`; the Prometheus rules (teamview.py) guess the same way;
 4. `seed`: a guess: the family's figure from moai's first release (SEED),
-   when no version can be read from the name;
+   when no version can be read from the name or nothing of its variant is listed;
 otherwise the model is unpriced (its tokens are counted, its cost is 0).
 Guessed models are listed in every report.
 
@@ -219,19 +220,27 @@ def version_of(model: str) -> Version | None:
     return Version(family, "", digits[:2] + (0,) * (2 - len(digits[:2])))
 
 
-def _nearest_listed(v: Version) -> Listed | None:
+def family_key(v: Version) -> str:
+    """`opus`, `glm`, `glm-air`: what a model not in the table is priced by."""
+    return f"{v.family}-{v.variant}" if v.variant else v.family
+
+
+def newest_listed(key: str) -> Listed | None:
+    """The listed model of the highest version in this family (and variant)."""
     peers = [
         (ver.number, row)
         for row in LISTED.values()
-        if (ver := version_of(row.model)) is not None
-        and (ver.family, ver.variant) == (v.family, v.variant)
+        if (ver := version_of(row.model)) is not None and family_key(ver) == key
     ]
-    if not peers:
-        return None
-    below = [p for p in peers if p[0] <= v.number]
-    if below:
-        return max(below, key=lambda p: p[0])[1]
-    return min(peers, key=lambda p: p[0])[1]
+    return max(peers, key=lambda p: p[0])[1] if peers else None
+
+
+def _nearest_listed(v: Version) -> Listed | None:
+    """The same version when listed under another spelling, else the family's newest."""
+    for row in LISTED.values():
+        if version_of(row.model) == v:
+            return row
+    return newest_listed(family_key(v))
 
 
 def _from_config(raw: dict[str, float | None], family: str | None) -> Price:

@@ -13,8 +13,11 @@ price tokens themselves, with the same table and `llm.pricing` as `moai cost`:
   `moai:all_claude_price_usd_per_token{model, type}`: constants, one per
   model and token type (the all-Claude price of a Claude model is its own; of
   a GLM model, that of the Claude model its tier maps to);
+- `moai:family_price_usd_per_token{moai_family, type}` (and the all-Claude
+  twin): a model the rules do not list is priced as `moai cost` guesses, by the
+  newest listed model of its family (`moai_family`: `opus`, `glm`, `glm-air`);
 - `moai:token_usage_tokens_total`: the token counter with the model name
-  normalised as `moai cost` does (no `[1m]` suffix, no date);
+  normalised as `moai cost` does (no `[1m]` suffix, no date) and its family;
 - `moai:spend_usd_total`, `moai:all_claude_usd_total`: cumulative USD per
   series (every label but `type` kept), so `increase(...[1d])` is a day's spend;
 - `moai:unpriced_tokens_total`: tokens of models the rules have no price for.
@@ -31,6 +34,7 @@ from typing import Any
 
 from moai_mashup.cost.pricing import (
     LISTED,
+    SEED,
     TABLE_DATE,
     TIER_MODELS_SOURCE,
     TIERS,
@@ -39,8 +43,11 @@ from moai_mashup.cost.pricing import (
     Tier,
     backend_of,
     base_id,
+    family_key,
     family_of,
+    newest_listed,
     tier_for,
+    version_of,
 )
 
 TOKEN_METRIC = "claude_code_token_usage_tokens_total"
@@ -53,6 +60,9 @@ TOKEN_TYPES = {
 }
 # RE2, fully anchored: `claude-haiku-4-5-20251001[1m]` -> `claude-haiku-4-5`.
 MODEL_NORMALISE = r"(.+?)(?:-[0-9]{8})?(?:\[[^]]*\])?"
+# The family key of pricing.family_key(): `opus` (a version is needed), `glm`, `glm-air`.
+CLAUDE_FAMILY = r"claude-(?:(?:[0-9]+-)+(opus|sonnet|haiku)(?:-.*)?|(opus|sonnet|haiku)-[0-9].*)"
+GLM_FAMILY = r"(glm)-[0-9]+(?:\.[0-9]+)?((?:-[a-z][a-z0-9]*)*)"
 
 
 def _usd(x: float) -> str:
@@ -126,6 +136,11 @@ def all_claude_price(
     return prices.tier_price(tier), prices.tier_model(tier)
 
 
+def families() -> list[str]:
+    """Every family key with a listed model."""
+    return sorted({family_key(v) for m in LISTED if (v := version_of(m)) is not None})
+
+
 def _q(text: str) -> str:
     return json.dumps(text)  # a YAML double-quoted scalar is a JSON string
 
@@ -144,42 +159,77 @@ def prometheus_rules(
         "  - name: moai_cost",
         "    rules:",
     ]
+
+    def constants(record: str, p: Price, labels: str) -> None:
+        for kind, field in TOKEN_TYPES.items():
+            per_token = getattr(p, field) / 1_000_000
+            out.extend(
+                [
+                    f"      - record: {record}",
+                    f"        expr: vector({per_token:.12g})",
+                    f"        labels: {{{labels}, type: {_q(kind)}}}",
+                ]
+            )
+
     for model in rule_models(prices, template):
         price = prices.price(model)
         assert price is not None
         claude, claude_model = all_claude_price(prices, model, template, fallback)
-        for kind, field in TOKEN_TYPES.items():
-            for record, p, extra in (
-                ("moai:price_usd_per_token", price, ""),
-                (
-                    "moai:all_claude_price_usd_per_token",
-                    claude,
-                    f", claude_model: {_q(claude_model)}",
-                ),
-            ):
-                per_token = getattr(p, field) / 1_000_000
-                out += [
-                    f"      - record: {record}",
-                    f"        expr: vector({per_token:.12g})",
-                    f"        labels: {{model: {_q(model)}, type: {_q(kind)}{extra}}}",
-                ]
+        constants("moai:price_usd_per_token", price, f"model: {_q(model)}")
+        constants(
+            "moai:all_claude_price_usd_per_token",
+            claude,
+            f"model: {_q(model)}, claude_model: {_q(claude_model)}",
+        )
+    for key in families():
+        newest = newest_listed(key)
+        assert newest is not None
+        price = prices.price(newest.model)
+        assert price is not None
+        if key in SEED and key != "glm":
+            claude, claude_model = price, newest.model
+        else:
+            claude, claude_model = prices.tier_price(fallback), prices.tier_model(fallback)
+        constants("moai:family_price_usd_per_token", price, f"moai_family: {_q(key)}")
+        constants(
+            "moai:all_claude_family_price_usd_per_token",
+            claude,
+            f"moai_family: {_q(key)}, claude_model: {_q(claude_model)}",
+        )
+
+    def priced(price: str, family_price: str) -> str:
+        return (
+            f"(moai:token_usage_tokens_total * on (model, type) group_left () {price})"
+            " or ((moai:token_usage_tokens_total unless on (model, type) "
+            f"{price}) * on (moai_family, type) group_left () {family_price})"
+        )
+
+    normalised = f'label_replace({TOKEN_METRIC}, "model", "$1", "model", {_q(MODEL_NORMALISE)})'
+    with_family = (
+        f'label_replace(label_replace({normalised}, "moai_family", "$1$2", "model", '
+        f'{_q(CLAUDE_FAMILY)}), "moai_family", "$1$2", "model", {_q(GLM_FAMILY)})'
+    )
     out += [
         "      - record: moai:token_usage_tokens_total",
         "        expr: >-",
-        "          sum without () (label_replace("
-        f'{TOKEN_METRIC}, "model", "$1", "model", {_q(MODEL_NORMALISE)}))',
+        f"          sum without () ({with_family})",
         "      - record: moai:spend_usd_total",
         "        expr: >-",
-        "          sum without (type) (moai:token_usage_tokens_total"
-        " * on (model, type) group_left () moai:price_usd_per_token)",
+        "          sum without (type, moai_family) ("
+        + priced("moai:price_usd_per_token", "moai:family_price_usd_per_token")
+        + ")",
         "      - record: moai:all_claude_usd_total",
         "        expr: >-",
-        "          sum without (type) (moai:token_usage_tokens_total"
-        " * on (model, type) group_left () moai:all_claude_price_usd_per_token)",
+        "          sum without (type, moai_family) ("
+        + priced(
+            "moai:all_claude_price_usd_per_token", "moai:all_claude_family_price_usd_per_token"
+        )
+        + ")",
         "      - record: moai:unpriced_tokens_total",
         "        expr: >-",
-        "          sum without (type) (moai:token_usage_tokens_total"
-        " unless on (model, type) moai:price_usd_per_token)",
+        "          sum without (type, moai_family) ((moai:token_usage_tokens_total"
+        " unless on (model, type) moai:price_usd_per_token)"
+        " unless on (moai_family, type) moai:family_price_usd_per_token)",
     ]
     return "\n".join(out) + "\n"
 
