@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup.cost.pricing import PriceTable, base_id, cost
+from moai_mashup.cost.pricing import PriceTable, Tier, base_id, cost
 from tests.costkit import cost_json, install_fixtures, repo_with_worktree
 from tests.gitrepo import moai, write
 
@@ -102,7 +102,7 @@ def test_rules_and_moai_cost_agree_on_the_same_tokens(
         )
         actual = cost(prices.price(model), *tokens)
         assert round(actual, 6) == r["actual_usd"], model  # what moai cost reports
-        tier = "sonnet"  # the seed's template ties glm-4.7 to several tiers: the default
+        tier: Tier = "sonnet"  # the seed's template ties glm-4.7 to several tiers: the default
         claude = actual if model.startswith("claude") else cost(prices.tier_price(tier), *tokens)
         assert round(claude, 6) == r["all_claude_usd"], model
         where = f'model="{base_id(model)}",moai_phase="p{i}",user_id="u"'

@@ -22,7 +22,7 @@ def telemetry_yaml(extra: str = "", endpoint: str = COLLECTOR) -> str:
         "  telemetry:\n"
         f"    otlp_endpoint: {endpoint}\n"
         "    protocol: http/protobuf\n"
-        "    resource_attributes: {team: platform, cost center: 'R&D 1,2=3'}\n" + extra
+        "    resource_attributes: {team: platform, cost.center: 'R&D 1,2=3'}\n" + extra
     )
 
 
@@ -87,7 +87,7 @@ def test_spec_worktree_labels_merged_with_the_users_attributes_encoded(
     assert attrs["moai.spec"] == "SPEC-AUTH-001"
     assert attrs["who"] == "Ann Lee"  # the user's own, kept
     assert attrs["team"] == "platform"  # the team's over the user's
-    assert attrs["cost center"] == "R&D 1,2=3"  # commas and '=' survive the encoding
+    assert attrs["cost.center"] == "R&D 1,2=3"  # commas and '=' survive the encoding
     assert FAKE_KEY not in json.dumps(got)
 
     # ~/.claude/settings.json's OTEL_RESOURCE_ATTRIBUTES is the one Claude Code would use
@@ -136,6 +136,7 @@ def test_a_developer_may_turn_it_off_unless_the_team_locks_it(
         ("    otlp_endpoint: http://user@evil.example:4318\n", "llm.telemetry.otlp_endpoint"),
         ("    otlp_endpoint: 'http://a b:4318'\n", "llm.telemetry.otlp_endpoint"),
         ("    resource_attributes: {team: 5}\n", "llm.telemetry.resource_attributes.team"),
+        ("    resource_attributes: {a b: c}\n", "key 'a b': use letters"),
     ],
 )
 def test_hostile_or_wrong_values(repo: Path, env: dict[str, str], block: str, expect: str) -> None:
@@ -154,8 +155,8 @@ def test_outside_a_repository_the_launcher_is_a_no_op(tmp_path: Path, env: dict[
 
 
 def test_encoding_round_trip() -> None:
-    attrs = {"a b": "c,d=e%f", "moai.spec": "SPEC-1", "ü": "ß"}
+    attrs = {"a.b": "c,d=e%f g", "moai.spec": "SPEC-1", "x": "ß"}
     text = encode_attributes(attrs)
     assert " " not in text and text.count(",") == 2 and text.count("=") == 3
     assert parse_attributes(text) == attrs
-    assert parse_attributes("bad,=x,k=v") == {"k": "v"}
+    assert parse_attributes("bad,=x,k=v,a b=c") == {"k": "v"}

@@ -6,9 +6,10 @@ import, so the hook path reads a validated cache instead (see config.py).
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Lockable = Literal[
     "mode",
@@ -66,6 +67,15 @@ class TelemetryModel(_Strict):
     otlp_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
     protocol: Literal["http/protobuf", "http/json", "grpc"] = "http/protobuf"
     resource_attributes: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("resource_attributes")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        # Claude Code percent-decodes values, never keys (measured): keep keys plain.
+        for key in value:
+            if not re.fullmatch(r"[A-Za-z0-9._-]+", key):
+                raise ValueError(f"key {key!r}: use letters, digits, '.', '_' and '-' only")
+        return value
 
 
 class LlmModel(_Strict):

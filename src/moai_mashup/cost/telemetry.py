@@ -48,18 +48,27 @@ _SAFE = "!#$&'()*+-./:<>?@[]^_`{|}~"
 
 
 def encode_attributes(attrs: dict[str, str]) -> str:
-    """`k=v,k2=v2` with keys and values percent-encoded as the OpenTelemetry spec asks."""
-    return ",".join(f"{quote(k, safe=_SAFE)}={quote(v, safe=_SAFE)}" for k, v in attrs.items())
+    """`k=v,k2=v2` with values percent-encoded; keys as they are.
+
+    Claude Code (its OpenTelemetry SDK) decodes values but not keys (measured:
+    `cost%20centre=x` arrives as the key `cost%20centre`), so the team's keys
+    are plain by validation and the user's are passed on as they wrote them.
+    """
+    return ",".join(f"{k}={quote(v, safe=_SAFE)}" for k, v in attrs.items())
 
 
 def parse_attributes(text: str) -> dict[str, str]:
-    """The pairs of an `OTEL_RESOURCE_ATTRIBUTES` value (decoded); malformed pairs are skipped."""
+    """The pairs of an `OTEL_RESOURCE_ATTRIBUTES` value: raw keys, decoded values.
+
+    Malformed pairs (no `=`, empty key, a key with a space or `%`) are skipped.
+    """
     out: dict[str, str] = {}
     for part in text.split(","):
         key, sep, value = part.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key or any(c.isspace() for c in key):
             continue
-        out[unquote(key.strip())] = unquote(value.strip())
+        out[key] = unquote(value.strip())
     return out
 
 
