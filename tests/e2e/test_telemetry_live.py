@@ -4,8 +4,8 @@ Claude Code is started as the README says, `claude --settings "$(moai telemetry
 settings)"`, with the telemetry collector committed in llm.yaml and trusted.
 Each location's fake backend answers with its own token counts, so the counts
 in `claude_code.token.usage` show which session they came from; the labels must
-say the same. Runs on whatever `claude_bin` is (measured by hand on 2.1.112,
-2.1.197 and 2.1.332; see moai_mashup/cost/telemetry.py).
+say the same. Runs on every pinned `claude_bin` (2.1.197 and 2.1.332; 2.1.112
+passed too before the matrix replaced it); see moai_mashup/cost/telemetry.py.
 """
 
 from __future__ import annotations
@@ -136,3 +136,25 @@ def test_sessions_export_their_location_labels_and_token_counts(
     # 2.1.197 and 2.1.332 report the GLM model as `glm-4.7[1m]` (2.1.112: `glm-4.6`, the
     # sonnet tier's); the Prometheus rules strip the suffix as `moai cost` does.
     assert {strip_suffix(m) for m in spec["models"]} <= set(GLM_MODELS.values()), spec
+
+
+def test_why_not_the_settings_files(make_stage: StageFactory) -> None:
+    """The measurement behind `--settings`: telemetry variables in a worktree's own
+    `.claude/settings.local.json` turn export on in 2.1.197 and are ignored by 2.1.332
+    ("A project's settings files can only turn telemetry off")."""
+    stage = make_stage()
+    with OtlpReceiver() as otlp:
+        env_block = {
+            "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+            "OTEL_METRICS_EXPORTER": "otlp",
+            "OTEL_LOGS_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url,
+            "OTEL_RESOURCE_ATTRIBUTES": "moai.phase=plan",
+        }
+        write(stage.repo / ".claude/settings.local.json", json.dumps({"env": env_block}))
+        reply = claude_cli.run_claude(stage.claude_bin, stage.repo, stage.claude_env())
+        assert reply.ok, reply
+        version = tuple(int(x) for x in stage.claude_version.split("."))
+        exported = any(p.metric == "claude_code.token.usage" for p in otlp.points())
+        assert exported == (version < (2, 1, 332)), stage.claude_version
