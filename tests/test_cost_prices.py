@@ -174,6 +174,13 @@ def test_llm_pricing_overrides_and_prices_listing(
     assert {m["model"] for m in as_json["models"]} >= {"claude-opus-5-5", "glm-5", "opus"}
 
 
+def test_prices_outside_a_repository(tmp_path: Path, env: dict[str, str]) -> None:
+    proc = moai(tmp_path, "cost", "--prices", "--claude-model", "opus=claude-opus-5", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "opus -> claude-opus-5," in proc.stdout
+    assert any(ln.startswith("claude-haiku-4-5 ") for ln in proc.stdout.splitlines())
+
+
 def test_bad_claude_model_is_one_line(repo332: tuple[Path, Path], env: dict[str, str]) -> None:
     main, _wt = repo332
     proc = moai(main, "cost", "--claude-model", "gpt=claude-x", env=env)

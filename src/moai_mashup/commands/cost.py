@@ -174,9 +174,20 @@ def command(
     if filters.since and filters.until and filters.since >= filters.until:
         raise BadInput(f"--since {since} is not before --until {until}")
 
+    tier_models = parse_claude_models(claude_models)
+    if (show_prices or grafana) and not _in_repository():
+        # The built-in table (and the dashboard) need no repository.
+        from moai_mashup.cost import teamview
+
+        table = PriceTable({}, tier_models)
+        out = (
+            teamview.render_prices(table, as_json) if show_prices else teamview.grafana_dashboard()
+        )
+        click.echo(out, nl=False)
+        return
     ws = open_workspace()
     cfg = ws.cfg
-    prices = PriceTable(cfg.pricing, parse_claude_models(claude_models))
+    prices = PriceTable(cfg.pricing, tier_models)
     if show_prices or prom_rules or grafana:
         from moai_mashup.cost import teamview
 
@@ -264,6 +275,14 @@ def command(
         click.echo(report.render_table(summary, notes), nl=False)
     if html_file is not None:
         click.echo(f"wrote {html_file}", err=True)
+
+
+def _in_repository() -> bool:
+    try:
+        git.discover(Path.cwd())
+    except BadInput:
+        return False
+    return True
 
 
 def parse_claude_models(values: tuple[str, ...]) -> dict[Tier, str]:
