@@ -49,13 +49,16 @@ def run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_rules_pass_promtool_check(tmp_path: Path, env: dict[str, str]) -> None:
     tool = promtool()
-    main, _wt = repo_with_worktree(tmp_path, env, llm_yaml=LLM)
+    # A committed llm.yaml is hostile input: a model name made to break out of the rules.
+    hostile = LLM + '    "x\\"}\\n  - record: evil\\n{": {input: 1, output: 1}\n'
+    main, _wt = repo_with_worktree(tmp_path, env, llm_yaml=hostile)
     proc = moai(main, "cost", "--prometheus-rules", env=env)
     assert proc.returncode == 0, proc.stderr
     rules = write(tmp_path / "rules.yml", proc.stdout)
     check = run(tool, "check", "rules", str(rules), cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "SUCCESS" in check.stdout
+    assert "record: evil" not in proc.stdout.replace("\\n  - record: evil", "")
     # The configured price is the one in the rules (USD per token).
     assert 'expr: vector(3e-07)\n        labels: {model: "glm-4.5-air", type: "input"}' in (
         proc.stdout
