@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from moai_mashup.cost.telemetry import encode_attributes, parse_attributes
-from tests.gitrepo import FAKE_KEY, git, moai, save_fake_key, write
+from tests.gitrepo import FAKE_KEY, MOAI, git, moai, save_fake_key, write
 
 LLM_YAML = ".moai/config/sections/llm.yaml"
 LOCAL_YAML = ".moai/config/sections/llm.local.yaml"
@@ -160,3 +162,32 @@ def test_encoding_round_trip() -> None:
     assert " " not in text and text.count(",") == 2 and text.count("=") == 3
     assert parse_attributes(text) == attrs
     assert parse_attributes("bad,=x,k=v,a b=c") == {"k": "v"}
+
+
+def test_the_readme_launcher_passes_the_settings_to_claude(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The README's `claude()` shell function, run by bash with a stand-in `claude`."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    line = next(ln.strip() for ln in readme.splitlines() if ln.strip().startswith("claude() {"))
+    commit_llm(repo, env, telemetry_yaml())
+    assert moai(repo, "trust", "--yes", env=env).returncode == 0
+    bindir = tmp_path / "bin"
+    stand_in = write(
+        bindir / "claude",
+        "#!/usr/bin/env python3\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n",
+    )
+    stand_in.chmod(0o755)
+    path = os.pathsep.join([str(bindir), str(Path(MOAI).parent), env["PATH"]])
+    proc = subprocess.run(
+        ["bash", "-c", f"{line}\nclaude -p 'say hi'"],
+        cwd=repo,
+        env=dict(env, PATH=path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    argv = json.loads(proc.stdout)
+    assert argv[0] == "--settings" and argv[2:] == ["-p", "say hi"]
+    assert json.loads(argv[1])["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == COLLECTOR
