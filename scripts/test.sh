@@ -23,6 +23,15 @@ if command -v npm >/dev/null && ! cmp -s "$CC/package-lock.json" "$CC/node_modul
   cp "$CC/package-lock.json" "$CC/node_modules/.moai-lock"
 fi
 
+# promtool (Debian's prometheus package) checks and unit-tests the recording rules of
+# `moai cost --prometheus-rules` (tests/test_cost_prometheus.py). Installed only when missing.
+if ! command -v promtool >/dev/null && command -v apt-get >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check -q src tests benchmarks
 .venv/bin/mypy

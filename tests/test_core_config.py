@@ -49,6 +49,10 @@ llm:
     commit_trailer: true
   pricing:
     glm-4.7: {input: 0.6, output: 2.2, cache_read: 0.11}
+  telemetry:
+    otlp_endpoint: https://otel.example.invalid:4318
+    protocol: grpc
+    resource_attributes: {team: platform}
 """
 
 
@@ -89,8 +93,20 @@ def test_every_added_field_loads(repo: Path) -> None:
     assert cfg.policy.enforce_locations and cfg.policy.require_backend_match
     assert cfg.policy.commit_trailer and cfg.policy.plan_paths == ("docs/**",)
     assert cfg.pricing == {
-        "glm-4.7": {"input": 0.6, "output": 2.2, "cache_read": 0.11, "cache_write": None}
+        "glm-4.7": {
+            "input": 0.6,
+            "output": 2.2,
+            "cache_read": 0.11,
+            "cache_write": None,
+            "cache_write_1h": None,
+        }
     }
+    assert cfg.telemetry == (
+        True,
+        "https://otel.example.invalid:4318",
+        "grpc",
+        {"team": "platform"},
+    )
 
 
 def test_missing_llm_yaml_is_defaults_and_unconfigured(tmp_path: Path) -> None:

@@ -16,43 +16,50 @@ from pathlib import Path
 from tests.costkit import SPEC, cost_json, install_fixtures, repo_with_worktree, row
 from tests.gitrepo import git, moai, write
 
-# The seed's prices, restated: USD per million tokens (input, output, cache write, cache read).
-SEED = {
-    "opus": (15.0, 75.0, 18.75, 1.5),
-    "sonnet": (3.0, 15.0, 3.75, 0.3),
-    "haiku": (0.8, 4.0, 1.0, 0.08),
-    "glm": (0.5, 0.5, 0.5, 0.1),
+# List prices of 2026-11-30, restated: USD per million tokens (input, output, 5-minute
+# cache write, cache read). Anthropic: write 1.25x, read 0.1x input; Z.ai lists cache reads.
+PRICE = {
+    "claude-sonnet-4-6": (3.0, 15.0, 3.75, 0.3),
+    "claude-haiku-4-5": (1.0, 5.0, 1.25, 0.1),
+    "glm-4.7": (0.6, 2.2, 0.6, 0.11),
+    "glm-4.5-air": (0.2, 1.1, 0.2, 0.03),
+    # all on Claude: what Claude Code 2.1.332's aliases ask for today
+    "claude-opus-5-5": (4.0, 20.0, 5.0, 0.4),
+    "claude-sonnet-5-5": (2.0, 10.0, 2.5, 0.2),
+    "claude-opus-4-1": (15.0, 75.0, 18.75, 1.5),
 }
-# Every distinct response in the fixtures: (model, price family, phase, tokens in/out/cw/cr).
+TIER_MODEL = {"opus": "claude-opus-5-5", "sonnet": "claude-sonnet-5-5"}
+# Every distinct response in the fixtures: (model, priced as, phase, tokens in/out/cw/cr).
 RESPONSES = [
-    ("claude-sonnet-4-6", "sonnet", "plan", (1009, 59, 1800, 900)),
-    ("claude-sonnet-4-6", "sonnet", "plan", (1010, 60, 2000, 1000)),
-    ("claude-haiku-4-5-20251001", "haiku", "plan", (1014, 64, 2800, 1400)),
-    ("claude-opus-4-7", "opus", "plan", (1015, 65, 3000, 1500)),
-    ("claude-sonnet-4-6", "sonnet", "plan", (1011, 61, 2200, 1100)),
-    ("claude-sonnet-4-6", "sonnet", "plan", (1013, 63, 2600, 1300)),
-    ("claude-sonnet-4-6", "sonnet", "plan", (1012, 62, 2400, 1200)),  # the subagent's
-    ("glm-4.7", "glm", "run", (1001, 51, 200, 100)),
-    ("glm-4.7", "glm", "run", (1002, 52, 400, 200)),
-    ("glm-4.5-air", "glm", "run", (1003, 53, 600, 300)),
-    ("glm-4.7", "glm", "run", (1005, 55, 1000, 500)),  # only in the forked session
-    ("glm-4.7", "glm", "sync", (1004, 54, 800, 400)),
+    ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1009, 59, 1800, 900)),
+    ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1010, 60, 2000, 1000)),
+    ("claude-haiku-4-5-20251001", "claude-haiku-4-5", "plan", (1014, 64, 2800, 1400)),
+    ("claude-opus-4-7", "claude-opus-5-5", "plan", (1015, 65, 3000, 1500)),  # a guess
+    ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1011, 61, 2200, 1100)),
+    ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1013, 63, 2600, 1300)),
+    ("claude-sonnet-4-6", "claude-sonnet-4-6", "plan", (1012, 62, 2400, 1200)),  # subagent's
+    ("glm-4.7", "glm-4.7", "run", (1001, 51, 200, 100)),
+    ("glm-4.7", "glm-4.7", "run", (1002, 52, 400, 200)),
+    ("glm-4.5-air", "glm-4.5-air", "run", (1003, 53, 600, 300)),
+    ("glm-4.7", "glm-4.7", "run", (1005, 55, 1000, 500)),  # only in the forked session
+    ("glm-4.7", "glm-4.7", "sync", (1004, 54, 800, 400)),
 ]
 LINES_WITH_USAGE = 18  # assistant lines in the fixture files, copies included
 
 
-def usd(family: str, tokens: tuple[int, int, int, int]) -> float:
-    return sum(t * p for t, p in zip(tokens, SEED[family], strict=True)) / 1e6
+def usd(model: str, tokens: tuple[int, int, int, int]) -> float:
+    return sum(t * p for t, p in zip(tokens, PRICE[model], strict=True)) / 1e6
 
 
 def expected(phase: str, tier_of: dict[str, str]) -> tuple[int, float, float]:
+    """tier_of: a non-Claude model -> the Claude model its tokens are compared with."""
     n, actual, claude = 0, 0.0, 0.0
-    for model, family, ph, tokens in RESPONSES:
+    for model, priced_as, ph, tokens in RESPONSES:
         if ph != phase:
             continue
         n += 1
-        actual += usd(family, tokens)
-        claude += usd(tier_of.get(model, family), tokens)
+        actual += usd(priced_as, tokens)
+        claude += usd(tier_of.get(model, priced_as), tokens)
     return n, actual, claude
 
 
@@ -69,7 +76,7 @@ def test_real_transcripts_attributed_deduplicated_priced(
     assert data["transcripts"]["files"] == 6  # 5 sessions + 1 subagent file
     # The seed's template maps glm-4.7 to opus AND sonnet, and glm-4.5-air to no tier:
     # both fall back to sonnet (the tier Claude Code asks for with no model chosen).
-    tiers = {"glm-4.7": "sonnet", "glm-4.5-air": "sonnet"}
+    tiers = {"glm-4.7": TIER_MODEL["sonnet"], "glm-4.5-air": TIER_MODEL["sonnet"]}
     for phase in ("plan", "run", "sync"):
         n, actual, claude = expected(phase, tiers)
         got = row(data, phase)
@@ -79,6 +86,9 @@ def test_real_transcripts_attributed_deduplicated_priced(
         assert abs(got["saved_usd"] - (claude - actual)) < 1e-6, phase
     assert row(data, "plan")["saved_usd"] == 0  # Claude served every plan response
     assert data["counterfactual_tier_rule"] == {"default": 5}
+    assert data["counterfactual_models"] == {"sonnet": "claude-sonnet-5-5"}
+    assert data["guessed_prices"] == {"claude-opus-4-7": "claude-opus-5-5"}
+    assert data["prices"]["table_date"] == "2026-11-30"
 
 
 def test_template_ties_a_glm_model_to_one_tier(
@@ -94,12 +104,29 @@ def test_template_ties_a_glm_model_to_one_tier(
     data = cost_json(moai(main, "cost", "--json", "--by", "model", env=env))
     air = row(data, "glm-4.5-air")
     tokens = (1003, 53, 600, 300)
-    assert abs(air["all_claude_usd"] - usd("haiku", tokens)) < 1e-6
+    # Haiku's alias asks for claude-haiku-5-5, not listed: priced as claude-haiku-4-5 (a guess)
+    assert abs(air["all_claude_usd"] - usd("claude-haiku-4-5", tokens)) < 1e-6
+    assert data["guessed_prices"]["claude-haiku-5-5"] == "claude-haiku-4-5"
     assert data["counterfactual_tier_rule"] == {"default": 4, "template": 1}
 
     opus = cost_json(moai(main, "cost", "--json", "--claude-tier", "opus", env=env))
-    _n, _actual, claude = expected("sync", {"glm-4.7": "opus"})
+    _n, _actual, claude = expected("sync", {"glm-4.7": TIER_MODEL["opus"]})
     assert abs(row(opus, "sync")["all_claude_usd"] - claude) < 1e-6
+    # --claude-model says which Claude model a tier stands for.
+    older = cost_json(
+        moai(
+            main,
+            "cost",
+            "--json",
+            "--claude-tier",
+            "opus",
+            "--claude-model",
+            "opus=claude-opus-4-1",
+            env=env,
+        )
+    )
+    _n, _actual, claude = expected("sync", {"glm-4.7": "claude-opus-4-1"})
+    assert abs(row(older, "sync")["all_claude_usd"] - claude) < 1e-6
 
 
 def test_spec_filter_and_by_spec(tmp_path: Path, env: dict[str, str], home: Path) -> None:

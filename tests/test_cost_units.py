@@ -10,10 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moai_mashup.commands.cost import parse_when
+from moai_mashup.cost.attribution import template_tiers
 from moai_mashup.cost.phase_record import append_phase, phase_at, read_phases
-from moai_mashup.cost.pricing import BUILTIN, Price, PriceTable, Tier, cost, tier_for
+from moai_mashup.cost.pricing import (
+    LISTED,
+    SEED,
+    TIER_MODELS,
+    Price,
+    PriceTable,
+    Tier,
+    cost,
+    tier_for,
+)
 from moai_mashup.cost.transcripts import (
     ScanStats,
+    cache_writes,
     command_of,
     encode_project_path,
     folder_matches,
@@ -78,21 +89,78 @@ def test_scanning_never_raises(
     assert stats.bytes == path.stat().st_size
 
 
-def test_prices_default_to_the_seed_and_config_overrides() -> None:
+def _how(table: PriceTable, model: str) -> tuple[str, str]:
+    found = table.priced(model)
+    assert found is not None, model
+    return found.how, found.basis
+
+
+def test_prices_come_from_the_table_then_family_then_seed() -> None:
     table = PriceTable()
-    assert table.price("claude-opus-4-7") == Price(15.0, 75.0, 18.75, 1.5)
-    assert table.price("claude-sonnet-4-6") == BUILTIN["sonnet"]
-    assert table.price("claude-haiku-4-5-20251001") == pytest.approx((0.8, 4.0, 1.0, 0.08))
-    assert table.price("glm-4.7") == Price(0.5, 0.5, 0.5, 0.1)
-    assert table.price("glm-4.5-air") == BUILTIN["glm"]
+    opus55 = table.priced("claude-opus-5-5")
+    assert opus55 is not None and opus55.how == "listed"
+    assert opus55.price == Price(4.0, 20.0, 5.0, 0.4, 8.0)  # 5-minute write 1.25x, 1-hour 2x
+    assert table.price("claude-opus-4-1") == Price(15.0, 75.0, 18.75, 1.5, 30.0)
+    # A date, a `[1m]` suffix or upper case name the same model.
+    assert table.priced("claude-haiku-4-5-20251001") == table.priced("claude-haiku-4-5")
+    assert table.price("claude-sonnet-5-5[1m]") == LISTED["claude-sonnet-5-5"].price
+    assert _how(table, "claude-opus-4-20250514") == ("listed", "claude-opus-4-0")
+    # Not listed: the same family's newest listed model, as a guess.
+    guess = table.priced("claude-opus-4-7")
+    assert guess is not None and guess.guessed and guess.basis == "claude-opus-5-5"
+    assert _how(table, "claude-haiku-5-5") == ("family", "claude-haiku-4-5")
+    assert _how(table, "claude-opus-3") == ("family", "claude-opus-5-5")
+    assert _how(table, "glm-4.9") == ("family", "glm-5")
+    assert _how(table, "glm-4.6-air") == ("family", "glm-4.5-air")
+    # No version to read: the seed's figure, the last resort.
+    assert _how(table, "glm-4.6-flash") == ("seed", "seed glm")  # no listed flash variant
+    seed = table.priced("claude-opus-latest-preview")
+    assert seed is not None and seed.how == "seed" and seed.price == SEED["opus"]
+    glm = table.price("glm-4.7")
+    assert glm == pytest.approx(Price(0.6, 2.2, 0.6, 0.11, 0.6))  # Z.ai: no cache-write surcharge
     assert table.price("gpt-5") is None
+    # llm.pricing beats the table, by name (with or without suffix/date) or by family.
     mine = PriceTable(
-        {"glm": {"input": 1.0, "output": 1.0, "cache_write": None, "cache_read": 0.0}}
+        {
+            "glm": {"input": 1.0, "output": 1.0, "cache_write": None, "cache_read": 0.0},
+            "claude-opus-5-5[1m]": {"input": 6.0, "output": 30.0},
+        }
     )
-    assert mine.price("glm-4.5-air") == Price(1.0, 1.0, 1.0, 0.0)
-    assert mine.price("glm-4.7") == BUILTIN["glm-4.7"]  # an exact built-in name beats a family
-    assert cost(Price(3, 15, 3.75, 0.3), 1_000_000, 0, 0, 1_000_000) == pytest.approx(3.3)
+    assert mine.price("glm-4.5-air") == Price(1.0, 1.0, 1.0, 0.0, 1.0)
+    assert mine.price("glm-4.7") == Price(1.0, 1.0, 1.0, 0.0, 1.0)
+    assert _how(mine, "claude-opus-5-5") == ("configured", "claude-opus-5-5[1m]")
+    assert mine.price("claude-opus-5-5") == pytest.approx(Price(6.0, 30.0, 7.5, 0.6, 12.0))
+    # The all-Claude side: the model each tier's alias asks for, overridable.
+    assert mine.tier_price("opus") == mine.price("claude-opus-5-5")
+    other = PriceTable(tier_models={"opus": "claude-opus-4-1"})
+    assert other.tier_model("opus") == "claude-opus-4-1"
+    assert other.tier_price("opus").input == 15.0
+    assert TIER_MODELS["sonnet"] == "claude-sonnet-5-5"
+
+
+def test_cost_splits_cache_writes() -> None:
+    p = Price(3, 15, 3.75, 0.3, 6.0)
+    assert cost(p, 1_000_000, 0, 0, 1_000_000) == pytest.approx(3.3)
+    # 3M cache writes of which 1M were 1-hour ones: 2M x 3.75 + 1M x 6
+    assert cost(p, 0, 0, 3_000_000, 0, 1_000_000) == pytest.approx(13.5)
     assert cost(None, 5, 5, 5, 5) == 0.0
+
+
+def test_cache_write_breakdown_and_its_fallback() -> None:
+    def usage(flat: int, split: dict[str, object] | None) -> dict[str, object]:
+        u: dict[str, object] = {"input_tokens": 1, "output_tokens": 1}
+        u["cache_creation_input_tokens"] = flat
+        if split is not None:
+            u["cache_creation"] = split
+        return u
+
+    both: dict[str, object] = {"ephemeral_5m_input_tokens": 100, "ephemeral_1h_input_tokens": 200}
+    zero: dict[str, object] = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}
+    assert cache_writes(usage(300, both), 300) == (300, 200)
+    assert cache_writes(usage(500, zero), 500) == (500, 0)  # ccusage 20 counts 0 here
+    assert cache_writes(usage(500, None), 500) == (500, 0)
+    assert cache_writes(usage(500, {"ephemeral_1h_input_tokens": "x"}), 500) == (500, 0)
+    assert cache_writes(usage(0, zero), 0) == (0, 0)
 
 
 def test_tier_rule() -> None:
@@ -107,6 +175,9 @@ def test_tier_rule() -> None:
     assert tier_for("glm-4.7", split) == ("opus", "template")
     assert tier_for("glm-4.5-air", split) == ("haiku", "template")
     assert tier_for("glm-5", split) == ("sonnet", "default")
+    # A `[1m]` suffix in the template names the model the server answers with.
+    tiers = template_tiers([{"ANTHROPIC_DEFAULT_OPUS_MODEL": "glm-4.7[1m]"}])
+    assert tier_for("glm-4.7", tiers) == ("opus", "template")
 
 
 def test_phase_record_round_trip(tmp_path: Path) -> None:

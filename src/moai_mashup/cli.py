@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "check": "check",
     "trust": "trust",
     "cost": "cost",
+    "telemetry": "telemetry",
     "doctor": "doctor",
 }
 

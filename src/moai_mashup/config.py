@@ -58,6 +58,13 @@ class Policy(NamedTuple):
     strict: bool
 
 
+class Telemetry(NamedTuple):
+    enabled: bool
+    otlp_endpoint: str | None  # None: no collector configured, nothing exported
+    protocol: str
+    resource_attributes: dict[str, str]
+
+
 class ResolvedConfig(NamedTuple):
     mode: Mode
     mode_source: str  # "llm.yaml", "llm.local.yaml", "MOAI_LLM_MODE" or "default"
@@ -71,6 +78,7 @@ class ResolvedConfig(NamedTuple):
     policy: Policy
     pricing: dict[str, dict[str, float | None]]
     warnings: tuple[str, ...]
+    telemetry: Telemetry = Telemetry(False, None, "http/protobuf", {})
 
 
 def _from_dump(
@@ -98,6 +106,7 @@ def _from_dump(
         ),
         pricing=llm["pricing"],
         warnings=tuple(warnings),
+        telemetry=Telemetry(**llm["telemetry"]),
     )
 
 

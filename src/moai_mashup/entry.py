@@ -1,4 +1,5 @@
-"""`moai`'s entry point: `moai worktree list [--json]` without click; the rest via cli.
+"""`moai`'s entry point: `moai worktree list [--json]` and `moai telemetry settings`
+without click; the rest via cli.
 
 Importing click costs ~45 ms, a tenth of the budget of a list of 100
 worktrees (issue 4: <= 0.5 s), and spent before the first `git status` can
@@ -20,6 +21,10 @@ FAST_LIST = {("worktree", "list"): False, ("worktree", "list", "--json"): True}
 
 
 def main() -> Any:
+    if sys.argv[1:] == ["telemetry", "settings"]:  # before every Claude Code start
+        from moai_mashup.telemetry_env import settings_main
+
+        return settings_main()
     as_json = FAST_LIST.get(tuple(sys.argv[1:]))
     if as_json is None:
         from moai_mashup.cli import main as cli_main

@@ -58,11 +58,14 @@ def trust(repo: Path, kind: str, value: str) -> bool:
     if is_trusted(repo, kind, value):
         return False
     entries = _load()
-    # One trusted value per repository and kind: trusting a new URL revokes the old one.
+    # One trusted value per repository and kind: trusting a new URL (GLM base URL or
+    # telemetry endpoint) revokes the old one.
     entries = [
         e
         for e in entries
-        if not (e.get("repo") == str(repo) and e.get("kind") == kind and kind == "url")
+        if not (
+            e.get("repo") == str(repo) and e.get("kind") == kind and kind in ("url", "telemetry")
+        )
     ]
     entries.append(
         {"repo": str(repo), "kind": kind, "value": value, "digest": _digest(repo, kind, value)}

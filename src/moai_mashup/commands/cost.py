@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import click
 
 from moai_mashup import git
 from moai_mashup.errors import BadInput
+
+if TYPE_CHECKING:
+    from moai_mashup.cost.pricing import Tier
 
 FORMATS = ("table", "json", "csv")
 
@@ -103,6 +106,28 @@ def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:
     show_default=True,
     help="Claude tier for a GLM model the template does not tie to one tier.",
 )
+@click.option(
+    "--claude-model",
+    "claude_models",
+    metavar="TIER=MODEL",
+    multiple=True,
+    help="The Claude model a tier is priced as in the all-Claude comparison "
+    "(default: what Claude Code 2.1.332's alias asks for; see --prices).",
+)
+@click.option("--prices", "show_prices", is_flag=True, help="Print the prices in effect and exit.")
+@click.option(
+    "--prometheus-rules",
+    "prom_rules",
+    is_flag=True,
+    help="Print Prometheus recording rules that price Claude Code's OpenTelemetry "
+    "token metrics with these prices, and exit.",
+)
+@click.option(
+    "--grafana-dashboard",
+    "grafana",
+    is_flag=True,
+    help="Print a Grafana dashboard (JSON) over those recording rules, and exit.",
+)
 def command(
     since: str | None,
     until: str | None,
@@ -112,6 +137,10 @@ def command(
     as_csv: bool,
     html_file: Path | None,
     claude_tier: str,
+    claude_models: tuple[str, ...],
+    show_prices: bool,
+    prom_rules: bool,
+    grafana: bool,
 ) -> None:
     """Spend and savings per phase, SPEC, model or day, from Claude Code's transcripts."""
     from moai_mashup.core.routing import SPEC_ID_SHAPE, is_valid_spec_id
@@ -124,7 +153,7 @@ def command(
         template_tiers,
     )
     from moai_mashup.cost.phase_record import read_phases
-    from moai_mashup.cost.pricing import PriceTable, valid_tier_name
+    from moai_mashup.cost.pricing import TABLE_DATE, PriceTable, valid_tier_name
     from moai_mashup.cost.transcripts import (
         ScanStats,
         find_folders,
@@ -145,8 +174,38 @@ def command(
     if filters.since and filters.until and filters.since >= filters.until:
         raise BadInput(f"--since {since} is not before --until {until}")
 
+    tier_models = parse_claude_models(claude_models)
+    if (show_prices or grafana) and not _in_repository():
+        # The built-in table (and the dashboard) need no repository.
+        from moai_mashup.cost import teamview
+
+        table = PriceTable({}, tier_models)
+        out = (
+            teamview.render_prices(table, as_json) if show_prices else teamview.grafana_dashboard()
+        )
+        click.echo(out, nl=False)
+        return
     ws = open_workspace()
     cfg = ws.cfg
+    prices = PriceTable(cfg.pricing, tier_models)
+    if show_prices or prom_rules or grafana:
+        from moai_mashup.cost import teamview
+
+        if show_prices:
+            click.echo(teamview.render_prices(prices, as_json), nl=False)
+        elif prom_rules:
+            root = ws.wt.root
+            tiers = template_tiers(
+                [
+                    read_env_block(root / ".moai/llm-configs/glm.json"),
+                    read_env_block(root / ".claude/settings.local.json"),
+                ]
+            )
+            rules = teamview.prometheus_rules(prices, tiers, valid_tier_name(claude_tier))
+            click.echo(rules, nl=False)
+        else:
+            click.echo(teamview.grafana_dashboard(), nl=False)
+        return
     worktrees = list_worktrees(ws.wt)
     places: list[Place] = []
     envs: list[dict[str, Any]] = []
@@ -180,7 +239,6 @@ def command(
             for found in scan_file(path, stats, attributor.known):
                 attributor.feed(found, stats)
 
-    prices = PriceTable(cfg.pricing)
     summary = report.summarize(attributor.buckets, attributor.sums, prices, by)
     notes = _notes(stats, attributor, summary, folders, projects)
     meta = {
@@ -194,6 +252,11 @@ def command(
         "outside_repository": attributor.outside,
         "filtered_out": attributor.filtered,
         "synthetic": attributor.synthetic,
+        "prices": {
+            "table_date": TABLE_DATE,
+            "configured": sorted(cfg.pricing),
+            "counterfactual_models": dict(prices.tier_models),
+        },
     }
     if html_file is not None:
         # Written before anything is printed: a path we cannot write is bad input.
@@ -214,6 +277,28 @@ def command(
         click.echo(f"wrote {html_file}", err=True)
 
 
+def _in_repository() -> bool:
+    try:
+        git.discover(Path.cwd())
+    except BadInput:
+        return False
+    return True
+
+
+def parse_claude_models(values: tuple[str, ...]) -> dict[Tier, str]:
+    """`--claude-model opus=claude-opus-5` values as {tier: model}."""
+    out: dict[Tier, str] = {}
+    for value in values:
+        tier, sep, model = value.partition("=")
+        if not sep or tier not in ("opus", "sonnet", "haiku") or not model.strip():
+            raise BadInput(
+                f"--claude-model {value!r}: expected TIER=MODEL with TIER opus, sonnet or haiku "
+                "(e.g. opus=claude-opus-5)"
+            )
+        out[cast("Tier", tier)] = model.strip()
+    return out
+
+
 def _notes(
     stats: Any, attributor: Any, summary: Any, folders: list[Path], projects: Path
 ) -> list[str]:
@@ -231,6 +316,15 @@ def _notes(
             f"{stats.unknown_type} unknown type, {stats.bad_usage} without usable usage; "
             f"{stats.unreadable} unreadable file(s){where}"
         )
+    from moai_mashup.cost.pricing import TABLE_DATE
+
+    notes.append(f"prices: moai's table of {TABLE_DATE} (moai cost --prices), llm.pricing first")
+    if summary.guessed:
+        guesses = ", ".join(f"{m} as {basis}" for m, basis in summary.guessed.items())
+        notes.append(f"guessed prices (not in the table): {guesses}; add them under llm.pricing")
+    if summary.tiers_used:
+        used = ", ".join(f"{t} -> {m}" for t, m in summary.tiers_used.items())
+        notes.append(f"all-Claude prices non-Claude tokens tier for tier: {used} (--claude-model)")
     if summary.unpriced:
         names = ", ".join(summary.unpriced)
         notes.append(f"no price for {names}: counted as $0; add them under llm.pricing")

@@ -21,7 +21,7 @@ from moai_mashup.errors import Refused
 @click.option("--revoke", is_flag=True, help="Forget every approval for this repository.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: one JSON object.")
 def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
-    """Trust this repository's GLM base URL and worktree.on_create commands."""
+    """Trust this repository's GLM base URL, worktree.on_create commands, telemetry endpoint."""
     from moai_mashup.apply import load_template
     from moai_mashup.workspace import open_workspace
 
@@ -34,6 +34,8 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
     env = load_template(ws.wt)
     items = [("url", env["ANTHROPIC_BASE_URL"])]
     items += [("command", c) for c in ws.cfg.worktree.on_create]
+    if ws.cfg.telemetry.otlp_endpoint:
+        items.append(("telemetry", ws.cfg.telemetry.otlp_endpoint))
     needed = [(k, v) for k, v in items if not trust.is_trusted(repo, k, v)]
     if list_only:
         if as_json:
@@ -49,7 +51,10 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
         return
     click.echo(f"{repo} asks to:")
     for k, v in needed:
-        what = "send your GLM key to" if k == "url" else "run in each new worktree"
+        what = {
+            "url": "send your GLM key to",
+            "telemetry": "send Claude Code's usage metrics and events to",
+        }.get(k, "run in each new worktree")
         click.echo(f"  {what}: {v}")
     if not yes and not click.confirm("Trust these for this repository?", err=True):
         raise Refused("not trusted; nothing changed")

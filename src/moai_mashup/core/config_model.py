@@ -6,9 +6,10 @@ import, so the hook path reads a validated cache instead (see config.py).
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Lockable = Literal[
     "mode",
@@ -19,6 +20,7 @@ Lockable = Literal[
     "auto_worktree",
     "worktree",
     "pricing",
+    "telemetry",
 ]
 
 
@@ -53,8 +55,27 @@ class PriceModel(_Strict):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
-    cache_write: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)  # a 5-minute cache write
+    cache_write_1h: float | None = Field(default=None, ge=0)
     cache_read: float | None = Field(default=None, ge=0)
+
+
+class TelemetryModel(_Strict):
+    """Claude Code's OpenTelemetry export to the team's collector (`moai telemetry`)."""
+
+    enabled: bool = True
+    otlp_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
+    protocol: Literal["http/protobuf", "http/json", "grpc"] = "http/protobuf"
+    resource_attributes: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("resource_attributes")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        # Claude Code percent-decodes values, never keys (measured): keep keys plain.
+        for key in value:
+            if not re.fullmatch(r"[A-Za-z0-9._-]+", key):
+                raise ValueError(f"key {key!r}: use letters, digits, '.', '_' and '-' only")
+        return value
 
 
 class LlmModel(_Strict):
@@ -67,6 +88,7 @@ class LlmModel(_Strict):
     worktree: WorktreeModel = Field(default_factory=WorktreeModel)
     policy: PolicyModel = Field(default_factory=PolicyModel)
     pricing: dict[str, PriceModel] = Field(default_factory=dict)
+    telemetry: TelemetryModel = Field(default_factory=TelemetryModel)
 
 
 class FileModel(_Strict):

@@ -3,5 +3,7 @@
 transcripts.py reads them (streaming), attribution.py decides worktree, SPEC,
 phase and backend, pricing.py prices tokens, report.py renders the result.
 phase_record.py owns the small `<git-dir>/moai/phase` file that `moai route`
-may write. Everything here is stdlib only.
+may write. telemetry.py builds the OpenTelemetry variables of `moai telemetry`,
+teamview.py the price listing, Prometheus rules and Grafana dashboard.
+Everything here is stdlib only.
 """

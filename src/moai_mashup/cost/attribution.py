@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 from moai_mashup.core.routing import branch_kind, is_valid_spec_id, spec_id_from_branch
 from moai_mashup.cost.phase_record import PhaseMark, phase_at
-from moai_mashup.cost.pricing import Tier, backend_of, tier_for
+from moai_mashup.cost.pricing import Tier, backend_of, strip_suffix, tier_for
 from moai_mashup.cost.transcripts import Found, ScanStats, command_of, usage_of
 
 PHASE_COMMAND = re.compile(r"^/(?:moai|alfred):[0-9]*-?(plan|run|sync)$")
@@ -151,7 +151,7 @@ def template_tiers(envs: list[dict[str, Any]]) -> dict[str, frozenset[Tier]]:
         for key, tier in TEMPLATE_MODEL_KEYS.items():
             value = env.get(key)
             if isinstance(value, str) and value:
-                out.setdefault(value, set()).add(tier)
+                out.setdefault(strip_suffix(value), set()).add(tier)
     return {k: frozenset(v) for k, v in out.items()}
 
 
@@ -184,7 +184,7 @@ class Attributor:
         self.fallback_tier = fallback_tier
         self.filters = filters
         self.buckets: dict[Bucket, int] = {}
-        # per bucket id: responses, input, output, cache write, cache read tokens
+        # per bucket id: responses, input, output, cache write, cache read, 1-hour cache write
         self.sums: list[list[int]] = []
         self.seen = SeenTable()  # hash(msg id, request id) -> bucket id << 32 | output
         self.duplicates = 0
@@ -246,13 +246,14 @@ class Attributor:
         if new_id is None:
             new_id = len(self.sums)
             self.buckets[bucket] = new_id
-            self.sums.append([0, 0, 0, 0, 0])
+            self.sums.append([0, 0, 0, 0, 0, 0])
         row = self.sums[new_id]
         row[0] += 1
         row[1] += usage.input
         row[2] += usage.output
         row[3] += usage.cache_write
         row[4] += usage.cache_read
+        row[5] += usage.cache_write_1h
         self.seen.put(key, (new_id << 32) | min(usage.output, _MASK))
 
     def _command(self, rec: dict[str, Any]) -> None:

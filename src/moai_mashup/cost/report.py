@@ -22,6 +22,7 @@ class Row(NamedTuple):
     output: int
     cache_write: int
     cache_read: int
+    cache_write_1h: int
     actual: float
     all_claude: float
 
@@ -42,6 +43,7 @@ class Row(NamedTuple):
             "output_tokens": self.output,
             "cache_write_tokens": self.cache_write,
             "cache_read_tokens": self.cache_read,
+            "cache_write_1h_tokens": self.cache_write_1h,
             "actual_usd": round(self.actual, 6),
             "all_claude_usd": round(self.all_claude, 6),
             "saved_usd": round(self.saved, 6),
@@ -50,7 +52,7 @@ class Row(NamedTuple):
 
 
 def _priced(bucket: Bucket, sums: list[int], prices: PriceTable) -> tuple[float, float]:
-    tokens = (sums[1], sums[2], sums[3], sums[4])
+    tokens = (sums[1], sums[2], sums[3], sums[4], sums[5])
     actual = cost(prices.price(bucket.model), *tokens)
     if bucket.backend == "claude":
         return actual, actual
@@ -59,7 +61,7 @@ def _priced(bucket: Bucket, sums: list[int], prices: PriceTable) -> tuple[float,
 
 def _add(a: Row | None, key: str, sums: list[int], actual: float, claude: float) -> Row:
     if a is None:
-        return Row(key, sums[0], sums[1], sums[2], sums[3], sums[4], actual, claude)
+        return Row(key, sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], actual, claude)
     return Row(
         key,
         a.responses + sums[0],
@@ -67,6 +69,7 @@ def _add(a: Row | None, key: str, sums: list[int], actual: float, claude: float)
         a.output + sums[2],
         a.cache_write + sums[3],
         a.cache_read + sums[4],
+        a.cache_write_1h + sums[5],
         a.actual + actual,
         a.all_claude + claude,
     )
@@ -86,6 +89,8 @@ class Summary(NamedTuple):
     all_claude_by_phase: dict[str, float]
     unpriced: list[str]
     tier_rules: dict[str, int]  # how the counterfactual tier was decided -> responses
+    guessed: dict[str, str]  # model -> what it was priced as (a family neighbour or the seed)
+    tiers_used: dict[str, str]  # Claude tier the counterfactual used -> its model
 
 
 def summarize(
@@ -97,11 +102,22 @@ def summarize(
     claude_by_phase: dict[str, float] = {}
     unpriced: set[str] = set()
     rules: dict[str, int] = {}
+    guessed: dict[str, str] = {}
+    tiers_used: dict[str, str] = {}
     for bucket, bid in buckets.items():
         s = sums[bid]
         actual, claude = _priced(bucket, s, prices)
-        if prices.price(bucket.model) is None:
+        how = prices.priced(bucket.model)
+        if how is None:
             unpriced.add(bucket.model)
+        elif how.guessed:
+            guessed[bucket.model] = how.basis
+        if bucket.backend != "claude":
+            tier = valid_tier_name(bucket.tier)
+            tiers_used[tier] = prices.tier_model(tier)
+            tier_how = prices.priced(prices.tier_model(tier))
+            if tier_how is not None and tier_how.guessed:
+                guessed[prices.tier_model(tier)] = tier_how.basis
         key = str(getattr(bucket, by))
         rows[key] = _add(rows.get(key), key, s, actual, claude)
         total = _add(total, "total", s, actual, claude)
@@ -114,11 +130,13 @@ def summarize(
     return Summary(
         by,
         ordered,
-        total or Row("total", 0, 0, 0, 0, 0, 0.0, 0.0),
+        total or Row("total", 0, 0, 0, 0, 0, 0, 0.0, 0.0),
         chart,
         claude_by_phase,
         sorted(unpriced),
         rules,
+        dict(sorted(guessed.items())),
+        dict(sorted(tiers_used.items())),
     )
 
 
@@ -187,7 +205,9 @@ def render_json(summary: Summary, meta: dict[str, Any]) -> str:
             for (p, b), v in sorted(summary.by_phase_backend.items())
         ],
         "unpriced_models": summary.unpriced,
+        "guessed_prices": summary.guessed,
         "counterfactual_tier_rule": summary.tier_rules,
+        "counterfactual_models": summary.tiers_used,
         **meta,
     }
     return json.dumps(doc, indent=2) + "\n"

@@ -22,6 +22,11 @@ Anthropic server; tests/fixtures/transcripts/ holds what it wrote):
   base URL are recorded nowhere), `message.id`, top-level `requestId`, and
   `message.usage.{input_tokens, output_tokens, cache_creation_input_tokens,
   cache_read_input_tokens}` (plus `cache_creation`, `service_tier`...).
+  2.1.332 (the native build) writes the same, always with a
+  `cache_creation.{ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}`
+  breakdown (all zero when the server sent none) and more record types
+  (`api-request`, `cost-state`, `atis-latch`...) that carry no `"usage"` key;
+  it strips a `[1m]` suffix from the model it requests (tests/fixtures/transcripts-2.1.332).
 - Duplicates: one `assistant` line per content block (text + tool_use = two
   lines) with the same `message.id`, `requestId` and usage; `--resume` and
   `--continue` append to the same file, but `--fork-session` copies the whole
@@ -338,8 +343,34 @@ class Usage(NamedTuple):
     model: str
     input: int
     output: int
-    cache_write: int
+    cache_write: int  # every cache write (5-minute and 1-hour)
     cache_read: int
+    cache_write_1h: int
+
+
+def _count(value: Any) -> int | None:
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return None
+    return value
+
+
+def cache_writes(usage: dict[str, Any], flat: int) -> tuple[int, int]:
+    """(all cache writes, 1-hour ones): the `cache_creation` breakdown when it adds up to
+    more than 0, else the flat count as 5-minute writes.
+
+    Measured with Claude Code 2.1.332: a server reply without a breakdown is written
+    as `"cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0}`
+    beside the flat `cache_creation_input_tokens`; 2.1.112 copies what the server sent.
+    """
+    split = usage.get("cache_creation")
+    if isinstance(split, dict):
+        five = _count(split.get("ephemeral_5m_input_tokens"))
+        hour = _count(split.get("ephemeral_1h_input_tokens"))
+        if five is not None and hour is not None and five + hour > 0:
+            return five + hour, hour
+    return flat, 0
 
 
 def usage_of(rec: dict[str, Any]) -> Usage | None:
@@ -358,13 +389,12 @@ def usage_of(rec: dict[str, Any]) -> Usage | None:
         "cache_creation_input_tokens",
         "cache_read_input_tokens",
     ):
-        value = usage.get(key, 0)
+        value = _count(usage.get(key, 0))
         if value is None:
-            value = 0
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             return None
         counts.append(value)
-    return Usage(model, counts[0], counts[1], counts[2], counts[3])
+    written, hour = cache_writes(usage, counts[2])
+    return Usage(model, counts[0], counts[1], written, counts[3], hour)
 
 
 def command_of(rec: dict[str, Any]) -> tuple[str, str] | None:
