@@ -1,0 +1,155 @@
+"""moai's Claude Code hooks, proven with the real CLI against the two fake backends.
+
+`moai hooks install --claude-code` writes the repository's committed
+.claude/settings.json; then:
+
+- `claude -w SPEC-AUTH-001` (WorktreeCreate) lands in moai's SPEC worktree,
+  ~/worktrees/<project>/SPEC-AUTH-001 on feature/SPEC-AUTH-001, and the
+  session talks to GLM, while a session in the main checkout talks to Claude;
+- the SessionStart line reaches the model (the fake server sees it);
+- ExitWorktree's remove (WorktreeRemove) of a worktree holding untracked work
+  is refused and the work stays;
+- a session whose environment disagrees with the table has its prompt held:
+  nothing reaches either server.
+
+Measured on 2.1.197 and 2.1.332: ExitWorktree refuses by itself ("could not
+verify worktree state", asks for `discard_changes: true`) for a worktree a
+hook made, before calling the hook; with `discard_changes: true` it calls
+WorktreeRemove, and when the hook fails it tells the model "could not remove
+it ... kept at <path>" without the hook's stderr (-p mode). Anything on the
+hook's stdout counts as success there ("Exited and removed"), even with exit
+1: moai's remove prints nothing on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.e2e import claude_cli
+from tests.e2e.conftest import GLM_MODELS, Stage
+from tests.e2e.fake_anthropic import Recorded
+from tests.gitrepo import FAKE_KEY, MOAI, git
+
+SPEC = "SPEC-AUTH-001"
+
+
+def on_path(stage: Stage) -> None:
+    """The hooks' `moai` is the one under test, found on PATH as a user's would be."""
+    stage.extra_env["PATH"] = f"{Path(MOAI).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def install(stage: Stage) -> None:
+    on_path(stage)
+    stage.run_moai(stage.repo, "hooks", "install", "--claude-code")
+    git(stage.repo, "add", ".claude/settings.json", env=stage.env)
+    git(stage.repo, "commit", "-q", "-m", "moai's Claude Code hooks", env=stage.env)
+
+
+def claude(stage: Stage, cwd: Path, *args: str, prompt: str = "say hi") -> claude_cli.Reply:
+    stage.claude.clear()
+    stage.glm.clear()
+    argv = [str(stage.claude_bin), "-p", "--no-session-persistence", "--output-format", "json"]
+    proc = subprocess.Popen(
+        [*argv, *args, "--", prompt],
+        cwd=cwd,
+        env=stage.claude_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return claude_cli.finish(proc)
+
+
+def spec_path(stage: Stage) -> Path:
+    return stage.home / "worktrees" / stage.repo.name / SPEC
+
+
+def tool_results(rec: Recorded) -> list[str]:
+    out = []
+    for msg in rec.body.get("messages", []):
+        content = msg.get("content")
+        for block in content if isinstance(content, list) else []:
+            if block.get("type") == "tool_result":
+                inner: Any = block.get("content")
+                out.append(inner if isinstance(inner, str) else json.dumps(inner))
+    return out
+
+
+def test_claude_w_spec_lands_on_glm_in_moais_worktree_while_main_stays_on_claude(
+    stage: Stage,
+) -> None:
+    install(stage)
+    reply = claude(stage, stage.repo, "-w", SPEC)
+    assert reply.ok, reply
+    wt = spec_path(stage)
+    assert wt.is_dir(), reply
+    assert git(wt, "branch", "--show-current", env=stage.env).strip() == f"feature/{SPEC}"
+    assert stage.glm.messages() and not stage.claude.messages(), reply
+    first = stage.glm.messages()[0]
+    assert first.authorization == f"Bearer {FAKE_KEY}"
+    assert first.model in GLM_MODELS.values()  # the default tier differs between versions
+    assert first.mentions(str(wt))
+    # SessionStart's line reached the model: backend, SPEC, where the other phase belongs.
+    assert first.mentions(f"moai: this session runs on GLM (opus {GLM_MODELS['opus']}, ")
+    assert first.mentions(SPEC) and first.mentions("plan on main with Claude")
+
+    # Again: the worktree is reused, not made twice; main stays on Claude.
+    assert claude(stage, stage.repo, "-w", SPEC).ok
+    assert stage.glm.messages() and not stage.claude.messages()
+    reply = claude(stage, stage.repo)
+    assert reply.ok, reply
+    assert stage.claude.messages() and not stage.glm.messages()
+    assert stage.claude.messages()[0].mentions("moai: this session runs on Claude")
+    assert not (stage.repo / ".claude" / "worktrees").exists()
+
+
+def test_claude_w_other_name_gets_a_routed_worktree_and_a_bad_name_fails_cleanly(
+    stage: Stage,
+) -> None:
+    install(stage)
+    reply = claude(stage, stage.repo, "-w", "fix-login")
+    assert reply.ok, reply
+    wt = stage.home / "worktrees" / stage.repo.name / "fix-login"
+    assert git(wt, "branch", "--show-current", env=stage.env).strip() == "worktree-fix-login"
+    assert stage.claude.messages() and not stage.glm.messages()  # other branch: Claude
+
+    before = git(stage.repo, "worktree", "list", env=stage.env)
+    reply = claude(stage, stage.repo, "-w", "..")
+    assert reply.returncode != 0
+    assert "worktree name" in reply.stdout + reply.stderr, reply
+    assert git(stage.repo, "worktree", "list", env=stage.env) == before
+    assert not stage.claude.messages() and not stage.glm.messages()
+
+
+def test_exit_worktree_remove_refuses_untracked_work(stage: Stage) -> None:
+    install(stage)
+    stage.run_moai(stage.repo, "worktree", "create", SPEC)
+    wt = spec_path(stage)
+    (wt / "notes.txt").write_text("work in progress\n")
+    stage.glm.enqueue_tool_use("ExitWorktree", {"action": "remove", "discard_changes": True})
+    reply = claude(stage, stage.repo, "-w", SPEC, "--allowedTools", "ExitWorktree")
+    assert reply.ok, reply
+    assert (wt / "notes.txt").read_text() == "work in progress\n"
+    assert str(wt) in git(stage.repo, "worktree", "list", env=stage.env)
+    results = [r for rec in stage.glm.messages() for r in tool_results(rec)]
+    assert any("could not remove" in r and str(wt) in r for r in results), results
+
+
+def test_a_prompt_is_held_when_the_sessions_backend_disagrees_with_the_table(
+    stage: Stage,
+) -> None:
+    install(stage)
+    # A session started with GLM's environment, on main (Claude by the table): what a
+    # switch the process could not follow leaves behind.
+    glm_env = json.loads((stage.repo / ".moai/llm-configs/glm.json").read_text())["env"]
+    glm_env["ANTHROPIC_AUTH_TOKEN"] = "fake-left-behind.TESTONLYnotreal"
+    reply = claude(stage, stage.repo, "--settings", json.dumps({"env": glm_env}))
+    assert not stage.claude.messages() and not stage.glm.messages(), reply
+    text = reply.stdout + reply.stderr
+    assert "moai: held: this session talks to GLM, but main in" in text, reply
+    assert "/exit, then claude --continue" in text
