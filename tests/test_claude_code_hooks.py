@@ -247,7 +247,7 @@ def test_session_start_says_where_the_session_is_and_warns_on_disagreement(
     assert r.returncode == 0, r.stderr
     line = r.stdout.strip()
     assert line.startswith("moai: this session runs on Claude (Claude Code's default model)")
-    assert "phase plan belong here" in line and "run and sync in a SPEC's worktree" in line
+    assert "phase plan belongs here" in line and "run and sync in a SPEC's worktree" in line
     assert "WARNING" not in line and r.stdout.count("\n") == 1
     r = hook(repo, env, "session-start", {"cwd": str(repo)}, **glm_env(home))
     assert "WARNING: the routing table says Claude here" in r.stdout

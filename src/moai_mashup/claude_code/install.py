@@ -37,7 +37,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from moai_mashup.errors import BadInput
 
@@ -389,3 +389,23 @@ def status(t: Target) -> Status:
         if shutil.which("moai") is None:
             warnings.append("moai is not on PATH: Claude Code cannot run the hooks")
     return Status(str(t.settings), installed, missing, sl_state, warnings)
+
+
+def doctor_lines(root: Path) -> list[tuple[Literal["ok", "warn", "info"], str, str | None]]:
+    """`moai doctor`'s lines: where moai's Claude Code hooks are (either file), what is off."""
+    fix = "moai hooks install --claude-code"
+    project = Target(root / ".claude" / "settings.json", Path(os.devnull), False)
+    user = target(True)
+    states = [status(project), status(user)]
+    out: list[tuple[Literal["ok", "warn", "info"], str, str | None]] = []
+    for st in states:
+        out += [("warn", w, None) for w in st.warnings]
+    done = [st for st in states if st.complete]
+    partial = [st for st in states if st.installed and not st.complete]
+    for st in partial:
+        out.append(("warn", f"{st.settings}: missing {', '.join(st.missing)}", fix))
+    if done:
+        out.append(("ok", f"installed in {done[0].settings}", None))
+    elif not partial:
+        out.append(("info", "not installed: claude -w and EnterWorktree bypass moai", fix))
+    return out

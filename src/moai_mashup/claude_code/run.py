@@ -54,7 +54,10 @@ def session_start(payload: dict[str, object]) -> int:
         line += f", {h.spec_id}"
     here_phases, elsewhere = s.phases(h)
     if here_phases:
-        line += f"; phase {' and '.join(here_phases)} belong here"
+        many = len(here_phases) > 1
+        line += f"; phase{'s' if many else ''} {' and '.join(here_phases)} belong"
+        line += "" if many else "s"
+        line += " here"
     if elsewhere:
         line += "; " + "; ".join(elsewhere)
     if h.expected is not None and h.expected != running:
