@@ -10,7 +10,10 @@
 - ExitWorktree's remove (WorktreeRemove) of a worktree holding untracked work
   is refused and the work stays;
 - a session whose environment disagrees with the table has its prompt held:
-  nothing reaches either server.
+  nothing reaches either server;
+- the status line of an interactive session (under a pseudo-terminal) shows
+  moai's line: backend, model, SPEC, phases; a model of the other backend is
+  marked.
 
 Measured on 2.1.197 and 2.1.332: ExitWorktree refuses by itself ("could not
 verify worktree state", asks for `discard_changes: true`) for a worktree a
@@ -25,7 +28,12 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
+import select
+import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +161,60 @@ def test_a_prompt_is_held_when_the_sessions_backend_disagrees_with_the_table(
     text = reply.stdout + reply.stderr
     assert "moai: held: this session talks to GLM, but main in" in text, reply
     assert "/exit, then claude --continue" in text
+
+
+def text_of(screen: bytes) -> str:
+    """The terminal output as text: escape sequences (cursor moves stand for spaces
+    too) as one space, runs of white space as one."""
+    plain = re.sub(
+        rb"\x1b(\[[0-9;?<>=]*[A-Za-z~]|\][^\x07]*\x07|[78=>()][0-9A-Za-z]?)", b" ", screen
+    )
+    return re.sub(r"\s+", " ", plain.decode("utf-8", "replace"))
+
+
+def interactive_screen(stage: Stage, cwd: Path, *args: str, until: str) -> str:
+    """An interactive `claude` under a pseudo-terminal until `until` shows (or 30 s)."""
+    state = stage.home / ".claude.json"  # no onboarding, folders trusted
+    projects = {
+        str(p): {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}
+        for p in (stage.repo, spec_path(stage))
+    }
+    state.write_text(json.dumps({"hasCompletedOnboarding": True, "projects": projects}))
+    env = {**stage.claude_env(), "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "40"}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become claude
+        try:
+            os.chdir(cwd)
+            os.execve(str(stage.claude_bin), [str(stage.claude_bin), *args], env)
+        finally:
+            os._exit(127)
+    out = b""
+    deadline = time.monotonic() + 30
+    try:
+        while until not in text_of(out) and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return text_of(out)
+
+
+def test_the_status_line_shows_moais_line_and_marks_a_model_of_the_other_backend(
+    stage: Stage,
+) -> None:
+    install(stage)
+    line = f"{SPEC} · run/sync"
+    screen = interactive_screen(stage, stage.repo, "-w", SPEC, until=line)
+    assert line in screen, screen[-2000:]
+    assert re.search(r"GLM · glm-4\.\d[^ ]* · SPEC-AUTH-001 · run/sync", screen), screen[-2000:]
+    assert spec_path(stage).is_dir()
+    # A model of GLM's pinned on main, where the table says Claude: marked.
+    mark = "⚠ on glm-4.5-air"
+    screen = interactive_screen(stage, stage.repo, "--model", "glm-4.5-air", until=mark)
+    assert mark in screen and "Claude here" in screen, screen[-2000:]
