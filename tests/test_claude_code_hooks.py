@@ -264,6 +264,12 @@ def test_user_prompt_submit_holds_only_a_disagreeing_session(
     assert out["decision"] == "block"
     assert out["reason"].startswith("moai: held: this session talks to GLM, but main in ")
     assert "is on Claude now" in out["reason"] and "/exit, then claude --continue" in out["reason"]
+    # Back on Claude's base URL but GLM's tier models left in the environment.
+    stale = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_DEFAULT_OPUS_MODEL": "glm-4.7"}
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo)}, **stale)
+    assert json.loads(r.stdout)["reason"].startswith(
+        "moai: held: this session talks to Claude's endpoint with GLM's models (glm-4.7), but main"
+    )
     # Outside a configured repository: never in the way.
     r = hook(home, env, "user-prompt-submit", {"cwd": str(home)}, **glm_env(home))
     assert r.returncode == 0 and r.stdout == ""

@@ -10,7 +10,8 @@
 - ExitWorktree's remove (WorktreeRemove) of a worktree holding untracked work
   is refused and the work stays;
 - a session whose environment disagrees with the table has its prompt held:
-  nothing reaches either server;
+  nothing reaches either server (one started with GLM's settings on main, and
+  one on GLM when a `git checkout main` ran under it);
 - the status line of an interactive session (under a pseudo-terminal) shows
   moai's line: backend, model, SPEC, phases; a model of the other backend is
   marked.
@@ -22,6 +23,11 @@ WorktreeRemove, and when the hook fails it tells the model "could not remove
 it ... kept at <path>" without the hook's stderr (-p mode). Anything on the
 hook's stdout counts as success there ("Exited and removed"), even with exit
 1: moai's remove prints nothing on stdout.
+
+Also measured on both: after `git checkout main` under a running session that
+started on GLM, its next request goes to the base URL of ~/.claude/settings.json
+(the worktree's file no longer sets one) with `glm-4.7` as the model (the tier
+keys stay in its environment), with the Claude token: the hold is what stops it.
 """
 
 from __future__ import annotations
@@ -218,3 +224,69 @@ def test_the_status_line_shows_moais_line_and_marks_a_model_of_the_other_backend
     mark = "⚠ on glm-4.5-air"
     screen = interactive_screen(stage, stage.repo, "--model", "glm-4.5-air", until=mark)
     assert mark in screen and "Claude here" in screen, screen[-2000:]
+
+
+class Session:
+    """A multi-turn `claude -p` over stream-json: one user line per turn, the next
+    written after the previous turn's `result` event."""
+
+    def __init__(self, stage: Stage, cwd: Path, *args: str) -> None:
+        argv = [str(stage.claude_bin), "-p", "--no-session-persistence", "--verbose"]
+        argv += ["--input-format", "stream-json", "--output-format", "stream-json", *args]
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=stage.claude_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    def turn(self, text: str, timeout: float = 60) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        msg = {"type": "user", "message": {"role": "user", "content": text}}
+        self.proc.stdin.write(json.dumps(msg) + "\n")
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            event = json.loads(line) if line.startswith("{") else {}
+            if event.get("type") == "result":
+                return dict(event)
+        raise AssertionError(f"no result for {text!r}")
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_a_checkout_under_a_running_glm_session_holds_its_next_prompt(stage: Stage) -> None:
+    install(stage)
+    stage.checkout(stage.repo, "-b", "feature/SPEC-X")
+    stage.glm.enqueue_tool_use("Bash", {"command": "git checkout -q main", "description": "go"})
+    session = Session(stage, stage.repo, "--allowedTools", "Bash(git checkout:*)")
+    try:
+        first = session.turn("switch to main")
+        assert not first.get("is_error"), first
+        assert git(stage.repo, "branch", "--show-current", env=stage.env).strip() == "main"
+        time.sleep(5)  # Claude Code reloads changed settings files after a few seconds
+        stage.claude.clear()
+        stage.glm.clear()
+        second = session.turn("and now?")
+    finally:
+        session.close()
+    # Measured: without the hold, this turn goes to the user's Claude endpoint (the
+    # base URL of ~/.claude/settings.json is back) asking for glm-4.7 (the tier keys
+    # the file no longer sets stay in the session's environment).
+    result = str(second.get("result"))
+    assert "moai: held: this session talks to Claude's endpoint with GLM's models" in result
+    assert f"but main in {stage.repo} is on Claude now" in result, second
+    assert not stage.claude.messages() and not stage.glm.messages()

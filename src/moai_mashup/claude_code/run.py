@@ -46,8 +46,7 @@ def session_start(payload: dict[str, object]) -> int:
     if h is None:
         return 0
     env = os.environ
-    running = s.running_backend(env, h.glm_url)
-    shown = s.NAMES[running]
+    running, shown = s.session_state(env, h)
     line = f"moai: this session runs on {shown} ({s.session_model(env, payload.get('model'))})"
     line += f" on {s.where(h)}"
     if h.spec_id:
@@ -83,11 +82,11 @@ def user_prompt_submit(payload: dict[str, object]) -> int:
     h = s.here(_cwd(payload))
     if h is None or h.expected is None:
         return 0
-    running = s.running_backend(os.environ, h.glm_url)
+    running, shown = s.session_state(os.environ, h)
     if running == h.expected:
         return 0
     reason = (
-        f"moai: held: this session talks to {s.NAMES[running]}, but {s.where(h)} is on "
+        f"moai: held: this session talks to {shown}, but {s.where(h)} is on "
         f"{s.NAMES[h.expected]} now ({why(h)}) and a running session cannot follow; {CONTINUE}"
     )
     sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")

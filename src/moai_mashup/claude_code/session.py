@@ -117,6 +117,28 @@ def running_backend(env: Mapping[str, str], glm_url: str) -> Backend:
     return "glm" if url and url == glm_url.strip().rstrip("/") else "claude"
 
 
+def left_behind(env: Mapping[str, str], glm_models: tuple[str, ...]) -> list[str]:
+    """GLM model names still in a session's environment (ANTHROPIC_MODEL and the tier
+    keys). A session that was on GLM when its worktree switched back keeps them: a
+    running Claude Code reloads changed settings files but keeps the keys a file no
+    longer sets, so it asks the user's Claude endpoint for GLM's models."""
+    names = [env.get(k, "") for k in ("ANTHROPIC_MODEL", *MODEL_KEYS)]
+    return [n for n in names if n and model_backend(n, glm_models) == "glm"]
+
+
+def session_state(env: Mapping[str, str], h: Here) -> tuple[Backend | None, str]:
+    """The backend a session talks to and how messages name it: `GLM`, `Claude`, or
+    None and `Claude's endpoint with GLM's models (glm-4.7)`: a switch it could not
+    follow, right for neither backend."""
+    running = running_backend(env, h.glm_url)
+    if running == "claude":
+        stale = left_behind(env, h.glm_models)
+        if stale:
+            shown = ", ".join(dict.fromkeys(stale))
+            return None, f"Claude's endpoint with GLM's models ({shown})"
+    return running, NAMES[running]
+
+
 def model_backend(model_id: str, glm_models: tuple[str, ...]) -> Backend | None:
     """Which backend serves a model id as the status line shows it (`glm-4.7[1m]`)."""
     bare = model_id.split("[", 1)[0].strip().lower()
