@@ -27,7 +27,7 @@ hook's stdout counts as success there ("Exited and removed"), even with exit
 Also measured on both: after `git checkout main` under a running session that
 started on GLM, its next request goes to the base URL of ~/.claude/settings.json
 (the worktree's file no longer sets one) with `glm-4.7` as the model (the tier
-keys stay in its environment), with the Claude token: the hold is what stops it.
+keys stay in its environment): the hold is what stops it.
 """
 
 from __future__ import annotations
@@ -289,4 +289,32 @@ def test_a_checkout_under_a_running_glm_session_holds_its_next_prompt(stage: Sta
     result = str(second.get("result"))
     assert "moai: held: this session talks to Claude's endpoint with GLM's models" in result
     assert f"but main in {stage.repo} is on Claude now" in result, second
+    assert not stage.claude.messages() and not stage.glm.messages()
+
+
+def test_enter_worktree_makes_the_spec_worktree_and_the_claude_session_is_held_there(
+    stage: Stage,
+) -> None:
+    install(stage)
+    stage.claude.enqueue_tool_use("EnterWorktree", {"name": SPEC})
+    session = Session(stage, stage.repo, "--allowedTools", "EnterWorktree")
+    try:
+        first = session.turn("work on the SPEC")
+        assert not first.get("is_error"), first
+        wt = spec_path(stage)
+        assert git(wt, "branch", "--show-current", env=stage.env).strip() == f"feature/{SPEC}"
+        assert (
+            json.loads((wt / ".claude/settings.local.json").read_text())["env"][
+                "ANTHROPIC_BASE_URL"
+            ]
+            == stage.glm.url
+        )
+        stage.claude.clear()
+        stage.glm.clear()
+        second = session.turn("go on")
+    finally:
+        session.close()
+    # EnterWorktree moves the session, not its environment: it would ask Claude.
+    result = str(second.get("result"))
+    assert f"moai: held: this session talks to Claude, but feature/{SPEC} in {wt}" in result
     assert not stage.claude.messages() and not stage.glm.messages()
