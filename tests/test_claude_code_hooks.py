@@ -220,12 +220,17 @@ def test_worktree_remove_refuses_work_and_says_why(
     save_fake_key(home)
     wt = created(repo, env, "SPEC-AUTH-001")
     write(wt / "notes.txt", "work\n")
-    payload = {"cwd": str(wt), "worktree_path": str(wt), "hook_event_name": "WorktreeRemove"}
+    payload = {"cwd": str(wt), "worktree_path": str(wt), "session_id": "s-1"}
     r = hook(wt, env, "worktree-remove", payload)
     assert r.returncode == 1 and r.stdout == ""  # anything on stdout reads as success
     assert "notes.txt" in r.stderr and "commit or stash" in r.stderr
     assert r.stderr.count("\n") == 1
     assert (wt / "notes.txt").exists()
+    # Claude Code does not pass the reason on: the session's next prompt gets it, once.
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), "session_id": "s-1"})
+    assert r.stdout.startswith(f"moai did not remove it: {wt} has uncommitted"), r.stdout
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), "session_id": "s-1"})
+    assert r.stdout == ""
     (wt / "notes.txt").unlink()
     r = hook(wt, env, "worktree-remove", payload)
     assert r.returncode == 0, r.stderr
