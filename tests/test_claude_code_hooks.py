@@ -341,3 +341,20 @@ def test_the_prompt_and_status_paths_import_nothing_heavy(
     # The first run validates the config (pydantic, yaml) and caches it, as every moai
     # command does; from then on, nothing heavy.
     assert runs[1].stderr.strip().splitlines()[-1] == "[]", runs[1].stderr
+
+
+def test_without_moais_config_worktree_create_does_what_claude_code_would(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    from tests.gitrepo import make_repo
+
+    plain = make_repo(tmp_path / "plain", env, llm_yaml=None, glm_json=None)
+    r = hook(plain, env, "worktree-create", {"cwd": str(plain), "name": "fix-login"})
+    assert r.returncode == 0, r.stderr
+    wt = plain / ".claude" / "worktrees" / "fix-login"
+    assert r.stdout.strip() == str(wt)
+    assert git(wt, "branch", "--show-current", env=env).strip() == "worktree-fix-login"
+    assert not (wt / ".claude" / "settings.local.json").exists()  # nothing routed
+    r = hook(plain, env, "worktree-remove", {"cwd": str(wt), "worktree_path": str(wt)})
+    assert r.returncode == 0, r.stderr
+    assert not wt.exists()
