@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "cost": "cost",
     "telemetry": "telemetry",
     "doctor": "doctor",
+    "statusline": "statusline",
 }
 
 

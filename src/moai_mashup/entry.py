@@ -25,6 +25,11 @@ def main() -> Any:
         from moai_mashup.telemetry_env import settings_main
 
         return settings_main()
+    if sys.argv[1:3] == ["hook-impl", "claude-code"] or sys.argv[1:2] == ["statusline"]:
+        # Claude Code runs these on every prompt and status refresh: no click either.
+        from moai_mashup.claude_code.run import main as claude_code_main
+
+        sys.exit(claude_code_main(sys.argv[1:]))
     as_json = FAST_LIST.get(tuple(sys.argv[1:]))
     if as_json is None:
         from moai_mashup.cli import main as cli_main

@@ -311,6 +311,10 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
         checks.append(
             Check("warn", "hooks", "not installed: checkouts do not switch", "moai hooks install")
         )
+    from moai_mashup.claude_code.install import doctor_lines
+
+    for level, message, fix in doctor_lines(wt.root):
+        checks.append(Check(level, "claude code hooks", message, fix))
     local_env = docs[2].get("env") if isinstance(docs[2].get("env"), dict) else {}
     assert isinstance(local_env, dict)
     for line in env_warnings(local_env):
