@@ -9,6 +9,7 @@ same `worktrees.list_report`.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from moai_mashup.lean import TYPE_CHECKING
@@ -20,7 +21,8 @@ FAST_LIST = {("worktree", "list"): False, ("worktree", "list", "--json"): True}
 
 
 def main() -> Any:
-    as_json = FAST_LIST.get(tuple(sys.argv[1:]))
+    # Shell completion (`moai shell-init`) calls moai with _MOAI_COMPLETE set: click's job.
+    as_json = None if "_MOAI_COMPLETE" in os.environ else FAST_LIST.get(tuple(sys.argv[1:]))
     if as_json is None:
         from moai_mashup.cli import main as cli_main
 
