@@ -83,6 +83,7 @@ type_line "moai init"
 wait_for "[mashup]:"; press Enter
 wait_for "GLM API key:"; tmux -S "$SOCK" send-keys -l -- "$KEY"; press Enter
 wait_for "(the backend follows the branch)? [Y/n]:"; press Enter
+wait_for "(.claude/settings.json)? [Y/n]:"; press Enter
 wait_for "/moai:3-sync? [Y/n]:"; press Enter
 wait_for "next:"; wait_prompt
 INIT=$(shot)
@@ -97,7 +98,7 @@ GLM=$(shot)
 # The Claude Code status line: `moai statusline` reads the JSON Claude Code
 # sends a statusLine command on stdin.
 STATUSLINE=
-if "$CAPTURED_MOAI" statusline --help >/dev/null 2>&1; then
+if echo '{}' | "$CAPTURED_MOAI" statusline >/dev/null 2>&1; then
   session() { # DIR MODEL_ID MODEL_NAME
     printf '{"hook_event_name":"Status","session_id":"readme","cwd":"%s","model":{"id":"%s","display_name":"%s"},"workspace":{"current_dir":"%s","project_dir":"%s"},"version":"2.1.112"}' \
       "$1" "$2" "$3" "$1" "$1"
@@ -117,25 +118,28 @@ fi
 BLOCK=$T/block.md
 {
   echo '<!-- captures: written by scripts/readme-captures.sh from the real commands; do not edit -->'
-  echo '`moai init` in a terminal, Enter for every default (the key typed is not shown):'
-  echo
-  echo '```text'
-  echo "$INIT"
-  echo '```'
-  echo
-  echo 'Then the git hook puts a SPEC branch on GLM, and `moai status` says so:'
+  echo 'After `moai init`, the git hook puts a SPEC branch on GLM, and `moai status` says so:'
   echo
   echo '```text'
   echo "$GLM"
   echo '```'
   if [ -n "$STATUSLINE" ]; then
     echo
-    echo 'The Claude Code status line (`moai statusline`) on GLM and on Claude:'
+    echo 'Claude Code shows it too: its status line (`moai statusline`, fed the JSON Claude'
+    echo 'Code sends it) on GLM and on Claude:'
     echo
     echo '```text'
     echo "$STATUSLINE"
     echo '```'
   fi
+  echo
+  echo '<details><summary><code>moai init</code> in a terminal, Enter for every default (the key typed is not shown)</summary>'
+  echo
+  echo '```text'
+  echo "$INIT"
+  echo '```'
+  echo
+  echo '</details>'
   echo '<!-- /captures -->'
 } >"$BLOCK"
 

@@ -28,11 +28,13 @@ fi
 # `moai` subprocess would recompile the package. Compile once, explicitly.
 .venv/bin/python -m compileall -q src
 
-# The real Claude Code CLI for tests/e2e, pinned by tests/e2e/claude-code/package-lock.json;
+# The real Claude Code CLI for tests/e2e: every release pinned by
+# tests/e2e/claude-code/package-lock.json (native builds under npm aliases,
+# claude-code-<version>; scripts/bump-claude-code.sh moves the newer pin);
 # reinstalled only when the lock changes. Without npm the e2e tests skip (fail under CI=true).
 CC=tests/e2e/claude-code
 if command -v npm >/dev/null && ! cmp -s "$CC/package-lock.json" "$CC/node_modules/.moai-lock"; then
-  (cd "$CC" && npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error)
+  (cd "$CC" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   cp "$CC/package-lock.json" "$CC/node_modules/.moai-lock"
 fi
 

@@ -3,6 +3,7 @@ either way the repository it leaves routes `feature/SPEC-X` to GLM on the next c
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -52,6 +53,17 @@ def commit_and_branch_to_spec(repo: Path, env: dict[str, str]) -> None:
     git(repo, "checkout", "-q", "-b", "feature/SPEC-X", env=env)
 
 
+def assert_claude_code_hooks(repo: Path) -> None:
+    doc = json.loads((repo / ".claude" / "settings.json").read_text())
+    assert doc["statusLine"]["command"] == "moai statusline"
+    assert set(doc["hooks"]) == {
+        "WorktreeCreate",
+        "WorktreeRemove",
+        "SessionStart",
+        "UserPromptSubmit",
+    }
+
+
 def assert_on_glm(repo: Path) -> None:
     doc = settings(repo)
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.z.ai/api/anthropic", doc
@@ -70,6 +82,8 @@ def test_defaults_in_a_terminal_route_a_spec_branch_to_glm(
     t.send("Enter")
     t.wait_for("Install the git hooks (the backend follows the branch)? [Y/n]:")
     t.send("Enter")
+    t.wait_for("Install the Claude Code hooks and status line (.claude/settings.json)? [Y/n]:")
+    t.send("Enter")
     t.wait_for("/moai:3-sync? [Y/n]:")
     t.send("Enter")
     screen = t.wait_for("[exit 0]")
@@ -85,6 +99,7 @@ def test_defaults_in_a_terminal_route_a_spec_branch_to_glm(
     assert "next:" in screen and "moai worktree create SPEC-X" in screen
     assert (hooks_dir(bare) / "post-checkout").exists()
     assert all((bare / c).is_file() for c in COMMANDS)
+    assert_claude_code_hooks(bare)
 
     commit_and_branch_to_spec(bare, env)
     assert_on_glm(bare)
@@ -100,7 +115,9 @@ def test_a_terminal_answered_no_installs_nothing_and_skips_the_key(
     t.send("Enter")
     t.wait_for("GLM API key:")
     t.send("Enter")  # skip
-    t.wait_for("[Y/n]:")
+    t.wait_for("(the backend follows the branch)? [Y/n]:")
+    t.send("n", "Enter")
+    t.wait_for("(.claude/settings.json)? [Y/n]:")
     t.send("n", "Enter")
     t.wait_for("/moai:3-sync? [Y/n]:")
     t.send("n", "Enter")
@@ -117,7 +134,16 @@ def test_flags_without_a_terminal_never_ask_and_route_to_glm(
     bare: Path, env: dict[str, str], home: Path
 ) -> None:
     r = subprocess.run(
-        [MOAI, "init", "--mode", "mashup", "--hooks", "--claude-commands", "--no-key"],
+        [
+            MOAI,
+            "init",
+            "--mode",
+            "mashup",
+            "--hooks",
+            "--claude-code",
+            "--claude-commands",
+            "--no-key",
+        ],
         cwd=bare,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -130,6 +156,7 @@ def test_flags_without_a_terminal_never_ask_and_route_to_glm(
     assert "moai glm --set-key" in r.stdout  # the next step names what is missing
     assert (hooks_dir(bare) / "post-checkout").exists()
     assert all((bare / c).is_file() for c in COMMANDS)
+    assert_claude_code_hooks(bare)
     save_fake_key(home)
     commit_and_branch_to_spec(bare, env)
     assert_on_glm(bare)
@@ -165,12 +192,17 @@ def test_never_overwrites_what_the_team_or_the_user_wrote(
     hook = write(hooks_dir(repo) / "post-checkout", "#!/bin/sh\necho mine\n")
     hook.chmod(0o755)
     team = (repo / LLM_YAML).read_bytes()
+    cc_settings = '{"statusLine": {"type": "command", "command": "my-line"}}\n'
+    write(repo / ".claude" / "settings.json", cc_settings)
     r = moai(repo, "init", "--yes", env=env)
     assert r.returncode == 0, r.stderr
     assert mine.read_text() == "my own plan command\n"
     assert "kept " + COMMANDS[0] in r.stdout
     assert (hooks_dir(repo) / "post-checkout.legacy").read_text() == "#!/bin/sh\necho mine\n"
     assert (repo / LLM_YAML).read_bytes() == team
+    doc = json.loads((repo / ".claude" / "settings.json").read_text())
+    assert doc["statusLine"] == {"type": "command", "command": "my-line"}
+    assert "SessionStart" in doc["hooks"]  # merged in, next to the user's status line
 
 
 def test_a_mode_other_than_the_teams_is_refused_with_nothing_changed(
@@ -183,14 +215,18 @@ def test_a_mode_other_than_the_teams_is_refused_with_nothing_changed(
     assert_unchanged(before, snapshot(repo))
 
 
-def test_claude_code_flag_without_the_feature_fails_with_one_line(
-    bare: Path, env: dict[str, str]
+@pytest.mark.parametrize("flags", [("--claude-code",), ("--yes",)])
+def test_a_step_that_cannot_be_done_fails_before_anything_is_written(
+    bare: Path, env: dict[str, str], flags: tuple[str, ...]
 ) -> None:
-    from moai_mashup.commands.init import claude_code_installer
-
-    if claude_code_installer() is not None:
-        pytest.skip("this moai installs Claude Code hooks")
+    write(bare / ".claude" / "settings.json", "{not json\n")
     before = snapshot(bare)
-    r = moai(bare, "init", "--claude-code", env=env)
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--claude-code" in r.stderr
+    r = moai(bare, "init", *flags, env=env)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.count("\n") == 1 and "settings.json" in r.stderr
     assert_unchanged(before, snapshot(bare))
+    # ...and without that step, the rest is done
+    r = moai(bare, "init", "--yes", "--no-claude-code", env=env)
+    assert r.returncode == 0, r.stderr
+    assert (hooks_dir(bare) / "post-checkout").exists()
+    assert (bare / ".claude" / "settings.json").read_text() == "{not json\n"

@@ -1,3 +1,3 @@
-from moai_mashup.cli import main
+from moai_mashup.entry import main
 
 main()

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "trust": "trust",
     "cost": "cost",
     "doctor": "doctor",
+    "statusline": "statusline",
 }
 
 

@@ -22,7 +22,15 @@ FAST_LIST = {("worktree", "list"): False, ("worktree", "list", "--json"): True}
 
 def main() -> Any:
     # Shell completion (`moai shell-init`) calls moai with _MOAI_COMPLETE set: click's job.
-    as_json = None if "_MOAI_COMPLETE" in os.environ else FAST_LIST.get(tuple(sys.argv[1:]))
+    completing = "_MOAI_COMPLETE" in os.environ
+    if not completing and (
+        sys.argv[1:3] == ["hook-impl", "claude-code"] or sys.argv[1:2] == ["statusline"]
+    ):
+        # Claude Code runs these on every prompt and status refresh: no click either.
+        from moai_mashup.claude_code.run import main as claude_code_main
+
+        sys.exit(claude_code_main(sys.argv[1:]))
+    as_json = None if completing else FAST_LIST.get(tuple(sys.argv[1:]))
     if as_json is None:
         from moai_mashup.cli import main as cli_main
 

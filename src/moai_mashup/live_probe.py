@@ -10,7 +10,7 @@ answers 403, so no TLS session and no HTTP request (hence no key) ever leaves
 the machine, and Claude Code gives up at once ("Unable to connect to API").
 The model is the one Claude Code resolved itself: its `--output-format
 stream-json --verbose` init event names it, after ANTHROPIC_DEFAULT_*_MODEL
-mapping. Both measured with Claude Code 2.1.112 (tests/e2e).
+mapping. Both measured with Claude Code 2.1.112, 2.1.197 and 2.1.332 (tests/e2e).
 
 A settings file that sets its own proxy beats the process environment, and
 the request would then really go out; the probe refuses to run in that case.
@@ -53,10 +53,16 @@ def find_claude(explicit: str | None = None) -> Path | None:
     found = shutil.which("claude")
     if found:
         return Path(found)
-    # A source checkout of moai-mashup installs the pinned CLI for its tests here.
-    source_root = Path(__file__).resolve().parents[2]
-    pinned = source_root / "tests" / "e2e" / "claude-code" / "node_modules" / ".bin" / "claude"
-    return pinned if pinned.exists() else None
+    # A source checkout of moai-mashup installs the pinned CLIs for its tests here
+    # (node_modules/claude-code-<version>/claude); the newest one.
+    modules = Path(__file__).resolve().parents[2] / "tests" / "e2e" / "claude-code" / "node_modules"
+    pinned = [p for p in modules.glob("claude-code-*/claude") if p.is_file()]
+    return max(pinned, key=_pinned_version) if pinned else None
+
+
+def _pinned_version(path: Path) -> tuple[int, ...]:
+    parts = path.parent.name.removeprefix("claude-code-").split(".")
+    return tuple(int(p) if p.isdigit() else -1 for p in parts)
 
 
 def settings_proxies(settings_docs: list[dict[str, Any]]) -> list[str]:

@@ -210,14 +210,29 @@ def create(
     path: Path | None = None,
 ) -> Created:
     """`git worktree add` on the SPEC branch, then the post-worktree setup; all or nothing."""
+    check_spec_id(spec_id)
+    branch = spec_branch_name(spec_id, ws.cfg.spec_branch_pattern)
+    return create_on_branch(ws, spec_id, branch, backend=backend, base=base, path=path)
+
+
+def create_on_branch(
+    ws: Workspace,
+    name: str,
+    branch: str,
+    *,
+    backend: Backend | None = None,
+    base: str | None = None,
+    path: Path | None = None,
+) -> Created:
+    """`create` for any branch: `name` (checked by the caller) is the directory under
+    the worktree root and the name messages use."""
     from moai_mashup.config import load_config_like
     from moai_mashup.lifecycle import post_worktree
 
-    check_spec_id(spec_id)
+    spec_id = name
     if base is not None and (not base.strip() or any(c in base for c in "\n\r\0")):
         raise BadInput(f"--base {base!r}: not a branch or commit name")
     cfg, wt = ws.cfg, ws.wt
-    branch = spec_branch_name(spec_id, cfg.spec_branch_pattern)
     target = backend or backend_for_branch(
         cfg.mode, branch, cfg.default_branch, cfg.spec_branch_pattern
     )
@@ -799,7 +814,13 @@ def _describe_one(ws: Workspace, entry: WorktreeEntry) -> WorktreeInfo:
 
 def remove(ws: Workspace, spec_id: str, *, force: bool, delete_branch: bool) -> Removed:
     """Remove SPEC-ID's worktree; refuse dirty work and unmerged branches unless --force."""
-    entry = find(ws, spec_id)
+    return remove_entry(ws, find(ws, spec_id), force=force, delete_branch=delete_branch)
+
+
+def remove_entry(
+    ws: Workspace, entry: WorktreeEntry, *, force: bool, delete_branch: bool
+) -> Removed:
+    """`remove` for any worktree of the repository (as `git worktree list` gives it)."""
     if entry.path == ws.wt.main_root:
         raise Refused(f"{entry.path} is the main worktree; it cannot be removed")
     info = _describe_one(ws, entry)

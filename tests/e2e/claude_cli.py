@@ -1,8 +1,14 @@
 """The real Claude Code CLI, pinned in tests/e2e/claude-code/, run offline against fakes.
 
-`bash scripts/test.sh` installs it with `npm ci` from the committed lock file;
-`find_claude()` says where it is (or why it is not there). How it is run, and
-why, is measured and written down in test_claude_code_routing.py's docstring.
+Two releases are pinned there, the oldest we support and the newest we tested
+(the README names the range): each is the registry's native build,
+`@anthropic-ai/claude-code-linux-x64@<version>`, installed under an npm alias
+`claude-code-<version>` so both live side by side
+(`node_modules/claude-code-<version>/claude`). `bash scripts/test.sh` installs
+them with `npm ci` from the committed lock file; `scripts/bump-claude-code.sh`
+moves the newer pin to the registry's latest. `find_claude(version)` says where
+one is (or why it is not there). How it is run, and why, is measured and
+written down in test_claude_code_routing.py's docstring.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Any, NamedTuple
 from tests.gitrepo import clean_env
 
 CLAUDE_CODE_DIR = Path(__file__).resolve().parent / "claude-code"
-CLAUDE_BIN = CLAUDE_CODE_DIR / "node_modules" / ".bin" / "claude"
-PACKAGE = "@anthropic-ai/claude-code"
+PACKAGE = "@anthropic-ai/claude-code-linux-x64"
+ALIAS_PREFIX = "claude-code-"
 
 # Everything Claude Code would otherwise do besides the one request we ask for:
 # no update check, no telemetry, no retries (a failed request fails at once).
@@ -31,19 +37,36 @@ QUIET_ENV = {
 TIMEOUT = 90.0
 
 
-def pinned_version() -> str:
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def pinned_versions() -> list[str]:
+    """The pinned releases, oldest first: package.json's `claude-code-<v>` aliases."""
     data = json.loads((CLAUDE_CODE_DIR / "package.json").read_text(encoding="utf-8"))
-    version: str = data["dependencies"][PACKAGE]
-    return version
+    versions = []
+    for alias, spec in data["dependencies"].items():
+        version = alias.removeprefix(ALIAS_PREFIX)
+        if spec != f"npm:{PACKAGE}@{version}":
+            where = CLAUDE_CODE_DIR / "package.json"
+            raise ValueError(f"{where}: {alias}: {spec!r} is not {PACKAGE}@{version}")
+        versions.append(version)
+    return sorted(versions, key=version_key)
 
 
-def installed_version() -> str | None:
-    path = CLAUDE_CODE_DIR / "node_modules" / PACKAGE / "package.json"
+def claude_path(version: str) -> Path:
+    return CLAUDE_CODE_DIR / "node_modules" / f"{ALIAS_PREFIX}{version}" / "claude"
+
+
+def installed_version(version: str) -> str | None:
+    """The version npm installed under the alias for `version` (None: not installed)."""
+    path = CLAUDE_CODE_DIR / "node_modules" / f"{ALIAS_PREFIX}{version}" / "package.json"
     try:
-        version: str = json.loads(path.read_text(encoding="utf-8"))["version"]
-    except (OSError, ValueError, KeyError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found: str = data["version"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return version
+    return found if data.get("name") == PACKAGE else None
 
 
 class Missing(NamedTuple):
@@ -51,10 +74,11 @@ class Missing(NamedTuple):
     may_skip: bool  # only when npm itself is missing, and never under CI=true
 
 
-def find_claude() -> Path | Missing:
+def find_claude(version: str) -> Path | Missing:
     in_ci = os.environ.get("CI", "").lower() == "true"
-    if CLAUDE_BIN.exists() and installed_version() == pinned_version():
-        return CLAUDE_BIN
+    path = claude_path(version)
+    if path.exists() and installed_version(version) == version:
+        return path
     if shutil.which("npm") is None:
         return Missing(
             "npm not found, so the real Claude Code CLI is not installed; install Node.js 20+ "
@@ -63,8 +87,8 @@ def find_claude() -> Path | Missing:
             may_skip=not in_ci,
         )
     return Missing(
-        f"{PACKAGE}@{pinned_version()} is not installed in {CLAUDE_CODE_DIR} "
-        f"(found {installed_version()}); run: bash scripts/test.sh",
+        f"{PACKAGE}@{version} is not installed in {CLAUDE_CODE_DIR} "
+        f"(found {installed_version(version)}); run: bash scripts/test.sh",
         may_skip=False,
     )
 

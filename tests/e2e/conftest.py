@@ -77,6 +77,7 @@ class Stage:
     claude: FakeAnthropic
     glm: FakeAnthropic
     claude_bin: Path
+    claude_version: str
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def run_moai(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -110,9 +111,19 @@ class Stage:
         return Seen(reply, self.claude, self.glm)
 
 
+@pytest.fixture(scope="session", params=claude_cli.pinned_versions(), ids=lambda v: f"cc{v}")
+def claude_version(request: pytest.FixtureRequest) -> str:
+    """Each pinned Claude Code release in turn: every test that runs the real CLI
+    (through `claude_bin`, `stage`, `make_stage`) runs once per version, with the
+    test id `[cc<version>]`. A test says what differs by version by comparing it
+    with `claude_cli.version_key`."""
+    version: str = request.param
+    return version
+
+
 @pytest.fixture(scope="session")
-def claude_bin() -> Path:
-    found = claude_cli.find_claude()
+def claude_bin(claude_version: str) -> Path:
+    found = claude_cli.find_claude(claude_version)
     if isinstance(found, claude_cli.Missing):
         if found.may_skip:
             pytest.skip(found.reason)
@@ -135,6 +146,7 @@ def make_stage(
     home: Path,
     env: dict[str, str],
     claude_bin: Path,
+    claude_version: str,
     fake_servers: tuple[FakeAnthropic, FakeAnthropic],
 ) -> StageFactory:
     claude, glm = fake_servers
@@ -153,7 +165,7 @@ def make_stage(
             llm_yaml=e2e_llm_yaml(mode, credential_mode),
             glm_json=e2e_glm_json(glm.url),
         )
-        stage = Stage(home, env, repo, claude, glm, claude_bin)
+        stage = Stage(home, env, repo, claude, glm, claude_bin, claude_version)
         stage.run_moai(repo, "trust", "--yes")
         if ROUTING_BY == "hooks":
             stage.run_moai(repo, "hooks", "install")

@@ -11,8 +11,10 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -121,6 +123,7 @@ def command(keep: bool) -> None:
         )
         if not same:
             raise SystemExit(1)
+        _claude_code(repo, env)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -131,3 +134,56 @@ def command(keep: bool) -> None:
             click.echo(f"kept: {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _moai(args: list[str], cwd: Path, env: dict[str, str], payload: dict[str, Any]) -> str:
+    """This moai, run as Claude Code runs it: JSON on stdin, the session's environment."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "moai_mashup", *args],
+        cwd=cwd,
+        env=env,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+    )
+    for line in proc.stderr.splitlines():
+        click.echo(f"   {line}")
+    if proc.returncode != 0:
+        raise click.ClickException(f"moai {' '.join(args)} failed")
+    return proc.stdout.strip()
+
+
+def _claude_code(repo: Path, env: dict[str, str]) -> None:
+    """What Claude Code does with moai's hooks (no Claude Code needed: its hook calls)."""
+    from moai_mashup.claude_code import install as cc
+
+    click.secho("\n== Claude Code: moai hooks install --claude-code", bold=True)
+    for line in cc.install(cc.target(False, repo)):
+        click.echo(f"   {line}")
+    click.secho(
+        "\n$ claude -w SPEC-DEMO-003   (Claude Code calls the WorktreeCreate hook)", fg="cyan"
+    )
+    hook = ["hook-impl", "claude-code"]
+    path = _moai([*hook, "worktree-create"], repo, env, {"cwd": str(repo), "name": "SPEC-DEMO-003"})
+    wt = Path(path.splitlines()[-1])
+    click.echo(f"   the session starts in {wt}")
+    session_env = dict(env)
+    local = json.loads((wt / ".claude" / "settings.local.json").read_text(encoding="utf-8"))
+    session_env.update({k: str(v) for k, v in local.get("env", {}).items()})
+    line = _moai([*hook, "session-start"], wt, session_env, {"cwd": str(wt), "source": "startup"})
+    click.echo(f"   SessionStart context for the model: {line}")
+    model = session_env.get("ANTHROPIC_DEFAULT_OPUS_MODEL", "glm-4.7")
+    status = {"model": {"id": model, "display_name": model}, "workspace": {"current_dir": str(wt)}}
+    click.echo(f"   status line: {_moai(['statusline'], wt, session_env, status)}")
+    click.secho(
+        "\n$ git checkout -b feature/SPEC-DEMO-004; claude; then git checkout main under it",
+        fg="cyan",
+    )
+    _quiet_git(["checkout", "-q", "-b", "feature/SPEC-DEMO-004"], repo, env)
+    started = dict(env)  # the session's environment, read once when it started (GLM)
+    local = json.loads((repo / ".claude" / "settings.local.json").read_text(encoding="utf-8"))
+    started.update({k: str(v) for k, v in local.get("env", {}).items()})
+    _quiet_git(["checkout", "-q", "main"], repo, env)
+    held = _moai([*hook, "user-prompt-submit"], repo, started, {"cwd": str(repo)})
+    reason = json.loads(held)["reason"] if held else "(not held)"
+    click.echo(f"   UserPromptSubmit holds the next prompt: {reason}")

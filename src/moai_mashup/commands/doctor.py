@@ -311,6 +311,10 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
         checks.append(
             Check("warn", "hooks", "not installed: checkouts do not switch", "moai hooks install")
         )
+    from moai_mashup.claude_code.install import doctor_lines
+
+    for level, message, fix in doctor_lines(wt.root):
+        checks.append(Check(level, "claude code hooks", message, fix))
     local_env = docs[2].get("env") if isinstance(docs[2].get("env"), dict) else {}
     assert isinstance(local_env, dict)
     for line in env_warnings(local_env):
@@ -365,11 +369,13 @@ def live_checks(ctx: Context, claude_opt: str | None) -> tuple[list[Check], dict
         f"Claude Code {result.version or '?'} would send to {host} ({where}), model {result.model}"
     )
     status: Status = "info"
+    # Claude Code 2.1.197+ names the model with its context window, `glm-4.7[1m]`.
+    model = (result.model or "").partition("[")[0]
     if ctx.expected == "glm":
-        good = host == glm_host and (not ctx.glm_models or result.model in ctx.glm_models)
+        good = host == glm_host and (not ctx.glm_models or model in ctx.glm_models)
         status = "ok" if good else "fail"
     elif ctx.expected == "claude":
-        status = "ok" if host != glm_host and result.model not in ctx.glm_models else "fail"
+        status = "ok" if host != glm_host and model not in ctx.glm_models else "fail"
     fix = "moai doctor (without --live) for the cause; moai apply" if status == "fail" else None
     return [Check(status, "live", msg, fix)], info
 

@@ -24,10 +24,37 @@ def command() -> None:
     """Install, remove or inspect moai's git hooks (chaining any hook already there)."""
 
 
+_CLAUDE_CODE = click.option(
+    "--claude-code",
+    is_flag=True,
+    help="Claude Code's hooks and status line in the repository's .claude/settings.json.",
+)
+_USER = click.option(
+    "--user", is_flag=True, help="With --claude-code: ~/.claude/settings.json instead."
+)
+
+
 @command.command("install")
 @_TYPES
-def install(hook_types: tuple[str, ...]) -> None:
-    """Install the hook shims where git runs hooks (common dir or core.hooksPath)."""
+@_CLAUDE_CODE
+@_USER
+@click.option(
+    "--statusline", "replace_statusline", is_flag=True, help="Replace a statusLine you have."
+)
+def install(
+    hook_types: tuple[str, ...], claude_code: bool, user: bool, replace_statusline: bool
+) -> None:
+    """Install the hook shims where git runs hooks (common dir or core.hooksPath).
+
+    With --claude-code: moai's WorktreeCreate, WorktreeRemove, SessionStart and
+    UserPromptSubmit hooks and its statusLine, merged into Claude Code's settings.
+    """
+    if claude_code or user:
+        from moai_mashup.claude_code import install as cc
+
+        for line in cc.install(cc.target(user), replace_statusline=replace_statusline):
+            click.echo(line)
+        return
     wt = git.discover(Path.cwd())
     types = hook_types or hook_install.DEFAULT_HOOK_TYPES
     for line in hook_install.install(wt, types):
@@ -63,8 +90,17 @@ def apply_here(wt: git.Worktree) -> None:
 
 @command.command("uninstall")
 @_TYPES
-def uninstall(hook_types: tuple[str, ...]) -> None:
-    """Remove moai's shims and restore the hooks they chained."""
+@_CLAUDE_CODE
+@_USER
+def uninstall(hook_types: tuple[str, ...], claude_code: bool, user: bool) -> None:
+    """Remove moai's shims and restore the hooks they chained (--claude-code: moai's
+    entries in Claude Code's settings, and nothing else)."""
+    if claude_code or user:
+        from moai_mashup.claude_code import install as cc
+
+        for line in cc.uninstall(cc.target(user)):
+            click.echo(line)
+        return
     wt = git.discover(Path.cwd())
     for line in hook_install.uninstall(wt, hook_types or hook_install.SUPPORTED_HOOK_TYPES):
         click.echo(line)
@@ -72,11 +108,29 @@ def uninstall(hook_types: tuple[str, ...]) -> None:
 
 @command.command("status")
 @_TYPES
+@_CLAUDE_CODE
+@_USER
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def status(hook_types: tuple[str, ...], as_json: bool) -> None:
-    """Which hooks are moai's, what they chain, and whether their engine still exists."""
+def status(hook_types: tuple[str, ...], claude_code: bool, user: bool, as_json: bool) -> None:
+    """Which hooks are moai's, what they chain, and whether their engine still exists.
+
+    Also reports moai's Claude Code hooks (both settings files); --json with
+    --claude-code [--user] prints those as one JSON object.
+    """
+    from moai_mashup.claude_code import install as cc
+
+    if as_json and (claude_code or user):
+        click.echo(json.dumps(cc.status(cc.target(user))._asdict(), indent=2))
+        return
     wt = git.discover(Path.cwd())
     states = hook_install.status(wt, hook_types or hook_install.DEFAULT_HOOK_TYPES)
+    if not as_json:
+        for user_scope in (False, True):
+            st = cc.status(cc.target(user_scope))
+            if user_scope and not (st.installed or st.warnings or st.statusline == "moai"):
+                continue  # the user's file says nothing of moai: no line for it
+            for line in claude_code_lines(st):
+                click.echo(line)
     if as_json:
         click.echo(json.dumps([s._asdict() | {"path": str(s.path)} for s in states], indent=2))
         return
@@ -95,3 +149,21 @@ def status(hook_types: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{s.hook_type}: {s.path} is not moai's (moai hooks install chains it)")
         else:
             click.echo(f"{s.hook_type}: not installed (run: moai hooks install)")
+
+
+def claude_code_lines(st: object) -> list[str]:
+    """`moai hooks status`'s lines for one Claude Code settings file."""
+    from moai_mashup.claude_code.install import Status
+
+    assert isinstance(st, Status)
+    if not st.installed and st.statusline != "moai":
+        lines = [f"claude-code: not in {st.settings} (run: moai hooks install --claude-code)"]
+    elif st.missing:
+        lines = [
+            f"claude-code: {st.settings}: missing {', '.join(st.missing)} "
+            "(run: moai hooks install --claude-code)"
+        ]
+    else:
+        sl = {"moai": "moai's", "yours": "yours (kept)", "none": "none"}[st.statusline]
+        lines = [f"claude-code: installed in {st.settings}; statusLine: {sl}"]
+    return lines + [f"claude-code: warning: {w}" for w in st.warnings]

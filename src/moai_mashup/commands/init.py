@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -19,6 +18,7 @@ import click
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML
 from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
+from moai_mashup.errors import BadInput, MoaiError
 
 LLM_YAML_TEXT = """\
 # moai-mashup: which LLM backend each phase and branch gets.
@@ -97,9 +97,34 @@ MODE_HELP = {
 }
 
 
-def claude_code_installer() -> Callable[[git.Worktree], list[str]] | None:
-    """What `moai hooks install --claude-code` runs, when this moai has it (else None)."""
-    return None
+def install_claude_code(wt: git.Worktree) -> list[str]:
+    """`moai hooks install --claude-code`: merged into the repository's .claude/settings.json."""
+    from moai_mashup.claude_code import install as cc
+
+    return cc.install(cc.target(False, wt.root))
+
+
+def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
+    """Why the git hooks or the Claude Code hooks cannot be installed here, by step."""
+    from moai_mashup import hook_install
+    from moai_mashup.claude_code import install as cc
+
+    problems: dict[str, MoaiError] = {}
+    try:
+        hook_install.hooks_dir(wt)
+    except MoaiError as exc:
+        problems["hooks"] = exc
+    try:
+        cc.read(cc.target(False, wt.root))
+    except MoaiError as exc:
+        problems["claude_code"] = exc
+    return problems
+
+
+def _claude_code_in_place(wt: git.Worktree) -> bool:
+    from moai_mashup.claude_code import install as cc
+
+    return cc.status(cc.target(False, wt.root)).complete
 
 
 def _existing_mode(wt: git.Worktree) -> tuple[str, str] | None:
@@ -132,7 +157,6 @@ def _decide(question: str, flag: bool | None, *, ask: bool, yes: bool, done: boo
 
 def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
     """Ask for the GLM key when none is found (hidden input; Enter skips)."""
-    from moai_mashup.errors import MoaiError
     from moai_mashup.keys import mask, resolve_key, save_key, validate_key
 
     try:
@@ -166,7 +190,8 @@ def _next_steps(wt: git.Worktree) -> list[str]:
 
     info = collect()
     steps: list[str] = []
-    paths = [p for p in (".moai", ".gitignore", ".claude/commands") if (wt.root / p).exists()]
+    team = (".moai", ".gitignore", ".claude/commands", ".claude/settings.json")
+    paths = [p for p in team if (wt.root / p).exists()]
     pending = git.run(
         ["status", "--porcelain", "--untracked-files=all", "--", *paths], wt.root, check=False
     ).stdout
@@ -232,16 +257,15 @@ def command(
     answered no, or with its default under --yes. Runs `moai status` at the
     end. Never overwrites a file that is already there.
     """
-    from moai_mashup.errors import BadInput
-
     wt = git.discover(Path.cwd())
     ask = not yes and sys.stdin.isatty()
-    install_cc = claude_code_installer()
-    if claude_code and install_cc is None:
-        raise BadInput(
-            "--claude-code: this moai cannot install Claude Code hooks yet; "
-            "rerun without --claude-code"
-        )
+    # What would stop a step half-way is found before anything is written: a
+    # step asked for (flag or --yes) fails now with its one line; in a terminal
+    # the line is shown and the question is not asked.
+    problems = _preflight(wt)
+    for step, flag in (("hooks", hooks), ("claude_code", claude_code)):
+        if step in problems and (flag or (flag is None and yes)):
+            raise problems[step]
     existing = _existing_mode(wt)
     if existing is not None:
         have, source = existing
@@ -280,7 +304,10 @@ def command(
 
     from moai_mashup.commands.status import hooks_installed
 
-    if _decide(
+    for step in problems:
+        if ask:
+            click.echo(f"skipped: {problems[step]}", err=True)
+    if "hooks" not in problems and _decide(
         "Install the git hooks (the backend follows the branch)?",
         hooks,
         ask=ask,
@@ -294,14 +321,14 @@ def command(
             click.echo(line)
         apply_here(wt)
 
-    if install_cc is not None and _decide(
-        "Install the Claude Code hooks (status line, backend check at session start)?",
+    if "claude_code" not in problems and _decide(
+        "Install the Claude Code hooks and status line (.claude/settings.json)?",
         claude_code,
         ask=ask,
         yes=yes,
-        done=False,
+        done=_claude_code_in_place(wt),
     ):
-        for line in install_cc(wt):
+        for line in install_claude_code(wt):
             click.echo(line)
 
     if _decide(

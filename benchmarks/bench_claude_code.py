@@ -1,0 +1,99 @@
+"""moai's Claude Code hooks on the hot paths: median wall time against `python -c pass`,
+measured in the same run.
+
+    .venv/bin/python benchmarks/bench_claude_code.py [-n 30]
+
+Claude Code runs the UserPromptSubmit hook before every prompt and the status
+line on every refresh. Builds a throwaway repository (seed llm.yaml, fake key,
+temporary HOME) with a SPEC worktree, warms the config cache, then runs,
+interleaved so that machine noise hits all alike, each with its JSON on stdin:
+  - `python -c pass`                                 the interpreter's floor
+  - `moai hook-impl claude-code user-prompt-submit`  a session that agrees (no output)
+  - same, disagreeing (GLM's environment on main)    the held prompt
+  - `moai hook-impl claude-code session-start`
+  - `moai statusline`
+and prints the medians in ms and the ratios to the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_status import _env, _repo
+
+MOAI = shutil.which("moai", path=str(Path(sys.executable).parent)) or "moai"
+FAKE_KEY = "bench000fake000key000not000real"
+
+
+def _time(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        cmd, cwd=cwd, env=env, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL
+    )
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=30, help="runs of each (default 30)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        env = _env(home)
+        key = home / ".moai" / ".env.glm"
+        key.parent.mkdir()
+        key.write_text(f'GLM_API_KEY="{FAKE_KEY}"\n')
+        key.chmod(0o600)
+        repo = _repo(Path(tmp) / "project", env)
+        subprocess.run(
+            [MOAI, "worktree", "create", "SPEC-B"],
+            cwd=repo,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        wt = home / "worktrees" / "project" / "SPEC-B"
+        held = {**env, "ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic"}
+        prompt = json.dumps({"cwd": str(repo), "prompt": "hi", "session_id": "s"})
+        start = json.dumps({"cwd": str(wt), "source": "startup", "session_id": "s"})
+        status = json.dumps(
+            {
+                "model": {"id": "glm-4.7[1m]", "display_name": "glm-4.7[1m]"},
+                "cwd": str(wt),
+                "workspace": {"current_dir": str(wt), "project_dir": str(wt)},
+            }
+        )
+        hook = [MOAI, "hook-impl", "claude-code"]
+        cases: dict[str, tuple[list[str], dict[str, str], str]] = {
+            "python -c pass": ([sys.executable, "-c", "pass"], env, ""),
+            "user-prompt-submit (agrees)": ([*hook, "user-prompt-submit"], env, prompt),
+            "user-prompt-submit (held)": ([*hook, "user-prompt-submit"], held, prompt),
+            "session-start": ([*hook, "session-start"], env, start),
+            "statusline": ([MOAI, "statusline"], env, status),
+        }
+        for cmd, e, stdin in cases.values():  # warm: config cache, bytecode, page cache
+            _time(cmd, repo, e, stdin)
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(args.n):
+            for name, (cmd, e, stdin) in cases.items():
+                times[name].append(_time(cmd, repo, e, stdin))
+    floor = statistics.median(times["python -c pass"])
+    for name, samples in times.items():
+        med = statistics.median(samples)
+        print(f"{name:30s} {med:7.1f} ms  x{med / floor:4.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

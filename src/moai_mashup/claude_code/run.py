@@ -1,0 +1,130 @@
+"""`moai hook-impl claude-code <event>` and `moai statusline`: what Claude Code runs.
+
+Claude Code passes a JSON object on stdin and runs these with the session's
+environment (its settings' `env` applied). The prompt hook and the status line
+run all the time, so this module and session.py stay light; creating and
+removing worktrees imports the engine (claude_code/worktree.py).
+
+Exit codes follow Claude Code's hook contract: 0 with stdout for context (and
+the path, for WorktreeCreate); another code with one line on stderr for a
+failure Claude Code shows. A held prompt is `{"decision": "block", ...}` on
+stdout, which both tested versions show as the reason, without the command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from moai_mashup.errors import MoaiError
+
+EVENTS = ("worktree-create", "worktree-remove", "session-start", "user-prompt-submit")
+USAGE = "usage: moai hook-impl claude-code {" + "|".join(EVENTS) + "} (JSON payload on stdin)"
+CONTINUE = "/exit, then claude --continue"
+
+
+def _payload() -> dict[str, object]:
+    try:
+        data = json.loads(sys.stdin.read() or "{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise MoaiError("stdin: expected Claude Code's hook JSON object")
+    return data
+
+
+def _cwd(payload: dict[str, object]) -> str:
+    cwd = payload.get("cwd")
+    return cwd if isinstance(cwd, str) and cwd else os.getcwd()
+
+
+def session_start(payload: dict[str, object]) -> int:
+    from moai_mashup.claude_code import session as s
+
+    h = s.here(_cwd(payload))
+    if h is None:
+        return 0
+    env = os.environ
+    running, shown = s.session_state(env, h)
+    line = f"moai: this session runs on {shown} ({s.session_model(env, payload.get('model'))})"
+    line += f" on {s.where(h)}"
+    if h.spec_id:
+        line += f", {h.spec_id}"
+    here_phases, elsewhere = s.phases(h)
+    if here_phases:
+        many = len(here_phases) > 1
+        line += f"; phase{'s' if many else ''} {' and '.join(here_phases)} belong"
+        line += "" if many else "s"
+        line += " here"
+    if elsewhere:
+        line += "; " + "; ".join(elsewhere)
+    if h.expected is not None and h.expected != running:
+        line += (
+            f". WARNING: the routing table says {s.NAMES[h.expected]} here ({why(h)}) but this "
+            f"session talks to {shown}: tell the user to {CONTINUE}"
+        )
+    sys.stdout.write(line + "\n")
+    return 0
+
+
+def why(h: object) -> str:
+    from moai_mashup.claude_code.session import Here
+    from moai_mashup.workspace import why as why_kind
+
+    assert isinstance(h, Here)
+    return why_kind(h.cfg, h.kind)
+
+
+def user_prompt_submit(payload: dict[str, object]) -> int:
+    from moai_mashup.claude_code import session as s
+
+    h = s.here(_cwd(payload))
+    if h is None or h.expected is None:
+        return 0
+    running, shown = s.session_state(os.environ, h)
+    if running == h.expected:
+        return 0
+    reason = (
+        f"moai: held: this session talks to {shown}, but {s.where(h)} is on "
+        f"{s.NAMES[h.expected]} now ({why(h)}) and a running session cannot follow; {CONTINUE}"
+    )
+    sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
+    return 0
+
+
+def hook(argv: list[str]) -> int:
+    """`moai hook-impl claude-code <event>`."""
+    if len(argv) != 1 or argv[0] not in EVENTS:
+        sys.stderr.write(USAGE + "\n")
+        return 2
+    event = argv[0]
+    try:
+        payload = _payload()
+        if event == "session-start":
+            return session_start(payload)
+        if event == "user-prompt-submit":
+            return user_prompt_submit(payload)
+        from moai_mashup.claude_code import worktree
+
+        if event == "worktree-create":
+            return worktree.create(payload)
+        return worktree.remove(payload)
+    except MoaiError as exc:
+        sys.stderr.write(f"moai: {event}: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 1
+    except Exception as exc:  # git failing oddly, a full disk: one line, never a traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        sys.stderr.write(f"moai: {event}: {first}\n")
+        return 1
+
+
+def main(argv: list[str]) -> int:
+    """From the entry point: argv after `moai`."""
+    if argv[:2] == ["hook-impl", "claude-code"]:
+        return hook(argv[2:])
+    from moai_mashup.claude_code.statusline import main as statusline
+
+    return statusline(argv[1:])

@@ -1,0 +1,194 @@
+"""Where a Claude Code session runs, what the routing table wants there, and what
+the session itself talks to. Shared by the prompt hook and the status line:
+files only, no git child, no heavy import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
+from moai_mashup.core.routing import (
+    Backend,
+    BranchKind,
+    backend_for_kind,
+    branch_kind,
+    spec_id_from_branch,
+)
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+NAMES = {"glm": "GLM", "claude": "Claude"}
+DEFAULT_GLM_URL = "https://api.z.ai/api/anthropic"  # core.glm_template.DEFAULT_BASE_URL
+MODEL_KEYS = (
+    "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+)
+
+
+class Place(NamedTuple):
+    """The worktree holding a directory, read from files (as git would find it)."""
+
+    root: Path
+    git_dir: Path
+    branch: str | None
+
+
+def find_place(cwd: str) -> Place | None:
+    """The worktree containing `cwd`, or None (not in a git worktree, or an odd layout).
+
+    GIT_DIR / GIT_WORK_TREE are ignored on purpose: the session's directory decides.
+    """
+    start = Path(cwd)
+    if not start.is_absolute():
+        return None
+    for folder in (start, *start.parents):
+        dotgit = folder / ".git"
+        if dotgit.is_dir():
+            git_dir = dotgit
+        elif dotgit.is_file():
+            try:
+                line = dotgit.read_text(encoding="utf-8").splitlines()[0]
+            except (OSError, UnicodeDecodeError, IndexError):
+                return None
+            if not line.startswith("gitdir: "):
+                return None
+            git_dir = folder / line[len("gitdir: ") :].strip()
+        else:
+            continue
+        try:
+            head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        branch = head[len("ref: refs/heads/") :] if head.startswith("ref: refs/heads/") else None
+        return Place(folder, git_dir, branch)
+    return None
+
+
+class Here(NamedTuple):
+    """A configured worktree: the table's answer for it."""
+
+    place: Place
+    cfg: ResolvedConfig
+    kind: BranchKind
+    expected: Backend | None  # None: detached HEAD, left as it is
+    spec_id: str | None
+    glm_url: str
+    glm_models: tuple[str, ...]
+
+
+def _glm_template(root: Path) -> tuple[str, tuple[str, ...]]:
+    """The committed GLM template's base URL and model names (defaults when absent/odd)."""
+    try:
+        env = json.loads((root / GLM_JSON).read_text(encoding="utf-8")).get("env", {})
+    except (OSError, ValueError, AttributeError, UnicodeDecodeError):
+        env = {}
+    if not isinstance(env, dict):
+        env = {}
+    url = env.get("ANTHROPIC_BASE_URL")
+    models = tuple(m for k in MODEL_KEYS if isinstance(m := env.get(k), str) and m)
+    return (url if isinstance(url, str) and url else DEFAULT_GLM_URL), models or ("glm-4.7",)
+
+
+def here(cwd: str) -> Here | None:
+    """The table's view of `cwd`; None where moai is not configured. Raises BadInput
+    (one line) for a broken config."""
+    place = find_place(cwd)
+    if place is None:
+        return None
+    cfg = load_config(place.root, place.git_dir / "moai")
+    if not cfg.configured:
+        return None
+    kind = branch_kind(place.branch, cfg.default_branch, cfg.spec_branch_pattern)
+    spec = spec_id_from_branch(place.branch, cfg.spec_branch_pattern) if place.branch else None
+    url, models = _glm_template(place.root)
+    return Here(place, cfg, kind, backend_for_kind(cfg.mode, kind), spec, url, models)
+
+
+def running_backend(env: Mapping[str, str], glm_url: str) -> Backend:
+    """What the session talks to, from its environment (settings `env` applied):
+    GLM when its base URL is the GLM template's, else the user's own Claude setup."""
+    url = env.get("ANTHROPIC_BASE_URL", "").strip().rstrip("/")
+    return "glm" if url and url == glm_url.strip().rstrip("/") else "claude"
+
+
+def left_behind(env: Mapping[str, str], glm_models: tuple[str, ...]) -> list[str]:
+    """GLM model names still in a session's environment (ANTHROPIC_MODEL and the tier
+    keys). A session that was on GLM when its worktree switched back keeps them: a
+    running Claude Code reloads changed settings files but keeps the keys a file no
+    longer sets, so it asks the user's Claude endpoint for GLM's models."""
+    names = [env.get(k, "") for k in ("ANTHROPIC_MODEL", *MODEL_KEYS)]
+    return [n for n in names if n and model_backend(n, glm_models) == "glm"]
+
+
+def session_state(env: Mapping[str, str], h: Here) -> tuple[Backend | None, str]:
+    """The backend a session talks to and how messages name it: `GLM`, `Claude`, or
+    None and `Claude's endpoint with GLM's models (glm-4.7)`: a switch it could not
+    follow, right for neither backend."""
+    running = running_backend(env, h.glm_url)
+    if running == "claude":
+        stale = left_behind(env, h.glm_models)
+        if stale:
+            shown = ", ".join(dict.fromkeys(stale))
+            return None, f"Claude's endpoint with GLM's models ({shown})"
+    return running, NAMES[running]
+
+
+def model_backend(model_id: str, glm_models: tuple[str, ...]) -> Backend | None:
+    """Which backend serves a model id as the status line shows it (`glm-4.7[1m]`)."""
+    bare = model_id.split("[", 1)[0].strip().lower()
+    if bare.startswith("claude") or bare in ("opus", "sonnet", "haiku"):
+        return "claude"
+    if bare.startswith("glm") or bare in {m.lower() for m in glm_models}:
+        return "glm"
+    return None
+
+
+def session_model(env: Mapping[str, str], payload_model: object = None) -> str:
+    """The model(s) a session uses, as far as its environment says."""
+    if isinstance(payload_model, str) and payload_model:
+        return payload_model
+    if env.get("ANTHROPIC_MODEL"):
+        return env["ANTHROPIC_MODEL"]
+    tiers = {
+        t: env[k]
+        for t, k in zip(("opus", "sonnet", "haiku"), MODEL_KEYS, strict=True)
+        if env.get(k)
+    }
+    if len(set(tiers.values())) == 1:
+        return next(iter(tiers.values()))
+    if tiers:
+        return ", ".join(f"{t} {m}" for t, m in tiers.items())
+    return "Claude Code's default model"
+
+
+def where(h: Here) -> str:
+    """`feature/SPEC-X in /path` as messages show a place."""
+    branch = h.place.branch or "detached HEAD"
+    return f"{branch} in {h.place.root}"
+
+
+def phases(h: Here) -> tuple[list[str], list[str]]:
+    """Which phases belong here, and where each other one belongs (table 1)."""
+    cfg, mode = h.cfg, h.cfg.mode
+    if mode == "claude-only":
+        return ["plan", "run", "sync"], []
+    if mode == "glm-only":
+        if h.kind == "default":
+            return ["plan", "run", "sync"], []
+        return ["run", "sync"], [f"plan on {cfg.default_branch} with GLM"]
+    spec_place = f"a SPEC's worktree ({cfg.spec_branch_pattern}, GLM: claude -w SPEC-<ID>)"
+    if h.kind == "default":
+        return ["plan"], [f"run and sync in {spec_place}"]
+    if h.kind == "spec":
+        return ["run", "sync"], [f"plan on {cfg.default_branch} with Claude"]
+    return [], [f"plan on {cfg.default_branch} with Claude", f"run and sync in {spec_place}"]
+
+
+def environ() -> dict[str, str]:
+    return dict(os.environ)

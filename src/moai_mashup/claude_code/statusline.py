@@ -1,0 +1,61 @@
+"""`moai statusline`: Claude Code's status line, from the JSON it passes on stdin.
+
+One line: backend and model, SPEC (or branch) and the phases that belong
+there, e.g. `GLM · glm-4.7 · SPEC-AUTH-001 · run/sync`. A session whose model
+belongs to the other backend than the routing table's for where it runs is
+marked: `⚠ on claude-opus-4-8, GLM here: /exit, then claude --continue`.
+It runs on every refresh: files only, no click (the entry point skips it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+USAGE = "usage: moai statusline (Claude Code's status line JSON on stdin)"
+
+
+def _text(data: dict[str, object], *path: str) -> str:
+    node: object = data
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else ""
+
+
+def render(data: dict[str, object]) -> str:
+    from moai_mashup.claude_code import session as s
+
+    model_id = _text(data, "model", "id")
+    shown = _text(data, "model", "display_name") or model_id or "?"
+    cwd = _text(data, "workspace", "current_dir") or _text(data, "cwd")
+    try:
+        h = s.here(cwd) if cwd else None
+    except Exception as exc:  # a broken config: say so, never a traceback in the UI
+        return f"{shown} · moai: {str(exc).splitlines()[0][:120]}"
+    if h is None:
+        return shown
+    place = h.spec_id or h.place.branch or "detached"
+    here_phases, _ = s.phases(h)
+    tail = f" · {'/'.join(here_phases)}" if here_phases else ""
+    if h.expected is None:
+        return f"{shown} · {place}{tail}"
+    serves = s.model_backend(model_id, h.glm_models)
+    if serves is not None and serves != h.expected:
+        return (
+            f"⚠ on {shown}, {s.NAMES[h.expected]} here: /exit, then claude --continue"
+            f" · {place}{tail}"
+        )
+    return f"{s.NAMES[h.expected]} · {shown} · {place}{tail}"
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        sys.stderr.write(USAGE + "\n")
+        return 2
+    try:
+        data = json.loads(sys.stdin.read() or "{}")
+    except ValueError:
+        data = {}
+    line = render(data if isinstance(data, dict) else {})
+    sys.stdout.write(line + "\n")
+    return 0

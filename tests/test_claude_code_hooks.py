@@ -1,0 +1,338 @@
+"""moai's Claude Code hooks and status line, run as Claude Code runs them: the
+installed `moai` as a subprocess, a JSON payload on stdin, real repositories.
+(tests/e2e/test_claude_code_hooks.py drives the same through the real CLI.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.gitrepo import FAKE_KEY, git, moai, save_fake_key, write
+from tests.worktree_support import created, worktree_paths
+
+SETTINGS_JSON = ".claude/settings.json"
+EVENTS = ("WorktreeCreate", "WorktreeRemove", "SessionStart", "UserPromptSubmit")
+HEAVY = ("click", "pydantic", "yaml", "pygit2")
+GLM_URL = "https://api.z.ai/api/anthropic"
+
+USERS_OWN = """{
+    "permissions": {"allow": ["Bash(npm test)"]},
+    "hooks": {
+        "SessionStart": [
+            {"matcher": "startup", "hooks": [{"type": "command", "command": "echo mine"}]}
+        ]
+    },
+    "model": "opus"
+}
+"""
+
+
+def hook(
+    cwd: Path, env: dict[str, str], event: str, payload: dict[str, Any], **extra: str
+) -> subprocess.CompletedProcess[str]:
+    return moai(
+        cwd, "hook-impl", "claude-code", event, env={**env, **extra}, input=json.dumps(payload)
+    )
+
+
+def statusline(cwd: Path, env: dict[str, str], data: dict[str, Any]) -> str:
+    r = moai(cwd, "statusline", env=env, input=json.dumps(data))
+    assert r.returncode == 0 and not r.stderr, r.stderr
+    return r.stdout.rstrip("\n")
+
+
+def commands(doc: dict[str, Any], event: str) -> list[str]:
+    return [h["command"] for g in doc.get("hooks", {}).get(event, []) for h in g["hooks"]]
+
+
+# --- install / uninstall / status ----------------------------------------------------
+
+
+def test_install_merges_and_uninstall_gives_the_users_bytes_back(
+    repo: Path, env: dict[str, str]
+) -> None:
+    path = write(repo / SETTINGS_JSON, USERS_OWN)
+    r = moai(repo, "hooks", "install", "--claude-code", env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(path.read_text())
+    assert doc["permissions"] == {"allow": ["Bash(npm test)"]} and doc["model"] == "opus"
+    assert commands(doc, "SessionStart") == [
+        "echo mine",
+        "moai hook-impl claude-code session-start",
+    ]
+    assert doc["hooks"]["SessionStart"][0]["matcher"] == "startup"
+    for event in EVENTS:
+        assert commands(doc, event)[-1].startswith("moai hook-impl claude-code ")
+    assert doc["statusLine"] == {"type": "command", "command": "moai statusline"}
+    assert path.read_text().startswith('{\n    "permissions"')  # its own indentation
+
+    written = path.read_bytes()
+    r = moai(repo, "hooks", "install", "--claude-code", env=env)
+    assert r.returncode == 0 and "already installed" in r.stdout
+    assert path.read_bytes() == written  # nothing to add: not written
+
+    status = moai(repo, "hooks", "status", env=env)
+    assert f"claude-code: installed in {path}; statusLine: moai's" in status.stdout
+
+    r = moai(repo, "hooks", "uninstall", "--claude-code", env=env)
+    assert r.returncode == 0, r.stderr
+    assert path.read_text() == USERS_OWN  # byte for byte
+
+
+def test_uninstall_after_the_user_edited_takes_out_only_ours(
+    repo: Path, env: dict[str, str]
+) -> None:
+    path = write(repo / SETTINGS_JSON, USERS_OWN)
+    assert moai(repo, "hooks", "install", "--claude-code", env=env).returncode == 0
+    doc = json.loads(path.read_text())
+    doc["hooks"]["UserPromptSubmit"][0]["hooks"].append({"type": "command", "command": "echo x"})
+    doc["env"] = {"FOO": "1"}
+    path.write_text(json.dumps(doc))
+    assert moai(repo, "hooks", "uninstall", "--claude-code", env=env).returncode == 0
+    after = json.loads(path.read_text())
+    assert after == {**json.loads(USERS_OWN), "env": {"FOO": "1"}} | {
+        "hooks": {
+            "SessionStart": json.loads(USERS_OWN)["hooks"]["SessionStart"],
+            "UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo x"}]}],
+        }
+    }
+
+
+def test_a_new_file_goes_away_again_and_user_scope_pins_the_interpreter(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    r = moai(repo, "hooks", "install", "--claude-code", "--user", env=env)
+    assert r.returncode == 0, r.stderr
+    assert not (repo / SETTINGS_JSON).exists()
+    doc = json.loads((home / ".claude" / "settings.json").read_text())
+    cmd = commands(doc, "UserPromptSubmit")[0]
+    interpreter, rest = cmd.split(" ", 1)
+    assert Path(interpreter).is_absolute()
+    assert rest == "-I -m moai_mashup hook-impl claude-code user-prompt-submit"
+    assert moai(repo, "hooks", "uninstall", "--claude-code", "--user", env=env).returncode == 0
+    assert not (home / ".claude" / "settings.json").exists()
+
+
+def test_a_status_line_of_the_users_is_kept_unless_asked_and_comes_back(
+    repo: Path, env: dict[str, str]
+) -> None:
+    mine = {"statusLine": {"type": "command", "command": "~/bin/my-status"}}
+    path = write(repo / SETTINGS_JSON, json.dumps(mine) + "\n")
+    r = moai(repo, "hooks", "install", "--claude-code", env=env)
+    assert "kept your statusLine" in r.stdout and "moai statusline" in r.stdout
+    assert json.loads(path.read_text())["statusLine"] == mine["statusLine"]
+    r = moai(repo, "hooks", "install", "--claude-code", "--statusline", env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(path.read_text())["statusLine"]["command"] == "moai statusline"
+    assert moai(repo, "hooks", "uninstall", "--claude-code", env=env).returncode == 0
+    assert json.loads(path.read_text()) == mine
+
+
+def test_a_committed_look_alike_is_never_taken_for_ours(repo: Path, env: dict[str, str]) -> None:
+    evil = "moai hook-impl claude-code session-start; touch pwned"
+    hostile = {
+        "hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": evil}]}]},
+        "env": {"PYTHONPATH": "."},
+    }
+    path = write(repo / SETTINGS_JSON, json.dumps(hostile))
+    assert moai(repo, "hooks", "install", "--claude-code", env=env).returncode == 0
+    assert commands(json.loads(path.read_text()), "SessionStart") == [
+        evil,
+        "moai hook-impl claude-code session-start",
+    ]
+    status = moai(repo, "hooks", "status", env=env).stdout
+    assert "SessionStart runs 'moai hook-impl claude-code session-start; touch pwned'" in status
+    assert "env sets PYTHONPATH" in status
+    assert moai(repo, "hooks", "uninstall", "--claude-code", env=env).returncode == 0
+    assert json.loads(path.read_text()) == hostile
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1]", "expected a JSON object"),
+        ('{"hooks": []}', "field 'hooks'"),
+        ('{"hooks": {"SessionStart": "echo"}}', "field 'hooks.SessionStart'"),
+        ('{"statusLine": "moai statusline"}', "field 'statusLine'"),
+    ],
+)
+def test_a_settings_file_we_cannot_read_is_not_touched(
+    repo: Path, env: dict[str, str], text: str, field: str
+) -> None:
+    path = write(repo / SETTINGS_JSON, text)
+    for verb in ("install", "uninstall"):
+        r = moai(repo, "hooks", verb, "--claude-code", env=env)
+        assert r.returncode == 2
+        assert r.stderr.count("\n") == 1 and field in r.stderr and str(path) in r.stderr
+        assert path.read_text() == text
+
+
+# --- WorktreeCreate / WorktreeRemove ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "-rf", "x..y", "", "x.lock", 7])
+def test_worktree_create_refuses_a_bad_name_and_leaves_nothing(
+    repo: Path, env: dict[str, str], name: object
+) -> None:
+    before = (worktree_paths(repo, env), git(repo, "branch", env=env))
+    r = hook(repo, env, "worktree-create", {"cwd": str(repo), "name": name})
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.startswith("moai: worktree-create: worktree name") and r.stderr.count("\n") == 1
+    assert (worktree_paths(repo, env), git(repo, "branch", env=env)) == before
+
+
+def test_worktree_create_makes_the_spec_worktree_on_glm_then_reuses_it(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    save_fake_key(home)
+    payload = {"cwd": str(repo), "name": "SPEC-AUTH-001", "hook_event_name": "WorktreeCreate"}
+    r = hook(repo, env, "worktree-create", payload)
+    assert r.returncode == 0, r.stderr
+    wt = home / "worktrees" / repo.name / "SPEC-AUTH-001"
+    assert r.stdout.splitlines()[-1] == str(wt)
+    assert git(wt, "branch", "--show-current", env=env).strip() == "feature/SPEC-AUTH-001"
+    local = json.loads((wt / ".claude/settings.local.json").read_text())
+    assert local["env"]["ANTHROPIC_BASE_URL"] == GLM_URL
+    assert FAKE_KEY not in r.stdout + r.stderr
+    again = hook(repo, env, "worktree-create", payload)
+    assert again.returncode == 0 and again.stdout.strip() == str(wt)
+
+
+def test_worktree_create_without_a_key_fails_with_one_line_and_nothing_left(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    r = hook(repo, env, "worktree-create", {"cwd": str(repo), "name": "SPEC-AUTH-001"})
+    assert r.returncode == 1 and r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    assert worktree_paths(repo, env) == [str(repo)]
+    assert "feature/SPEC-AUTH-001" not in git(repo, "branch", env=env)
+    assert not (home / "worktrees").exists()
+
+
+def test_worktree_remove_refuses_work_and_says_why(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    save_fake_key(home)
+    wt = created(repo, env, "SPEC-AUTH-001")
+    write(wt / "notes.txt", "work\n")
+    payload = {"cwd": str(wt), "worktree_path": str(wt), "hook_event_name": "WorktreeRemove"}
+    r = hook(wt, env, "worktree-remove", payload)
+    assert r.returncode == 1 and r.stdout == ""  # anything on stdout reads as success
+    assert "notes.txt" in r.stderr and "commit or stash" in r.stderr
+    assert r.stderr.count("\n") == 1
+    assert (wt / "notes.txt").exists()
+    (wt / "notes.txt").unlink()
+    r = hook(wt, env, "worktree-remove", payload)
+    assert r.returncode == 0, r.stderr
+    assert not wt.exists()
+    assert "feature/SPEC-AUTH-001" in git(repo, "branch", env=env)  # the branch stays
+
+
+# --- SessionStart / UserPromptSubmit / statusline --------------------------------------
+
+
+def glm_env(home: Path) -> dict[str, str]:
+    return {"ANTHROPIC_BASE_URL": GLM_URL, "ANTHROPIC_DEFAULT_OPUS_MODEL": "glm-4.7"}
+
+
+def test_session_start_says_where_the_session_is_and_warns_on_disagreement(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    r = hook(repo, env, "session-start", {"cwd": str(repo), "source": "startup"})
+    assert r.returncode == 0, r.stderr
+    line = r.stdout.strip()
+    assert line.startswith("moai: this session runs on Claude (Claude Code's default model)")
+    assert "phase plan belongs here" in line and "run and sync in a SPEC's worktree" in line
+    assert "WARNING" not in line and r.stdout.count("\n") == 1
+    r = hook(repo, env, "session-start", {"cwd": str(repo)}, **glm_env(home))
+    assert "WARNING: the routing table says Claude here" in r.stdout
+    assert "/exit, then claude --continue" in r.stdout
+
+
+def test_user_prompt_submit_holds_only_a_disagreeing_session(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), "prompt": "hi"})
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo)}, **glm_env(home))
+    out = json.loads(r.stdout)
+    assert out["decision"] == "block"
+    assert out["reason"].startswith("moai: held: this session talks to GLM, but main in ")
+    assert "is on Claude now" in out["reason"] and "/exit, then claude --continue" in out["reason"]
+    # Back on Claude's base URL but GLM's tier models left in the environment.
+    stale = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_DEFAULT_OPUS_MODEL": "glm-4.7"}
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo)}, **stale)
+    assert json.loads(r.stdout)["reason"].startswith(
+        "moai: held: this session talks to Claude's endpoint with GLM's models (glm-4.7), but main"
+    )
+    # Outside a configured repository: never in the way.
+    r = hook(home, env, "user-prompt-submit", {"cwd": str(home)}, **glm_env(home))
+    assert r.returncode == 0 and r.stdout == ""
+
+
+def test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    save_fake_key(home)
+    wt = created(repo, env, "SPEC-AUTH-001")
+
+    def data(cwd: Path, model: str) -> dict[str, Any]:
+        return {
+            "model": {"id": model, "display_name": model},
+            "cwd": str(cwd),
+            "workspace": {"current_dir": str(cwd), "project_dir": str(cwd)},
+        }
+
+    assert (
+        statusline(wt, env, data(wt, "glm-4.7[1m]"))
+        == "GLM · glm-4.7[1m] · SPEC-AUTH-001 · run/sync"
+    )
+    assert statusline(repo, env, data(repo, "claude-opus-4-8[1m]")) == (
+        "Claude · claude-opus-4-8[1m] · main · plan"
+    )
+    marked = statusline(wt, env, data(wt, "claude-opus-4-8[1m]"))
+    assert marked.startswith("⚠ on claude-opus-4-8[1m], GLM here: /exit, then claude --continue")
+    assert statusline(repo, env, data(repo, "glm-4.7")).startswith("⚠ on glm-4.7, Claude here")
+    assert statusline(home, env, data(home, "glm-4.7")) == "glm-4.7"  # not a repository
+    assert statusline(home, env, {}) == "?"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["hook-impl", "claude-code", "user-prompt-submit"],
+        ["hook-impl", "claude-code", "session-start"],
+        ["statusline"],
+    ],
+)
+def test_the_prompt_and_status_paths_import_nothing_heavy(
+    repo: Path, env: dict[str, str], argv: list[str]
+) -> None:
+    code = (
+        "import sys\n"
+        f"sys.argv = ['moai', *{argv!r}]\n"
+        "from moai_mashup import entry\n"
+        "try:\n    entry.main()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    payload = json.dumps({"cwd": str(repo), "model": {"id": "glm-4.7"}})
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=repo,
+            env=env,
+            input=payload,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for _ in range(2)
+    ]
+    # The first run validates the config (pydantic, yaml) and caches it, as every moai
+    # command does; from then on, nothing heavy.
+    assert runs[1].stderr.strip().splitlines()[-1] == "[]", runs[1].stderr
