@@ -114,6 +114,9 @@ def test_a_terminal_answered_no_installs_nothing_and_skips_the_key(
     t.send("glm-only", literal=True)
     t.send("Enter")
     t.wait_for("GLM API key:")
+    t.send("not a key", literal=True)
+    t.send("Enter")
+    t.wait_for("contains whitespace or control characters")  # and asked again
     t.send("Enter")  # skip
     t.wait_for("(the backend follows the branch)? [Y/n]:")
     t.send("n", "Enter")
@@ -122,7 +125,7 @@ def test_a_terminal_answered_no_installs_nothing_and_skips_the_key(
     t.wait_for("/moai:3-sync? [Y/n]:")
     t.send("n", "Enter")
     screen = t.wait_for("[exit 0]")
-    assert "key: skipped" in screen
+    assert "key: skipped" in screen and "not a key" not in screen
     assert "mode:        glm-only" in screen and "moai glm --set-key" in screen
     assert not (home / ".moai" / ".env.glm").exists()
     assert not (hooks_dir(bare) / "post-checkout").exists()

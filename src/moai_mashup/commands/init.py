@@ -172,13 +172,26 @@ def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
         " `moai glm --set-key` later).",
         err=True,
     )
-    value = click.prompt(
-        "GLM API key", default="", show_default=False, hide_input=True, err=True
-    ).strip()
+
+    def checked(typed: str) -> str:  # a bad key is asked again (the error never shows it)
+        typed = typed.strip()
+        try:
+            return validate_key(typed, "the key typed") if typed else ""
+        except BadInput as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    value: str = click.prompt(
+        "GLM API key",
+        default="",
+        show_default=False,
+        hide_input=True,
+        err=True,
+        value_proc=checked,
+    )
     if not value:
         click.echo("key: skipped", err=True)
         return
-    path = save_key(validate_key(value, "the key typed"))
+    path = save_key(value)
     from moai_mashup.commands.glm import forget_old_key
 
     forget_old_key()
