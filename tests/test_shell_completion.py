@@ -43,13 +43,22 @@ def term() -> Iterator[list[Tmux]]:
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_tab_completes_commands_options_and_choices(
-    shell: str, tmp_path: Path, env: dict[str, str], term: list[Tmux]
+def test_tab_completes_commands_options_choices_and_spec_ids(
+    shell: str,
+    tmp_path: Path,
+    env: dict[str, str],
+    repo: Path,
+    keyed_home: str,
+    term: list[Tmux],
 ) -> None:
+    made = subprocess.run(
+        [MOAI, "worktree", "create", "SPEC-TAB-001"], cwd=repo, env=env, capture_output=True
+    )
+    assert made.returncode == 0, made.stderr
     argv, extra = shell_argv(shell, tmp_path)
     bindir = str(Path(MOAI).parent)
     env = dict(env, PATH=f"{bindir}:{env['PATH']}", TERM="xterm-256color", **extra)
-    t = Tmux(tmp_path, argv, tmp_path, env)
+    t = Tmux(tmp_path, argv, repo, env)
     term.append(t)
     t.wait_for(PROMPT)
     for typed, completed in [
@@ -59,6 +68,7 @@ def test_tab_completes_commands_options_and_choices(
         ("moai init --mo", "moai init --mode "),
         ("moai init --mode glm-", "moai init --mode glm-only "),
         ("moai shell-init fi", "moai shell-init fish "),
+        ("moai worktree go SPEC-T", "moai worktree go SPEC-TAB-001 "),  # this repository's
     ]:
         t.send("C-u")
         t.send(typed, literal=True)
