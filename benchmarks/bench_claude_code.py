@@ -8,6 +8,7 @@ line on every refresh. Builds a throwaway repository (seed llm.yaml, fake key,
 temporary HOME) with a SPEC worktree, warms the config cache, then runs,
 interleaved so that machine noise hits all alike, each with its JSON on stdin:
   - `python -c pass`                                 the interpreter's floor
+  - `python -c "import json, sys; json.load(sys.stdin)"`  any Python hook's floor
   - `moai hook-impl claude-code user-prompt-submit`  a session that agrees (no output)
   - same, disagreeing (GLM's environment on main)    the held prompt
   - `moai hook-impl claude-code session-start`
@@ -33,6 +34,8 @@ from benchmarks.bench_status import _env, _repo
 
 MOAI = shutil.which("moai", path=str(Path(sys.executable).parent)) or "moai"
 FAKE_KEY = "bench000fake000key000not000real"
+# The floor of any Python hook: Claude Code's payload is JSON, and `json` brings `re`.
+READ_JSON = "import json, sys; json.load(sys.stdin)"
 
 
 def _time(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str) -> float:
@@ -77,6 +80,7 @@ def main() -> int:
         hook = [MOAI, "hook-impl", "claude-code"]
         cases: dict[str, tuple[list[str], dict[str, str], str]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], env, ""),
+            "python: json.load(stdin)": ([sys.executable, "-c", READ_JSON], env, status),
             "user-prompt-submit (agrees)": ([*hook, "user-prompt-submit"], env, prompt),
             "user-prompt-submit (held)": ([*hook, "user-prompt-submit"], held, prompt),
             "session-start": ([*hook, "session-start"], env, start),
@@ -89,9 +93,11 @@ def main() -> int:
             for name, (cmd, e, stdin) in cases.items():
                 times[name].append(_time(cmd, repo, e, stdin))
     floor = statistics.median(times["python -c pass"])
+    json_floor = statistics.median(times["python: json.load(stdin)"])
+    print(f"{'':30s} {'median':>10s}  {'/pass':>5s}  {'/json':>5s}")
     for name, samples in times.items():
         med = statistics.median(samples)
-        print(f"{name:30s} {med:7.1f} ms  x{med / floor:4.2f}")
+        print(f"{name:30s} {med:7.1f} ms  x{med / floor:4.2f}  x{med / json_floor:4.2f}")
     return 0
 
 

@@ -220,12 +220,17 @@ def test_worktree_remove_refuses_work_and_says_why(
     save_fake_key(home)
     wt = created(repo, env, "SPEC-AUTH-001")
     write(wt / "notes.txt", "work\n")
-    payload = {"cwd": str(wt), "worktree_path": str(wt), "hook_event_name": "WorktreeRemove"}
+    payload = {"cwd": str(wt), "worktree_path": str(wt), "session_id": "s-1"}
     r = hook(wt, env, "worktree-remove", payload)
     assert r.returncode == 1 and r.stdout == ""  # anything on stdout reads as success
     assert "notes.txt" in r.stderr and "commit or stash" in r.stderr
     assert r.stderr.count("\n") == 1
     assert (wt / "notes.txt").exists()
+    # Claude Code does not pass the reason on: the session's next prompt gets it, once.
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), "session_id": "s-1"})
+    assert r.stdout.startswith(f"moai did not remove it: {wt} has uncommitted"), r.stdout
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), "session_id": "s-1"})
+    assert r.stdout == ""
     (wt / "notes.txt").unlink()
     r = hook(wt, env, "worktree-remove", payload)
     assert r.returncode == 0, r.stderr
@@ -336,3 +341,20 @@ def test_the_prompt_and_status_paths_import_nothing_heavy(
     # The first run validates the config (pydantic, yaml) and caches it, as every moai
     # command does; from then on, nothing heavy.
     assert runs[1].stderr.strip().splitlines()[-1] == "[]", runs[1].stderr
+
+
+def test_without_moais_config_worktree_create_does_what_claude_code_would(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    from tests.gitrepo import make_repo
+
+    plain = make_repo(tmp_path / "plain", env, llm_yaml=None, glm_json=None)
+    r = hook(plain, env, "worktree-create", {"cwd": str(plain), "name": "fix-login"})
+    assert r.returncode == 0, r.stderr
+    wt = plain / ".claude" / "worktrees" / "fix-login"
+    assert r.stdout.strip() == str(wt)
+    assert git(wt, "branch", "--show-current", env=env).strip() == "worktree-fix-login"
+    assert not (wt / ".claude" / "settings.local.json").exists()  # nothing routed
+    r = hook(plain, env, "worktree-remove", {"cwd": str(wt), "worktree_path": str(wt)})
+    assert r.returncode == 0, r.stderr
+    assert not wt.exists()

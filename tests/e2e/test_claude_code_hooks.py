@@ -8,7 +8,7 @@
   session talks to GLM, while a session in the main checkout talks to Claude;
 - the SessionStart line reaches the model (the fake server sees it);
 - ExitWorktree's remove (WorktreeRemove) of a worktree holding untracked work
-  is refused and the work stays;
+  is refused, the work stays, and the next prompt carries moai's reason;
 - a session whose environment disagrees with the table has its prompt held:
   nothing reaches either server (one started with GLM's settings on main, and
   one on GLM when a `git checkout main` ran under it);
@@ -140,18 +140,31 @@ def test_claude_w_other_name_gets_a_routed_worktree_and_a_bad_name_fails_cleanly
     assert not stage.claude.messages() and not stage.glm.messages()
 
 
-def test_exit_worktree_remove_refuses_untracked_work(stage: Stage) -> None:
+def test_exit_worktree_remove_refuses_untracked_work_and_the_next_prompt_says_why(
+    stage: Stage,
+) -> None:
     install(stage)
     stage.run_moai(stage.repo, "worktree", "create", SPEC)
     wt = spec_path(stage)
     (wt / "notes.txt").write_text("work in progress\n")
     stage.glm.enqueue_tool_use("ExitWorktree", {"action": "remove", "discard_changes": True})
-    reply = claude(stage, stage.repo, "-w", SPEC, "--allowedTools", "ExitWorktree")
-    assert reply.ok, reply
-    assert (wt / "notes.txt").read_text() == "work in progress\n"
-    assert str(wt) in git(stage.repo, "worktree", "list", env=stage.env)
-    results = [r for rec in stage.glm.messages() for r in tool_results(rec)]
-    assert any("could not remove" in r and str(wt) in r for r in results), results
+    session = Session(stage, stage.repo, "-w", SPEC, "--allowedTools", "ExitWorktree")
+    try:
+        first = session.turn("done here, remove it")
+        assert not first.get("is_error"), first
+        assert (wt / "notes.txt").read_text() == "work in progress\n"
+        assert str(wt) in git(stage.repo, "worktree", "list", env=stage.env)
+        results = [r for rec in stage.glm.messages() for r in tool_results(rec)]
+        assert any("could not remove" in r and str(wt) in r for r in results), results
+        second = session.turn("what happened?")
+    finally:
+        session.close()
+    # Back in the main checkout with GLM's environment: held, and the held line says
+    # why the worktree stayed (Claude Code itself passes on only that it was kept).
+    result = str(second.get("result"))
+    assert "moai: held: this session talks to GLM, but main" in result, second
+    kept = f"(and: moai did not remove it: {wt} has uncommitted or untracked work: ?? notes.txt"
+    assert kept in result, second
 
 
 def test_a_prompt_is_held_when_the_sessions_backend_disagrees_with_the_table(

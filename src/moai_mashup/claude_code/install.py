@@ -48,6 +48,7 @@ EVENTS = {
     "UserPromptSubmit": "user-prompt-submit",
 }
 RECORD_NAME = "claude-code-install.json"
+CREATE_TIMEOUT_S = 600
 RISKY_ENV = ("PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONSAFEPATH", "VIRTUAL_ENV")
 
 
@@ -231,7 +232,12 @@ def install(t: Target, *, replace_statusline: bool = False) -> list[str]:
                     if h.get("command") != want:
                         h["command"] = want  # another interpreter or form: ours, renewed
         if not found:
-            groups.append({"hooks": [{"type": "command", "command": want}]})
+            new_hook: dict[str, Any] = {"type": "command", "command": want}
+            if event == "WorktreeCreate":
+                # Setting up runs the team's trusted on-create commands (npm install...):
+                # more than Claude Code's default hook timeout allows.
+                new_hook["timeout"] = CREATE_TIMEOUT_S
+            groups.append({"hooks": [new_hook]})
             lines.append(f"{t.label}: added {event} hook: {want}")
     replaced: Any = None
     current = doc.get("statusLine")

@@ -79,16 +79,24 @@ def why(h: object) -> str:
 def user_prompt_submit(payload: dict[str, object]) -> int:
     from moai_mashup.claude_code import session as s
 
-    h = s.here(_cwd(payload))
-    if h is None or h.expected is None:
+    place = s.find_place(_cwd(payload))
+    if place is None:
         return 0
-    running, shown = s.session_state(os.environ, h)
-    if running == h.expected:
+    # Only a stat when there is none: a line another hook left for this session
+    # (WorktreeRemove's refusal, which Claude Code itself does not pass on).
+    note = s.take_note(place, payload.get("session_id"))
+    h = s.here(_cwd(payload))
+    running, shown = s.session_state(os.environ, h) if h is not None else (None, "")
+    if h is None or h.expected is None or running == h.expected:
+        if note:
+            sys.stdout.write(note + "\n")  # context for the model, with this prompt
         return 0
     reason = (
         f"moai: held: this session talks to {shown}, but {s.where(h)} is on "
         f"{s.NAMES[h.expected]} now ({why(h)}) and a running session cannot follow; {CONTINUE}"
     )
+    if note:
+        reason += f" (and: {note})"
     sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
     return 0
 

@@ -31,12 +31,45 @@ MODEL_KEYS = (
 )
 
 
+NOTES_DIR = "claude-code-notes"  # in <git common dir>/moai/: one file per session
+
+
 class Place(NamedTuple):
     """The worktree holding a directory, read from files (as git would find it)."""
 
     root: Path
     git_dir: Path
     branch: str | None
+
+    @property
+    def common_dir(self) -> Path:
+        try:
+            rel = (self.git_dir / "commondir").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return self.git_dir
+        return self.git_dir / rel
+
+
+def note_path(common_dir: Path, session_id: object) -> Path | None:
+    """Where a hook leaves a line for the session's next prompt (None: no usable id)."""
+    if not isinstance(session_id, str) or not session_id.replace("-", "").isalnum():
+        return None
+    if len(session_id) > 100:
+        return None
+    return common_dir / "moai" / NOTES_DIR / session_id
+
+
+def take_note(place: Place, session_id: object) -> str | None:
+    """The line a hook left for this session, once (then it is gone)."""
+    path = note_path(place.common_dir, session_id)
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        path.unlink()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
 
 
 def find_place(cwd: str) -> Place | None:

@@ -137,7 +137,11 @@ def remove(payload: dict[str, object]) -> int:
         raise BadInput(f"{target}: not a worktree of {wt.main_root}")
     if (wt.main_root / LLM_YAML).is_file():
         ws = open_workspace(wt.main_root)
-        done = worktrees.remove_entry(ws, entry, force=False, delete_branch=False)
+        try:
+            done = worktrees.remove_entry(ws, entry, force=False, delete_branch=False)
+        except Refused as exc:
+            _leave_note(wt.common_dir, payload.get("session_id"), f"moai did not remove it: {exc}")
+            raise
         _say([f"removed {done.path}; branch {done.branch} kept"])
         return 0
     if entry.path.resolve() == wt.main_root.resolve():
@@ -146,3 +150,18 @@ def remove(payload: dict[str, object]) -> int:
     if proc.returncode != 0:
         raise Refused(f"git worktree remove {entry.path}: {proc.stderr.strip().splitlines()[-1]}")
     return 0
+
+
+def _leave_note(common_dir: Path, session_id: object, line: str) -> None:
+    """For the session's next prompt: Claude Code tells the model only that the
+    worktree was kept, not why (measured in -p mode, both tested versions)."""
+    from moai_mashup.claude_code.session import note_path
+
+    path = note_path(common_dir, session_id)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(line + "\n", encoding="utf-8")
+    except OSError:
+        pass
