@@ -4,6 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Tools the tests drive for real: tmux (a terminal for `moai init` and tab
+# completion), zsh and fish (completion, the cd function), pipx (the README's
+# install on the externally managed system Python). Debian packages, installed
+# only when missing and only where apt-get can (root, as in CI); elsewhere the
+# tests needing them skip, except under CI=true where they fail.
+missing=()
+for tool in tmux zsh fish pipx; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "scripts/test.sh: apt-get install ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv

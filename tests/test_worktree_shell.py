@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.gitrepo import MOAI
+from tests.tty_support import need
 
 SCRIPT = {
     # each prints the directory after every step, one per line
@@ -36,9 +36,7 @@ SCRIPT["zsh"] = SCRIPT["bash"].replace("shell-init bash", "shell-init zsh")
 def test_wrapper_cds_on_create_go_and_remove(
     shell: str, repo: Path, env: dict[str, str], home: Path, keyed_home: str
 ) -> None:
-    exe = shutil.which(shell)
-    if exe is None:
-        pytest.skip(f"{shell} is not installed here")
+    exe = need(shell)
     tmpdir = repo.parent / "tmp"
     tmpdir.mkdir()
     env = dict(env, REPO=str(repo), TMPDIR=str(tmpdir), PATH=f"{Path(MOAI).parent}:{env['PATH']}")

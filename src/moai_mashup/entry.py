@@ -1,15 +1,16 @@
-"""`moai`'s entry point: `moai worktree list [--json]` and `moai telemetry settings`
-without click; the rest via cli.
+"""`moai`'s entry point: the command lines that run often skip click; the rest go to cli.
 
-Importing click costs ~45 ms, a tenth of the budget of a list of 100
-worktrees (issue 4: <= 0.5 s), and spent before the first `git status` can
-start. The list takes no argument but --json; any other command line
-(--help included) goes to click as before, and the click command calls the
-same `worktrees.list_report`.
+Without click: `moai worktree list [--json]`, `moai telemetry settings` (before
+every Claude Code start through the README's launcher), and Claude Code's own
+hooks and status line (`moai hook-impl claude-code ...`, `moai statusline`, run
+on every prompt and status refresh). Importing click costs ~45 ms, a tenth of
+the 0.5 s budget of a list of 100 worktrees. Any other command line (--help
+included) goes to click, whose commands call the same functions.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from moai_mashup.lean import TYPE_CHECKING
@@ -21,16 +22,20 @@ FAST_LIST = {("worktree", "list"): False, ("worktree", "list", "--json"): True}
 
 
 def main() -> Any:
-    if sys.argv[1:] == ["telemetry", "settings"]:  # before every Claude Code start
+    # Shell completion (`moai shell-init`) calls moai with _MOAI_COMPLETE set: click's job.
+    completing = "_MOAI_COMPLETE" in os.environ
+    if not completing and sys.argv[1:] == ["telemetry", "settings"]:  # every Claude Code start
         from moai_mashup.telemetry_env import settings_main
 
         return settings_main()
-    if sys.argv[1:3] == ["hook-impl", "claude-code"] or sys.argv[1:2] == ["statusline"]:
+    if not completing and (
+        sys.argv[1:3] == ["hook-impl", "claude-code"] or sys.argv[1:2] == ["statusline"]
+    ):
         # Claude Code runs these on every prompt and status refresh: no click either.
         from moai_mashup.claude_code.run import main as claude_code_main
 
         sys.exit(claude_code_main(sys.argv[1:]))
-    as_json = FAST_LIST.get(tuple(sys.argv[1:]))
+    as_json = None if completing else FAST_LIST.get(tuple(sys.argv[1:]))
     if as_json is None:
         from moai_mashup.cli import main as cli_main
 

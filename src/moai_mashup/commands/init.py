@@ -1,8 +1,16 @@
-"""`moai init`: write the team config files if they are absent."""
+"""`moai init`: set up a repository; asks in a terminal, flags for every question.
+
+Each step does only what is missing and never overwrites a file the team or
+the user wrote: config files absent are written, a key already found is not
+asked for, hooks and slash commands already in place stay as they are.
+Without a terminal on stdin it never asks: a question with no flag is
+answered "no" (or with its default under --yes).
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -10,13 +18,14 @@ import click
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML
 from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
+from moai_mashup.errors import BadInput, MoaiError
 
 LLM_YAML_TEXT = """\
 # moai-mashup: which LLM backend each phase and branch gets.
 # Docs: mode table in the moai-mashup README. Personal overrides go in
 # llm.local.yaml (ignored by git); the policy block below is the team's.
 llm:
-  mode: mashup            # claude-only | mashup | glm-only
+  mode: {mode}{pad}# claude-only | mashup | glm-only
   glm_env_var: GLM_API_KEY
   auto_worktree:
     enabled: true
@@ -52,13 +61,17 @@ def _default_branch(wt: git.Worktree) -> str:
     return "main"
 
 
-def init_files(wt: git.Worktree) -> list[Path]:
+def init_files(wt: git.Worktree, mode: str = "mashup") -> list[Path]:
     """Create what is missing; never overwrite. Returns the files written."""
     written: list[Path] = []
     llm = wt.root / LLM_YAML
     if not llm.exists():
         llm.parent.mkdir(parents=True, exist_ok=True)
-        text = LLM_YAML_TEXT.format(default_branch=json.dumps(_default_branch(wt)))
+        text = LLM_YAML_TEXT.format(
+            mode=mode,
+            pad=" " * max(1, 18 - len(mode)),
+            default_branch=json.dumps(_default_branch(wt)),
+        )
         llm.write_text(text, encoding="utf-8")
         written.append(llm)
     glm = wt.root / GLM_JSON
@@ -77,33 +90,278 @@ def init_files(wt: git.Worktree) -> list[Path]:
     return written
 
 
+MODE_HELP = {
+    "claude-only": "Claude everywhere; moai only watches",
+    "mashup": "plans on the default branch with Claude, feature/SPEC-* worktrees on GLM",
+    "glm-only": "GLM everywhere",
+}
+
+
+def install_claude_code(wt: git.Worktree) -> list[str]:
+    """`moai hooks install --claude-code`: merged into the repository's .claude/settings.json."""
+    from moai_mashup.claude_code import install as cc
+
+    return cc.install(cc.target(False, wt.root))
+
+
+def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
+    """Why the git hooks or the Claude Code hooks cannot be installed here, by step."""
+    from moai_mashup import hook_install
+    from moai_mashup.claude_code import install as cc
+
+    problems: dict[str, MoaiError] = {}
+    try:
+        hook_install.hooks_dir(wt)
+    except MoaiError as exc:
+        problems["hooks"] = exc
+    try:
+        cc.read(cc.target(False, wt.root))
+    except MoaiError as exc:
+        problems["claude_code"] = exc
+    return problems
+
+
+def _claude_code_in_place(wt: git.Worktree) -> bool:
+    from moai_mashup.claude_code import install as cc
+
+    return cc.status(cc.target(False, wt.root)).complete
+
+
+def _existing_mode(wt: git.Worktree) -> tuple[str, str] | None:
+    """The effective mode and where it comes from, when llm.yaml is already there."""
+    if not (wt.root / LLM_YAML).is_file():
+        return None
+    from moai_mashup.config import load_config
+
+    cfg = load_config(wt.root, wt.state_dir)
+    return cfg.mode, cfg.mode_source
+
+
+def _commands_in_place(wt: git.Worktree) -> bool:
+    from moai_mashup.claude_commands import COMMANDS_DIR, NAMES
+
+    return all((wt.root / COMMANDS_DIR / f"{name}.md").exists() for name in NAMES)
+
+
+def _decide(question: str, flag: bool | None, *, ask: bool, yes: bool, done: bool) -> bool:
+    """A flag wins; --yes takes the default (yes); no terminal: no; in place already:
+    refresh without asking; otherwise ask."""
+    if flag is not None:
+        return flag
+    if yes or (ask and done):
+        return True
+    if not ask:
+        return False
+    return click.confirm(question, default=True, err=True)
+
+
+def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
+    """Ask for the GLM key when none is found (hidden input; Enter skips)."""
+    from moai_mashup.keys import mask, resolve_key, save_key, validate_key
+
+    try:
+        if resolve_key(glm_env_var) is not None:
+            return
+    except MoaiError as exc:  # e.g. a key file readable by others: status shows it again
+        click.echo(f"key: {exc}", err=True)
+        return
+    if no_key or not ask:
+        return
+    click.echo(
+        "No GLM key found. Paste your Z.ai API key (hidden; Enter to skip,"
+        " `moai glm --set-key` later).",
+        err=True,
+    )
+
+    def checked(typed: str) -> str:  # a bad key is asked again (the error never shows it)
+        typed = typed.strip()
+        try:
+            return validate_key(typed, "the key typed") if typed else ""
+        except BadInput as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    value: str = click.prompt(
+        "GLM API key",
+        default="",
+        show_default=False,
+        hide_input=True,
+        err=True,
+        value_proc=checked,
+    )
+    if not value:
+        click.echo("key: skipped", err=True)
+        return
+    path = save_key(value)
+    from moai_mashup.commands.glm import forget_old_key
+
+    forget_old_key()
+    click.echo(f"saved GLM key {mask(value)} to {path} (mode 0600)")
+
+
+def _next_steps(wt: git.Worktree) -> list[str]:
+    from moai_mashup.commands.status import collect
+
+    info = collect()
+    steps: list[str] = []
+    team = (".moai", ".gitignore", ".claude/commands", ".claude/settings.json")
+    paths = [p for p in team if (wt.root / p).exists()]
+    pending = git.run(
+        ["status", "--porcelain", "--untracked-files=all", "--", *paths], wt.root, check=False
+    ).stdout
+    if paths and pending.strip():
+        steps.append(
+            f"git add {' '.join(paths)} && git commit -m 'moai-mashup'"
+            "   # the team's files, for every clone and worktree"
+        )
+    needs_glm = info["mode"] != "claude-only"
+    if needs_glm and not info["key"].get("source"):
+        steps.append("moai glm --set-key   # your Z.ai key, saved in ~/.moai/.env.glm (0600)")
+    if not info["hooks_installed"]:
+        steps.append("moai hooks install   # git checkout / switch / worktree add pick the backend")
+    if info["mode"] == "mashup":
+        steps.append(
+            "moai worktree create SPEC-X   # or: git checkout -b feature/SPEC-X; GLM there"
+        )
+    elif info["mode"] == "glm-only":
+        steps.append("claude   # this repository runs on GLM")
+    else:
+        steps.append("claude   # this repository runs on Claude")
+    return steps
+
+
 @click.command("init")
-@click.option("--hooks", is_flag=True, help="Also install the git hooks (moai hooks install).")
 @click.option(
-    "--claude-commands",
-    is_flag=True,
-    help="Also write .claude/commands/moai/{1-plan,2-run,3-sync}.md (they call moai route).",
+    "--mode",
+    type=click.Choice(sorted(MODE_HELP)),
+    help="claude-only | mashup (default) | glm-only, for a new llm.yaml.",
 )
-def command(hooks: bool, claude_commands: bool) -> None:
-    """Write .moai/config/sections/llm.yaml and .moai/llm-configs/glm.json if absent."""
+@click.option(
+    "--hooks/--no-hooks",
+    default=None,
+    help="Install the git hooks (moai hooks install). Default in a terminal: yes.",
+)
+@click.option(
+    "--claude-code/--no-claude-code",
+    default=None,
+    help="Install the Claude Code hooks (moai hooks install --claude-code).",
+)
+@click.option(
+    "--claude-commands/--no-claude-commands",
+    default=None,
+    help="Write .claude/commands/moai/{1-plan,2-run,3-sync}.md (they call moai route).",
+)
+@click.option("--yes", "-y", is_flag=True, help="Never ask: take the default of every question.")
+@click.option("--no-key", is_flag=True, help="Do not ask for the GLM key.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    mode: str | None,
+    hooks: bool | None,
+    claude_code: bool | None,
+    claude_commands: bool | None,
+    yes: bool,
+    no_key: bool,
+) -> None:
+    """Set up this repository: config, GLM key, git hooks, Claude Code hooks and commands.
+
+    \b
+    In a terminal it asks (Enter takes the default); every question has a
+    flag, and without a terminal it never asks: a question with no flag is
+    answered no, or with its default under --yes. Runs `moai status` at the
+    end. Never overwrites a file that is already there.
+    """
     wt = git.discover(Path.cwd())
-    written = init_files(wt)
+    ask = not yes and sys.stdin.isatty()
+    # What would stop a step half-way is found before anything is written: a
+    # step asked for (flag or --yes) fails now with its one line; in a terminal
+    # the line is shown and the question is not asked.
+    problems = _preflight(wt)
+    for step, flag in (("hooks", hooks), ("claude_code", claude_code)):
+        if step in problems and (flag or (flag is None and yes)):
+            raise problems[step]
+    existing = _existing_mode(wt)
+    if existing is not None:
+        have, source = existing
+        if mode is not None and mode != have:
+            raise BadInput(
+                f"--mode {mode}: {source} already sets mode {have} and moai init never "
+                f"rewrites it; edit it there, or for yourself only put "
+                f"`llm: {{mode: {mode}}}` in {LLM_LOCAL_YAML}"
+            )
+        chosen = have
+    elif mode is not None:
+        chosen = mode
+    elif ask:
+        for name in ("claude-only", "mashup", "glm-only"):
+            click.echo(f"  {name:<12} {MODE_HELP[name]}", err=True)
+        chosen = click.prompt(
+            "Mode",
+            type=click.Choice(["claude-only", "mashup", "glm-only"]),
+            default="mashup",
+            err=True,
+        )
+    else:
+        chosen = "mashup"
+
+    written = init_files(wt, chosen)
     for path in written:
         click.echo(f"wrote {path.relative_to(wt.root)}")
     if not written:
         click.echo("nothing to do: config files already present")
-    if hooks:
+
+    from moai_mashup.config import load_config
+
+    cfg = load_config(wt.root, wt.state_dir)
+    if cfg.mode != "claude-only":
+        _ask_key(cfg.glm_env_var, ask, no_key)
+
+    from moai_mashup.commands.status import hooks_installed
+
+    for step in problems:
+        if ask:
+            click.echo(f"skipped: {problems[step]}", err=True)
+    if "hooks" not in problems and _decide(
+        "Install the git hooks (the backend follows the branch)?",
+        hooks,
+        ask=ask,
+        yes=yes,
+        done=hooks_installed(wt),
+    ):
         from moai_mashup import hook_install
+        from moai_mashup.commands.hooks import apply_here
 
         for line in hook_install.install(wt):
             click.echo(line)
-        from moai_mashup.commands.hooks import apply_here
-
         apply_here(wt)
-    if claude_commands:
+
+    if "claude_code" not in problems and _decide(
+        "Install the Claude Code hooks and status line (.claude/settings.json)?",
+        claude_code,
+        ask=ask,
+        yes=yes,
+        done=_claude_code_in_place(wt),
+    ):
+        for line in install_claude_code(wt):
+            click.echo(line)
+
+    if _decide(
+        "Write the slash commands /moai:1-plan, /moai:2-run, /moai:3-sync?",
+        claude_commands,
+        ask=ask,
+        yes=yes,
+        done=_commands_in_place(wt),
+    ):
         from moai_mashup.claude_commands import write_claude_commands
 
         for path, state in write_claude_commands(wt.root):
             rel = path.relative_to(wt.root)
             note = " (yours differs; delete it to get moai's)" if state == "kept" else ""
             click.echo(f"{state} {rel}{note}")
+
+    from moai_mashup.commands import status
+
+    click.echo("")
+    ctx.invoke(status.command, as_json=False)
+    click.echo("\nnext:")
+    for step in _next_steps(wt):
+        click.echo(f"  {step}")

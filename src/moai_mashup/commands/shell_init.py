@@ -1,4 +1,4 @@
-"""`moai shell-init bash|zsh|fish`: a `moai` shell function that can cd the shell.
+"""`moai shell-init bash|zsh|fish`: a `moai` function that can cd the shell, and completion.
 
 A child process cannot change its parent shell's directory. The function
 makes an empty temp file, names it in $MOAI_CD_FILE for `moai`, and after
@@ -7,6 +7,10 @@ makes an empty temp file, names it in $MOAI_CD_FILE for `moai`, and after
 
     eval "$(moai shell-init bash)"      # ~/.bashrc   (zsh: ~/.zshrc)
     moai shell-init fish | source       # ~/.config/fish/config.fish
+
+The same output registers tab completion of commands, options and their
+choices: click's completion script for that shell, which calls `moai` back
+with `_MOAI_COMPLETE` set (the entry point then always goes through click).
 """
 
 from __future__ import annotations
@@ -47,14 +51,35 @@ end
 """
 
 
+# click's zsh script registers itself with compdef, which exists only once
+# compinit ran (oh-my-zsh and most setups run it; a bare ~/.zshrc does not).
+ZSH_COMPINIT = """\
+(( $+functions[compdef] )) || { autoload -Uz compinit && compinit -i; }
+"""
+
+
+def completion(shell: str) -> str:
+    """click's completion script for `moai` in this shell."""
+    from click.shell_completion import get_completion_class
+
+    from moai_mashup.cli import cli
+
+    cls = get_completion_class(shell)
+    assert cls is not None  # click has bash, zsh and fish
+    source = cls(cli, {}, "moai", "_MOAI_COMPLETE").source().rstrip("\n") + "\n"
+    head = f"# moai tab completion (moai shell-init {shell})\n"
+    return head + (ZSH_COMPINIT if shell == "zsh" else "") + source
+
+
 def script(shell: str) -> str:
-    return FISH if shell == "fish" else POSIX.format(shell=shell)
+    return (FISH if shell == "fish" else POSIX.format(shell=shell)) + completion(shell)
 
 
 @click.command("shell-init")
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def command(shell: str) -> None:
-    """Print a shell function so `moai worktree create` / `go` can cd your shell.
+    """Print a shell function so `moai worktree create` / `go` can cd your shell,
+    and tab completion for moai's commands and options.
 
     \b
     bash: eval "$(moai shell-init bash)"   in ~/.bashrc

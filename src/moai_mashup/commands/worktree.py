@@ -71,8 +71,28 @@ def create_cmd(spec_id: str, glm: bool, claude: bool, base: str | None, path: Pa
         click.echo(f'cd "$(moai worktree path {spec_id})"', err=True)
 
 
+def complete_spec_ids(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Tab completion: the SPEC ids of this repository's worktrees (nothing outside one)."""
+    from click.shell_completion import CompletionItem
+
+    from moai_mashup import worktrees
+    from moai_mashup.core.routing import spec_id_from_branch
+    from moai_mashup.errors import MoaiError
+    from moai_mashup.workspace import open_workspace
+
+    try:
+        ws = open_workspace(warn=False)
+        entries = worktrees.list_entries(ws.wt.root)
+    except MoaiError:
+        return []
+    ids = [spec_id_from_branch(e.branch, ws.cfg.spec_branch_pattern) for e in entries if e.branch]
+    return [CompletionItem(i) for i in sorted({i for i in ids if i and i.startswith(incomplete)})]
+
+
 @command.command("path")
-@click.argument("spec_id")
+@click.argument("spec_id", shell_complete=complete_spec_ids)
 def path_cmd(spec_id: str) -> None:
     """Print the path of SPEC_ID's worktree.
 
@@ -85,7 +105,7 @@ def path_cmd(spec_id: str) -> None:
 
 
 @command.command("go")
-@click.argument("spec_id")
+@click.argument("spec_id", shell_complete=complete_spec_ids)
 def go_cmd(spec_id: str) -> None:
     """cd to SPEC_ID's worktree (with `moai shell-init`).
 
@@ -122,7 +142,7 @@ def list_cmd(as_json: bool) -> None:
 
 
 @command.command("remove")
-@click.argument("spec_id")
+@click.argument("spec_id", shell_complete=complete_spec_ids)
 @click.option("--force", is_flag=True, help="Discard uncommitted work; delete an unmerged branch.")
 @click.option("--delete-branch", is_flag=True, help="Also delete the branch (only when merged).")
 def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:

@@ -1,0 +1,105 @@
+"""Tab completion from `moai shell-init`, typed in real interactive bash, zsh and fish
+(tmux), and the completion protocol it relies on."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import MOAI
+from tests.tty_support import Tmux, need
+
+PROMPT = "moai-test$ "
+
+
+def shell_argv(shell: str, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    """An interactive shell whose only start-up file evals `moai shell-init <shell>`."""
+    exe = need(shell)
+    if shell == "bash":
+        rc = tmp / "bashrc"
+        rc.write_text(f"PS1='{PROMPT}'\neval \"$(moai shell-init bash)\"\n")
+        return [exe, "--noprofile", "--rcfile", str(rc), "-i"], {}
+    if shell == "zsh":
+        (tmp / ".zshrc").write_text(f"PROMPT='{PROMPT}'\neval \"$(moai shell-init zsh)\"\n")
+        return [exe, "-i"], {"ZDOTDIR": str(tmp)}
+    rc = tmp / "config.fish"
+    rc.write_text(
+        f"function fish_prompt; echo -n '{PROMPT}'; end\n"
+        "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\n"
+        "moai shell-init fish | source\n"
+    )
+    return [exe, "--no-config", "-i", "-C", f"source {rc}"], {}
+
+
+@pytest.fixture
+def term() -> Iterator[list[Tmux]]:
+    started: list[Tmux] = []
+    yield started
+    for t in started:
+        t.close()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_tab_completes_commands_options_choices_and_spec_ids(
+    shell: str,
+    tmp_path: Path,
+    env: dict[str, str],
+    repo: Path,
+    keyed_home: str,
+    term: list[Tmux],
+) -> None:
+    made = subprocess.run(
+        [MOAI, "worktree", "create", "SPEC-TAB-001"], cwd=repo, env=env, capture_output=True
+    )
+    assert made.returncode == 0, made.stderr
+    argv, extra = shell_argv(shell, tmp_path)
+    bindir = str(Path(MOAI).parent)
+    env = dict(env, PATH=f"{bindir}:{env['PATH']}", TERM="xterm-256color", **extra)
+    t = Tmux(tmp_path, argv, repo, env)
+    term.append(t)
+    t.wait_for(PROMPT)
+    for typed, completed in [
+        ("moai worktr", "moai worktree "),  # a command group (the list fast path too)
+        ("moai worktree li", "moai worktree list "),
+        ("moai worktree list --js", "moai worktree list --json "),
+        ("moai init --mo", "moai init --mode "),
+        ("moai init --mode glm-", "moai init --mode glm-only "),
+        ("moai shell-init fi", "moai shell-init fish "),
+        ("moai worktree go SPEC-T", "moai worktree go SPEC-TAB-001 "),  # this repository's
+    ]:
+        t.send("C-u")
+        t.send(typed, literal=True)
+        t.send("Tab")
+        t.wait_for(PROMPT + completed, timeout=30)
+    t.send("C-u")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_init_output_is_valid_syntax(shell: str, env: dict[str, str]) -> None:
+    exe = need(shell)
+    out = subprocess.run(
+        [MOAI, "shell-init", shell], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "_MOAI_COMPLETE" in out
+    r = subprocess.run([exe, "-n"], input=out, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+
+
+def test_completion_request_is_never_taken_by_the_list_fast_path(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """`moai worktree list` skips click; a completion request must not."""
+    r = subprocess.run(
+        [MOAI, "worktree", "list"],
+        env=dict(
+            env, _MOAI_COMPLETE="bash_complete", COMP_WORDS="moai worktree list --j", COMP_CWORD="3"
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["plain,--json"]
