@@ -18,7 +18,9 @@ from moai_mashup.core import settings_plan as plan
 from moai_mashup.core.glm_template import (
     DEFAULT_TEMPLATE,
     SECRET_KEYS,
+    extra_env_trust_value,
     fill_template,
+    split_routing,
     validate_template,
 )
 from moai_mashup.core.routing import Backend
@@ -38,6 +40,14 @@ class UntrustedUrl(Refused):
     """The committed template sends the key to a host the user has not trusted."""
 
 
+def held_back_line(held: tuple[str, ...]) -> str:
+    """The one line saying which template keys were not written, and why."""
+    return (
+        f"{GLM_JSON}: held back env {', '.join(held)}: not keys that route the model, and "
+        "not trusted here; review them with `moai trust --list`, then run: moai trust"
+    )
+
+
 class SettingsState(NamedTuple):
     path: Path
     text: str | None  # None: the file does not exist
@@ -55,6 +65,7 @@ class ApplyResult(NamedTuple):
     before: plan.Active
     settings_path: Path
     key: GlmKey | None
+    held: tuple[str, ...] = ()  # template env keys not written: untrusted (held_back_line)
 
 
 def settings_path(wt: git.Worktree) -> Path:
@@ -125,18 +136,62 @@ def load_template(wt: git.Worktree) -> dict[str, str]:
     return validate_template(data, str(GLM_JSON))
 
 
+# Claude Code runs apiKeyHelper in the worktree, with the settings' env: `python -m`
+# would import a `moai_mashup/` package committed at the repository's root first,
+# and honour PYTHONPATH / PYTHONSTARTUP / PYTHONHOME. -I drops the current
+# directory, every PYTHON* variable and the user site; the directory this moai
+# is imported from goes first on the path instead (site.py still adds the
+# interpreter's own site-packages, where its dependencies are).
+KEY_HELPER_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from moai_mashup.key_helper import main; raise SystemExit(main(sys.argv[2:]))"
+)
+
+
 def key_helper_command(wt: git.Worktree) -> str:
     """An absolute command Claude Code runs (via /bin/sh) to get the key on demand."""
-    return " ".join(
-        shlex.quote(p) for p in (sys.executable, "-m", "moai_mashup.key_helper", str(wt.root))
-    )
+    import moai_mashup
+
+    python = sys.executable
+    if not python or not Path(python).is_absolute():
+        raise Refused(
+            "cannot tell which Python runs moai (sys.executable is not absolute); "
+            "use credential_mode: inline"
+        )
+    home = str(Path(moai_mashup.__file__).resolve().parent.parent)
+    argv = (python, "-I", "-c", KEY_HELPER_BOOT, home, str(wt.root))
+    return " ".join(shlex.quote(p) for p in argv)
+
+
+def trusted_template(wt: git.Worktree) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The template's env as moai may write it, and the names held back.
+
+    A committed template decides what Claude Code loads beside the user's key:
+    only the keys that route the model pass unasked; the rest passes only as
+    the exact set (names and values) the user trusted with `moai trust`.
+    """
+    from moai_mashup import trust
+
+    env = load_template(wt)
+    _routing, extra = split_routing(env)
+    if not extra or trust.is_trusted(wt.main_root, "env", extra_env_trust_value(extra)):
+        return env, ()
+    return {k: v for k, v in env.items() if k not in extra}, tuple(sorted(extra))
 
 
 def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPath, Any], GlmKey]:
     """The keys GLM needs in this worktree; raises when there is no key or trust."""
+    desired, key, _held = desired_glm_held(wt, cfg)
+    return desired, key
+
+
+def desired_glm_held(
+    wt: git.Worktree, cfg: ResolvedConfig
+) -> tuple[dict[plan.KeyPath, Any], GlmKey, tuple[str, ...]]:
+    """desired_glm, and the template keys held back for want of trust."""
     from moai_mashup import trust
 
-    env = load_template(wt)
+    env, held = trusted_template(wt)
     fill_template(env, None, cfg.glm_env_var, str(GLM_JSON))  # placeholder check first
     key = resolve_key(cfg.glm_env_var)
     if key is None:
@@ -163,7 +218,7 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
         for name, value in fill_template(env, key.value, cfg.glm_env_var, str(GLM_JSON)).items():
             desired[("env", name)] = value
         desired[("apiKeyHelper",)] = ""
-    return desired, key
+    return desired, key, held
 
 
 def plan_settings(
@@ -240,8 +295,9 @@ def _apply_locked(
 
     desired: dict[plan.KeyPath, Any] = {}
     key = None
+    held: tuple[str, ...] = ()
     if backend == "glm":
-        desired, key = desired_glm(wt, cfg)
+        desired, key, held = desired_glm_held(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
     with file_lock(wt.state_dir / LOCK_NAME):
         for _attempt in range(MAX_ATTEMPTS):
@@ -251,7 +307,7 @@ def _apply_locked(
                 state.record.to_json() if state.record else None
             )
             if text == state.text and same_record:
-                return ApplyResult(backend, False, state.active, state.path, key)
+                return ApplyResult(backend, False, state.active, state.path, key, held)
             if privacy is not None:
                 _ensure_private(wt, privacy)
             if new_record is not None and not same_record:
@@ -260,7 +316,7 @@ def _apply_locked(
                 continue  # changed under us: plan again from what is there now
             if new_record is None:
                 record_path.unlink(missing_ok=True)
-            return ApplyResult(backend, True, state.active, state.path, key)
+            return ApplyResult(backend, True, state.active, state.path, key, held)
     raise Refused(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "
         "and run the command again"

@@ -92,7 +92,7 @@ def post_checkout(args: list[str]) -> int:
 
 
 def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: float) -> int:
-    from moai_mashup.apply import UntrustedUrl, apply_backend
+    from moai_mashup.apply import UntrustedUrl, apply_backend, held_back_line
     from moai_mashup.workspace import Workspace
 
     ws = Workspace(wt, cfg)
@@ -115,6 +115,8 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
             if result.changed:
                 shown = "GLM" if target == "glm" else "Claude"
                 say(f"this worktree now uses {shown} ({ws.why()})")
+            if result.held:
+                say(held_back_line(result.held))
     except UntrustedUrl as exc:
         apply_backend(wt, cfg, "claude")
         say(f"left this worktree on Claude: {exc}")
@@ -198,7 +200,7 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> d
     """
     from moai_mashup.apply import (
         SettingsState,
-        desired_glm,
+        desired_glm_held,
         ensure_private,
         parse_settings,
         plan_settings,
@@ -217,9 +219,11 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> d
     if all(backend_for_kind(cfg.mode, kind) != other for kind in ("default", "spec", "other")):
         return states  # this mode never switches to it (claude-only, glm-only)
     try:
-        desired, key = desired_glm(wt, cfg)
-        if key.source.startswith("$"):
-            return states  # the shim cannot vouch for a key from the environment
+        desired, key, held = desired_glm_held(wt, cfg)
+        if key.source.startswith("$") or held:
+            # The shim cannot vouch for a key from the environment; and a switch
+            # holding template keys back goes through the engine, which says so.
+            return states
         if other == "glm":
             ensure_private(wt)  # as apply_backend would, before the GLM file exists
         wanted = {"glm": desired, "claude": {}}

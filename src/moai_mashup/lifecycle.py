@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from moai_mashup import git
-from moai_mashup.apply import ApplyResult, apply_backend
+from moai_mashup.apply import ApplyResult, apply_backend, held_back_line
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
 from moai_mashup.workspace import Workspace
@@ -165,6 +165,8 @@ def post_worktree(
             if result.changed:
                 why = "chosen by flag" if backend else ws.why()
                 lines.append(f"{ws.wt.root}: {target} ({why})")
+            if result.held:
+                lines.append(held_back_line(result.held))
         if run_commands:
             lines += run_on_create(ws, main)
     return lines

@@ -86,6 +86,10 @@ def apply_here(wt: git.Worktree) -> None:
         return
     if result.changed:
         click.echo(f"this worktree now uses {result.backend} ({ws.why()})")
+    if result.held:
+        from moai_mashup.apply import held_back_line
+
+        click.echo(held_back_line(result.held), err=True)
 
 
 @command.command("uninstall")
