@@ -8,6 +8,7 @@ a lock, only when something changes (an idempotent apply leaves the mtime).
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -40,6 +41,12 @@ class UntrustedUrl(Refused):
     """The committed template sends the key to a host the user has not trusted."""
 
 
+class UnsafeSettingsLink(UntrustedUrl):
+    """The settings file is reached through a symbolic link that leaves the worktree
+    or lands on a path git does not ignore: the key is not written there. A kind of
+    UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
+
+
 def held_back_line(held: tuple[str, ...]) -> str:
     """The one line saying which template keys were not written, and why."""
     return (
@@ -53,6 +60,7 @@ class SettingsState(NamedTuple):
     text: str | None  # None: the file does not exist
     doc: dict[str, Any]
     record: plan.OwnershipRecord | None
+    mode: int | None = None  # the file's permission bits (None: no file)
 
     @property
     def active(self) -> plan.Active:
@@ -72,6 +80,46 @@ def settings_path(wt: git.Worktree) -> Path:
     return wt.root / SETTINGS_REL
 
 
+def settings_file(wt: git.Worktree) -> Path:
+    """The file moai reads and replaces: through a symlinked `.claude` or settings
+    file, its target, so the user's link stays a link (a rename over the link
+    itself would turn it into a plain file)."""
+    path = settings_path(wt)
+    if path.parent.is_symlink() or path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
+def check_settings_link(wt: git.Worktree) -> None:
+    """Refuse to put the key behind a symlink unless it stays in this worktree, on a
+    path git ignores and does not track.
+
+    A repository can commit `.claude` as a symlink (git checks it out as one) and
+    send the file anywhere: `git check-ignore` refuses paths "beyond a symbolic
+    link", so the privacy check alone would not see where the key lands.
+    """
+    path = settings_path(wt)
+    link = path if path.is_symlink() else path.parent
+    if not link.is_symlink():
+        return
+    target = Path(os.path.realpath(path))
+    shown = f"{link.relative_to(wt.root)} is a symbolic link to {os.readlink(link)}"
+    try:
+        rel = target.relative_to(os.path.realpath(wt.root)).as_posix()
+    except ValueError:
+        rel = None
+    if rel is None or rel == ".git" or rel.startswith(".git/"):
+        raise UnsafeSettingsLink(
+            f"{SETTINGS_REL}: {shown}, outside this worktree; moai does not write your key "
+            "through it (make it a plain file or directory, then: moai apply)"
+        )
+    if not git.is_ignored(wt.root, rel) or git.is_tracked(wt.root, rel):
+        raise UnsafeSettingsLink(
+            f"{SETTINGS_REL}: {shown}, which git does not ignore ({rel}); moai does not write "
+            f"your key where it could be committed (ignore {rel}, then: moai apply)"
+        )
+
+
 def _reject_constant(name: str) -> Any:
     # NaN/Infinity are Python's extension, not JSON: Claude Code would reject the
     # whole file (and silently ignore our keys), so treat it as invalid here too.
@@ -79,17 +127,20 @@ def _reject_constant(name: str) -> Any:
 
 
 def read_state(wt: git.Worktree) -> SettingsState:
-    path = settings_path(wt)
+    path = settings_file(wt)
+    mode = None
     try:
         # bytes, not read_text: universal newlines would turn a CRLF file into LF
-        text: str | None = path.read_bytes().decode("utf-8")
+        with path.open("rb") as fh:
+            text: str | None = fh.read().decode("utf-8")
+            mode = os.fstat(fh.fileno()).st_mode & 0o7777
     except FileNotFoundError:
         text = None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(
             f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
         ) from None
-    return SettingsState(path, text, parse_settings(path, text), read_record(wt))
+    return SettingsState(path, text, parse_settings(path, text), read_record(wt), mode)
 
 
 def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
@@ -227,6 +278,9 @@ def plan_settings(
     """The settings text (None: no file) and ownership record `backend` gives `state`."""
     if backend == "glm":
         new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
+        if state.text is not None and plan.live_record(state.doc, state.record) is None:
+            # First write: the file's mode now, for switching back (this one goes 0600).
+            new_record = new_record._replace(original_mode=state.mode)
         return plan.render(new_doc, state.text, None), new_record
     live = plan.live_record(state.doc, state.record)
     return plan.render(plan.plan_claude(state.doc, live), state.text, live), None
@@ -266,6 +320,18 @@ def _ensure_private(wt: git.Worktree, query: IgnoredQuery) -> None:
         git.add_exclude(wt, SETTINGS_TEMP_PATTERN)
 
 
+def restore_mode(state: SettingsState) -> int:
+    """The mode a file without our keys gets: what it had before moai's first write
+    (the record keeps it), else what it has. A key-bearing file is always 0600."""
+    live = plan.live_record(state.doc, state.record)
+    if live is not None and live.original_mode is not None:
+        return live.original_mode
+    try:
+        return state.path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o600
+
+
 # A writer that does not take our lock (an editor, Claude Code itself) may
 # replace the file while we plan; we re-plan when the file changed under us.
 MAX_ATTEMPTS = 8
@@ -300,6 +366,8 @@ def _apply_locked(
         desired, key, held = desired_glm_held(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
     with file_lock(wt.state_dir / LOCK_NAME):
+        if backend == "glm":
+            check_settings_link(wt)  # under the lock: the link cannot move meanwhile (ours)
         for _attempt in range(MAX_ATTEMPTS):
             state = read_state(wt)
             text, new_record = plan_settings(state, backend, desired)
@@ -307,16 +375,17 @@ def _apply_locked(
                 state.record.to_json() if state.record else None
             )
             if text == state.text and same_record:
-                return ApplyResult(backend, False, state.active, state.path, key, held)
+                return ApplyResult(backend, False, state.active, settings_path(wt), key, held)
             if privacy is not None:
                 _ensure_private(wt, privacy)
             if new_record is not None and not same_record:
                 atomic_write_text(record_path, str(record_text(new_record)), mode=0o600)
-            if text != state.text and not replace_if_unchanged(state.path, text, state.text):
+            mode = 0o600 if backend == "glm" else restore_mode(state)
+            if text != state.text and not replace_if_unchanged(state.path, text, state.text, mode):
                 continue  # changed under us: plan again from what is there now
             if new_record is None:
                 record_path.unlink(missing_ok=True)
-            return ApplyResult(backend, True, state.active, state.path, key, held)
+            return ApplyResult(backend, True, state.active, settings_path(wt), key, held)
     raise Refused(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "
         "and run the command again"
