@@ -141,8 +141,10 @@ def status(hook_types: tuple[str, ...], claude_code: bool, user: bool, as_json: 
     for s in states:
         if s.state == "ours":
             notes = []
+            if s.path.name.endswith(".legacy"):
+                notes.append("run by the pre-commit framework's hook")
             if s.legacy:
-                notes.append(f"chains {s.path.name}.legacy")
+                notes.append(f"chains {s.hook_type}{hook_install.CHAINED_SUFFIX}")
             if not s.python_ok:
                 notes.append(f"engine {s.python} is gone: run moai hooks install")
             elif not s.current:
