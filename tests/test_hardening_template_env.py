@@ -105,3 +105,19 @@ def test_helper_mode_holds_back_too(repo: Path, env: dict[str, str], keyed_home:
     doc = settings(repo)
     assert "PYTHONPATH" not in doc["env"] and "PYTHONSTARTUP" not in doc["env"]
     assert (repo / SETTINGS).exists()
+
+
+def test_committed_llm_yaml_cannot_pick_another_secret_as_the_key(
+    repo: Path, env: dict[str, str]
+) -> None:
+    """glm_env_var names the variable whose value is sent to the GLM endpoint."""
+    llm = ".moai/config/sections/llm.yaml"
+    text = (repo / llm).read_text().replace("GLM_API_TOKEN", "GITHUB_TOKEN")
+    write(repo / llm, text)
+    git(repo, "commit", "-qam", "another secret", env=env)
+    secret = "ghp_TESTONLYnotarealtoken0000000000000000"
+    r = moai(repo, "glm", env=env | {"GITHUB_TOKEN": secret})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "glm_env_var" in r.stderr and "GITHUB_TOKEN" in r.stderr
+    assert secret not in r.stderr + r.stdout
+    assert not (repo / SETTINGS).exists()
