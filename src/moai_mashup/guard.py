@@ -37,6 +37,7 @@ ZAI_HEX_LEN = 32
 # Matches from the dot; the 32 hex before it are checked by the lookbehind and
 # the character before those (no longer hex/alnum run) in KeyMatcher.
 ZAI_SHAPE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}(?![0-9A-Za-z.])")
+_ZAI_ANYWHERE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}")
 _ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -362,6 +363,16 @@ class KeyMatcher:
                 out.append(hit)
         return out
 
+    def may_hold_key(self, text: str) -> bool:
+        """A quick test, never a false "no": a known key, `sk-ant-`, or a Z.ai
+        shape whatever follows it (a name's `.txt` may)."""
+        raw = text.encode("utf-8", "surrogateescape")
+        return (
+            any(value in raw for value, _label in self.known)
+            or b"sk-ant-" in raw
+            or _ZAI_ANYWHERE.search(raw) is not None
+        )
+
     def masked_path(self, path: str) -> str:
         """`path` as it may be shown: each key in it masked (a file name can hold one)."""
         return self.path_keys(path)[0]
@@ -432,6 +443,8 @@ def as_utf8(data: bytes) -> bytes:
 def scan_names(files: list[ChangedFile], matcher: KeyMatcher) -> list[Finding]:
     """Keys in the names of the files a commit adds or changes (git stores names too)."""
     findings: list[Finding] = []
+    if not matcher.may_hold_key("\n".join(f.path for f in files)):
+        return findings  # one pass over all names: the common case costs ~nothing
     seen: set[tuple[str | None, str]] = set()
     for f in files:
         if f.status == "D" or (f.commit, f.path) in seen:
@@ -485,9 +498,8 @@ def scan_blobs(root: Path, files: list[ChangedFile], matcher: KeyMatcher) -> lis
         for offset, label, masked in matcher.in_text(text):
             line = text.count(b"\n", 0, offset) + 1
             for path in wanted[sha]:
-                findings.append(
-                    Finding(matcher.masked_path(path), line, label, masked, commits.get(sha))
-                )
+                shown = matcher.masked_path(path) if matcher.may_hold_key(path) else path
+                findings.append(Finding(shown, line, label, masked, commits.get(sha)))
     findings.sort(key=lambda f: (f.path, f.line or 0))
     return findings
 
@@ -496,7 +508,7 @@ def scan_added_lines(added: list[AddedLine], matcher: KeyMatcher) -> list[Findin
     findings: list[Finding] = []
     for line in added:
         for _offset, label, masked in matcher.in_text(line.text):
-            path = matcher.masked_path(line.path)
+            path = matcher.masked_path(line.path) if matcher.may_hold_key(line.path) else line.path
             findings.append(Finding(path, line.number, label, masked, line.commit))
     return findings
 
