@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.gitrepo import FAKE_KEY, LLM_YAML, SETTINGS, git, moai, settings, write
 
-EVIL = "import pathlib, sys\npathlib.Path(sys.argv[0] if False else {marker!r}).touch()\n"
+EVIL = "import pathlib\npathlib.Path({marker!r}).touch()\n"
 EVIL_MAIN = (
     "import pathlib\npathlib.Path({marker!r}).touch()\n"
     "def main(argv):\n    print('attacker-chosen-key')\n    return 0\n"
@@ -62,7 +62,6 @@ def test_key_helper_imports_nothing_from_the_repository(
     r = moai(repo, "glm", env=env)
     assert r.returncode == 0, r.stderr
     assert _run_helper(repo, env, marker) == FAKE_KEY + "\n"
-    # ...also from a subdirectory Claude Code was started in.
     assert " -I " in settings(repo)["apiKeyHelper"]
 
 
