@@ -214,7 +214,7 @@ def key_helper_command(wt: git.Worktree) -> str:
     return " ".join(shlex.quote(p) for p in argv)
 
 
-def trusted_template(wt: git.Worktree) -> tuple[dict[str, str], tuple[str, ...]]:
+def trusted_template(wt: git.Worktree, glm_env_var: str) -> tuple[dict[str, str], tuple[str, ...]]:
     """The template's env as moai may write it, and the names held back.
 
     A committed template decides what Claude Code loads beside the user's key:
@@ -224,6 +224,9 @@ def trusted_template(wt: git.Worktree) -> tuple[dict[str, str], tuple[str, ...]]
     from moai_mashup import trust
 
     env = load_template(wt)
+    # The placeholder check covers every key, held back or not: a committed
+    # template naming the key outside the credential is an error, never silent.
+    fill_template(env, None, glm_env_var, str(GLM_JSON))
     _routing, extra = split_routing(env)
     if not extra or trust.is_trusted(wt.main_root, "env", extra_env_trust_value(extra)):
         return env, ()
@@ -242,8 +245,7 @@ def desired_glm_held(
     """desired_glm, and the template keys held back for want of trust."""
     from moai_mashup import trust
 
-    env, held = trusted_template(wt)
-    fill_template(env, None, cfg.glm_env_var, str(GLM_JSON))  # placeholder check first
+    env, held = trusted_template(wt, cfg.glm_env_var)  # placeholders checked first
     key = resolve_key(cfg.glm_env_var)
     if key is None:
         raise BadInput(no_key_message(cfg.glm_env_var))
