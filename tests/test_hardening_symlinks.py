@@ -145,3 +145,29 @@ def test_a_plain_file_keeps_its_mode_when_switched_back(
     assert stat.S_IMODE((repo / SETTINGS).stat().st_mode) == 0o640
     record = repo / ".git" / "moai" / "ownership.json"
     assert not record.exists() or "original_mode" in json.loads(record.read_text())
+
+
+def test_worktree_setup_copies_nothing_through_a_committed_link(
+    repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
+) -> None:
+    """`.worktreeinclude` copies your ignored files into a new worktree; a SPEC branch
+    that commits the target directory as a symlink must not receive them elsewhere."""
+    from tests.worktree_support import create
+
+    write(repo / ".gitignore", (repo / ".gitignore").read_text() + "secrets/\n")
+    write(repo / ".worktreeinclude", "secrets/*\n")
+    git(repo, "add", "-A", env=env)
+    git(repo, "commit", "-qm", "include", env=env)
+    outside = tmp_path / "collected"
+    outside.mkdir()
+    git(repo, "checkout", "-qb", "feature/SPEC-EVIL", env=env)
+    os.symlink(str(outside), repo / "secrets")
+    git(repo, "add", "-f", "secrets", env=env)
+    git(repo, "commit", "-qm", "link", env=env)
+    git(repo, "checkout", "-q", "main", env=env)
+    (repo / "secrets").unlink(missing_ok=True)
+    write(repo / "secrets" / "prod.env", "TOKEN=mine\n")
+    r = create(repo, env, "SPEC-EVIL", "--path", str(tmp_path / "wt-evil"))
+    assert r.returncode == 0, r.stderr
+    assert "not copied: secrets/prod.env" in r.stderr, r.stderr
+    assert not list(outside.iterdir()), "an ignored file of the user's left through the link"
