@@ -210,7 +210,7 @@ def test_parse_patch_reads_hunk_counts_not_prefixes() -> None:
         b"@@ -5 +7 @@\n-old\n+new\n"
     )
     files, added = guard.parse_patch(patch)
-    assert files == [guard.ChangedFile("abc", "M", "f.txt")]
+    assert files == [guard.ChangedFile("abc", "M", "f.txt", "2", "100644")]
     assert [(a.path, a.number, a.text) for a in added] == [
         ("f.txt", 2, b"++ b/not-a-header"),
         ("f.txt", 3, b"@@ -9 +9 @@"),

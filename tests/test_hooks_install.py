@@ -29,7 +29,7 @@ def test_install_is_idempotent(repo: Path, env: dict[str, str]) -> None:
     out = install(repo, env)
     assert "already installed" in out
     assert hook.read_text() == text
-    assert not hook.with_name("post-checkout.legacy").exists()
+    assert not hook.with_name("post-checkout.pre-moai").exists()
 
 
 def test_shim_records_absolute_interpreter(repo: Path, env: dict[str, str]) -> None:
@@ -48,7 +48,7 @@ def test_foreign_hook_is_chained_and_restored_exactly(
     os.utime(hook, (1_000_000_000, 1_000_000_000))
     out = install(repo, env)
     assert "runs your existing hook first" in out
-    legacy = hook.with_name("post-checkout.legacy")
+    legacy = hook.with_name("post-checkout.pre-moai")
     assert legacy.read_text() == FOREIGN
 
     r = run_git(repo, "checkout", "-b", "feature/SPEC-1", env=env, check=False)
@@ -93,7 +93,7 @@ def test_uninstall_without_legacy_removes_and_leaves_foreign_alone(
 
 def test_refuses_when_hook_and_legacy_are_both_foreign(repo: Path, env: dict[str, str]) -> None:
     hook_path(repo).write_text(FOREIGN)
-    hook_path(repo).with_name("post-checkout.legacy").write_text("#!/bin/sh\n")
+    hook_path(repo).with_name("post-checkout.pre-moai").write_text("#!/bin/sh\n")
     r = moai(repo, "hooks", "install", env=env)
     assert r.returncode == 1
     assert len(r.stderr.strip().splitlines()) == 1 and "move one of them aside" in r.stderr
@@ -111,7 +111,7 @@ def test_core_hooks_path_absolute_installs_where_git_looks(
     out = install(repo, env)
     assert "core.hooksPath" in out and str(shared) in out
     assert not hook_path(repo).exists()
-    assert (shared / "post-checkout.legacy").read_text() == FOREIGN
+    assert (shared / "post-checkout.pre-moai").read_text() == FOREIGN
     run_git(repo, "checkout", "-b", "feature/SPEC-2", env=env, check=False)
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     r = moai(repo, "status", "--json", env=env)
@@ -149,7 +149,7 @@ def test_status_reports_installed_chained_and_missing_engine(
     hook_path(repo).write_text(FOREIGN)
     install(repo, env)
     r = moai(repo, "hooks", "status", env=env)
-    assert "installed" in r.stdout and "chains post-checkout.legacy" in r.stdout
+    assert "installed" in r.stdout and "chains post-checkout.pre-moai" in r.stdout
     assert json.loads(moai(repo, "status", "--json", env=env).stdout)["hooks_installed"] is True
     break_engine(hook_path(repo))
     r = moai(repo, "hooks", "status", env=env)

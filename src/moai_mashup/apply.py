@@ -8,6 +8,7 @@ a lock, only when something changes (an idempotent apply leaves the mtime).
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -18,7 +19,9 @@ from moai_mashup.core import settings_plan as plan
 from moai_mashup.core.glm_template import (
     DEFAULT_TEMPLATE,
     SECRET_KEYS,
+    extra_env_trust_value,
     fill_template,
+    split_routing,
     validate_template,
 )
 from moai_mashup.core.routing import Backend
@@ -38,11 +41,26 @@ class UntrustedUrl(Refused):
     """The committed template sends the key to a host the user has not trusted."""
 
 
+class UnsafeSettingsLink(UntrustedUrl):
+    """The settings file is reached through a symbolic link that leaves the worktree
+    or lands on a path git does not ignore: the key is not written there. A kind of
+    UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
+
+
+def held_back_line(held: tuple[str, ...]) -> str:
+    """The one line saying which template keys were not written, and why."""
+    return (
+        f"{GLM_JSON}: held back env {', '.join(held)}: not keys that route the model, and "
+        "not trusted here; review them with `moai trust --list`, then run: moai trust"
+    )
+
+
 class SettingsState(NamedTuple):
     path: Path
     text: str | None  # None: the file does not exist
     doc: dict[str, Any]
     record: plan.OwnershipRecord | None
+    mode: int | None = None  # the file's permission bits (None: no file)
 
     @property
     def active(self) -> plan.Active:
@@ -55,10 +73,51 @@ class ApplyResult(NamedTuple):
     before: plan.Active
     settings_path: Path
     key: GlmKey | None
+    held: tuple[str, ...] = ()  # template env keys not written: untrusted (held_back_line)
 
 
 def settings_path(wt: git.Worktree) -> Path:
     return wt.root / SETTINGS_REL
+
+
+def settings_file(wt: git.Worktree) -> Path:
+    """The file moai reads and replaces: through a symlinked `.claude` or settings
+    file, its target, so the user's link stays a link (a rename over the link
+    itself would turn it into a plain file)."""
+    path = settings_path(wt)
+    if path.parent.is_symlink() or path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
+def check_settings_link(wt: git.Worktree) -> None:
+    """Refuse to put the key behind a symlink unless it stays in this worktree, on a
+    path git ignores and does not track.
+
+    A repository can commit `.claude` as a symlink (git checks it out as one) and
+    send the file anywhere: `git check-ignore` refuses paths "beyond a symbolic
+    link", so the privacy check alone would not see where the key lands.
+    """
+    path = settings_path(wt)
+    link = path if path.is_symlink() else path.parent
+    if not link.is_symlink():
+        return
+    target = Path(os.path.realpath(path))
+    shown = f"{link.relative_to(wt.root)} is a symbolic link to {os.readlink(link)}"
+    try:
+        rel = target.relative_to(os.path.realpath(wt.root)).as_posix()
+    except ValueError:
+        rel = None
+    if rel is None or rel == ".git" or rel.startswith(".git/"):
+        raise UnsafeSettingsLink(
+            f"{SETTINGS_REL}: {shown}, outside this worktree; moai does not write your key "
+            "through it (make it a plain file or directory, then: moai apply)"
+        )
+    if not git.is_ignored(wt.root, rel) or git.is_tracked(wt.root, rel):
+        raise UnsafeSettingsLink(
+            f"{SETTINGS_REL}: {shown}, which git does not ignore ({rel}); moai does not write "
+            f"your key where it could be committed (ignore {rel}, then: moai apply)"
+        )
 
 
 def _reject_constant(name: str) -> Any:
@@ -68,17 +127,20 @@ def _reject_constant(name: str) -> Any:
 
 
 def read_state(wt: git.Worktree) -> SettingsState:
-    path = settings_path(wt)
+    path = settings_file(wt)
+    mode = None
     try:
         # bytes, not read_text: universal newlines would turn a CRLF file into LF
-        text: str | None = path.read_bytes().decode("utf-8")
+        with path.open("rb") as fh:
+            text: str | None = fh.read().decode("utf-8")
+            mode = os.fstat(fh.fileno()).st_mode & 0o7777
     except FileNotFoundError:
         text = None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(
             f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
         ) from None
-    return SettingsState(path, text, parse_settings(path, text), read_record(wt))
+    return SettingsState(path, text, parse_settings(path, text), read_record(wt), mode)
 
 
 def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
@@ -125,19 +187,65 @@ def load_template(wt: git.Worktree) -> dict[str, str]:
     return validate_template(data, str(GLM_JSON))
 
 
+# Claude Code runs apiKeyHelper in the worktree, with the settings' env: `python -m`
+# would import a `moai_mashup/` package committed at the repository's root first,
+# and honour PYTHONPATH / PYTHONSTARTUP / PYTHONHOME. -I drops the current
+# directory, every PYTHON* variable and the user site; the directory this moai
+# is imported from goes first on the path instead (site.py still adds the
+# interpreter's own site-packages, where its dependencies are).
+KEY_HELPER_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from moai_mashup.key_helper import main; raise SystemExit(main(sys.argv[2:]))"
+)
+
+
 def key_helper_command(wt: git.Worktree) -> str:
     """An absolute command Claude Code runs (via /bin/sh) to get the key on demand."""
-    return " ".join(
-        shlex.quote(p) for p in (sys.executable, "-m", "moai_mashup.key_helper", str(wt.root))
-    )
+    import moai_mashup
+
+    python = sys.executable
+    if not python or not Path(python).is_absolute():
+        raise Refused(
+            "cannot tell which Python runs moai (sys.executable is not absolute); "
+            "use credential_mode: inline"
+        )
+    home = str(Path(moai_mashup.__file__).resolve().parent.parent)
+    argv = (python, "-I", "-c", KEY_HELPER_BOOT, home, str(wt.root))
+    return " ".join(shlex.quote(p) for p in argv)
+
+
+def trusted_template(wt: git.Worktree, glm_env_var: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The template's env as moai may write it, and the names held back.
+
+    A committed template decides what Claude Code loads beside the user's key:
+    only the keys that route the model pass unasked; the rest passes only as
+    the exact set (names and values) the user trusted with `moai trust`.
+    """
+    from moai_mashup import trust
+
+    env = load_template(wt)
+    # The placeholder check covers every key, held back or not: a committed
+    # template naming the key outside the credential is an error, never silent.
+    fill_template(env, None, glm_env_var, str(GLM_JSON))
+    _routing, extra = split_routing(env)
+    if not extra or trust.is_trusted(wt.main_root, "env", extra_env_trust_value(extra)):
+        return env, ()
+    return {k: v for k, v in env.items() if k not in extra}, tuple(sorted(extra))
 
 
 def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPath, Any], GlmKey]:
     """The keys GLM needs in this worktree; raises when there is no key or trust."""
+    desired, key, _held = desired_glm_held(wt, cfg)
+    return desired, key
+
+
+def desired_glm_held(
+    wt: git.Worktree, cfg: ResolvedConfig
+) -> tuple[dict[plan.KeyPath, Any], GlmKey, tuple[str, ...]]:
+    """desired_glm, and the template keys held back for want of trust."""
     from moai_mashup import trust
 
-    env = load_template(wt)
-    fill_template(env, None, cfg.glm_env_var, str(GLM_JSON))  # placeholder check first
+    env, held = trusted_template(wt, cfg.glm_env_var)  # placeholders checked first
     key = resolve_key(cfg.glm_env_var)
     if key is None:
         raise BadInput(no_key_message(cfg.glm_env_var))
@@ -163,7 +271,7 @@ def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPat
         for name, value in fill_template(env, key.value, cfg.glm_env_var, str(GLM_JSON)).items():
             desired[("env", name)] = value
         desired[("apiKeyHelper",)] = ""
-    return desired, key
+    return desired, key, held
 
 
 def plan_settings(
@@ -172,6 +280,9 @@ def plan_settings(
     """The settings text (None: no file) and ownership record `backend` gives `state`."""
     if backend == "glm":
         new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
+        if state.text is not None and plan.live_record(state.doc, state.record) is None:
+            # First write: the file's mode now, for switching back (this one goes 0600).
+            new_record = new_record._replace(original_mode=state.mode)
         return plan.render(new_doc, state.text, None), new_record
     live = plan.live_record(state.doc, state.record)
     return plan.render(plan.plan_claude(state.doc, live), state.text, live), None
@@ -211,6 +322,18 @@ def _ensure_private(wt: git.Worktree, query: IgnoredQuery) -> None:
         git.add_exclude(wt, SETTINGS_TEMP_PATTERN)
 
 
+def restore_mode(state: SettingsState) -> int:
+    """The mode a file without our keys gets: what it had before moai's first write
+    (the record keeps it), else what it has. A key-bearing file is always 0600."""
+    live = plan.live_record(state.doc, state.record)
+    if live is not None and live.original_mode is not None:
+        return live.original_mode
+    try:
+        return state.path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o600
+
+
 # A writer that does not take our lock (an editor, Claude Code itself) may
 # replace the file while we plan; we re-plan when the file changed under us.
 MAX_ATTEMPTS = 8
@@ -240,10 +363,13 @@ def _apply_locked(
 
     desired: dict[plan.KeyPath, Any] = {}
     key = None
+    held: tuple[str, ...] = ()
     if backend == "glm":
-        desired, key = desired_glm(wt, cfg)
+        desired, key, held = desired_glm_held(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
     with file_lock(wt.state_dir / LOCK_NAME):
+        if backend == "glm":
+            check_settings_link(wt)  # under the lock: the link cannot move meanwhile (ours)
         for _attempt in range(MAX_ATTEMPTS):
             state = read_state(wt)
             text, new_record = plan_settings(state, backend, desired)
@@ -251,16 +377,17 @@ def _apply_locked(
                 state.record.to_json() if state.record else None
             )
             if text == state.text and same_record:
-                return ApplyResult(backend, False, state.active, state.path, key)
+                return ApplyResult(backend, False, state.active, settings_path(wt), key, held)
             if privacy is not None:
                 _ensure_private(wt, privacy)
             if new_record is not None and not same_record:
                 atomic_write_text(record_path, str(record_text(new_record)), mode=0o600)
-            if text != state.text and not replace_if_unchanged(state.path, text, state.text):
+            mode = 0o600 if backend == "glm" else restore_mode(state)
+            if text != state.text and not replace_if_unchanged(state.path, text, state.text, mode):
                 continue  # changed under us: plan again from what is there now
             if new_record is None:
                 record_path.unlink(missing_ok=True)
-            return ApplyResult(backend, True, state.active, state.path, key)
+            return ApplyResult(backend, True, state.active, settings_path(wt), key, held)
     raise Refused(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "
         "and run the command again"

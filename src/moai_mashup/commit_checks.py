@@ -66,7 +66,12 @@ def check_commit(wt: git.Worktree, filenames: tuple[str, ...] = ()) -> Report:
     if filenames:
         wanted = set(filenames)
         targets = [f for f in guard.index_files(wt.root) if f.path in wanted]
-    findings = guard.scan_files(targets) + guard.scan_blobs(wt.root, targets, matcher_for(ws))
+    matcher = matcher_for(ws)
+    findings = (
+        guard.scan_files(targets)
+        + guard.scan_names(targets, matcher)
+        + guard.scan_blobs(wt.root, targets, matcher)
+    )
     problems: list[str] = []
     if ws is not None:
         try:
@@ -89,13 +94,18 @@ def check_commit(wt: git.Worktree, filenames: tuple[str, ...] = ()) -> Report:
 
 
 def commit_message(wt: git.Worktree, args: list[str], *, prepare: bool) -> Report:
-    """prepare-commit-msg (`FILE [SOURCE [SHA]]`) or commit-msg (`FILE`): add the trailer.
+    """prepare-commit-msg (`FILE [SOURCE [SHA]]`) or commit-msg (`FILE`): add the trailer;
+    commit-msg also refuses a message holding a key (git stores and pushes it).
 
-    Never fails the commit: a problem is a warning line.
+    The trailer never fails the commit: a problem there is a warning line.
     """
     lines: list[str] = []
     if not args:
         return Report(0, ["moai: warning: no commit message file given; trailer not added"])
+    if not prepare:
+        refused = message_keys(wt, Path(args[0]))
+        if refused is not None:
+            return refused
     source: str | None = None
     if prepare:
         source = args[1] if len(args) > 1 else os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
@@ -106,3 +116,20 @@ def commit_message(wt: git.Worktree, args: list[str], *, prepare: bool) -> Repor
     except (MoaiError, git.GitError) as exc:
         lines.append(f"moai: warning: commit trailer not added: {exc}")
     return Report(0, lines)
+
+
+def message_keys(wt: git.Worktree, path: Path) -> Report | None:
+    """A refusal when the commit message in `path` holds a key, else None."""
+    try:
+        message = path.read_bytes()
+    except OSError:
+        return None  # git passes the file it wrote; nothing there, nothing to check
+    ws = lenient_workspace(wt, [])
+    findings = guard.scan_message(guard.as_utf8(message), matcher_for(ws))
+    if not findings:
+        return None
+    hint = (
+        "nothing was committed; remove the key from the message and commit again "
+        '(git commit -e -F "$(git rev-parse --git-path COMMIT_EDITMSG)" keeps the rest)'
+    )
+    return Report(1, refusal("this commit message holds a key:", findings, [], hint))

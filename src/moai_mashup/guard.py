@@ -37,6 +37,7 @@ ZAI_HEX_LEN = 32
 # Matches from the dot; the 32 hex before it are checked by the lookbehind and
 # the character before those (no longer hex/alnum run) in KeyMatcher.
 ZAI_SHAPE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}(?![0-9A-Za-z.])")
+_ZAI_ANYWHERE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}")
 _ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -176,11 +177,21 @@ COMMIT_MARK = b"\x00"  # `--format=%x00%H`: a line no diff line can start with
 
 
 def parse_patch(data: bytes) -> tuple[list[ChangedFile], list[AddedLine]]:
-    """Files and added lines of `git diff/log --raw -p -U0` output.
+    """Files and added lines of `git diff/log --raw -p -U0` output."""
+    files, added, _texts = parse_patch_texts(data)
+    return files, added
+
+
+def parse_patch_texts(
+    data: bytes,
+) -> tuple[list[ChangedFile], list[AddedLine], set[tuple[str | None, str]]]:
+    """Files, added lines, and the (commit, path) pairs git diffed as text.
 
     Hunk line counts decide what is content, so an added line that itself
-    reads `++ b/x` or `@@ ...` is never taken for a header.
+    reads `++ b/x` or `@@ ...` is never taken for a header. A file git shows
+    as "Binary files ... differ" (UTF-16 text among them) has no `+++` line.
     """
+    texts: set[tuple[str | None, str]] = set()
     files: list[ChangedFile] = []
     added: list[AddedLine] = []
     commit: str | None = None
@@ -221,12 +232,16 @@ def parse_patch(data: bytes) -> tuple[list[ChangedFile], list[AddedLine]]:
             else:
                 name = unquote_path(target)
                 path = name[2:] if name.startswith("b/") else name
+                texts.add((commit, path))
         elif raw.startswith(b":"):
             meta, tab, name_raw = raw.partition(b"\t")
             if tab:
-                status = meta.split()[-1].decode("ascii", "replace")[:1]
-                files.append(ChangedFile(commit, status, unquote_path(name_raw)))
-    return files, added
+                fields = meta.split()
+                status = fields[-1].decode("ascii", "replace")[:1]
+                sha = fields[3].decode("ascii", "replace") if len(fields) >= 5 else ""
+                mode = fields[1].decode("ascii", "replace") if len(fields) >= 5 else ""
+                files.append(ChangedFile(commit, status, unquote_path(name_raw), sha, mode))
+    return files, added, texts
 
 
 # Options shared by the staged and range reads: the same output whatever the
@@ -283,10 +298,18 @@ def index_files(root: Path) -> list[ChangedFile]:
     return out
 
 
-def read_range(root: Path, rev_args: list[str]) -> tuple[list[ChangedFile], list[AddedLine]]:
-    """What each commit of `git log <rev_args>` added (merges add nothing of their own)."""
-    data = git.run_bytes(["log", "--format=%x00%H", *_DIFF_OPTS, *rev_args, "--"], root)
-    return parse_patch(data)
+def read_range(
+    root: Path, rev_args: list[str]
+) -> tuple[list[ChangedFile], list[AddedLine], list[ChangedFile]]:
+    """What each commit of `git log <rev_args>` added (merges add nothing of their own):
+    its files, its added text lines, and the files git would not diff as text
+    (binary, UTF-16), whose whole new content is to be scanned."""
+    data = git.run_bytes(
+        ["log", "--format=%x00%H", "--no-abbrev", *_DIFF_OPTS, *rev_args, "--"], root
+    )
+    files, added, texts = parse_patch_texts(data)
+    whole = [f for f in files if f.status != "D" and (f.commit, f.path) not in texts]
+    return files, added, whole
 
 
 def scan_files(files: list[ChangedFile]) -> list[Finding]:
@@ -309,27 +332,79 @@ class KeyMatcher:
 
     def in_text(self, text: bytes) -> Iterator[tuple[int, str, str]]:
         """(offset, label, masked key) of each key in `text`, in order."""
-        hits: list[tuple[int, str, str]] = []
+        for start, _end, label, masked in self.spans(text):
+            yield start, label, masked
+
+    def spans(self, text: bytes) -> list[tuple[int, int, str, str]]:
+        """(start, end, label, masked key) of each key in `text`, in order."""
+        hits: list[tuple[int, int, str, str]] = []
         for value, label in self.known:
             at = text.find(value)
             while at >= 0:
-                hits.append((at, label, keys.mask(value.decode("utf-8", "replace"))))
+                masked = keys.mask(value.decode("utf-8", "replace"))
+                hits.append((at, at + len(value), label, masked))
                 at = text.find(value, at + len(value))
         for m in ANTHROPIC_SHAPE.finditer(text):
             if not self._exempt(text, m.start(), m.end()):
-                hits.append((m.start(), ANTHROPIC_LABEL, self._masked(text, m.start(), m.end())))
+                masked = self._masked(text, m.start(), m.end())
+                hits.append((m.start(), m.end(), ANTHROPIC_LABEL, masked))
         for m in ZAI_SHAPE.finditer(text):
             start = m.start() - ZAI_HEX_LEN
             if start > 0 and text[start - 1] in _ALNUM:
                 continue
             if not self._exempt(text, start, m.end()):
-                hits.append((start, ZAI_LABEL, self._masked(text, start, m.end())))
+                hits.append((start, m.end(), ZAI_LABEL, self._masked(text, start, m.end())))
         # A known key that also has a known shape is reported once, as the known key.
         seen: set[int] = set()
-        for hit in sorted(hits, key=lambda h: (h[0], h[1].startswith(("Anthropic", "Z.ai")))):
+        out = []
+        for hit in sorted(hits, key=lambda h: (h[0], h[2].startswith(("Anthropic", "Z.ai")))):
             if hit[0] not in seen:
                 seen.add(hit[0])
-                yield hit
+                out.append(hit)
+        return out
+
+    def may_hold_key(self, text: str) -> bool:
+        """A quick test, never a false "no": a known key, `sk-ant-`, or a Z.ai
+        shape whatever follows it (a name's `.txt` may)."""
+        raw = text.encode("utf-8", "surrogateescape")
+        return (
+            any(value in raw for value, _label in self.known)
+            or b"sk-ant-" in raw
+            or _ZAI_ANYWHERE.search(raw) is not None
+        )
+
+    def masked_path(self, path: str) -> str:
+        """`path` as it may be shown: each key in it masked (a file name can hold one)."""
+        return self.path_keys(path)[0]
+
+    def path_keys(self, path: str) -> tuple[str, list[tuple[str, str]]]:
+        """(`path` with its keys masked, (label, masked key) of each key in it).
+
+        Name by name, and without its extensions too: the Z.ai shape must not be
+        followed by a dot in text, but `<key>.txt` is a name.
+        """
+        shown: list[str] = []
+        found: list[tuple[str, str]] = []
+        for part in path.split("/"):
+            raw = part.encode("utf-8", "surrogateescape")
+            stem, rest = raw, b""
+            for _ in range(4):
+                spans = self.spans(stem)
+                if spans or b"." not in stem:
+                    break
+                stem, dot, ext = stem.rpartition(b".")
+                rest = dot + ext + rest
+            if not spans:
+                shown.append(part)
+                continue
+            out, at = b"", 0
+            for start, end, label, masked in spans:
+                if start >= at:
+                    out += stem[at:start] + masked.encode("utf-8")
+                    at = end
+                    found.append((label, masked))
+            shown.append((out + stem[at:] + rest).decode("utf-8", "surrogateescape"))
+        return "/".join(shown), found
 
     @staticmethod
     def _masked(text: bytes, start: int, end: int) -> str:
@@ -342,20 +417,89 @@ class KeyMatcher:
         return ALLOW_PRAGMA in text[line_start : line_end if line_end >= 0 else len(text)]
 
 
+def as_utf8(data: bytes) -> bytes:
+    """A UTF-16 file's text as UTF-8 (where the key patterns can see it); else `data`.
+
+    With a byte order mark, or without one when the NUL bytes sit in every
+    other place (ASCII text in UTF-16 LE or BE). Only blobs holding a NUL pay
+    for more than one memchr.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"  # the BOM says which order
+    elif b"\x00" not in data or len(data) < 4:
+        return data
+    else:
+        half = len(data) // 2
+        odd, even = data[1::2].count(0), data[0::2].count(0)
+        if odd * 3 > half and even * 20 < half:
+            encoding = "utf-16-le"
+        elif even * 3 > half and odd * 20 < half:
+            encoding = "utf-16-be"
+        else:
+            return data
+    return data.decode(encoding, "replace").encode("utf-8", "replace")
+
+
+def scan_names(files: list[ChangedFile], matcher: KeyMatcher) -> list[Finding]:
+    """Keys in the names of the files a commit adds or changes (git stores names too)."""
+    findings: list[Finding] = []
+    if not matcher.may_hold_key("\n".join(f.path for f in files)):
+        return findings  # one pass over all names: the common case costs ~nothing
+    seen: set[tuple[str | None, str]] = set()
+    for f in files:
+        if f.status == "D" or (f.commit, f.path) in seen:
+            continue
+        seen.add((f.commit, f.path))
+        shown, found = matcher.path_keys(f.path)
+        if found:
+            label, masked = found[0]
+            what = f"its name holds a {label} ({masked})"
+            findings.append(Finding(shown, None, what, masked, f.commit))
+    return findings
+
+
+def scan_message(message: bytes, matcher: KeyMatcher, commit: str | None = None) -> list[Finding]:
+    """Keys in a commit message (its line numbers; comment lines included)."""
+    findings: list[Finding] = []
+    for offset, label, masked in matcher.in_text(message):
+        line = message.count(b"\n", 0, offset) + 1
+        findings.append(Finding(MESSAGE, line, label, masked, commit))
+    return findings
+
+
+MESSAGE = "commit message"
+
+
+def read_messages(root: Path, rev_args: list[str]) -> list[tuple[str, bytes]]:
+    """(sha, message) of each commit of `git log <rev_args>`, in one git process."""
+    data = git.run_bytes(["log", "--format=%H%x00%B%x00", *rev_args, "--"], root)
+    parts = data.split(b"\x00")
+    out = []
+    for i in range(0, len(parts) - 1, 2):
+        sha = parts[i].strip().decode("ascii", "replace")
+        if sha:
+            out.append((sha, parts[i + 1]))
+    return out
+
+
 def scan_blobs(root: Path, files: list[ChangedFile], matcher: KeyMatcher) -> list[Finding]:
     """Keys in the full content of each file's blob, with line numbers."""
     wanted: dict[str, list[str]] = {}
+    commits: dict[str, str | None] = {}
     for f in files:
+        commits.setdefault(f.sha, f.commit)
         # Deleted and unmerged entries have no blob; a submodule's id is a commit elsewhere.
         if f.status in ("D", "U") or not f.sha or f.sha.strip("0") == "" or f.mode == "160000":
             continue
         wanted.setdefault(f.sha, []).append(f.path)
     findings: list[Finding] = []
     for sha, data in git.cat_blobs(root, list(wanted)):
-        for offset, label, masked in matcher.in_text(data):
-            line = data.count(b"\n", 0, offset) + 1
+        text = as_utf8(data)
+        for offset, label, masked in matcher.in_text(text):
+            line = text.count(b"\n", 0, offset) + 1
             for path in wanted[sha]:
-                findings.append(Finding(path, line, label, masked))
+                shown = matcher.masked_path(path) if matcher.may_hold_key(path) else path
+                findings.append(Finding(shown, line, label, masked, commits.get(sha)))
     findings.sort(key=lambda f: (f.path, f.line or 0))
     return findings
 
@@ -364,7 +508,8 @@ def scan_added_lines(added: list[AddedLine], matcher: KeyMatcher) -> list[Findin
     findings: list[Finding] = []
     for line in added:
         for _offset, label, masked in matcher.in_text(line.text):
-            findings.append(Finding(line.path, line.number, label, masked, line.commit))
+            path = matcher.masked_path(line.path) if matcher.may_hold_key(line.path) else line.path
+            findings.append(Finding(path, line.number, label, masked, line.commit))
     return findings
 
 
@@ -376,7 +521,7 @@ def unstage_hint(findings: list[Finding]) -> str:
     if keyed:
         hints.append(
             "remove the key and `git add` again, or unstage: git restore --staged -- "
-            + " ".join(_shell_quote(p) for p in keyed)
+            + " ".join(_shell_quote(p) for p in keyed if p != MESSAGE)
         )
     if banned:
         hints.append(
@@ -387,9 +532,11 @@ def unstage_hint(findings: list[Finding]) -> str:
 
 
 def _shell_quote(path: str) -> str:
+    """A path as shown (a key in its name masked): `*` for the hidden part is a
+    pathspec git still matches."""
     import shlex
 
-    return shlex.quote(path)
+    return shlex.quote(path.replace("…", "*"))
 
 
 def iter_lines(findings: list[Finding]) -> Iterator[str]:

@@ -92,7 +92,7 @@ def post_checkout(args: list[str]) -> int:
 
 
 def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: float) -> int:
-    from moai_mashup.apply import UntrustedUrl, apply_backend
+    from moai_mashup.apply import UntrustedUrl, apply_backend, held_back_line
     from moai_mashup.workspace import Workspace
 
     ws = Workspace(wt, cfg)
@@ -115,6 +115,8 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
             if result.changed:
                 shown = "GLM" if target == "glm" else "Claude"
                 say(f"this worktree now uses {shown} ({ws.why()})")
+            if result.held:
+                say(held_back_line(result.held))
     except UntrustedUrl as exc:
         apply_backend(wt, cfg, "claude")
         say(f"left this worktree on Claude: {exc}")
@@ -189,8 +191,11 @@ def _encoded(text: str | None) -> bytes | None:
     return None if text is None else text.encode("utf-8")
 
 
-def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> dict[str, Files]:
-    """The files as `applied` left them and, when it can be planned, the other backend's.
+def prepare_states(
+    wt: git.Worktree, cfg: ResolvedConfig, applied: Backend
+) -> tuple[dict[str, Files], int]:
+    """The files as `applied` left them and, when it can be planned, the other backend's;
+    and the mode a prepared Claude file gets (what the engine would give it).
 
     The other one is kept only when planning the way back from it gives today's
     files byte for byte: then switching with the prepared files (hook_fast.py)
@@ -198,12 +203,14 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> d
     """
     from moai_mashup.apply import (
         SettingsState,
-        desired_glm,
+        desired_glm_held,
         ensure_private,
         parse_settings,
         plan_settings,
         read_state,
         record_text,
+        restore_mode,
+        settings_path,
     )
     from moai_mashup.core.routing import backend_for_kind
 
@@ -213,28 +220,39 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> d
     except FileNotFoundError:
         live_record = None
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
+    claude_mode = restore_mode(state) if applied == "glm" else 0o600
     other: Backend = "claude" if applied == "glm" else "glm"
     if all(backend_for_kind(cfg.mode, kind) != other for kind in ("default", "spec", "other")):
-        return states  # this mode never switches to it (claude-only, glm-only)
+        return states, claude_mode  # this mode never switches to it (claude-only, glm-only)
+    path = settings_path(wt)
+    if path.parent.is_symlink() or path.is_symlink():
+        return states, claude_mode  # through a symlink: the engine checks where it leads
     try:
-        desired, key = desired_glm(wt, cfg)
-        if key.source.startswith("$"):
-            return states  # the shim cannot vouch for a key from the environment
+        desired, key, held = desired_glm_held(wt, cfg)
+        if key.source.startswith("$") or held:
+            # The shim cannot vouch for a key from the environment; and a switch
+            # holding template keys back goes through the engine, which says so.
+            return states, claude_mode
         if other == "glm":
             ensure_private(wt)  # as apply_backend would, before the GLM file exists
         wanted = {"glm": desired, "claude": {}}
         text, record = plan_settings(state, other, wanted[other])
-        there = SettingsState(state.path, text, parse_settings(state.path, text), record)
+        mode = None if text is None else (claude_mode if other == "claude" else 0o600)
+        there = SettingsState(state.path, text, parse_settings(state.path, text), record, mode)
         back_text, back_record = plan_settings(there, applied, wanted[applied])
     except MoaiError:
-        return states  # no key, an untrusted URL, ...: the engine will say so when it matters
+        return states, claude_mode  # no key, an untrusted URL, ...: the engine will say so
     if (_encoded(back_text), _encoded(record_text(back_record))) == states[applied]:
         states[other] = (_encoded(text), _encoded(record_text(record)))
-    return states
+    return states, claude_mode
 
 
 def stamp_text(
-    wt: git.Worktree, cfg: ResolvedConfig, applied: str, states: dict[str, Files]
+    wt: git.Worktree,
+    cfg: ResolvedConfig,
+    applied: str,
+    states: dict[str, Files],
+    claude_mode: int = 0o600,
 ) -> str | None:
     """The stamp the shim (with `read`) and hook_fast.py read, or None."""
     from moai_mashup.core.routing import backend_for_kind
@@ -280,7 +298,10 @@ def stamp_text(
     lines += ctimes
     lines += [f"live-settings {settings}", f"live-record {record}"]
     for backend, (settings_bytes, record_bytes) in sorted(states.items()):
-        lines.append(f"state {backend} {digest(settings_bytes)} {digest(record_bytes)}")
+        # The prepared settings file's mode: 0600 while it holds a key; switching
+        # back gives a file of the user's the mode it had before moai.
+        mode = claude_mode if backend == "claude" else 0o600
+        lines.append(f"state {backend} {digest(settings_bytes)} {digest(record_bytes)} {mode:o}")
     lines.append("end")
     # `read` trims and splits on whitespace: any value it would mangle disables the stamp.
     for line in lines:
@@ -310,8 +331,8 @@ def _write_private(path: Path, data: bytes, mtime: int | None = None) -> None:
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
     from moai_mashup.hook_fast import READY_DIR, ready_path
 
-    states = prepare_states(wt, cfg, applied)
-    text = stamp_text(wt, cfg, applied, states)
+    states, claude_mode = prepare_states(wt, cfg, applied)
+    text = stamp_text(wt, cfg, applied, states, claude_mode)
     path = wt.state_dir / STAMP_NAME
     ready = wt.state_dir / READY_DIR
     try:

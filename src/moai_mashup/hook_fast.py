@@ -93,6 +93,7 @@ class Stamp:
         self.env: list[str] = []
         self.ctimes: list[tuple[int, str]] = []
         self.states: dict[str, tuple[str, str]] = {}
+        self.modes: dict[str, int] = {}
         self.kind = "other"
         self.ok = False
         for line in self.lines:
@@ -108,8 +109,10 @@ class Stamp:
                 self.ctimes.append((int(ns), path))
             elif tag == "state":
                 backend, _, hashes = value.partition(" ")
-                settings_hash, _, record_hash = hashes.partition(" ")
+                settings_hash, _, rest = hashes.partition(" ")
+                record_hash, _, mode = rest.partition(" ")
                 self.states[backend] = (settings_hash, record_hash)
+                self.modes[backend] = int(mode, 8) & 0o7777 if mode else 0o600
             elif tag == "end":
                 self.ok = self.fields.get("moai-hook-stamp") == STAMP_VERSION
             else:
@@ -189,7 +192,11 @@ def _inputs_hold(stamp: Stamp, stamp_mtime_ns: int, live: tuple[str, str]) -> bo
 
 
 def _write(
-    path: str, data: bytes | None, times: tuple[int, int], expect: str | None = None
+    path: str,
+    data: bytes | None,
+    times: tuple[int, int],
+    expect: str | None = None,
+    mode: int = 0o600,
 ) -> bool:
     """What atomic.py does (0600 temp, fsync, rename), dated like the stamp.
 
@@ -208,6 +215,8 @@ def _write(
     try:
         try:
             os.write(fd, data)  # settings files are far below a pipe's or a write's limit
+            if mode != 0o600:
+                os.fchmod(fd, mode)  # a file of the user's, given back its own mode
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -286,6 +295,8 @@ def _switch(
         return False  # a ready file lost or torn: the engine plans afresh
     if privacy is not None and len(privacy.result()) != 2:
         return False  # tracked, or no longer ignored: the engine refuses or fixes it
+    if os.path.islink(settings) or os.path.islink(os.path.dirname(settings)):
+        return False  # a symlink (planted since): the engine checks where it leads
     import fcntl
 
     times = (stamp_stat.st_atime_ns, stamp_stat.st_mtime_ns)
@@ -300,7 +311,7 @@ def _switch(
         # leaves a stale record (ignored), never keys of ours that no record knows.
         if ready[1] is not None:
             _write(record, ready[1], times)
-        if not _write(settings, ready[0], times, expect=now[0]):
+        if not _write(settings, ready[0], times, expect=now[0], mode=stamp.modes[target]):
             return False  # Claude Code (no lock of ours) wrote it meanwhile
         if ready[1] is None:
             _write(record, None, times)

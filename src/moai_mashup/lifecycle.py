@@ -11,12 +11,13 @@ is right, and on-create commands that ran are recorded and never run again.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from moai_mashup import git
-from moai_mashup.apply import ApplyResult, apply_backend
+from moai_mashup.apply import ApplyResult, apply_backend, held_back_line
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
 from moai_mashup.workspace import Workspace
@@ -50,9 +51,19 @@ def included_files(main_root: Path, patterns: tuple[str, ...]) -> list[str]:
     return [p for p in selected if p in ignored]
 
 
-def _copy_one(src: Path, dst: Path) -> bool:
+class OutsideWorktree(Exception):
+    """A copy would land outside the new worktree (a committed symlinked directory)."""
+
+
+def _copy_one(src: Path, dst: Path, root: Path | None = None) -> bool:
     if dst.exists() or dst.is_symlink():
         return False  # never clobber: the hook may have copied it, or the user made it
+    if root is not None:
+        # The new worktree's checkout may hold a committed symlink among dst's
+        # parents: an ignored file of yours (an .env) must not be copied through it.
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([real_root, os.path.realpath(dst.parent)]) != real_root:
+            raise OutsideWorktree(str(dst.parent))
     import shutil
 
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +76,13 @@ def copy_into(ws: Workspace, main_root: Path) -> list[str]:
     root = ws.wt.root
     copied: list[str] = []
     for rel in included_files(main_root, ws.cfg.worktree.copy):
-        if _copy_one(main_root / rel, root / rel):
-            copied.append(rel)
+        try:
+            if _copy_one(main_root / rel, root / rel, root):
+                copied.append(rel)
+        except OutsideWorktree as exc:
+            sys.stderr.write(
+                f"moai: not copied: {rel}: {exc} is a symbolic link out of the new worktree\n"
+            )
     glm = str(GLM_JSON)
     if (
         ws.cfg.auto_worktree.copy_glm_config
@@ -165,6 +181,8 @@ def post_worktree(
             if result.changed:
                 why = "chosen by flag" if backend else ws.why()
                 lines.append(f"{ws.wt.root}: {target} ({why})")
+            if result.held:
+                lines.append(held_back_line(result.held))
         if run_commands:
             lines += run_on_create(ws, main)
     return lines

@@ -3,7 +3,10 @@
 A committed `glm.json` decides where the user's key is sent. As `direnv allow`
 does, a value outside the built-in list is used only after the user trusts it
 for that repository; the approval is a digest of repository + kind + value, so
-a changed URL or command asks again.
+a changed URL or command asks again. Kinds: `url` (the template's
+ANTHROPIC_BASE_URL), `env` (the template's keys beyond those that route the
+model, as one set: core/glm_template.ROUTING_ENV), `telemetry` (the collector
+endpoint) and `command` (`worktree.on_create`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from urllib.parse import urlsplit
 
 from moai_mashup.keys import moai_home
 
+# Kinds of which a repository has one trusted value at a time; commands are many.
+ONE_PER_REPO = ("url", "env", "telemetry")
 KNOWN_HOSTS = frozenset({"api.z.ai", "open.bigmodel.cn", "api.anthropic.com"})
 
 
@@ -59,13 +64,11 @@ def trust(repo: Path, kind: str, value: str) -> bool:
         return False
     entries = _load()
     # One trusted value per repository and kind: trusting a new URL (GLM base URL or
-    # telemetry endpoint) revokes the old one.
+    # telemetry endpoint) or a new set of extra env keys revokes the old one.
     entries = [
         e
         for e in entries
-        if not (
-            e.get("repo") == str(repo) and e.get("kind") == kind and kind in ("url", "telemetry")
-        )
+        if not (e.get("repo") == str(repo) and e.get("kind") == kind and kind in ONE_PER_REPO)
     ]
     entries.append(
         {"repo": str(repo), "kind": kind, "value": value, "digest": _digest(repo, kind, value)}

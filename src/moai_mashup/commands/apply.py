@@ -18,3 +18,7 @@ def command() -> None:
     result = apply_backend(ws.wt, ws.cfg, ws.expected)
     state = "switched to" if result.changed else "already on"
     click.echo(f"{state} {result.backend} ({ws.why()})")
+    if result.held:
+        from moai_mashup.apply import held_back_line
+
+        click.echo(f"note: {held_back_line(result.held)}", err=True)

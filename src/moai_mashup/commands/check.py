@@ -55,7 +55,11 @@ def check_all_files(wt: git.Worktree) -> int:
     ws = _workspace(wt)
     files = guard.index_files(wt.root)
     matcher = commit_checks.matcher_for(ws)
-    findings = guard.scan_files(files) + guard.scan_blobs(wt.root, files, matcher)
+    findings = (
+        guard.scan_files(files)
+        + guard.scan_names(files, matcher)
+        + guard.scan_blobs(wt.root, files, matcher)
+    )
     if findings:
         _refuse(
             f"{len(findings)} key(s) or key file(s) in the index:",
@@ -91,9 +95,16 @@ def check_range(wt: git.Worktree, from_ref: str, to_ref: str, branch: str | None
         rev_args = [to_sha]  # a new branch (GitHub's `before` is all zeros): all its history
     else:
         rev_args = [f"{_commit(wt, from_ref, '--from-ref')}..{to_sha}"]
-    files, added = guard.read_range(wt.root, rev_args)
+    files, added, whole = guard.read_range(wt.root, rev_args)
     matcher = commit_checks.matcher_for(ws)
-    findings = guard.scan_files(files) + guard.scan_added_lines(added, matcher)
+    findings = (
+        guard.scan_files(files)
+        + guard.scan_names(files, matcher)
+        + guard.scan_added_lines(added, matcher)
+        + guard.scan_blobs(wt.root, whole, matcher)
+    )
+    for sha, message in guard.read_messages(wt.root, rev_args):
+        findings += guard.scan_message(message, matcher, sha)
     problems: list[str] = []
     on_default = _branch_name(branch or to_ref) == (ws.cfg.default_branch if ws else None)
     if ws and on_default and ws.cfg.policy.enforce_locations and ws.cfg.mode == "mashup":

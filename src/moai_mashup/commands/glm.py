@@ -32,6 +32,10 @@ def switch(backend: str) -> None:
         click.echo(f"{backend}: already active in {rel}")
     else:
         click.echo(f"{backend}: now active in {rel} (was {result.before})")
+    if result.held:
+        from moai_mashup.apply import held_back_line
+
+        click.echo(f"note: {held_back_line(result.held)}", err=True)
     if result.key is not None:
         mode = ws.cfg.credential_mode
         click.echo(f"key: {mask(result.key.value)} from {result.key.source} ({mode})")

@@ -86,6 +86,10 @@ def apply_here(wt: git.Worktree) -> None:
         return
     if result.changed:
         click.echo(f"this worktree now uses {result.backend} ({ws.why()})")
+    if result.held:
+        from moai_mashup.apply import held_back_line
+
+        click.echo(held_back_line(result.held), err=True)
 
 
 @command.command("uninstall")
@@ -137,8 +141,10 @@ def status(hook_types: tuple[str, ...], claude_code: bool, user: bool, as_json: 
     for s in states:
         if s.state == "ours":
             notes = []
+            if s.path.name.endswith(".legacy"):
+                notes.append("run by the pre-commit framework's hook")
             if s.legacy:
-                notes.append(f"chains {s.path.name}.legacy")
+                notes.append(f"chains {s.hook_type}{hook_install.CHAINED_SUFFIX}")
             if not s.python_ok:
                 notes.append(f"engine {s.python} is gone: run moai hooks install")
             elif not s.current:

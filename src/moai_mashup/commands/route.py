@@ -196,6 +196,10 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
     result = apply_backend(there.wt, there.cfg, r.backend)
     if result.changed:
         lines.append(f"{target}: now on {r.backend} (was {result.before})")
+    if result.held:
+        from moai_mashup.apply import held_back_line
+
+        lines.append(held_back_line(result.held))
     append_phase(there.wt.state_dir, r.phase, view.spec)
     return Applied(target, result.changed, lines)
 

@@ -1,4 +1,4 @@
-"""`moai trust`: allow this repository's committed endpoint and on-create commands.
+"""`moai trust`: allow this repository's committed endpoint, extra env keys and on-create commands.
 
 A committed config decides where your key is sent and what runs in a new
 worktree; as `direnv allow` does, nothing outside the built-in list is used
@@ -14,6 +14,24 @@ import click
 from moai_mashup import trust
 from moai_mashup.errors import Refused
 
+_WHAT = {
+    "url": "send your GLM key to",
+    "env": "set for Claude Code beside your GLM key",
+    "command": "run in each new worktree",
+    "telemetry": "send Claude Code's usage metrics and events to",
+}
+
+
+def _shown(kind: str, value: str) -> list[str]:
+    """One line per item; an env set shows each exact NAME=value (repr when odd)."""
+    if kind != "env":
+        return [value]
+    out = []
+    for name, v in json.loads(value).items():
+        plain = v.isprintable() and v == v.strip()
+        out.append(f"{name}={v}" if plain else f"{name}={v!r}")
+    return out
+
 
 @click.command("trust")
 @click.option("--yes", "-y", is_flag=True, help="Trust without asking.")
@@ -21,7 +39,8 @@ from moai_mashup.errors import Refused
 @click.option("--revoke", is_flag=True, help="Forget every approval for this repository.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: one JSON object.")
 def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
-    """Trust this repository's GLM base URL, worktree.on_create commands, telemetry endpoint."""
+    """Trust this repository's GLM base URL, extra template env keys, on_create commands
+    and telemetry endpoint."""
     from moai_mashup.apply import load_template
     from moai_mashup.workspace import open_workspace
 
@@ -31,8 +50,13 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
         n = trust.revoke(repo)
         click.echo(f"revoked {n} approval(s) for {repo}")
         return
+    from moai_mashup.core.glm_template import extra_env_trust_value, split_routing
+
     env = load_template(ws.wt)
     items = [("url", env["ANTHROPIC_BASE_URL"])]
+    _routing, extra = split_routing(env)
+    if extra:  # one item: the exact set of names and values, so any change asks again
+        items.append(("env", extra_env_trust_value(extra)))
     items += [("command", c) for c in ws.cfg.worktree.on_create]
     if ws.cfg.telemetry.otlp_endpoint:
         items.append(("telemetry", ws.cfg.telemetry.otlp_endpoint))
@@ -44,18 +68,17 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
             return
         for k, v in items:
             state = "needs trust" if (k, v) in needed else "trusted"
-            click.echo(f"{state:12} {k:8} {v}")
+            for shown in _shown(k, v):
+                click.echo(f"{state:12} {k:8} {shown}")
         return
     if not needed:
         click.echo("nothing to trust: every endpoint and command here is trusted or built in")
         return
     click.echo(f"{repo} asks to:")
     for k, v in needed:
-        what = {
-            "url": "send your GLM key to",
-            "telemetry": "send Claude Code's usage metrics and events to",
-        }.get(k, "run in each new worktree")
-        click.echo(f"  {what}: {v}")
+        what = _WHAT[k]
+        for shown in _shown(k, v):
+            click.echo(f"  {what}: {shown}")
     if not yes and not click.confirm("Trust these for this repository?", err=True):
         raise Refused("not trusted; nothing changed")
     for k, v in needed:

@@ -90,6 +90,19 @@ class LlmModel(_Strict):
     pricing: dict[str, PriceModel] = Field(default_factory=dict)
     telemetry: TelemetryModel = Field(default_factory=TelemetryModel)
 
+    @field_validator("glm_env_var")
+    @classmethod
+    def _names_a_glm_key(cls, value: str) -> str:
+        # moai sends this variable's value to the GLM endpoint as the key: a
+        # committed llm.yaml must not pick another secret of the user's
+        # (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY) to be sent there.
+        if not any(tag in value.upper() for tag in ("GLM", "ZAI", "BIGMODEL")):
+            raise ValueError(
+                f"{value} does not name a GLM key variable (its value is sent to the GLM "
+                "endpoint); use a name with GLM in it, e.g. GLM_API_TOKEN"
+            )
+        return value
+
 
 class FileModel(_Strict):
     llm: LlmModel = Field(default_factory=LlmModel)

@@ -23,6 +23,38 @@ DEFAULT_TEMPLATE: dict[str, Any] = {
 }
 # Keys that carry the credential: they must be a placeholder, never a literal key.
 SECRET_KEYS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
+# What a committed template may put next to the key without the user's say: the
+# variables Claude Code documents for routing the model to a provider
+# (https://code.claude.com/docs/en/env-vars, .../model-config). They only choose
+# where requests go (behind the URL gate) and what is asked of that endpoint;
+# none loads code, adds a header, a proxy or a CA, or changes TLS or tools.
+# Anything else (NODE_OPTIONS, HTTPS_PROXY, NODE_TLS_REJECT_UNAUTHORIZED,
+# ANTHROPIC_CUSTOM_HEADERS, ...) waits for `moai trust`.
+ROUTING_ENV = frozenset(
+    {
+        # The endpoint: used only when built in or trusted (trust.py, kind "url").
+        "ANTHROPIC_BASE_URL",
+        # The credential: validated to be a placeholder for the user's GLM key.
+        *SECRET_KEYS,
+        # The model names the endpoint is asked for: the tier mapping, its picker
+        # label and the features Claude Code may request of that model...
+        *(
+            f"ANTHROPIC_DEFAULT_{tier}_MODEL{suffix}"
+            for tier in ("OPUS", "SONNET", "HAIKU")
+            for suffix in ("", "_NAME", "_DESCRIPTION", "_SUPPORTED_CAPABILITIES")
+        ),
+        # ...a pinned main model, the subagents' model, and the background model of
+        # releases before the tier variables (deprecated for DEFAULT_HAIKU_MODEL).
+        "ANTHROPIC_MODEL",
+        "CLAUDE_CODE_SUBAGENT_MODEL",
+        "ANTHROPIC_SMALL_FAST_MODEL",
+        # How long to wait for that endpoint (providers such as Z.ai document
+        # a longer API_TIMEOUT_MS) and how large an answer to ask it for.
+        "API_TIMEOUT_MS",
+        "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
+        "MAX_THINKING_TOKENS",
+    }
+)
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -81,3 +113,16 @@ def fill_template(
 
 def uses_key(env: dict[str, str]) -> bool:
     return any(_PLACEHOLDER.search(v) for v in env.values())
+
+
+def split_routing(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(the routing keys, everything else): the rest needs the user's trust."""
+    routing = {k: v for k, v in env.items() if k in ROUTING_ENV}
+    return routing, {k: v for k, v in env.items() if k not in ROUTING_ENV}
+
+
+def extra_env_trust_value(extra: dict[str, str]) -> str:
+    """The exact set trusted (kind "env"): names and values, so any change asks again."""
+    import json
+
+    return json.dumps(extra, sort_keys=True, ensure_ascii=False)

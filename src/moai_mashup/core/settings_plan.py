@@ -57,6 +57,7 @@ class OwnershipRecord(NamedTuple):
     created_env: bool  # we created the `env` object, so it goes when it is empty again
     original_existed: bool  # settings.local.json existed before our first write
     original_text: str | None  # its exact text then, restored byte for byte when possible
+    original_mode: int | None = None  # its permission bits then (the edge fills it in)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,7 +71,7 @@ class OwnershipRecord(NamedTuple):
             "created_env": self.created_env,
             "original_existed": self.original_existed,
             "original_text": self.original_text,
-        }
+        } | ({} if self.original_mode is None else {"original_mode": self.original_mode})
 
     @classmethod
     def from_json(cls, data: Any) -> OwnershipRecord:
@@ -85,7 +86,12 @@ class OwnershipRecord(NamedTuple):
             bool(data["created_env"]),
             bool(data["original_existed"]),
             data.get("original_text"),
+            _mode(data.get("original_mode")),
         )
+
+
+def _mode(value: Any) -> int | None:
+    return value if isinstance(value, int) and 0 <= value <= 0o7777 else None
 
 
 def fingerprint(value: Any) -> str:
@@ -186,10 +192,10 @@ def plan_glm(
         else (not isinstance(doc.get("env"), dict) and any(p[0] == "env" for p in desired))
     )
     if record is not None:
-        existed, text = record.original_existed, record.original_text
+        existed, text, mode = record.original_existed, record.original_text, record.original_mode
     else:
-        existed, text = original_text is not None, original_text
-    return new, OwnershipRecord("glm", tuple(entries), created_env, existed, text)
+        existed, text, mode = original_text is not None, original_text, None
+    return new, OwnershipRecord("glm", tuple(entries), created_env, existed, text, mode)
 
 
 def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str, Any]:
