@@ -68,13 +68,14 @@ def _reject_constant(name: str) -> Any:
 
 
 def read_state(wt: git.Worktree) -> SettingsState:
+    from moai_mashup.limits import MAX_SETTINGS_BYTES, read_bounded
+
     path = settings_path(wt)
     try:
         # bytes, not read_text: universal newlines would turn a CRLF file into LF
-        text: str | None = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        text = None
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_bounded(path, MAX_SETTINGS_BYTES, str(path))
+        text: str | None = None if raw is None else raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise BadInput(
             f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
         ) from None
@@ -84,12 +85,18 @@ def read_state(wt: git.Worktree) -> SettingsState:
 def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
     doc: Any = {}
     if text is not None and text.strip():
+        from moai_mashup.limits import deep_message, too_deep
+
         try:
             doc = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            raise BadInput(deep_message(str(path))) from None
         except ValueError as exc:
             raise BadInput(
                 f"{path}: invalid JSON ({exc}); fix or remove it, moai left it untouched"
             ) from None
+        if too_deep(doc):
+            raise BadInput(deep_message(str(path)))
         if not isinstance(doc, dict):
             raise BadInput(f"{path}: expected a JSON object; fix it, moai left it untouched")
         if "env" in doc and not isinstance(doc["env"], dict):
@@ -105,7 +112,7 @@ def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
         return plan.OwnershipRecord.from_json(data)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         raise BadInput(
             f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; remove it, then check "
             f"the env keys of {SETTINGS_REL} by hand"
@@ -113,16 +120,16 @@ def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
 
 
 def load_template(wt: git.Worktree) -> dict[str, str]:
-    path = wt.root / GLM_JSON
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from moai_mashup.limits import MAX_CONFIG_BYTES, loads_json_unique, read_bounded
+
+    raw = read_bounded(wt.root / GLM_JSON, MAX_CONFIG_BYTES, str(GLM_JSON))
+    if raw is None:
         return dict(DEFAULT_TEMPLATE["env"])
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise BadInput(f"{GLM_JSON}: invalid JSON ({exc})") from None
-    return validate_template(data, str(GLM_JSON))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{GLM_JSON}: not UTF-8 text; fix the file") from None
+    return validate_template(loads_json_unique(text, str(GLM_JSON)), str(GLM_JSON))
 
 
 def key_helper_command(wt: git.Worktree) -> str:

@@ -83,7 +83,7 @@ def copy_into(ws: Workspace, main_root: Path) -> list[str]:
 def _read_done(path: Path) -> list[str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     done = data.get("on_create_done") if isinstance(data, dict) else None
     return [c for c in done or [] if isinstance(c, str)]

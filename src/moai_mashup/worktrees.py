@@ -576,7 +576,7 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
             for k, v in cached["facts"].items()
             if cached.get("version") == 1
         }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         known = {}
     facts = {p: known[p] for p in pairs if p in known}
     missing = pairs - set(facts)

@@ -158,7 +158,7 @@ def template_tiers(envs: list[dict[str, Any]]) -> dict[str, frozenset[Tier]]:
 def read_env_block(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     env = data.get("env") if isinstance(data, dict) else None
     return env if isinstance(env, dict) else {}
