@@ -218,6 +218,25 @@ def _ensure_private(wt: git.Worktree, query: IgnoredQuery) -> None:
         git.add_exclude(wt, SETTINGS_TEMP_PATTERN)
 
 
+def _check_writable(state_dir: Path) -> None:
+    """Refuse before the first write when the record could not follow the settings file.
+
+    Switching to Claude writes the settings file, then removes the record: with a
+    read-only state dir the second step would fail after the first had happened.
+    """
+    import os
+
+    probe = state_dir / f".write-probe.{os.getpid()}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as exc:
+        raise Refused(
+            f"{state_dir}: cannot write there ({exc.strerror}); moai keeps this worktree's "
+            "ownership record there, so it changed nothing; make it writable and rerun"
+        ) from None
+
+
 # A writer that does not take our lock (an editor, Claude Code itself) may
 # replace the file while we plan; we re-plan when the file changed under us.
 MAX_ATTEMPTS = 8
@@ -261,6 +280,7 @@ def _apply_locked(
                 return ApplyResult(backend, False, state.active, state.path, key)
             if privacy is not None:
                 _ensure_private(wt, privacy)
+            _check_writable(wt.state_dir)
             if new_record is not None and not same_record:
                 atomic_write_text(record_path, str(record_text(new_record)), mode=0o600)
             if text != state.text and not replace_if_unchanged(state.path, text, state.text):

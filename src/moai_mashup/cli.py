@@ -100,5 +100,5 @@ def unexpected(exc: BaseException) -> int:
         what = f"{exc.filename}: {exc.strerror or exc.__class__.__name__}"
     else:
         what = f"{exc.__class__.__name__}: {exc}"
-    sys.stderr.write(f"moai: {what}; stopped, nothing was changed (MOAI_DEBUG=1 shows where)\n")
+    sys.stderr.write(f"moai: {what}; stopped (MOAI_DEBUG=1 shows where)\n")
     return 1
