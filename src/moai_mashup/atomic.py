@@ -6,9 +6,10 @@ never half of it; concurrent writers serialise on a lock file.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
+
+from moai_mashup.lock import LOCK_WAIT_S, take_lock
 
 # contextlib stays out: this module is on the post-checkout hook's path (~1 ms).
 
@@ -84,17 +85,22 @@ def replace_if_unchanged(
 
 
 class file_lock:  # lower case: used as a function, `with file_lock(path):`
-    """An exclusive flock held for the block; released by the kernel if we die."""
+    """An exclusive flock held for the block; released by the kernel if we die.
 
-    def __init__(self, lock_path: Path) -> None:
+    Waits at most `wait` seconds (None: as long as it takes), then raises
+    LockBusy (one line, nothing written).
+    """
+
+    def __init__(self, lock_path: Path, wait: float | None = LOCK_WAIT_S) -> None:
         self.lock_path = lock_path
+        self.wait = wait
         self.fd = -1
 
     def __enter__(self) -> None:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            take_lock(self.fd, str(self.lock_path), self.wait)
         except BaseException:
             os.close(self.fd)
             raise

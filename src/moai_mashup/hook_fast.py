@@ -286,12 +286,13 @@ def _switch(
         return False  # a ready file lost or torn: the engine plans afresh
     if privacy is not None and len(privacy.result()) != 2:
         return False  # tracked, or no longer ignored: the engine refuses or fixes it
-    import fcntl
+    from moai_mashup.lock import take_lock
 
     times = (stamp_stat.st_atime_ns, stamp_stat.st_mtime_ns)
-    fd = os.open(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    lock = os.path.join(state_dir, LOCK_NAME)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        take_lock(fd, lock)  # bounded: raises LockBusy, which run() reports
         now = stamp.states[applied]
         if (digest(_read(settings)), digest(_read(record))) != now:
             return False  # changed since the engine wrote it (by a hand or a tool)
@@ -319,9 +320,15 @@ def _switch(
 def run(argv: list[str]) -> int:
     """The shim's entry: the prepared switch when it holds, else the engine."""
     if argv[:1] == ["post-checkout"]:
+        from moai_mashup.lock import LockBusy
+
         try:
             if prepared_switch(argv[1:]):
                 return 0
+        except LockBusy as exc:
+            # The engine would wait as long again: say it once, let git finish.
+            sys.stderr.write(f"moai: post-checkout: {exc}\n")
+            return 0
         except Exception:
             pass  # anything odd: the engine decides afresh
     from moai_mashup.hook_entry import main

@@ -149,7 +149,7 @@ def post_worktree(
 
     main = main_root or ws.wt.main_root
     lines: list[str] = []
-    with file_lock(ws.wt.state_dir / LOCK_NAME):
+    with file_lock(ws.wt.state_dir / LOCK_NAME, wait=None):  # held while on_create runs
         if ws.wt.root != main:
             copied = copy_into(ws, main)
             if copied:

@@ -180,7 +180,7 @@ def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
 def repo_lock(ws: Workspace) -> Iterator[None]:
     from moai_mashup.atomic import file_lock
 
-    with file_lock(ws.wt.common_dir / "moai" / LOCK_NAME):
+    with file_lock(ws.wt.common_dir / "moai" / LOCK_NAME, wait=None):  # creates take long
         yield
 
 
