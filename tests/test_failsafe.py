@@ -272,3 +272,25 @@ def test_absurd_sizes_are_refused_with_one_line(
     assert_one_line(r)
     assert rel in r.stderr and "larger than" in r.stderr
     assert snapshot(repo) == before
+
+
+def test_a_big_settings_file_is_switched_but_not_prepared(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    from tests.hooks_support import install, moai_lines, run_git
+
+    big = '{"permissions": {"allow": [' + ", ".join(['"Bash(ls)"'] * 100_000) + "]}}\n"
+    assert 1 << 20 < len(big) < 2 << 20  # over the 256 KiB prepared, under the 4 MiB planned
+    write(repo / SETTINGS, big)
+    install(repo, env)
+    ready = repo / ".git" / "moai" / "ready"
+    for branch in ("feature/SPEC-B1", "main", "feature/SPEC-B1", "main"):
+        create = ["-b"] if not git(repo, "branch", "--list", branch, env=env) else []
+        proc = run_git(repo, "checkout", "-q", *create, branch, env=env)
+        assert len(moai_lines(proc.stderr)) == 1, proc.stderr
+        kept = sum(p.stat().st_size for p in ready.rglob("*") if p.is_file())
+        assert kept == 0, f"{kept} bytes prepared in {ready}"
+        doc = json.loads((repo / SETTINGS).read_text())
+        assert len(doc["permissions"]["allow"]) == 100_000
+        assert ("env" in doc) == (branch != "main")
+    assert (repo / SETTINGS).read_text() == big

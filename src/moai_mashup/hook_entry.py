@@ -213,6 +213,10 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> d
     except FileNotFoundError:
         live_record = None
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
+    from moai_mashup.limits import MAX_PREPARED_BYTES
+
+    if len(state.text or "") > MAX_PREPARED_BYTES:
+        return states  # too big to prepare (write_stamp keeps no copy either)
     other: Backend = "claude" if applied == "glm" else "glm"
     if all(backend_for_kind(cfg.mode, kind) != other for kind in ("default", "spec", "other")):
         return states  # this mode never switches to it (claude-only, glm-only)
@@ -309,13 +313,21 @@ def _write_private(path: Path, data: bytes, mtime: int | None = None) -> None:
 
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
     from moai_mashup.hook_fast import READY_DIR, ready_path
+    from moai_mashup.limits import MAX_PREPARED_BYTES
 
-    states = prepare_states(wt, cfg, applied)
+    try:
+        states = prepare_states(wt, cfg, applied)
+    except MoaiError:
+        return  # e.g. the file as written is past the size moai plans: no stamp, no fast path
     text = stamp_text(wt, cfg, applied, states)
     path = wt.state_dir / STAMP_NAME
     ready = wt.state_dir / READY_DIR
     try:
-        if text is None:
+        if text is None or any(
+            len(data) > MAX_PREPARED_BYTES for files in states.values() for data in files if data
+        ):
+            # Nothing prepared: every switch from here goes to the engine (the
+            # stamp, which holds no copy, still makes a no-op checkout fast).
             states = {}
         ready.mkdir(mode=0o700, exist_ok=True)
         for backend in ("claude", "glm"):

@@ -26,6 +26,14 @@ MAX_CONFIG_BYTES = 1 << 20
 # and a heavy user's a few hundred. 4 MiB (~40,000 entries) is far past that and
 # still plans (parse, merge, render) in well under a second.
 MAX_SETTINGS_BYTES = 4 << 20
+# The prepared switch (hook_fast.py) keeps up to three copies of the settings
+# file in <git-dir>/moai/ready (each backend's file, and the GLM record holding
+# the original text) and rewrites them on every engine run, to save the ~30 ms
+# of the engine's imports. Past a few hundred KiB, parsing, planning both ways
+# and writing those copies costs the engine run more than that, and the copies
+# cost disk for nothing: above 256 KiB (a hundred times a real file) nothing is
+# prepared and switches go to the engine.
+MAX_PREPARED_BYTES = 256 << 10
 # Nesting: Claude Code's settings and the template nest three or four levels.
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.
