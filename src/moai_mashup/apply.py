@@ -31,6 +31,8 @@ from moai_mashup.spawn import IgnoredQuery
 if TYPE_CHECKING:
     from typing import Any
 
+    from moai_mashup.core.stray import StraySpec
+
 SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"  # atomic.py's temp names
 
 
@@ -43,10 +45,45 @@ class SettingsState(NamedTuple):
     text: str | None  # None: the file does not exist
     doc: dict[str, Any]
     record: plan.OwnershipRecord | None
+    stray: tuple[plan.KeyPath, ...] = ()  # GLM state no record owns (core/stray.py)
 
     @property
     def active(self) -> plan.Active:
-        return plan.active_backend(self.doc, self.record)
+        active = plan.active_backend(self.doc, self.record)
+        return "glm" if self.stray and active == "claude" else active
+
+    def cleaned(self) -> SettingsState:
+        """This state with the stray GLM state taken out: what every plan starts from,
+        so switching to GLM never records it as the user's and back never restores it."""
+        if not self.stray:
+            return self
+        from moai_mashup.core.stray import without
+
+        return self._replace(doc=without(self.doc, list(self.stray)), stray=())
+
+
+def stray_spec(wt: git.Worktree, glm_env_var: str) -> StraySpec:
+    """The user's GLM keys (every source) and the template, for finding stray GLM state."""
+    from moai_mashup.core.stray import StraySpec
+
+    try:
+        template = load_template(wt)
+    except BadInput:
+        template = dict(DEFAULT_TEMPLATE["env"])
+    return StraySpec(_user_keys(glm_env_var), template)
+
+
+_USER_KEYS: dict[str, frozenset[str]] = {}
+
+
+def _user_keys(glm_env_var: str) -> frozenset[str]:
+    """Every GLM key the user's sources hold; read once per process (`worktree list`
+    asks for each worktree)."""
+    if glm_env_var not in _USER_KEYS:
+        from moai_mashup.guard import known_keys
+
+        _USER_KEYS[glm_env_var] = frozenset(k.value for k in known_keys(glm_env_var))
+    return _USER_KEYS[glm_env_var]
 
 
 class ApplyResult(NamedTuple):
@@ -67,7 +104,8 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_state(wt: git.Worktree) -> SettingsState:
+def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState:
+    """The settings file and our record; with `spec`, also the GLM state no record owns."""
     from moai_mashup.limits import MAX_SETTINGS_BYTES, read_bounded
 
     path = settings_path(wt)
@@ -79,7 +117,12 @@ def read_state(wt: git.Worktree) -> SettingsState:
         raise BadInput(
             f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
         ) from None
-    return SettingsState(path, text, parse_settings(path, text), read_record(wt))
+    doc, record = parse_settings(path, text), read_record(wt)
+    if spec is None:
+        return SettingsState(path, text, doc, record)
+    from moai_mashup.core.stray import stray_glm
+
+    return SettingsState(path, text, doc, record, tuple(stray_glm(doc, record, spec)))
 
 
 def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
@@ -269,10 +312,11 @@ def _apply_locked(
     if backend == "glm":
         desired, key = desired_glm(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
+    spec = stray_spec(wt, cfg.glm_env_var)
     with file_lock(wt.state_dir / LOCK_NAME):
         for _attempt in range(MAX_ATTEMPTS):
-            state = read_state(wt)
-            text, new_record = plan_settings(state, backend, desired)
+            state = read_state(wt, spec)
+            text, new_record = plan_settings(state.cleaned(), backend, desired)
             same_record = (new_record.to_json() if new_record else None) == (
                 state.record.to_json() if state.record else None
             )

@@ -675,7 +675,10 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
         spec_id = (
             spec_id_from_branch(entry.branch, cfg.spec_branch_pattern) if entry.branch else None
         )
-        return _Local(read_state(wt).active, expected, spec_id, [])
+        from moai_mashup.apply import stray_spec
+
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
+        return _Local(state.active, expected, spec_id, [])
     except (MoaiError, OSError) as exc:
         return _Local(None, None, None, [str(exc)])
 

@@ -291,7 +291,10 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
 
     # --- drift ---------------------------------------------------------------------------
     try:
-        active: str | None = read_state(wt).active
+        from moai_mashup.apply import stray_spec
+
+        glm_var = cfg.glm_env_var if cfg is not None else "GLM_API_KEY"
+        active: str | None = read_state(wt, stray_spec(wt, glm_var)).active
     except MoaiError as exc:
         checks.append(Check("fail", "drift", str(exc)))
         active = None
