@@ -344,6 +344,15 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
         path.unlink(missing_ok=True)  # no stamp only costs time
 
 
+def post_rewrite(args: list[str]) -> int:
+    """`git rebase <upstream> <branch>` ends on <branch> with no post-checkout: apply
+    the table's backend there as a checkout would. An amend (or a rebase that ends
+    detached, as `--apply` runs this hook) changes nothing."""
+    if args[:1] != ["rebase"]:
+        return 0
+    return post_checkout(["rebase", "-", "1"])
+
+
 def post_worktree_event(args: list[str]) -> int:
     """`post-worktree` by hand (wrappers, hook managers): set up the worktree in cwd."""
     from moai_mashup.lifecycle import post_worktree
@@ -393,6 +402,7 @@ def commit_msg(args: list[str]) -> int:
 
 HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "post-checkout": post_checkout,
+    "post-rewrite": post_rewrite,
     "post-worktree": post_worktree_event,
     "pre-commit": pre_commit,
     "prepare-commit-msg": prepare_commit_msg,

@@ -319,7 +319,10 @@ def _switch(
 
 def run(argv: list[str]) -> int:
     """The shim's entry: the prepared switch when it holds, else the engine."""
-    if argv[:1] == ["post-checkout"]:
+    if argv[:1] == ["post-rewrite"] and argv[1:] == ["rebase"]:
+        # A rebase that ended on a branch: a branch checkout for what it applies.
+        argv = ["post-rewrite", "rebase", "-", "1"]
+    if argv[:1] in (["post-checkout"], ["post-rewrite"]):
         from moai_mashup.lock import LockBusy
 
         try:
@@ -327,7 +330,7 @@ def run(argv: list[str]) -> int:
                 return 0
         except LockBusy as exc:
             # The engine would wait as long again: say it once, let git finish.
-            sys.stderr.write(f"moai: post-checkout: {exc}\n")
+            sys.stderr.write(f"moai: {argv[0]}: {exc}\n")
             return 0
         except Exception:
             pass  # anything odd: the engine decides afresh
