@@ -80,9 +80,22 @@ def _user_keys(glm_env_var: str) -> frozenset[str]:
     """Every GLM key the user's sources hold; read once per process (`worktree list`
     asks for each worktree)."""
     if glm_env_var not in _USER_KEYS:
-        from moai_mashup.guard import known_keys
+        import os
 
-        _USER_KEYS[glm_env_var] = frozenset(k.value for k in known_keys(glm_env_var))
+        from moai_mashup import keys
+        from moai_mashup.errors import MoaiError
+
+        found = set()
+        for path, reader in (
+            (keys.env_file(), keys.read_env_file_key),
+            (keys.credentials_file(), keys.read_credentials_key),
+        ):
+            try:  # noqa: SIM105 - contextlib stays off the hook's path
+                found.add(reader(path) or "")
+            except MoaiError:
+                pass  # a broken key file is reported where the key is needed
+        found |= {os.environ.get(n, "") for n in (glm_env_var, keys.ENV_FILE_VAR)}
+        _USER_KEYS[glm_env_var] = frozenset(found - {""})
     return _USER_KEYS[glm_env_var]
 
 
