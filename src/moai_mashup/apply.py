@@ -274,6 +274,16 @@ def _ensure_private(wt: git.Worktree, query: IgnoredQuery) -> None:
         git.add_exclude(wt, SETTINGS_TEMP_PATTERN)
 
 
+def _complete(data: bytes) -> bool:
+    """A settings file as a finished save leaves it: valid JSON, an object."""
+    if not data.strip():
+        return False
+    try:
+        return isinstance(json.loads(data), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
 def _check_writable(state_dir: Path) -> None:
     """Refuse before the first write when the record could not follow the settings file.
 
@@ -325,9 +335,13 @@ def _apply_locked(
     if backend == "glm":
         desired, key = desired_glm(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
+    from moai_mashup.guarded import settle
+
     spec = stray_spec(wt, cfg.glm_env_var)
     with file_lock(wt.state_dir / LOCK_NAME):
         for _attempt in range(MAX_ATTEMPTS):
+            # An empty or broken file modified a moment ago: an editor's save half done.
+            settle(str(settings_path(wt)), _complete)
             state = read_state(wt, spec)
             text, new_record = plan_settings(state.cleaned(), backend, desired)
             same_record = (new_record.to_json() if new_record else None) == (

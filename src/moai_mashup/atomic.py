@@ -63,8 +63,8 @@ def replace_if_unchanged(
     """Write `text` (None: remove the file) only if `path` still holds `expected`.
 
     For writers that do not take our lock: the check runs after the slow part
-    (write + fsync), right before the rename, which narrows the window in which
-    their change could be lost to the rename itself. Returns False, having
+    (write + fsync), right before the rename, and a write that reaches the old
+    file around the rename is caught too (guarded.py). Returns False, having
     written nothing, when the file changed.
     """
     if text is None:
@@ -72,16 +72,15 @@ def replace_if_unchanged(
             return False
         path.unlink(missing_ok=True)
         return True
+    from moai_mashup.guarded import replace_guarded
+
+    want = None if expected is None else expected.encode("utf-8")
     tmp = _write_temp(path, text.encode("utf-8"), mode)
     try:
-        if not _holds(path, expected):
-            os.unlink(tmp)
-            return False
-        os.replace(tmp, path)
+        return replace_guarded(str(tmp), str(path), lambda data: data == want)
     except BaseException:
         _discard(tmp)
         raise
-    return True
 
 
 class file_lock:  # lower case: used as a function, `with file_lock(path):`

@@ -50,6 +50,9 @@ ZERO_SHA = "0" * 40
 NAMES = {"glm": "GLM", "claude": "Claude"}
 
 
+EMPTY_DIGEST = sha256(b"").hexdigest()
+
+
 def digest(data: bytes | None) -> str:
     """The stamp's name for a file's content: its SHA-256, `-` when there is no file."""
     return "-" if data is None else sha256(data).hexdigest()
@@ -214,9 +217,10 @@ def _write(
         # Dated like the stamp, so the shim's next no-op check holds: moai wrote
         # exactly what the stamp describes; any later edit is newer again.
         os.utime(tmp, ns=times)
-        if expect is not None and digest(_read(path)) != expect:
-            _unlink(tmp)
-            return False
+        if expect is not None:
+            from moai_mashup.guarded import replace_guarded
+
+            return replace_guarded(tmp, path, lambda now: digest(now) == expect)
         os.replace(tmp, path)
     except BaseException:
         _unlink(tmp)
@@ -296,6 +300,8 @@ def _switch(
         now = stamp.states[applied]
         if (digest(_read(settings)), digest(_read(record))) != now:
             return False  # changed since the engine wrote it (by a hand or a tool)
+        if now[0] == EMPTY_DIGEST:
+            return False  # an empty file may be an editor's save half done: the engine waits
         # apply_backend's order: a record with the keys before the file holding
         # them; the file without them before the record goes. A crash in between
         # leaves a stale record (ignored), never keys of ours that no record knows.
