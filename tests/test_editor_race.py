@@ -43,7 +43,7 @@ def test_a_save_in_progress_is_waited_for_not_lost(
         install(repo, env)
         run_git(repo, "branch", "feature/SPEC-E1", env=env)
     editor = subprocess.Popen(
-        [sys.executable, "-c", EDITOR, str(repo / SETTINGS), "1.5", SAVED],
+        [sys.executable, "-c", EDITOR, str(repo / SETTINGS), "1.2", SAVED],
         stdout=subprocess.PIPE,
         text=True,
     )
