@@ -12,7 +12,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.gitrepo import FAKE_KEY, SETTINGS, moai, settings, write
+import pytest
+
+from tests.gitrepo import (
+    FAKE_KEY,
+    SETTINGS,
+    clean_env,
+    make_repo,
+    moai,
+    save_fake_key,
+    settings,
+    write,
+)
 from tests.hooks_support import (
     break_engine,
     hook_path,
@@ -20,6 +31,11 @@ from tests.hooks_support import (
     moai_lines,
     run_git,
     took_slow_path,
+)
+from tests.test_hooks_pre_commit import (  # noqa: F401 - fixtures used by name
+    _pre_commit,
+    moai_hooks_repo,
+    pre_commit_home,
 )
 from tests.worktree_support import commit_file, listing
 
@@ -94,3 +110,33 @@ def test_a_branch_renamed_where_git_runs_no_hook_is_reported_and_fixed_at_the_ne
     assert listing(repo, env)["experiment"]["drift"] is True
     assert moai(repo, "apply", env=env).returncode == 0
     assert "env" not in settings(repo)
+
+
+def test_pre_commit_framework_post_rewrite(
+    tmp_path: Path, home: Path, request: pytest.FixtureRequest
+) -> None:
+    """With test_hooks_pre_commit's snapshot of this repository and pre-commit home."""
+    save_fake_key(home)
+    env = clean_env(home, PRE_COMMIT_HOME=str(request.getfixturevalue("pre_commit_home")))
+    repo = make_repo(tmp_path / "consumer", env)
+    src, sha = request.getfixturevalue("moai_hooks_repo")
+    write(
+        repo / ".pre-commit-config.yaml",
+        "default_install_hook_types: [post-checkout, post-rewrite]\n"
+        "repos:\n"
+        f"  - repo: {src}\n"
+        f"    rev: {sha}\n"
+        "    hooks:\n"
+        "      - id: moai-post-checkout\n"
+        "      - id: moai-post-rewrite\n",
+    )
+    run_git(repo, "add", "-A", env=env)
+    run_git(repo, "commit", "-qm", "pre-commit config", env=env)
+    for args in (("install", "--allow-missing-config"), ("install-hooks",)):
+        r = _pre_commit(repo, env, *args)
+        assert r.returncode == 0, r.stdout + r.stderr
+    _branches(repo, env)
+    run_git(repo, "rebase", "main", "feature/SPEC-R1", env=env)
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    run_git(repo, "commit", "-q", "--amend", "-m", "amended", env=env)
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY

@@ -348,6 +348,8 @@ def post_rewrite(args: list[str]) -> int:
     """`git rebase <upstream> <branch>` ends on <branch> with no post-checkout: apply
     the table's backend there as a checkout would. An amend (or a rebase that ends
     detached, as `--apply` runs this hook) changes nothing."""
+    if not args:  # the pre-commit framework passes git's argument in its environment
+        args = [os.environ.get("PRE_COMMIT_REWRITE_COMMAND", "")]
     if args[:1] != ["rebase"]:
         return 0
     return post_checkout(["rebase", "-", "1"])
