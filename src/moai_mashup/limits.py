@@ -8,8 +8,6 @@ an absurd file is refused with one line naming it, and nothing is written.
 
 from __future__ import annotations
 
-import re
-
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING
 
@@ -109,6 +107,8 @@ def deep_message(label: str) -> str:
 
 def _json_line(text: str, key: str) -> int | None:
     """The line of the second `"key":` in `text` (JSON's decoder gives no positions)."""
+    import re
+
     found = [m.start() for m in re.finditer(re.escape(f'"{key}"') + r"\s*:", text)]
     return text.count("\n", 0, found[1]) + 1 if len(found) > 1 else None
 
