@@ -35,7 +35,11 @@ def stray_glm(
     env = doc.get("env")
     env = env if isinstance(env, dict) else {}
     helper = doc.get("apiKeyHelper")
-    keyed = [("env", n) for n in SECRET_KEYS if env.get(n) in spec.keys and env.get(n)]
+    keyed = [
+        ("env", n)
+        for n in SECRET_KEYS
+        if isinstance(env.get(n), str) and env[n] and env[n] in spec.keys
+    ]
     ours_helper = isinstance(helper, str) and HELPER_MODULE in helper
     if not [p for p in keyed if p not in owned] and not (
         ours_helper and ("apiKeyHelper",) not in owned
