@@ -32,6 +32,7 @@ FIELDS = {
     "drift",
     "fix",
     "hand_set_base_url",
+    "stray_glm",
     "settings_file",
     "settings_error",
     "key",

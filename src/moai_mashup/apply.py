@@ -34,6 +34,8 @@ from moai_mashup.spawn import IgnoredQuery
 if TYPE_CHECKING:
     from typing import Any
 
+    from moai_mashup.core.stray import StraySpec
+
 SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"  # atomic.py's temp names
 
 
@@ -61,10 +63,58 @@ class SettingsState(NamedTuple):
     doc: dict[str, Any]
     record: plan.OwnershipRecord | None
     mode: int | None = None  # the file's permission bits (None: no file)
+    stray: tuple[plan.KeyPath, ...] = ()  # GLM state no record owns (core/stray.py)
 
     @property
     def active(self) -> plan.Active:
-        return plan.active_backend(self.doc, self.record)
+        active = plan.active_backend(self.doc, self.record)
+        return "glm" if self.stray and active == "claude" else active
+
+    def cleaned(self) -> SettingsState:
+        """This state with the stray GLM state taken out: what every plan starts from,
+        so switching to GLM never records it as the user's and back never restores it."""
+        if not self.stray:
+            return self
+        from moai_mashup.core.stray import without
+
+        return self._replace(doc=without(self.doc, list(self.stray)), stray=())
+
+
+def stray_spec(wt: git.Worktree, glm_env_var: str) -> StraySpec:
+    """The user's GLM keys (every source) and the template, for finding stray GLM state."""
+    from moai_mashup.core.stray import StraySpec
+
+    try:
+        template = load_template(wt)
+    except BadInput:
+        template = dict(DEFAULT_TEMPLATE["env"])
+    return StraySpec(_user_keys(glm_env_var), template)
+
+
+_USER_KEYS: dict[str, frozenset[str]] = {}
+
+
+def _user_keys(glm_env_var: str) -> frozenset[str]:
+    """Every GLM key the user's sources hold; read once per process (`worktree list`
+    asks for each worktree)."""
+    if glm_env_var not in _USER_KEYS:
+        import os
+
+        from moai_mashup import keys
+        from moai_mashup.errors import MoaiError
+
+        found = set()
+        for path, reader in (
+            (keys.env_file(), keys.read_env_file_key),
+            (keys.credentials_file(), keys.read_credentials_key),
+        ):
+            try:  # noqa: SIM105 - contextlib stays off the hook's path
+                found.add(reader(path) or "")
+            except MoaiError:
+                pass  # a broken key file is reported where the key is needed
+        found |= {os.environ.get(n, "") for n in (glm_env_var, keys.ENV_FILE_VAR)}
+        _USER_KEYS[glm_env_var] = frozenset(found - {""})
+    return _USER_KEYS[glm_env_var]
 
 
 class ApplyResult(NamedTuple):
@@ -126,32 +176,45 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_state(wt: git.Worktree) -> SettingsState:
+def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState:
+    """The settings file and our record; with `spec`, also the GLM state no record owns."""
+    from moai_mashup.limits import MAX_SETTINGS_BYTES, read_bounded
+
     path = settings_file(wt)
     mode = None
     try:
         # bytes, not read_text: universal newlines would turn a CRLF file into LF
-        with path.open("rb") as fh:
-            text: str | None = fh.read().decode("utf-8")
-            mode = os.fstat(fh.fileno()).st_mode & 0o7777
-    except FileNotFoundError:
-        text = None
+        raw = read_bounded(path, MAX_SETTINGS_BYTES, str(path))
+        text: str | None = None if raw is None else raw.decode("utf-8")
+        if raw is not None:
+            mode = path.stat().st_mode & 0o7777
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(
             f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
         ) from None
-    return SettingsState(path, text, parse_settings(path, text), read_record(wt), mode)
+    doc, record = parse_settings(path, text), read_record(wt)
+    if spec is None:
+        return SettingsState(path, text, doc, record, mode)
+    from moai_mashup.core.stray import stray_glm
+
+    return SettingsState(path, text, doc, record, mode, tuple(stray_glm(doc, record, spec)))
 
 
 def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
     doc: Any = {}
     if text is not None and text.strip():
+        from moai_mashup.limits import deep_message, too_deep
+
         try:
             doc = json.loads(text, parse_constant=_reject_constant)
+        except RecursionError:
+            raise BadInput(deep_message(str(path))) from None
         except ValueError as exc:
             raise BadInput(
                 f"{path}: invalid JSON ({exc}); fix or remove it, moai left it untouched"
             ) from None
+        if too_deep(doc):
+            raise BadInput(deep_message(str(path)))
         if not isinstance(doc, dict):
             raise BadInput(f"{path}: expected a JSON object; fix it, moai left it untouched")
         if "env" in doc and not isinstance(doc["env"], dict):
@@ -167,7 +230,7 @@ def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
         return plan.OwnershipRecord.from_json(data)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         raise BadInput(
             f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; remove it, then check "
             f"the env keys of {SETTINGS_REL} by hand"
@@ -175,16 +238,16 @@ def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
 
 
 def load_template(wt: git.Worktree) -> dict[str, str]:
-    path = wt.root / GLM_JSON
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from moai_mashup.limits import MAX_CONFIG_BYTES, loads_json_unique, read_bounded
+
+    raw = read_bounded(wt.root / GLM_JSON, MAX_CONFIG_BYTES, str(GLM_JSON))
+    if raw is None:
         return dict(DEFAULT_TEMPLATE["env"])
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise BadInput(f"{GLM_JSON}: invalid JSON ({exc})") from None
-    return validate_template(data, str(GLM_JSON))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"{GLM_JSON}: not UTF-8 text; fix the file") from None
+    return validate_template(loads_json_unique(text, str(GLM_JSON)), str(GLM_JSON))
 
 
 # Claude Code runs apiKeyHelper in the worktree, with the settings' env: `python -m`
@@ -334,6 +397,35 @@ def restore_mode(state: SettingsState) -> int:
         return 0o600
 
 
+def _complete(data: bytes) -> bool:
+    """A settings file as a finished save leaves it: valid JSON, an object."""
+    if not data.strip():
+        return False
+    try:
+        return isinstance(json.loads(data), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _check_writable(state_dir: Path) -> None:
+    """Refuse before the first write when the record could not follow the settings file.
+
+    Switching to Claude writes the settings file, then removes the record: with a
+    read-only state dir the second step would fail after the first had happened.
+    """
+    import os
+
+    probe = state_dir / f".write-probe.{os.getpid()}"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(probe)
+    except OSError as exc:
+        raise Refused(
+            f"{state_dir}: cannot write there ({exc.strerror}); moai keeps this worktree's "
+            "ownership record there, so it changed nothing; make it writable and rerun"
+        ) from None
+
+
 # A writer that does not take our lock (an editor, Claude Code itself) may
 # replace the file while we plan; we re-plan when the file changed under us.
 MAX_ATTEMPTS = 8
@@ -367,12 +459,17 @@ def _apply_locked(
     if backend == "glm":
         desired, key, held = desired_glm_held(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
+    from moai_mashup.guarded import settle
+
+    spec = stray_spec(wt, cfg.glm_env_var)
     with file_lock(wt.state_dir / LOCK_NAME):
         if backend == "glm":
             check_settings_link(wt)  # under the lock: the link cannot move meanwhile (ours)
         for _attempt in range(MAX_ATTEMPTS):
-            state = read_state(wt)
-            text, new_record = plan_settings(state, backend, desired)
+            # An empty or broken file modified a moment ago: an editor's save half done.
+            settle(str(settings_path(wt)), _complete)
+            state = read_state(wt, spec)
+            text, new_record = plan_settings(state.cleaned(), backend, desired)
             same_record = (new_record.to_json() if new_record else None) == (
                 state.record.to_json() if state.record else None
             )
@@ -380,6 +477,7 @@ def _apply_locked(
                 return ApplyResult(backend, False, state.active, settings_path(wt), key, held)
             if privacy is not None:
                 _ensure_private(wt, privacy)
+            _check_writable(wt.state_dir)
             if new_record is not None and not same_record:
                 atomic_write_text(record_path, str(record_text(new_record)), mode=0o600)
             mode = 0o600 if backend == "glm" else restore_mode(state)

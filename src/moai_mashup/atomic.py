@@ -6,9 +6,10 @@ never half of it; concurrent writers serialise on a lock file.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
+
+from moai_mashup.lock import LOCK_WAIT_S, take_lock
 
 # contextlib stays out: this module is on the post-checkout hook's path (~1 ms).
 
@@ -62,8 +63,8 @@ def replace_if_unchanged(
     """Write `text` (None: remove the file) only if `path` still holds `expected`.
 
     For writers that do not take our lock: the check runs after the slow part
-    (write + fsync), right before the rename, which narrows the window in which
-    their change could be lost to the rename itself. Returns False, having
+    (write + fsync), right before the rename, and a write that reaches the old
+    file around the rename is caught too (guarded.py). Returns False, having
     written nothing, when the file changed.
     """
     if text is None:
@@ -71,30 +72,34 @@ def replace_if_unchanged(
             return False
         path.unlink(missing_ok=True)
         return True
+    from moai_mashup.guarded import replace_guarded
+
+    want = None if expected is None else expected.encode("utf-8")
     tmp = _write_temp(path, text.encode("utf-8"), mode)
     try:
-        if not _holds(path, expected):
-            os.unlink(tmp)
-            return False
-        os.replace(tmp, path)
+        return replace_guarded(str(tmp), str(path), lambda data: data == want)
     except BaseException:
         _discard(tmp)
         raise
-    return True
 
 
 class file_lock:  # lower case: used as a function, `with file_lock(path):`
-    """An exclusive flock held for the block; released by the kernel if we die."""
+    """An exclusive flock held for the block; released by the kernel if we die.
 
-    def __init__(self, lock_path: Path) -> None:
+    Waits at most `wait` seconds (None: as long as it takes), then raises
+    LockBusy (one line, nothing written).
+    """
+
+    def __init__(self, lock_path: Path, wait: float | None = LOCK_WAIT_S) -> None:
         self.lock_path = lock_path
+        self.wait = wait
         self.fd = -1
 
     def __enter__(self) -> None:
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            take_lock(self.fd, str(self.lock_path), self.wait)
         except BaseException:
             os.close(self.fd)
             raise

@@ -143,7 +143,7 @@ def load_config(worktree: Path, cache_dir: Path | None = None) -> ResolvedConfig
                 return _from_dump(
                     cached["llm"], cached["mode_source"], cached["configured"], cached["warnings"]
                 )
-        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        except (OSError, ValueError, RecursionError, KeyError, TypeError, UnicodeDecodeError):
             pass
     llm, mode_source, configured, warnings = _validate(worktree)
     if cache_dir is not None:
@@ -184,7 +184,7 @@ def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> R
             return _from_dump(
                 cached["llm"], cached["mode_source"], cached["configured"], cached["warnings"]
             )
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError, UnicodeDecodeError):
         pass
     return load_config(worktree, cache_dir)
 
@@ -192,14 +192,17 @@ def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> R
 def _read_yaml(path: Path, label: str) -> dict[str, Any] | None:
     import yaml
 
+    from moai_mashup.limits import MAX_CONFIG_BYTES, load_yaml_unique, read_bounded
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_bounded(path, MAX_CONFIG_BYTES, label)
+        if raw is None:
+            return None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise BadInput(f"{label}: cannot read ({exc.__class__.__name__}); fix the file") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml_unique(text, label)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

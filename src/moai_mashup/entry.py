@@ -51,6 +51,10 @@ def main() -> Any:
     except KeyboardInterrupt:
         sys.stderr.write("moai: aborted\n")
         sys.exit(1)
+    except Exception as exc:  # as cli.main: one line, never a traceback
+        from moai_mashup.cli import unexpected
+
+        sys.exit(unexpected(exc))
     sys.stdout.write(out + "\n")
     sys.stdout.flush()
     for line in warnings:

@@ -221,6 +221,10 @@ def prepare_states(
         live_record = None
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
     claude_mode = restore_mode(state) if applied == "glm" else 0o600
+    from moai_mashup.limits import MAX_PREPARED_BYTES
+
+    if len(state.text or "") > MAX_PREPARED_BYTES:
+        return states, claude_mode  # too big to prepare (write_stamp keeps no copy either)
     other: Backend = "claude" if applied == "glm" else "glm"
     if all(backend_for_kind(cfg.mode, kind) != other for kind in ("default", "spec", "other")):
         return states, claude_mode  # this mode never switches to it (claude-only, glm-only)
@@ -330,13 +334,21 @@ def _write_private(path: Path, data: bytes, mtime: int | None = None) -> None:
 
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
     from moai_mashup.hook_fast import READY_DIR, ready_path
+    from moai_mashup.limits import MAX_PREPARED_BYTES
 
-    states, claude_mode = prepare_states(wt, cfg, applied)
+    try:
+        states, claude_mode = prepare_states(wt, cfg, applied)
+    except MoaiError:
+        return  # e.g. the file as written is past the size moai plans: no stamp, no fast path
     text = stamp_text(wt, cfg, applied, states, claude_mode)
     path = wt.state_dir / STAMP_NAME
     ready = wt.state_dir / READY_DIR
     try:
-        if text is None:
+        if text is None or any(
+            len(data) > MAX_PREPARED_BYTES for files in states.values() for data in files if data
+        ):
+            # Nothing prepared: every switch from here goes to the engine (the
+            # stamp, which holds no copy, still makes a no-op checkout fast).
             states = {}
         ready.mkdir(mode=0o700, exist_ok=True)
         for backend in ("claude", "glm"):
@@ -351,6 +363,17 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
             _write_private(path, text.encode("utf-8"), int(started) - STAMP_AGE_S)
     except OSError:
         path.unlink(missing_ok=True)  # no stamp only costs time
+
+
+def post_rewrite(args: list[str]) -> int:
+    """`git rebase <upstream> <branch>` ends on <branch> with no post-checkout: apply
+    the table's backend there as a checkout would. An amend (or a rebase that ends
+    detached, as `--apply` runs this hook) changes nothing."""
+    if not args:  # the pre-commit framework passes git's argument in its environment
+        args = [os.environ.get("PRE_COMMIT_REWRITE_COMMAND", "")]
+    if args[:1] != ["rebase"]:
+        return 0
+    return post_checkout(["rebase", "-", "1"])
 
 
 def post_worktree_event(args: list[str]) -> int:
@@ -402,6 +425,7 @@ def commit_msg(args: list[str]) -> int:
 
 HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "post-checkout": post_checkout,
+    "post-rewrite": post_rewrite,
     "post-worktree": post_worktree_event,
     "pre-commit": pre_commit,
     "prepare-commit-msg": prepare_commit_msg,

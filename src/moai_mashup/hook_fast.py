@@ -50,6 +50,9 @@ ZERO_SHA = "0" * 40
 NAMES = {"glm": "GLM", "claude": "Claude"}
 
 
+EMPTY_DIGEST = sha256(b"").hexdigest()
+
+
 def digest(data: bytes | None) -> str:
     """The stamp's name for a file's content: its SHA-256, `-` when there is no file."""
     return "-" if data is None else sha256(data).hexdigest()
@@ -223,9 +226,10 @@ def _write(
         # Dated like the stamp, so the shim's next no-op check holds: moai wrote
         # exactly what the stamp describes; any later edit is newer again.
         os.utime(tmp, ns=times)
-        if expect is not None and digest(_read(path)) != expect:
-            _unlink(tmp)
-            return False
+        if expect is not None:
+            from moai_mashup.guarded import replace_guarded
+
+            return replace_guarded(tmp, path, lambda now: digest(now) == expect)
         os.replace(tmp, path)
     except BaseException:
         _unlink(tmp)
@@ -297,15 +301,18 @@ def _switch(
         return False  # tracked, or no longer ignored: the engine refuses or fixes it
     if os.path.islink(settings) or os.path.islink(os.path.dirname(settings)):
         return False  # a symlink (planted since): the engine checks where it leads
-    import fcntl
+    from moai_mashup.lock import take_lock
 
     times = (stamp_stat.st_atime_ns, stamp_stat.st_mtime_ns)
-    fd = os.open(os.path.join(state_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    lock = os.path.join(state_dir, LOCK_NAME)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        take_lock(fd, lock)  # bounded: raises LockBusy, which run() reports
         now = stamp.states[applied]
         if (digest(_read(settings)), digest(_read(record))) != now:
             return False  # changed since the engine wrote it (by a hand or a tool)
+        if now[0] == EMPTY_DIGEST:
+            return False  # an empty file may be an editor's save half done: the engine waits
         # apply_backend's order: a record with the keys before the file holding
         # them; the file without them before the record goes. A crash in between
         # leaves a stale record (ignored), never keys of ours that no record knows.
@@ -329,10 +336,19 @@ def _switch(
 
 def run(argv: list[str]) -> int:
     """The shim's entry: the prepared switch when it holds, else the engine."""
-    if argv[:1] == ["post-checkout"]:
+    if argv[:1] == ["post-rewrite"] and argv[1:] == ["rebase"]:
+        # A rebase that ended on a branch: a branch checkout for what it applies.
+        argv = ["post-rewrite", "rebase", "-", "1"]
+    if argv[:1] in (["post-checkout"], ["post-rewrite"]):
+        from moai_mashup.lock import LockBusy
+
         try:
             if prepared_switch(argv[1:]):
                 return 0
+        except LockBusy as exc:
+            # The engine would wait as long again: say it once, let git finish.
+            sys.stderr.write(f"moai: {argv[0]}: {exc}\n")
+            return 0
         except Exception:
             pass  # anything odd: the engine decides afresh
     from moai_mashup.hook_entry import main

@@ -28,14 +28,16 @@ MARKER = "# moai-mashup-hook "
 # policy asks for it (a no-op otherwise, so a later policy change needs no reinstall).
 DEFAULT_HOOK_TYPES: tuple[str, ...] = (
     "post-checkout",
+    "post-rewrite",  # `git rebase <upstream> <branch>` ends on <branch> without post-checkout
     "pre-commit",
     "prepare-commit-msg",
     "commit-msg",
 )
-# Hook types git runs with no stdin, so the shim can chain a legacy hook
-# without buffering stdin (pre-push and post-rewrite read theirs).
+# Hook types whose stdin the shim can leave to a legacy hook (moai reads none):
+# git gives them no stdin, or, for post-rewrite, a list only a legacy hook reads.
 SUPPORTED_HOOK_TYPES: tuple[str, ...] = (
     "post-checkout",
+    "post-rewrite",
     "pre-commit",
     "prepare-commit-msg",
     "commit-msg",

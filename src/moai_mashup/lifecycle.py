@@ -99,7 +99,7 @@ def copy_into(ws: Workspace, main_root: Path) -> list[str]:
 def _read_done(path: Path) -> list[str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     done = data.get("on_create_done") if isinstance(data, dict) else None
     return [c for c in done or [] if isinstance(c, str)]
@@ -165,7 +165,7 @@ def post_worktree(
 
     main = main_root or ws.wt.main_root
     lines: list[str] = []
-    with file_lock(ws.wt.state_dir / LOCK_NAME):
+    with file_lock(ws.wt.state_dir / LOCK_NAME, wait=None):  # held while on_create runs
         if ws.wt.root != main:
             copied = copy_into(ws, main)
             if copied:

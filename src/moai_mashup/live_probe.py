@@ -133,7 +133,7 @@ def probe(claude: Path, cwd: Path, *, timeout: float = 60.0) -> Probe:
     for line in stdout.splitlines():
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(event, dict) and event.get("type") == "system":
             model = event.get("model")

@@ -101,7 +101,9 @@ def backend_problem(ws: Workspace) -> str | None:
     expected = ws.expected
     if expected is None:
         return None
-    active = read_state(ws.wt).active
+    from moai_mashup.apply import stray_spec
+
+    active = read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var)).active
     if active == expected:
         return None
     return (

@@ -27,7 +27,11 @@ def trust_file() -> Path:
 
 
 def is_known_url(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a URL urllib cannot read is not a known one
+    except ValueError:
+        return False
     return parts.scheme == "https" and (parts.hostname or "") in KNOWN_HOSTS and not parts.username
 
 
@@ -43,7 +47,7 @@ def _digest(repo: Path, kind: str, value: str) -> str:
 def _load() -> list[dict[str, str]]:
     try:
         data = json.loads(trust_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     entries = data.get("entries") if isinstance(data, dict) else None
     return [e for e in entries or [] if isinstance(e, dict)]

@@ -180,7 +180,7 @@ def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
 def repo_lock(ws: Workspace) -> Iterator[None]:
     from moai_mashup.atomic import file_lock
 
-    with file_lock(ws.wt.common_dir / "moai" / LOCK_NAME):
+    with file_lock(ws.wt.common_dir / "moai" / LOCK_NAME, wait=None):  # creates take long
         yield
 
 
@@ -458,6 +458,39 @@ def dirty_files(path: Path) -> list[str]:
     return parse_status(git.run(STATUS_ARGS, path).stdout)
 
 
+def hidden_edits(path: Path) -> list[str]:
+    """Edits `git status` does not show: files flagged assume-unchanged or skip-worktree
+    (`git update-index`) whose content differs from the index, as `git status --short`
+    would show them (" M path", " D path").
+
+    A sparse checkout leaves skip-worktree files absent by design: that is not work.
+    Costs one git call when nothing is flagged (the usual case).
+    """
+    listed = git.run(["ls-files", "-v", "-z"], path).stdout
+    flagged: dict[str, bool] = {}  # path -> skip-worktree (else assume-unchanged)
+    for item in listed.split("\0"):
+        tag, _, name = item.partition(" ")
+        if name and (tag == "S" or tag.islower()):
+            flagged[name] = tag.upper() == "S"
+    if not flagged:
+        return []
+    staged = git.run(["ls-files", "-s", "-z", "--", *flagged], path).stdout
+    blobs = {}
+    for item in staged.split("\0"):
+        meta, _, name = item.partition("\t")
+        if name in flagged:
+            blobs[name] = meta.split()[1]
+    present = [n for n in flagged if (path / n).is_file() or (path / n).is_symlink()]
+    out = [f" D {n}" for n in flagged if n not in present and not flagged[n]]
+    if present:
+        # hash-object applies the same clean filters (eol, lfs) that `git add` would
+        hashed = git.run(["hash-object", "--", *present], path)
+        for name, sha in zip(present, hashed.stdout.split(), strict=True):
+            if blobs.get(name) != sha:
+                out.append(f" M {name}")
+    return sorted(out, key=lambda line: line[3:])
+
+
 def branch_created_at(common_dir: Path, branch: str) -> str | None:
     """The sha the branch was created at, from the first line of its reflog."""
     try:
@@ -524,6 +557,20 @@ class PatchIds:
         return ids
 
 
+def _holds_empty_commit(repo: Any, tip: Any, base: Any, max_walk: int = 2000) -> bool:
+    """Whether base..tip has a commit that changes nothing (True past `max_walk`: keep it)."""
+    import pygit2
+
+    walker = repo.walk(tip, pygit2.enums.SortMode.TOPOLOGICAL)
+    walker.hide(base)
+    for n, commit in enumerate(walker):
+        if n >= max_walk:
+            return True
+        if len(commit.parents) == 1 and commit.tree_id == commit.parents[0].tree_id:
+            return True
+    return False
+
+
 def integration(
     repo: Any, tip: Any, default_tip: Any, patch_ids: PatchIds | None = None
 ) -> str | None:
@@ -540,6 +587,11 @@ def integration(
     base = repo.merge_base(tip, default_tip)
     if base is None:
         return None
+    if _holds_empty_commit(repo, tip, base):
+        # An empty commit (`git commit --allow-empty`: a note, a marker, a CI trigger)
+        # changes nothing, so "merging would change nothing" and "patch-identical"
+        # hold for it trivially; only ancestry can say it reached the default branch.
+        return None
     if _changes_already_in(repo, base, tip, default_tip):
         return "squashed"
     patch_ids = patch_ids or PatchIds(repo)
@@ -551,6 +603,7 @@ def integration(
 
 
 GRAPH_CACHE = "graph-cache.json"  # in <common dir>/moai/
+GRAPH_CACHE_VERSION = 2  # 2: a branch holding an empty commit is never merged by squash/rebase
 
 
 class GraphFacts(NamedTuple):
@@ -574,9 +627,9 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
         known = {
             tuple(k.split(" ")): GraphFacts(*v)
             for k, v in cached["facts"].items()
-            if cached.get("version") == 1
+            if cached.get("version") == GRAPH_CACHE_VERSION
         }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         known = {}
     facts = {p: known[p] for p in pairs if p in known}
     missing = pairs - set(facts)
@@ -593,7 +646,10 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
             facts[(tip_hex, default_hex)] = GraphFacts(
                 ahead, behind, integration(repo, tip, default_tip, patch_ids)
             )
-        blob = {"version": 1, "facts": {" ".join(k): list(v) for k, v in facts.items()}}
+        blob = {
+            "version": GRAPH_CACHE_VERSION,
+            "facts": {" ".join(k): list(v) for k, v in facts.items()},
+        }
         with contextlib.suppress(OSError):  # a cache we cannot write only costs time
             atomic_write_text(path, json.dumps(blob), mode=0o644)
     return facts
@@ -619,7 +675,10 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
         spec_id = (
             spec_id_from_branch(entry.branch, cfg.spec_branch_pattern) if entry.branch else None
         )
-        return _Local(read_state(wt).active, expected, spec_id, [])
+        from moai_mashup.apply import stray_spec
+
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
+        return _Local(state.active, expected, spec_id, [])
     except (MoaiError, OSError) as exc:
         return _Local(None, None, None, [str(exc)])
 
@@ -824,6 +883,8 @@ def remove_entry(
     if entry.path == ws.wt.main_root:
         raise Refused(f"{entry.path} is the main worktree; it cannot be removed")
     info = _describe_one(ws, entry)
+    if info.dirty is not None and not info.missing:
+        info = info._replace(dirty=info.dirty + hidden_edits(entry.path))
     if entry.locked is not None:
         why = f" ({entry.locked})" if entry.locked else ""
         raise Refused(f"{entry.path} is locked{why}; run: git worktree unlock {entry.path}")
@@ -879,6 +940,8 @@ def plan_clean(ws: Workspace, *, merged: bool) -> CleanPlan:
                 continue
             if info.locked is not None:
                 continue
+            if not info.dirty:
+                info = info._replace(dirty=hidden_edits(Path(info.path)))
             if info.empty:
                 empty.append(info)
             elif info.dirty:

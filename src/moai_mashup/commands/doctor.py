@@ -71,7 +71,7 @@ def check_settings_file(path: Path, label: str) -> tuple[Check, dict[str, Any]]:
         return Check("fail", "settings", f"{label}: unreadable ({exc.__class__.__name__})"), {}
     try:
         doc = json.loads(text) if text.strip() else {}
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         problem: str | None = f"invalid JSON ({exc})"
         doc = None
     else:
@@ -96,8 +96,11 @@ def _mode(path: Path) -> int:
 
 def host_of(url: str) -> str:
     """host:port as Claude Code asks its proxy to CONNECT to it."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a URL urllib cannot read: no host Claude Code could reach
+        return ":0"
     return f"{parts.hostname or ''}:{port}"
 
 
@@ -288,7 +291,10 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
 
     # --- drift ---------------------------------------------------------------------------
     try:
-        active: str | None = read_state(wt).active
+        from moai_mashup.apply import stray_spec
+
+        glm_var = cfg.glm_env_var if cfg is not None else "GLM_API_KEY"
+        active: str | None = read_state(wt, stray_spec(wt, glm_var)).active
     except MoaiError as exc:
         checks.append(Check("fail", "drift", str(exc)))
         active = None

@@ -50,7 +50,7 @@ def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> lis
 
 
 def collect() -> dict[str, Any]:
-    from moai_mashup.apply import read_state, settings_path
+    from moai_mashup.apply import read_state, settings_path, stray_spec
     from moai_mashup.keys import resolve_key
     from moai_mashup.workspace import open_workspace
 
@@ -68,10 +68,12 @@ def collect() -> dict[str, Any]:
     # file is reported, not raised.
     settings_error = None
     active: str | None
+    stray: list[str] = []
     try:
-        state = read_state(wt)
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
         active = state.active
         doc = state.doc
+        stray = [".".join(p) for p in state.stray]
     except MoaiError as exc:
         settings_error, active, doc = str(exc), None, {}
     drift = expected is not None and active != expected
@@ -101,6 +103,9 @@ def collect() -> dict[str, Any]:
         "drift": drift,
         "fix": fix,
         "hand_set_base_url": hand_set,
+        # GLM state holding the user's key that moai's record does not account for
+        # (an editor saved it back after a checkout): drift whoever wrote it.
+        "stray_glm": stray,
         "settings_file": str(settings_path(wt)),
         "settings_error": settings_error,
         "key": key_info,
@@ -136,6 +141,11 @@ def command(as_json: bool) -> None:
         lines.append(
             f"note:        settings.local.json sets ANTHROPIC_BASE_URL="
             f"{info['hand_set_base_url']} by hand (not moai's)"
+        )
+    if info["stray_glm"]:
+        lines.append(
+            "note:        settings.local.json holds GLM settings with your key that moai did "
+            f"not write now ({', '.join(info['stray_glm'])}; an editor saving an old copy?)"
         )
     key = info["key"]
     if key.get("source"):

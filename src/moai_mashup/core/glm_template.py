@@ -78,7 +78,29 @@ def validate_template(data: Any, label: str) -> dict[str, str]:
             )
     if "ANTHROPIC_BASE_URL" not in env:
         raise BadInput(f"{label}: env.ANTHROPIC_BASE_URL: missing; the GLM endpoint is required")
+    problem = url_problem(env["ANTHROPIC_BASE_URL"])
+    if problem is not None:
+        raise BadInput(f"{label}: env.ANTHROPIC_BASE_URL: {problem}")
     return dict(env)
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint (None: it can), in the words a user can act on.
+
+    Checked once where the template is read, so nothing later (trust, doctor,
+    the hook) meets a URL that urllib cannot take apart (`https://[api.z.ai`
+    raises ValueError from urlsplit, `https://h:99999` from `.port`).
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        return f"not a valid URL ({exc}); write it like {DEFAULT_BASE_URL}"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"must be an http(s) URL with a host, like {DEFAULT_BASE_URL}"
+    return None
 
 
 def placeholder_names(glm_env_var: str) -> tuple[str, ...]:

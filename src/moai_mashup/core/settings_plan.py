@@ -243,7 +243,7 @@ def render(
             try:
                 blank = not record.original_text.strip()
                 original = {} if blank else json.loads(record.original_text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 original = None
             if _same(doc, original):
                 return record.original_text
@@ -255,7 +255,7 @@ def render(
         try:
             if _same(doc, json.loads(current_text)):
                 return current_text
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return json.dumps(doc, indent=detect_indent(current_text), ensure_ascii=False) + "\n"
 

@@ -158,7 +158,7 @@ def template_tiers(envs: list[dict[str, Any]]) -> dict[str, frozenset[Tier]]:
 def read_env_block(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     env = data.get("env") if isinstance(data, dict) else None
     return env if isinstance(env, dict) else {}
@@ -231,8 +231,12 @@ class Attributor:
             self.synthetic += 1
             return
         msg_id, request_id = rec["message"].get("id"), rec.get("requestId")
+        if not all(v is None or isinstance(v, str) for v in (msg_id, request_id)):
+            stats.bad_usage += 1  # an id that is a list or an object: no response Claude Code wrote
+            return
         if msg_id is None and request_id is None:
-            key = hash(("uuid", rec.get("uuid"), id(rec)))
+            uuid = rec.get("uuid")
+            key = hash(("uuid", uuid if isinstance(uuid, str) else None, id(rec)))
         else:
             key = hash((msg_id, request_id))
         if self.known(key, usage.output):

@@ -66,7 +66,7 @@ def read_phases(state_dir: Path) -> list[PhaseMark]:
     for line in text.splitlines():
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if not isinstance(obj, dict):
             continue

@@ -300,7 +300,7 @@ def scan_file(
                 if upos < 0:
                     try:
                         rec = loads(buf[start:end])
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         continue  # a command line we cannot read only loses a phase hint
                     if isinstance(rec, dict) and rec.get("type") == "user":
                         yield Found("command", rec)
@@ -313,7 +313,7 @@ def scan_file(
                 raw = buf[start:end]
                 try:
                     rec = loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):
                     stats.malformed += 1
                     problems.append((at + start, "malformed JSON"))
                     continue

@@ -1,0 +1,182 @@
+"""Bounds and strict readers for the files moai parses, each bound with its reason.
+
+A file moai reads may come from a cloned repository (llm.yaml, glm.json), from
+an editor (settings.local.json) or from a tool gone wrong. None of them may
+cost a traceback, minutes of parsing, or hundreds of megabytes of copies:
+an absurd file is refused with one line naming it, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from moai_mashup.errors import BadInput
+from moai_mashup.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+# The team's config files (llm.yaml, llm.local.yaml, glm.json) are a few hundred
+# bytes; pyyaml parses ~0.5 MB/s in pure Python, so 1 MiB still loads in about
+# two seconds, and is a thousand times anything real.
+MAX_CONFIG_BYTES = 1 << 20
+# settings.local.json is Claude Code's and the user's: its permission lists grow
+# with every "always allow" (~100 bytes an entry), so real files are a few KiB
+# and a heavy user's a few hundred. 4 MiB (~40,000 entries) is far past that and
+# still plans (parse, merge, render) in well under a second.
+MAX_SETTINGS_BYTES = 4 << 20
+# The prepared switch (hook_fast.py) keeps up to three copies of the settings
+# file in <git-dir>/moai/ready (each backend's file, and the GLM record holding
+# the original text) and rewrites them on every engine run, to save the ~30 ms
+# of the engine's imports. Past a few hundred KiB, parsing, planning both ways
+# and writing those copies costs the engine run more than that, and the copies
+# cost disk for nothing: above 256 KiB (a hundred times a real file) nothing is
+# prepared and switches go to the engine.
+MAX_PREPARED_BYTES = 256 << 10
+# Nesting: Claude Code's settings and the template nest three or four levels.
+# Python's json and the planner recurse, and a hook starts deep in the stack,
+# so a deep document is refused here rather than as a RecursionError later.
+MAX_DEPTH = 100
+
+
+def read_bounded(path: Path, limit: int, label: str) -> bytes | None:
+    """The file's bytes (None: absent); BadInput when it is larger than `limit`."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise BadInput(
+            f"{label}: cannot read ({exc.__class__.__name__}); moai left it untouched"
+        ) from None
+    if len(data) > limit:
+        raise BadInput(
+            f"{label}: larger than {limit // 1024} KiB, far beyond any real one; "
+            "moai left it untouched (check what wrote it)"
+        )
+    return data
+
+
+def too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed JSON/YAML value nests deeper than `limit`.
+
+    Iterative (no recursion to run out of) and memoised by object: YAML aliases
+    share one object many times (a billion-laughs document is 9 objects deep,
+    not 9**9 paths), and an alias to itself (a cycle) counts as too deep.
+    """
+    heights: dict[int, int] = {}
+    expanding: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:
+        node, done = stack.pop()
+        kids = _children(node)
+        if kids is None:
+            continue
+        nid = id(node)
+        if done:
+            height = 1 + max((heights.get(id(k), 0) for k in kids), default=0)
+            if height > limit:
+                return True
+            heights[nid] = height
+            expanding.discard(nid)
+        elif nid in heights:
+            continue
+        elif nid in expanding:
+            return True  # reached again while below itself: a cycle
+        else:
+            expanding.add(nid)
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if _children(k) is not None)
+    return False
+
+
+def _children(node: Any) -> list[Any] | None:
+    if isinstance(node, dict):
+        return list(node.values())
+    if isinstance(node, list):
+        return node
+    return None
+
+
+def deep_message(label: str) -> str:
+    return (
+        f"{label}: nested more than {MAX_DEPTH} levels deep; no settings nest like that, "
+        "fix or remove it, moai left it untouched"
+    )
+
+
+def _json_line(text: str, key: str) -> int | None:
+    """The line of the second `"key":` in `text` (JSON's decoder gives no positions)."""
+    import re
+
+    found = [m.start() for m in re.finditer(re.escape(f'"{key}"') + r"\s*:", text)]
+    return text.count("\n", 0, found[1]) + 1 if len(found) > 1 else None
+
+
+def loads_json_unique(text: str, label: str) -> Any:
+    """json.loads, refusing a key given twice in one object (the last would silently win,
+    hiding the first from anyone reviewing the file) and absurd nesting."""
+    import json
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                line = _json_line(text, key)
+                where = f" on line {line}" if line else ""
+                raise BadInput(f"{label}: key '{key}' appears twice{where}; keep one")
+            out[key] = value
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except RecursionError:
+        raise BadInput(deep_message(label)) from None
+    except ValueError as exc:
+        raise BadInput(f"{label}: invalid JSON ({exc})") from None
+    if too_deep(data):
+        raise BadInput(deep_message(label))
+    return data
+
+
+def load_yaml_unique(text: str, label: str) -> Any:
+    """yaml.safe_load, refusing a key given twice in one mapping (`mode: mashup` then
+    `mode: glm-only`: YAML says keys are unique, pyyaml keeps the last) with its line.
+
+    Raises yaml.YAMLError for malformed YAML (the caller words it), BadInput for
+    a duplicate key or absurd nesting.
+    """
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` then an override is YAML's own way to override
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # an unhashable key: SafeLoader reports it itself
+            if first is not None:
+                raise BadInput(
+                    f"{label}: line {line}: key '{key}' appears twice (first on line {first}); "
+                    "keep one"
+                )
+            seen[key] = line
+        return loader.construct_mapping(node, deep=deep)
+
+    UniqueKeyLoader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping
+    )
+    try:
+        data = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
+    except RecursionError:
+        raise BadInput(deep_message(label)) from None
+    if too_deep(data):
+        raise BadInput(deep_message(label))
+    return data
