@@ -79,7 +79,7 @@ def test_post_rewrite_chains_the_users_hook_with_its_stdin_and_amend_is_a_fast_n
     write(hook, f'#!/bin/sh\n{{ echo "args: $*"; cat; }} >> {log}\nexit 0\n')
     hook.chmod(0o755)
     install(repo, env)
-    assert hook.with_name("post-rewrite.legacy").exists()
+    assert hook.with_name("post-rewrite.pre-moai").exists()
     _branches(repo, env)
     run_git(repo, "rebase", "main", "feature/SPEC-R1", env=env)
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY

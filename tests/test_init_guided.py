@@ -201,7 +201,7 @@ def test_never_overwrites_what_the_team_or_the_user_wrote(
     assert r.returncode == 0, r.stderr
     assert mine.read_text() == "my own plan command\n"
     assert "kept " + COMMANDS[0] in r.stdout
-    assert (hooks_dir(repo) / "post-checkout.legacy").read_text() == "#!/bin/sh\necho mine\n"
+    assert (hooks_dir(repo) / "post-checkout.pre-moai").read_text() == "#!/bin/sh\necho mine\n"
     assert (repo / LLM_YAML).read_bytes() == team
     doc = json.loads((repo / ".claude" / "settings.json").read_text())
     assert doc["statusLine"] == {"type": "command", "command": "my-line"}
