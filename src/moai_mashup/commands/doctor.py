@@ -320,7 +320,7 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
                 "fail",
                 "main checkout",
                 f"{found.path}: {', '.join(found.keys)}: " + found.line(),
-                "git checkout <default branch> in the main checkout"
+                f"git -C {wt.main_root} checkout {cfg.default_branch if cfg else 'main'}"
                 if found.ours
                 else "moai settings move-to-user",
             )

@@ -97,7 +97,7 @@ def collect() -> dict[str, Any]:
             "moai_keys": found.ours,
             "message": found.line(),
             "fix": (
-                "git checkout <default branch> in the main checkout"
+                f"git -C {wt.main_root} checkout {cfg.default_branch}"
                 if found.ours
                 else "moai settings move-to-user"
             ),
