@@ -186,8 +186,12 @@ def session_model(env: Mapping[str, str], payload_model: object = None) -> str:
     """The model(s) a session uses, as far as its environment says."""
     if isinstance(payload_model, str) and payload_model:
         return payload_model
-    if env.get("ANTHROPIC_MODEL"):
-        return env["ANTHROPIC_MODEL"]
+    pinned = env.get("ANTHROPIC_MODEL", "")
+    tier = dict(zip(("opus", "sonnet", "haiku"), MODEL_KEYS, strict=True)).get(pinned)
+    if tier is not None and env.get(tier):  # the tier moai writes on GLM (core/model_pin.py)
+        return env[tier]
+    if pinned:
+        return pinned
     tiers = {
         t: env[k]
         for t, k in zip(("opus", "sonnet", "haiku"), MODEL_KEYS, strict=True)
