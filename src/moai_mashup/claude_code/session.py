@@ -187,10 +187,8 @@ def session_model(env: Mapping[str, str], payload_model: object = None) -> str:
     if isinstance(payload_model, str) and payload_model:
         return payload_model
     pinned = env.get("ANTHROPIC_MODEL", "")
-    tier = dict(zip(("opus", "sonnet", "haiku"), MODEL_KEYS, strict=True)).get(pinned)
-    if tier is not None and env.get(tier):  # the tier moai writes on GLM (core/model_pin.py)
-        return env[tier]
-    if pinned:
+    # A tier alias (what moai writes on GLM, core/model_pin.py) is mapped by the tier keys.
+    if pinned and pinned not in ("opus", "sonnet", "haiku"):
         return pinned
     tiers = {
         t: env[k]
