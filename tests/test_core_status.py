@@ -26,6 +26,7 @@ FIELDS = {
     "detached",
     "worktree",
     "linked_worktree",
+    "main_checkout_override",
     "expected_backend",
     "active_backend",
     "why",
@@ -57,6 +58,7 @@ def test_json_has_every_field_and_text_says_the_same(
     assert info["credential_mode"] == "inline"
     assert info["hooks_installed"] is False
     assert info["env_warnings"] == [] and info["config_warnings"] == []
+    assert info["main_checkout_override"] is None
 
     r = moai(repo, "status", env=env)
     assert r.returncode == 0 and r.stderr == ""

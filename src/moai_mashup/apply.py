@@ -15,6 +15,7 @@ from pathlib import Path
 
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, ResolvedConfig
+from moai_mashup.core import model_pin
 from moai_mashup.core import settings_plan as plan
 from moai_mashup.core.glm_template import (
     DEFAULT_TEMPLATE,
@@ -296,6 +297,36 @@ def trusted_template(wt: git.Worktree, glm_env_var: str) -> tuple[dict[str, str]
     return {k: v for k, v in env.items() if k not in extra}, tuple(sorted(extra))
 
 
+def user_settings_file() -> Path:
+    """~/.claude/settings.json, the user level Claude Code merges under a project's."""
+    return Path(os.environ.get("HOME") or Path.home()) / ".claude" / "settings.json"
+
+
+def _settings_doc(path: Path) -> dict[str, Any]:
+    """A settings file as Claude Code would see it, for reading only: {} when it is
+    absent or not a valid object (Claude Code ignores such a file whole)."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def user_settings_levels(wt: git.Worktree) -> list[dict[str, Any]]:
+    """The settings levels as the user left them, highest first: this worktree's
+    settings.local.json without our keys, .claude/settings.json, ~/.claude/settings.json."""
+    try:
+        state = read_state(wt)
+        local = plan.plan_claude(state.doc, plan.live_record(state.doc, state.record))
+    except BadInput:
+        local = {}
+    return [
+        local,
+        _settings_doc(wt.root / ".claude" / "settings.json"),
+        _settings_doc(user_settings_file()),
+    ]
+
+
 def desired_glm(wt: git.Worktree, cfg: ResolvedConfig) -> tuple[dict[plan.KeyPath, Any], GlmKey]:
     """The keys GLM needs in this worktree; raises when there is no key or trust."""
     desired, key, _held = desired_glm_held(wt, cfg)
@@ -324,6 +355,11 @@ def desired_glm_held(
     # apiKeyHelper, and an ANTHROPIC_API_KEY or a global apiKeyHelper would go out
     # as x-api-key beside the GLM token. Switching back restores what was there.
     desired: dict[plan.KeyPath, Any] = {("env", "ANTHROPIC_API_KEY"): ""}
+    # A model pinned by full id would reach GLM as is (core/model_pin.py): the
+    # tier of the user's pin instead, through the template's tier mapping.
+    desired[("env", model_pin.MODEL_VAR)] = model_pin.glm_tier(
+        user_settings_levels(wt), os.environ.get(model_pin.MODEL_VAR), env
+    )
     if cfg.credential_mode == "helper":
         desired[("env", "ANTHROPIC_AUTH_TOKEN")] = ""
         for name, value in env.items():

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "telemetry": "telemetry",
     "doctor": "doctor",
     "statusline": "statusline",
+    "settings": "settings",
 }
 
 

@@ -115,6 +115,9 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
             if result.changed:
                 shown = "GLM" if target == "glm" else "Claude"
                 say(f"this worktree now uses {shown} ({ws.why()})")
+                note = leak_note(wt, cfg, target)
+                if note:
+                    say(note)
             if result.held:
                 say(held_back_line(result.held))
     except UntrustedUrl as exc:
@@ -124,6 +127,27 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
     if target is not None:
         write_stamp(wt, cfg, target, started)
     return 0
+
+
+def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | None:
+    """One line when Claude Code 2.1.332's reading of the main checkout's settings in
+    linked worktrees defeats this switch (main_checkout.py); None when it holds."""
+    from moai_mashup import main_checkout
+
+    if wt.is_linked:
+        found = main_checkout.override(wt, target)
+        return found.line() if found else None
+    if target == "glm" and cfg.mode == "mashup":
+        return main_checkout.main_on_glm_line(wt)
+    return None
+
+
+def _leak_input(wt: git.Worktree) -> Path:
+    """What a leak note depends on: the main checkout's settings file for a linked
+    worktree, the list of linked worktrees for the main checkout."""
+    from moai_mashup.hook_fast import SETTINGS_REL
+
+    return wt.main_root / SETTINGS_REL if wt.is_linked else wt.common_dir / "worktrees"
 
 
 def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path] | None:
@@ -138,9 +162,11 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
         wt.root / LLM_LOCAL_YAML,
         wt.root / ".claude" / "settings.local.json",
         wt.state_dir / RECORD_NAME,
+        _leak_input(wt),  # the notes (`say-note-<backend>`) hook_fast.py prints
     ]
     if glm:
         from moai_mashup import keys, trust
+        from moai_mashup.apply import user_settings_file
 
         key = keys.resolve_key(cfg.glm_env_var)
         if key is None or key.source.startswith("$"):
@@ -157,6 +183,9 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
             wt.root / ".gitignore",
             wt.root / ".claude" / ".gitignore",
             wt.common_dir / "info" / "exclude",
+            # a model pinned there sets the tier GLM gets (apply.user_settings_levels)
+            wt.root / ".claude" / "settings.json",
+            user_settings_file(),
         ]
     return inputs
 
@@ -259,6 +288,7 @@ def stamp_text(
     claude_mode: int = 0o600,
 ) -> str | None:
     """The stamp the shim (with `read`) and hook_fast.py read, or None."""
+    from moai_mashup.core.model_pin import MODEL_VAR
     from moai_mashup.core.routing import backend_for_kind
     from moai_mashup.hook_fast import STAMP_VERSION, digest, engine_id
     from moai_mashup.workspace import why
@@ -288,8 +318,13 @@ def stamp_text(
         f"say-other {why(cfg, 'other')}",
         f"env {MODE_ENV}={os.environ.get(MODE_ENV, '')}",
     ]
+    for backend in ("claude", "glm"):
+        note = leak_note(wt, cfg, backend) if backend in states else None
+        if note:
+            lines.append(f"say-note-{backend} {note}")
     if "glm" in states:
         lines.append(f"env HOME={os.environ.get('HOME', '')}")
+        lines.append(f"env {MODEL_VAR}={os.environ.get(MODEL_VAR, '')}")
     ctimes = []
     for path in inputs:
         if path in (settings, record):

@@ -331,6 +331,9 @@ def _switch(
         os.close(fd)
     why = stamp.fields.get(f"say-{stamp.kind}", "")
     sys.stderr.write(f"moai: this worktree now uses {NAMES.get(target, target)} ({why})\n")
+    note = stamp.fields.get(f"say-note-{target}")
+    if note:  # what Claude Code makes of the main checkout's settings (main_checkout.py)
+        sys.stderr.write(f"moai: {note}\n")
     return True
 
 

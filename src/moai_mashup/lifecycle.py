@@ -183,6 +183,11 @@ def post_worktree(
                 lines.append(f"{ws.wt.root}: {target} ({why})")
             if result.held:
                 lines.append(held_back_line(result.held))
+            from moai_mashup.main_checkout import override
+
+            found = override(ws.wt, target)
+            if found is not None:
+                lines.append(found.line())
         if run_commands:
             lines += run_on_create(ws, main)
     return lines

@@ -123,7 +123,10 @@ def backend_label(ws: Workspace) -> str:
     env = env if isinstance(env, dict) else {}
     # Claude Code asks for the opus alias when no model is chosen.
     alias = state.doc.get("model") if state.doc.get("model") in ("haiku", "sonnet") else "opus"
-    model = env.get("ANTHROPIC_MODEL") or env.get(f"ANTHROPIC_DEFAULT_{str(alias).upper()}_MODEL")
+    model = env.get("ANTHROPIC_MODEL")
+    if model in ("opus", "sonnet", "haiku"):  # the tier moai writes on GLM (core/model_pin.py)
+        alias, model = model, None
+    model = model or env.get(f"ANTHROPIC_DEFAULT_{str(alias).upper()}_MODEL")
     name = "glm" if state.active == "glm" else "mixed"
     return f"{name} ({model})" if isinstance(model, str) and model else name
 

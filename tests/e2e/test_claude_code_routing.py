@@ -214,3 +214,33 @@ def test_a_global_api_key_helper_of_the_user_is_not_sent_to_glm(stage: Stage) ->
     home_settings.write_text(json.dumps(data))
     stage.checkout(stage.repo, "-b", "feature/SPEC-X")
     assert_glm(stage.ask(stage.repo, "haiku"), "haiku")
+
+
+PINNED = "claude-opus-4-5-20251101"
+
+
+def test_a_model_pinned_by_full_id_reaches_glm_as_the_template_model_and_comes_back(
+    stage: Stage,
+) -> None:
+    home_settings = stage.home / ".claude" / "settings.json"
+    data = json.loads(home_settings.read_text())
+    home_settings.write_text(json.dumps(dict(data, model=PINNED)))
+    stage.checkout(stage.repo, "-b", "feature/SPEC-X")
+    assert_glm(stage.ask(stage.repo), "opus")  # the pin's tier, never the pin itself
+    stage.checkout(stage.repo, "main")
+    seen = stage.ask(stage.repo)
+    assert_claude(seen)
+    assert [r.model for r in seen.claude] == [PINNED]
+
+
+def test_an_exported_anthropic_model_reaches_glm_as_the_template_model(stage: Stage) -> None:
+    # Exported in the user's shell: git's hooks and Claude Code both see it.
+    stage.extra_env = {"ANTHROPIC_MODEL": "claude-haiku-4-5-20251001"}
+    stage.env.update(stage.extra_env)
+    write(stage.repo / ".claude" / "settings.json", json.dumps({"model": "sonnet[1m]"}))
+    stage.checkout(stage.repo, "-b", "feature/SPEC-X")
+    assert_glm(stage.ask(stage.repo), "haiku")
+    stage.checkout(stage.repo, "main")
+    seen = stage.ask(stage.repo)
+    assert_claude(seen)
+    assert [r.model for r in seen.claude] == ["claude-haiku-4-5-20251001"]

@@ -186,8 +186,10 @@ def session_model(env: Mapping[str, str], payload_model: object = None) -> str:
     """The model(s) a session uses, as far as its environment says."""
     if isinstance(payload_model, str) and payload_model:
         return payload_model
-    if env.get("ANTHROPIC_MODEL"):
-        return env["ANTHROPIC_MODEL"]
+    pinned = env.get("ANTHROPIC_MODEL", "")
+    # A tier alias (what moai writes on GLM, core/model_pin.py) is mapped by the tier keys.
+    if pinned and pinned not in ("opus", "sonnet", "haiku"):
+        return pinned
     tiers = {
         t: env[k]
         for t, k in zip(("opus", "sonnet", "haiku"), MODEL_KEYS, strict=True)

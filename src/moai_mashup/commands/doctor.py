@@ -310,6 +310,39 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
                 )
             )
 
+    # --- what the main checkout's settings impose here (main_checkout.py) -----------------
+    from moai_mashup import main_checkout
+
+    found = main_checkout.override(wt, expected)
+    if found is not None:
+        checks.append(
+            Check(
+                "fail",
+                "main checkout",
+                f"{found.path}: {', '.join(found.keys)}: " + found.line(),
+                f"git -C {wt.main_root} checkout {cfg.default_branch if cfg else 'main'}"
+                if found.ours
+                else "moai settings move-to-user",
+            )
+        )
+    elif wt.is_linked:
+        checks.append(Check("ok", "main checkout", "its settings.local.json sets no routing key"))
+
+    # --- Claude Code itself -----------------------------------------------------------------
+    from moai_mashup import claude_version
+
+    status, message, fix = claude_version.report(claude_version.installed())
+    checks.append(Check(status, "claude code", message, fix))  # type: ignore[arg-type]
+    checks.append(
+        Check(
+            "info",
+            "model",
+            "moai sets the model tier on GLM (env.ANTHROPIC_MODEL); a `--model` on the claude "
+            "command line beats every settings file, so a full id there (claude-...) reaches "
+            "GLM as is: use --model opus|sonnet|haiku",
+        )
+    )
+
     # --- hooks, environment, where Claude Code is started ----------------------------------
     if hooks_installed(wt):
         checks.append(Check("ok", "hooks", "post-checkout hook installed"))

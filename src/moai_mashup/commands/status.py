@@ -86,6 +86,22 @@ def collect() -> dict[str, Any]:
             fix = "moai glm --set-key && moai apply"
     env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
     assert isinstance(env, dict)
+    from moai_mashup.main_checkout import override
+
+    found = override(wt, expected)
+    main_override = None
+    if found is not None:
+        main_override = {
+            "file": str(found.path),
+            "keys": list(found.keys),
+            "moai_keys": found.ours,
+            "message": found.line(),
+            "fix": (
+                f"git -C {wt.main_root} checkout {cfg.default_branch}"
+                if found.ours
+                else "moai settings move-to-user"
+            ),
+        }
     hand_set = None
     if active == "claude" and "ANTHROPIC_BASE_URL" in env:
         hand_set = env["ANTHROPIC_BASE_URL"]
@@ -112,6 +128,7 @@ def collect() -> dict[str, Any]:
         "credential_mode": cfg.credential_mode,
         "hooks_installed": hooks_installed(wt),
         "env_warnings": env_warnings(env, active),
+        "main_checkout_override": main_override,
         "config_warnings": list(cfg.warnings),
     }
 
@@ -159,6 +176,10 @@ def command(as_json: bool) -> None:
         "hooks:       "
         + ("installed" if info["hooks_installed"] else "not installed (run: moai hooks install)")
     )
+    found = info["main_checkout_override"]
+    if found:
+        lines.append(f"conflict:    {found['message']}")
+        lines.append(f"             fix: {found['fix']}")
     for w in info["env_warnings"]:
         lines.append(f"warning:     {w}")
     click.echo("\n".join(lines))

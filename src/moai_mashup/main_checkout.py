@@ -1,0 +1,157 @@
+"""What the main checkout's `.claude/settings.local.json` imposes on linked worktrees.
+
+Measured (tests/e2e): Claude Code 2.1.332 reads, inside a linked worktree, the
+main checkout's `.claude/settings.local.json` beside the worktree's own, and
+the main checkout's wins key by key; 2.1.197 reads the worktree's only. A bare
+repository has no main checkout, so each worktree's file rules. Per-worktree
+routing therefore holds only for keys the main checkout's file does not set:
+
+- the user's own routing keys there (a proxy's `ANTHROPIC_BASE_URL` and token,
+  a pinned `ANTHROPIC_MODEL`, an `apiKeyHelper`, ...) override GLM in every
+  linked SPEC worktree, and send a credential of theirs to GLM's neighbour;
+- moai's own GLM keys there (the main checkout on a SPEC branch in mashup
+  mode) put every linked worktree on GLM.
+
+moai never writes into the main checkout for a linked worktree's sake (what it
+left there would leak everywhere); it says so instead: this module finds the
+keys, and `moai status`, `moai doctor`, the checkout hook and `moai worktree
+create` report them; `moai settings move-to-user` moves the user's own keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from moai_mashup.hook_fast import RECORD_NAME, SETTINGS_REL
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from moai_mashup import git
+
+# What decides where a request goes, with which credential and model: the keys
+# GLM routing writes (besides the template's extras, which do not route).
+ROUTING_ENV = (
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_MODEL",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+)
+ROUTING_TOP = ("apiKeyHelper",)
+# The first Claude Code release measured to merge the main checkout's file in.
+MERGING_SINCE = "2.1.332"
+NOT_MERGING = "2.1.197"
+
+
+class Override(NamedTuple):
+    path: Path  # the main checkout's settings.local.json
+    keys: tuple[str, ...]  # "env.ANTHROPIC_BASE_URL", "apiKeyHelper"
+    ours: bool  # moai's GLM keys (the main checkout is on GLM); else the user's own
+
+    def line(self) -> str:
+        """One line for a hook or `moai worktree create`."""
+        if self.ours:
+            return (
+                f"the main checkout is on GLM, and Claude Code {MERGING_SINCE} reads its "
+                f"{SETTINGS_REL} here too: this worktree will use GLM; "
+                "switch the main checkout to its default branch"
+            )
+        return (
+            f"{self.path} sets {', '.join(self.keys)}, which Claude Code {MERGING_SINCE} "
+            "also applies in this worktree over moai's GLM settings; "
+            "fix: moai settings move-to-user"
+        )
+
+
+def has_main_checkout(wt: git.Worktree) -> bool:
+    """A bare repository's linked worktrees have none (then nothing leaks)."""
+    return wt.common_dir.name == ".git" and (wt.common_dir.parent / ".git").is_dir()
+
+
+def read_doc(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def routing_keys(doc: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The routing key paths a settings document sets."""
+    found: list[tuple[str, ...]] = [(k,) for k in ROUTING_TOP if k in doc]
+    env = doc.get("env")
+    if isinstance(env, dict):
+        found += [("env", k) for k in ROUTING_ENV if k in env]
+    return found
+
+
+def main_record(wt: git.Worktree) -> Any:
+    """The main checkout's ownership record, or None."""
+    from moai_mashup.core import settings_plan as plan
+
+    try:
+        data = json.loads((wt.common_dir / "moai" / RECORD_NAME).read_text(encoding="utf-8"))
+        return plan.OwnershipRecord.from_json(data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def split_keys(
+    doc: dict[str, Any], record: Any
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """(the user's own routing keys, moai's) in a main checkout's settings document."""
+    from moai_mashup.core import settings_plan as plan
+
+    live = plan.live_record(doc, record)
+    ours = {e.path for e in live.entries if plan._is_ours(doc, e)} if live else set()
+    mine: list[tuple[str, ...]] = []
+    moai: list[tuple[str, ...]] = []
+    for path in routing_keys(doc):
+        (moai if path in ours else mine).append(path)
+    # "" is what GLM routing writes there too (a blanked ANTHROPIC_API_KEY): harmless.
+    mine = [p for p in mine if not (p == ("env", "ANTHROPIC_API_KEY") and doc["env"][p[1]] == "")]
+    return mine, moai
+
+
+def override(wt: git.Worktree, expected: str | None) -> Override | None:
+    """What the main checkout's file overrides in this linked worktree, if anything."""
+    if not wt.is_linked or expected is None or not has_main_checkout(wt):
+        return None
+    path = wt.main_root / SETTINGS_REL
+    if not path.exists():
+        return None
+    doc = read_doc(path)
+    mine, moai = split_keys(doc, main_record(wt))
+    if expected == "glm" and mine:
+        return Override(path, tuple(".".join(p) for p in mine), ours=False)
+    if expected == "claude" and moai:
+        return Override(path, tuple(".".join(p) for p in moai), ours=True)
+    return None
+
+
+def linked_worktrees(wt: git.Worktree) -> int:
+    """How many linked worktrees the repository has (git's own admin dirs; no git call)."""
+    try:
+        return len(os.listdir(wt.common_dir / "worktrees"))
+    except OSError:
+        return 0
+
+
+def main_on_glm_line(wt: git.Worktree) -> str | None:
+    """Said when the main checkout goes to GLM while linked worktrees exist."""
+    if wt.is_linked or not has_main_checkout(wt):
+        return None
+    n = linked_worktrees(wt)
+    if n == 0:
+        return None
+    return (
+        f"Claude Code {MERGING_SINCE} reads this checkout's {SETTINGS_REL} in the {n} linked "
+        "worktree(s) too: they use GLM while this checkout is on GLM "
+        f"({NOT_MERGING} does not); use a linked worktree for SPEC work instead"
+    )
