@@ -280,6 +280,35 @@ def test_user_prompt_submit_holds_only_a_disagreeing_session(
     assert r.returncode == 0 and r.stdout == ""
 
 
+def test_a_session_started_on_claude_with_a_full_id_pinned_is_held_after_a_switch_to_glm(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """Its base URL follows the switch to GLM, its start-time model does not."""
+    write(home / ".claude" / "settings.json", '{"model": "claude-opus-4-5-20251101"}\n')
+    sid = {"session_id": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"}
+    r = hook(repo, env, "session-start", {"cwd": str(repo), "source": "startup", **sid})
+    assert r.returncode == 0, r.stderr
+    git(repo, "checkout", "-q", "-b", "feature/SPEC-PIN", env=env)
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), **sid}, **glm_env(home))
+    out = json.loads(r.stdout)
+    assert out["decision"] == "block", out
+    assert out["reason"].startswith(
+        "moai: held: this session started on Claude with claude-opus-4-5-20251101 pinned"
+    )
+    # Restarted on GLM (moai's tier alias in ANTHROPIC_MODEL beats the pin): not held.
+    glm_now = {**glm_env(home), "ANTHROPIC_MODEL": "opus"}
+    r = hook(repo, env, "session-start", {"cwd": str(repo), "source": "resume", **sid}, **glm_now)
+    assert r.returncode == 0, r.stderr
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), **sid}, **glm_now)
+    assert r.returncode == 0 and r.stdout == "", r.stdout
+    # An alias pinned: the tier keys follow the switch, nothing to hold.
+    write(home / ".claude" / "settings.json", '{"model": "sonnet[1m]"}\n')
+    other = {"session_id": "11111111-2222-3333-4444-555555555555"}
+    hook(repo, env, "session-start", {"cwd": str(repo), **other})
+    r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), **other}, **glm_env(home))
+    assert r.stdout == "", r.stdout
+
+
 def test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch(
     repo: Path, env: dict[str, str], home: Path
 ) -> None:

@@ -305,6 +305,39 @@ def test_a_checkout_under_a_running_glm_session_holds_its_next_prompt(stage: Sta
     assert not stage.claude.messages() and not stage.glm.messages()
 
 
+def test_a_session_pinned_to_a_claude_model_is_held_when_its_checkout_goes_to_glm(
+    stage: Stage,
+) -> None:
+    """A session fixes its model when it starts; its base URL follows a switch to GLM."""
+    install(stage)
+    user = stage.home / ".claude" / "settings.json"
+    doc = json.loads(user.read_text(encoding="utf-8"))
+    user.write_text(json.dumps({**doc, "model": "claude-opus-4-5-20251101"}), encoding="utf-8")
+    stage.claude.enqueue_tool_use(
+        "Bash", {"command": "git checkout -q -b feature/SPEC-PIN", "description": "go"}
+    )
+    session = Session(stage, stage.repo, "--allowedTools", "Bash(git checkout:*)")
+    try:
+        first = session.turn("start the SPEC")
+        assert not first.get("is_error"), first
+        branch = git(stage.repo, "branch", "--show-current", env=stage.env).strip()
+        assert branch == "feature/SPEC-PIN"
+        time.sleep(5)  # Claude Code reloads changed settings files after a few seconds
+        stage.claude.clear()
+        stage.glm.clear()
+        second = session.turn("and now?")
+    finally:
+        session.close()
+    result = str(second.get("result"))
+    assert "moai: held: this session" in result, second
+    assert not stage.glm.messages() and not stage.claude.messages()
+    if stage.claude_version != "2.1.197":
+        # Measured on 2.1.332 without the hold: this turn reaches GLM with the GLM key,
+        # asking for claude-opus-4-5-20251101. (2.1.197 never loads a settings file made
+        # after it started: that session stays on Claude, held for talking to Claude.)
+        assert "started on Claude with claude-opus-4-5-20251101 pinned" in result, result
+
+
 def test_enter_worktree_makes_the_spec_worktree_and_the_claude_session_is_held_there(
     stage: Stage,
 ) -> None:

@@ -46,6 +46,7 @@ def session_start(payload: dict[str, object]) -> int:
     if h is None:
         return 0
     env = os.environ
+    s.remember_pin(h.place, payload.get("session_id"), s.start_pin(h.place, env))
     running, shown = s.session_state(env, h)
     line = f"moai: this session runs on {shown} ({s.session_model(env, payload.get('model'))})"
     line += f" on {s.where(h)}"
@@ -87,6 +88,15 @@ def user_prompt_submit(payload: dict[str, object]) -> int:
     note = s.take_note(place, payload.get("session_id"))
     h = s.here(_cwd(payload))
     running, shown = s.session_state(os.environ, h) if h is not None else (None, "")
+    pin = s.remembered_pin(place, payload.get("session_id")) if running == "glm" else None
+    if pin is not None and h is not None and h.expected == "glm":
+        # Its base URL followed the switch to GLM; the model it started with did not.
+        reason = (
+            f"moai: held: this session started on Claude with {pin} pinned, which it would "
+            f"send to GLM as is ({s.where(h)} is on GLM now); {CONTINUE}"
+        )
+        sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
+        return 0
     if h is None or h.expected is None or running == h.expected:
         if note:
             sys.stdout.write(note + "\n")  # context for the model, with this prompt

@@ -32,6 +32,8 @@ MODEL_KEYS = (
 
 
 NOTES_DIR = "claude-code-notes"  # in <git common dir>/moai/: one file per session
+PINS_DIR = "claude-code-pins"  # in <git common dir>/moai/: a session's start-time pin
+ALIASES = ("opus", "sonnet", "haiku")
 
 
 class Place(NamedTuple):
@@ -70,6 +72,77 @@ def take_note(place: Place, session_id: object) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return text or None
+
+
+def _settings_doc(path: Path) -> dict[str, object]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def main_checkout(place: Place) -> Path | None:
+    """The main checkout of a linked worktree (None: this is it, or a bare repository)."""
+    common = place.common_dir.resolve()
+    if common == place.git_dir.resolve() or common.name != ".git":
+        return None
+    return common.parent
+
+
+def start_pin(place: Place, env: Mapping[str, str]) -> str | None:
+    """The Claude model a session starting here pinned by full id, or None.
+
+    Claude Code fixes a session's model when it starts (`ANTHROPIC_MODEL`, then
+    `model` at any settings level, or `--model`); only the tier keys are read
+    again each turn. A session that started on Claude with a full id keeps
+    sending it after its worktree switches to GLM, which would receive
+    `claude-opus-...` as is (measured, Claude Code 2.1.332). The hooks run with
+    the session's environment, so `ANTHROPIC_MODEL` is the one it uses.
+    """
+    from moai_mashup.core.model_pin import pinned_model
+
+    levels = [place.root / ".claude" / "settings.local.json"]
+    main = main_checkout(place)
+    if main is not None:  # Claude Code 2.1.332 reads it in every linked worktree
+        levels.append(main / ".claude" / "settings.local.json")
+    levels.append(place.root / ".claude" / "settings.json")
+    config_dir = env.get("CLAUDE_CONFIG_DIR") or os.path.join(env.get("HOME", "~"), ".claude")
+    levels.append(Path(os.path.expanduser(config_dir)) / "settings.json")
+    pin = pinned_model([_settings_doc(p) for p in levels], env.get("ANTHROPIC_MODEL"))
+    if not pin or pin.partition("[")[0].strip().lower() in ALIASES:
+        return None  # an alias goes through the tier keys, which follow a switch
+    return pin if model_backend(pin, ()) == "claude" else None
+
+
+def pin_path(common_dir: Path, session_id: object) -> Path | None:
+    path = note_path(common_dir, session_id)
+    return None if path is None else common_dir / "moai" / PINS_DIR / path.name
+
+
+def remember_pin(place: Place, session_id: object, pin: str | None) -> None:
+    """Keep a session's start-time Claude pin for its prompt hook (only when there is one)."""
+    path = pin_path(place.common_dir, session_id)
+    if path is None:
+        return
+    try:
+        if pin is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(pin + "\n", encoding="utf-8")
+    except OSError:
+        pass  # a session without the record is only not held for its pin
+
+
+def remembered_pin(place: Place, session_id: object) -> str | None:
+    path = pin_path(place.common_dir, session_id)
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def find_place(cwd: str) -> Place | None:
