@@ -1,0 +1,107 @@
+"""scripts/mutation.sh's helper, run by the cosmic-ray venv: skip listed equivalents, report.
+
+    skip SESSION MODULE_PATH EQUIVALENT_MD
+    report SESSION MODULE_PATH NAME SECONDS REPORT_FILE
+
+tests/mutation/equivalent.md lists equivalent mutants as table rows
+`| module path | operator | source line | reason |`: the source line is the
+mutated line's text (stripped), so an entry survives edits elsewhere in the
+file. Every mutant of that operator on a line with that text is skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+
+def _line(module: Path, pos: tuple[int, int]) -> str:
+    lines = module.read_text(encoding="utf-8").splitlines()
+    return lines[pos[0] - 1].strip()
+
+
+def _entries(md: Path, module: str) -> list[tuple[str, str, str]]:
+    out = []
+    for raw in md.read_text(encoding="utf-8").splitlines():
+        if not raw.startswith("|"):
+            continue
+        cells = [c.strip() for c in raw.strip().strip("|").split("|")]
+        if len(cells) < 4 or cells[0].strip("`") != module:
+            continue
+        out.append((cells[1].strip("`"), cells[2].strip("`").replace("\\|", "|"), cells[3]))
+    return out
+
+
+def skip(session: str, module: str, md: str) -> None:
+    entries = _entries(Path(md), module)
+    used: set[int] = set()
+    with use_db(session, WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            for mutation in item.mutations:
+                text = _line(mutation.module_path, mutation.start_pos)
+                for i, (operator, line, reason) in enumerate(entries):
+                    if mutation.operator_name == operator and text == line:
+                        used.add(i)
+                        db.set_result(
+                            item.job_id,
+                            WorkResult(
+                                output=f"equivalent: {reason}",
+                                worker_outcome=WorkerOutcome.SKIPPED,
+                            ),
+                        )
+    for i, (operator, line, _reason) in enumerate(entries):
+        if i not in used:
+            print(f"mutation: {md}: no mutant matches {operator} on `{line}`", file=sys.stderr)
+
+
+def report(session: str, module: str, name: str, seconds: str, out: str) -> int:
+    counts: Counter[str] = Counter()
+    survivors = []
+    with use_db(session, WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                counts["skipped"] += 1
+            elif result.worker_outcome != WorkerOutcome.NORMAL:
+                counts["incompetent"] += 1  # the mutant could not be run (cosmic-ray's word)
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                counts["survived"] += 1
+                for m in item.mutations:
+                    survivors.append(
+                        f"  {m.module_path}:{m.start_pos[0]} {m.operator_name}"
+                        f"  `{_line(m.module_path, m.start_pos)}`"
+                    )
+            elif result.test_outcome == TestOutcome.KILLED:
+                counts["killed"] += 1
+            else:
+                counts["incompetent"] += 1
+        pending = db.num_work_items - db.num_results
+    line = (
+        f"{name:<15} {counts['killed']:>6} {counts['survived']:>8} {counts['skipped']:>7}"
+        f" {seconds:>8}"
+    )
+    if counts["incompetent"] or pending:
+        line += f"  ({counts['incompetent']} not runnable, {pending} not run)"
+    with open(out, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+        for s in survivors:
+            fh.write(s + "\n")
+    print(f"mutation: {name}: {line.split(maxsplit=1)[1]}", file=sys.stderr)
+    return 1 if counts["survived"] or pending else 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["skip"] and len(argv) == 4:
+        skip(*argv[1:])
+        return 0
+    if argv[:1] == ["report"] and len(argv) == 6:
+        return report(*argv[1:])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
