@@ -83,6 +83,21 @@ def test_trust_file_and_folder_are_private(home: Path) -> None:
     assert stat.S_IMODE((home / ".moai" / "trust.json").stat().st_mode) == 0o600
 
 
+def test_trust_makes_home_when_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "new" / "home"))
+    assert trust.trust(REPO, "url", "https://x.example.invalid")
+    assert trust.is_trusted(REPO, "url", "https://x.example.invalid")
+
+
+def test_revoke_keeps_the_file_private(home: Path) -> None:
+    trust.trust(REPO, "command", "a")
+    trust.trust(REPO, "command", "b")
+    path = home / ".moai" / "trust.json"
+    path.chmod(0o644)
+    assert trust.revoke(REPO, "command") == 2
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_a_new_url_revokes_the_old_one_other_kinds_and_repos_stay() -> None:
     old, new = "https://old.example.invalid", "https://new.example.invalid"
     trust.trust(REPO, "url", old)
