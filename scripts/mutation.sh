@@ -24,8 +24,10 @@ ROOT=$PWD
 
 COSMIC_RAY_VERSION=8.7.0
 
-# module -> file to mutate, and the tests that run for each of its mutants
-# (fast in-process tests first: with -x most mutants die in a second or two).
+# module -> file to mutate, and the tests that run for each of its mutants:
+# the module's in-process tests (a mutant dies in a few seconds, so a module
+# takes minutes); MUTATION_FULL=1 adds the subprocess tests of the same
+# module (real `moai`, git hooks: a surviving mutant then costs minutes).
 ALL_MODULES=(trust keys guard settings_plan apply hook_fast)
 module_path() {
     case $1 in
@@ -34,17 +36,28 @@ module_path() {
     esac
 }
 module_tests() {
+    local t=tests/test_core_settings.py
     case $1 in
         trust) echo tests/test_trust_rules.py tests/test_trust.py ;;
-        keys) echo tests/test_keys_rules.py tests/test_core_keys.py ;;
-        guard) echo tests/test_guard_rules.py tests/test_guard_staged.py tests/test_guard_range.py ;;
+        keys) echo tests/test_keys_rules.py ;;
+        guard) echo tests/test_guard_rules.py ;;
         settings_plan)
+            # the planner's pure tests, then apply's (its only caller) in process
             echo tests/test_settings_plan_rules.py \
-                "tests/test_core_settings.py -k 'not cli and not repo'"
+                "$t::test_glm_then_claude_restores_any_document_byte_for_byte" \
+                "$t::test_user_edits_made_on_glm_survive_the_switch_back" \
+                "$t::test_a_user_edit_of_our_key_is_theirs_afterwards" \
+                "$t::test_stale_record_is_ignored" tests/test_apply_writers.py
             ;;
-        apply) echo tests/test_apply_rules.py tests/test_core_settings.py ;;
-        hook_fast) echo tests/test_hook_fast_rules.py tests/test_hooks_prepared.py ;;
+        apply) echo tests/test_apply_rules.py tests/test_apply_writers.py ;;
+        hook_fast) echo tests/test_hooks_prepared.py ;;
         *) return 1 ;;
+    esac
+    [ -z "${MUTATION_FULL:-}" ] && return 0
+    case $1 in
+        keys) echo tests/test_core_keys.py ;;
+        guard) echo tests/test_guard_staged.py tests/test_guard_range.py ;;
+        settings_plan | apply) echo "$t" ;;
     esac
 }
 
@@ -97,13 +110,20 @@ main() {
             ;;
         esac
 
-        tests=$(module_tests "$m")
+        tests=$(module_tests "$m" | tr '\n' ' ')
+        # Hypothesis's pytest plugin costs more CPU to load than most of these
+        # test files take to run: loaded only for tests that use it.
+        plugins=
+        # shellcheck disable=SC2086 # word splitting wanted: the list of tests
+        if ! grep -q hypothesis $(echo $tests | tr ' ' '\n' | sed -n 's/::.*//; /^tests/p'); then
+            plugins="-p no:hypothesispytest"
+        fi
         cat >"$copy/cosmic-ray.toml" <<EOF
 [cosmic-ray]
 module-path = "$target"
 timeout = ${MUTATION_TIMEOUT:-300}
 excluded-modules = []
-test-command = "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider $tests"
+test-command = "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider $plugins $tests"
 
 [cosmic-ray.distributor]
 name = "local"

@@ -4,13 +4,15 @@
     report SESSION MODULE_PATH NAME SECONDS REPORT_FILE
 
 tests/mutation/equivalent.md lists equivalent mutants as table rows
-`| module path | operator | source line | reason |`: the source line is the
-mutated line's text (stripped), so an entry survives edits elsewhere in the
-file. Every mutant of that operator on a line with that text is skipped.
+`| module path | operator | mutated text | source line | reason |`: the text
+the mutant replaces (e.g. `2`, `and`, `>=`) and the whole line it is on
+(stripped), so an entry survives edits elsewhere in the file. Every mutant of
+that operator on that text on a line like that is skipped.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -24,15 +26,23 @@ def _line(module: Path, pos: tuple[int, int]) -> str:
     return lines[pos[0] - 1].strip()
 
 
-def _entries(md: Path, module: str) -> list[tuple[str, str, str]]:
+def _span(module: Path, start: tuple[int, int], end: tuple[int, int]) -> str:
+    lines = module.read_text(encoding="utf-8").splitlines()
+    if start[0] != end[0]:
+        return lines[start[0] - 1][start[1] :].strip()
+    return lines[start[0] - 1][start[1] : end[1]].strip()
+
+
+def _entries(md: Path, module: str) -> list[tuple[str, str, str, str]]:
     out = []
     for raw in md.read_text(encoding="utf-8").splitlines():
         if not raw.startswith("|"):
             continue
-        cells = [c.strip() for c in raw.strip().strip("|").split("|")]
-        if len(cells) < 4 or cells[0].strip("`") != module:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", raw.strip())[1:-1]]
+        if len(cells) < 5 or cells[0].strip("`") != module:
             continue
-        out.append((cells[1].strip("`"), cells[2].strip("`").replace("\\|", "|"), cells[3]))
+        text, line = (c.strip("`").replace("\\|", "|") for c in cells[2:4])
+        out.append((cells[1].strip("`"), text, line, cells[4]))
     return out
 
 
@@ -42,9 +52,10 @@ def skip(session: str, module: str, md: str) -> None:
     with use_db(session, WorkDB.Mode.open) as db:
         for item in list(db.pending_work_items):
             for mutation in item.mutations:
-                text = _line(mutation.module_path, mutation.start_pos)
-                for i, (operator, line, reason) in enumerate(entries):
-                    if mutation.operator_name == operator and text == line:
+                line_text = _line(mutation.module_path, mutation.start_pos)
+                span = _span(mutation.module_path, mutation.start_pos, mutation.end_pos)
+                for i, (operator, text, line, reason) in enumerate(entries):
+                    if mutation.operator_name == operator and (span, line_text) == (text, line):
                         used.add(i)
                         db.set_result(
                             item.job_id,
@@ -53,9 +64,9 @@ def skip(session: str, module: str, md: str) -> None:
                                 worker_outcome=WorkerOutcome.SKIPPED,
                             ),
                         )
-    for i, (operator, line, _reason) in enumerate(entries):
+    for i, (operator, text, line, _reason) in enumerate(entries):
         if i not in used:
-            print(f"mutation: {md}: no mutant matches {operator} on `{line}`", file=sys.stderr)
+            print(f"mutation: {md}: nothing matches {operator} {text} in `{line}`", file=sys.stderr)
 
 
 def report(session: str, module: str, name: str, seconds: str, out: str) -> int:
@@ -70,9 +81,10 @@ def report(session: str, module: str, name: str, seconds: str, out: str) -> int:
             elif result.test_outcome == TestOutcome.SURVIVED:
                 counts["survived"] += 1
                 for m in item.mutations:
+                    span = _span(m.module_path, m.start_pos, m.end_pos)
                     survivors.append(
-                        f"  {m.module_path}:{m.start_pos[0]} {m.operator_name}"
-                        f"  `{_line(m.module_path, m.start_pos)}`"
+                        f"  {m.module_path}:{m.start_pos[0]} {m.operator_name} `{span}`"
+                        f" in `{_line(m.module_path, m.start_pos)}`"
                     )
             elif result.test_outcome == TestOutcome.KILLED:
                 counts["killed"] += 1
