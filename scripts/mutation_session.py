@@ -7,7 +7,11 @@ tests/mutation/equivalent.md lists equivalent mutants as table rows
 `| module path | operator | mutated text | source line | reason |`: the text
 the mutant replaces (e.g. `2`, `and`, `>=`) and the whole line it is on
 (stripped), so an entry survives edits elsewhere in the file. Every mutant of
-that operator on that text on a line like that is skipped.
+that operator on that text on a line like that is skipped; `or#2` means the
+second `or` on the line.
+
+Mutants inside an annotation are skipped without a row when the module has
+`from __future__ import annotations`: its annotations are never evaluated.
 """
 
 from __future__ import annotations
@@ -24,6 +28,38 @@ from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 def _line(module: Path, pos: tuple[int, int]) -> str:
     lines = module.read_text(encoding="utf-8").splitlines()
     return lines[pos[0] - 1].strip()
+
+
+def _annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) of every annotation, when the module never evaluates them."""
+    import ast
+
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    lazy = any(
+        isinstance(n, ast.ImportFrom)
+        and n.module == "__future__"
+        and any(a.name == "annotations" for a in n.names)
+        for n in tree.body
+    )
+    if not lazy:
+        return []
+    nodes: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg) and node.annotation is not None:
+            nodes.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            nodes.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            nodes.append(node.annotation)
+    return [
+        ((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in nodes
+    ]
+
+
+def _occurrence(module: Path, start: tuple[int, int], text: str) -> int:
+    """Which occurrence of `text` on its line the mutant at `start` is (1-based)."""
+    line = module.read_text(encoding="utf-8").splitlines()[start[0] - 1]
+    return line[: start[1]].count(text) + 1
 
 
 def _span(module: Path, start: tuple[int, int], end: tuple[int, int]) -> str:
@@ -48,14 +84,30 @@ def _entries(md: Path, module: str) -> list[tuple[str, str, str, str]]:
 
 def skip(session: str, module: str, md: str) -> None:
     entries = _entries(Path(md), module)
+    annotations = _annotations(Path(module))
     used: set[int] = set()
     with use_db(session, WorkDB.Mode.open) as db:
         for item in list(db.pending_work_items):
             for mutation in item.mutations:
+                if any(a <= mutation.start_pos < b for a, b in annotations):
+                    db.set_result(
+                        item.job_id,
+                        WorkResult(
+                            output="equivalent: an annotation, never evaluated",
+                            worker_outcome=WorkerOutcome.SKIPPED,
+                        ),
+                    )
+                    continue
                 line_text = _line(mutation.module_path, mutation.start_pos)
                 span = _span(mutation.module_path, mutation.start_pos, mutation.end_pos)
+                nth = _occurrence(mutation.module_path, mutation.start_pos, span)
                 for i, (operator, text, line, reason) in enumerate(entries):
-                    if mutation.operator_name == operator and (span, line_text) == (text, line):
+                    want, _, n = text.partition("#")
+                    if (
+                        mutation.operator_name == operator
+                        and (span, line_text) == (want, line)
+                        and (not n or int(n) == nth)
+                    ):
                         used.add(i)
                         db.set_result(
                             item.job_id,

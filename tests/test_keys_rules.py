@@ -86,6 +86,7 @@ def test_empty_key_refused_and_a_good_one_returned() -> None:
         ('"a\\"b\\\\c\\$d\\`e"', 'a"b\\c$d`e'),
         ('"a\\nb"', "a\\nb"),  # sh keeps a backslash before other characters
         ('"a\\"', None),  # the escaped quote leaves the string open
+        ('"ab\\', None),  # a backslash as the very last character escapes nothing
         ('"ab" # comment', "ab"),
         ('"ab"   ', "ab"),
         ("'a\"b\\$'", 'a"b\\$'),
