@@ -8,7 +8,8 @@ tests/mutation/equivalent.md lists equivalent mutants as table rows
 the mutant replaces (e.g. `2`, `and`, `>=`) and the whole line it is on
 (stripped), so an entry survives edits elsewhere in the file. Every mutant of
 that operator on that text on a line like that is skipped; `or#2` means the
-second `or` on the line.
+second `or` on the line, and `0 -> 1` only NumberReplacer's +1 of that `0`
+(its mutants of one number alternate +1, -1).
 
 Mutants inside an annotation are skipped without a row when the module has
 `from __future__ import annotations`: its annotations are never evaluated.
@@ -16,6 +17,7 @@ Mutants inside an annotation are skipped without a row when the module has
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from collections import Counter
@@ -32,8 +34,6 @@ def _line(module: Path, pos: tuple[int, int]) -> str:
 
 def _annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """(start, end) of every annotation, when the module never evaluates them."""
-    import ast
-
     tree = ast.parse(module.read_text(encoding="utf-8"))
     lazy = any(
         isinstance(n, ast.ImportFrom)
@@ -103,6 +103,11 @@ def skip(session: str, module: str, md: str) -> None:
                 nth = _occurrence(mutation.module_path, mutation.start_pos, span)
                 for i, (operator, text, line, reason) in enumerate(entries):
                     want, _, n = text.partition("#")
+                    want, arrow, result = (p.strip() for p in want.partition("->"))
+                    if arrow and mutation.operator_name == "core/NumberReplacer":
+                        offset = 1 if mutation.occurrence % 2 == 0 else -1
+                        if result != str(ast.literal_eval(span) + offset):
+                            continue
                     if (
                         mutation.operator_name == operator
                         and (span, line_text) == (want, line)

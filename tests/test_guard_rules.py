@@ -479,3 +479,16 @@ def test_unreadable_key_file_gives_no_key(home: Path) -> None:
 def test_known_key_repr_is_masked() -> None:
     assert FAKE_KEY not in repr(guard.KnownKey("$X", FAKE_KEY))
     assert f"{FAKE_KEY[:4]}…{FAKE_KEY[-4:]}" in repr(guard.KnownKey("$X", FAKE_KEY))
+
+
+def test_the_index_git_is_committing_is_the_one_read(
+    gitdir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`git commit <path>` hands the hook a temporary index in GIT_INDEX_FILE."""
+    write(gitdir / "k.txt", f"{ZAI}\n")
+    alt = tmp_path / "alt-index"
+    git(gitdir, "add", "k.txt", env={**os.environ, "GIT_INDEX_FILE": str(alt)})
+    assert guard.staged_changes(gitdir) == [] and guard.index_files(gitdir) == []
+    monkeypatch.setenv("GIT_INDEX_FILE", str(alt))
+    assert [f.path for f in guard.staged_changes(gitdir)] == ["k.txt"]
+    assert [f.path for f in guard.index_files(gitdir)] == ["k.txt"]
