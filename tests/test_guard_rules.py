@@ -227,6 +227,8 @@ def test_unquote_path_escapes() -> None:
     )
     assert guard.unquote_path(b'"\\303\\251t\\303\\251"') == "été"
     assert guard.unquote_path(b'"\\101"') == "A"
+    assert guard.unquote_path(b'"a\\001b\\037"') == "a\x01b\x1f"  # control bytes: octal from 0
+    assert guard.unquote_path(b'"\\/12"') == "/12"  # not an octal digit: an unknown escape
     assert guard.unquote_path(b'"\\18"') == "18"  # not three octal digits: an unknown escape
     assert guard.unquote_path(b'"a\\"') == "a\\"  # a lone backslash at the end stays
     assert guard.unquote_path(b'"x') == '"x'  # not quoted on both ends: as is
@@ -433,12 +435,11 @@ def test_known_keys_from_every_source_once(home: Path, monkeypatch: pytest.Monke
 
 
 def test_known_keys_length_floor(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GLM_API_KEY", "a" * guard.MIN_EXACT_KEY_LEN)
-    monkeypatch.setenv("GLM_API_TOKEN", "b" * (guard.MIN_EXACT_KEY_LEN - 1))
-    assert guard.known_keys("GLM_API_TOKEN") == [
-        guard.KnownKey("$GLM_API_KEY", "a" * guard.MIN_EXACT_KEY_LEN)
-    ]
-    assert guard.known_keys() == [guard.KnownKey("$GLM_API_KEY", "a" * guard.MIN_EXACT_KEY_LEN)]
+    # An 8-character key is still looked for; below that it would match ordinary text.
+    monkeypatch.setenv("GLM_API_KEY", "a" * 8)
+    monkeypatch.setenv("GLM_API_TOKEN", "b" * 7)
+    assert guard.known_keys("GLM_API_TOKEN") == [guard.KnownKey("$GLM_API_KEY", "a" * 8)]
+    assert guard.known_keys() == [guard.KnownKey("$GLM_API_KEY", "a" * 8)]
 
 
 def test_known_keys_from_files_others_can_read(home: Path) -> None:
