@@ -5,10 +5,14 @@
 #
 #   bash scripts/mutation.sh            every module below, one after another
 #   bash scripts/mutation.sh trust keys only these
+#   MUTATION_FULL=1       also the module's subprocess tests (see module_tests)
+#   MUTATION_TIMEOUT=S    seconds before a mutant's run counts as killed
+#                         (default: 4x the unmutated run, at least 30)
+#   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite)
 #
-# Tool: cosmic-ray, installed here into ./.venv-mutation (a dev tool, kept out
-# of the project's venv and its test extra). It writes each mutant into the
-# source file on disk, so the `moai` subprocesses, the git hooks and pre-commit
+# Tool: cosmic-ray, pinned and installed here into ./.venv-mutation (a dev
+# tool, kept out of the project's venv and its test extra). It writes each
+# mutant into the source file on disk, so the `moai` subprocesses, the git hooks and pre-commit
 # that the tests start run the mutant too. It does that in a scratch copy of
 # this work tree (tracked and untracked files, not ignored ones), imported via
 # PYTHONPATH, so the work tree itself is never touched and tests can go on

@@ -255,6 +255,7 @@ def test_parse_patch_files_lines_and_commits() -> None:
         b"diff --git a/src/a.py b/src/a.py\n--- a/src/a.py\n+++ src/a.py\n"
         b"@@ -1,0 +2 @@\n+second\n"
         b"@@ -4 +5,2 @@\n ctx\n+after\n"
+        b"\x00c3\n:100644 100644 a b M\tz.txt\n"
     )
     files, added = guard.parse_patch(patch)
     assert files == [
@@ -262,6 +263,7 @@ def test_parse_patch_files_lines_and_commits() -> None:
         guard.ChangedFile("c1", "A", "qé.txt"),
         guard.ChangedFile("c1", "D", "gone.txt"),
         guard.ChangedFile("c2", "M", "src/a.py"),
+        guard.ChangedFile("c3", "M", "z.txt"),
     ]
     assert [(a.commit, a.path, a.number, a.text) for a in added] == [
         ("c1", "src/a.py", 3, b"X"),

@@ -91,6 +91,7 @@ def test_empty_key_refused_and_a_good_one_returned() -> None:
         ('"ab"   ', "ab"),
         ("'a\"b\\$'", 'a"b\\$'),
         ("'ab' trailing", "ab"),
+        ("''", ""),
         ("plain # comment", "plain"),
         ("plain#no-space", "plain#no-space"),
         ("  spaced  ", "spaced"),
@@ -230,6 +231,12 @@ def test_save_key_creates_a_private_file_and_folder(home: Path) -> None:
     assert path.read_text() == f'GLM_API_KEY="{FAKE_KEY}"\n'
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_save_key_makes_home_when_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "new" / "home"))
+    path = keys.save_key(FAKE_KEY)
+    assert keys.read_env_file_key(path) == FAKE_KEY
 
 
 def test_save_key_replaces_the_first_key_line_drops_the_rest_keeps_others(home: Path) -> None:
