@@ -158,6 +158,27 @@ def test_apply_writes_once_then_nothing(ws: Workspace) -> None:
     assert apply.apply_backend(ws.wt, ws.cfg, "claude").changed is False
 
 
+def test_a_deleted_key_of_ours_is_written_again(ws: Workspace) -> None:
+    apply.apply_backend(ws.wt, ws.cfg, "glm")
+    path = ws.wt.root / SETTINGS
+    doc = json.loads(path.read_text())
+    del doc["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"]
+    path.write_text(json.dumps(doc))
+    record = (ws.wt.state_dir / RECORD).read_text()
+    assert apply.apply_backend(ws.wt, ws.cfg, "glm").changed
+    assert json.loads(path.read_text())["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-4.7"
+    assert (ws.wt.state_dir / RECORD).read_text() == record
+
+
+def test_a_stale_record_is_removed_on_claude(ws: Workspace) -> None:
+    apply.apply_backend(ws.wt, ws.cfg, "glm")
+    (ws.wt.root / SETTINGS).write_text('{"model": "opus"}')  # every key of ours gone
+    result = apply.apply_backend(ws.wt, ws.cfg, "claude")
+    assert result.changed and result.before == "claude"
+    assert not (ws.wt.state_dir / RECORD).exists()
+    assert (ws.wt.root / SETTINGS).read_text() == '{"model": "opus"}'
+
+
 def test_record_text_is_what_apply_writes(ws: Workspace) -> None:
     assert apply.record_text(None) is None
     apply.apply_backend(ws.wt, ws.cfg, "glm")

@@ -292,8 +292,8 @@ def test_parse_raw_z() -> None:
     data = (
         f":100644 100755 {sha_a} {sha_b} M\0x y.txt\0"
         f":100644 100644 {sha_a} {sha_b} M\0p q r s t u\0"  # a path that reads like a meta
-        f":000000 120000 {'0' * 40} {sha_a} A\0link\0"
         f":100644 100644 {sha_a} {sha_b}\0short meta\0"
+        f":000000 120000 {'0' * 40} {sha_a} A\0link\0"
     ).encode()
     assert guard._parse_raw_z(data) == [
         guard.ChangedFile(None, "M", "x y.txt", sha_b, "100755"),
