@@ -107,6 +107,8 @@ main() {
         .venv/bin/python -m compileall -q "$copy/src"
         rm -f "$copy/$(dirname "$target")/__pycache__/$(basename "$target" .py)".*.pyc
         export PYTHONPATH=$copy/src
+        # Test output cosmic-ray can decode, even when it names a non-UTF-8 path.
+        export PYTHONIOENCODING=utf-8:backslashreplace
         where=$(cd "$copy" && "$ROOT/.venv/bin/python" -c 'import moai_mashup; print(moai_mashup.__file__)')
         case $where in "$copy"/*) ;; *)
             echo "mutation.sh: the copy's moai_mashup is not the one imported ($where)" >&2
