@@ -450,3 +450,21 @@ def test_a_write_landing_after_the_locked_check_is_kept(
     run_git(user_repo, "checkout", "-q", "feature/SPEC-1", env=env)
     doc = settings(user_repo)
     assert doc["model"] == "sonnet" and doc["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_an_input_dated_exactly_like_the_stamp_is_unchanged(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """`file` inputs must not be newer than the stamp: the same time is not newer.
+
+    (The stamp is dated like its newest input; an input itself cannot be
+    re-dated without changing its ctime, which the stamp also checks.)
+    """
+    path = user_repo / STATE / "hook-stamp"
+    live = {str(user_repo / SETTINGS), str(user_repo / STATE / "ownership.json")}
+    lines = path.read_text().splitlines()
+    inputs = [ln[5:] for ln in lines if ln.startswith("file ") and ln[5:] not in live]
+    newest = max(os.stat(p).st_mtime_ns for p in inputs)
+    os.utime(path, ns=(newest, newest))
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert prepared
