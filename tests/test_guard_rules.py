@@ -350,6 +350,13 @@ def test_staged_changes_and_blob_scan(gitdir: Path) -> None:
     assert [f.path for f in guard.scan_files(files)] == ["sub/.env.glm"]
 
 
+def test_line_numbers_count_a_leading_newline(gitdir: Path) -> None:
+    write(gitdir / "n.txt", f"\n{ZAI}\n")
+    _git(gitdir, "add", "-A")
+    found = guard.scan_blobs(gitdir, guard.staged_changes(gitdir), guard.KeyMatcher([]))
+    assert [(f.path, f.line) for f in found] == [("n.txt", 2)]
+
+
 def test_same_blob_under_two_names_reported_for_both(gitdir: Path) -> None:
     write(gitdir / "b.txt", f"x\n{ZAI}\n")
     write(gitdir / "a.txt", f"x\n{ZAI}\n")

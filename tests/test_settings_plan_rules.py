@@ -201,6 +201,16 @@ def test_plan_claude_without_a_live_record_changes_nothing() -> None:
     assert plan.live_record(doc, live) is live
 
 
+def test_plan_claude_with_a_stale_record_keeps_an_empty_env() -> None:
+    stale = record(Entry(TOKEN, fp("gone"), ABSENT), created_env=True)
+    assert plan.plan_claude({"env": {}}, stale) == {"env": {}}
+
+
+def test_render_gives_back_a_blank_original_even_with_no_file_now() -> None:
+    blank = record(Entry(TOKEN, "x", ABSENT), text="  \n")
+    assert plan.render({}, None, blank) == "  \n"
+
+
 def test_active_backend() -> None:
     doc = {"env": {"A": "1", "B": "2"}}
     both = record(Entry(("env", "A"), fp("1"), ABSENT), Entry(("env", "B"), fp("2"), ABSENT))
