@@ -61,6 +61,10 @@ def test_zai_near_misses_not_reported(text: str) -> None:
     assert hits(text) == []
 
 
+def test_a_near_miss_does_not_end_the_search() -> None:
+    assert hits("g" + ZAI + " " + ZAI) == [(len(ZAI) + 2, guard.ZAI_LABEL, "0123…EAL1")]
+
+
 @pytest.mark.parametrize("before", [" ", "=", '"', "\n", "-", "_", "/"])
 def test_zai_after_a_separator_is_found(before: str) -> None:
     assert labels(before + ZAI + "\n") == [guard.ZAI_LABEL]
@@ -229,6 +233,8 @@ def test_unquote_path_escapes() -> None:
     assert guard.unquote_path(b'"\\101"') == "A"
     assert guard.unquote_path(b'"a\\001b\\037"') == "a\x01b\x1f"  # control bytes: octal from 0
     assert guard.unquote_path(b'"\\/12"') == "/12"  # not an octal digit: an unknown escape
+    assert guard.unquote_path(b'"\\181"') == "181"  # 8 is no octal digit
+    assert guard.unquote_path(b'"a\\t"') == "a\t"  # an escape as the last character
     assert guard.unquote_path(b'"\\18"') == "18"  # not three octal digits: an unknown escape
     assert guard.unquote_path(b'"a\\"') == "a\\"  # a lone backslash at the end stays
     assert guard.unquote_path(b'"x') == '"x'  # not quoted on both ends: as is

@@ -269,6 +269,7 @@ def test_render_back_to_the_original_bytes() -> None:
     assert plan.render({}, "{}", never) is None
     existed = OwnershipRecord("glm", (), False, True, None)
     assert plan.render({}, "{}", existed) == "{}"
+    assert plan.render({}, None, existed) is None
 
 
 def test_same_sees_key_order() -> None:
