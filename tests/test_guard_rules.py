@@ -124,6 +124,7 @@ def test_pragma_never_exempts_a_known_key() -> None:
         f"x\n{ZAI}  # {PRAGMA}\ny\n",
         f"x\n# {PRAGMA}: {ANT}\n",
         f"{ANT} {PRAGMA}\nmore\n",
+        f"{PRAGMA} {ZAI}",  # the pragma opens the text
     ],
 )
 def test_pragma_on_the_keys_line_exempts_it(text: str) -> None:
