@@ -265,12 +265,12 @@ def test_parse_patch_files_lines_and_commits() -> None:
         b"\x00c3\n:100644 100644 a b M\tz.txt\n"
     )
     files, added = guard.parse_patch(patch)
-    assert files == [
-        guard.ChangedFile("c1", "M", "src/a.py"),
-        guard.ChangedFile("c1", "A", "qé.txt"),
-        guard.ChangedFile("c1", "D", "gone.txt"),
-        guard.ChangedFile("c2", "M", "src/a.py"),
-        guard.ChangedFile("c3", "M", "z.txt"),
+    assert [(f.commit, f.status, f.path) for f in files] == [
+        ("c1", "M", "src/a.py"),
+        ("c1", "A", "qé.txt"),
+        ("c1", "D", "gone.txt"),
+        ("c2", "M", "src/a.py"),
+        ("c3", "M", "z.txt"),
     ]
     assert [(a.commit, a.path, a.number, a.text) for a in added] == [
         ("c1", "src/a.py", 3, b"X"),
@@ -290,7 +290,7 @@ def test_parse_patch_empty_commit_mark_and_diff_header_reset_the_path() -> None:
         b"diff --git a/g b/g\n@@ -0,0 +1 @@\n+orphan\n"
     )
     files, added = guard.parse_patch(patch)
-    assert files == [guard.ChangedFile(None, "M", "f")]
+    assert [(f.commit, f.status, f.path) for f in files] == [(None, "M", "f")]
     assert added == []
 
 
@@ -414,7 +414,7 @@ def test_read_range_and_added_lines(gitdir: Path) -> None:
     _git(gitdir, "add", "-A")
     _git(gitdir, "commit", "-qm", "two")
     head = _git(gitdir, "rev-parse", "HEAD").strip()
-    files, added = guard.read_range(gitdir, ["HEAD~1..HEAD"])
+    files, added, *_ = guard.read_range(gitdir, ["HEAD~1..HEAD"])
     assert sorted((f.commit, f.status, f.path) for f in files) == [
         (head, "A", ".env.glm"),
         (head, "M", "a.txt"),
