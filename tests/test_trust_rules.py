@@ -49,6 +49,9 @@ def test_built_in_hosts_over_https_pass(url: str) -> None:
         "https://evil.example/api.z.ai",
         "https://evil.example/?host=api.z.ai",
         "ftp://api.z.ai/",
+        "https://api.z.ai:99999/api/anthropic",  # a port urllib cannot read
+        "https://api.z.ai:x/api/anthropic",
+        "https://[api.z.ai/api/anthropic",  # not a URL urllib can split
         "api.z.ai/api/anthropic",
         "",
     ],
