@@ -32,10 +32,11 @@ COSMIC_RAY_VERSION=8.7.0
 # the module's in-process tests (a mutant dies in a few seconds, so a module
 # takes minutes); MUTATION_FULL=1 adds the subprocess tests of the same
 # module (real `moai`, git hooks: a surviving mutant then costs minutes).
-ALL_MODULES=(trust keys guard settings_plan apply hook_fast)
+ALL_MODULES=(trust keys guard settings_plan apply hook_fast claude_hooks)
 module_path() {
     case $1 in
         settings_plan) echo src/moai_mashup/core/settings_plan.py ;;
+        claude_hooks) echo src/moai_mashup/claude_code/install.py ;;
         *) echo "src/moai_mashup/$1.py" ;;
     esac
 }
@@ -55,6 +56,7 @@ module_tests() {
             ;;
         apply) echo tests/test_apply_rules.py tests/test_apply_writers.py ;;
         hook_fast) echo tests/test_hooks_prepared.py ;;
+        claude_hooks) echo tests/test_claude_code_hooks.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0
