@@ -120,8 +120,8 @@ def test_a_file_that_keeps_changing_is_left_to_its_writer(ws: Workspace, repo: P
         doc["env"]["THEIRS"] = str(n)
 
     with pytest.raises(Refused, match="kept changing while moai wrote it"):
-        _apply(ws, "glm", _other_writer(apply.MAX_ATTEMPTS, edit))
+        _apply(ws, "glm", _other_writer(10 * apply.MAX_ATTEMPTS, edit))  # every read
     doc = settings(repo)
-    assert doc["env"]["THEIRS"] == str(apply.MAX_ATTEMPTS - 1)
+    assert int(doc["env"]["THEIRS"]) >= apply.MAX_ATTEMPTS - 1
     assert "ANTHROPIC_AUTH_TOKEN" not in doc["env"]
     assert FAKE_KEY not in (repo / SETTINGS).read_text()
