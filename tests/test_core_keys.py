@@ -3,6 +3,7 @@ writes, $HOME, and the key never reaching stdout/stderr or a child's argv."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -366,3 +367,19 @@ def test_helper_command_survives_awkward_worktree_paths(
     out = sh(settings(repo)["apiKeyHelper"], env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout == keyed_home + "\n"
+
+
+@pytest.mark.parametrize("key", ["k8short1", "elevenchars"])
+def test_a_short_key_is_never_shown_even_in_part(
+    repo: Path, home: Path, env: dict[str, str], key: str
+) -> None:
+    # first 4 + last 4 of an 8-character key would be the key itself.
+    r = moai(repo, "glm", "--set-key", env=env, input=key + "\n")
+    assert r.returncode == 0, r.stderr
+    assert "saved GLM key … to" in r.stdout
+    r = moai(repo, "glm", env=env)
+    assert r.returncode == 0, r.stderr
+    info = status_json(repo, env)
+    assert info["key"] == {"source": "~/.moai/.env.glm", "masked": "…"}
+    for out in (r.stdout + r.stderr, json.dumps(info)):
+        assert key[:4] not in out and key[-4:] not in out

@@ -128,3 +128,32 @@ def test_outside_a_repository_is_one_line_bad_input(tmp_path: Path, env: dict[st
     r = moai(tmp_path, "doctor", env=env)
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "not inside a git worktree" in r.stderr
+
+
+def test_live_refused_when_a_settings_file_sets_its_own_proxy(
+    repo: Path, env: dict[str, str], home: Path, tmp_path: Path, keyed_home: str
+) -> None:
+    """A proxy set in a settings file beats the probe's: `--live` must not start Claude Code."""
+    mark = tmp_path / "claude-ran"
+    claude = write(tmp_path / "bin" / "claude", f'#!/bin/sh\necho ran >> "{mark}"\nexit 1\n')
+    claude.chmod(0o755)
+    live_env = dict(env, HTTPS_PROXY="http://127.0.0.1:9")
+
+    def live() -> tuple[int, dict[str, Any]]:
+        r = moai(repo, "doctor", "--live", "--json", "--claude", str(claude), env=live_env)
+        return r.returncode, json.loads(r.stdout)
+
+    # Without a proxy in any settings file the probe runs this very binary.
+    code, info = live()
+    assert mark.exists(), info
+    mark.unlink()
+    levels = [home / ".claude/settings.json", repo / ".claude/settings.json", repo / SETTINGS]
+    for path, name in zip(levels, ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"], strict=True):
+        write(path, json.dumps({"env": {name: "http://proxy.example.invalid:3128"}}))
+        code, info = live()
+        assert code != 0
+        [check] = by_name(info, "live")
+        assert check["status"] == "fail"
+        assert f"a settings file sets {name}, which beats the probe's proxy" in check["message"]
+        assert not mark.exists(), f"Claude Code ran although {path} sets {name}"
+        path.unlink()

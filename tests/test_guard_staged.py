@@ -96,6 +96,23 @@ def test_key_shapes_refused_and_pragma_allows_fixtures(repo: Path, env: dict[str
     assert ZAI_SHAPED not in r.stderr and ANTHROPIC_SHAPED not in r.stderr
 
 
+def test_pragma_exempts_only_its_own_line(repo: Path, env: dict[str, str]) -> None:
+    # One `moai: allow-key` at the end of a file (or on the line above a key)
+    # must not hide the key shapes on the other lines.
+    write(
+        repo / "keys.txt",
+        f"# moai: allow-key\nA={ZAI_SHAPED}\nB={ANTHROPIC_SHAPED}\n"
+        f"C={ZAI_SHAPED} # moai: allow-key\n# moai: allow-key\n",
+    )
+    git(repo, "add", "keys.txt", env=env)
+    r = moai(repo, "check", "--staged", env=env)
+    assert r.returncode == 1
+    assert "keys.txt:2: Z.ai API key" in r.stderr
+    assert "keys.txt:3: Anthropic API key" in r.stderr
+    assert "keys.txt:4" not in r.stderr
+    assert ZAI_SHAPED not in r.stderr and ANTHROPIC_SHAPED not in r.stderr
+
+
 def test_near_miss_shapes_not_reported(repo: Path, env: dict[str, str]) -> None:
     # A longer hex run, a 15-char suffix, a version string: none is a Z.ai key.
     write(

@@ -14,6 +14,7 @@ import os
 import stat
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -357,3 +358,113 @@ def test_new_key_forgets_the_prepared_files_holding_the_old_one(
     prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
     assert not prepared
     assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == OTHER_FAKE_KEY
+
+
+def test_a_record_changed_by_anyone_else_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """The settings file as the stamp says, the ownership record not: no prepared switch.
+
+    (The record is checked under the lock alone: the settings file's own last
+    check right before the rename does not look at it.)
+    """
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    path = user_repo / STATE / "ownership.json"
+    before = path.stat()
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=1))  # same record, new bytes
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    prepared, _ = _checkout(user_repo, "main", env)
+    assert not prepared
+    assert (user_repo / SETTINGS).read_bytes().decode() == USER_SETTINGS
+
+
+def _hook_env(
+    monkeypatch: pytest.MonkeyPatch, repo: Path, env: dict[str, str], branch: str
+) -> None:
+    """This process as git runs the post-checkout hook in `repo`, for hook_fast in-process."""
+    for name in list(os.environ):
+        if name not in env:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MOAI_HOOK_STATE", str(repo / STATE))
+    monkeypatch.setenv("MOAI_HOOK_BRANCH", branch)
+    monkeypatch.chdir(repo)
+
+
+def _switch_in_process(repo: Path, env: dict[str, str]) -> bool:
+    from moai_mashup import hook_fast
+
+    head = git(repo, "rev-parse", "HEAD", env=env).strip()
+    return hook_fast.prepared_switch([head, head, "1"])
+
+
+def test_prepared_switch_in_process(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The harness of the next test: called as the hook calls it, the switch is taken."""
+    _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
+    assert _switch_in_process(user_repo, env)
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_a_write_landing_after_the_locked_check_is_kept(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claude Code (which takes no lock of ours) writes the settings file after the
+    check under the lock, while the record is written: the switch backs off.
+
+    The other writer runs at exactly that moment: a trace function writes the
+    file when hook_fast returns from writing the record.
+    """
+    import sys
+
+    from moai_mashup import hook_fast
+
+    _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
+    theirs = USER_SETTINGS.replace('"opus"', '"sonnet"')
+
+    def other_writer(frame: Any, event: str, arg: Any) -> Any:
+        if event != "return":
+            return other_writer
+        (user_repo / SETTINGS).write_text(theirs, newline="")
+        return None
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if (
+            event == "call"
+            and frame.f_code is hook_fast._write.__code__
+            and str(frame.f_locals["path"]).endswith("ownership.json")
+        ):
+            return other_writer
+        return None
+
+    sys.settrace(tracer)
+    try:
+        taken = _switch_in_process(user_repo, env)
+    finally:
+        sys.settrace(None)
+    assert not taken
+    assert (user_repo / SETTINGS).read_bytes().decode() == theirs
+    # The engine, deciding afresh, switches with their change in.
+    run_git(user_repo, "checkout", "-q", "feature/SPEC-1", env=env)
+    doc = settings(user_repo)
+    assert doc["model"] == "sonnet" and doc["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_an_input_dated_exactly_like_the_stamp_is_unchanged(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """`file` inputs must not be newer than the stamp: the same time is not newer.
+
+    (The stamp is dated like its newest input; an input itself cannot be
+    re-dated without changing its ctime, which the stamp also checks.)
+    """
+    path = user_repo / STATE / "hook-stamp"
+    live = {str(user_repo / SETTINGS), str(user_repo / STATE / "ownership.json")}
+    lines = path.read_text().splitlines()
+    inputs = [ln[5:] for ln in lines if ln.startswith("file ") and ln[5:] not in live]
+    newest = max(os.stat(p).st_mtime_ns for p in inputs)
+    os.utime(path, ns=(newest, newest))
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert prepared

@@ -38,3 +38,17 @@ def test_known_url_needs_no_trust(repo: Path, env: dict[str, str], keyed_home: s
     r = moai(repo, "trust", "--list", env=env)
     assert "trusted" in r.stdout and "needs trust" not in r.stdout
     assert moai(repo, "glm", env=env).returncode == 0
+
+
+def test_built_in_host_over_http_or_with_a_user_needs_trust(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    # A built-in host is trusted only over https and without credentials in the URL:
+    # http://api.z.ai would send the key in clear to whoever is on the path.
+    for url in ("http://api.z.ai/api/anthropic", "https://someone@api.z.ai/api/anthropic"):
+        _use_url(repo, env, url)
+        r = moai(repo, "glm", env=env)
+        assert r.returncode == 1, url
+        assert "not trusted" in r.stderr and url in r.stderr
+        assert not (repo / SETTINGS).exists()
+        assert keyed_home not in r.stdout + r.stderr

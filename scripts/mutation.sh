@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Mutation testing of the modules that guard keys and settings (not part of
+# scripts/test.sh): breaks one line at a time and runs the tests chosen for
+# that module; a mutant the tests do not notice "survives".
+#
+#   bash scripts/mutation.sh            every module below, one after another
+#   bash scripts/mutation.sh trust keys only these
+#   MUTATION_FULL=1       also the module's subprocess tests (see module_tests)
+#   MUTATION_TIMEOUT=S    seconds before a mutant's run counts as killed
+#                         (default: 4x the unmutated run, at least 30)
+#   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite)
+#
+# Tool: cosmic-ray, pinned and installed here into ./.venv-mutation (a dev
+# tool, kept out of the project's venv and its test extra). It writes each
+# mutant into the source file on disk, so the `moai` subprocesses, the git hooks and pre-commit
+# that the tests start run the mutant too. It does that in a scratch copy of
+# this work tree (tracked and untracked files, not ignored ones), imported via
+# PYTHONPATH, so the work tree itself is never touched and tests can go on
+# running beside it.
+#
+# Survivors judged equivalent are listed, with a reason, in
+# tests/mutation/equivalent.md; the run skips them and says which entries no
+# longer match any mutant. Per module it prints killed / survived / skipped
+# and each survivor (line, operator, source line). Exit 1 when any survived.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+COSMIC_RAY_VERSION=8.7.0
+
+# module -> file to mutate, and the tests that run for each of its mutants:
+# the module's in-process tests (a mutant dies in a few seconds, so a module
+# takes minutes); MUTATION_FULL=1 adds the subprocess tests of the same
+# module (real `moai`, git hooks: a surviving mutant then costs minutes).
+ALL_MODULES=(trust keys guard settings_plan apply hook_fast claude_hooks)
+module_path() {
+    case $1 in
+        settings_plan) echo src/moai_mashup/core/settings_plan.py ;;
+        claude_hooks) echo src/moai_mashup/claude_code/install.py ;;
+        *) echo "src/moai_mashup/$1.py" ;;
+    esac
+}
+module_tests() {
+    local t=tests/test_core_settings.py
+    case $1 in
+        trust) echo tests/test_trust_rules.py tests/test_trust.py ;;
+        keys) echo tests/test_keys_rules.py ;;
+        guard) echo tests/test_guard_rules.py ;;
+        settings_plan)
+            # the planner's pure tests, then apply's (its only caller) in process
+            echo tests/test_settings_plan_rules.py \
+                "$t::test_glm_then_claude_restores_any_document_byte_for_byte" \
+                "$t::test_user_edits_made_on_glm_survive_the_switch_back" \
+                "$t::test_a_user_edit_of_our_key_is_theirs_afterwards" \
+                "$t::test_stale_record_is_ignored" tests/test_apply_writers.py
+            ;;
+        apply) echo tests/test_apply_rules.py tests/test_apply_writers.py ;;
+        hook_fast) echo tests/test_hooks_prepared.py ;;
+        claude_hooks) echo tests/test_claude_code_hooks.py ;;
+        *) return 1 ;;
+    esac
+    [ -z "${MUTATION_FULL:-}" ] && return 0
+    case $1 in
+        keys) echo tests/test_core_keys.py ;;
+        guard) echo tests/test_guard_staged.py tests/test_guard_range.py ;;
+        settings_plan | apply) echo "$t" ;;
+    esac
+}
+
+# All in one function: bash reads it whole before running it, so editing this
+# file during a run cannot change the run.
+main() {
+    modules=("$@")
+    [ ${#modules[@]} -gt 0 ] || modules=("${ALL_MODULES[@]}")
+    for m in "${modules[@]}"; do
+        if ! module_tests "$m" >/dev/null; then
+            echo "mutation.sh: unknown module '$m'; one of: ${ALL_MODULES[*]}" >&2
+            exit 2
+        fi
+    done
+
+    # The project's venv (as scripts/test.sh makes it) and the tool's own.
+    PY=${PYTHON:-python3}
+    if [ ! -x .venv/bin/python ]; then
+        "$PY" -m venv .venv
+        .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+    fi
+    CR=.venv-mutation
+    if [ ! -x "$CR/bin/cosmic-ray" ] || [ "$("$CR/bin/cosmic-ray" --version 2>/dev/null)" != "cosmic-ray, version $COSMIC_RAY_VERSION" ]; then
+        "$PY" -m venv "$CR"
+        "$CR/bin/python" -m pip install -q --disable-pip-version-check "cosmic-ray==$COSMIC_RAY_VERSION"
+    fi
+
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/moai-mutation.XXXXXX")
+    trap 'rm -rf "$WORK"' EXIT
+    REPORT=$WORK/report.txt
+    : >"$REPORT"
+    status=0
+
+    for m in "${modules[@]}"; do
+        target=$(module_path "$m")
+        copy=$WORK/$m
+        mkdir -p "$copy"
+        # The work tree as it is (committed or not), without ignored files.
+        git ls-files -z --cached --others --exclude-standard \
+            | (cd "$ROOT" && xargs -0 cp --parents -t "$copy" 2>/dev/null || true)
+        # Only the mutated module is compiled afresh each time (a cached .pyc of the
+        # same size written in the same second would hide the mutant); the rest once.
+        .venv/bin/python -m compileall -q "$copy/src"
+        rm -f "$copy/$(dirname "$target")/__pycache__/$(basename "$target" .py)".*.pyc
+        export PYTHONPATH=$copy/src
+        # Test output cosmic-ray can decode, even when it names a non-UTF-8 path.
+        export PYTHONIOENCODING=utf-8:backslashreplace
+        where=$(cd "$copy" && "$ROOT/.venv/bin/python" -c 'import moai_mashup; print(moai_mashup.__file__)')
+        case $where in "$copy"/*) ;; *)
+            echo "mutation.sh: the copy's moai_mashup is not the one imported ($where)" >&2
+            exit 1
+            ;;
+        esac
+
+        tests=$(module_tests "$m" | tr '\n' ' ')
+        # Hypothesis's pytest plugin costs more CPU to load than most of these
+        # test files take to run: loaded only for tests that use it.
+        plugins=
+        # shellcheck disable=SC2086 # word splitting wanted: the list of tests
+        if ! grep -q hypothesis $(echo $tests | tr ' ' '\n' | sed -n 's/::.*//; /^tests/p'); then
+            plugins="-p no:hypothesispytest"
+        fi
+        cat >"$copy/cosmic-ray.toml" <<EOF
+[cosmic-ray]
+module-path = "$target"
+timeout = 3600
+excluded-modules = []
+test-command = "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider $plugins $tests"
+
+[cosmic-ray.distributor]
+name = "local"
+
+[cosmic-ray.filters.operators-filter]
+# One replacement per binary operator (not every other one), the comparison
+# mutants that negate or move a boundary, and none of the random variable
+# operators (a run must be repeatable).
+exclude-operators = [
+  "core/ReplaceBinaryOperator_(?!(Add_Sub|Sub_Add|Mul_Add|Div_Mul|FloorDiv_Mul|Mod_Add|Pow_Mul|LShift_RShift|RShift_LShift|BitOr_BitAnd|BitAnd_BitOr|BitXor_BitOr)$)",
+  "core/ReplaceComparisonOperator_(?!(Eq_NotEq|NotEq_Eq|Lt_LtE|Lt_GtE|LtE_Lt|LtE_Gt|Gt_GtE|Gt_LtE|GtE_Gt|GtE_Lt|Is_IsNot|IsNot_Is)$)",
+  "core/VariableInserter",
+  "core/VariableReplacer",
+]
+EOF
+        start=$(date +%s)
+        (
+            cd "$copy"
+            "$ROOT/$CR/bin/cosmic-ray" --verbosity ERROR init cosmic-ray.toml session.sqlite
+            "$ROOT/$CR/bin/cr-filter-operators" session.sqlite cosmic-ray.toml
+            "$ROOT/$CR/bin/python" "$ROOT/scripts/mutation_session.py" skip session.sqlite \
+                "$target" "$ROOT/tests/mutation/equivalent.md"
+            t0=$(date +%s)
+            if ! "$ROOT/$CR/bin/cosmic-ray" --verbosity ERROR baseline cosmic-ray.toml >baseline.log 2>&1; then
+                echo "mutation.sh: $m: the selected tests fail without any mutant:" >&2
+                tail -20 baseline.log >&2
+                exit 1
+            fi
+            # A mutant that loops forever is stopped (and counts as killed) after
+            # 4x the unmutated run, at least 30 s.
+            limit=${MUTATION_TIMEOUT:-$((4 * ($(date +%s) - t0) > 30 ? 4 * ($(date +%s) - t0) : 30))}
+            sed -i "s/^timeout = 3600\$/timeout = $limit/" cosmic-ray.toml
+            "$ROOT/$CR/bin/cosmic-ray" --verbosity ERROR exec cosmic-ray.toml session.sqlite
+        )
+        seconds=$(($(date +%s) - start))
+        "$CR/bin/python" scripts/mutation_session.py report "$copy/session.sqlite" "$target" \
+            "$m" "$seconds" "$REPORT" || status=1
+        if [ -n "${MUTATION_KEEP:-}" ]; then
+            mkdir -p "$MUTATION_KEEP"
+            cp "$copy/session.sqlite" "$MUTATION_KEEP/$m.sqlite"
+        fi
+        rm -rf "$copy"
+    done
+
+    echo
+    echo "module          killed survived skipped  seconds"
+    cat "$REPORT"
+    exit $status
+}
+
+main "$@"

@@ -1,0 +1,152 @@
+"""trust.py in-process: which URLs pass without asking, and the trust file's rules.
+
+Fast enough to run for every mutant of trust.py (scripts/mutation.sh); the
+`moai` subprocess view of the same rules is tests/test_trust.py.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from moai_mashup import trust
+
+REPO = Path("/projects/app")
+OTHER = Path("/projects/other")
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.z.ai/api/anthropic",
+        "https://open.bigmodel.cn/api/anthropic",
+        "https://api.anthropic.com",
+        "https://API.Z.AI/api/anthropic",  # hostnames are case-insensitive
+        "https://api.z.ai:443/api/anthropic",
+    ],
+)
+def test_built_in_hosts_over_https_pass(url: str) -> None:
+    assert trust.is_known_url(url)
+    assert trust.is_trusted(REPO, "url", url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.z.ai/api/anthropic",  # the key would cross the network in clear
+        "https://user@api.z.ai/api/anthropic",
+        "https://user:pw@api.z.ai/api/anthropic",
+        "https://api.z.ai.evil.example/api/anthropic",
+        "https://evil.example/api.z.ai",
+        "https://evil.example/?host=api.z.ai",
+        "ftp://api.z.ai/",
+        "https://api.z.ai:99999/api/anthropic",  # a port urllib cannot read
+        "https://api.z.ai:x/api/anthropic",
+        "https://[api.z.ai/api/anthropic",  # not a URL urllib can split
+        "api.z.ai/api/anthropic",
+        "",
+    ],
+)
+def test_anything_else_needs_trust(url: str) -> None:
+    assert not trust.is_known_url(url)
+    assert not trust.is_trusted(REPO, "url", url)
+
+
+def test_trust_is_per_repository_kind_and_value(home: Path) -> None:
+    url = "https://glm-proxy.example.invalid/anthropic"
+    assert not trust.is_trusted(REPO, "url", url)
+    assert trust.trust(REPO, "url", url) is True
+    assert trust.is_trusted(REPO, "url", url)
+    assert trust.trust(REPO, "url", url) is False  # already there: nothing written twice
+    assert not trust.is_trusted(OTHER, "url", url)
+    assert not trust.is_trusted(REPO, "command", url)
+    assert not trust.is_trusted(REPO, "url", url + "/v2")
+    data = json.loads((home / ".moai" / "trust.json").read_text())
+    assert len(data["entries"]) == 1
+    assert data["entries"][0] == {
+        "repo": str(REPO),
+        "kind": "url",
+        "value": url,
+        "digest": trust._digest(REPO, "url", url),
+    }
+
+
+def test_trust_file_and_folder_are_private(home: Path) -> None:
+    trust.trust(REPO, "command", "make setup")
+    assert stat.S_IMODE((home / ".moai").stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / ".moai" / "trust.json").stat().st_mode) == 0o600
+
+
+def test_trust_makes_home_when_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "new" / "home"))
+    assert trust.trust(REPO, "url", "https://x.example.invalid")
+    assert trust.is_trusted(REPO, "url", "https://x.example.invalid")
+
+
+def test_revoke_keeps_the_file_private(home: Path) -> None:
+    trust.trust(REPO, "command", "a")
+    trust.trust(REPO, "command", "b")
+    path = home / ".moai" / "trust.json"
+    path.chmod(0o644)
+    assert trust.revoke(REPO, "command") == 2
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_new_url_revokes_the_old_one_other_kinds_and_repos_stay() -> None:
+    old, new = "https://old.example.invalid", "https://new.example.invalid"
+    trust.trust(REPO, "url", old)
+    trust.trust(REPO, "command", "make setup")
+    trust.trust(REPO, "command", "make more")
+    trust.trust(OTHER, "url", old)
+    trust.trust(REPO, "url", new)
+    assert not trust.is_trusted(REPO, "url", old)
+    assert trust.is_trusted(REPO, "url", new)
+    assert trust.is_trusted(REPO, "command", "make setup")
+    assert trust.is_trusted(REPO, "command", "make more")  # commands accumulate
+    assert trust.is_trusted(OTHER, "url", old)
+
+
+def test_revoke_one_kind_or_all_of_one_repository(home: Path) -> None:
+    trust.trust(REPO, "url", "https://a.example.invalid")
+    trust.trust(REPO, "command", "make setup")
+    trust.trust(OTHER, "command", "make setup")
+    assert trust.revoke(REPO, "command") == 1
+    assert trust.is_trusted(REPO, "url", "https://a.example.invalid")
+    assert not trust.is_trusted(REPO, "command", "make setup")
+    assert trust.revoke(REPO) == 1
+    assert not trust.is_trusted(REPO, "url", "https://a.example.invalid")
+    assert trust.is_trusted(OTHER, "command", "make setup")
+    before = (home / ".moai" / "trust.json").stat().st_mtime_ns
+    assert trust.revoke(REPO) == 0
+    assert (home / ".moai" / "trust.json").stat().st_mtime_ns == before  # nothing to write
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "not json", "[]", '{"entries": null}', '{"entries": [1, "x", null]}', "{}"],
+)
+def test_an_odd_trust_file_trusts_nothing_and_is_rewritten_whole(home: Path, text: str) -> None:
+    (home / ".moai").mkdir()
+    (home / ".moai" / "trust.json").write_text(text)
+    assert not trust.is_trusted(REPO, "url", "https://x.example.invalid")
+    assert trust.trust(REPO, "url", "https://x.example.invalid")
+    assert trust.is_trusted(REPO, "url", "https://x.example.invalid")
+    data = json.loads((home / ".moai" / "trust.json").read_text())
+    assert [e["value"] for e in data["entries"]] == ["https://x.example.invalid"]
+
+
+def test_a_digest_for_another_value_trusts_nothing(home: Path) -> None:
+    (home / ".moai").mkdir()
+    forged = {"repo": str(REPO), "kind": "url", "value": "https://x.example.invalid"}
+    forged["digest"] = trust._digest(REPO, "url", "https://other.example.invalid")
+    (home / ".moai" / "trust.json").write_text(json.dumps({"entries": [forged]}))
+    assert not trust.is_trusted(REPO, "url", "https://x.example.invalid")
