@@ -45,6 +45,8 @@ def test_built_in_hosts_over_https_pass(url: str) -> None:
         "http://api.z.ai/api/anthropic",  # the key would cross the network in clear
         "https://user@api.z.ai/api/anthropic",
         "https://user:pw@api.z.ai/api/anthropic",
+        "https://:pw@api.z.ai/api/anthropic",  # an empty user name, still credentials
+        "https://@api.z.ai/api/anthropic",
         "https://api.z.ai.evil.example/api/anthropic",
         "https://evil.example/api.z.ai",
         "https://evil.example/?host=api.z.ai",

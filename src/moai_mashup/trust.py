@@ -32,7 +32,9 @@ def is_known_url(url: str) -> bool:
         parts.port  # noqa: B018 - a URL urllib cannot read is not a known one
     except ValueError:
         return False
-    return parts.scheme == "https" and (parts.hostname or "") in KNOWN_HOSTS and not parts.username
+    # Any userinfo at all (`user@`, `:pw@`, a bare `@`) is credentials in the URL.
+    no_userinfo = "@" not in parts.netloc
+    return parts.scheme == "https" and (parts.hostname or "") in KNOWN_HOSTS and no_userinfo
 
 
 def _digest(repo: Path, kind: str, value: str) -> str:
