@@ -12,6 +12,7 @@ hand without the user's key is theirs, and stays.
 from __future__ import annotations
 
 from moai_mashup.core import settings_plan as plan
+from moai_mashup.core.model_pin import MODEL_VAR, TIERS
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ def stray_glm(
         for n, v in spec.template.items()
         if n not in SECRET_KEYS and "${" not in v and env.get(n) == v
     ]
+    if env.get(MODEL_VAR) in TIERS:  # the tier alias moai's GLM switch pins (model_pin.py)
+        paths.append(("env", MODEL_VAR))
     if helper == "" or ours_helper:
         paths.append(("apiKeyHelper",))
     return [p for p in dict.fromkeys(paths) if p not in owned]
