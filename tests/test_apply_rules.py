@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup import apply
+from moai_mashup import paths
 from moai_mashup.errors import BadInput, Refused
+from moai_mashup.settings import apply
 from moai_mashup.workspace import Workspace, open_workspace
 from tests.gitrepo import FAKE_KEY, GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, git, write
 
@@ -122,7 +123,7 @@ def test_helper_glm_keeps_the_key_out(ws: Workspace) -> None:
 def test_key_helper_command_is_absolute_and_quoted(ws: Workspace) -> None:
     cmd = apply.key_helper_command(ws.wt)
     assert cmd.startswith(sys.executable + " ")
-    assert "moai_mashup.key_helper" in cmd
+    assert "moai_mashup.settings.key_helper" in cmd
     assert cmd.endswith(str(ws.wt.root))
 
 
@@ -211,7 +212,7 @@ def test_exclude_lines_added_once_when_nothing_ignores_the_file(
     apply.apply_backend(ws.wt, ws.cfg, "glm")
     lines = exclude.read_text().splitlines()
     assert lines.count("/" + SETTINGS) == 1
-    assert lines.count(apply.SETTINGS_TEMP_PATTERN) == 1
+    assert lines.count(paths.SETTINGS_TEMP_PATTERN) == 1
     apply.apply_backend(ws.wt, ws.cfg, "claude")
     apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert exclude.read_text().splitlines() == lines

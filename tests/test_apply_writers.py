@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from moai_mashup import apply
 from moai_mashup.errors import Refused
+from moai_mashup.settings import apply
 from moai_mashup.workspace import Workspace, open_workspace
 from tests.gitrepo import FAKE_KEY, SETTINGS, settings, write
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from moai_mashup.keys import mask, parse_env_file
+from moai_mashup.settings.keys import mask, parse_env_file
 from tests.core_fixtures import assert_unchanged, one_line, sh, snapshot, status_json
 from tests.gitrepo import (
     FAKE_KEY,

@@ -103,7 +103,7 @@ def desired_for(mode: str, key: str = FAKE_KEY) -> dict[plan.KeyPath, Any]:
         elif mode == "inline":
             desired[("env", name)] = key
     if mode == "helper":
-        desired[("apiKeyHelper",)] = "/usr/bin/python3 -m moai_mashup.key_helper /r"
+        desired[("apiKeyHelper",)] = "/usr/bin/python3 -m moai_mashup.settings.key_helper /r"
     else:
         desired[("apiKeyHelper",)] = ""
     return desired

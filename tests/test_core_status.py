@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from moai_mashup.keys import mask
+from moai_mashup.settings.keys import mask
 from tests.core_fixtures import status_json
 from tests.gitrepo import (
     FAKE_KEY,

@@ -104,7 +104,7 @@ def test_a_home_token_beating_the_key_helper_fails(
     git(repo, "checkout", "-q", "-b", "feature/SPEC-X", env=env)
     doc = {
         "env": {"ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic"},
-        "apiKeyHelper": f"python3 -m moai_mashup.key_helper {repo}",
+        "apiKeyHelper": f"python3 -m moai_mashup.settings.key_helper {repo}",
     }
     write(repo / SETTINGS, json.dumps(doc))
     code, info = doctor(repo, env)

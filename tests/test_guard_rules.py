@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup import guard
+from moai_mashup.guard import scan as guard
 from tests.gitrepo import FAKE_KEY, OTHER_FAKE_KEY, clean_env, git, write
 
 # Built at run time so this file itself never holds a key-shaped string.

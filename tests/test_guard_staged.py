@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup import guard
+from moai_mashup.guard import scan as guard
 from tests.gitrepo import FAKE_KEY, GLM_JSON, LLM_YAML, MOAI, SETTINGS, git, moai, write
 
 # Built at run time so this file itself never holds a key-shaped string.

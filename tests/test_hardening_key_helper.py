@@ -73,12 +73,12 @@ def _fingerprint(value: object) -> str:
 def test_an_old_helper_command_is_upgraded_on_the_next_apply(
     repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
 ) -> None:
-    """Settings written by an older moai (`python -m moai_mashup.key_helper`)."""
+    """Settings written by an older moai (`python -m moai_mashup.settings.key_helper`)."""
     marker = tmp_path / "pwned"
     _helper_repo(repo, env, marker)
     git(repo, "checkout", "-qb", "feature/SPEC-1", env=env)
     assert moai(repo, "apply", env=env).returncode == 0
-    old = f"python3 -m moai_mashup.key_helper {repo}"
+    old = f"python3 -m moai_mashup.settings.key_helper {repo}"
     doc = settings(repo)
     doc["apiKeyHelper"] = old
     (repo / SETTINGS).write_text(json.dumps(doc, indent=2) + "\n")

@@ -269,7 +269,7 @@ def test_hook_path_imports_no_heavy_module(
     import subprocess
     import sys
 
-    from moai_mashup.hook_install import engine_sys_path
+    from moai_mashup.githooks.install import engine_sys_path
 
     install(repo, env)
     run_git(repo, "checkout", "-q", "-b", "feature/SPEC-16", env=env)  # warms the cache
@@ -277,7 +277,7 @@ def test_hook_path_imports_no_heavy_module(
     probe = (
         "import sys\n"
         "sys.path.extend(sys.argv[1].split('\\n'))\n"
-        "from moai_mashup.hook_entry import main\n"
+        "from moai_mashup.githooks.engine import main\n"
         "rc = main(sys.argv[2:])\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}), rc)\n"
     )

@@ -228,7 +228,7 @@ def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
     """hook_fast's reading of the stamp's `spec` pattern is sh's `case`, branch for branch."""
     import subprocess
 
-    from moai_mashup.hook_fast import sh_case_matches
+    from moai_mashup.githooks.fast import sh_case_matches
 
     branches = [
         "feature/SPEC-",
@@ -250,8 +250,8 @@ def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
 
 
 def test_hook_fast_imports_nothing_heavy() -> None:
-    heavy = ("json", "pathlib", "re", "typing", "moai_mashup.hook_entry")
-    assert modules_after_import("moai_mashup.hook_fast", heavy) == []
+    heavy = ("json", "pathlib", "re", "typing", "moai_mashup.githooks.engine")
+    assert modules_after_import("moai_mashup.githooks.fast", heavy) == []
 
 
 def test_modes_that_never_switch_prepare_nothing(
@@ -393,7 +393,7 @@ def _hook_env(
 
 
 def _switch_in_process(repo: Path, env: dict[str, str]) -> bool:
-    from moai_mashup import hook_fast
+    from moai_mashup.githooks import fast as hook_fast
 
     head = git(repo, "rev-parse", "HEAD", env=env).strip()
     return hook_fast.prepared_switch([head, head, "1"])
@@ -419,7 +419,7 @@ def test_a_write_landing_after_the_locked_check_is_kept(
     """
     import sys
 
-    from moai_mashup import hook_fast
+    from moai_mashup.githooks import fast as hook_fast
 
     _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
     theirs = USER_SETTINGS.replace('"opus"', '"sonnet"')

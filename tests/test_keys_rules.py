@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup import keys
 from moai_mashup.errors import BadInput, Refused
+from moai_mashup.settings import keys
 from tests.gitrepo import FAKE_KEY, OTHER_FAKE_KEY, write
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"

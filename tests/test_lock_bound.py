@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup.lock import LOCK_WAIT_S
+from moai_mashup.settings.lock import LOCK_WAIT_S
 from tests.gitrepo import SETTINGS, moai, write
 from tests.hooks_support import age, age_inputs, install, moai_lines, run_git
 

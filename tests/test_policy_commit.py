@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup.policy import in_plan_paths, message_has_text
+from moai_mashup.guard.policy import in_plan_paths, message_has_text
 from tests.gitrepo import LLM_LOCAL_YAML, LLM_YAML, MOAI, SEED_LLM_YAML, git, moai, write
 from tests.test_guard_staged import head, install_guard, install_hook
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup import trust
+from moai_mashup.settings import trust
 
 REPO = Path("/projects/app")
 OTHER = Path("/projects/other")

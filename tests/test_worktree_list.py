@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from moai_mashup import git as git_mod
-from moai_mashup.worktrees import WorktreeEntry, parse_porcelain
+from moai_mashup.worktrees.entries import WorktreeEntry, parse_porcelain
 from tests.gitrepo import git, moai, write
 from tests.worktree_support import commit_file, created, listing, squash_merge
 

@@ -124,7 +124,7 @@ HOOK = """#!/bin/sh
 # stands in for the git hook: a new worktree (old sha = zeros) fires post-worktree
 [ "$1" = "0000000000000000000000000000000000000000" ] || exit 0
 exec {python} -c '
-from moai_mashup.lifecycle import post_worktree
+from moai_mashup.worktrees.setup import post_worktree
 from moai_mashup.workspace import open_workspace
 for line in post_worktree(open_workspace()):
     print("hook:", line)

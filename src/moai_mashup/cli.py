@@ -15,11 +15,11 @@ import click
 from moai_mashup import __version__
 from moai_mashup.errors import MoaiError
 
-# name -> module under moai_mashup.commands exposing `command`
+# name -> module under moai_mashup.commands exposing `command` (or `module:attribute`)
 COMMANDS: dict[str, str] = {
     "init": "init",
-    "glm": "glm",
-    "claude": "claude",
+    "glm": "switch:glm_command",
+    "claude": "switch:claude_command",
     "apply": "apply",
     "status": "status",
     "demo": "demo",
@@ -40,26 +40,15 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        import importlib.util  # only for --help: `moai status` does not pay for it
-
-        return [
-            name
-            for name, mod in COMMANDS.items()
-            if importlib.util.find_spec(f"moai_mashup.commands.{mod}") is not None
-        ]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        mod = COMMANDS.get(cmd_name)
-        if mod is None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
             return None
-        name = f"moai_mashup.commands.{mod}"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                return None  # listed but not built yet
-            raise
-        command: click.Command = module.command
+        mod, _, attr = target.partition(":")
+        module = importlib.import_module(f"moai_mashup.commands.{mod}")
+        command: click.Command = getattr(module, attr or "command")
         return command
 
 

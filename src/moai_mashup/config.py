@@ -147,7 +147,7 @@ def load_config(worktree: Path, cache_dir: Path | None = None) -> ResolvedConfig
             pass
     llm, mode_source, configured, warnings = _validate(worktree)
     if cache_dir is not None:
-        from moai_mashup.atomic import atomic_write_text
+        from moai_mashup.settings.atomic import atomic_write_text
 
         blob = {
             "key": key,
@@ -177,7 +177,7 @@ def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> R
     try:
         cached = json.loads((like_cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
         if cached["key"] == key:
-            from moai_mashup.atomic import atomic_write_text
+            from moai_mashup.settings.atomic import atomic_write_text
 
             cache_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_text(cache_dir / CACHE_NAME, json.dumps(cached), mode=0o600)

@@ -25,7 +25,7 @@ def main() -> Any:
     # Shell completion (`moai shell-init`) calls moai with _MOAI_COMPLETE set: click's job.
     completing = "_MOAI_COMPLETE" in os.environ
     if not completing and sys.argv[1:] == ["telemetry", "settings"]:  # every Claude Code start
-        from moai_mashup.telemetry_env import settings_main
+        from moai_mashup.cost.otel_env import settings_main
 
         return settings_main()
     if not completing and (
@@ -41,7 +41,7 @@ def main() -> Any:
 
         return cli_main()
     from moai_mashup.errors import MoaiError
-    from moai_mashup.worktrees import list_report
+    from moai_mashup.worktrees.listing import list_report
 
     try:
         out, warnings = list_report(as_json=as_json)

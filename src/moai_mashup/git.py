@@ -246,6 +246,25 @@ def add_exclude(wt: Worktree, pattern: str) -> Path:
     return path
 
 
+def git_dir_at(folder: Path) -> Path | None:
+    """The git dir of a worktree root as git finds it: `.git` itself when it is a
+    directory, else the path a `gitdir: <path>` file names (relative to `folder`;
+    git writes absolute paths for linked worktrees). None: no `.git`, or a file
+    git would reject too (unreadable, empty, no `gitdir: ` line).
+    """
+    dotgit = folder / ".git"
+    if dotgit.is_dir():
+        return dotgit
+    try:
+        line = dotgit.read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
+    if not line.startswith("gitdir: "):
+        return None
+    named = Path(line[len("gitdir: ") :].strip())
+    return named if named.is_absolute() else (folder / named).resolve()
+
+
 def discover_in_hook(cwd: Path) -> Worktree | None:
     """The worktree a hook runs for, from files alone (no `git` child: hot path).
 
@@ -261,19 +280,10 @@ def discover_in_hook(cwd: Path) -> Worktree | None:
     if env_git_dir:
         git_dir = cwd / env_git_dir  # an absolute GIT_DIR replaces cwd
     else:
-        dotgit = root / ".git"
-        if dotgit.is_dir():
-            git_dir = dotgit
-        elif dotgit.is_file():
-            try:
-                line = dotgit.read_text(encoding="utf-8").splitlines()[0]
-            except (OSError, UnicodeDecodeError, IndexError):
-                return None
-            if not line.startswith("gitdir: "):
-                return None
-            git_dir = root / line[len("gitdir: ") :].strip()
-        else:
+        found = git_dir_at(root)
+        if found is None:
             return None
+        git_dir = found
     if not (git_dir / "HEAD").is_file():
         return None
     try:

@@ -1,34 +1,10 @@
-"""`apiKeyHelper` for credential mode `helper`: prints the GLM key for a worktree.
+"""Kept for `apiKeyHelper` commands written before the package layout.
 
-Claude Code runs this through /bin/sh and sends what it prints as the key, so
-the key itself never sits in the worktree. Argv carries only the worktree path.
+Settings files written then run `from moai_mashup.key_helper import main`; the
+next apply rewrites the command to settings.key_helper. Delete once no release
+older than the layout is supported.
 """
 
-from __future__ import annotations
+from moai_mashup.settings.key_helper import main as main
 
-import sys
-from pathlib import Path
-
-
-def main(argv: list[str]) -> int:
-    from moai_mashup import git
-    from moai_mashup.config import load_config
-    from moai_mashup.errors import MoaiError
-    from moai_mashup.keys import no_key_message, resolve_key
-
-    try:
-        wt = git.discover(Path(argv[0]) if argv else Path.cwd())
-        cfg = load_config(wt.root, wt.state_dir)
-        key = resolve_key(cfg.glm_env_var)
-    except MoaiError as exc:
-        print(f"moai key-helper: {exc}", file=sys.stderr)
-        return 2
-    if key is None:
-        print(f"moai key-helper: {no_key_message(cfg.glm_env_var)}", file=sys.stderr)
-        return 2
-    sys.stdout.write(key.value + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+__all__ = ["main"]

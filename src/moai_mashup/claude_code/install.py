@@ -174,7 +174,7 @@ def _dump(doc: dict[str, Any], raw: bytes | None) -> bytes:
 
 
 def _write(path: Path, data: bytes) -> None:
-    from moai_mashup.atomic import atomic_write_bytes
+    from moai_mashup.settings.atomic import atomic_write_bytes
 
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
@@ -191,7 +191,7 @@ def _read_record(t: Target) -> dict[str, Any]:
 
 
 def _write_record(t: Target, entry: dict[str, Any] | None) -> None:
-    from moai_mashup.atomic import atomic_write_text
+    from moai_mashup.settings.atomic import atomic_write_text
 
     try:
         rec = json.loads(t.record.read_text(encoding="utf-8"))

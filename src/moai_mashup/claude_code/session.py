@@ -18,6 +18,7 @@ from moai_mashup.core.routing import (
     spec_id_from_branch,
 )
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.paths import SETTINGS_REL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -102,10 +103,10 @@ def start_pin(place: Place, env: Mapping[str, str]) -> str | None:
     """
     from moai_mashup.core.model_pin import pinned_model
 
-    levels = [place.root / ".claude" / "settings.local.json"]
+    levels = [place.root / SETTINGS_REL]
     main = main_checkout(place)
     if main is not None:  # Claude Code 2.1.332 reads it in every linked worktree
-        levels.append(main / ".claude" / "settings.local.json")
+        levels.append(main / SETTINGS_REL)
     levels.append(place.root / ".claude" / "settings.json")
     config_dir = env.get("CLAUDE_CONFIG_DIR") or os.path.join(env.get("HOME", "~"), ".claude")
     levels.append(Path(os.path.expanduser(config_dir)) / "settings.json")

@@ -65,9 +65,9 @@ def create(payload: dict[str, object]) -> int:
         )
         reused = _reuse(ws, branch)
         if reused is None:
-            from moai_mashup import worktrees
+            from moai_mashup.worktrees.create import create_on_branch
 
-            made = worktrees.create_on_branch(ws, name, branch)
+            made = create_on_branch(ws, name, branch)
             _say([f"created {made.path} on {made.branch}; backend: {made.backend}", *made.lines])
             reused = made.path.resolve()
         path = reused
@@ -77,11 +77,11 @@ def create(payload: dict[str, object]) -> int:
 
 def _reuse(ws: object, branch: str) -> Path | None:
     """The worktree already on `branch`, brought onto the table's backend; None if none."""
-    from moai_mashup import worktrees
     from moai_mashup.workspace import Workspace, open_workspace
+    from moai_mashup.worktrees.entries import list_entries
 
     assert isinstance(ws, Workspace)
-    for entry in worktrees.list_entries(ws.wt.root):
+    for entry in list_entries(ws.wt.root):
         if entry.branch != branch:
             continue
         if entry.prunable is not None or not entry.path.is_dir():
@@ -91,7 +91,7 @@ def _reuse(ws: object, branch: str) -> Path | None:
             )
         there = open_workspace(entry.path)
         if there.cfg.configured and there.expected is not None:
-            from moai_mashup.apply import apply_backend
+            from moai_mashup.settings.apply import apply_backend
 
             result = apply_backend(there.wt, there.cfg, there.expected)
             if result.changed:
@@ -102,10 +102,10 @@ def _reuse(ws: object, branch: str) -> Path | None:
 
 def _plain_create(wt: git.Worktree, name: str) -> Path:
     """Claude Code's own `-w` (no moai config here): `.claude/worktrees/NAME`."""
-    from moai_mashup import worktrees
+    from moai_mashup.worktrees.entries import list_entries
 
     branch = BRANCH_PREFIX + name
-    for entry in worktrees.list_entries(wt.root):
+    for entry in list_entries(wt.root):
         if entry.branch == branch and entry.path.is_dir():
             return entry.path.resolve()
     dest = wt.main_root / ".claude" / "worktrees" / name
@@ -119,9 +119,10 @@ def _plain_create(wt: git.Worktree, name: str) -> Path:
 
 
 def remove(payload: dict[str, object]) -> int:
-    from moai_mashup import worktrees
     from moai_mashup.config import LLM_YAML
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.entries import list_entries
+    from moai_mashup.worktrees.remove import remove_entry
 
     target = payload.get("worktree_path")
     if not isinstance(target, str) or not target:
@@ -130,15 +131,13 @@ def remove(payload: dict[str, object]) -> int:
     start = Path(cwd) if isinstance(cwd, str) and Path(cwd).is_dir() else Path.cwd()
     wt = git.discover(start)
     wanted = Path(target).resolve()
-    entry = next(
-        (e for e in worktrees.list_entries(wt.main_root) if e.path.resolve() == wanted), None
-    )
+    entry = next((e for e in list_entries(wt.main_root) if e.path.resolve() == wanted), None)
     if entry is None:
         raise BadInput(f"{target}: not a worktree of {wt.main_root}")
     if (wt.main_root / LLM_YAML).is_file():
         ws = open_workspace(wt.main_root)
         try:
-            done = worktrees.remove_entry(ws, entry, force=False, delete_branch=False)
+            done = remove_entry(ws, entry, force=False, delete_branch=False)
         except Refused as exc:
             _leave_note(wt.common_dir, payload.get("session_id"), f"moai did not remove it: {exc}")
             raise

@@ -18,8 +18,11 @@ from pathlib import Path
 
 import click
 
-from moai_mashup import commit_checks, git, guard, policy
+from moai_mashup import git
 from moai_mashup.errors import BadInput, Refused
+from moai_mashup.guard import commit as commit_checks
+from moai_mashup.guard import policy
+from moai_mashup.guard import scan as guard
 from moai_mashup.workspace import Workspace
 
 # The refs `pre-commit run --from-ref A --to-ref B` (and its pre-push stage) hands its hooks.

@@ -10,55 +10,18 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from moai_mashup import git
 from moai_mashup.errors import BadInput
+from moai_mashup.paths import SETTINGS_REL
 
 if TYPE_CHECKING:
     from moai_mashup.cost.pricing import Tier
 
 FORMATS = ("table", "json", "csv")
-
-
-class WorktreeInfo(NamedTuple):
-    path: str
-    branch: str | None
-    git_dir: Path | None
-
-
-def list_worktrees(wt: git.Worktree) -> list[WorktreeInfo]:
-    """Main + linked worktrees (`git worktree list --porcelain`), with their own git dirs."""
-    text = git.out(["worktree", "list", "--porcelain"], wt.root)
-    out: list[WorktreeInfo] = []
-    path: str | None = None
-    branch: str | None = None
-    for line in [*text.splitlines(), ""]:
-        if line.startswith("worktree "):
-            path = line[len("worktree ") :]
-            branch = None
-        elif line.startswith("branch refs/heads/"):
-            branch = line[len("branch refs/heads/") :]
-        elif not line and path is not None:
-            out.append(WorktreeInfo(path, branch, _git_dir_of(Path(path), wt)))
-            path = None
-    return out
-
-
-def _git_dir_of(root: Path, wt: git.Worktree) -> Path | None:
-    dotgit = root / ".git"
-    if dotgit.is_dir():
-        return dotgit
-    try:
-        text = dotgit.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None  # a worktree whose directory is gone (prunable)
-    if not text.startswith("gitdir:"):
-        return None
-    gd = Path(text[len("gitdir:") :].strip())
-    return gd if gd.is_absolute() else (root / gd)
 
 
 def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:
@@ -162,7 +125,7 @@ def command(
         session_files,
     )
     from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees import claimed_root, worktree_root
+    from moai_mashup.worktrees.entries import claimed_root, list_entries, worktree_root
 
     if as_json and as_csv:
         raise BadInput("--json and --csv: choose one output format")
@@ -198,7 +161,7 @@ def command(
             tiers = template_tiers(
                 [
                     read_env_block(root / ".moai/llm-configs/glm.json"),
-                    read_env_block(root / ".claude/settings.local.json"),
+                    read_env_block(root / SETTINGS_REL),
                 ]
             )
             rules = teamview.prometheus_rules(prices, tiers, valid_tier_name(claude_tier))
@@ -206,16 +169,15 @@ def command(
         else:
             click.echo(teamview.grafana_dashboard(), nl=False)
         return
-    worktrees = list_worktrees(ws.wt)
     places: list[Place] = []
     envs: list[dict[str, Any]] = []
-    for info in worktrees:
-        marks = tuple(read_phases(info.git_dir / "moai")) if info.git_dir else ()
-        for p in dict.fromkeys([info.path, os.path.realpath(info.path)]):
-            places.append(Place(p, info.branch, marks))
-        root = Path(info.path)
-        envs.append(read_env_block(root / ".moai/llm-configs/glm.json"))
-        envs.append(read_env_block(root / ".claude/settings.local.json"))
+    for entry in list_entries(ws.wt.root):
+        git_dir = git.git_dir_at(entry.path)
+        marks = tuple(read_phases(git_dir / "moai")) if git_dir else ()
+        for p in dict.fromkeys([str(entry.path), os.path.realpath(entry.path)]):
+            places.append(Place(p, entry.branch, marks))
+        envs.append(read_env_block(entry.path / ".moai/llm-configs/glm.json"))
+        envs.append(read_env_block(entry.path / SETTINGS_REL))
     # Where this repository's SPEC worktrees live (and lived, once removed): the
     # configured root, or its `-<hash>` twin when another repository of the same
     # name claimed it first (worktrees.claimed_root); the twin's sessions are not ours.
@@ -260,7 +222,7 @@ def command(
     }
     if html_file is not None:
         # Written before anything is printed: a path we cannot write is bad input.
-        from moai_mashup.atomic import atomic_write_text
+        from moai_mashup.settings.atomic import atomic_write_text
 
         title = f"moai cost: {ws.wt.main_root.name}"
         try:

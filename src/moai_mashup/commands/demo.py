@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from moai_mashup.paths import SETTINGS_REL
+
 FAKE_KEY = "demo0000fake0000key0000not0real"
 HAND_WRITTEN = '{\n  "permissions": {"allow": ["Bash(npm test)"]}\n}\n'
 
@@ -38,7 +40,7 @@ def _quiet_git(args: list[str], cwd: Path, env: dict[str, str]) -> None:
 
 
 def _show(repo: Path, title: str) -> None:
-    from moai_mashup.commands.status import collect
+    from moai_mashup.status import collect
 
     old = Path.cwd()
     os.chdir(repo)
@@ -51,12 +53,12 @@ def _show(repo: Path, title: str) -> None:
         f"   branch {info['branch']}: expected {info['expected_backend']}, "
         f"active {info['active_backend']}"
     )
-    settings = repo / ".claude" / "settings.local.json"
+    settings = repo / SETTINGS_REL
     if settings.exists():
         doc = json.loads(settings.read_text(encoding="utf-8"))
         env = doc.get("env", {})
         if "ANTHROPIC_AUTH_TOKEN" in env:
-            from moai_mashup.keys import mask
+            from moai_mashup.settings.keys import mask
 
             env = dict(env, ANTHROPIC_AUTH_TOKEN=mask(env["ANTHROPIC_AUTH_TOKEN"]))
             doc = dict(doc, env=env)
@@ -68,10 +70,10 @@ def _show(repo: Path, title: str) -> None:
 @click.option("--keep", is_flag=True, help="Keep the throwaway repository and print its path.")
 def command(keep: bool) -> None:
     """Show the main job in a throwaway repository with a fake key."""
-    from moai_mashup import hook_install
-    from moai_mashup.commands.init import init_files
     from moai_mashup.git import discover
-    from moai_mashup.keys import save_key
+    from moai_mashup.githooks import install as hook_install
+    from moai_mashup.scaffold import init_files
+    from moai_mashup.settings.keys import save_key
 
     tmp = Path(tempfile.mkdtemp(prefix="moai-demo-"))
     # The user's git config (a global core.hooksPath above all) stays out of it too.
@@ -103,7 +105,7 @@ def command(keep: bool) -> None:
         for line in hook_install.install(discover(repo)):
             click.echo(f"moai hooks install: {line}")
 
-        settings = repo / ".claude" / "settings.local.json"
+        settings = repo / SETTINGS_REL
         settings.parent.mkdir(exist_ok=True)
         settings.write_text(HAND_WRITTEN, encoding="utf-8")
         _show(repo, "on main: Claude (a hand-written permission in settings.local.json)")
@@ -168,7 +170,7 @@ def _claude_code(repo: Path, env: dict[str, str]) -> None:
     wt = Path(path.splitlines()[-1])
     click.echo(f"   the session starts in {wt}")
     session_env = dict(env)
-    local = json.loads((wt / ".claude" / "settings.local.json").read_text(encoding="utf-8"))
+    local = json.loads((wt / SETTINGS_REL).read_text(encoding="utf-8"))
     session_env.update({k: str(v) for k, v in local.get("env", {}).items()})
     line = _moai([*hook, "session-start"], wt, session_env, {"cwd": str(wt), "source": "startup"})
     click.echo(f"   SessionStart context for the model: {line}")
@@ -181,7 +183,7 @@ def _claude_code(repo: Path, env: dict[str, str]) -> None:
     )
     _quiet_git(["checkout", "-q", "-b", "feature/SPEC-DEMO-004"], repo, env)
     started = dict(env)  # the session's environment, read once when it started (GLM)
-    local = json.loads((repo / ".claude" / "settings.local.json").read_text(encoding="utf-8"))
+    local = json.loads((repo / SETTINGS_REL).read_text(encoding="utf-8"))
     started.update({k: str(v) for k, v in local.get("env", {}).items()})
     _quiet_git(["checkout", "-q", "main"], repo, env)
     held = _moai([*hook, "user-prompt-submit"], repo, started, {"cwd": str(repo)})

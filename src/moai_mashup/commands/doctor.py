@@ -23,6 +23,7 @@ import click
 
 from moai_mashup import git
 from moai_mashup.errors import MoaiError
+from moai_mashup.paths import SETTINGS_REL
 
 Status = Literal["ok", "warn", "fail", "info"]
 
@@ -114,7 +115,7 @@ def credential_check(
     goes out as Bearer and beats apiKeyHelper; ANTHROPIC_API_KEY, else the
     apiKeyHelper's output, goes out as x-api-key.
     """
-    from moai_mashup.keys import mask
+    from moai_mashup.settings.keys import mask
 
     env: dict[str, Any] = dict(os.environ)
     helper: Any = None
@@ -126,7 +127,7 @@ def credential_check(
     token = env.get("ANTHROPIC_AUTH_TOKEN") or None
     api_key = env.get("ANTHROPIC_API_KEY") or None
     helper = helper or None
-    ours = isinstance(helper, str) and "moai_mashup.key_helper" in helper
+    ours = isinstance(helper, str) and "moai_mashup.settings.key_helper" in helper
 
     def shown(value: Any) -> str:
         if value is None:
@@ -162,12 +163,13 @@ class Context(NamedTuple):
 
 
 def static_checks(cwd: Path) -> tuple[list[Check], Context]:
-    from moai_mashup import trust
-    from moai_mashup.apply import load_template, read_state, settings_path
-    from moai_mashup.commands.status import env_warnings, hooks_installed
     from moai_mashup.config import load_config
     from moai_mashup.core.routing import backend_for_kind, branch_kind
-    from moai_mashup.keys import credentials_file, env_file, mask, resolve_key
+    from moai_mashup.githooks.install import is_installed
+    from moai_mashup.settings import trust
+    from moai_mashup.settings.apply import load_template, read_state, settings_path
+    from moai_mashup.settings.keys import credentials_file, env_file, mask, resolve_key
+    from moai_mashup.status import env_warnings
 
     wt = git.discover(cwd)
     checks: list[Check] = []
@@ -256,13 +258,13 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
     for path, label in (
         (home / ".claude" / "settings.json", "~/.claude/settings.json"),
         (wt.root / ".claude" / "settings.json", ".claude/settings.json"),
-        (settings_path(wt), ".claude/settings.local.json"),
+        (settings_path(wt), SETTINGS_REL),
     ):
         check, doc = check_settings_file(path, label)
         checks.append(check)
         docs.append(doc)
     local = settings_path(wt)
-    rel = ".claude/settings.local.json"
+    rel = SETTINGS_REL
     if git.is_tracked(wt.root, rel):
         checks.append(
             Check("fail", "privacy", f"{rel} is tracked by git", f"git rm --cached {rel}")
@@ -291,7 +293,7 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
 
     # --- drift ---------------------------------------------------------------------------
     try:
-        from moai_mashup.apply import stray_spec
+        from moai_mashup.settings.apply import stray_spec
 
         glm_var = cfg.glm_env_var if cfg is not None else "GLM_API_KEY"
         active: str | None = read_state(wt, stray_spec(wt, glm_var)).active
@@ -311,7 +313,7 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
             )
 
     # --- what the main checkout's settings impose here (main_checkout.py) -----------------
-    from moai_mashup import main_checkout
+    from moai_mashup.settings import main_checkout
 
     found = main_checkout.override(wt, expected)
     if found is not None:
@@ -329,7 +331,7 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
         checks.append(Check("ok", "main checkout", "its settings.local.json sets no routing key"))
 
     # --- Claude Code itself -----------------------------------------------------------------
-    from moai_mashup import claude_version
+    from moai_mashup.claude_code import version as claude_version
 
     status, message, fix = claude_version.report(claude_version.installed())
     checks.append(Check(status, "claude code", message, fix))  # type: ignore[arg-type]
@@ -344,7 +346,7 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
     )
 
     # --- hooks, environment, where Claude Code is started ----------------------------------
-    if hooks_installed(wt):
+    if is_installed(wt):
         checks.append(Check("ok", "hooks", "post-checkout hook installed"))
     else:
         checks.append(
@@ -371,7 +373,7 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
 
 
 def live_checks(ctx: Context, claude_opt: str | None) -> tuple[list[Check], dict[str, Any]]:
-    from moai_mashup import live_probe
+    from moai_mashup.claude_code import live_probe
 
     claude = live_probe.find_claude(claude_opt)
     if claude is None:

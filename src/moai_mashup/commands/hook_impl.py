@@ -19,6 +19,6 @@ import click
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def command(hook_type: str, args: tuple[str, ...]) -> None:
     """Run moai's side of a git hook (post-checkout, post-worktree, pre-commit)."""
-    from moai_mashup.hook_entry import main
+    from moai_mashup.githooks.engine import main
 
     sys.exit(main([hook_type, *args]))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from moai_mashup import git, hook_install
+from moai_mashup import git
+from moai_mashup.githooks import install as hook_install
 
 _TYPES = click.option(
     "--hook-type",
@@ -64,32 +65,11 @@ def install(
 
 
 def apply_here(wt: git.Worktree) -> None:
-    """Bring the worktree we stand in onto the table's backend now.
-
-    The hooks act from the next checkout on; without this, a fresh glm-only
-    repository (or a SPEC branch already checked out) would stay on Claude.
-    """
-    from moai_mashup.apply import apply_backend
-    from moai_mashup.config import LLM_YAML
-    from moai_mashup.errors import MoaiError
-    from moai_mashup.workspace import open_workspace
-
-    if not (wt.root / LLM_YAML).is_file():
-        return  # not configured here: leave no state of ours behind
-    try:
-        ws = open_workspace(wt.root)
-        if not ws.cfg.configured or ws.expected is None:
-            return
-        result = apply_backend(ws.wt, ws.cfg, ws.expected)
-    except MoaiError as exc:
-        click.echo(f"hooks installed, but this worktree was not switched: {exc}", err=True)
-        return
-    if result.changed:
-        click.echo(f"this worktree now uses {result.backend} ({ws.why()})")
-    if result.held:
-        from moai_mashup.apply import held_back_line
-
-        click.echo(held_back_line(result.held), err=True)
+    out, err = hook_install.apply_here(wt)
+    for line in out:
+        click.echo(line)
+    for line in err:
+        click.echo(line, err=True)
 
 
 @command.command("uninstall")

@@ -9,86 +9,15 @@ answered "no" (or with its default under --yes).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from moai_mashup import git
-from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML
-from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
+from moai_mashup.config import LLM_LOCAL_YAML, LLM_YAML
 from moai_mashup.errors import BadInput, MoaiError
-
-LLM_YAML_TEXT = """\
-# moai-mashup: which LLM backend each phase and branch gets.
-# Docs: mode table in the moai-mashup README. Personal overrides go in
-# llm.local.yaml (ignored by git); the policy block below is the team's.
-llm:
-  mode: {mode}{pad}# claude-only | mashup | glm-only
-  glm_env_var: GLM_API_KEY
-  auto_worktree:
-    enabled: true
-    copy_glm_config: true
-  default_branch: {default_branch}
-  spec_branch_pattern: "feature/SPEC-*"
-  credential_mode: inline  # inline | helper (key fetched on demand, never stored in the worktree)
-  worktree:
-    root: "~/worktrees/{{project}}"
-  policy:
-    locked: []
-    enforce_locations: false
-    require_backend_match: false
-    commit_trailer: false
-"""
-
-GITIGNORE_LINES = ("/" + str(LLM_LOCAL_YAML), "/.claude/settings.local.json")
-
-
-def _default_branch(wt: git.Worktree) -> str:
-    """The repository's trunk, not merely the branch `moai init` happens to run on."""
-    remote_head = git.run(
-        ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"], wt.root, check=False
-    ).stdout.strip()
-    if remote_head.startswith("origin/"):
-        return remote_head[len("origin/") :]
-    if wt.branch in ("main", "master"):
-        return wt.branch
-    for name in ("main", "master"):
-        ref = git.run(["rev-parse", "-q", "--verify", f"refs/heads/{name}"], wt.root, check=False)
-        if ref.returncode == 0:
-            return name
-    return "main"
-
-
-def init_files(wt: git.Worktree, mode: str = "mashup") -> list[Path]:
-    """Create what is missing; never overwrite. Returns the files written."""
-    written: list[Path] = []
-    llm = wt.root / LLM_YAML
-    if not llm.exists():
-        llm.parent.mkdir(parents=True, exist_ok=True)
-        text = LLM_YAML_TEXT.format(
-            mode=mode,
-            pad=" " * max(1, 18 - len(mode)),
-            default_branch=json.dumps(_default_branch(wt)),
-        )
-        llm.write_text(text, encoding="utf-8")
-        written.append(llm)
-    glm = wt.root / GLM_JSON
-    if not glm.exists():
-        glm.parent.mkdir(parents=True, exist_ok=True)
-        glm.write_text(json.dumps(DEFAULT_TEMPLATE, indent=2) + "\n", encoding="utf-8")
-        written.append(glm)
-    gitignore = wt.root / ".gitignore"
-    missing = [p for p in GITIGNORE_LINES if not git.is_ignored(wt.root, p.lstrip("/"))]
-    if missing:
-        existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
-        sep = "" if not existing or existing.endswith("\n") else "\n"
-        block = "# moai-mashup: per-developer files, never committed\n" + "\n".join(missing)
-        gitignore.write_text(existing + sep + block + "\n", encoding="utf-8")
-        written.append(gitignore)
-    return written
-
+from moai_mashup.scaffold import init_files
 
 MODE_HELP = {
     "claude-only": "Claude everywhere; moai only watches",
@@ -106,8 +35,8 @@ def install_claude_code(wt: git.Worktree) -> list[str]:
 
 def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
     """Why the git hooks or the Claude Code hooks cannot be installed here, by step."""
-    from moai_mashup import hook_install
     from moai_mashup.claude_code import install as cc
+    from moai_mashup.githooks import install as hook_install
 
     problems: dict[str, MoaiError] = {}
     try:
@@ -138,7 +67,7 @@ def _existing_mode(wt: git.Worktree) -> tuple[str, str] | None:
 
 
 def _commands_in_place(wt: git.Worktree) -> bool:
-    from moai_mashup.claude_commands import COMMANDS_DIR, NAMES
+    from moai_mashup.claude_code.slash_commands import COMMANDS_DIR, NAMES
 
     return all((wt.root / COMMANDS_DIR / f"{name}.md").exists() for name in NAMES)
 
@@ -157,7 +86,7 @@ def _decide(question: str, flag: bool | None, *, ask: bool, yes: bool, done: boo
 
 def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
     """Ask for the GLM key when none is found (hidden input; Enter skips)."""
-    from moai_mashup.keys import mask, resolve_key, save_key, validate_key
+    from moai_mashup.settings.keys import mask, resolve_key, save_key, validate_key
 
     try:
         if resolve_key(glm_env_var) is not None:
@@ -192,14 +121,14 @@ def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
         click.echo("key: skipped", err=True)
         return
     path = save_key(value)
-    from moai_mashup.commands.glm import forget_old_key
+    from moai_mashup.githooks.install import forget_prepared_here
 
-    forget_old_key()
+    forget_prepared_here()
     click.echo(f"saved GLM key {mask(value)} to {path} (mode 0600)")
 
 
 def _next_steps(wt: git.Worktree) -> list[str]:
-    from moai_mashup.commands.status import collect
+    from moai_mashup.status import collect
 
     info = collect()
     steps: list[str] = []
@@ -315,7 +244,7 @@ def command(
     if cfg.mode != "claude-only":
         _ask_key(cfg.glm_env_var, ask, no_key)
 
-    from moai_mashup.commands.status import hooks_installed
+    from moai_mashup.githooks.install import is_installed
 
     for step in problems:
         if ask:
@@ -325,14 +254,17 @@ def command(
         hooks,
         ask=ask,
         yes=yes,
-        done=hooks_installed(wt),
+        done=is_installed(wt),
     ):
-        from moai_mashup import hook_install
-        from moai_mashup.commands.hooks import apply_here
+        from moai_mashup.githooks import install as hook_install
 
         for line in hook_install.install(wt):
             click.echo(line)
-        apply_here(wt)
+        out, err = hook_install.apply_here(wt)
+        for line in out:
+            click.echo(line)
+        for line in err:
+            click.echo(line, err=True)
 
     if "claude_code" not in problems and _decide(
         "Install the Claude Code hooks and status line (.claude/settings.json)?",
@@ -351,17 +283,17 @@ def command(
         yes=yes,
         done=_commands_in_place(wt),
     ):
-        from moai_mashup.claude_commands import write_claude_commands
+        from moai_mashup.claude_code.slash_commands import write_claude_commands
 
         for path, state in write_claude_commands(wt.root):
             rel = path.relative_to(wt.root)
             note = " (yours differs; delete it to get moai's)" if state == "kept" else ""
             click.echo(f"{state} {rel}{note}")
 
-    from moai_mashup.commands import status
+    from moai_mashup.status import collect, render
 
     click.echo("")
-    ctx.invoke(status.command, as_json=False)
+    click.echo(render(collect()))
     click.echo("\nnext:")
     for step in _next_steps(wt):
         click.echo(f"  {step}")

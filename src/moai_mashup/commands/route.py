@@ -45,18 +45,18 @@ class RouteView(NamedTuple):
 
 def worktrees_by_branch(root: Path) -> dict[str, Path]:
     """Branch -> worktree path (worktrees whose directory is gone are skipped)."""
-    from moai_mashup import worktrees
+    from moai_mashup.worktrees.entries import list_entries
 
     return {
         e.branch: e.path
-        for e in worktrees.list_entries(root)
+        for e in list_entries(root)
         if e.branch and not e.prunable and e.path.is_dir()
     }
 
 
 def _active(root: Path) -> str | None:
-    from moai_mashup.apply import read_state
     from moai_mashup.errors import MoaiError
+    from moai_mashup.settings.apply import read_state
 
     try:
         return read_state(git.discover(root)).active
@@ -152,17 +152,17 @@ def print_view(view: RouteView, ws: Workspace) -> None:
 
 def _spec_worktree(ws: Workspace, spec: str) -> tuple[Path, list[str]]:
     """Create the SPEC worktree with `moai worktree create`'s own function."""
-    from moai_mashup import worktrees
+    from moai_mashup.worktrees.create import create
 
-    created = worktrees.create(ws, spec)
+    created = create(ws, spec)
     return created.path, [f"created worktree {created.path} on {created.branch}", *created.lines]
 
 
 def planned_worktree_path(ws: Workspace, spec: str) -> Path:
     """Where `moai worktree create SPEC` would put it (nothing is written)."""
-    from moai_mashup import worktrees
+    from moai_mashup.worktrees.entries import claimed_root, worktree_root
 
-    root = worktrees.claimed_root(worktrees.worktree_root(ws), ws.wt.common_dir, claim=False)
+    root = claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False)
     return root / spec
 
 
@@ -174,8 +174,8 @@ class Applied(NamedTuple):
 
 def apply_route(view: RouteView, ws: Workspace) -> Applied:
     """Go where the phase belongs: the worktree, its backend, the phase record."""
-    from moai_mashup.apply import apply_backend
     from moai_mashup.cost.phase_record import append_phase
+    from moai_mashup.settings.apply import apply_backend
     from moai_mashup.workspace import open_workspace
 
     r = view.route
@@ -197,7 +197,7 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
     if result.changed:
         lines.append(f"{target}: now on {r.backend} (was {result.before})")
     if result.held:
-        from moai_mashup.apply import held_back_line
+        from moai_mashup.settings.apply import held_back_line
 
         lines.append(held_back_line(result.held))
     append_phase(there.wt.state_dir, r.phase, view.spec)

@@ -62,7 +62,7 @@ _MISSING = object()
 
 
 def _shown(path: tuple[str, ...], value: Any) -> str:
-    from moai_mashup.keys import mask
+    from moai_mashup.settings.keys import mask
 
     name = ".".join(path)
     secret = any(p in name for p in SECRET_PARTS) and not name.endswith("_MODEL")
@@ -80,10 +80,10 @@ def _render(doc: dict[str, Any], text: str | None) -> str:
 def move_to_user(yes: bool) -> None:
     """Move your routing keys from the main checkout's settings.local.json to
     ~/.claude/settings.json, so each worktree's own routing holds."""
-    from moai_mashup import main_checkout
-    from moai_mashup.apply import user_settings_file
-    from moai_mashup.atomic import atomic_write_text, file_lock, replace_if_unchanged
-    from moai_mashup.hook_fast import LOCK_NAME, SETTINGS_REL
+    from moai_mashup.paths import LOCK_NAME, SETTINGS_REL
+    from moai_mashup.settings import main_checkout
+    from moai_mashup.settings.apply import user_settings_file
+    from moai_mashup.settings.atomic import atomic_write_text, file_lock, replace_if_unchanged
 
     wt = git.discover(Path.cwd())
     if not main_checkout.has_main_checkout(wt):

@@ -29,7 +29,7 @@ def command() -> None:
 @command.command("settings")
 def settings_cmd() -> None:
     """Print `--settings` JSON for Claude Code: {"env": {...}} or {}."""
-    from moai_mashup.telemetry_env import settings_main
+    from moai_mashup.cost.otel_env import settings_main
 
     settings_main()
 
@@ -38,7 +38,7 @@ def settings_cmd() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of shell lines.")
 def env_cmd(as_json: bool) -> None:
     """Print the variables as `export NAME=value` lines (or JSON)."""
-    from moai_mashup.telemetry_env import worktree_env
+    from moai_mashup.cost.otel_env import worktree_env
 
     env, why = worktree_env()
     if why:

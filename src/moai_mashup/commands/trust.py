@@ -11,8 +11,8 @@ import json
 
 import click
 
-from moai_mashup import trust
 from moai_mashup.errors import Refused
+from moai_mashup.settings import trust
 
 _WHAT = {
     "url": "send your GLM key to",
@@ -41,7 +41,7 @@ def _shown(kind: str, value: str) -> list[str]:
 def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
     """Trust this repository's GLM base URL, extra template env keys, on_create commands
     and telemetry endpoint."""
-    from moai_mashup.apply import load_template
+    from moai_mashup.settings.apply import load_template
     from moai_mashup.workspace import open_workspace
 
     ws = open_workspace()

@@ -51,12 +51,12 @@ def create_cmd(spec_id: str, glm: bool, claude: bool, base: str | None, path: Pa
     worktree goes under worktree.root; the backend follows the routing table
     unless --glm/--claude say otherwise.
     """
-    from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.create import create
 
     flag = _backend_flag(glm, claude)
     ws = open_workspace()
-    made = worktrees.create(
+    made = create(
         ws,
         spec_id,
         backend="glm" if flag == "glm" else "claude" if flag == "claude" else None,
@@ -77,14 +77,14 @@ def complete_spec_ids(
     """Tab completion: the SPEC ids of this repository's worktrees (nothing outside one)."""
     from click.shell_completion import CompletionItem
 
-    from moai_mashup import worktrees
     from moai_mashup.core.routing import spec_id_from_branch
     from moai_mashup.errors import MoaiError
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.entries import list_entries
 
     try:
         ws = open_workspace(warn=False)
-        entries = worktrees.list_entries(ws.wt.root)
+        entries = list_entries(ws.wt.root)
     except MoaiError:
         return []
     ids = [spec_id_from_branch(e.branch, ws.cfg.spec_branch_pattern) for e in entries if e.branch]
@@ -98,10 +98,10 @@ def path_cmd(spec_id: str) -> None:
 
     For scripts and shells without the wrapper: cd "$(moai worktree path SPEC_ID)"
     """
-    from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.entries import find
 
-    click.echo(str(worktrees.find(open_workspace(), spec_id).path))
+    click.echo(str(find(open_workspace(), spec_id).path))
 
 
 @command.command("go")
@@ -111,10 +111,10 @@ def go_cmd(spec_id: str) -> None:
 
     Without the shell wrapper it prints the path and how to install the wrapper.
     """
-    from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.entries import find
 
-    path = worktrees.find(open_workspace(), spec_id).path
+    path = find(open_workspace(), spec_id).path
     if not request_cd(path):
         click.echo(str(path))
         click.echo(
@@ -133,9 +133,9 @@ def list_cmd(as_json: bool) -> None:
     dirty files, commits ahead/behind default_branch, merged (merged, squashed,
     rebased, no, or empty: no commit yet), path.
     """
-    from moai_mashup import worktrees
+    from moai_mashup.worktrees.listing import list_report
 
-    out, warnings = worktrees.list_report(as_json=as_json)
+    out, warnings = list_report(as_json=as_json)
     click.echo(out)
     for line in warnings:
         click.echo(line, err=True)
@@ -147,12 +147,12 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--delete-branch", is_flag=True, help="Also delete the branch (only when merged).")
 def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
     """Remove SPEC_ID's worktree; refuses uncommitted or untracked work."""
-    from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.remove import remove
 
     cwd = Path.cwd()  # before: it may be the directory we remove
     ws = open_workspace()
-    done = worktrees.remove(ws, spec_id, force=force, delete_branch=delete_branch)
+    done = remove(ws, spec_id, force=force, delete_branch=delete_branch)
     tail = f"; deleted branch {done.branch}" if done.branch_deleted else ""
     click.echo(f"removed {done.path}{tail}")
     if cwd == done.path or done.path in cwd.parents or not cwd.exists():
@@ -170,12 +170,12 @@ def clean_cmd(merged: bool, dry_run: bool) -> None:
     worktree with uncommitted or untracked work is kept and listed, and so is
     one whose branch has no commit yet (nothing of it was merged).
     """
-    from moai_mashup import worktrees
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.remove import plan_clean, run_clean
 
     cwd = Path.cwd()  # before: it may be a directory we remove
     ws = open_workspace()
-    plan = worktrees.plan_clean(ws, merged=merged)
+    plan = plan_clean(ws, merged=merged)
     verb = "would remove" if dry_run else "removing"
     for line in plan.stale:
         click.echo(f"{'would prune' if dry_run else 'pruned'}: {line}")
@@ -190,7 +190,7 @@ def clean_cmd(merged: bool, dry_run: bool) -> None:
         for info in plan.remove:
             click.echo(f"{verb} {info.path} and branch {info.branch} ({info.merged})")
         return
-    for line in worktrees.run_clean(ws, plan):
+    for line in run_clean(ws, plan):
         click.echo(line)
     if not (plan.remove or plan.stale or plan.kept_dirty or plan.kept_empty):
         click.echo("nothing to clean" + ("" if merged else " (add --merged for merged SPECs)"))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 SECRET_KEYS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
-HELPER_MODULE = "moai_mashup.key_helper"  # in every apiKeyHelper command moai writes
+HELPER_MODULE = "moai_mashup.settings.key_helper"  # in every apiKeyHelper command moai writes
 
 
 class StraySpec(NamedTuple):

@@ -24,8 +24,8 @@ import json
 import os
 from pathlib import Path
 
-from moai_mashup.hook_fast import RECORD_NAME, SETTINGS_REL
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.paths import RECORD_NAME, SETTINGS_REL
 
 if TYPE_CHECKING:
     from typing import Any

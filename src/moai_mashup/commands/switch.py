@@ -1,4 +1,4 @@
-"""`moai glm`: save the GLM key and/or switch this worktree to GLM by hand."""
+"""`moai glm` and `moai claude`: switch this worktree by hand (and save the GLM key)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 import click
 
 from moai_mashup.errors import BadInput
-from moai_mashup.keys import mask, save_key, validate_key
+from moai_mashup.githooks.install import forget_prepared_here
+from moai_mashup.settings.keys import mask, save_key, validate_key
 
 
 def read_key_from_user() -> str:
@@ -22,7 +23,7 @@ def read_key_from_user() -> str:
 
 
 def switch(backend: str) -> None:
-    from moai_mashup.apply import apply_backend
+    from moai_mashup.settings.apply import apply_backend
     from moai_mashup.workspace import open_workspace
 
     ws = open_workspace()
@@ -33,7 +34,7 @@ def switch(backend: str) -> None:
     else:
         click.echo(f"{backend}: now active in {rel} (was {result.before})")
     if result.held:
-        from moai_mashup.apply import held_back_line
+        from moai_mashup.settings.apply import held_back_line
 
         click.echo(f"note: {held_back_line(result.held)}", err=True)
     if result.key is not None:
@@ -47,23 +48,10 @@ def switch(backend: str) -> None:
         )
 
 
-def forget_old_key() -> None:
-    """The prepared GLM switches of this repository's worktrees hold the old key
-    (inline mode): gone now, the next checkout prepares them afresh."""
-    import contextlib
-    from pathlib import Path
-
-    from moai_mashup import git
-    from moai_mashup.hook_install import forget_prepared
-
-    with contextlib.suppress(BadInput):  # not in a repository: nothing prepared here
-        forget_prepared(git.discover(Path.cwd()))
-
-
 @click.command("glm")
 @click.argument("key", required=False)
 @click.option("--set-key", is_flag=True, help="Read the key from a prompt or stdin and save it.")
-def command(key: str | None, set_key: bool) -> None:
+def glm_command(key: str | None, set_key: bool) -> None:
     """Switch this worktree to GLM (or save a key first).
 
     \b
@@ -76,12 +64,12 @@ def command(key: str | None, set_key: bool) -> None:
     if set_key:
         value = read_key_from_user()
         path = save_key(value)
-        forget_old_key()
+        forget_prepared_here()
         click.echo(f"saved GLM key {mask(value)} to {path} (mode 0600)")
         return
     if key is not None:
         path = save_key(key)
-        forget_old_key()
+        forget_prepared_here()
         click.echo(f"saved GLM key {mask(key)} to {path} (mode 0600)")
         click.echo(
             "note: a key typed on the command line stays in your shell history; "
@@ -89,3 +77,9 @@ def command(key: str | None, set_key: bool) -> None:
             err=True,
         )
     switch("glm")
+
+
+@click.command("claude")
+def claude_command() -> None:
+    """Remove the GLM settings moai wrote and restore what they replaced."""
+    switch("claude")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from moai_mashup import git
-from moai_mashup.errors import BadInput, Refused
+from moai_mashup.errors import BadInput, MoaiError, Refused
 
 MARKER = "# moai-mashup-hook "
 # post-checkout routes the backend; pre-commit is the always-on guard (and the
@@ -231,7 +231,7 @@ def install(wt: git.Worktree, hook_types: tuple[str, ...] = DEFAULT_HOOK_TYPES) 
     hd = hooks_dir(wt)
     planned = [(t, _placement(hd.path / t), render(t)) for t in hook_types]
     lines: list[str] = []
-    from moai_mashup.atomic import atomic_write_text
+    from moai_mashup.settings.atomic import atomic_write_text
 
     hd.path.mkdir(parents=True, exist_ok=True)
     for hook_type, place, text in planned:
@@ -288,7 +288,7 @@ def uninstall(wt: git.Worktree, hook_types: tuple[str, ...] = SUPPORTED_HOOK_TYP
 def forget_prepared(wt: git.Worktree) -> None:
     """Every worktree's stamp and prepared switch: only the hook reads them, and a
     prepared GLM file holds the key (inline mode)."""
-    from moai_mashup.hook_fast import READY_DIR, STAMP_NAME
+    from moai_mashup.paths import READY_DIR, STAMP_NAME
 
     state_dirs = [wt.common_dir / "moai"]
     worktrees = wt.common_dir / "worktrees"
@@ -367,3 +367,36 @@ def is_installed(wt: git.Worktree, hook_type: str = "post-checkout") -> bool:
             return "moai-post-checkout" in config and hook_type == "post-checkout"
         return os.access(state.path, os.X_OK) and _calls_moai(text)
     return False
+
+
+def forget_prepared_here() -> None:
+    """After a new GLM key: the prepared GLM switches of this repository's
+    worktrees hold the old key (inline mode); gone now, the next checkout
+    prepares them afresh. Outside a repository there is nothing prepared."""
+    import contextlib
+
+    with contextlib.suppress(BadInput):
+        forget_prepared(git.discover(Path.cwd()))
+
+
+def apply_here(wt: git.Worktree) -> tuple[list[str], list[str]]:
+    """Bring the worktree we stand in onto the table's backend now; (stdout, stderr) lines.
+
+    The hooks act from the next checkout on; without this, a fresh glm-only
+    repository (or a SPEC branch already checked out) would stay on Claude.
+    """
+    from moai_mashup.config import LLM_YAML
+    from moai_mashup.settings.apply import apply_backend, held_back_line
+    from moai_mashup.workspace import open_workspace
+
+    if not (wt.root / LLM_YAML).is_file():
+        return [], []  # not configured here: leave no state of ours behind
+    try:
+        ws = open_workspace(wt.root)
+        if not ws.cfg.configured or ws.expected is None:
+            return [], []
+        result = apply_backend(ws.wt, ws.cfg, ws.expected)
+    except MoaiError as exc:
+        return [], [f"hooks installed, but this worktree was not switched: {exc}"]
+    out = [f"this worktree now uses {result.backend} ({ws.why()})"] if result.changed else []
+    return out, [held_back_line(result.held)] if result.held else []

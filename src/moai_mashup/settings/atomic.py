@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from moai_mashup.lock import LOCK_WAIT_S, take_lock
+from moai_mashup.settings.lock import LOCK_WAIT_S, take_lock
 
 # contextlib stays out: this module is on the post-checkout hook's path (~1 ms).
 
@@ -72,7 +72,7 @@ def replace_if_unchanged(
             return False
         path.unlink(missing_ok=True)
         return True
-    from moai_mashup.guarded import replace_guarded
+    from moai_mashup.settings.guarded import replace_guarded
 
     want = None if expected is None else expected.encode("utf-8")
     tmp = _write_temp(path, text.encode("utf-8"), mode)

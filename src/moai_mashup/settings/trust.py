@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from moai_mashup.keys import moai_home
+from moai_mashup.settings.keys import moai_home
 
 # Kinds of which a repository has one trusted value at a time; commands are many.
 ONE_PER_REPO = ("url", "env", "telemetry")
@@ -64,7 +64,7 @@ def is_trusted(repo: Path, kind: str, value: str) -> bool:
 
 def trust(repo: Path, kind: str, value: str) -> bool:
     """Record trust; returns False when it was already there."""
-    from moai_mashup.atomic import atomic_write_text
+    from moai_mashup.settings.atomic import atomic_write_text
 
     if is_trusted(repo, kind, value):
         return False
@@ -85,7 +85,7 @@ def trust(repo: Path, kind: str, value: str) -> bool:
 
 
 def revoke(repo: Path, kind: str | None = None) -> int:
-    from moai_mashup.atomic import atomic_write_text
+    from moai_mashup.settings.atomic import atomic_write_text
 
     entries = _load()
     kept = [

@@ -20,8 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from moai_mashup import git, keys
+from moai_mashup import git
 from moai_mashup.errors import MoaiError
+from moai_mashup.paths import SETTINGS_REL
+from moai_mashup.settings import keys
 
 ALLOW_PRAGMA = b"moai: allow-key"
 # A key shorter than this would match ordinary text; real GLM keys are ~49 chars.
@@ -44,7 +46,7 @@ _ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 def forbidden_file(path: str) -> str | None:
     """Why a path may never be committed, or None."""
     name = path.rsplit("/", 1)[-1]
-    if path == ".claude/settings.local.json" or path.endswith("/.claude/settings.local.json"):
+    if path == SETTINGS_REL or path.endswith("/" + SETTINGS_REL):
         return "Claude Code's per-developer settings (moai writes the GLM key there)"
     if name == ".env.glm":
         return "a GLM key file"

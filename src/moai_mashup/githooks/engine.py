@@ -1,7 +1,7 @@
 """The git hooks' Python side: what a hook shim runs when it cannot decide alone.
 
 The shim (resources/hook-tmpl) runs this as `python -I -S -c ...` with the
-interpreter recorded at install time; `python -m moai_mashup.hook_entry
+interpreter recorded at install time; `python -m moai_mashup.githooks.engine
 <hook-type> [args]` and `moai hook-impl <hook-type> [args]` reach the same
 `main`. It runs on checkouts, so it imports only what the event needs:
 config.load_config reads a validated cache (no pydantic/yaml on a hit), and
@@ -26,8 +26,8 @@ from pathlib import Path
 from moai_mashup import git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
 from moai_mashup.errors import BadInput, MoaiError
-from moai_mashup.hook_fast import RECORD_NAME, STAMP_NAME
 from moai_mashup.lean import TYPE_CHECKING
+from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STAMP_NAME
 
 if TYPE_CHECKING:
     from moai_mashup.core.routing import Backend
@@ -92,14 +92,14 @@ def post_checkout(args: list[str]) -> int:
 
 
 def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: float) -> int:
-    from moai_mashup.apply import UntrustedUrl, apply_backend, held_back_line
+    from moai_mashup.settings.apply import UntrustedUrl, apply_backend, held_back_line
     from moai_mashup.workspace import Workspace
 
     ws = Workspace(wt, cfg)
     target = ws.expected
     try:
         if new_worktree:
-            from moai_mashup.lifecycle import post_worktree
+            from moai_mashup.worktrees.setup import post_worktree
 
             # Always one line at least: a new worktree set up by a hook should say so.
             lines = post_worktree(ws) or [f"{wt.root}: set up ({ws.why()})"]
@@ -132,7 +132,7 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
 def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | None:
     """One line when Claude Code 2.1.332's reading of the main checkout's settings in
     linked worktrees defeats this switch (main_checkout.py); None when it holds."""
-    from moai_mashup import main_checkout
+    from moai_mashup.settings import main_checkout
 
     if wt.is_linked:
         found = main_checkout.override(wt, target)
@@ -145,8 +145,6 @@ def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | N
 def _leak_input(wt: git.Worktree) -> Path:
     """What a leak note depends on: the main checkout's settings file for a linked
     worktree, the list of linked worktrees for the main checkout."""
-    from moai_mashup.hook_fast import SETTINGS_REL
-
     return wt.main_root / SETTINGS_REL if wt.is_linked else wt.common_dir / "worktrees"
 
 
@@ -160,13 +158,13 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
         wt.root / LLM_YAML,
         wt.root / LLM_YAML.parent,  # a file renamed into place keeps an old mtime
         wt.root / LLM_LOCAL_YAML,
-        wt.root / ".claude" / "settings.local.json",
+        wt.root / SETTINGS_REL,
         wt.state_dir / RECORD_NAME,
         _leak_input(wt),  # the notes (`say-note-<backend>`) hook_fast.py prints
     ]
     if glm:
-        from moai_mashup import keys, trust
-        from moai_mashup.apply import user_settings_file
+        from moai_mashup.settings import keys, trust
+        from moai_mashup.settings.apply import user_settings_file
 
         key = keys.resolve_key(cfg.glm_env_var)
         if key is None or key.source.startswith("$"):
@@ -230,7 +228,8 @@ def prepare_states(
     files byte for byte: then switching with the prepared files (hook_fast.py)
     is exactly what the engine would do, in both directions, any number of times.
     """
-    from moai_mashup.apply import (
+    from moai_mashup.core.routing import backend_for_kind
+    from moai_mashup.settings.apply import (
         SettingsState,
         desired_glm_held,
         ensure_private,
@@ -241,7 +240,6 @@ def prepare_states(
         restore_mode,
         settings_path,
     )
-    from moai_mashup.core.routing import backend_for_kind
 
     state = read_state(wt)
     try:
@@ -290,7 +288,7 @@ def stamp_text(
     """The stamp the shim (with `read`) and hook_fast.py read, or None."""
     from moai_mashup.core.model_pin import MODEL_VAR
     from moai_mashup.core.routing import backend_for_kind
-    from moai_mashup.hook_fast import STAMP_VERSION, digest, engine_id
+    from moai_mashup.githooks.stamp import STAMP_VERSION, digest, engine_id
     from moai_mashup.workspace import why
 
     pattern = sh_spec_pattern(cfg.default_branch, cfg.spec_branch_pattern)
@@ -368,8 +366,9 @@ def _write_private(path: Path, data: bytes, mtime: int | None = None) -> None:
 
 
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
-    from moai_mashup.hook_fast import READY_DIR, ready_path
+    from moai_mashup.githooks.stamp import ready_path
     from moai_mashup.limits import MAX_PREPARED_BYTES
+    from moai_mashup.paths import READY_DIR
 
     try:
         states, claude_mode = prepare_states(wt, cfg, applied)
@@ -413,8 +412,8 @@ def post_rewrite(args: list[str]) -> int:
 
 def post_worktree_event(args: list[str]) -> int:
     """`post-worktree` by hand (wrappers, hook managers): set up the worktree in cwd."""
-    from moai_mashup.lifecycle import post_worktree
     from moai_mashup.workspace import open_workspace
+    from moai_mashup.worktrees.setup import post_worktree
 
     if args:
         raise BadInput("post-worktree: takes no arguments; run it inside the new worktree")
@@ -439,21 +438,21 @@ def pre_commit(args: list[str]) -> int:
 
     `args`: file names when the pre-commit framework runs this hook.
     """
-    from moai_mashup.commit_checks import check_commit
+    from moai_mashup.guard.commit import check_commit
 
     return _report(check_commit(_hook_worktree(), tuple(args)))
 
 
 def prepare_commit_msg(args: list[str]) -> int:
     """Add the `LLM-Backend:` trailer (policy.commit_trailer); never fails the commit."""
-    from moai_mashup.commit_checks import commit_message
+    from moai_mashup.guard.commit import commit_message
 
     return _report(commit_message(_hook_worktree(), args, prepare=True))
 
 
 def commit_msg(args: list[str]) -> int:
     """The trailer for a message written in the editor (prepare-commit-msg left it empty)."""
-    from moai_mashup.commit_checks import commit_message
+    from moai_mashup.guard.commit import commit_message
 
     return _report(commit_message(_hook_worktree(), args, prepare=False))
 

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 def worktree_env() -> tuple[dict[str, str], str | None]:
     """(variables, why there are none) for the worktree of the current directory."""
-    from moai_mashup import git, trust
+    from moai_mashup import git
     from moai_mashup.cost import telemetry as tm
+    from moai_mashup.settings import trust
     from moai_mashup.workspace import open_workspace
 
     try:
@@ -71,7 +72,7 @@ def _phase(ws: Workspace) -> str:
 
 def _backend(ws: Workspace) -> str:
     """What this worktree's settings route to (moai's record), else the table's backend."""
-    from moai_mashup.apply import read_state
+    from moai_mashup.settings.apply import read_state
 
     try:
         active = read_state(ws.wt).active

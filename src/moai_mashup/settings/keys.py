@@ -184,7 +184,7 @@ def no_key_message(glm_env_var: str) -> str:
 
 def save_key(key: str) -> Path:
     """Write the key into ~/.moai/.env.glm (0600, atomic), keeping the file's other lines."""
-    from moai_mashup.atomic import atomic_write_text
+    from moai_mashup.settings.atomic import atomic_write_text
 
     validate_key(key, "the key given")
     path = env_file()

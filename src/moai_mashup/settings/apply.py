@@ -27,17 +27,21 @@ from moai_mashup.core.glm_template import (
 )
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
-from moai_mashup.hook_fast import LOCK_NAME, RECORD_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE
-from moai_mashup.keys import GlmKey, no_key_message, resolve_key
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.paths import (
+    LOCK_NAME,
+    RECORD_NAME,
+    SETTINGS_REL,
+    SETTINGS_TEMP_PATTERN,
+    SETTINGS_TEMP_PROBE,
+)
+from moai_mashup.settings.keys import GlmKey, no_key_message, resolve_key
 from moai_mashup.spawn import IgnoredQuery
 
 if TYPE_CHECKING:
     from typing import Any
 
     from moai_mashup.core.stray import StraySpec
-
-SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"  # atomic.py's temp names
 
 
 class UntrustedUrl(Refused):
@@ -101,8 +105,8 @@ def _user_keys(glm_env_var: str) -> frozenset[str]:
     if glm_env_var not in _USER_KEYS:
         import os
 
-        from moai_mashup import keys
         from moai_mashup.errors import MoaiError
+        from moai_mashup.settings import keys
 
         found = set()
         for path, reader in (
@@ -259,7 +263,7 @@ def load_template(wt: git.Worktree) -> dict[str, str]:
 # interpreter's own site-packages, where its dependencies are).
 KEY_HELPER_BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from moai_mashup.key_helper import main; raise SystemExit(main(sys.argv[2:]))"
+    "from moai_mashup.settings.key_helper import main; raise SystemExit(main(sys.argv[2:]))"
 )
 
 
@@ -285,7 +289,7 @@ def trusted_template(wt: git.Worktree, glm_env_var: str) -> tuple[dict[str, str]
     only the keys that route the model pass unasked; the rest passes only as
     the exact set (names and values) the user trusted with `moai trust`.
     """
-    from moai_mashup import trust
+    from moai_mashup.settings import trust
 
     env = load_template(wt)
     # The placeholder check covers every key, held back or not: a committed
@@ -337,7 +341,7 @@ def desired_glm_held(
     wt: git.Worktree, cfg: ResolvedConfig
 ) -> tuple[dict[plan.KeyPath, Any], GlmKey, tuple[str, ...]]:
     """desired_glm, and the template keys held back for want of trust."""
-    from moai_mashup import trust
+    from moai_mashup.settings import trust
 
     env, held = trusted_template(wt, cfg.glm_env_var)  # placeholders checked first
     key = resolve_key(cfg.glm_env_var)
@@ -487,7 +491,7 @@ def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> Ap
 def _apply_locked(
     wt: git.Worktree, cfg: ResolvedConfig, backend: Backend, privacy: IgnoredQuery | None
 ) -> ApplyResult:
-    from moai_mashup.atomic import atomic_write_text, file_lock, replace_if_unchanged
+    from moai_mashup.settings.atomic import atomic_write_text, file_lock, replace_if_unchanged
 
     desired: dict[plan.KeyPath, Any] = {}
     key = None
@@ -495,7 +499,7 @@ def _apply_locked(
     if backend == "glm":
         desired, key, held = desired_glm_held(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
-    from moai_mashup.guarded import settle
+    from moai_mashup.settings.guarded import settle
 
     spec = stray_spec(wt, cfg.glm_env_var)
     with file_lock(wt.state_dir / LOCK_NAME):

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from moai_mashup import git
-from moai_mashup.apply import ApplyResult, apply_backend, held_back_line
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
+from moai_mashup.settings.apply import ApplyResult, apply_backend, held_back_line
 from moai_mashup.workspace import Workspace
 
 WORKTREE_INCLUDE = ".worktreeinclude"
@@ -112,8 +112,8 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
     (as `direnv allow`): untrusted commands are skipped, all of them, since a
     later command usually depends on an earlier one.
     """
-    from moai_mashup import trust
-    from moai_mashup.atomic import atomic_write_text
+    from moai_mashup.settings import trust
+    from moai_mashup.settings.atomic import atomic_write_text
 
     commands = ws.cfg.worktree.on_create
     done_path = ws.wt.state_dir / DONE_NAME
@@ -161,7 +161,7 @@ def post_worktree(
     Order matters: copies first (a copied `llm.local.yaml` or `glm.json` changes
     what applying means), then the backend, then the team's commands.
     """
-    from moai_mashup.atomic import file_lock
+    from moai_mashup.settings.atomic import file_lock
 
     main = main_root or ws.wt.main_root
     lines: list[str] = []
@@ -183,7 +183,7 @@ def post_worktree(
                 lines.append(f"{ws.wt.root}: {target} ({why})")
             if result.held:
                 lines.append(held_back_line(result.held))
-            from moai_mashup.main_checkout import override
+            from moai_mashup.settings.main_checkout import override
 
             found = override(ws.wt, target)
             if found is not None:

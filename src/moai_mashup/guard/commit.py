@@ -15,8 +15,11 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from moai_mashup import git, guard, keys, policy
+from moai_mashup import git
 from moai_mashup.errors import MoaiError
+from moai_mashup.guard import policy
+from moai_mashup.guard import scan as guard
+from moai_mashup.settings import keys
 from moai_mashup.workspace import Workspace
 
 

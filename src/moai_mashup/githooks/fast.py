@@ -1,0 +1,328 @@
+"""The prepared switch: a backend switch on checkout without the engine.
+
+The shim (resources/hook-tmpl) decides a no-op checkout alone, in sh. A
+checkout that switches backend needs Python, and the engine's imports (json,
+pathlib, the config cache, the planner) cost ~30 ms of a ~60 ms budget. So
+after each decision the engine also prepares the switch to the other backend
+(hook_entry.write_stamp): the exact settings text and ownership record that
+applying it would write, in `<git-dir>/moai/ready/`, with their SHA-256 and
+those of the files as they are now, in the stamp.
+
+This module, imported first by the shim with nothing but os, fcntl and the
+builtin sha256, takes that switch when everything still holds:
+
+- the stamp is ours and every input it lists is unchanged (the shim's check:
+  each `file` not newer than the stamp, each `none` absent, each `env` equal);
+- the live settings file and ownership record hash to the stamp's `applied`
+  state (content, not mtime: moai wrote them), checked again under the same
+  lock the engine takes;
+- the ready files hash to the target state.
+
+It then writes what the engine would have written (the engine checked, when
+preparing, that planning the way back gives today's files byte for byte), in
+the engine's order (record first), and the stamp with `applied` updated.
+Anything else, and any error, goes to the engine (hook_entry.main), which
+decides afresh. A no-op that the shim could not confirm goes there too, so the
+engine renews the stamp.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from moai_mashup.githooks.stamp import EMPTY_DIGEST, STAMP_VERSION, digest, engine_id, ready_path
+from moai_mashup.paths import LOCK_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE, STAMP_NAME
+from moai_mashup.spawn import IgnoredQuery
+
+ZERO_SHA = "0" * 40
+NAMES = {"glm": "GLM", "claude": "Claude"}
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def sh_case_matches(branch: str, pattern: str) -> bool:
+    """The stamp's spec pattern as the shim's `case` reads it (hook_entry.sh_spec_pattern)."""
+    prefix, star, suffix = pattern.partition("*")
+    if not star:
+        return branch == pattern
+    least = 1 if prefix.endswith("?") else 0
+    prefix = prefix.removesuffix("?")
+    return (
+        len(branch) >= len(prefix) + least + len(suffix)
+        and branch.startswith(prefix)
+        and branch.endswith(suffix)
+    )
+
+
+class Stamp:
+    """The engine's stamp, parsed; `ok` is False for anything this module does not know."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.fields: dict[str, str] = {}
+        self.files: list[str] = []
+        self.absent: list[str] = []
+        self.env: list[str] = []
+        self.ctimes: list[tuple[int, str]] = []
+        self.states: dict[str, tuple[str, str]] = {}
+        self.modes: dict[str, int] = {}
+        self.kind = "other"
+        self.ok = False
+        for line in self.lines:
+            tag, _, value = line.partition(" ")
+            if tag == "file":
+                self.files.append(value)
+            elif tag == "none":
+                self.absent.append(value)
+            elif tag == "env":
+                self.env.append(value)
+            elif tag == "ctime":
+                ns, _, path = value.partition(" ")
+                self.ctimes.append((int(ns), path))
+            elif tag == "state":
+                backend, _, hashes = value.partition(" ")
+                settings_hash, _, rest = hashes.partition(" ")
+                record_hash, _, mode = rest.partition(" ")
+                self.states[backend] = (settings_hash, record_hash)
+                self.modes[backend] = int(mode, 8) & 0o7777 if mode else 0o600
+            elif tag == "end":
+                self.ok = self.fields.get("moai-hook-stamp") == STAMP_VERSION
+            else:
+                self.fields[tag] = value
+
+    def target(self, branch: str) -> str:
+        if branch == self.fields.get("default"):
+            kind = "default"
+        elif sh_case_matches(branch, self.fields.get("spec", "")):
+            kind = "spec"
+        else:
+            kind = "other"
+        self.kind = kind
+        return self.fields.get(f"to-{kind}", "")
+
+    def switched(self, target: str, settings: str, record: str) -> str:
+        """This stamp after the switch: `applied` and the live files' presence updated."""
+        out = []
+        for line in self.lines:
+            tag, _, value = line.partition(" ")
+            if tag == "applied":
+                line = f"applied {target}"
+            elif tag in ("file", "none") and value in (settings, record):
+                there = self.states[target][0 if value == settings else 1] != "-"
+                line = f"{'file' if there else 'none'} {value}"
+            out.append(line)
+        return "\n".join(out) + "\n"
+
+
+def _same_worktree(stamp: Stamp, state_dir: str) -> bool:
+    """The stamp was written for this worktree (not for the one a copied repository,
+    or a GIT_WORK_TREE pointing elsewhere, inherited it from)."""
+    root = os.environ.get("GIT_WORK_TREE") or os.getcwd()
+    try:
+        return os.path.samefile(stamp.fields.get("root", ""), root) and os.path.samefile(
+            stamp.fields.get("state-dir", ""), state_dir
+        )
+    except OSError:
+        return False
+
+
+def _privacy_query(root: str) -> IgnoredQuery:
+    """Is the settings file (and atomic writes' temp files) still kept out of git?
+    As the engine asks it; the hook's own GIT_* variables name this very repository."""
+    return IgnoredQuery(root, [SETTINGS_REL, SETTINGS_TEMP_PROBE], dict(os.environ))
+
+
+def _inputs_hold(stamp: Stamp, stamp_mtime_ns: int, live: tuple[str, str]) -> bool:
+    for entry in stamp.env:
+        name, _, value = entry.partition("=")
+        if os.environ.get(name, "") != value:
+            return False
+    for path in stamp.files:
+        if path in live:
+            continue  # checked by content
+        try:
+            if os.stat(path).st_mtime_ns > stamp_mtime_ns:
+                return False
+        except OSError:
+            return False
+    # ctime, which no tool sets back: a key file made readable by others (which
+    # the engine refuses) or replaced by `cp -p` keeps its mtime, not its ctime.
+    for ctime, path in stamp.ctimes:
+        try:
+            if os.stat(path).st_ctime_ns != ctime:
+                return False
+        except OSError:
+            return False
+    return not any(os.path.lexists(p) for p in stamp.absent if p not in live)
+
+
+def _write(
+    path: str,
+    data: bytes | None,
+    times: tuple[int, int],
+    expect: str | None = None,
+    mode: int = 0o600,
+) -> bool:
+    """What atomic.py does (0600 temp, fsync, rename), dated like the stamp.
+
+    `expect`: the digest `path` must still have right before the rename (for
+    writers without our lock, as atomic.replace_if_unchanged); False if not.
+    """
+    if data is None:
+        if expect is not None and digest(_read(path)) != expect:
+            return False
+        _unlink(path)
+        return True
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            os.write(fd, data)  # settings files are far below a pipe's or a write's limit
+            if mode != 0o600:
+                os.fchmod(fd, mode)  # a file of the user's, given back its own mode
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        # Dated like the stamp, so the shim's next no-op check holds: moai wrote
+        # exactly what the stamp describes; any later edit is newer again.
+        os.utime(tmp, ns=times)
+        if expect is not None:
+            from moai_mashup.settings.guarded import replace_guarded
+
+            return replace_guarded(tmp, path, lambda now: digest(now) == expect)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return True
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+
+
+def prepared_switch(args: list[str]) -> bool:
+    """Take the prepared switch for this post-checkout; False: leave it to the engine."""
+    state_dir = os.environ.get("MOAI_HOOK_STATE", "")
+    branch = os.environ.get("MOAI_HOOK_BRANCH", "")
+    if len(args) != 3 or args[2] != "1" or args[0] == ZERO_SHA or not state_dir or not branch:
+        return False  # a new worktree, a file checkout, a detached HEAD: the engine's call
+    stamp_path = os.path.join(state_dir, STAMP_NAME)
+    try:
+        stamp_stat = os.stat(stamp_path)
+        with open(stamp_path, encoding="utf-8") as fh:
+            stamp = Stamp(fh.read())
+    except (OSError, UnicodeDecodeError):
+        return False
+    applied, target = stamp.fields.get("applied", ""), stamp.target(branch)
+    settings, record = stamp.fields.get("live-settings", ""), stamp.fields.get("live-record", "")
+    if (
+        not stamp.ok
+        or not _same_worktree(stamp, state_dir)
+        or stamp.fields.get("engine") != engine_id()
+        or target == applied
+        or not settings
+        or not record
+        or applied not in stamp.states
+        or target not in stamp.states
+    ):
+        return False
+    # git answers the privacy question while the rest is checked (GLM only: the
+    # Claude side holds no key); always reaped.
+    privacy = _privacy_query(stamp.fields["root"]) if target == "glm" else None
+    try:
+        return _switch(stamp, stamp_stat, state_dir, target, privacy)
+    finally:
+        if privacy is not None:
+            privacy.result()
+
+
+def _switch(
+    stamp: Stamp,
+    stamp_stat: os.stat_result,
+    state_dir: str,
+    target: str,
+    privacy: IgnoredQuery | None,
+) -> bool:
+    applied = stamp.fields["applied"]
+    settings, record = stamp.fields["live-settings"], stamp.fields["live-record"]
+    if not _inputs_hold(stamp, stamp_stat.st_mtime_ns, (settings, record)):
+        return False
+    ready = (
+        _read(ready_path(state_dir, target, "settings")),
+        _read(ready_path(state_dir, target, "record")),
+    )
+    if (digest(ready[0]), digest(ready[1])) != stamp.states[target]:
+        return False  # a ready file lost or torn: the engine plans afresh
+    if privacy is not None and len(privacy.result()) != 2:
+        return False  # tracked, or no longer ignored: the engine refuses or fixes it
+    if os.path.islink(settings) or os.path.islink(os.path.dirname(settings)):
+        return False  # a symlink (planted since): the engine checks where it leads
+    from moai_mashup.settings.lock import take_lock
+
+    times = (stamp_stat.st_atime_ns, stamp_stat.st_mtime_ns)
+    lock = os.path.join(state_dir, LOCK_NAME)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        take_lock(fd, lock)  # bounded: raises LockBusy, which run() reports
+        now = stamp.states[applied]
+        if (digest(_read(settings)), digest(_read(record))) != now:
+            return False  # changed since the engine wrote it (by a hand or a tool)
+        if now[0] == EMPTY_DIGEST:
+            return False  # an empty file may be an editor's save half done: the engine waits
+        # apply_backend's order: a record with the keys before the file holding
+        # them; the file without them before the record goes. A crash in between
+        # leaves a stale record (ignored), never keys of ours that no record knows.
+        if ready[1] is not None:
+            _write(record, ready[1], times)
+        if not _write(settings, ready[0], times, expect=now[0], mode=stamp.modes[target]):
+            return False  # Claude Code (no lock of ours) wrote it meanwhile
+        if ready[1] is None:
+            _write(record, None, times)
+        _write(
+            os.path.join(state_dir, STAMP_NAME),
+            stamp.switched(target, settings, record).encode("utf-8"),
+            times,
+        )
+    finally:
+        os.close(fd)
+    why = stamp.fields.get(f"say-{stamp.kind}", "")
+    sys.stderr.write(f"moai: this worktree now uses {NAMES.get(target, target)} ({why})\n")
+    note = stamp.fields.get(f"say-note-{target}")
+    if note:  # what Claude Code makes of the main checkout's settings (main_checkout.py)
+        sys.stderr.write(f"moai: {note}\n")
+    return True
+
+
+def run(argv: list[str]) -> int:
+    """The shim's entry: the prepared switch when it holds, else the engine."""
+    if argv[:1] == ["post-rewrite"] and argv[1:] == ["rebase"]:
+        # A rebase that ended on a branch: a branch checkout for what it applies.
+        argv = ["post-rewrite", "rebase", "-", "1"]
+    if argv[:1] in (["post-checkout"], ["post-rewrite"]):
+        from moai_mashup.settings.lock import LockBusy
+
+        try:
+            if prepared_switch(argv[1:]):
+                return 0
+        except LockBusy as exc:
+            # The engine would wait as long again: say it once, let git finish.
+            sys.stderr.write(f"moai: {argv[0]}: {exc}\n")
+            return 0
+        except Exception:
+            pass  # anything odd: the engine decides afresh
+    from moai_mashup.githooks.engine import main
+
+    return main(argv)

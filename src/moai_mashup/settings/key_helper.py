@@ -1,0 +1,34 @@
+"""`apiKeyHelper` for credential mode `helper`: prints the GLM key for a worktree.
+
+Claude Code runs this through /bin/sh and sends what it prints as the key, so
+the key itself never sits in the worktree. Argv carries only the worktree path.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str]) -> int:
+    from moai_mashup import git
+    from moai_mashup.config import load_config
+    from moai_mashup.errors import MoaiError
+    from moai_mashup.settings.keys import no_key_message, resolve_key
+
+    try:
+        wt = git.discover(Path(argv[0]) if argv else Path.cwd())
+        cfg = load_config(wt.root, wt.state_dir)
+        key = resolve_key(cfg.glm_env_var)
+    except MoaiError as exc:
+        print(f"moai key-helper: {exc}", file=sys.stderr)
+        return 2
+    if key is None:
+        print(f"moai key-helper: {no_key_message(cfg.glm_env_var)}", file=sys.stderr)
+        return 2
+    sys.stdout.write(key.value + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

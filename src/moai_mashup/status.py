@@ -1,0 +1,174 @@
+"""The worktree's routing state: what `moai status` shows, and `init`, `demo`, `doctor` reuse.
+
+Where am I, which backend is active, which one the table expects and why, the
+key, the hooks, and whatever overrides the worktree's settings (the main
+checkout's file, variables exported in this shell). Never raises for a broken
+settings file: status is where a user looks when something is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from moai_mashup.errors import MoaiError
+from moai_mashup.settings.keys import mask
+
+# Shown in full: where traffic goes and which models; anything else may carry a
+# secret (ANTHROPIC_CUSTOM_HEADERS can hold an x-api-key) and is masked.
+_SHOWN_IN_FULL = ("_URL", "_MODEL", "_MODEL_NAME")
+_CREDENTIALS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+
+def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> list[str]:
+    """ANTHROPIC_* exported in this shell that differ from the worktree's settings."""
+    out = []
+    for name in sorted(os.environ):
+        if not name.startswith("ANTHROPIC_"):
+            continue
+        value = os.environ[name]
+        if settings_env.get(name) == value:
+            continue
+        shown = value if name.endswith(_SHOWN_IN_FULL) else mask(value)
+        where = "overridden by" if name in settings_env else "not set in"
+        consequence = "Claude Code started here uses the settings' value when there is one"
+        if active in ("glm", "mixed") and name in _CREDENTIALS and name not in settings_env:
+            consequence = (
+                "Claude Code started here would send it to the GLM endpoint; unset it in this shell"
+            )
+        out.append(
+            f"${name}={shown} is exported in this shell ({where} .claude/settings.local.json); "
+            + consequence
+        )
+    return out
+
+
+def collect() -> dict[str, Any]:
+    from moai_mashup.githooks.install import is_installed
+    from moai_mashup.settings.apply import read_state, settings_path, stray_spec
+    from moai_mashup.settings.keys import resolve_key
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    wt, cfg = ws.wt, ws.cfg
+    expected = ws.expected
+    try:
+        key = resolve_key(cfg.glm_env_var)
+        key_info: dict[str, Any] = (
+            {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
+        )
+    except MoaiError as exc:
+        key_info = {"source": None, "error": str(exc)}
+    # status is where a user looks when something is wrong: a broken settings
+    # file is reported, not raised.
+    settings_error = None
+    active: str | None
+    stray: list[str] = []
+    try:
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
+        active = state.active
+        doc = state.doc
+        stray = [".".join(p) for p in state.stray]
+    except MoaiError as exc:
+        settings_error, active, doc = str(exc), None, {}
+    drift = expected is not None and active != expected
+    fix = None
+    if settings_error is not None:
+        fix = f"fix or remove {settings_path(wt)}, then run: moai apply"
+    elif drift:
+        fix = "moai apply"
+        if expected == "glm" and key_info["source"] is None:
+            fix = "moai glm --set-key && moai apply"
+    env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
+    assert isinstance(env, dict)
+    from moai_mashup.settings.main_checkout import override
+
+    found = override(wt, expected)
+    main_override = None
+    if found is not None:
+        main_override = {
+            "file": str(found.path),
+            "keys": list(found.keys),
+            "moai_keys": found.ours,
+            "message": found.line(),
+            "fix": (
+                f"git -C {wt.main_root} checkout {cfg.default_branch}"
+                if found.ours
+                else "moai settings move-to-user"
+            ),
+        }
+    hand_set = None
+    if active == "claude" and "ANTHROPIC_BASE_URL" in env:
+        hand_set = env["ANTHROPIC_BASE_URL"]
+    return {
+        "mode": cfg.mode,
+        "mode_source": cfg.mode_source,
+        "configured": cfg.configured,
+        "branch": wt.branch,
+        "detached": wt.branch is None,
+        "worktree": str(wt.root),
+        "linked_worktree": wt.is_linked,
+        "expected_backend": expected,
+        "active_backend": active,
+        "why": ws.why(),
+        "drift": drift,
+        "fix": fix,
+        "hand_set_base_url": hand_set,
+        # GLM state holding the user's key that moai's record does not account for
+        # (an editor saved it back after a checkout): drift whoever wrote it.
+        "stray_glm": stray,
+        "settings_file": str(settings_path(wt)),
+        "settings_error": settings_error,
+        "key": key_info,
+        "credential_mode": cfg.credential_mode,
+        "hooks_installed": is_installed(wt),
+        "env_warnings": env_warnings(env, active),
+        "main_checkout_override": main_override,
+        "config_warnings": list(cfg.warnings),
+    }
+
+
+def render(info: dict[str, Any]) -> str:
+    """`collect()` as the lines `moai status` prints."""
+    branch = info["branch"] or "(detached HEAD)"
+    where = "linked worktree" if info["linked_worktree"] else "main worktree"
+    src = info["mode_source"]
+    lines = [
+        f"mode:        {info['mode']} (from {src})"
+        + ("" if info["configured"] else "  [no llm.yaml here: run `moai init`]"),
+        f"branch:      {branch}",
+        f"worktree:    {info['worktree']} ({where})",
+        f"expected:    {info['expected_backend'] or 'unchanged'}  ({info['why']})",
+        f"active:      {info['active_backend'] or 'unknown'}"
+        + (f"  (error: {info['settings_error']})" if info["settings_error"] else ""),
+        "drift:       " + (f"yes; fix: {info['fix']}" if info["drift"] else "no"),
+    ]
+    if info["hand_set_base_url"]:
+        lines.append(
+            f"note:        settings.local.json sets ANTHROPIC_BASE_URL="
+            f"{info['hand_set_base_url']} by hand (not moai's)"
+        )
+    if info["stray_glm"]:
+        lines.append(
+            "note:        settings.local.json holds GLM settings with your key that moai did "
+            f"not write now ({', '.join(info['stray_glm'])}; an editor saving an old copy?)"
+        )
+    key = info["key"]
+    if key.get("source"):
+        lines.append(f"key:         {key['masked']} from {key['source']}")
+    elif key.get("error"):
+        lines.append(f"key:         error: {key['error']}")
+    else:
+        lines.append("key:         none (run: moai glm --set-key)")
+    lines.append(f"credentials: {info['credential_mode']}")
+    lines.append(
+        "hooks:       "
+        + ("installed" if info["hooks_installed"] else "not installed (run: moai hooks install)")
+    )
+    found = info["main_checkout_override"]
+    if found:
+        lines.append(f"conflict:    {found['message']}")
+        lines.append(f"             fix: {found['fix']}")
+    for w in info["env_warnings"]:
+        lines.append(f"warning:     {w}")
+    return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""`moai worktree create`: branch + worktree + setup in one step, rolled back on failure."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from moai_mashup import git
+from moai_mashup.core.routing import (
+    Backend,
+    backend_for_branch,
+    spec_branch_name,
+)
+from moai_mashup.errors import BadInput, MoaiError, Refused
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.workspace import Workspace
+from moai_mashup.worktrees.entries import (
+    CLAIM_NAME,
+    CREATING_ENV,
+    LOCK_NAME,
+    check_spec_id,
+    claimed_root,
+    list_entries,
+    worktree_root,
+)
+
+# lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
+# module, before the first `git status` of `list` can start).
+if TYPE_CHECKING:
+    pass
+
+
+class Created(NamedTuple):
+    path: Path
+    branch: str
+    new_branch: bool
+    base: str | None  # the base ref a new branch was made from
+    backend: Backend | None
+    lines: list[str]
+
+
+def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
+    """Resolve several revisions to commits with one `git cat-file --batch-check`."""
+    stdin = "".join(f"{n}^{{commit}}\n" for n in names)
+    proc = git.run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd, stdin=stdin)
+    out: list[str | None] = []
+    for line in proc.stdout.splitlines():
+        sha, _, kind = line.rpartition(" ")
+        out.append(sha if kind == "commit" else None)
+    return out
+
+
+@contextlib.contextmanager
+def repo_lock(ws: Workspace) -> Iterator[None]:
+    from moai_mashup.settings.atomic import file_lock
+
+    with file_lock(ws.wt.common_dir / "moai" / LOCK_NAME, wait=None):  # creates take long
+        yield
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The highest ancestor of `path` (or itself) that does not exist yet: what we create."""
+    missing = None
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            break
+        missing = p
+    return missing
+
+
+def create(
+    ws: Workspace,
+    spec_id: str,
+    *,
+    backend: Backend | None = None,
+    base: str | None = None,
+    path: Path | None = None,
+) -> Created:
+    """`git worktree add` on the SPEC branch, then the post-worktree setup; all or nothing."""
+    check_spec_id(spec_id)
+    branch = spec_branch_name(spec_id, ws.cfg.spec_branch_pattern)
+    return create_on_branch(ws, spec_id, branch, backend=backend, base=base, path=path)
+
+
+def create_on_branch(
+    ws: Workspace,
+    name: str,
+    branch: str,
+    *,
+    backend: Backend | None = None,
+    base: str | None = None,
+    path: Path | None = None,
+) -> Created:
+    """`create` for any branch: `name` (checked by the caller) is the directory under
+    the worktree root and the name messages use."""
+    from moai_mashup.config import load_config_like
+    from moai_mashup.worktrees.setup import post_worktree
+
+    spec_id = name
+    if base is not None and (not base.strip() or any(c in base for c in "\n\r\0")):
+        raise BadInput(f"--base {base!r}: not a branch or commit name")
+    cfg, wt = ws.cfg, ws.wt
+    target = backend or backend_for_branch(
+        cfg.mode, branch, cfg.default_branch, cfg.spec_branch_pattern
+    )
+    if target == "glm":
+        # Fail before anything exists: no key, an untrusted endpoint, a bad template.
+        from moai_mashup.settings.apply import desired_glm
+
+        desired_glm(wt, cfg)
+    with repo_lock(ws):
+        head, branch_sha, base_sha = _rev_batch(
+            wt.root, ["HEAD", f"refs/heads/{branch}", base or cfg.default_branch]
+        )
+        if head is None and branch_sha is None and base_sha is None:
+            raise BadInput(
+                f"{wt.main_root}: the repository has no commits yet; "
+                "make a first commit, then create worktrees"
+            )
+        for entry in list_entries(wt.root):
+            if entry.branch == branch and (entry.prunable is not None or not entry.path.exists()):
+                raise Refused(
+                    f"{branch} belongs to a worktree at {entry.path} whose directory is gone; "
+                    "run: moai worktree clean"
+                )
+            if entry.branch == branch:
+                raise Refused(
+                    f"{branch} is already checked out at {entry.path}; "
+                    f"cd there (moai worktree go {spec_id}) or remove it first"
+                )
+        new_branch = branch_sha is None
+        if new_branch and base_sha is None:
+            field = "--base" if base else f"default_branch ({cfg.default_branch}, llm.yaml)"
+            raise BadInput(
+                f"{field}: {base or cfg.default_branch!r} is not a branch or commit here"
+            )
+        if path is None:
+            dest = claimed_root(worktree_root(ws), wt.common_dir, claim=False) / spec_id
+        else:
+            dest = Path(os.path.abspath(path))
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise BadInput(f"{dest}: exists and is not an empty directory; choose --path DIR")
+        created_dir = _first_missing(dest)
+        claim_made: Path | None = None
+        try:
+            if path is None:
+                root = dest.parent
+                had_claim = (root / CLAIM_NAME).exists()
+                claimed = claimed_root(worktree_root(ws), wt.common_dir, claim=True)
+                if claimed != root:  # claimed by another repository in between
+                    raise Refused(f"{root}: claimed by another repository meanwhile; retry")
+                claim_made = None if had_claim else root / CLAIM_NAME
+            args = ["worktree", "add", "--quiet"]
+            # A sha, not a ref name: no upstream tracking config is written (config.lock
+            # contention under parallel creates), and the branch starts exactly at base.
+            args += ["-b", branch, str(dest), base_sha or ""] if new_branch else [str(dest), branch]
+            # The post-checkout hook of this `worktree add` may skip its post-worktree
+            # event when it sees this: create fires the event itself right after.
+            os.environ[CREATING_ENV] = str(dest)
+            try:
+                added = git.run(args, wt.root)
+            finally:
+                os.environ.pop(CREATING_ENV, None)
+            if added.stderr.strip():
+                # --quiet: what is left is what hooks printed; the user should see it.
+                print(added.stderr.rstrip("\n"), file=sys.stderr)
+            new_root = dest.resolve()
+            new_git_dir = git.git_dir_at(new_root)
+            if new_git_dir is None:
+                raise MoaiError(f"{new_root}/.git: git worktree add left no readable .git file")
+            new_wt = git.Worktree(new_root, new_git_dir, wt.common_dir, branch)
+            new_cfg = load_config_like(new_wt.root, new_wt.state_dir, wt.state_dir)
+            lines = post_worktree(
+                Workspace(new_wt, new_cfg), backend, main_root=wt.main_root, run_commands=False
+            )
+        except BaseException as exc:  # Ctrl-C included: never leave half a worktree behind
+            _rollback(wt.root, dest, branch if new_branch else None, created_dir, claim_made)
+            if isinstance(exc, git.GitError):
+                last = exc.stderr.strip().splitlines()[-1:] or [str(exc)]
+                raise Refused(f"git worktree add {dest}: {last[0]}; nothing was created") from None
+            if isinstance(exc, OSError):
+                raise Refused(f"{dest}: {exc.strerror or exc}; nothing was created") from None
+            raise
+    # Outside the lock: on-create commands may take minutes (npm install) and must not
+    # hold up the other creates of this repository.
+    from moai_mashup.worktrees.setup import run_on_create
+
+    new_ws = Workspace(new_wt, new_cfg)
+    lines += run_on_create(new_ws, wt.main_root)
+    first = (base or cfg.default_branch) if new_branch else None
+    return Created(dest, branch, new_branch, first, backend or new_ws.expected, lines)
+
+
+def _rollback(
+    cwd: Path, dest: Path, new_branch: str | None, created_dir: Path | None, claim: Path | None
+) -> None:
+    """Undo a failed create: no orphan worktree, branch, directory or claim is left."""
+    import shutil
+
+    if (dest / ".git").exists():
+        git.run(["worktree", "remove", "--force", "--force", str(dest)], cwd, check=False)
+    if created_dir is not None:
+        shutil.rmtree(dest, ignore_errors=True)
+    elif dest.is_dir():
+        for child in dest.iterdir():  # it was an empty directory before: leave it empty
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+    if claim is not None:
+        claim.unlink(missing_ok=True)
+    if created_dir is not None:
+        # Parents we made go only when empty: another repository may have just used them.
+        for parent in dest.parents:
+            if parent == created_dir.parent:
+                break
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+    git.run(["worktree", "prune"], cwd, check=False)
+    if new_branch is not None:
+        git.run(["branch", "-D", new_branch], cwd, check=False)
+
+
+# --- describe (list) -----------------------------------------------------------------

@@ -1,0 +1,149 @@
+"""The worktree list git keeps, SPEC ids, and where worktrees live.
+
+Git's own worktree list is the only registry, so nothing here can go stale.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from moai_mashup import git
+from moai_mashup.core.routing import (
+    SPEC_ID_SHAPE,
+    is_valid_spec_id,
+    spec_branch_name,
+)
+from moai_mashup.errors import BadInput, Refused
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.workspace import Workspace
+
+# lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
+# module, before the first `git status` of `list` can start).
+if TYPE_CHECKING:
+    pass
+
+
+LOCK_NAME = "worktree.lock"  # in <common dir>/moai/: serialises creates of one repository
+CLAIM_NAME = ".moai-repository"  # in a worktree root: which repository owns it
+PRUNE = ["worktree", "prune", "--expire", "now"]
+CREATING_ENV = "MOAI_WORKTREE_CREATING"  # set for the hooks of our own `git worktree add`
+
+
+class WorktreeEntry(NamedTuple):
+    """One record of `git worktree list --porcelain`."""
+
+    path: Path
+    head: str | None
+    branch: str | None  # short name; None when detached
+    bare: bool
+    locked: str | None  # the lock reason ("" when locked without one)
+    prunable: str | None
+
+
+def parse_porcelain(text: str) -> list[WorktreeEntry]:
+    """Parse `git worktree list --porcelain -z`: NUL-ended fields, an empty one ends a record."""
+    entries: list[WorktreeEntry] = []
+    fields: dict[str, str] = {}
+    for item in [*text.split("\0"), ""]:
+        if item:
+            key, _, value = item.partition(" ")
+            fields[key] = value
+            continue
+        if "worktree" in fields:
+            ref = fields.get("branch")
+            entries.append(
+                WorktreeEntry(
+                    path=Path(fields["worktree"]),
+                    head=fields.get("HEAD"),
+                    branch=ref.removeprefix("refs/heads/") if ref else None,
+                    bare="bare" in fields,
+                    locked=fields.get("locked"),
+                    prunable=fields.get("prunable"),
+                )
+            )
+        fields = {}
+    return entries
+
+
+def list_entries(cwd: Path) -> list[WorktreeEntry]:
+    return parse_porcelain(git.run(["worktree", "list", "--porcelain", "-z"], cwd).stdout)
+
+
+def check_spec_id(spec_id: str) -> None:
+    if not is_valid_spec_id(spec_id):
+        raise BadInput(f"invalid SPEC id {spec_id!r}: expected {SPEC_ID_SHAPE}")
+
+
+def find(ws: Workspace, spec_id: str) -> WorktreeEntry:
+    """The worktree holding SPEC-ID's branch, or a one-line error."""
+    check_spec_id(spec_id)
+    branch = spec_branch_name(spec_id, ws.cfg.spec_branch_pattern)
+    for entry in list_entries(ws.wt.root):
+        if entry.branch == branch:
+            return entry
+    raise BadInput(
+        f"{spec_id}: no worktree has branch {branch}; run: moai worktree create {spec_id}"
+    )
+
+
+# --- where new worktrees go ----------------------------------------------------------
+
+
+def _short_hash(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def worktree_root(ws: Workspace) -> Path:
+    """`worktree.root` with `{project}` and `~` expanded; relative to the main worktree."""
+    text = ws.cfg.worktree.root.replace("{project}", ws.wt.main_root.name)
+    path = Path(os.path.expanduser(text))
+    return path if path.is_absolute() else ws.wt.main_root / path
+
+
+def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:
+    """The worktree root this repository may use: `root`, unless another repository owns it.
+
+    Two repositories named `app` share `~/worktrees/app`, and both may have a
+    SPEC-1. The first to create a worktree there claims the root (a file
+    naming its git dir); the other gets `app-<hash of its git dir>`, always
+    the same one. Without `claim` nothing is written (for `--dry-run` or a
+    lookup).
+    """
+    owner = str(common_dir)
+
+    def candidates() -> Iterator[Path]:
+        yield root
+        yield root.with_name(f"{root.name}-{_short_hash(owner)}")  # hashlib only when needed
+
+    for candidate in candidates():
+        marker = candidate / CLAIM_NAME
+        try:
+            current = marker.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            current = None
+        except OSError:
+            continue
+        if current == owner:
+            return candidate
+        if current is None:
+            if not claim:
+                return candidate
+            candidate.mkdir(parents=True, exist_ok=True)
+            try:
+                # O_EXCL: two repositories claiming at the same instant cannot both win.
+                fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                if marker.read_text(encoding="utf-8").strip() == owner:
+                    return candidate
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(owner + "\n")
+            return candidate
+    raise Refused(f"{root}: worktree root is claimed by other repositories; use --path DIR")
+
+
+# --- create ---------------------------------------------------------------------------

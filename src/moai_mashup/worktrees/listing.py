@@ -1,0 +1,376 @@
+"""`moai worktree list`: every worktree's branch, backend, work and merge state at a glance.
+
+`describe` runs a `git status` per worktree (git is the authority on what counts
+as work) as parallel children while it reads the rest itself; the commit graph
+answers are cached by commit ids (merged.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from moai_mashup import git
+from moai_mashup.core.routing import (
+    spec_id_from_branch,
+)
+from moai_mashup.errors import MoaiError
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.workspace import Workspace
+from moai_mashup.worktrees.entries import (
+    WorktreeEntry,
+    list_entries,
+)
+from moai_mashup.worktrees.merged import (
+    GraphFacts,
+    branch_created_at,
+    graph_facts,
+)
+
+# lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
+# module, before the first `git status` of `list` can start).
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class WorktreeInfo(NamedTuple):
+    path: str
+    branch: str | None
+    spec_id: str | None
+    head: str | None
+    is_main: bool
+    locked: str | None
+    missing: bool  # the directory is gone (git calls it prunable)
+    backend_active: str | None
+    backend_expected: str | None
+    drift: bool
+    dirty: list[str]  # "XY path" lines, like `git status --short`
+    ahead: int | None
+    behind: int | None
+    merged: str | None  # "merged" (ancestor), "squashed", "rebased"; None: not merged
+    empty: bool  # no commit since the branch was created (its reflog says so)
+    errors: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+# --no-optional-locks: looking must not take index.lock in someone's worktree (their own
+# git command there would fail) nor rewrite their index.
+STATUS_ARGS = [
+    "--no-optional-locks",
+    "status",
+    "--porcelain",
+    "-z",
+    "--untracked-files=normal",
+    "--no-renames",
+]
+
+
+# For `list` only: the same question asked of our own copy of the worktree's index, where
+# git may keep its untracked cache (directories whose mtime did not change are not read
+# again: half of a status) and fresh stat data, without ever locking or writing the
+# user's index. The split index is written whole: no shared index files of ours appear.
+# The untracked cache trusts directory mtimes, as git does for anyone who enables it;
+# `remove` and `clean`, which act on the answer, ask the worktree's own index instead.
+CACHED_STATUS_ARGS = [
+    "-c",
+    "core.untrackedCache=true",
+    "-c",
+    "core.splitIndex=false",
+    *STATUS_ARGS[1:],
+]
+STATUS_INDEX = "status-index"  # in a worktree's <git dir>/moai/: "status-index-<stat of index>"
+
+
+def status_index(git_dir: Path) -> Path | None:
+    """Our copy of a worktree's index for `git status`, or None to ask the real one.
+
+    The copy is named after the real index's stat data: git replaces the index
+    by rename on every write, so a new name means new content, and a copy can
+    never be taken for another version's (a concurrent `list` may rewrite an
+    old copy; nobody reads it again). The copy keeps the index's mtime, which
+    git's racy-entry checks compare file mtimes with.
+    """
+    real = git_dir / "index"
+    try:
+        st = os.stat(real)
+    except OSError:
+        return None  # no index yet (a --no-checkout worktree): git's own answer
+    state = git_dir / "moai"
+    name = f"{STATUS_INDEX}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
+    copy = state / name
+    if copy.is_file():
+        return copy
+    import shutil
+
+    tmp = state / f"{name}.{os.getpid()}.tmp"
+    try:
+        state.mkdir(exist_ok=True)
+        for old in state.glob(f"{STATUS_INDEX}-*"):
+            old.unlink(missing_ok=True)
+        shutil.copyfile(real, tmp)
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        os.replace(tmp, copy)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return None
+    return copy
+
+
+def _status_job(
+    path: Path, git_dir: Path | None, cached: bool
+) -> tuple[list[str], Path, dict[str, str] | None]:
+    index = status_index(git_dir) if cached and git_dir is not None else None
+    if index is None:
+        return (STATUS_ARGS, path, None)
+    return (CACHED_STATUS_ARGS, path, {"GIT_INDEX_FILE": str(index)})
+
+
+def parse_status(stdout: str) -> list[str]:
+    return [item for item in stdout.split("\0") if item]
+
+
+def dirty_files(path: Path) -> list[str]:
+    """Uncommitted and untracked work as `git status --short` lines; ignored files never count."""
+    return parse_status(git.run(STATUS_ARGS, path).stdout)
+
+
+def hidden_edits(path: Path) -> list[str]:
+    """Edits `git status` does not show: files flagged assume-unchanged or skip-worktree
+    (`git update-index`) whose content differs from the index, as `git status --short`
+    would show them (" M path", " D path").
+
+    A sparse checkout leaves skip-worktree files absent by design: that is not work.
+    Costs one git call when nothing is flagged (the usual case).
+    """
+    listed = git.run(["ls-files", "-v", "-z"], path).stdout
+    flagged: dict[str, bool] = {}  # path -> skip-worktree (else assume-unchanged)
+    for item in listed.split("\0"):
+        tag, _, name = item.partition(" ")
+        if name and (tag == "S" or tag.islower()):
+            flagged[name] = tag.upper() == "S"
+    if not flagged:
+        return []
+    staged = git.run(["ls-files", "-s", "-z", "--", *flagged], path).stdout
+    blobs = {}
+    for item in staged.split("\0"):
+        meta, _, name = item.partition("\t")
+        if name in flagged:
+            blobs[name] = meta.split()[1]
+    present = [n for n in flagged if (path / n).is_file() or (path / n).is_symlink()]
+    out = [f" D {n}" for n in flagged if n not in present and not flagged[n]]
+    if present:
+        # hash-object applies the same clean filters (eol, lfs) that `git add` would
+        hashed = git.run(["hash-object", "--", *present], path)
+        for name, sha in zip(present, hashed.stdout.split(), strict=True):
+            if blobs.get(name) != sha:
+                out.append(f" M {name}")
+    return sorted(out, key=lambda line: line[3:])
+
+
+class _Local(NamedTuple):
+    """What one worktree's own files say."""
+
+    active: str | None
+    expected: str | None
+    spec_id: str | None
+    errors: list[str]
+
+
+def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) -> _Local:
+    from moai_mashup.config import load_config
+    from moai_mashup.settings.apply import read_state
+
+    try:
+        gitdir = gitdir or git.git_dir_at(entry.path)
+        if gitdir is None:
+            raise OSError(f"{entry.path / '.git'}: not readable as a git worktree link")
+        wt = git.Worktree(entry.path, gitdir, common_dir, entry.branch)
+        cfg = load_config(entry.path, wt.state_dir)
+        expected = Workspace(wt, cfg).expected
+        spec_id = (
+            spec_id_from_branch(entry.branch, cfg.spec_branch_pattern) if entry.branch else None
+        )
+        from moai_mashup.settings.apply import stray_spec
+
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
+        return _Local(state.active, expected, spec_id, [])
+    except (MoaiError, OSError) as exc:
+        return _Local(None, None, None, [str(exc)])
+
+
+def describe(
+    ws: Workspace, entries: list[WorktreeEntry] | None = None, *, cached_status: bool = False
+) -> list[WorktreeInfo]:
+    """Everything `moai worktree list` shows, for each worktree of the repository.
+
+    `cached_status` (for `list`): ask git's status of our copy of each index
+    (`status_index`), which git keeps fast; `remove` and `clean` ask the
+    worktree's own index, as `git worktree remove` does.
+    """
+    entries = entries if entries is not None else list_entries(ws.wt.root)
+    common = ws.wt.common_dir
+    present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
+    git_dirs: dict[Path, Path | None] = {}
+
+    def git_dir(e: WorktreeEntry) -> Path | None:
+        if e.path not in git_dirs:
+            # None: unreadable; _local_facts reports it
+            git_dirs[e.path] = common if e is entries[0] else git.git_dir_at(e.path)
+        return git_dirs[e.path]
+
+    # git's status is the authority on what counts as work (sparse checkouts, submodules),
+    # and it is most of the cost: the `git status` children start now, in parallel (each
+    # as a slot frees up), while this process reads each worktree's own files and the
+    # commit graph.
+    statuses = git.Parallel(
+        (_status_job(e.path, git_dir(e), cached_status) for e in present),
+        limit=2 * (os.cpu_count() or 2),
+    )
+    local: dict[Path, _Local] = {}
+    for e in present:
+        local[e.path] = _local_facts(e, git_dir(e), common)
+        statuses.poll()
+    default = ws.cfg.default_branch
+    proc = git.run(
+        ["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, check=False
+    )
+    default_tip = proc.stdout.strip() or None
+    pairs = {
+        (e.head, default_tip)
+        for e in entries
+        if e.branch and e.head and default_tip and e.branch != default
+    }
+    facts = graph_facts(common, pairs) if pairs else {}
+    dirty = {}
+    for e, done in zip(present, statuses.results(), strict=True):
+        if done.returncode != 0 and cached_status:
+            # our copy of the index failed git (it should not): the worktree's own answer
+            proc = git.run(STATUS_ARGS, e.path, check=False)
+            done = git.Finished(proc.returncode, proc.stdout, proc.stderr)
+        dirty[e.path] = done
+    return [
+        _info(ws, i, entry, dirty, local, facts.get((entry.head or "", default_tip or "")))
+        for i, entry in enumerate(entries)
+        if not entry.bare
+    ]
+
+
+def _info(
+    ws: Workspace,
+    i: int,
+    entry: WorktreeEntry,
+    statuses: dict[Path, git.Finished],
+    local: dict[Path, _Local],
+    fact: GraphFacts | None,
+) -> WorktreeInfo:
+    missing = entry.path not in statuses
+    dirty: list[str] = []
+    if missing:
+        spec_id = None
+        if entry.branch:
+            spec_id = spec_id_from_branch(entry.branch, ws.cfg.spec_branch_pattern)
+        facts = _Local(None, None, spec_id, [])
+    else:
+        facts = local[entry.path]
+        status = statuses[entry.path]
+        if status.returncode == 0:
+            dirty = parse_status(status.stdout)
+        else:
+            error = git.GitError(STATUS_ARGS, status.returncode, status.stderr)
+            facts.errors.append(f"status: {error}")
+    empty = bool(
+        fact
+        and fact.merged
+        and entry.branch
+        and branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
+    )
+    return WorktreeInfo(
+        path=str(entry.path),
+        branch=entry.branch,
+        spec_id=facts.spec_id,
+        head=entry.head,
+        is_main=i == 0,
+        locked=entry.locked,
+        missing=missing,
+        backend_active=facts.active,
+        backend_expected=facts.expected,
+        drift=facts.expected is not None
+        and facts.active is not None
+        and facts.active != facts.expected,
+        dirty=dirty,
+        ahead=fact.ahead if fact else None,
+        behind=fact.behind if fact else None,
+        merged=fact.merged if fact else None,
+        empty=empty,
+        errors=facts.errors,
+    )
+
+
+# --- list output --------------------------------------------------------------------
+
+
+def _backend_cell(active: str | None, expected: str | None, drift: bool) -> str:
+    if active is None:
+        return "?"
+    return f"{active} (expects {expected})" if drift else active
+
+
+def table(infos: list[WorktreeInfo], home: str) -> str:
+    """The list for people: one row per worktree, paths under HOME shown with ~."""
+
+    def short(p: str) -> str:
+        return "~" + p[len(home) :] if home and (p + "/").startswith(home.rstrip("/") + "/") else p
+
+    rows = [("SPEC", "BRANCH", "BACKEND", "DIRTY", "+AHEAD/-BEHIND", "MERGED", "PATH")]
+    for i in infos:
+        if i.is_main or i.ahead is None:
+            merged = "-"
+        elif i.empty:
+            merged = "empty"  # no commit yet: "merged" only in git's sense
+        else:
+            merged = i.merged or "no"
+        ab = "-" if i.ahead is None else f"+{i.ahead}/-{i.behind}"
+        dirty = "missing" if i.missing else (str(len(i.dirty)) if i.dirty else "clean")
+        path = short(i.path) + (" [main]" if i.is_main else "") + (" [locked]" if i.locked else "")
+        rows.append(
+            (
+                i.spec_id or "-",
+                i.branch or f"(detached {i.head[:7] if i.head else ''})",
+                _backend_cell(i.backend_active, i.backend_expected, i.drift),
+                dirty,
+                ab,
+                merged,
+                path,
+            )
+        )
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        for r in rows
+    )
+
+
+def list_report(*, as_json: bool) -> tuple[str, list[str]]:
+    """`moai worktree list [--json]`: (stdout text, stderr lines), without click.
+
+    `moai_mashup.entry` runs it directly (click's import is ~45 ms of the
+    list's budget), and the click command through the same function.
+    """
+    from moai_mashup.workspace import open_workspace
+
+    ws = open_workspace()
+    infos = describe(ws, cached_status=True)
+    if as_json:
+        import json
+
+        doc = {"default_branch": ws.cfg.default_branch, "worktrees": [i.to_json() for i in infos]}
+        return json.dumps(doc, indent=2), []
+    warnings = [f"moai: warning: {i.path}: {err}" for i in infos for err in i.errors]
+    return table(infos, os.environ.get("HOME", "")), warnings
+
+
+# --- remove and clean ------------------------------------------------------------------

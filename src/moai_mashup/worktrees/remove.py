@@ -1,0 +1,131 @@
+"""`moai worktree remove` and `clean`: never lose work (dirty, unpushed, hidden edits)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from moai_mashup import git
+from moai_mashup.errors import Refused
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.workspace import Workspace
+from moai_mashup.worktrees.entries import (
+    PRUNE,
+    WorktreeEntry,
+    find,
+    list_entries,
+)
+from moai_mashup.worktrees.listing import (
+    WorktreeInfo,
+    describe,
+    hidden_edits,
+)
+
+# lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
+# module, before the first `git status` of `list` can start).
+if TYPE_CHECKING:
+    pass
+
+
+class Removed(NamedTuple):
+    path: Path
+    branch: str | None
+    branch_deleted: bool
+
+
+def _describe_one(ws: Workspace, entry: WorktreeEntry) -> WorktreeInfo:
+    entries = list_entries(ws.wt.root)
+    # describe() tells the main worktree by position; keep it first.
+    return next(i for i in describe(ws, [entries[0], entry]) if i.path == str(entry.path))
+
+
+def remove(ws: Workspace, spec_id: str, *, force: bool, delete_branch: bool) -> Removed:
+    """Remove SPEC-ID's worktree; refuse dirty work and unmerged branches unless --force."""
+    return remove_entry(ws, find(ws, spec_id), force=force, delete_branch=delete_branch)
+
+
+def remove_entry(
+    ws: Workspace, entry: WorktreeEntry, *, force: bool, delete_branch: bool
+) -> Removed:
+    """`remove` for any worktree of the repository (as `git worktree list` gives it)."""
+    if entry.path == ws.wt.main_root:
+        raise Refused(f"{entry.path} is the main worktree; it cannot be removed")
+    info = _describe_one(ws, entry)
+    if info.dirty is not None and not info.missing:
+        info = info._replace(dirty=info.dirty + hidden_edits(entry.path))
+    if entry.locked is not None:
+        why = f" ({entry.locked})" if entry.locked else ""
+        raise Refused(f"{entry.path} is locked{why}; run: git worktree unlock {entry.path}")
+    if info.dirty and not force:
+        shown = ", ".join(info.dirty[:5]) + (
+            f" (+{len(info.dirty) - 5} more)" if len(info.dirty) > 5 else ""
+        )
+        raise Refused(
+            f"{entry.path} has uncommitted or untracked work: {shown}; "
+            "commit or stash it (or --force to discard it)"
+        )
+    if delete_branch and info.merged is None and not force:
+        raise Refused(
+            f"{entry.branch} is not merged into {ws.cfg.default_branch}; "
+            "keep it (drop --delete-branch) or delete it anyway with --force"
+        )
+    _remove_worktree(ws, entry, force=force)
+    deleted = False
+    if delete_branch and entry.branch:
+        # -D: our own check above accepts squash and rebase merges, which `git branch -d` does not.
+        git.run(["branch", "-D", entry.branch], ws.wt.main_root)
+        deleted = True
+    return Removed(entry.path, entry.branch, deleted)
+
+
+def _remove_worktree(ws: Workspace, entry: WorktreeEntry, *, force: bool) -> None:
+    if not entry.path.exists():
+        git.run(["worktree", "prune"], ws.wt.main_root)
+        return
+    args = ["worktree", "remove", *(["--force"] if force else []), str(entry.path)]
+    proc = git.run(args, ws.wt.main_root, check=False)
+    if proc.returncode != 0:
+        raise Refused(f"git worktree remove {entry.path}: {proc.stderr.strip().splitlines()[-1]}")
+
+
+class CleanPlan(NamedTuple):
+    remove: list[WorktreeInfo]  # merged and clean: removed with their branches
+    kept_dirty: list[WorktreeInfo]  # merged but holding work: kept
+    kept_empty: list[WorktreeInfo]  # no commit since creation: kept (nothing was merged)
+    stale: list[str]  # `git worktree prune` lines: worktrees whose directory is gone
+
+
+def plan_clean(ws: Workspace, *, merged: bool) -> CleanPlan:
+    # --expire now: git's default keeps records of deleted worktrees for 3 months; asking
+    # `clean` is the user saying they are gone (locked ones are never pruned).
+    dry = git.run([*PRUNE, "--dry-run", "--verbose"], ws.wt.main_root)
+    stale = dry.stdout + dry.stderr  # git prints the --verbose lines on stderr
+    stale_lines = [line for line in stale.splitlines() if line.strip()]
+    gone, dirty, empty = [], [], []
+    if merged:
+        for info in describe(ws):
+            if info.is_main or info.missing or info.spec_id is None or info.merged is None:
+                continue
+            if info.locked is not None:
+                continue
+            if not info.dirty:
+                info = info._replace(dirty=hidden_edits(Path(info.path)))
+            if info.empty:
+                empty.append(info)
+            elif info.dirty:
+                dirty.append(info)
+            else:
+                gone.append(info)
+    return CleanPlan(gone, dirty, empty, stale_lines)
+
+
+def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
+    lines = []
+    if plan.stale:
+        git.run(PRUNE, ws.wt.main_root)
+    for info in plan.remove:
+        entry = WorktreeEntry(Path(info.path), info.head, info.branch, False, None, None)
+        _remove_worktree(ws, entry, force=False)
+        if info.branch:
+            git.run(["branch", "-D", info.branch], ws.wt.main_root)
+        lines.append(f"removed {info.path} and branch {info.branch} ({info.merged})")
+    return lines
