@@ -32,37 +32,41 @@ COSMIC_RAY_VERSION=8.7.0
 # the module's in-process tests (a mutant dies in a few seconds, so a module
 # takes minutes); MUTATION_FULL=1 adds the subprocess tests of the same
 # module (real `moai`, git hooks: a surviving mutant then costs minutes).
-ALL_MODULES=(trust keys guard settings_plan apply hook_fast claude_hooks)
+ALL_MODULES=(trust keys guard settings_plan apply hook_fast hook_stamp claude_hooks)
 module_path() {
     case $1 in
+        trust | keys | apply) echo "src/moai_mashup/settings/$1.py" ;;
+        guard) echo src/moai_mashup/guard/scan.py ;;
+        hook_fast) echo src/moai_mashup/githooks/fast.py ;;
+        hook_stamp) echo src/moai_mashup/githooks/stamp.py ;;
         settings_plan) echo src/moai_mashup/core/settings_plan.py ;;
         claude_hooks) echo src/moai_mashup/claude_code/install.py ;;
-        *) echo "src/moai_mashup/$1.py" ;;
+        *) return 1 ;;
     esac
 }
 module_tests() {
-    local t=tests/test_core_settings.py
+    local t=tests/settings/test_core_settings.py
     case $1 in
-        trust) echo tests/test_trust_rules.py tests/test_trust.py ;;
-        keys) echo tests/test_keys_rules.py ;;
-        guard) echo tests/test_guard_rules.py ;;
+        trust) echo tests/settings/test_trust_rules.py tests/settings/test_trust.py ;;
+        keys) echo tests/settings/test_keys_rules.py ;;
+        guard) echo tests/guard/test_guard_rules.py ;;
         settings_plan)
             # the planner's pure tests, then apply's (its only caller) in process
-            echo tests/test_settings_plan_rules.py \
+            echo tests/core/test_settings_plan_rules.py \
                 "$t::test_glm_then_claude_restores_any_document_byte_for_byte" \
                 "$t::test_user_edits_made_on_glm_survive_the_switch_back" \
                 "$t::test_a_user_edit_of_our_key_is_theirs_afterwards" \
-                "$t::test_stale_record_is_ignored" tests/test_apply_writers.py
+                "$t::test_stale_record_is_ignored" tests/settings/test_apply_writers.py
             ;;
-        apply) echo tests/test_apply_rules.py tests/test_apply_writers.py ;;
-        hook_fast) echo tests/test_hooks_prepared.py ;;
-        claude_hooks) echo tests/test_claude_code_hooks.py ;;
+        apply) echo tests/settings/test_apply_rules.py tests/settings/test_apply_writers.py ;;
+        hook_fast | hook_stamp) echo tests/githooks/test_hooks_prepared.py ;;
+        claude_hooks) echo tests/claude_code/test_claude_code_hooks.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0
     case $1 in
-        keys) echo tests/test_core_keys.py ;;
-        guard) echo tests/test_guard_staged.py tests/test_guard_range.py ;;
+        keys) echo tests/settings/test_core_keys.py ;;
+        guard) echo tests/guard/test_guard_staged.py tests/guard/test_guard_range.py ;;
         settings_plan | apply) echo "$t" ;;
     esac
 }

@@ -39,7 +39,7 @@ if command -v npm >/dev/null && ! cmp -s "$CC/package-lock.json" "$CC/node_modul
 fi
 
 # promtool (Debian's prometheus package) checks and unit-tests the recording rules of
-# `moai cost --prometheus-rules` (tests/test_cost_prometheus.py). Installed only when missing.
+# `moai cost --prometheus-rules` (tests/cost/test_cost_prometheus.py). Installed only when missing.
 if ! command -v promtool >/dev/null && command -v apt-get >/dev/null; then
   SUDO=""
   if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi

@@ -10,7 +10,7 @@ syntax become plain `collections.namedtuple` classes, which is also what
 
     from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
-tests/test_hooks_fastpath.py checks that the hook never imports `typing`.
+tests/githooks/test_hooks_fastpath.py checks that the hook never imports `typing`.
 """
 
 from __future__ import annotations

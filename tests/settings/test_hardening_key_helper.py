@@ -26,6 +26,8 @@ def _helper_repo(repo: Path, env: dict[str, str], marker: Path) -> None:
     write(repo / LLM_YAML, (repo / LLM_YAML).read_text() + "  credential_mode: helper\n")
     write(repo / "moai_mashup" / "__init__.py", EVIL.format(marker=str(marker)))
     write(repo / "moai_mashup" / "key_helper.py", EVIL_MAIN.format(marker=str(marker)))
+    write(repo / "moai_mashup" / "settings" / "__init__.py", EVIL.format(marker=str(marker)))
+    write(repo / "moai_mashup" / "settings" / "key_helper.py", EVIL_MAIN.format(marker=str(marker)))
     write(repo / "evil_startup.py", EVIL.format(marker=str(marker)))
     write(repo / "sitecustomize.py", EVIL.format(marker=str(marker)))
     git(repo, "add", "-A", env=env)
@@ -73,12 +75,12 @@ def _fingerprint(value: object) -> str:
 def test_an_old_helper_command_is_upgraded_on_the_next_apply(
     repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
 ) -> None:
-    """Settings written by an older moai (`python -m moai_mashup.settings.key_helper`)."""
+    """Settings written by an older moai (`python -m moai_mashup.key_helper`)."""
     marker = tmp_path / "pwned"
     _helper_repo(repo, env, marker)
     git(repo, "checkout", "-qb", "feature/SPEC-1", env=env)
     assert moai(repo, "apply", env=env).returncode == 0
-    old = f"python3 -m moai_mashup.settings.key_helper {repo}"
+    old = f"python3 -m moai_mashup.key_helper {repo}"
     doc = settings(repo)
     doc["apiKeyHelper"] = old
     (repo / SETTINGS).write_text(json.dumps(doc, indent=2) + "\n")

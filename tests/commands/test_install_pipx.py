@@ -16,7 +16,7 @@ import pytest
 from tests.gitrepo import FAKE_KEY, SETTINGS, clean_env, git
 from tests.tty_support import need
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 

@@ -1,7 +1,7 @@
 """apply.py in-process on real repositories: reading the files, what GLM writes, privacy.
 
 Fast enough to run for every mutant of apply.py (scripts/mutation.sh); the
-`moai` subprocess view is tests/test_core_settings.py.
+`moai` subprocess view is tests/settings/test_core_settings.py.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, write
-from tests.test_guard_staged import head
-from tests.test_policy_commit import commit, last_message, policy_yaml
+from tests.guard.test_guard_staged import head
+from tests.guard.test_policy_commit import commit, last_message, policy_yaml
 
 
 def test_default_install_guards_commits_and_adds_the_trailer(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, write
-from tests.test_guard_staged import ANTHROPIC_SHAPED, head
-from tests.test_policy_commit import policy_yaml
+from tests.guard.test_guard_staged import ANTHROPIC_SHAPED, head
+from tests.guard.test_policy_commit import policy_yaml
 
 
 def test_key_in_an_old_commit_found_with_its_commit(

@@ -1,7 +1,7 @@
 """guard.py in-process: key shapes, the pragma, patch parsing, real git's index and blobs.
 
 Fast enough to run for every mutant of guard.py (scripts/mutation.sh); the
-commit-time view through `moai check` and git hooks is tests/test_guard_staged.py.
+commit-time view through `moai check` and git hooks is tests/guard/test_guard_staged.py.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from tests.gitrepo import (
 )
 from tests.hooks_support import moai_lines, run_git
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _pre_commit(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -183,8 +183,8 @@ def test_doctor_reports_the_installed_claude_code(
 def test_the_prepared_switch_says_what_linked_worktrees_will_get(
     repo: Path, env: dict[str, str], home: Path, keyed_home: str
 ) -> None:
+    from tests.githooks.test_hooks_prepared import _checkout, _settle
     from tests.hooks_support import age
-    from tests.test_hooks_prepared import _checkout, _settle
 
     _linked(repo, env, "chore/x")
     age(repo / ".git" / "worktrees")

@@ -195,7 +195,7 @@ def test_init_hooks_does_init_and_install(
     assert not (repo / SETTINGS).read_text().startswith("{}")
 
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _with_moai_on_path(env: dict[str, str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.gitrepo import MOAI
 from tests.tty_support import need
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_readme_captures_are_current() -> None:

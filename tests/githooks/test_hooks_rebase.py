@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.githooks.test_hooks_pre_commit import (  # noqa: F401 - fixtures used by name
+    _pre_commit,
+    moai_hooks_repo,
+    pre_commit_home,
+)
 from tests.gitrepo import (
     FAKE_KEY,
     SETTINGS,
@@ -31,11 +36,6 @@ from tests.hooks_support import (
     moai_lines,
     run_git,
     took_slow_path,
-)
-from tests.test_hooks_pre_commit import (  # noqa: F401 - fixtures used by name
-    _pre_commit,
-    moai_hooks_repo,
-    pre_commit_home,
 )
 from tests.worktree_support import commit_file, listing
 

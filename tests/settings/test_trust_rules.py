@@ -1,7 +1,7 @@
 """trust.py in-process: which URLs pass without asking, and the trust file's rules.
 
 Fast enough to run for every mutant of trust.py (scripts/mutation.sh); the
-`moai` subprocess view of the same rules is tests/test_trust.py.
+`moai` subprocess view of the same rules is tests/settings/test_trust.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """keys.py in-process: masking, the key files' syntax and privacy, the sources' order.
 
 Fast enough to run for every mutant of keys.py (scripts/mutation.sh); the
-`moai` subprocess view of the same rules is tests/test_core_keys.py.
+`moai` subprocess view of the same rules is tests/settings/test_core_keys.py.
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ import textwrap
 from pathlib import Path
 
 from tests.gitrepo import LLM_YAML, git, write
-from tests.test_guard_staged import ANTHROPIC_SHAPED
-from tests.test_policy_commit import policy_yaml
+from tests.guard.test_guard_staged import ANTHROPIC_SHAPED
+from tests.guard.test_policy_commit import policy_yaml
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_block(marker: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from moai_mashup.guard.policy import in_plan_paths, message_has_text
 from tests.gitrepo import LLM_LOCAL_YAML, LLM_YAML, MOAI, SEED_LLM_YAML, git, moai, write
-from tests.test_guard_staged import head, install_guard, install_hook
+from tests.guard.test_guard_staged import head, install_guard, install_hook
 
 
 def policy_yaml(**fields: object) -> str:
@@ -285,7 +285,7 @@ def test_locked_override_in_hook_does_not_disable_the_guard(
 def test_first_commit_checked_for_keys_and_exempt_from_locations(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    from tests.test_guard_staged import ZAI_SHAPED
+    from tests.guard.test_guard_staged import ZAI_SHAPED
 
     fresh = tmp_path / "fresh"
     fresh.mkdir()
