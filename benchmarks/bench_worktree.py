@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_worktree.py [--files 5000] [--runs 9] [--worktrees 100]
 
-Targets (issue 4): create/add ratio of medians <= 1.3 on a ~5,000-file
+Targets: create/add ratio of medians <= 1.3 on a ~5,000-file
 repository; list of 100 worktrees <= 0.5 s. Both sides run in the same
 process tree, interleaved, so machine load hits them alike; the list is
 shown against `git worktree list` and against a plain `git status` in every

@@ -1,4 +1,4 @@
-"""The routing tables of DESIGN.md, exhaustively over modes x phases x branch kinds."""
+"""The routing tables (README, "The routing table"), over modes x phases x branch kinds."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from moai_mashup.core.routing import (
     spec_id_from_branch,
 )
 
-# DESIGN.md, "Backend by location": mode -> (default, spec, other, detached)
+# README, "The routing table", backend by location: mode -> (default, spec, other, detached)
 BRANCH_TABLE: dict[str, tuple[str | None, ...]] = {
     "claude-only": ("claude", "claude", "claude", None),
     "mashup": ("claude", "glm", "claude", None),
@@ -28,7 +28,7 @@ BRANCH_TABLE: dict[str, tuple[str | None, ...]] = {
 }
 BRANCHES = ("main", "feature/SPEC-AUTH-001", "bugfix/login", None)
 
-# DESIGN.md, "The job": mode -> phase -> (location, backend)
+# README, "The routing table", phase by mode: mode -> phase -> (location, backend)
 PHASE_TABLE: dict[str, dict[str, tuple[str, str]]] = {
     "claude-only": {p: ("current-branch", "claude") for p in PHASES},
     "mashup": {

@@ -1,6 +1,6 @@
 """`moai route plan|run|sync [SPEC-ID] [--json] [--apply]`: where a phase belongs.
 
-Prints DESIGN.md's first table for this repository: the location (default
+Prints the README's phase table for this repository: the location (default
 branch, the SPEC's worktree, or the current branch), the backend, where you
 are, and the commands that get you there. `--apply` goes there as far as it
 safely can: it creates or reuses the SPEC worktree (mashup run/sync), puts the

@@ -133,10 +133,6 @@ def fill_template(
     return filled
 
 
-def uses_key(env: dict[str, str]) -> bool:
-    return any(_PLACEHOLDER.search(v) for v in env.values())
-
-
 def split_routing(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """(the routing keys, everything else): the rest needs the user's trust."""
     routing = {k: v for k, v in env.items() if k in ROUTING_ENV}

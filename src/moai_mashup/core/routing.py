@@ -1,4 +1,4 @@
-"""The routing tables of DESIGN.md as pure functions.
+"""The routing tables (README, "The routing table") as pure functions.
 
 Table 1 (phase -> location + backend) and table 2 (branch -> backend), by mode.
 """

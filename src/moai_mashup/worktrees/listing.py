@@ -133,11 +133,6 @@ def parse_status(stdout: str) -> list[str]:
     return [item for item in stdout.split("\0") if item]
 
 
-def dirty_files(path: Path) -> list[str]:
-    """Uncommitted and untracked work as `git status --short` lines; ignored files never count."""
-    return parse_status(git.run(STATUS_ARGS, path).stdout)
-
-
 def hidden_edits(path: Path) -> list[str]:
     """Edits `git status` does not show: files flagged assume-unchanged or skip-worktree
     (`git update-index`) whose content differs from the index, as `git status --short`
