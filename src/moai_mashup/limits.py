@@ -24,7 +24,7 @@ MAX_CONFIG_BYTES = 1 << 20
 # and a heavy user's a few hundred. 4 MiB (~40,000 entries) is far past that and
 # still plans (parse, merge, render) in well under a second.
 MAX_SETTINGS_BYTES = 4 << 20
-# The prepared switch (hook_fast.py) keeps up to three copies of the settings
+# The prepared switch (githooks/fast.py) keeps up to three copies of the settings
 # file in <git-dir>/moai/ready (each backend's file, and the GLM record holding
 # the original text) and rewrites them on every engine run, to save the ~30 ms
 # of the engine's imports. Past a few hundred KiB, parsing, planning both ways

@@ -1,6 +1,6 @@
 """git children without `subprocess` (~8 ms to import): for the hooks' paths.
 
-Only `os` here, so hook_fast.py (the prepared switch) can use it as well as
+Only `os` here, so githooks/fast.py (the prepared switch) can use it as well as
 git.py.
 """
 

@@ -1,4 +1,4 @@
-"""The prepared switch (hook_fast.py): a backend switch without the engine, same result.
+"""The prepared switch (githooks/fast.py): a backend switch without the engine, same result.
 
 Each test settles a repository (the engine decides once, then every input and
 the stamp are dated a minute back) and checks out with the real installed

@@ -4,7 +4,7 @@ where git does not ignore it; a user's own symlinked settings file stays a link.
 A repository can commit `.claude` as a symlink; `git check-ignore` refuses paths
 "beyond a symbolic link", so only where the link leads tells whether the key
 would leave the worktree or be committed. Covers the engine (CLI and hook) and
-the prepared switch the hook takes without it (hook_fast.py).
+the prepared switch the hook takes without it (githooks/fast.py).
 """
 
 from __future__ import annotations

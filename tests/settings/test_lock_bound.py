@@ -2,7 +2,7 @@
 
 The holder is a real process that takes the lock moai takes, then stops
 itself; git checks out with the real installed hooks, through the engine and
-through the prepared switch (hook_fast.py), and `moai glm` runs beside it.
+through the prepared switch (githooks/fast.py), and `moai glm` runs beside it.
 """
 
 from __future__ import annotations

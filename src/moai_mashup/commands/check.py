@@ -6,7 +6,7 @@
     moai check --prepare-commit-msg FILE [SOURCE [SHA]]   add the LLM-Backend trailer
     moai check --commit-msg FILE                          same, after the editor closed
 
-The commit-time checks live in commit_checks.py (the git hooks call them
+The commit-time checks live in guard/commit.py (the git hooks call them
 without click). In CI (a range, --all-files) a broken config fails the job.
 """
 

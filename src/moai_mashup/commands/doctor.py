@@ -4,7 +4,7 @@ Without `--live` it reads files only: config, GLM template and its trust, the
 key and its file modes, the three settings files Claude Code merges, whether
 settings.local.json can leak into a commit, hooks, drift, and exported
 ANTHROPIC_* variables. With `--live` it also asks the real Claude Code which
-host and model it would use (see live_probe.py: nothing leaves the machine
+host and model it would use (see claude_code/live_probe.py: nothing leaves the machine
 and the key is never sent or shown).
 
 Exit 1 when a check fails, 0 otherwise (warnings included).
@@ -312,7 +312,7 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
                 )
             )
 
-    # --- what the main checkout's settings impose here (main_checkout.py) -----------------
+    # --- what the main checkout's settings impose here (settings/main_checkout.py) ---------
     from moai_mashup.settings import main_checkout
 
     found = main_checkout.override(wt, expected)

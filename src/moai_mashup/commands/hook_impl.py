@@ -1,7 +1,7 @@
 """`moai hook-impl <hook-type> [args]`: the hook engine, for hook managers.
 
 husky, a team's `.githooks` or a hand-written hook can call this instead of
-moai's installed shim; the shim itself goes straight to hook_entry (no click).
+moai's installed shim; the shim itself goes straight to githooks/fast.py and the engine (no click).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`moai settings move-to-user`: the user's routing keys out of the main checkout.
 
 Claude Code 2.1.332 applies the main checkout's `.claude/settings.local.json`
-in every linked worktree, over the worktree's own (main_checkout.py), so a
+in every linked worktree, over the worktree's own (settings/main_checkout.py), so a
 proxy, token, pinned model or `apiKeyHelper` of the user's there beats GLM in
 every SPEC worktree. Moving those keys to `~/.claude/settings.json` keeps them
 in force wherever the worktree's own settings do not say otherwise, which is

@@ -8,7 +8,7 @@ collector labelled with this worktree's mode, backend, phase and SPEC:
 `settings` prints `{}` (and exits 0) where there is nothing to export: outside
 a git repository, with no `llm.telemetry.otlp_endpoint`, with telemetry turned
 off in `llm.local.yaml`, or (with one line on stderr) while the endpoint is not
-trusted. entry.py runs it without click (telemetry_env.settings_main); this
+trusted. entry.py runs it without click (cost/otel_env.settings_main); this
 click command is what `moai telemetry settings --help` and the group show.
 Why `--settings` and not the settings files: see cost/telemetry.py.
 """

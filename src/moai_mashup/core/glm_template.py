@@ -32,7 +32,7 @@ SECRET_KEYS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
 # ANTHROPIC_CUSTOM_HEADERS, ...) waits for `moai trust`.
 ROUTING_ENV = frozenset(
     {
-        # The endpoint: used only when built in or trusted (trust.py, kind "url").
+        # The endpoint: used only when built in or trusted (settings/trust.py, kind "url").
         "ANTHROPIC_BASE_URL",
         # The credential: validated to be a placeholder for the user's GLM key.
         *SECRET_KEYS,

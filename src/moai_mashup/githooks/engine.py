@@ -12,7 +12,7 @@ and exit 0, unless the team's `policy.strict` asks for a failing hook.
 After each post-checkout it writes a stamp (`<git-dir>/moai/hook-stamp`) that
 lets the shim skip Python entirely while nothing the decision read changed,
 and prepares the switch to the other backend (`<git-dir>/moai/ready/`), which
-hook_fast.py takes without importing this module.
+githooks/fast.py takes without importing this module.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
 
 def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | None:
     """One line when Claude Code 2.1.332's reading of the main checkout's settings in
-    linked worktrees defeats this switch (main_checkout.py); None when it holds."""
+    linked worktrees defeats this switch (settings/main_checkout.py); None when it holds."""
     from moai_mashup.settings import main_checkout
 
     if wt.is_linked:
@@ -160,7 +160,7 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
         wt.root / LLM_LOCAL_YAML,
         wt.root / SETTINGS_REL,
         wt.state_dir / RECORD_NAME,
-        _leak_input(wt),  # the notes (`say-note-<backend>`) hook_fast.py prints
+        _leak_input(wt),  # the notes (`say-note-<backend>`) githooks/fast.py prints
     ]
     if glm:
         from moai_mashup.settings import keys, trust
@@ -225,7 +225,7 @@ def prepare_states(
     and the mode a prepared Claude file gets (what the engine would give it).
 
     The other one is kept only when planning the way back from it gives today's
-    files byte for byte: then switching with the prepared files (hook_fast.py)
+    files byte for byte: then switching with the prepared files (githooks/fast.py)
     is exactly what the engine would do, in both directions, any number of times.
     """
     from moai_mashup.core.routing import backend_for_kind
@@ -285,7 +285,7 @@ def stamp_text(
     states: dict[str, Files],
     claude_mode: int = 0o600,
 ) -> str | None:
-    """The stamp the shim (with `read`) and hook_fast.py read, or None."""
+    """The stamp the shim (with `read`) and githooks/fast.py read, or None."""
     from moai_mashup.core.model_pin import MODEL_VAR
     from moai_mashup.core.routing import backend_for_kind
     from moai_mashup.githooks.stamp import STAMP_VERSION, digest, engine_id
@@ -434,7 +434,7 @@ def _report(report: tuple[int, list[str]]) -> int:
 
 
 def pre_commit(args: list[str]) -> int:
-    """The guard and the team policy for the commit being made (commit_checks.py).
+    """The guard and the team policy for the commit being made (guard/commit.py).
 
     `args`: file names when the pre-commit framework runs this hook.
     """

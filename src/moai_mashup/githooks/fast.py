@@ -4,7 +4,7 @@ The shim (resources/hook-tmpl) decides a no-op checkout alone, in sh. A
 checkout that switches backend needs Python, and the engine's imports (json,
 pathlib, the config cache, the planner) cost ~30 ms of a ~60 ms budget. So
 after each decision the engine also prepares the switch to the other backend
-(hook_entry.write_stamp): the exact settings text and ownership record that
+(engine.write_stamp): the exact settings text and ownership record that
 applying it would write, in `<git-dir>/moai/ready/`, with their SHA-256 and
 those of the files as they are now, in the stamp.
 
@@ -21,7 +21,7 @@ builtin sha256, takes that switch when everything still holds:
 It then writes what the engine would have written (the engine checked, when
 preparing, that planning the way back gives today's files byte for byte), in
 the engine's order (record first), and the stamp with `applied` updated.
-Anything else, and any error, goes to the engine (hook_entry.main), which
+Anything else, and any error, goes to the engine (engine.main), which
 decides afresh. A no-op that the shim could not confirm goes there too, so the
 engine renews the stamp.
 """
@@ -48,7 +48,7 @@ def _read(path: str) -> bytes | None:
 
 
 def sh_case_matches(branch: str, pattern: str) -> bool:
-    """The stamp's spec pattern as the shim's `case` reads it (hook_entry.sh_spec_pattern)."""
+    """The stamp's spec pattern as the shim's `case` reads it (engine.sh_spec_pattern)."""
     prefix, star, suffix = pattern.partition("*")
     if not star:
         return branch == pattern
@@ -170,7 +170,7 @@ def _write(
     expect: str | None = None,
     mode: int = 0o600,
 ) -> bool:
-    """What atomic.py does (0600 temp, fsync, rename), dated like the stamp.
+    """What settings/atomic.py does (0600 temp, fsync, rename), dated like the stamp.
 
     `expect`: the digest `path` must still have right before the rename (for
     writers without our lock, as atomic.replace_if_unchanged); False if not.
@@ -301,7 +301,7 @@ def _switch(
     why = stamp.fields.get(f"say-{stamp.kind}", "")
     sys.stderr.write(f"moai: this worktree now uses {NAMES.get(target, target)} ({why})\n")
     note = stamp.fields.get(f"say-note-{target}")
-    if note:  # what Claude Code makes of the main checkout's settings (main_checkout.py)
+    if note:  # what Claude Code makes of the main checkout's settings (settings/main_checkout.py)
         sys.stderr.write(f"moai: {note}\n")
     return True
 
