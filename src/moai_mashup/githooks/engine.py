@@ -348,27 +348,11 @@ def stamp_text(
     return "\n".join(lines) + "\n"
 
 
-def _write_private(path: Path, data: bytes, mtime: int | None = None) -> None:
-    """Renamed into place (no reader sees half of it), not fsynced: a stamp or a
-    ready file lost in a crash only costs one slow checkout (ready files are
-    checked against their hash before use)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        if mtime is not None:
-            os.utime(tmp, (mtime, mtime))
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
     from moai_mashup.githooks.stamp import ready_path
     from moai_mashup.limits import MAX_PREPARED_BYTES
     from moai_mashup.paths import READY_DIR
+    from moai_mashup.settings.atomic import atomic_write_bytes
 
     try:
         states, claude_mode = prepare_states(wt, cfg, applied)
@@ -392,9 +376,11 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
                 if data is None:
                     target.unlink(missing_ok=True)
                 else:
-                    _write_private(target, data)
+                    atomic_write_bytes(target, data, durable=False)
         if text is not None:
-            _write_private(path, text.encode("utf-8"), int(started) - STAMP_AGE_S)
+            atomic_write_bytes(
+                path, text.encode("utf-8"), durable=False, mtime=int(started) - STAMP_AGE_S
+            )
     except OSError:
         path.unlink(missing_ok=True)  # no stamp only costs time
 

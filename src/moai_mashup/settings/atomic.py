@@ -18,8 +18,11 @@ def _discard(tmp: Path) -> None:
     tmp.unlink(missing_ok=True)
 
 
-def _write_temp(path: Path, data: bytes, mode: int) -> Path:
-    """A fully written, fsynced sibling of `path`, created private (never readable by others)."""
+def _write_temp(
+    path: Path, data: bytes, mode: int, durable: bool = True, mtime: int | None = None
+) -> Path:
+    """A fully written (fsynced when `durable`) sibling of `path`, created private
+    (never readable by others), dated `mtime` when given."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     # 0o600 at creation (the umask can only narrow it): a key is never briefly world-readable.
@@ -27,17 +30,24 @@ def _write_temp(path: Path, data: bytes, mode: int) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
     except BaseException:
         _discard(tmp)
         raise
     return tmp
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
-    tmp = _write_temp(path, data, mode)
+def atomic_write_bytes(
+    path: Path, data: bytes, mode: int = 0o600, *, durable: bool = True, mtime: int | None = None
+) -> None:
+    """Replace `path` by rename. `durable=False` skips the fsync, for files whose
+    loss in a crash costs only time (the hook's stamp and prepared switch)."""
+    tmp = _write_temp(path, data, mode, durable, mtime)
     try:
         os.replace(tmp, path)
     except BaseException:
