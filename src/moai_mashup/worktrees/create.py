@@ -222,6 +222,3 @@ def _rollback(
     git.run(["worktree", "prune"], cwd, check=False)
     if new_branch is not None:
         git.run(["branch", "-D", new_branch], cwd, check=False)
-
-
-# --- describe (list) -----------------------------------------------------------------

@@ -144,6 +144,3 @@ def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:
                 fh.write(owner + "\n")
             return candidate
     raise Refused(f"{root}: worktree root is claimed by other repositories; use --path DIR")
-
-
-# --- create ---------------------------------------------------------------------------

@@ -366,6 +366,3 @@ def list_report(*, as_json: bool) -> tuple[str, list[str]]:
         return json.dumps(doc, indent=2), []
     warnings = [f"moai: warning: {i.path}: {err}" for i in infos for err in i.errors]
     return table(infos, os.environ.get("HOME", "")), warnings
-
-
-# --- remove and clean ------------------------------------------------------------------
