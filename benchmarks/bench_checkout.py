@@ -17,7 +17,7 @@ and the ratio. Variants:
 - moai switch, engine: the same with the stamp and the prepared files removed
                  before each checkout, so the engine plans and writes every
                  switch (without the stamp too, the switch back to Claude, whose
-                 state is "no file", would still be taken by hook_fast.py)
+                 state is "no file", would still be taken by githooks/fast.py)
 - pre-commit:    the pre-commit framework's post-checkout stage running this
                  repository's `.pre-commit-hooks.yaml` (needs a commit of this
                  repository and builds pre-commit's venv once; skipped with

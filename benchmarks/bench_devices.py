@@ -16,12 +16,12 @@ device saves per use, and that saving as a share of the plain path:
           checkout decided by the engine (the git hook's shim pointed at the
           copy), `moai statusline`, `moai hook-impl claude-code
           user-prompt-submit`.
-- switch: the prepared switch (hook_fast.py taking `<git-dir>/moai/ready/`)
+- switch: the prepared switch (githooks/fast.py taking `<git-dir>/moai/ready/`)
           against the engine deciding every switch (stamp and ready files
           removed before each checkout), both directions; a repository
           without a hook is the floor.
 - index:  `moai worktree list` asking `git status` of moai's copies of each
-          worktree's index (worktrees.status_index) against asking each
+          worktree's index (worktrees/listing.py's status_index) against asking each
           worktree's own index (status_index patched to None), on a repository
           with `--worktrees` linked worktrees; `git status` in every worktree
           (2 per CPU at a time) is the floor.
@@ -62,7 +62,7 @@ PLAIN_LEAN = (
     "from typing import NamedTuple as NamedTuple\n"
 )
 # Copies off: `moai worktree list` asks every worktree's own index, as remove and clean do.
-NO_COPIES = "import moai_mashup.worktrees as w; w.status_index = lambda git_dir: None\n"
+NO_COPIES = "import moai_mashup.worktrees.listing as w; w.status_index = lambda git_dir: None\n"
 SPEC = "feature/SPEC-BENCH"
 
 
@@ -154,7 +154,7 @@ def point_hook_at(repo: Path, path: Path) -> None:
 
 
 def forget_decision(repo: Path) -> None:
-    """No stamp and no prepared files: the shim and hook_fast hand the switch to the engine."""
+    """No stamp, no prepared files: the shim and githooks/fast.py leave the switch to the engine."""
     state = repo / ".git" / "moai"
     (state / "hook-stamp").unlink(missing_ok=True)
     for path in (state / "ready").glob("*"):
@@ -216,7 +216,7 @@ def worktree_repo(root: Path, env: dict[str, str], count: int, *, stale: bool) -
     return [
         Case(
             f"list, copies, {label}",
-            launcher("moai_mashup.entry", lister, pre="import moai_mashup.worktrees\n"),
+            launcher("moai_mashup.entry", lister, pre="import moai_mashup.worktrees.listing\n"),
             repo,
             env,
         ),
