@@ -1,8 +1,9 @@
 """Where a Claude Code session runs, what the routing table wants there, and what
 the session itself talks to. Shared by the prompt hook and the status line:
 files only, no git child, no heavy import: paths are strings and os.path, as
-pathlib (with the urllib.parse and ipaddress it imports) costs ~7 ms of a status
-line refresh of ~70 ms (benchmarks/bench_devices.py measures the paths).
+pathlib (with the urllib.parse and ipaddress it imports) cost 10-15 ms CPU, 15-23%,
+of a status line refresh or a prompt (measured against this module with pathlib,
+same run, 2 loaded cores).
 """
 
 from __future__ import annotations
