@@ -14,8 +14,10 @@ and the ratio. Variants:
                  mode: the shim's fast path decides without Python)
 - moai switch:   main <-> feature/SPEC-BENCH (Claude <-> GLM: writes settings),
                  through the switch the engine prepared (hook_fast.py)
-- moai switch, engine: the same with the prepared files removed before each
-                 checkout, so the engine plans and writes every switch
+- moai switch, engine: the same with the stamp and the prepared files removed
+                 before each checkout, so the engine plans and writes every
+                 switch (without the stamp too, the switch back to Claude, whose
+                 state is "no file", would still be taken by githooks/fast.py)
 - pre-commit:    the pre-commit framework's post-checkout stage running this
                  repository's `.pre-commit-hooks.yaml` (needs a commit of this
                  repository and builds pre-commit's venv once; skipped with
@@ -195,6 +197,7 @@ def main() -> None:
         _run([MOAI, "hooks", "install"], engine, env)
 
         def unprepare() -> None:
+            (engine / ".git" / "moai" / "hook-stamp").unlink(missing_ok=True)
             for path in (engine / ".git" / "moai" / "ready").glob("*"):
                 path.unlink()
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 from moai_mashup import __version__
 from moai_mashup.core.routing import Mode
@@ -25,11 +24,15 @@ from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
-LLM_YAML = Path(".moai/config/sections/llm.yaml")
-LLM_LOCAL_YAML = Path(".moai/config/sections/llm.local.yaml")
-GLM_JSON = Path(".moai/llm-configs/glm.json")
+# Relative to a worktree's root. Strings, and os.path on a cache hit: the status line
+# and the prompt hook load the config without importing pathlib (with the urllib.parse
+# and ipaddress it brings: 10-15 ms CPU, 15-23% of a refresh; claude_code/session.py).
+LLM_YAML = ".moai/config/sections/llm.yaml"
+LLM_LOCAL_YAML = ".moai/config/sections/llm.local.yaml"
+GLM_JSON = ".moai/llm-configs/glm.json"
 MODE_ENV = "MOAI_LLM_MODE"
 CACHE_NAME = "config-cache.json"
 
@@ -110,27 +113,28 @@ def _from_dump(
     )
 
 
-def _file_content(path: Path) -> str | None:
+def _file_content(path: str) -> str | None:
     """The file's bytes as text for the cache key (None: absent, "\0error": unreadable)."""
     try:
-        return path.read_bytes().decode("utf-8", "surrogateescape")
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8", "surrogateescape")
     except FileNotFoundError:
         return None
     except OSError:
         return "\0error"  # never equal to a cached key, so validation reports the problem
 
 
-def _cache_key(worktree: Path) -> dict[str, Any]:
+def _cache_key(worktree: str | Path) -> dict[str, Any]:
     return {
         "version": __version__,
         "python": list(sys.version_info[:2]),
-        "llm": _file_content(worktree / LLM_YAML),
-        "local": _file_content(worktree / LLM_LOCAL_YAML),
+        "llm": _file_content(os.path.join(worktree, LLM_YAML)),
+        "local": _file_content(os.path.join(worktree, LLM_LOCAL_YAML)),
         "env": os.environ.get(MODE_ENV),
     }
 
 
-def load_config(worktree: Path, cache_dir: Path | None = None) -> ResolvedConfig:
+def load_config(worktree: str | Path, cache_dir: str | Path | None = None) -> ResolvedConfig:
     """The effective config of a worktree; raises BadInput with one line on any problem.
 
     `cache_dir` is the per-worktree git dir's `moai/` folder; None disables the cache.
@@ -138,16 +142,22 @@ def load_config(worktree: Path, cache_dir: Path | None = None) -> ResolvedConfig
     key = _cache_key(worktree) if cache_dir is not None else None
     if cache_dir is not None:
         try:
-            cached = json.loads((cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
+            with open(os.path.join(cache_dir, CACHE_NAME), encoding="utf-8") as fh:
+                cached = json.loads(fh.read())
             if cached["key"] == key:
                 return _from_dump(
                     cached["llm"], cached["mode_source"], cached["configured"], cached["warnings"]
                 )
         except (OSError, ValueError, RecursionError, KeyError, TypeError, UnicodeDecodeError):
             pass
+    from pathlib import Path  # a miss validates: pydantic and yaml, far more than pathlib
+
+    worktree = Path(worktree)
     llm, mode_source, configured, warnings = _validate(worktree)
     if cache_dir is not None:
         from moai_mashup.settings.atomic import atomic_write_text
+
+        cache_dir = Path(cache_dir)
 
         blob = {
             "key": key,

@@ -3,9 +3,10 @@
 Without click: `moai worktree list [--json]`, `moai telemetry settings` (before
 every Claude Code start through the README's launcher), and Claude Code's own
 hooks and status line (`moai hook-impl claude-code ...`, `moai statusline`, run
-on every prompt and status refresh). Importing click costs ~45 ms, a tenth of
-the 0.5 s budget of a list of 100 worktrees. Any other command line (--help
-included) goes to click, whose commands call the same functions.
+on every prompt and status refresh). Through click the same command lines
+cost 53-99 ms CPU more, 34-63% of each (benchmarks/bench_devices.py). Any
+other command line (--help included) goes to click, whose commands call the
+same functions.
 """
 
 from __future__ import annotations

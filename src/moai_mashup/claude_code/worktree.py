@@ -156,9 +156,10 @@ def _leave_note(common_dir: Path, session_id: object, line: str) -> None:
     worktree was kept, not why (measured in -p mode, both tested versions)."""
     from moai_mashup.claude_code.session import note_path
 
-    path = note_path(common_dir, session_id)
-    if path is None:
+    name = note_path(common_dir, session_id)
+    if name is None:
         return
+    path = Path(name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(line + "\n", encoding="utf-8")

@@ -156,7 +156,7 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
     """
     inputs = [
         wt.root / LLM_YAML,
-        wt.root / LLM_YAML.parent,  # a file renamed into place keeps an old mtime
+        (wt.root / LLM_YAML).parent,  # a file renamed into place keeps an old mtime
         wt.root / LLM_LOCAL_YAML,
         wt.root / SETTINGS_REL,
         wt.state_dir / RECORD_NAME,
@@ -173,7 +173,7 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
             return None
         inputs += [
             wt.root / GLM_JSON,
-            wt.root / GLM_JSON.parent,
+            (wt.root / GLM_JSON).parent,
             keys.env_file(),
             keys.credentials_file(),
             trust.trust_file(),

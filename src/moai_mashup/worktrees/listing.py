@@ -74,6 +74,9 @@ STATUS_ARGS = [
 # user's index. The split index is written whole: no shared index files of ours appear.
 # The untracked cache trusts directory mtimes, as git does for anyone who enables it;
 # `remove` and `clean`, which act on the answer, ask the worktree's own index instead.
+# benchmarks/bench_devices.py, 10 worktrees: with files touched since their index was
+# written (a build, a formatter) this takes 42-62 ms CPU (17-27%) off `list`; with
+# the indexes up to date it costs nothing measurable.
 CACHED_STATUS_ARGS = [
     "-c",
     "core.untrackedCache=true",
