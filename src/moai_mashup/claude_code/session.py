@@ -171,6 +171,7 @@ def find_place(cwd: str) -> Place | None:
         if os.path.isdir(dotgit):
             git_dir = dotgit
         elif os.path.isfile(dotgit):
+            # git.git_dir_at in str paths: this path runs without pathlib
             try:
                 line = _read_text(dotgit).splitlines()[0]
             except (OSError, UnicodeDecodeError, IndexError):
