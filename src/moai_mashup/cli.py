@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from moai_mashup import __version__
-from moai_mashup.errors import MoaiError
+from moai_mashup.errors import MoaiError, unexpected
 
 # name -> module under moai_mashup.commands exposing `command` (or `module:attribute`)
 COMMANDS: dict[str, str] = {
@@ -74,21 +74,3 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except Exception as exc:  # the last line of defence: one line, never a traceback
         sys.exit(unexpected(exc))
-
-
-def unexpected(exc: BaseException) -> int:
-    """One line for an error no check foresaw (a read-only git dir, a full disk, a bug).
-
-    Every write moai makes is a temp file + rename, done last, so an error before
-    it leaves every file as it was. `MOAI_DEBUG=1` shows the traceback.
-    """
-    import os
-
-    if os.environ.get("MOAI_DEBUG"):
-        raise exc
-    if isinstance(exc, OSError) and exc.filename:
-        what = f"{exc.filename}: {exc.strerror or exc.__class__.__name__}"
-    else:
-        what = f"{exc.__class__.__name__}: {exc}"
-    sys.stderr.write(f"moai: {what}; stopped (MOAI_DEBUG=1 shows where)\n")
-    return 1

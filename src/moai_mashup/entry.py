@@ -41,7 +41,7 @@ def main() -> Any:
         from moai_mashup.cli import main as cli_main
 
         return cli_main()
-    from moai_mashup.errors import MoaiError
+    from moai_mashup.errors import MoaiError, unexpected
     from moai_mashup.worktrees.listing import list_report
 
     try:
@@ -53,8 +53,6 @@ def main() -> Any:
         sys.stderr.write("moai: aborted\n")
         sys.exit(1)
     except Exception as exc:  # as cli.main: one line, never a traceback
-        from moai_mashup.cli import unexpected
-
         sys.exit(unexpected(exc))
     sys.stdout.write(out + "\n")
     sys.stdout.flush()
