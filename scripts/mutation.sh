@@ -8,7 +8,12 @@
 #   MUTATION_FULL=1       also the module's subprocess tests (see module_tests)
 #   MUTATION_TIMEOUT=S    seconds before a mutant's run counts as killed
 #                         (default: 4x the unmutated run, at least 30)
-#   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite)
+#   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite,
+#                         with the module as it was mutated: DIR/<module>.py)
+#   MUTATION_RESUME=DIR   start from DIR/<module>.sqlite (a kept session) when the
+#                         module is unchanged since: its survivors and the mutants
+#                         not run are run again (against today's tests), the
+#                         killed ones are kept; equivalent.md is applied afresh
 #
 # Tool: cosmic-ray, pinned and installed here into ./.venv-mutation (a dev
 # tool, kept out of the project's venv and its test extra). It writes each
@@ -54,8 +59,12 @@ module_tests() {
                 "$t::test_a_user_edit_of_our_key_is_theirs_afterwards" \
                 "$t::test_stale_record_is_ignored" tests/test_apply_writers.py
             ;;
-        apply) echo tests/test_apply_rules.py tests/test_apply_writers.py ;;
-        hook_fast) echo tests/test_hooks_prepared.py ;;
+        apply) echo tests/test_apply_rules.py tests/test_apply_guards.py tests/test_apply_writers.py ;;
+        hook_fast)
+            # and the hook's exit code when another process holds the lock (5 s)
+            echo tests/test_hooks_prepared.py \
+                "tests/test_lock_bound.py::test_checkout_waits_a_bounded_time_then_leaves_the_worktree[prepared switch]"
+            ;;
         claude_hooks) echo tests/test_claude_code_hooks.py ;;
         *) return 1 ;;
     esac
@@ -126,12 +135,28 @@ main() {
         if ! grep -q hypothesis $(echo $tests | tr ' ' '\n' | sed -n 's/::.*//; /^tests/p'); then
             plugins="-p no:hypothesispytest"
         fi
+        # Each mutant runs only the tests that can notice it (scripts/mutation_lines.py:
+        # those that ran its statement in one traced run, and every test that starts
+        # a process which could run the module unseen); MUTATION_ALL_TESTS=1: all.
+        cp "$copy/$target" "$WORK/$m.original.py"
+        pytest="$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider $plugins"
+        if [ -n "${MUTATION_ALL_TESTS:-}" ]; then
+            echo "exec $pytest $tests" >"$WORK/$m.tests.sh"
+        else
+            cat >"$WORK/$m.tests.sh" <<EOF
+set -e
+chosen=\$("$ROOT/.venv/bin/python" "$ROOT/scripts/mutation_lines.py" select "$target" \\
+    "$WORK/$m.original.py" "$WORK/$m.lines.json" $tests)
+[ -n "\$chosen" ] || exit 0  # no test runs the mutated statement: it survives
+printf '%s\n' "\$chosen" | tr '\n' '\0' | xargs -0 $pytest
+EOF
+        fi
         cat >"$copy/cosmic-ray.toml" <<EOF
 [cosmic-ray]
 module-path = "$target"
 timeout = 3600
 excluded-modules = []
-test-command = "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider $plugins $tests"
+test-command = "sh $WORK/$m.tests.sh"
 
 [cosmic-ray.distributor]
 name = "local"
@@ -150,8 +175,18 @@ EOF
         start=$(date +%s)
         (
             cd "$copy"
-            "$ROOT/$CR/bin/cosmic-ray" --verbosity ERROR init cosmic-ray.toml session.sqlite
-            "$ROOT/$CR/bin/cr-filter-operators" session.sqlite cosmic-ray.toml
+            resume=${MUTATION_RESUME:+$MUTATION_RESUME/$m}
+            if [ -n "$resume" ] && [ -f "$resume.sqlite" ]; then
+                if ! cmp -s "$resume.py" "$target"; then
+                    echo "mutation.sh: $m: $target changed since $resume.sqlite (or no $resume.py): run it afresh" >&2
+                    exit 1
+                fi
+                cp "$resume.sqlite" session.sqlite
+                "$ROOT/$CR/bin/python" "$ROOT/scripts/mutation_session.py" forget session.sqlite
+            else
+                "$ROOT/$CR/bin/cosmic-ray" --verbosity ERROR init cosmic-ray.toml session.sqlite
+                "$ROOT/$CR/bin/cr-filter-operators" session.sqlite cosmic-ray.toml
+            fi
             "$ROOT/$CR/bin/python" "$ROOT/scripts/mutation_session.py" skip session.sqlite \
                 "$target" "$ROOT/tests/mutation/equivalent.md"
             t0=$(date +%s)
@@ -159,6 +194,16 @@ EOF
                 echo "mutation.sh: $m: the selected tests fail without any mutant:" >&2
                 tail -20 baseline.log >&2
                 exit 1
+            fi
+            if [ -z "${MUTATION_ALL_TESTS:-}" ]; then
+                # shellcheck disable=SC2086 # word splitting wanted: the list of tests
+                if ! PYTHONPATH="$ROOT/scripts:$PYTHONPATH" MUTATION_LINES_TARGET="$copy/$target" \
+                    MUTATION_LINES_OUT="$WORK/$m.lines.json" "$ROOT/.venv/bin/python" -m pytest -q \
+                    -p no:cacheprovider -p mutation_lines $plugins $tests >lines.log 2>&1; then
+                    echo "mutation.sh: $m: the traced run failed:" >&2
+                    tail -20 lines.log >&2
+                    exit 1
+                fi
             fi
             # A mutant that loops forever is stopped (and counts as killed) after
             # 4x the unmutated run, at least 30 s.
@@ -172,6 +217,7 @@ EOF
         if [ -n "${MUTATION_KEEP:-}" ]; then
             mkdir -p "$MUTATION_KEEP"
             cp "$copy/session.sqlite" "$MUTATION_KEEP/$m.sqlite"
+            cp "$copy/$target" "$MUTATION_KEEP/$m.py"
         fi
         rm -rf "$copy"
     done

@@ -1,6 +1,7 @@
 """scripts/mutation.sh's helper, run by the cosmic-ray venv: skip listed equivalents, report.
 
     skip SESSION MODULE_PATH EQUIVALENT_MD
+    forget SESSION
     report SESSION MODULE_PATH NAME SECONDS REPORT_FILE
 
 tests/mutation/equivalent.md lists equivalent mutants as table rows
@@ -126,6 +127,21 @@ def skip(session: str, module: str, md: str) -> None:
             print(f"mutation: {md}: nothing matches {operator} {text} in `{line}`", file=sys.stderr)
 
 
+def forget(session: str) -> None:
+    """Make a kept session's survivors (and mutants skipped or not runnable) pending again:
+    the next `exec` runs them against today's tests, `skip` re-reads equivalent.md."""
+    import sqlite3
+
+    con = sqlite3.connect(session)
+    with con:
+        gone = con.execute(
+            "DELETE FROM work_results WHERE NOT"
+            " (worker_outcome = 'NORMAL' AND test_outcome = 'KILLED')"
+        ).rowcount
+    con.close()
+    print(f"mutation: {session}: {gone} mutants to run again", file=sys.stderr)
+
+
 def report(session: str, module: str, name: str, seconds: str, out: str) -> int:
     counts: Counter[str] = Counter()
     survivors = []
@@ -169,6 +185,9 @@ def report(session: str, module: str, name: str, seconds: str, out: str) -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["skip"] and len(argv) == 4:
         skip(*argv[1:])
+        return 0
+    if argv[:1] == ["forget"] and len(argv) == 2:
+        forget(argv[1])
         return 0
     if argv[:1] == ["report"] and len(argv) == 6:
         return report(*argv[1:])

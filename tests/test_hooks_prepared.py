@@ -468,3 +468,97 @@ def test_an_input_dated_exactly_like_the_stamp_is_unchanged(
     os.utime(path, ns=(newest, newest))
     prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
     assert prepared
+
+
+def _stamp(repo: Path) -> tuple[Path, list[str]]:
+    path = repo / STATE / "hook-stamp"
+    return path, path.read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("old", "flag", "branch"),
+    [
+        ("head", "0", "main"),  # a file checkout: HEAD did not move
+        ("0" * 40, "1", "main"),  # a new worktree or clone
+        ("head", "1", ""),  # detached HEAD: the backend stays
+        ("head", None, "main"),  # not post-checkout's three arguments
+    ],
+)
+def test_checkouts_that_are_not_a_branch_switch_go_to_the_engine(
+    user_repo: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    old: str,
+    flag: str | None,
+    branch: str,
+) -> None:
+    """The shim sends none of these to Python today; the prepared switch declines them
+    anyway (on GLM, where `main` or a branch-less `other` would switch)."""
+    from moai_mashup import hook_fast
+
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    _hook_env(monkeypatch, user_repo, env, branch)
+    head = git(user_repo, "rev-parse", "HEAD", env=env).strip()
+    args = [head if old == "head" else old, head] + ([flag] if flag else [])
+    before, stamp = _files(user_repo), _stamp(user_repo)[1]
+    assert not hook_fast.prepared_switch(args)
+    assert _files(user_repo) == before and _stamp(user_repo)[1] == stamp
+
+
+def test_a_deleted_key_file_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """An input that is gone (here the key file): the engine decides, and writes no key."""
+    key_file = home / ".moai" / ".env.glm"
+    assert any(line == f"file {key_file}" for line in _stamp(user_repo)[1])
+    key_file.unlink()
+    prepared, lines = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert any("key" in line.lower() for line in lines), lines
+    assert FAKE_KEY not in (user_repo / SETTINGS).read_text()
+
+
+def test_an_edit_its_ctime_does_not_show_is_seen_by_its_mtime(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """A filesystem with whole-second times: an input edited in the same second as
+    its last change keeps its ctime, but is newer than the stamp (dated back).
+
+    Simulated: the template is edited, and the stamp's `ctime` line for it updated.
+    """
+    template = user_repo / GLM_JSON
+    write(template, template.read_text().replace('"glm-4.7"', '"glm-5"', 1))
+    path, lines = _stamp(user_repo)
+    before = path.stat()
+    ctime = f"ctime {template.stat().st_ctime_ns} {template}"
+    lines = [
+        ctime if ln.endswith(f" {template}") and ln.startswith("ctime ") else ln for ln in lines
+    ]
+    assert ctime in lines
+    path.write_text("\n".join(lines) + "\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(user_repo)["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-5"
+
+
+def test_after_prepared_switches_the_shim_decides_the_next_no_op(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """The stamp a prepared switch writes lists the live files as they are now
+    (`file` or `none`), so the shim can confirm a no-op on either backend."""
+    for branch, no_op in (("feature/SPEC-1", "feature/SPEC-2"), ("main", "other")):
+        assert _checkout(user_repo, branch, env)[0]
+        assert _checkout(user_repo, no_op, env) == (True, [])
+
+
+def test_a_failed_write_leaves_no_temp_file(tmp_path: Path) -> None:
+    """Any error between the temp file and the rename removes the temp file."""
+    from moai_mashup import hook_fast
+
+    target = tmp_path / "settings.local.json"
+    target.mkdir()
+    (target / "x").write_text("")  # a directory (not empty) where the file goes
+    with pytest.raises(OSError):
+        hook_fast._write(str(target), b"{}\n", (0, 0))
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.local.json"]

@@ -1,0 +1,200 @@
+"""scripts/mutation.sh's line map: which tests can notice a mutant on which line.
+
+As a pytest plugin (`-p mutation_lines`, this directory on PYTHONPATH, with
+MUTATION_LINES_TARGET=<module file> and MUTATION_LINES_OUT=<json file>), one
+unmutated run records, per test, the lines of the target module it ran
+(sys.settrace, this process and its threads). A test that starts any process
+that could run the module out of our sight (anything but a git command that
+runs no hooks) is recorded as `"all": true`: it is run for every mutant.
+
+    python mutation_lines.py select MODULE ORIGINAL MAP TEST...
+
+(the test command cosmic-ray runs for each mutant) compares the mutated MODULE
+with the ORIGINAL, finds the statement the mutant is in, and prints the tests
+that can notice it, in their order: those that ran one of its lines, and the
+`all` ones. A statement that runs at import (module level, a class body, a
+`def` line with its defaults and decorators) selects every test. No test
+printed: no test runs that line, the mutant survives.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+# git commands that run no hooks (so no moai code): plumbing and read-only ones.
+GIT_NO_HOOKS = {
+    "add", "branch", "cat-file", "check-attr", "check-ignore", "commit-tree", "config",
+    "diff", "diff-files", "diff-index", "diff-tree", "for-each-ref", "hash-object", "init",
+    "log", "ls-files", "ls-tree", "merge-base", "mktree", "remote", "rev-list", "rev-parse",
+    "rm", "show", "show-ref", "status", "symbolic-ref", "tag", "update-index", "update-ref",
+    "var", "version", "write-tree",
+}  # fmt: skip
+GIT_OPTIONS_WITH_VALUE = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"}
+
+
+def _hook_free_git(argv: list[str]) -> bool:
+    if not argv or os.path.basename(str(argv[0])) != "git":
+        return False
+    i = 1
+    while i < len(argv) and str(argv[i]).startswith("-"):
+        if str(argv[i]) in GIT_OPTIONS_WITH_VALUE:
+            if str(argv[i]) == "-c" and str(argv[i + 1]).lower().startswith("core.hookspath"):
+                return False
+            i += 1
+        i += 1
+    return i < len(argv) and str(argv[i]) in GIT_NO_HOOKS
+
+
+class _Recorder:
+    def __init__(self, target: str) -> None:
+        self.targets = {target, os.path.realpath(target)}
+        self.test = ""  # "": import and collection, outside any test
+        self.lines: dict[str, set[int]] = {}
+        self.all: set[str] = set()
+
+    def _local(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            self.lines.setdefault(self.test, set()).add(frame.f_lineno)
+        return self._local
+
+    def trace(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "call" and frame.f_code.co_filename in self.targets:
+            self.lines.setdefault(self.test, set()).add(frame.f_lineno)
+            return self._local
+        return None
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if event == "subprocess.Popen":
+            argv = list(args[1]) if isinstance(args[1], (list, tuple)) else [args[1]]
+            if not _hook_free_git(argv):
+                self.all.add(self.test)
+        elif event == "os.posix_spawn":
+            if not _hook_free_git(list(args[1])):
+                self.all.add(self.test)
+        elif event in ("os.fork", "os.forkpty", "os.system", "os.exec", "os.spawn"):
+            self.all.add(self.test)
+
+
+_recorder: _Recorder | None = None
+
+
+def pytest_configure(config: Any) -> None:
+    global _recorder
+    _recorder = _Recorder(os.path.realpath(os.environ["MUTATION_LINES_TARGET"]))
+    sys.addaudithook(_recorder.audit)
+    threading.settrace(_recorder.trace)
+    sys.settrace(_recorder.trace)
+
+
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
+    assert _recorder is not None
+    _recorder.test = item.nodeid
+    _recorder.lines.setdefault(item.nodeid, set())
+    sys.settrace(_recorder.trace)  # pytest or a test may have replaced it
+
+
+def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
+    assert _recorder is not None
+    _recorder.test = ""
+
+
+def pytest_unconfigure(config: Any) -> None:
+    sys.settrace(None)
+    threading.settrace(None)  # type: ignore[arg-type]
+    assert _recorder is not None
+    data = {
+        "lines": {t: sorted(v) for t, v in _recorder.lines.items()},
+        "all": sorted(_recorder.all),
+    }
+    with open(os.environ["MUTATION_LINES_OUT"], "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+
+
+def _statement_lines(source: str, changed: set[int]) -> set[int] | None:
+    """The lines of the statements the changed lines are in; None: every test (a line
+    that runs at import, or one this does not place, such as `else:` or `except X:`)."""
+    tree = ast.parse(source)
+    out: set[int] = set()
+    placed: set[int] = set()
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                visit(child, in_function)
+                continue
+            if not isinstance(child, ast.stmt):
+                continue
+            inner = [
+                n
+                for f in ("body", "orelse", "finalbody", "handlers", "cases")
+                for n in getattr(child, f, [])
+            ]
+            first_inner = min((n.lineno for n in inner if hasattr(n, "lineno")), default=None)
+            if isinstance(child, ast.Match):
+                first_inner = min((c.pattern.lineno for c in child.cases), default=None)
+            end = child.end_lineno or child.lineno
+            header_end = end if first_inner is None else first_inner - 1
+            start = min([child.lineno, *(d.lineno for d in getattr(child, "decorator_list", []))])
+            header = {c for c in changed if start <= c <= header_end}
+            if header:
+                if not in_function or isinstance(
+                    child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+                ):
+                    raise _AtImport
+                placed.update(header)
+                out.update(range(start, header_end + 1))
+            if inner:
+                visit(
+                    child,
+                    in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)),
+                )
+
+    try:
+        visit(tree, in_function=False)
+    except _AtImport:
+        return None
+    return out if placed == changed else None
+
+
+class _AtImport(Exception):
+    pass
+
+
+def select(module: str, original: str, line_map: str, tests: list[str]) -> list[str]:
+    with open(module, encoding="utf-8") as fh:
+        now = fh.read().splitlines()
+    with open(original, encoding="utf-8") as fh:
+        source = fh.read()
+    before = source.splitlines()
+    if len(now) != len(before):
+        return tests  # not a one-line mutant: everything
+    changed = {i + 1 for i, (a, b) in enumerate(zip(now, before, strict=True)) if a != b}
+    if not changed:
+        return tests
+    lines = _statement_lines(source, changed)
+    with open(line_map, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if lines is None or lines & set(data["lines"].get("", [])):
+        return tests
+    chosen = set(data["all"]) | {t for t, hit in data["lines"].items() if lines & set(hit)}
+    if "" in chosen:
+        return tests
+    return [t for t in data["lines"] if t in chosen]
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["select"] and len(argv) >= 4:
+        for test in select(argv[1], argv[2], argv[3], argv[4:]):
+            print(test)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

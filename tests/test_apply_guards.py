@@ -1,0 +1,84 @@
+"""apply.py's guards in-process, on real repositories: where a settings link may
+lead, which template keys need trust, the stray GLM state a plan starts without,
+the mode a file without our keys gets back.
+
+Each test here fails on a mutant of apply.py that the subprocess tests catch
+too slowly for scripts/mutation.sh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from moai_mashup import apply, trust
+from moai_mashup.workspace import Workspace, open_workspace
+from tests.gitrepo import GLM_JSON, SEED_GLM_JSON, SETTINGS, write
+
+
+@pytest.fixture
+def ws(
+    repo: Path, env: dict[str, str], keyed_home: str, monkeypatch: pytest.MonkeyPatch
+) -> Workspace:
+    for name in list(os.environ):
+        if name not in env:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(repo)
+    return open_workspace(repo, warn=False)
+
+
+def _link_claude_dir(ws: Workspace, target: str) -> None:
+    (ws.wt.root / target).mkdir(parents=True, exist_ok=True)
+    (ws.wt.root / ".claude").symlink_to(target)
+
+
+def test_a_link_into_the_git_dir_is_outside_the_worktree(ws: Workspace) -> None:
+    _link_claude_dir(ws, ".git/claude")
+    with pytest.raises(apply.UnsafeSettingsLink, match="outside this worktree"):
+        apply.check_settings_link(ws.wt)
+
+
+def test_a_link_to_an_ignored_folder_in_the_worktree_is_fine(ws: Workspace) -> None:
+    with (ws.wt.common_dir / "info" / "exclude").open("a") as fh:
+        fh.write("/claude-real/\n")
+    _link_claude_dir(ws, "claude-real")
+    apply.check_settings_link(ws.wt)  # no error
+
+
+def test_a_link_to_a_folder_git_does_not_ignore_is_refused(ws: Workspace) -> None:
+    _link_claude_dir(ws, "claude-real")
+    with pytest.raises(apply.UnsafeSettingsLink, match="which git does not ignore"):
+        apply.check_settings_link(ws.wt)
+
+
+def test_template_keys_beyond_routing_wait_for_trust(ws: Workspace) -> None:
+    doc = json.loads(SEED_GLM_JSON)
+    doc["env"]["HTTPS_PROXY"] = "http://proxy.example.invalid:3128"
+    write(ws.wt.root / GLM_JSON, json.dumps(doc))
+    env, held = apply.trusted_template(ws.wt, ws.cfg.glm_env_var)
+    assert held == ("HTTPS_PROXY",) and "HTTPS_PROXY" not in env
+    assert trust.trust(
+        ws.wt.main_root, "env", json.dumps({"HTTPS_PROXY": doc["env"]["HTTPS_PROXY"]})
+    )
+    env, held = apply.trusted_template(ws.wt, ws.cfg.glm_env_var)
+    assert held == () and env["HTTPS_PROXY"] == "http://proxy.example.invalid:3128"
+
+
+def test_cleaned_takes_the_stray_glm_state_out(ws: Workspace) -> None:
+    doc = {"env": {"ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic", "MY_FLAG": "1"}}
+    state = apply.SettingsState(ws.wt.root / SETTINGS, json.dumps(doc), doc, None)
+    assert state.cleaned() is state  # nothing stray: the same state
+    stray = state._replace(stray=(("env", "ANTHROPIC_BASE_URL"),))
+    assert stray.cleaned() == state._replace(doc={"env": {"MY_FLAG": "1"}})
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o640])
+def test_a_file_moai_never_owned_keeps_its_mode(ws: Workspace, mode: int) -> None:
+    path = write(ws.wt.root / SETTINGS, '{"model": "opus"}\n')
+    path.chmod(mode)
+    assert apply.restore_mode(apply.read_state(ws.wt)) == mode
