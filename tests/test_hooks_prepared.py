@@ -562,3 +562,32 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         hook_fast._write(str(target), b"{}\n", (0, 0))
     assert [p.name for p in tmp_path.iterdir()] == ["settings.local.json"]
+
+
+def test_a_users_file_gets_its_mode_back_on_the_prepared_switch(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    path = write(repo / SETTINGS, USER_SETTINGS)
+    path.chmod(0o644)
+    _settle(repo, env, home)
+    assert _checkout(repo, "feature/SPEC-1", env)[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert _checkout(repo, "main", env)[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_mode_set_in_the_environment_since_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", dict(env, MOAI_LLM_MODE="claude-only"))
+    assert not prepared
+    assert FAKE_KEY not in (user_repo / SETTINGS).read_text()
+
+
+def test_no_file_before_glm_means_no_file_after_the_prepared_switch_back(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    _settle(repo, env, home)
+    assert _checkout(repo, "feature/SPEC-1", env)[0]
+    assert _checkout(repo, "main", env)[0]
+    assert not (repo / SETTINGS).exists()
