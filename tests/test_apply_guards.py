@@ -43,6 +43,13 @@ def test_a_link_into_the_git_dir_is_outside_the_worktree(ws: Workspace) -> None:
         apply.check_settings_link(ws.wt)
 
 
+def test_a_link_out_of_the_worktree_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (ws.wt.root / ".claude").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(apply.UnsafeSettingsLink, match="outside this worktree"):
+        apply.check_settings_link(ws.wt)
+
+
 def test_a_link_to_an_ignored_folder_in_the_worktree_is_fine(ws: Workspace) -> None:
     with (ws.wt.common_dir / "info" / "exclude").open("a") as fh:
         fh.write("/claude-real/\n")
@@ -81,4 +88,40 @@ def test_cleaned_takes_the_stray_glm_state_out(ws: Workspace) -> None:
 def test_a_file_moai_never_owned_keeps_its_mode(ws: Workspace, mode: int) -> None:
     path = write(ws.wt.root / SETTINGS, '{"model": "opus"}\n')
     path.chmod(mode)
-    assert apply.restore_mode(apply.read_state(ws.wt)) == mode
+    state = apply.read_state(ws.wt)
+    assert state.mode == mode and apply.restore_mode(state) == mode
+
+
+def test_a_linked_settings_file_stays_a_link(ws: Workspace) -> None:
+    """A settings file that is a link (to an ignored file in this worktree): moai
+    writes its target, a rename over the link would make it a plain file."""
+    with (ws.wt.common_dir / "info" / "exclude").open("a") as fh:
+        fh.write("/claude-real/\n")
+    target = write(ws.wt.root / "claude-real" / "settings.json", '{"model": "opus"}\n')
+    (ws.wt.root / ".claude").mkdir()
+    (ws.wt.root / SETTINGS).symlink_to(target)
+    apply.apply_backend(ws.wt, ws.cfg, "glm")
+    assert (ws.wt.root / SETTINGS).is_symlink()
+    assert json.loads(target.read_text())["env"]["ANTHROPIC_BASE_URL"]
+
+
+@pytest.mark.parametrize(("text", "doc"), [('{"model": "opus"}', {"model": "opus"}), ("[]", {})])
+def test_the_users_own_settings_level_is_read_as_claude_code_reads_it(
+    ws: Workspace, text: str, doc: dict[str, str]
+) -> None:
+    write(Path(os.environ["HOME"]) / ".claude" / "settings.json", text)
+    assert apply.user_settings_levels(ws.wt)[2] == doc
+
+
+def test_the_mode_of_no_file(ws: Workspace) -> None:
+    """Without a file, what a new one gets."""
+    assert apply.restore_mode(apply.read_state(ws.wt)) == 0o600
+
+
+def test_a_users_file_gets_its_mode_back_after_glm(ws: Workspace) -> None:
+    path = write(ws.wt.root / SETTINGS, '{"model": "opus"}\n')
+    path.chmod(0o644)
+    apply.apply_backend(ws.wt, ws.cfg, "glm")
+    assert path.stat().st_mode & 0o777 == 0o600
+    apply.apply_backend(ws.wt, ws.cfg, "claude")
+    assert path.stat().st_mode & 0o777 == 0o644
