@@ -121,6 +121,7 @@ def _statement_lines(source: str, changed: set[int]) -> set[int] | None:
     tree = ast.parse(source)
     out: set[int] = set()
     placed: set[int] = set()
+    remembering = _remembering(tree)
 
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
@@ -141,6 +142,12 @@ def _statement_lines(source: str, changed: set[int]) -> set[int] | None:
             header_end = end if first_inner is None else first_inner - 1
             start = min([child.lineno, *(d.lineno for d in getattr(child, "decorator_list", []))])
             header = {c for c in changed if start <= c <= header_end}
+            if (
+                isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and child.name in remembering
+                and any(child.lineno <= c <= end for c in changed)
+            ):
+                raise _AtImport  # its result outlives the test that computed it
             if header:
                 if not in_function or isinstance(
                     child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -159,6 +166,53 @@ def _statement_lines(source: str, changed: set[int]) -> set[int] | None:
     except _AtImport:
         return None
     return out if placed == changed else None
+
+
+MUTATORS = {"add", "append", "clear", "discard", "extend", "insert", "pop", "popitem", "remove"}
+MUTATORS |= {"setdefault", "update"}
+
+
+def _remembering(tree: ast.Module) -> set[str]:
+    """Functions whose effect can outlive one test: a decorator (a cache), a `global`,
+    a module-level container filled in; and the module's functions they call."""
+    module_names = {
+        t.id
+        for n in tree.body
+        if isinstance(n, (ast.Assign, ast.AnnAssign))
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name)
+    }
+    functions = {
+        n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    calls: dict[str, set[str]] = {}
+    found: set[str] = set()
+    for name, fn in functions.items():
+        calls[name] = set()
+        plain = ("property", "staticmethod", "classmethod")
+        if any(not (isinstance(d, ast.Name) and d.id in plain) for d in fn.decorator_list):
+            found.add(name)
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Global):
+                found.add(name)
+            elif isinstance(n, ast.Subscript) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                if isinstance(n.value, ast.Name) and n.value.id in module_names:
+                    found.add(name)
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+                owner = n.func.value
+                if (
+                    isinstance(owner, ast.Name)
+                    and owner.id in module_names
+                    and n.func.attr in MUTATORS
+                ):
+                    found.add(name)  # e.g. CACHE.update(...), SEEN.add(...)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                calls[name].add(n.func.id)
+    while True:
+        more = {f for f, called in calls.items() if f not in found and called & found}
+        if not more:
+            return found
+        found |= more
 
 
 class _AtImport(Exception):

@@ -10,7 +10,9 @@ the mutant replaces (e.g. `2`, `and`, `>=`) and the whole line it is on
 (stripped), so an entry survives edits elsewhere in the file. Every mutant of
 that operator on that text on a line like that is skipped; `or#2` means the
 second `or` on the line, and `0 -> 1` only NumberReplacer's +1 of that `0`
-(its mutants of one number alternate +1, -1).
+(its mutants of one number alternate +1, -1). A line that occurs in more than
+one function can be named `in <function>: <line>` (the innermost `def` around it),
+and `in <function>#2: <line>` is the second such line in that function.
 
 Mutants inside an annotation are skipped without a row when the module has
 `from __future__ import annotations`: its annotations are never evaluated.
@@ -57,6 +59,20 @@ def _annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     ]
 
 
+def _function(module: Path, row: int) -> tuple[str, int]:
+    """The innermost function around line `row` ("" at module level), and which of the
+    lines like this one in it this is (1-based)."""
+    name, span = "", (1, row)
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            end = node.end_lineno or node.lineno
+            if node.lineno <= row <= end and end - node.lineno < span[1] - span[0]:
+                name, span = node.name, (node.lineno, end)
+    lines = module.read_text(encoding="utf-8").splitlines()
+    same = [i for i in range(span[0], row + 1) if lines[i - 1].strip() == lines[row - 1].strip()]
+    return name, len(same)
+
+
 def _occurrence(module: Path, start: tuple[int, int], text: str) -> int:
     """Which occurrence of `text` on its line the mutant at `start` is (1-based)."""
     line = module.read_text(encoding="utf-8").splitlines()[start[0] - 1]
@@ -100,6 +116,7 @@ def skip(session: str, module: str, md: str) -> None:
                     )
                     continue
                 line_text = _line(mutation.module_path, mutation.start_pos)
+                function = _function(mutation.module_path, mutation.start_pos[0])
                 span = _span(mutation.module_path, mutation.start_pos, mutation.end_pos)
                 nth = _occurrence(mutation.module_path, mutation.start_pos, span)
                 for i, (operator, text, line, reason) in enumerate(entries):
@@ -109,9 +126,15 @@ def skip(session: str, module: str, md: str) -> None:
                         offset = 1 if mutation.occurrence % 2 == 0 else -1
                         if result != str(ast.literal_eval(span) + offset):
                             continue
+                    where = re.fullmatch(r"in (\w+)(?:#(\d+))?: (.*)", line)
+                    if where and (
+                        where.group(1) != function[0]
+                        or int(where.group(2) or function[1]) != function[1]
+                    ):
+                        continue
                     if (
                         mutation.operator_name == operator
-                        and (span, line_text) == (want, line)
+                        and (span, line_text) == (want, where.group(3) if where else line)
                         and (not n or int(n) == nth)
                     ):
                         used.add(i)

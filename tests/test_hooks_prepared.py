@@ -591,3 +591,46 @@ def test_no_file_before_glm_means_no_file_after_the_prepared_switch_back(
     assert _checkout(repo, "feature/SPEC-1", env)[0]
     assert _checkout(repo, "main", env)[0]
     assert not (repo / SETTINGS).exists()
+
+
+def test_no_switch_needed_is_left_alone(
+    repo: Path,
+    env: dict[str, str],
+    home: Path,
+    keyed_home: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A checkout to a branch on the backend already applied (here Claude, with no
+    settings file: nothing to prepare for it either) is no switch."""
+    _settle(repo, env, home)
+    _hook_env(monkeypatch, repo, env, "other")
+    stamp = _stamp(repo)[1]
+    assert not _switch_in_process(repo, env)
+    assert capsys.readouterr().err == ""
+    assert _stamp(repo)[1] == stamp and _files(repo) == (None, None)
+
+
+def test_the_lock_file_is_private_when_the_switch_makes_it(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    lock = user_repo / STATE / "settings.lock"
+    lock.unlink()
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+
+
+def test_a_settings_file_made_a_link_since_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The same content, now behind a link (a dotfiles manager moved it out of the
+    worktree): the engine looks where it leads, and refuses to put the key there."""
+    path = user_repo / SETTINGS
+    target = write(tmp_path / "dotfiles" / "settings.local.json", path.read_text())
+    path.unlink()
+    path.symlink_to(target)
+    prepared, lines = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert any("symbolic link" in line for line in lines), lines
+    assert path.is_symlink() and FAKE_KEY not in target.read_text()
+    assert not (user_repo / STATE / "ownership.json").exists()  # nothing written at all
