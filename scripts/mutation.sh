@@ -13,7 +13,7 @@
 #   MUTATION_RESUME=DIR   start from DIR/<module>.sqlite (a kept session) when the
 #                         module is unchanged since: its survivors and the mutants
 #                         not run are run again (against today's tests), the
-#                         killed ones are kept; equivalent.md is applied afresh
+#                         killed and skipped ones are kept; new equivalent.md rows apply
 #
 # Tool: cosmic-ray, pinned and installed here into ./.venv-mutation (a dev
 # tool, kept out of the project's venv and its test extra). It writes each

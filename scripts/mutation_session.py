@@ -151,15 +151,16 @@ def skip(session: str, module: str, md: str) -> None:
 
 
 def forget(session: str) -> None:
-    """Make a kept session's survivors (and mutants skipped or not runnable) pending again:
-    the next `exec` runs them against today's tests, `skip` re-reads equivalent.md."""
+    """Make a kept session's survivors (and mutants not runnable) pending again: the
+    next `exec` runs them against today's tests, after `skip` has read equivalent.md.
+    Skipped ones stay skipped (the operator filter's, and equivalents)."""
     import sqlite3
 
     con = sqlite3.connect(session)
     with con:
         gone = con.execute(
-            "DELETE FROM work_results WHERE NOT"
-            " (worker_outcome = 'NORMAL' AND test_outcome = 'KILLED')"
+            "DELETE FROM work_results WHERE worker_outcome != 'SKIPPED'"
+            " AND NOT (worker_outcome = 'NORMAL' AND test_outcome = 'KILLED')"
         ).rowcount
     con.close()
     print(f"mutation: {session}: {gone} mutants to run again", file=sys.stderr)
