@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from moai_mashup import apply, trust
+from moai_mashup.errors import Refused
 from moai_mashup.workspace import Workspace, open_workspace
 from tests.gitrepo import GLM_JSON, SEED_GLM_JSON, SETTINGS, write
 
@@ -125,3 +126,39 @@ def test_a_users_file_gets_its_mode_back_after_glm(ws: Workspace) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
     apply.apply_backend(ws.wt, ws.cfg, "claude")
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_the_users_keys_are_known_for_stray_state(
+    ws: Workspace, keyed_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key in ~/.moai/.env.glm (and no credentials file) is a key of the user's:
+    found back on main, it is stray GLM state."""
+    monkeypatch.setattr(apply, "_USER_KEYS", {})  # read once per process
+    assert apply._user_keys(ws.cfg.glm_env_var) == frozenset({keyed_home})
+
+
+@pytest.mark.parametrize(
+    ("data", "done"), [(b"", False), (b" \n", False), (b"{", False), (b"[]", False), (b"{}", True)]
+)
+def test_an_empty_or_broken_file_is_a_save_half_done(data: bytes, done: bool) -> None:
+    assert apply._complete(data) is done
+
+
+def test_a_state_dir_moai_cannot_write_is_refused_before_any_write(ws: Workspace) -> None:
+    """Any OSError of the probe is the one clear line (as root a read-only folder does
+    not refuse; a probe name already taken gives the same OSError)."""
+    ws.wt.state_dir.mkdir(parents=True, exist_ok=True)
+    (ws.wt.state_dir / f".write-probe.{os.getpid()}").mkdir()
+    with pytest.raises(Refused, match="cannot write there"):
+        apply.apply_backend(ws.wt, ws.cfg, "glm")
+    assert not (ws.wt.root / SETTINGS).exists()
+
+
+def test_apply_checks_the_link_for_glm_only(ws: Workspace, tmp_path: Path) -> None:
+    """A link out of the worktree: no key through it; Claude's settings (no key) may go."""
+    (tmp_path / "elsewhere").mkdir()
+    (ws.wt.root / ".claude").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(apply.UnsafeSettingsLink):
+        apply.apply_backend(ws.wt, ws.cfg, "glm")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    apply.apply_backend(ws.wt, ws.cfg, "claude")
