@@ -6,6 +6,10 @@
 #   bash scripts/mutation.sh            every module below, one after another
 #   bash scripts/mutation.sh trust keys only these
 #   MUTATION_FULL=1       also the module's subprocess tests (see module_tests)
+#   MUTATION_ALL_TESTS=1  run every selected test for each mutant (by default only
+#                         those that ran the mutated statement in one traced run,
+#                         and any test that starts a process which could run the
+#                         module unseen: scripts/mutation_lines.py)
 #   MUTATION_TIMEOUT=S    seconds before a mutant's run counts as killed
 #                         (default: 4x the unmutated run, at least 30)
 #   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite,
@@ -143,10 +147,14 @@ main() {
         if [ -n "${MUTATION_ALL_TESTS:-}" ]; then
             echo "exec $pytest $tests" >"$WORK/$m.tests.sh"
         else
+            # (its own copy of the selector: editing scripts/ during a run changes nothing)
+            cp scripts/mutation_lines.py "$WORK/mutation_lines.py"
             cat >"$WORK/$m.tests.sh" <<EOF
-set -e
-chosen=\$("$ROOT/.venv/bin/python" "$ROOT/scripts/mutation_lines.py" select "$target" \\
-    "$WORK/$m.original.py" "$WORK/$m.lines.json" $tests)
+if ! chosen=\$("$ROOT/.venv/bin/python" "$WORK/mutation_lines.py" select "$target" \\
+    "$WORK/$m.original.py" "$WORK/$m.lines.json" $tests); then
+    echo "mutation.sh: no test selection (see above): every test" >&2
+    exec $pytest $tests
+fi
 [ -n "\$chosen" ] || exit 0  # no test runs the mutated statement: it survives
 printf '%s\n' "\$chosen" | tr '\n' '\0' | xargs -0 $pytest
 EOF
@@ -197,7 +205,7 @@ EOF
             fi
             if [ -z "${MUTATION_ALL_TESTS:-}" ]; then
                 # shellcheck disable=SC2086 # word splitting wanted: the list of tests
-                if ! PYTHONPATH="$ROOT/scripts:$PYTHONPATH" MUTATION_LINES_TARGET="$copy/$target" \
+                if ! PYTHONPATH="$WORK:$PYTHONPATH" MUTATION_LINES_TARGET="$copy/$target" \
                     MUTATION_LINES_OUT="$WORK/$m.lines.json" "$ROOT/.venv/bin/python" -m pytest -q \
                     -p no:cacheprovider -p mutation_lines $plugins $tests >lines.log 2>&1; then
                     echo "mutation.sh: $m: the traced run failed:" >&2

@@ -37,17 +37,64 @@ GIT_NO_HOOKS = {
 GIT_OPTIONS_WITH_VALUE = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"}
 
 
-def _hook_free_git(argv: list[str]) -> bool:
-    if not argv or os.path.basename(str(argv[0])) != "git":
+def _hook_free_git(argv: list[str], cwd: str | None, env: Any) -> bool:
+    """A git command that runs no hooks: one that never does, or any other in a
+    repository with no hook installed (and no hooks path configured)."""
+    argv = [os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in argv]
+    if not argv or os.path.basename(argv[0]) != "git":
         return False
+    where = os.fsdecode(cwd) if cwd else os.getcwd()
     i = 1
-    while i < len(argv) and str(argv[i]).startswith("-"):
-        if str(argv[i]) in GIT_OPTIONS_WITH_VALUE:
-            if str(argv[i]) == "-c" and str(argv[i + 1]).lower().startswith("core.hookspath"):
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] in GIT_OPTIONS_WITH_VALUE and i + 1 < len(argv):
+            if argv[i] == "-c" and argv[i + 1].lower().startswith("core.hookspath"):
                 return False
+            if argv[i] == "-C":
+                where = os.path.join(where, argv[i + 1])
             i += 1
         i += 1
-    return i < len(argv) and str(argv[i]) in GIT_NO_HOOKS
+    if i < len(argv) and argv[i] in GIT_NO_HOOKS:
+        return True
+    if i < len(argv) and argv[i] in ("clone", "submodule", "worktree"):
+        return False  # hooks of another repository (a template's, say)
+    return not _hooks_installed(where, env if isinstance(env, dict) else os.environ)
+
+
+def _mentions_hookspath(config: str) -> bool:
+    try:
+        with open(config, "rb") as fh:
+            return b"hookspath" in fh.read().lower()
+    except OSError:
+        return False
+
+
+def _hooks_installed(where: str, env: Any) -> bool:
+    """Is any hook installed for the repository at or above `where`? True when unsure."""
+    if any(k.startswith(("GIT_CONFIG_COUNT", "GIT_DIR", "GIT_CONFIG_PARAMETERS")) for k in env):
+        return True
+    home = env.get("HOME", "")
+    configs = [os.path.join(home, ".gitconfig"), os.path.join(home, ".config", "git", "config")]
+    if "GIT_CONFIG_GLOBAL" in env:
+        configs = [env["GIT_CONFIG_GLOBAL"]]
+    if env.get("GIT_CONFIG_NOSYSTEM") != "1":
+        configs.append("/etc/gitconfig")
+    if any(_mentions_hookspath(c) for c in configs):
+        return True
+    here = os.path.abspath(where)
+    while True:
+        dot = os.path.join(here, ".git")
+        if os.path.isdir(dot):
+            git_dir = dot
+            break
+        if os.path.isfile(dot):
+            return True  # a linked worktree or submodule: not worth following
+        if os.path.dirname(here) == here:
+            return True  # no repository found from here: unsure
+        here = os.path.dirname(here)
+    if _mentions_hookspath(os.path.join(git_dir, "config")):
+        return True
+    hooks = os.path.join(git_dir, "hooks")
+    return os.path.isdir(hooks) and any(not n.endswith(".sample") for n in os.listdir(hooks))
 
 
 class _Recorder:
@@ -71,10 +118,10 @@ class _Recorder:
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "subprocess.Popen":
             argv = list(args[1]) if isinstance(args[1], (list, tuple)) else [args[1]]
-            if not _hook_free_git(argv):
+            if not _hook_free_git(argv, args[2], args[3]):
                 self.all.add(self.test)
         elif event == "os.posix_spawn":
-            if not _hook_free_git(list(args[1])):
+            if not _hook_free_git(list(args[1]), None, args[2]):
                 self.all.add(self.test)
         elif event in ("os.fork", "os.forkpty", "os.system", "os.exec", "os.spawn"):
             self.all.add(self.test)
