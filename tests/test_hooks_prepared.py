@@ -634,3 +634,11 @@ def test_a_settings_file_made_a_link_since_goes_to_the_engine(
     assert any("symbolic link" in line for line in lines), lines
     assert path.is_symlink() and FAKE_KEY not in target.read_text()
     assert not (user_repo / STATE / "ownership.json").exists()  # nothing written at all
+
+
+def test_the_prepared_switch_writes_its_own_files_private(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    for name in ("ownership.json", "hook-stamp"):
+        assert stat.S_IMODE((user_repo / STATE / name).stat().st_mode) == 0o600, name
