@@ -162,3 +162,12 @@ def test_apply_checks_the_link_for_glm_only(ws: Workspace, tmp_path: Path) -> No
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert list((tmp_path / "elsewhere").iterdir()) == []
     apply.apply_backend(ws.wt, ws.cfg, "claude")
+
+
+def test_stray_state_is_found_with_the_default_template_when_the_repositorys_is_broken(
+    ws: Workspace,
+) -> None:
+    from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
+
+    write(ws.wt.root / GLM_JSON, "{")
+    assert apply.stray_spec(ws.wt, ws.cfg.glm_env_var).template == DEFAULT_TEMPLATE["env"]
