@@ -83,6 +83,8 @@ def test_cleaned_takes_the_stray_glm_state_out(ws: Workspace) -> None:
     assert state.cleaned() is state  # nothing stray: the same state
     stray = state._replace(stray=(("env", "ANTHROPIC_BASE_URL"),))
     assert stray.cleaned() == state._replace(doc={"env": {"MY_FLAG": "1"}})
+    # No record owns it: Claude by the record, but GLM in fact.
+    assert (state.active, stray.active) == ("claude", "glm")
 
 
 @pytest.mark.parametrize("mode", [0o755, 0o640])
