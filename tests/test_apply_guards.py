@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,21 @@ def test_stray_state_is_found_with_the_default_template_when_the_repositorys_is_
 
     write(ws.wt.root / GLM_JSON, "{")
     assert apply.stray_spec(ws.wt, ws.cfg.glm_env_var).template == DEFAULT_TEMPLATE["env"]
+
+
+@pytest.mark.parametrize("python", ["", "python3"])
+def test_no_key_helper_without_an_absolute_python(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, python: str
+) -> None:
+    """An embedding interpreter may leave sys.executable empty or relative."""
+    monkeypatch.setattr(sys, "executable", python)
+    with pytest.raises(Refused, match=r"sys\.executable is not absolute"):
+        apply.key_helper_command(ws.wt)
+
+
+def test_the_users_settings_file_without_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pwd
+
+    monkeypatch.delenv("HOME", raising=False)
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    assert apply.user_settings_file() == Path(home) / ".claude" / "settings.json"

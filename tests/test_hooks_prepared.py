@@ -223,7 +223,9 @@ def test_no_key_means_no_prepared_switch_and_a_clear_line(
     )
 
 
-@pytest.mark.parametrize("pattern", ["feature/SPEC-?*", "feature/SPEC-*", "spec/*-x", "exact"])
+@pytest.mark.parametrize(
+    "pattern", ["feature/SPEC-?*", "feature/SPEC-*", "spec/*-x", "ab*ba", "exact"]
+)
 def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
     """hook_fast's reading of the stamp's `spec` pattern is sh's `case`, branch for branch."""
     import subprocess
@@ -240,6 +242,8 @@ def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
         "spec/a-y",
         "exact",
         "exactly",
+        "aba",  # prefix and suffix overlap: too short for `ab*ba`
+        "abba",
         "",
     ]
     script = 'for b in "$@"; do case $b in ' + pattern + ") echo 1 ;; *) echo 0 ;; esac; done"
@@ -642,3 +646,35 @@ def test_the_prepared_switch_writes_its_own_files_private(
     assert _checkout(user_repo, "feature/SPEC-1", env)[0]
     for name in ("ownership.json", "hook-stamp"):
         assert stat.S_IMODE((user_repo / STATE / name).stat().st_mode) == 0o600, name
+
+
+def test_the_record_goes_only_after_the_file_without_our_keys(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching back to Claude: the settings file loses our keys before the record
+    goes (a crash in between leaves a stale record, never keys no record knows)."""
+    import sys
+
+    from moai_mashup import hook_fast
+
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    _hook_env(monkeypatch, user_repo, env, "main")
+    seen: list[str] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if (
+            event == "call"
+            and frame.f_code is hook_fast._write.__code__
+            and str(frame.f_locals["path"]).endswith("ownership.json")
+            and frame.f_locals["data"] is None
+        ):
+            seen.append((user_repo / SETTINGS).read_text())
+        return None
+
+    sys.settrace(tracer)
+    try:
+        taken = _switch_in_process(user_repo, env)
+    finally:
+        sys.settrace(None)
+    assert taken and len(seen) == 1
+    assert FAKE_KEY not in seen[0]
