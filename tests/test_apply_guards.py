@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from moai_mashup import apply, trust
-from moai_mashup.errors import Refused
+from moai_mashup.errors import BadInput, Refused
 from moai_mashup.workspace import Workspace, open_workspace
 from tests.gitrepo import GLM_JSON, SEED_GLM_JSON, SETTINGS, write
 
@@ -192,3 +192,20 @@ def test_the_users_settings_file_without_home(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("HOME", raising=False)
     home = pwd.getpwuid(os.getuid()).pw_dir
     assert apply.user_settings_file() == Path(home) / ".claude" / "settings.json"
+
+
+def test_a_broken_credentials_file_does_not_hide_the_other_keys(
+    ws: Workspace, keyed_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(reported where the key is needed, not while looking for stray state)"""
+    from moai_mashup import keys
+
+    write(keys.credentials_file(), "glm_api_key: [unclosed\n")
+    monkeypatch.setattr(apply, "_USER_KEYS", {})
+    assert apply._user_keys(ws.cfg.glm_env_var) == frozenset({keyed_home})
+
+
+def test_a_template_that_is_not_utf8_is_named(ws: Workspace) -> None:
+    (ws.wt.root / GLM_JSON).write_bytes(b'{"env": {"X": "\xff"}}')
+    with pytest.raises(BadInput, match="not UTF-8 text"):
+        apply.load_template(ws.wt)
