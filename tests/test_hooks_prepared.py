@@ -678,3 +678,10 @@ def test_the_record_goes_only_after_the_file_without_our_keys(
         sys.settrace(None)
     assert taken and len(seen) == 1
     assert FAKE_KEY not in seen[0]
+
+
+def test_the_stamps_state_lines_give_each_backend_its_mode() -> None:
+    from moai_mashup.hook_fast import Stamp
+
+    stamp = Stamp("moai-hook-stamp 2\nstate glm a b\nstate claude c d 755\nend\n")
+    assert stamp.ok and stamp.modes == {"glm": 0o600, "claude": 0o755}
