@@ -685,3 +685,17 @@ def test_the_stamps_state_lines_give_each_backend_its_mode() -> None:
 
     stamp = Stamp("moai-hook-stamp 2\nstate glm a b\nstate claude c d 755\nend\n")
     assert stamp.ok and stamp.modes == {"glm": 0o600, "claude": 0o755}
+
+
+def test_a_stamp_the_prepared_switch_cannot_read_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """Any error in the prepared switch (here a `ctime` line that is no number): the
+    engine decides, the checkout succeeds, no traceback."""
+    path, lines = _stamp(user_repo)
+    before = path.stat()
+    path.write_text("\n".join(["ctime not-a-number /nowhere", *lines]) + "\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    proc = run_git(user_repo, "checkout", "-q", "feature/SPEC-1", env=env, check=False)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
