@@ -104,9 +104,18 @@ def skip(session: str, module: str, md: str) -> None:
     annotations = _annotations(Path(module))
     used: set[int] = set()
     with use_db(session, WorkDB.Mode.open) as db:
-        for item in list(db.pending_work_items):
+        pending = {item.job_id for item in db.pending_work_items}
+        # A resumed session's equivalents were skipped before: they still use their row.
+        before = [
+            item
+            for item, result in db.completed_work_items
+            if (result.output or "").startswith("equivalent: ")
+        ]
+        for item in [*db.pending_work_items, *before]:
             for mutation in item.mutations:
-                if any(a <= mutation.start_pos < b for a, b in annotations):
+                if item.job_id in pending and any(
+                    a <= mutation.start_pos < b for a, b in annotations
+                ):
                     db.set_result(
                         item.job_id,
                         WorkResult(
@@ -138,6 +147,8 @@ def skip(session: str, module: str, md: str) -> None:
                         and (not n or int(n) == nth)
                     ):
                         used.add(i)
+                        if item.job_id not in pending:
+                            continue
                         db.set_result(
                             item.job_id,
                             WorkResult(
