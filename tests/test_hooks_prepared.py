@@ -699,3 +699,29 @@ def test_a_stamp_the_prepared_switch_cannot_read_goes_to_the_engine(
     proc = run_git(user_repo, "checkout", "-q", "feature/SPEC-1", env=env, check=False)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_an_empty_settings_file_goes_to_the_engine(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    """An empty file may be an editor's save half done: never switched over by the
+    prepared switch, the engine decides (here: the file is old, so it is empty)."""
+    write(repo / SETTINGS, "")
+    _settle(repo, env, home)
+    prepared, _ = _checkout(repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_a_rebase_ending_on_a_branch_takes_the_prepared_switch(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """post-rewrite after a rebase: the branch checked out at its end, as a checkout."""
+    from moai_mashup import hook_fast
+
+    _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
+    stamp = user_repo / STATE / "hook-stamp"
+    before = stamp.stat().st_mtime_ns
+    assert hook_fast.run(["post-rewrite", "rebase"]) == 0
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    assert stamp.stat().st_mtime_ns == before  # the prepared switch's stamp, not the engine's
