@@ -69,7 +69,7 @@ module_tests() {
             echo tests/test_hooks_prepared.py \
                 tests/test_lock_bound.py::test_checkout_waits_a_bounded_time_then_leaves_the_worktree
             ;;
-        claude_hooks) echo tests/test_claude_code_hooks.py ;;
+        claude_hooks) echo tests/test_claude_code_install_rules.py tests/test_claude_code_hooks.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0
