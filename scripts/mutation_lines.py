@@ -152,7 +152,7 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
 
 def pytest_unconfigure(config: Any) -> None:
     sys.settrace(None)
-    threading.settrace(None)  # type: ignore[arg-type]
+    threading.settrace(None)
     assert _recorder is not None
     data = {
         "lines": {t: sorted(v) for t, v in _recorder.lines.items()},
