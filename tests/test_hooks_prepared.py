@@ -725,3 +725,14 @@ def test_a_rebase_ending_on_a_branch_takes_the_prepared_switch(
     assert hook_fast.run(["post-rewrite", "rebase"]) == 0
     assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     assert stamp.stat().st_mtime_ns == before  # the prepared switch's stamp, not the engine's
+
+
+def test_no_prepared_state_for_the_target_is_no_switch(
+    repo: Path, env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key, so nothing prepared for GLM: the prepared switch declines (the engine
+    then says what is missing)."""
+    _settle(repo, env, home)
+    assert not any(line.startswith("state glm ") for line in _stamp(repo)[1])
+    _hook_env(monkeypatch, repo, env, "feature/SPEC-1")
+    assert not _switch_in_process(repo, env)
