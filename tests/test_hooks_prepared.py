@@ -736,3 +736,47 @@ def test_no_prepared_state_for_the_target_is_no_switch(
     assert not any(line.startswith("state glm ") for line in _stamp(repo)[1])
     _hook_env(monkeypatch, repo, env, "feature/SPEC-1")
     assert not _switch_in_process(repo, env)
+
+
+def test_only_a_rebase_is_read_as_a_checkout_after_post_rewrite(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An amend stays where it is: no switch, even where the backend differs."""
+    from moai_mashup import hook_fast
+
+    _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
+    before = _files(user_repo)
+    assert hook_fast.run(["post-rewrite", "amend"]) == 0
+    assert _files(user_repo) == before
+
+
+def test_a_write_landing_before_the_file_is_removed_is_kept(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Back to Claude where there was no file before GLM: the file goes, unless another
+    writer (Claude Code, no lock of ours) wrote it since the check under the lock."""
+    import sys
+
+    from moai_mashup import hook_fast
+
+    _settle(repo, env, home)
+    assert _checkout(repo, "feature/SPEC-1", env)[0]
+    _hook_env(monkeypatch, repo, env, "main")
+    theirs = '{"model": "sonnet"}\n'
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if (
+            event == "call"
+            and frame.f_code is hook_fast._write.__code__
+            and str(frame.f_locals["path"]).endswith("settings.local.json")
+        ):
+            (repo / SETTINGS).write_text(theirs)
+        return None
+
+    sys.settrace(tracer)
+    try:
+        taken = _switch_in_process(repo, env)
+    finally:
+        sys.settrace(None)
+    assert not taken
+    assert (repo / SETTINGS).read_text() == theirs
