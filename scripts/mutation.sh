@@ -6,9 +6,18 @@
 #   bash scripts/mutation.sh            every module below, one after another
 #   bash scripts/mutation.sh trust keys only these
 #   MUTATION_FULL=1       also the module's subprocess tests (see module_tests)
+#   MUTATION_ALL_TESTS=1  run every selected test for each mutant (by default only
+#                         those that ran the mutated statement in one traced run,
+#                         and any test that starts a process which could run the
+#                         module unseen: scripts/mutation_lines.py)
 #   MUTATION_TIMEOUT=S    seconds before a mutant's run counts as killed
 #                         (default: 4x the unmutated run, at least 30)
-#   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite)
+#   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite,
+#                         with the module as it was mutated: DIR/<module>.py)
+#   MUTATION_RESUME=DIR   start from DIR/<module>.sqlite (a kept session) when the
+#                         module is unchanged since: its survivors and the mutants
+#                         not run are run again (against today's tests), the
+#                         killed and skipped ones are kept; new equivalent.md rows apply
 #
 # Tool: cosmic-ray, pinned and installed here into ./.venv-mutation (a dev
 # tool, kept out of the project's venv and its test extra). It writes each
@@ -58,9 +67,13 @@ module_tests() {
                 "$t::test_a_user_edit_of_our_key_is_theirs_afterwards" \
                 "$t::test_stale_record_is_ignored" tests/settings/test_apply_writers.py
             ;;
-        apply) echo tests/settings/test_apply_rules.py tests/settings/test_apply_writers.py ;;
-        hook_fast | hook_stamp) echo tests/githooks/test_hooks_prepared.py ;;
-        claude_hooks) echo tests/claude_code/test_claude_code_hooks.py ;;
+        apply) echo tests/settings/test_apply_rules.py tests/settings/test_apply_guards.py tests/settings/test_apply_writers.py ;;
+        hook_fast | hook_stamp)
+            # and the hook's exit code when another process holds the lock (2 x 5 s)
+            echo tests/githooks/test_hooks_prepared.py \
+                tests/settings/test_lock_bound.py::test_checkout_waits_a_bounded_time_then_leaves_the_worktree
+            ;;
+        claude_hooks) echo tests/claude_code/test_claude_code_install_rules.py tests/claude_code/test_claude_code_hooks.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0
@@ -130,12 +143,32 @@ main() {
         if ! grep -q hypothesis $(echo $tests | tr ' ' '\n' | sed -n 's/::.*//; /^tests/p'); then
             plugins="-p no:hypothesispytest"
         fi
+        # Each mutant runs only the tests that can notice it (scripts/mutation_lines.py:
+        # those that ran its statement in one traced run, and every test that starts
+        # a process which could run the module unseen); MUTATION_ALL_TESTS=1: all.
+        cp "$copy/$target" "$WORK/$m.original.py"
+        pytest="$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider $plugins"
+        if [ -n "${MUTATION_ALL_TESTS:-}" ]; then
+            echo "exec $pytest $tests" >"$WORK/$m.tests.sh"
+        else
+            # (its own copy of the selector: editing scripts/ during a run changes nothing)
+            cp scripts/mutation_lines.py "$WORK/mutation_lines.py"
+            cat >"$WORK/$m.tests.sh" <<EOF
+if ! chosen=\$("$ROOT/.venv/bin/python" "$WORK/mutation_lines.py" select "$target" \\
+    "$WORK/$m.original.py" "$WORK/$m.lines.json" $tests); then
+    echo "mutation.sh: no test selection (see above): every test" >&2
+    exec $pytest $tests
+fi
+[ -n "\$chosen" ] || exit 0  # no test runs the mutated statement: it survives
+printf '%s\n' "\$chosen" | tr '\n' '\0' | xargs -0 $pytest
+EOF
+        fi
         cat >"$copy/cosmic-ray.toml" <<EOF
 [cosmic-ray]
 module-path = "$target"
 timeout = 3600
 excluded-modules = []
-test-command = "$ROOT/.venv/bin/python -m pytest -x -q -p no:cacheprovider $plugins $tests"
+test-command = "sh $WORK/$m.tests.sh"
 
 [cosmic-ray.distributor]
 name = "local"
@@ -154,8 +187,18 @@ EOF
         start=$(date +%s)
         (
             cd "$copy"
-            "$ROOT/$CR/bin/cosmic-ray" --verbosity ERROR init cosmic-ray.toml session.sqlite
-            "$ROOT/$CR/bin/cr-filter-operators" session.sqlite cosmic-ray.toml
+            resume=${MUTATION_RESUME:+$MUTATION_RESUME/$m}
+            if [ -n "$resume" ] && [ -f "$resume.sqlite" ]; then
+                if ! cmp -s "$resume.py" "$target"; then
+                    echo "mutation.sh: $m: $target changed since $resume.sqlite (or no $resume.py): run it afresh" >&2
+                    exit 1
+                fi
+                cp "$resume.sqlite" session.sqlite
+                "$ROOT/$CR/bin/python" "$ROOT/scripts/mutation_session.py" forget session.sqlite
+            else
+                "$ROOT/$CR/bin/cosmic-ray" --verbosity ERROR init cosmic-ray.toml session.sqlite
+                "$ROOT/$CR/bin/cr-filter-operators" session.sqlite cosmic-ray.toml
+            fi
             "$ROOT/$CR/bin/python" "$ROOT/scripts/mutation_session.py" skip session.sqlite \
                 "$target" "$ROOT/tests/mutation/equivalent.md"
             t0=$(date +%s)
@@ -163,6 +206,16 @@ EOF
                 echo "mutation.sh: $m: the selected tests fail without any mutant:" >&2
                 tail -20 baseline.log >&2
                 exit 1
+            fi
+            if [ -z "${MUTATION_ALL_TESTS:-}" ]; then
+                # shellcheck disable=SC2086 # word splitting wanted: the list of tests
+                if ! PYTHONPATH="$WORK:$PYTHONPATH" MUTATION_LINES_TARGET="$copy/$target" \
+                    MUTATION_LINES_OUT="$WORK/$m.lines.json" "$ROOT/.venv/bin/python" -m pytest -q \
+                    -p no:cacheprovider -p mutation_lines $plugins $tests >lines.log 2>&1; then
+                    echo "mutation.sh: $m: the traced run failed:" >&2
+                    tail -20 lines.log >&2
+                    exit 1
+                fi
             fi
             # A mutant that loops forever is stopped (and counts as killed) after
             # 4x the unmutated run, at least 30 s.
@@ -176,6 +229,7 @@ EOF
         if [ -n "${MUTATION_KEEP:-}" ]; then
             mkdir -p "$MUTATION_KEEP"
             cp "$copy/session.sqlite" "$MUTATION_KEEP/$m.sqlite"
+            cp "$copy/$target" "$MUTATION_KEEP/$m.py"
         fi
         rm -rf "$copy"
     done

@@ -1,6 +1,7 @@
 """scripts/mutation.sh's helper, run by the cosmic-ray venv: skip listed equivalents, report.
 
     skip SESSION MODULE_PATH EQUIVALENT_MD
+    forget SESSION
     report SESSION MODULE_PATH NAME SECONDS REPORT_FILE
 
 tests/mutation/equivalent.md lists equivalent mutants as table rows
@@ -9,7 +10,9 @@ the mutant replaces (e.g. `2`, `and`, `>=`) and the whole line it is on
 (stripped), so an entry survives edits elsewhere in the file. Every mutant of
 that operator on that text on a line like that is skipped; `or#2` means the
 second `or` on the line, and `0 -> 1` only NumberReplacer's +1 of that `0`
-(its mutants of one number alternate +1, -1).
+(its mutants of one number alternate +1, -1). A line that occurs in more than
+one function can be named `in <function>: <line>` (the innermost `def` around it),
+and `in <function>#2: <line>` is the second such line in that function.
 
 Mutants inside an annotation are skipped without a row when the module has
 `from __future__ import annotations`: its annotations are never evaluated.
@@ -56,6 +59,20 @@ def _annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     ]
 
 
+def _function(module: Path, row: int) -> tuple[str, int]:
+    """The innermost function around line `row` ("" at module level), and which of the
+    lines like this one in it this is (1-based)."""
+    name, span = "", (1, row)
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            end = node.end_lineno or node.lineno
+            if node.lineno <= row <= end and end - node.lineno < span[1] - span[0]:
+                name, span = node.name, (node.lineno, end)
+    lines = module.read_text(encoding="utf-8").splitlines()
+    same = [i for i in range(span[0], row + 1) if lines[i - 1].strip() == lines[row - 1].strip()]
+    return name, len(same)
+
+
 def _occurrence(module: Path, start: tuple[int, int], text: str) -> int:
     """Which occurrence of `text` on its line the mutant at `start` is (1-based)."""
     line = module.read_text(encoding="utf-8").splitlines()[start[0] - 1]
@@ -87,9 +104,18 @@ def skip(session: str, module: str, md: str) -> None:
     annotations = _annotations(Path(module))
     used: set[int] = set()
     with use_db(session, WorkDB.Mode.open) as db:
-        for item in list(db.pending_work_items):
+        pending = {item.job_id for item in db.pending_work_items}
+        # A resumed session's equivalents were skipped before: they still use their row.
+        before = [
+            item
+            for item, result in db.completed_work_items
+            if (result.output or "").startswith("equivalent: ")
+        ]
+        for item in [*db.pending_work_items, *before]:
             for mutation in item.mutations:
-                if any(a <= mutation.start_pos < b for a, b in annotations):
+                if item.job_id in pending and any(
+                    a <= mutation.start_pos < b for a, b in annotations
+                ):
                     db.set_result(
                         item.job_id,
                         WorkResult(
@@ -99,6 +125,7 @@ def skip(session: str, module: str, md: str) -> None:
                     )
                     continue
                 line_text = _line(mutation.module_path, mutation.start_pos)
+                function = _function(mutation.module_path, mutation.start_pos[0])
                 span = _span(mutation.module_path, mutation.start_pos, mutation.end_pos)
                 nth = _occurrence(mutation.module_path, mutation.start_pos, span)
                 for i, (operator, text, line, reason) in enumerate(entries):
@@ -108,12 +135,20 @@ def skip(session: str, module: str, md: str) -> None:
                         offset = 1 if mutation.occurrence % 2 == 0 else -1
                         if result != str(ast.literal_eval(span) + offset):
                             continue
+                    where = re.fullmatch(r"in (\w+)(?:#(\d+))?: (.*)", line)
+                    if where and (
+                        where.group(1) != function[0]
+                        or int(where.group(2) or function[1]) != function[1]
+                    ):
+                        continue
                     if (
                         mutation.operator_name == operator
-                        and (span, line_text) == (want, line)
+                        and (span, line_text) == (want, where.group(3) if where else line)
                         and (not n or int(n) == nth)
                     ):
                         used.add(i)
+                        if item.job_id not in pending:
+                            continue
                         db.set_result(
                             item.job_id,
                             WorkResult(
@@ -124,6 +159,22 @@ def skip(session: str, module: str, md: str) -> None:
     for i, (operator, text, line, _reason) in enumerate(entries):
         if i not in used:
             print(f"mutation: {md}: nothing matches {operator} {text} in `{line}`", file=sys.stderr)
+
+
+def forget(session: str) -> None:
+    """Make a kept session's survivors (and mutants not runnable) pending again: the
+    next `exec` runs them against today's tests, after `skip` has read equivalent.md.
+    Skipped ones stay skipped (the operator filter's, and equivalents)."""
+    import sqlite3
+
+    con = sqlite3.connect(session)
+    with con:
+        gone = con.execute(
+            "DELETE FROM work_results WHERE worker_outcome != 'SKIPPED'"
+            " AND NOT (worker_outcome = 'NORMAL' AND test_outcome = 'KILLED')"
+        ).rowcount
+    con.close()
+    print(f"mutation: {session}: {gone} mutants to run again", file=sys.stderr)
 
 
 def report(session: str, module: str, name: str, seconds: str, out: str) -> int:
@@ -169,6 +220,9 @@ def report(session: str, module: str, name: str, seconds: str, out: str) -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["skip"] and len(argv) == 4:
         skip(*argv[1:])
+        return 0
+    if argv[:1] == ["forget"] and len(argv) == 2:
+        forget(argv[1])
         return 0
     if argv[:1] == ["report"] and len(argv) == 6:
         return report(*argv[1:])

@@ -276,3 +276,13 @@ def test_same_sees_key_order() -> None:
     assert plan._same({"a": 1, "b": 2}, {"a": 1, "b": 2})
     assert not plan._same({"a": 1, "b": 2}, {"b": 2, "a": 1})
     assert not plan._same({"a": 1}, None)
+
+
+@pytest.mark.parametrize(
+    ("mode", "kept"), [(0, 0), (0o644, 0o644), (0o7777, 0o7777), (0o10000, None), (-1, None)]
+)
+def test_record_keeps_a_permission_mode_and_nothing_else(mode: int, kept: int | None) -> None:
+    """A file's mode before moai (0000 too); anything past the permission bits is no mode."""
+    data = OwnershipRecord("glm", (), False, True, "{}", mode).to_json()
+    assert data["original_mode"] == mode
+    assert OwnershipRecord.from_json(data).original_mode == kept

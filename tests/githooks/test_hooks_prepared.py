@@ -223,7 +223,9 @@ def test_no_key_means_no_prepared_switch_and_a_clear_line(
     )
 
 
-@pytest.mark.parametrize("pattern", ["feature/SPEC-?*", "feature/SPEC-*", "spec/*-x", "exact"])
+@pytest.mark.parametrize(
+    "pattern", ["feature/SPEC-?*", "feature/SPEC-*", "spec/*-x", "ab*ba", "exact"]
+)
 def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
     """hook_fast's reading of the stamp's `spec` pattern is sh's `case`, branch for branch."""
     import subprocess
@@ -240,6 +242,8 @@ def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
         "spec/a-y",
         "exact",
         "exactly",
+        "aba",  # prefix and suffix overlap: too short for `ab*ba`
+        "abba",
         "",
     ]
     script = 'for b in "$@"; do case $b in ' + pattern + ") echo 1 ;; *) echo 0 ;; esac; done"
@@ -468,3 +472,312 @@ def test_an_input_dated_exactly_like_the_stamp_is_unchanged(
     os.utime(path, ns=(newest, newest))
     prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
     assert prepared
+
+
+def _stamp(repo: Path) -> tuple[Path, list[str]]:
+    path = repo / STATE / "hook-stamp"
+    return path, path.read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("old", "flag", "branch"),
+    [
+        ("head", "0", "main"),  # a file checkout: HEAD did not move
+        ("0" * 40, "1", "main"),  # a new worktree or clone
+        ("head", "1", ""),  # detached HEAD: the backend stays
+        ("head", None, "main"),  # not post-checkout's three arguments
+    ],
+)
+def test_checkouts_that_are_not_a_branch_switch_go_to_the_engine(
+    user_repo: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    old: str,
+    flag: str | None,
+    branch: str,
+) -> None:
+    """The shim sends none of these to Python today; the prepared switch declines them
+    anyway (on GLM, where `main` or a branch-less `other` would switch)."""
+    from moai_mashup.githooks import fast as hook_fast
+
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    _hook_env(monkeypatch, user_repo, env, branch)
+    head = git(user_repo, "rev-parse", "HEAD", env=env).strip()
+    args = [head if old == "head" else old, head] + ([flag] if flag else [])
+    before, stamp = _files(user_repo), _stamp(user_repo)[1]
+    assert not hook_fast.prepared_switch(args)
+    assert _files(user_repo) == before and _stamp(user_repo)[1] == stamp
+
+
+def test_a_deleted_key_file_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """An input that is gone (here the key file): the engine decides, and writes no key."""
+    key_file = home / ".moai" / ".env.glm"
+    assert any(line == f"file {key_file}" for line in _stamp(user_repo)[1])
+    key_file.unlink()
+    prepared, lines = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert any("key" in line.lower() for line in lines), lines
+    assert FAKE_KEY not in (user_repo / SETTINGS).read_text()
+
+
+def test_an_edit_its_ctime_does_not_show_is_seen_by_its_mtime(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """A filesystem with whole-second times: an input edited in the same second as
+    its last change keeps its ctime, but is newer than the stamp (dated back).
+
+    Simulated: the template is edited, and the stamp's `ctime` line for it updated.
+    """
+    template = user_repo / GLM_JSON
+    write(template, template.read_text().replace('"glm-4.7"', '"glm-5"', 1))
+    path, lines = _stamp(user_repo)
+    before = path.stat()
+    ctime = f"ctime {template.stat().st_ctime_ns} {template}"
+    lines = [
+        ctime if ln.endswith(f" {template}") and ln.startswith("ctime ") else ln for ln in lines
+    ]
+    assert ctime in lines
+    path.write_text("\n".join(lines) + "\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(user_repo)["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-5"
+
+
+def test_after_prepared_switches_the_shim_decides_the_next_no_op(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """The stamp a prepared switch writes lists the live files as they are now
+    (`file` or `none`), so the shim can confirm a no-op on either backend."""
+    for branch, no_op in (("feature/SPEC-1", "feature/SPEC-2"), ("main", "other")):
+        assert _checkout(user_repo, branch, env)[0]
+        assert _checkout(user_repo, no_op, env) == (True, [])
+
+
+def test_a_failed_write_leaves_no_temp_file(tmp_path: Path) -> None:
+    """Any error between the temp file and the rename removes the temp file."""
+    from moai_mashup.githooks import fast as hook_fast
+
+    target = tmp_path / "settings.local.json"
+    target.mkdir()
+    (target / "x").write_text("")  # a directory (not empty) where the file goes
+    with pytest.raises(OSError):
+        hook_fast._write(str(target), b"{}\n", (0, 0))
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.local.json"]
+
+
+def test_a_users_file_gets_its_mode_back_on_the_prepared_switch(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    path = write(repo / SETTINGS, USER_SETTINGS)
+    path.chmod(0o644)
+    _settle(repo, env, home)
+    assert _checkout(repo, "feature/SPEC-1", env)[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert _checkout(repo, "main", env)[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_mode_set_in_the_environment_since_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    prepared, _ = _checkout(user_repo, "feature/SPEC-1", dict(env, MOAI_LLM_MODE="claude-only"))
+    assert not prepared
+    assert FAKE_KEY not in (user_repo / SETTINGS).read_text()
+
+
+def test_no_file_before_glm_means_no_file_after_the_prepared_switch_back(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    _settle(repo, env, home)
+    assert _checkout(repo, "feature/SPEC-1", env)[0]
+    assert _checkout(repo, "main", env)[0]
+    assert not (repo / SETTINGS).exists()
+
+
+def test_no_switch_needed_is_left_alone(
+    repo: Path,
+    env: dict[str, str],
+    home: Path,
+    keyed_home: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A checkout to a branch on the backend already applied (here Claude, with no
+    settings file: nothing to prepare for it either) is no switch."""
+    _settle(repo, env, home)
+    _hook_env(monkeypatch, repo, env, "other")
+    stamp = _stamp(repo)[1]
+    assert not _switch_in_process(repo, env)
+    assert capsys.readouterr().err == ""
+    assert _stamp(repo)[1] == stamp and _files(repo) == (None, None)
+
+
+def test_the_lock_file_is_private_when_the_switch_makes_it(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    lock = user_repo / STATE / "settings.lock"
+    lock.unlink()
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+
+
+def test_a_settings_file_made_a_link_since_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The same content, now behind a link (a dotfiles manager moved it out of the
+    worktree): the engine looks where it leads, and refuses to put the key there."""
+    path = user_repo / SETTINGS
+    target = write(tmp_path / "dotfiles" / "settings.local.json", path.read_text())
+    path.unlink()
+    path.symlink_to(target)
+    prepared, lines = _checkout(user_repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert any("symbolic link" in line for line in lines), lines
+    assert path.is_symlink() and FAKE_KEY not in target.read_text()
+    assert not (user_repo / STATE / "ownership.json").exists()  # nothing written at all
+
+
+def test_the_prepared_switch_writes_its_own_files_private(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    for name in ("ownership.json", "hook-stamp"):
+        assert stat.S_IMODE((user_repo / STATE / name).stat().st_mode) == 0o600, name
+
+
+def test_the_record_goes_only_after_the_file_without_our_keys(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Switching back to Claude: the settings file loses our keys before the record
+    goes (a crash in between leaves a stale record, never keys no record knows)."""
+    import sys
+
+    from moai_mashup.githooks import fast as hook_fast
+
+    assert _checkout(user_repo, "feature/SPEC-1", env)[0]
+    _hook_env(monkeypatch, user_repo, env, "main")
+    seen: list[str] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if (
+            event == "call"
+            and frame.f_code is hook_fast._write.__code__
+            and str(frame.f_locals["path"]).endswith("ownership.json")
+            and frame.f_locals["data"] is None
+        ):
+            seen.append((user_repo / SETTINGS).read_text())
+        return None
+
+    sys.settrace(tracer)
+    try:
+        taken = _switch_in_process(user_repo, env)
+    finally:
+        sys.settrace(None)
+    assert taken and len(seen) == 1
+    assert FAKE_KEY not in seen[0]
+
+
+def test_the_stamps_state_lines_give_each_backend_its_mode() -> None:
+    from moai_mashup.githooks.fast import Stamp
+
+    stamp = Stamp("moai-hook-stamp 2\nstate glm a b\nstate claude c d 755\nend\n")
+    assert stamp.ok and stamp.modes == {"glm": 0o600, "claude": 0o755}
+    assert not Stamp("moai-hook-stamp 2\nstate glm a b\n").ok  # torn: no `end` line
+
+
+def test_a_stamp_the_prepared_switch_cannot_read_goes_to_the_engine(
+    user_repo: Path, env: dict[str, str]
+) -> None:
+    """Any error in the prepared switch (here a `ctime` line that is no number): the
+    engine decides, the checkout succeeds, no traceback."""
+    path, lines = _stamp(user_repo)
+    before = path.stat()
+    path.write_text("\n".join(["ctime not-a-number /nowhere", *lines]) + "\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    proc = run_git(user_repo, "checkout", "-q", "feature/SPEC-1", env=env, check=False)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_an_empty_settings_file_goes_to_the_engine(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    """An empty file may be an editor's save half done: never switched over by the
+    prepared switch, the engine decides (here: the file is old, so it is empty)."""
+    write(repo / SETTINGS, "")
+    _settle(repo, env, home)
+    prepared, _ = _checkout(repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+
+
+def test_a_rebase_ending_on_a_branch_takes_the_prepared_switch(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """post-rewrite after a rebase: the branch checked out at its end, as a checkout."""
+    from moai_mashup.githooks import fast as hook_fast
+
+    _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
+    stamp = user_repo / STATE / "hook-stamp"
+    before = stamp.stat().st_mtime_ns
+    assert hook_fast.run(["post-rewrite", "rebase"]) == 0
+    assert settings(user_repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    assert stamp.stat().st_mtime_ns == before  # the prepared switch's stamp, not the engine's
+
+
+def test_no_prepared_state_for_the_target_is_no_switch(
+    repo: Path, env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key, so nothing prepared for GLM: the prepared switch declines (the engine
+    then says what is missing)."""
+    _settle(repo, env, home)
+    assert not any(line.startswith("state glm ") for line in _stamp(repo)[1])
+    _hook_env(monkeypatch, repo, env, "feature/SPEC-1")
+    assert not _switch_in_process(repo, env)
+
+
+def test_only_a_rebase_is_read_as_a_checkout_after_post_rewrite(
+    user_repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An amend stays where it is: no switch, even where the backend differs."""
+    from moai_mashup.githooks import fast as hook_fast
+
+    _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
+    before = _files(user_repo)
+    assert hook_fast.run(["post-rewrite", "amend"]) == 0
+    assert _files(user_repo) == before
+
+
+def test_a_write_landing_before_the_file_is_removed_is_kept(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Back to Claude where there was no file before GLM: the file goes, unless another
+    writer (Claude Code, no lock of ours) wrote it since the check under the lock."""
+    import sys
+
+    from moai_mashup.githooks import fast as hook_fast
+
+    _settle(repo, env, home)
+    assert _checkout(repo, "feature/SPEC-1", env)[0]
+    _hook_env(monkeypatch, repo, env, "main")
+    theirs = '{"model": "sonnet"}\n'
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if (
+            event == "call"
+            and frame.f_code is hook_fast._write.__code__
+            and str(frame.f_locals["path"]).endswith("settings.local.json")
+        ):
+            (repo / SETTINGS).write_text(theirs)
+        return None
+
+    sys.settrace(tracer)
+    try:
+        taken = _switch_in_process(repo, env)
+    finally:
+        sys.settrace(None)
+    assert not taken
+    assert (repo / SETTINGS).read_text() == theirs

@@ -99,6 +99,7 @@ def test_checkout_waits_a_bounded_time_then_leaves_the_worktree(
     assert proc.returncode == 0, proc.stderr
     lines = moai_lines(proc.stderr)
     assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("moai: post-checkout: "), lines
     assert f"held by moai process {holder.pid}" in lines[0] and "settings.lock" in lines[0]
     assert took >= LOCK_WAIT_S  # it did wait for a holder that might finish
     assert run_git(repo, "branch", "--show-current", env=env).stdout.strip() == "feature/SPEC-1"

@@ -247,7 +247,9 @@ def prepare_states(
     except FileNotFoundError:
         live_record = None
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
-    claude_mode = restore_mode(state) if applied == "glm" else 0o600
+    # On Claude too: a prepared switch keeps this stamp's `state claude` line, and
+    # the next prepared switch back to Claude gives the file this mode.
+    claude_mode = restore_mode(state)
     from moai_mashup.limits import MAX_PREPARED_BYTES
 
     if len(state.text or "") > MAX_PREPARED_BYTES:

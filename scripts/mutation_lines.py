@@ -1,0 +1,301 @@
+"""scripts/mutation.sh's line map: which tests can notice a mutant on which line.
+
+As a pytest plugin (`-p mutation_lines`, this directory on PYTHONPATH, with
+MUTATION_LINES_TARGET=<module file> and MUTATION_LINES_OUT=<json file>), one
+unmutated run records, per test, the lines of the target module it ran
+(sys.settrace, this process and its threads). A test that starts any process
+that could run the module out of our sight (anything but a git command that
+runs no hooks) is recorded as `"all": true`: it is run for every mutant.
+
+    python mutation_lines.py select MODULE ORIGINAL MAP TEST...
+
+(the test command cosmic-ray runs for each mutant) compares the mutated MODULE
+with the ORIGINAL, finds the statement the mutant is in, and prints the tests
+that can notice it, in their order: those that ran one of its lines, and the
+`all` ones. A statement that runs at import (module level, a class body, a
+`def` line with its defaults and decorators) selects every test. No test
+printed: no test runs that line, the mutant survives.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+# git commands that run no hooks (so no moai code): plumbing and read-only ones.
+GIT_NO_HOOKS = {
+    "add", "branch", "cat-file", "check-attr", "check-ignore", "commit-tree", "config",
+    "diff", "diff-files", "diff-index", "diff-tree", "for-each-ref", "hash-object", "init",
+    "log", "ls-files", "ls-tree", "merge-base", "mktree", "remote", "rev-list", "rev-parse",
+    "rm", "show", "show-ref", "status", "symbolic-ref", "tag", "update-index", "update-ref",
+    "var", "version", "write-tree",
+}  # fmt: skip
+GIT_OPTIONS_WITH_VALUE = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"}
+
+
+def _hook_free_git(argv: list[str], cwd: str | None, env: Any) -> bool:
+    """A git command that runs no hooks: one that never does, or any other in a
+    repository with no hook installed (and no hooks path configured)."""
+    argv = [os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in argv]
+    if not argv or os.path.basename(argv[0]) != "git":
+        return False
+    where = os.fsdecode(cwd) if cwd else os.getcwd()
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] in GIT_OPTIONS_WITH_VALUE and i + 1 < len(argv):
+            if argv[i] == "-c" and argv[i + 1].lower().startswith("core.hookspath"):
+                return False
+            if argv[i] == "-C":
+                where = os.path.join(where, argv[i + 1])
+            i += 1
+        i += 1
+    if i < len(argv) and argv[i] in GIT_NO_HOOKS:
+        return True
+    if i < len(argv) and argv[i] in ("clone", "submodule", "worktree"):
+        return False  # hooks of another repository (a template's, say)
+    return not _hooks_installed(where, env if isinstance(env, dict) else os.environ)
+
+
+def _mentions_hookspath(config: str) -> bool:
+    try:
+        with open(config, "rb") as fh:
+            return b"hookspath" in fh.read().lower()
+    except OSError:
+        return False
+
+
+def _hooks_installed(where: str, env: Any) -> bool:
+    """Is any hook installed for the repository at or above `where`? True when unsure."""
+    if any(k.startswith(("GIT_CONFIG_COUNT", "GIT_DIR", "GIT_CONFIG_PARAMETERS")) for k in env):
+        return True
+    home = env.get("HOME", "")
+    configs = [os.path.join(home, ".gitconfig"), os.path.join(home, ".config", "git", "config")]
+    if "GIT_CONFIG_GLOBAL" in env:
+        configs = [env["GIT_CONFIG_GLOBAL"]]
+    if env.get("GIT_CONFIG_NOSYSTEM") != "1":
+        configs.append("/etc/gitconfig")
+    if any(_mentions_hookspath(c) for c in configs):
+        return True
+    here = os.path.abspath(where)
+    while True:
+        dot = os.path.join(here, ".git")
+        if os.path.isdir(dot):
+            git_dir = dot
+            break
+        if os.path.isfile(dot):
+            return True  # a linked worktree or submodule: not worth following
+        if os.path.dirname(here) == here:
+            return True  # no repository found from here: unsure
+        here = os.path.dirname(here)
+    if _mentions_hookspath(os.path.join(git_dir, "config")):
+        return True
+    hooks = os.path.join(git_dir, "hooks")
+    return os.path.isdir(hooks) and any(not n.endswith(".sample") for n in os.listdir(hooks))
+
+
+class _Recorder:
+    def __init__(self, target: str) -> None:
+        self.targets = {target, os.path.realpath(target)}
+        self.test = ""  # "": import and collection, outside any test
+        self.lines: dict[str, set[int]] = {}
+        self.all: set[str] = set()
+
+    def _local(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            self.lines.setdefault(self.test, set()).add(frame.f_lineno)
+        return self._local
+
+    def trace(self, frame: Any, event: str, arg: Any) -> Any:
+        if event == "call" and frame.f_code.co_filename in self.targets:
+            self.lines.setdefault(self.test, set()).add(frame.f_lineno)
+            return self._local
+        return None
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if event == "subprocess.Popen":
+            argv = list(args[1]) if isinstance(args[1], (list, tuple)) else [args[1]]
+            if not _hook_free_git(argv, args[2], args[3]):
+                self.all.add(self.test)
+        elif event == "os.posix_spawn":
+            if not _hook_free_git(list(args[1]), None, args[2]):
+                self.all.add(self.test)
+        elif event in ("os.fork", "os.forkpty", "os.system", "os.exec", "os.spawn"):
+            self.all.add(self.test)
+
+
+_recorder: _Recorder | None = None
+
+
+def pytest_configure(config: Any) -> None:
+    global _recorder
+    _recorder = _Recorder(os.path.realpath(os.environ["MUTATION_LINES_TARGET"]))
+    sys.addaudithook(_recorder.audit)
+    threading.settrace(_recorder.trace)
+    sys.settrace(_recorder.trace)
+
+
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
+    assert _recorder is not None
+    _recorder.test = item.nodeid
+    _recorder.lines.setdefault(item.nodeid, set())
+    sys.settrace(_recorder.trace)  # pytest or a test may have replaced it
+
+
+def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
+    assert _recorder is not None
+    _recorder.test = ""
+
+
+def pytest_unconfigure(config: Any) -> None:
+    sys.settrace(None)
+    threading.settrace(None)
+    assert _recorder is not None
+    data = {
+        "lines": {t: sorted(v) for t, v in _recorder.lines.items()},
+        "all": sorted(_recorder.all),
+    }
+    with open(os.environ["MUTATION_LINES_OUT"], "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+
+
+def _statement_lines(source: str, changed: set[int]) -> set[int] | None:
+    """The lines of the statements the changed lines are in; None: every test (a line
+    that runs at import, or one this does not place, such as `else:` or `except X:`)."""
+    tree = ast.parse(source)
+    out: set[int] = set()
+    placed: set[int] = set()
+    remembering = _remembering(tree)
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                visit(child, in_function)
+                continue
+            if not isinstance(child, ast.stmt):
+                continue
+            inner = [
+                n
+                for f in ("body", "orelse", "finalbody", "handlers", "cases")
+                for n in getattr(child, f, [])
+            ]
+            first_inner = min((n.lineno for n in inner if hasattr(n, "lineno")), default=None)
+            if isinstance(child, ast.Match):
+                first_inner = min((c.pattern.lineno for c in child.cases), default=None)
+            end = child.end_lineno or child.lineno
+            header_end = end if first_inner is None else first_inner - 1
+            start = min([child.lineno, *(d.lineno for d in getattr(child, "decorator_list", []))])
+            header = {c for c in changed if start <= c <= header_end}
+            if (
+                isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and child.name in remembering
+                and any(child.lineno <= c <= end for c in changed)
+            ):
+                raise _AtImport  # its result outlives the test that computed it
+            if header:
+                if not in_function or isinstance(
+                    child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+                ):
+                    raise _AtImport
+                placed.update(header)
+                out.update(range(start, header_end + 1))
+            if inner:
+                visit(
+                    child,
+                    in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)),
+                )
+
+    try:
+        visit(tree, in_function=False)
+    except _AtImport:
+        return None
+    return out if placed == changed else None
+
+
+MUTATORS = {"add", "append", "clear", "discard", "extend", "insert", "pop", "popitem", "remove"}
+MUTATORS |= {"setdefault", "update"}
+
+
+def _remembering(tree: ast.Module) -> set[str]:
+    """Functions whose effect can outlive one test: a decorator (a cache), a `global`,
+    a module-level container filled in; and the module's functions they call."""
+    module_names = {
+        t.id
+        for n in tree.body
+        if isinstance(n, (ast.Assign, ast.AnnAssign))
+        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+        if isinstance(t, ast.Name)
+    }
+    functions = {
+        n.name: n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    calls: dict[str, set[str]] = {}
+    found: set[str] = set()
+    for name, fn in functions.items():
+        calls[name] = set()
+        plain = ("property", "staticmethod", "classmethod")
+        if any(not (isinstance(d, ast.Name) and d.id in plain) for d in fn.decorator_list):
+            found.add(name)
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Global):
+                found.add(name)
+            elif isinstance(n, ast.Subscript) and isinstance(n.ctx, (ast.Store, ast.Del)):
+                if isinstance(n.value, ast.Name) and n.value.id in module_names:
+                    found.add(name)
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+                owner = n.func.value
+                if (
+                    isinstance(owner, ast.Name)
+                    and owner.id in module_names
+                    and n.func.attr in MUTATORS
+                ):
+                    found.add(name)  # e.g. CACHE.update(...), SEEN.add(...)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                calls[name].add(n.func.id)
+    while True:
+        more = {f for f, called in calls.items() if f not in found and called & found}
+        if not more:
+            return found
+        found |= more
+
+
+class _AtImport(Exception):
+    pass
+
+
+def select(module: str, original: str, line_map: str, tests: list[str]) -> list[str]:
+    with open(module, encoding="utf-8") as fh:
+        now = fh.read().splitlines()
+    with open(original, encoding="utf-8") as fh:
+        source = fh.read()
+    before = source.splitlines()
+    if len(now) != len(before):
+        return tests  # not a one-line mutant: everything
+    changed = {i + 1 for i, (a, b) in enumerate(zip(now, before, strict=True)) if a != b}
+    if not changed:
+        return tests
+    lines = _statement_lines(source, changed)
+    with open(line_map, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if lines is None or lines & set(data["lines"].get("", [])):
+        return tests
+    chosen = set(data["all"]) | {t for t, hit in data["lines"].items() if lines & set(hit)}
+    if "" in chosen:
+        return tests
+    return [t for t in data["lines"] if t in chosen]
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["select"] and len(argv) >= 4:
+        for test in select(argv[1], argv[2], argv[3], argv[4:]):
+            print(test)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
