@@ -58,7 +58,7 @@ module_tests() {
     case $1 in
         trust) echo tests/settings/test_trust_rules.py tests/settings/test_trust.py ;;
         keys) echo tests/settings/test_keys_rules.py ;;
-        guard) echo tests/guard/test_guard_rules.py ;;
+        guard) echo tests/guard/test_guard_rules.py tests/guard/test_guard_utf16.py tests/guard/test_hardening_guard.py ;;
         settings_plan)
             # the planner's pure tests, then apply's (its only caller) in process
             echo tests/core/test_settings_plan_rules.py \
