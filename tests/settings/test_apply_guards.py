@@ -17,21 +17,8 @@ import pytest
 
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.settings import apply, trust
-from moai_mashup.workspace import Workspace, open_workspace
+from moai_mashup.workspace import Workspace
 from tests.gitrepo import GLM_JSON, SEED_GLM_JSON, SETTINGS, write
-
-
-@pytest.fixture
-def ws(
-    repo: Path, env: dict[str, str], keyed_home: str, monkeypatch: pytest.MonkeyPatch
-) -> Workspace:
-    for name in list(os.environ):
-        if name not in env:
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(repo)
-    return open_workspace(repo, warn=False)
 
 
 def _link_claude_dir(ws: Workspace, target: str) -> None:

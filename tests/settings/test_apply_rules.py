@@ -7,7 +7,6 @@ Fast enough to run for every mutant of apply.py (scripts/mutation.sh); the
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 from pathlib import Path
@@ -21,19 +20,6 @@ from moai_mashup.workspace import Workspace, open_workspace
 from tests.gitrepo import FAKE_KEY, GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, git, write
 
 RECORD = "ownership.json"
-
-
-@pytest.fixture
-def ws(
-    repo: Path, env: dict[str, str], keyed_home: str, monkeypatch: pytest.MonkeyPatch
-) -> Workspace:
-    for name in list(os.environ):
-        if name not in env:
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(repo)
-    return open_workspace(repo, warn=False)
 
 
 def reopen(ws: Workspace) -> Workspace:

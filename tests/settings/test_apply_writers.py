@@ -10,7 +10,6 @@ files, moai's real apply_backend.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,17 +26,9 @@ MINE = '{\n  "model": "opus",\n  "env": {"MY_FLAG": "1"}\n}\n'
 
 
 @pytest.fixture
-def ws(
-    repo: Path, env: dict[str, str], keyed_home: str, monkeypatch: pytest.MonkeyPatch
-) -> Workspace:
-    for name in list(os.environ):
-        if name not in env:
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(repo)
-    write(repo / SETTINGS, MINE)
-    return open_workspace(repo, warn=False)
+def ws(in_repo: Path) -> Workspace:
+    write(in_repo / SETTINGS, MINE)
+    return open_workspace(in_repo, warn=False)
 
 
 def _other_writer(times: int, edit: Callable[[dict[str, Any], int], None]) -> Any:
