@@ -511,3 +511,128 @@ def test_the_index_git_is_committing_is_the_one_read(
     monkeypatch.setenv("GIT_INDEX_FILE", str(alt))
     assert [f.path for f in guard.staged_changes(gitdir)] == ["k.txt"]
     assert [f.path for f in guard.index_files(gitdir)] == ["k.txt"]
+
+
+# --- the whole report: names, history, messages -----------------------------------------
+
+UTF16_ZAI = ("x\n" + ZAI + "\n").encode("utf-16")  # with its byte order mark
+
+
+def _mask(key: str) -> str:
+    return f"{key[:4]}…{key[-4:]}"
+
+
+def test_keys_on_one_line_come_in_the_order_they_stand() -> None:
+    # By offset, not by the masked text ("0123…" sorts before "sk-a…") ...
+    assert labels(f"{ANT} {ZAI}") == [guard.ANTHROPIC_LABEL, guard.ZAI_LABEL]
+    # ... and not by where each ends: a known key inside a longer key shape.
+    inner = "TESTONLYknownKEY1234"
+    known = [guard.KnownKey("$GLM_API_KEY", inner)]
+    text = "sk-" + "ant-api03-" + inner + "TESTONLYtail0000"
+    assert [h[0] for h in hits(text, known)] == [0, 13]
+
+
+@pytest.mark.parametrize(
+    ("path", "shown", "what"),
+    [
+        (f"{ZAI}.txt", f"{_mask(ZAI)}.txt", f"Z.ai API key ({_mask(ZAI)})"),
+        (f"d/{ZAI}", f"d/{_mask(ZAI)}", f"Z.ai API key ({_mask(ZAI)})"),
+        # however many extensions follow it
+        (f"{ZAI}.tar.gz.gpg.bak.old", f"{_mask(ZAI)}.tar.gz.gpg.bak.old", "Z.ai"),
+        # two keys in one name: both masked, the first one named
+        (f"{ANT}+{ZAI}.txt", f"{_mask(ANT)}+{_mask(ZAI)}.txt", f"Anthropic API key ({_mask(ANT)})"),
+        (f"x-{FAKE_KEY}", f"x-{_mask(FAKE_KEY)}", GLM),
+    ],
+)
+def test_a_key_in_a_file_name_is_found_and_masked(path: str, shown: str, what: str) -> None:
+    matcher = guard.KeyMatcher([guard.KnownKey("~/.moai/.env.glm", FAKE_KEY)])
+    [found] = guard.scan_names([guard.ChangedFile("c1", "A", path)], matcher)
+    assert (found.path, found.line, found.commit) == (shown, None, "c1")
+    assert found.what.startswith("its name holds a " + what), found.what
+    assert matcher.masked_path(path) == shown
+
+
+def test_names_of_removed_files_pass_and_each_file_is_named_once() -> None:
+    matcher = guard.KeyMatcher([])
+    name = f"{ZAI}.txt"
+
+    def found(*entries: tuple[str | None, str]) -> list[str | None]:
+        files = [guard.ChangedFile(commit, status, name) for commit, status in entries]
+        return [f.commit for f in guard.scan_names(files, matcher)]
+
+    assert found(("c1", "D")) == []
+    assert found(("c1", "D"), ("c2", "A")) == ["c2"]
+    assert found(("c1", "A"), ("c1", "M"), ("c2", "M")) == ["c1", "c2"]
+
+
+def test_a_key_named_file_is_shown_masked_where_its_content_holds_a_key(gitdir: Path) -> None:
+    name = f"{ZAI}.txt"
+    write(gitdir / "a.txt", "a\n")
+    _git(gitdir, "add", "-A")
+    _git(gitdir, "commit", "-qm", "one")
+    write(gitdir / name, f"x\n{ANT}\n")
+    _git(gitdir, "add", "-A")
+    matcher = guard.KeyMatcher([])
+    staged = guard.scan_blobs(gitdir, guard.staged_changes(gitdir), matcher)
+    _git(gitdir, "commit", "-qm", "two")
+    _files, added, _whole = guard.read_range(gitdir, ["HEAD~1..HEAD"])
+    for found in (staged, guard.scan_added_lines(added, matcher)):
+        assert [(f.path, f.line, f.what) for f in found] == [
+            (f"{_mask(ZAI)}.txt", 2, guard.ANTHROPIC_LABEL)
+        ]
+
+
+def test_read_range_files_and_what_is_scanned_whole(gitdir: Path) -> None:
+    write(gitdir / "old.txt", f"a\n{ZAI}\n")  # a key before the range: not the range's
+    write(gitdir / ".env.glm", "x\n")
+    (gitdir / "gone16.txt").write_bytes(UTF16_ZAI)
+    _git(gitdir, "add", "-A")
+    _git(gitdir, "commit", "-qm", "base")
+    write(gitdir / "old.txt", f"a\n{ZAI}\nb\n")
+    (gitdir / ".env.glm").unlink()
+    (gitdir / "gone16.txt").unlink()
+    (gitdir / "new16.txt").write_bytes(UTF16_ZAI)
+    _git(gitdir, "add", "-A")
+    _git(gitdir, "commit", "-qm", "changes")
+    head = _git(gitdir, "rev-parse", "HEAD").strip()
+
+    def blob(path: str) -> str:
+        return _git(gitdir, "rev-parse", f"HEAD:{path}").strip()
+
+    files, added, whole = guard.read_range(gitdir, ["HEAD~1..HEAD"])
+    zeros = "0" * 40
+    assert files == [  # in git's order: by path
+        guard.ChangedFile(head, "D", ".env.glm", zeros, "000000"),
+        guard.ChangedFile(head, "D", "gone16.txt", zeros, "000000"),
+        guard.ChangedFile(head, "A", "new16.txt", blob("new16.txt"), "100644"),
+        guard.ChangedFile(head, "M", "old.txt", blob("old.txt"), "100644"),
+    ]
+    assert [(a.path, a.number, a.text) for a in added] == [("old.txt", 3, b"b")]
+    # Only what git did not diff as text, and nothing removed.
+    assert whole == [guard.ChangedFile(head, "A", "new16.txt", blob("new16.txt"), "100644")]
+    matcher = guard.KeyMatcher([])
+    assert guard.scan_files(files) == []
+    assert guard.scan_added_lines(added, matcher) == []
+    assert [(f.path, f.line, f.what) for f in guard.scan_blobs(gitdir, whole, matcher)] == [
+        ("new16.txt", 2, guard.ZAI_LABEL)
+    ]
+
+
+def test_messages_of_a_range_each_with_its_commit(gitdir: Path) -> None:
+    for text in ("one", "two\n\nbody", "three"):
+        _git(gitdir, "commit", "-q", "--allow-empty", "-m", text)
+    shas = _git(gitdir, "rev-list", "HEAD").split()
+    messages = guard.read_messages(gitdir, ["HEAD"])
+    assert [sha for sha, _ in messages] == shas
+    assert [m.strip() for _, m in messages] == [b"three", b"two\n\nbody", b"one"]
+    assert guard.read_messages(gitdir, ["HEAD~1..HEAD"]) == messages[:1]
+
+
+def test_a_key_in_a_message_is_named_by_its_line() -> None:
+    message = f"\n{ZAI}\nsubject\n{ANT}\n".encode()
+    found = guard.scan_message(message, guard.KeyMatcher([]), "c1")
+    assert [(f.path, f.line, f.what, f.commit) for f in found] == [
+        (guard.MESSAGE, 2, guard.ZAI_LABEL, "c1"),
+        (guard.MESSAGE, 4, guard.ANTHROPIC_LABEL, "c1"),
+    ]
+    assert [f.line for f in guard.scan_message(f"{ZAI}\n".encode(), guard.KeyMatcher([]))] == [1]

@@ -389,23 +389,25 @@ class KeyMatcher:
         found: list[tuple[str, str]] = []
         for part in path.split("/"):
             raw = part.encode("utf-8", "surrogateescape")
-            stem, rest = raw, b""
-            for _ in range(4):
-                spans = self.spans(stem)
-                if spans or b"." not in stem:
-                    break
-                stem, dot, ext = stem.rpartition(b".")
-                rest = dot + ext + rest
-            if not spans:
+            # The name, then the name without its last extension, and so on: each
+            # key found in any of them (two keys in `<key>+<key>.txt` as well).
+            hits: dict[int, tuple[int, str, str]] = {}
+            stem = raw
+            while stem:
+                for start, end, label, masked in self.spans(stem):
+                    hits.setdefault(start, (end, label, masked))
+                stem = stem.rpartition(b".")[0]
+            if not hits:
                 shown.append(part)
                 continue
             out, at = b"", 0
-            for start, end, label, masked in spans:
+            for start in sorted(hits):
+                end, label, masked = hits[start]
                 if start >= at:
-                    out += stem[at:start] + masked.encode("utf-8")
+                    out += raw[at:start] + masked.encode("utf-8")
                     at = end
                     found.append((label, masked))
-            shown.append((out + stem[at:] + rest).decode("utf-8", "surrogateescape"))
+            shown.append((out + raw[at:]).decode("utf-8", "surrogateescape"))
         return "/".join(shown), found
 
     @staticmethod
