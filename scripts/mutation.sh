@@ -73,13 +73,14 @@ module_tests() {
             echo tests/githooks/test_hooks_prepared.py \
                 tests/settings/test_lock_bound.py::test_checkout_waits_a_bounded_time_then_leaves_the_worktree
             ;;
-        claude_hooks) echo tests/claude_code/test_claude_code_install_rules.py tests/claude_code/test_claude_code_hooks.py ;;
+        claude_hooks) echo tests/claude_code/test_claude_code_install_rules.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0
     case $1 in
         keys) echo tests/settings/test_core_keys.py ;;
         guard) echo tests/guard/test_guard_staged.py tests/guard/test_guard_range.py ;;
+        claude_hooks) echo tests/claude_code/test_claude_code_hooks.py ;;
         settings_plan | apply) echo "$t" ;;
     esac
 }

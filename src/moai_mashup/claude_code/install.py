@@ -310,6 +310,18 @@ def _strip(doc: dict[str, Any]) -> list[str]:
     return removed
 
 
+def _holds_ours(text: object) -> bool:
+    """Recorded bytes that themselves hold a hook or status line of ours (a file
+    installed into before, by a teammate or an older moai): never given back."""
+    if text is None or not str(text).strip():
+        return False
+    try:
+        doc = json.loads(str(text))
+        return bool(_strip(doc)) or is_our_statusline(doc.get("statusLine"))
+    except (ValueError, AttributeError, TypeError):
+        return True  # not what install recorded: write the file as parsed now instead
+
+
 def uninstall(t: Target) -> list[str]:
     raw, doc = read(t)
     record = _read_record(t)
@@ -327,8 +339,8 @@ def uninstall(t: Target) -> list[str]:
     lines = [f"{t.label}: removed {e} hook" for e in removed]
     if had_statusline:
         lines.append(f"{t.label}: removed moai's statusLine")
-    if raw is not None and record.get("after") == _sha(raw):
-        before = record.get("before")
+    before = record.get("before")
+    if raw is not None and record.get("after") == _sha(raw) and not _holds_ours(before):
         if before is None:
             t.settings.unlink()
             lines.append(f"{t.label}: removed (moai had created it)")
