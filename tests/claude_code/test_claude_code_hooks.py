@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.claude_code.test_claude_code_install_rules import USERS_OWN
 from tests.gitrepo import FAKE_KEY, git, moai, save_fake_key, write
 from tests.worktree_support import created, worktree_paths
 
@@ -20,17 +21,6 @@ EVENTS = ("WorktreeCreate", "WorktreeRemove", "SessionStart", "UserPromptSubmit"
 # pathlib (with urllib.parse and ipaddress): ~7 ms of a ~70 ms status line refresh.
 HEAVY = ("click", "pydantic", "yaml", "pygit2", "pathlib", "typing")
 GLM_URL = "https://api.z.ai/api/anthropic"
-
-USERS_OWN = """{
-    "permissions": {"allow": ["Bash(npm test)"]},
-    "hooks": {
-        "SessionStart": [
-            {"matcher": "startup", "hooks": [{"type": "command", "command": "echo mine"}]}
-        ]
-    },
-    "model": "opus"
-}
-"""
 
 
 def hook(
