@@ -33,6 +33,8 @@ def _target(tmp_path: Path, user: bool = False) -> install.Target:
         (b' {\n    "a": 1\n }\n', 4),  # the first line's own indent does not count
         (b'{\n  "a": {\n      "b": 1\n  }\n}\n', 2),  # the first indented line decides
         (b'{\n\t"a": 1\n}\n', "\t"),
+        (b'{\n   \n  "a": 1\n}\n', 2),  # a line of blanks only does not count
+        (b'{\n"a": {\n    "b": 1\n}\n}\n', 4),  # nor a line without any indent
     ],
 )
 def test_the_files_own_indentation_is_kept(raw: bytes | None, indent: str | int) -> None:
@@ -40,12 +42,21 @@ def test_the_files_own_indentation_is_kept(raw: bytes | None, indent: str | int)
 
 
 def test_a_new_settings_file_is_0644_and_an_old_one_keeps_its_mode(tmp_path: Path) -> None:
-    path = tmp_path / ".claude" / "settings.json"
+    path = tmp_path / "home" / ".claude" / "settings.json"  # a HOME not made yet
     install._write(path, b"{}\n")
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    path.chmod(0o600)
-    install._write(path, b"{}\n")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for mode in (0o600, 0o751):
+        path.chmod(mode)
+        install._write(path, b"{}\n")
+        assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_the_record_is_private_and_text_stays_as_written(tmp_path: Path) -> None:
+    # The record holds the file's old bytes (its env may hold a token): 0600.
+    t = _project(tmp_path, '{\n  "env": {"NOTE": "모델 ✓"}\n}\n')
+    install.install(t)
+    assert stat.S_IMODE(t.record.stat().st_mode) == 0o600
+    assert '"NOTE": "모델 ✓"' in t.settings.read_text(encoding="utf-8")
 
 
 def test_the_record_keeps_other_files_entries(tmp_path: Path) -> None:
@@ -202,6 +213,7 @@ def test_uninstall_after_an_edit_takes_out_only_ours(tmp_path: Path) -> None:
     doc = _doc(t)
     doc["hooks"]["UserPromptSubmit"][0]["hooks"].append({"type": "command", "command": "echo x"})
     doc["hooks"]["WorktreeRemove"].insert(0, _group("echo first"))
+    doc["hooks"]["WorktreeRemove"].append(_group("echo last"))
     doc["env"] = {"FOO": "1"}
     t.settings.write_text(json.dumps(doc, indent="\t"))
     install.uninstall(t)
@@ -210,7 +222,7 @@ def test_uninstall_after_an_edit_takes_out_only_ours(tmp_path: Path) -> None:
         **json.loads(USERS_OWN),
         "hooks": {
             "SessionStart": json.loads(USERS_OWN)["hooks"]["SessionStart"],
-            "WorktreeRemove": [_group("echo first")],
+            "WorktreeRemove": [_group("echo first"), _group("echo last")],
             "UserPromptSubmit": [_group("echo x")],
         },
         "env": {"FOO": "1"},
@@ -333,7 +345,10 @@ def test_a_status_line_of_the_users_is_kept_unless_asked_and_comes_back(tmp_path
     assert _doc(t)["statusLine"] == MOAI_STATUSLINE
     assert install.status(t).statusline == "moai"
     install.install(t, replace_statusline=True)  # again: the user's line is still recorded
-    install.install(t)
+    doc = _doc(t)
+    del doc["hooks"]["SessionStart"]
+    t.settings.write_text(json.dumps(doc))
+    install.install(t)  # writes again: the user's line stays recorded
     install.uninstall(t)
     assert _doc(t) == mine
 
@@ -514,3 +529,64 @@ def test_doctor_lines_name_either_file(tmp_path: Path, monkeypatch: pytest.Monke
     install.install(project)
     assert install.doctor_lines(root) == [("ok", f"installed in {project.settings}", None)]
     assert not (root / os.devnull.lstrip("/")).exists()
+
+
+def test_uninstall_takes_out_our_status_line_alone(tmp_path: Path) -> None:
+    t = _project(tmp_path, json.dumps({"model": "opus", "statusLine": MOAI_STATUSLINE}))
+    assert install.uninstall(t) == [".claude/settings.json: removed moai's statusLine"]
+    assert _doc(t) == {"model": "opus"}
+
+
+@pytest.mark.parametrize("before", ["{not json", "[]", '{"hooks": {"SessionStart": 5}}'])
+def test_a_record_edited_by_hand_never_brings_anything_back(tmp_path: Path, before: str) -> None:
+    t = _project(tmp_path, USERS_OWN)
+    install.install(t)
+    record = json.loads(t.record.read_text())
+    record[str(t.settings)]["before"] = before
+    t.record.write_text(json.dumps(record))
+    install.uninstall(t)
+    assert _doc(t) == json.loads(USERS_OWN)
+
+
+def test_status_cuts_a_long_status_line_look_alike(tmp_path: Path) -> None:
+    evil = "moai statusline; " + "y" * 100
+    t = _project(tmp_path, json.dumps({"statusLine": {"type": "command", "command": evil}}))
+    assert install.status(t).warnings == [
+        f".claude/settings.json: statusLine runs {evil[:80]!r}: not moai's"
+    ]
+
+
+def test_doctor_shows_each_files_warnings_and_path_only_for_the_projects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", os.devnull)  # no moai on it
+    root = tmp_path / "p"
+    project = _project(root)
+    install.install(project)
+    user = install.target(True)
+    user.settings.parent.mkdir(parents=True)
+    user.settings.write_text('{"env": {"PATH": "/x"}}')
+    assert install.doctor_lines(root) == [
+        ("warn", "moai is not on PATH: Claude Code cannot run the hooks", None),
+        (
+            "warn",
+            "~/.claude/settings.json: env sets PATH: hooks run with it, so it decides "
+            "which moai and which Python code run",
+            None,
+        ),
+        ("ok", f"installed in {project.settings}", None),
+    ]
+
+
+def test_uninstall_with_nothing_of_ours_forgets_a_stale_record_and_makes_none(
+    tmp_path: Path,
+) -> None:
+    t = _project(tmp_path, USERS_OWN)
+    assert install.uninstall(t) == [".claude/settings.json: no Claude Code hooks of moai's"]
+    assert not t.record.exists()
+    install.install(t)
+    t.settings.write_text(USERS_OWN)  # the user took ours out by hand
+    install.uninstall(t)
+    assert json.loads(t.record.read_text()) == {}
+    assert t.settings.read_text() == USERS_OWN
