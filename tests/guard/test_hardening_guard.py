@@ -59,8 +59,8 @@ def test_a_key_in_a_file_name_is_refused_and_shown_masked(
     repo: Path, env: dict[str, str], keyed_home: str
 ) -> None:
     install(repo, env)
-    for key in (FAKE_KEY, SHAPED):
-        name = f"dump-{key}.txt"
+    # (the last: two keys in one name, the second before an extension)
+    for name in (f"dump-{FAKE_KEY}.txt", f"dump-{SHAPED}.txt", f"{FAKE_KEY}+{SHAPED}.txt"):
         write(repo / "logs" / name, "nothing secret inside\n")
         git(repo, "add", "logs", env=env)
         proc = run_git(repo, "commit", "-qm", "logs", env=env, check=False)
