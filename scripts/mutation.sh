@@ -209,14 +209,25 @@ EOF
                 exit 1
             fi
             if [ -z "${MUTATION_ALL_TESTS:-}" ]; then
+                # The moai processes the tests start trace themselves too, for this
+                # run only: the copy's package imports the recorder (mutation_lines.py).
+                init=src/moai_mashup/__init__.py
+                cp "$init" "$WORK/$m.init.py"
+                cp "$ROOT/scripts/mutation_trace.py" src/_mutation_trace.py
+                printf '\n__import__("_mutation_trace").start()\n' >>"$init"
+                mkdir -p "$WORK/$m.sub"
                 # shellcheck disable=SC2086 # word splitting wanted: the list of tests
                 if ! PYTHONPATH="$WORK:$PYTHONPATH" MUTATION_LINES_TARGET="$copy/$target" \
-                    MUTATION_LINES_OUT="$WORK/$m.lines.json" "$ROOT/.venv/bin/python" -m pytest -q \
+                    MUTATION_LINES_SUBDIR="$WORK/$m.sub" MUTATION_LINES_OUT="$WORK/$m.lines.json" \
+                    "$ROOT/.venv/bin/python" -m pytest -q \
                     -p no:cacheprovider -p mutation_lines $plugins $tests >lines.log 2>&1; then
                     echo "mutation.sh: $m: the traced run failed:" >&2
                     tail -20 lines.log >&2
                     exit 1
                 fi
+                cp "$WORK/$m.init.py" "$init"
+                rm -rf src/_mutation_trace.py src/__pycache__/_mutation_trace.* "$WORK/$m.sub" \
+                    src/moai_mashup/__pycache__/__init__.*
             fi
             # A mutant that loops forever is stopped (and counts as killed) after
             # 4x the unmutated run, at least 30 s.

@@ -3,9 +3,17 @@
 As a pytest plugin (`-p mutation_lines`, this directory on PYTHONPATH, with
 MUTATION_LINES_TARGET=<module file> and MUTATION_LINES_OUT=<json file>), one
 unmutated run records, per test, the lines of the target module it ran
-(sys.settrace, this process and its threads). A test that starts any process
-that could run the module out of our sight (anything but a git command that
-runs no hooks) is recorded as `"all": true`: it is run for every mutant.
+(sys.settrace, this process and its threads).
+
+With MUTATION_LINES_SUBDIR=<dir> as well, the processes the tests start record
+theirs too (mutation_trace.py, which the scratch copy's `moai_mashup` package
+starts for this run only): every process that imports moai from the copy
+(`moai`, the git hooks' shims, pre-commit's hooks) traces itself and writes its
+lines, under the test named in MUTATION_LINES_TEST, when it exits. A process
+that started but wrote nothing (killed) makes its test an `"all": true` one. So
+does a test that starts a process whose environment lacks MUTATION_LINES_SUBDIR
+(it would not trace itself), unless that process is a git command that runs no
+hooks.
 
     python mutation_lines.py select MODULE ORIGINAL MAP TEST...
 
@@ -118,13 +126,40 @@ class _Recorder:
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
         if event == "subprocess.Popen":
             argv = list(args[1]) if isinstance(args[1], (list, tuple)) else [args[1]]
-            if not _hook_free_git(argv, args[2], args[3]):
+            if not _traced(args[3]) and not _hook_free_git(argv, args[2], args[3]):
                 self.all.add(self.test)
         elif event == "os.posix_spawn":
-            if not _hook_free_git(list(args[1]), None, args[2]):
+            if not _traced(args[2]) and not _hook_free_git(list(args[1]), None, args[2]):
                 self.all.add(self.test)
         elif event in ("os.fork", "os.forkpty", "os.system", "os.exec", "os.spawn"):
             self.all.add(self.test)
+
+
+def _traced(env: Any) -> bool:
+    """Will a process started with `env` trace itself if it runs moai? (None: ours.)"""
+    if not os.environ.get("MUTATION_LINES_SUBDIR"):
+        return False
+    if env is None:
+        return True
+    return isinstance(env, dict) and any(
+        k in ("MUTATION_LINES_SUBDIR", b"MUTATION_LINES_SUBDIR") for k in env
+    )
+
+
+def _merge_subprocesses(rec: _Recorder, out_dir: str) -> None:
+    """The lines the tests' processes wrote; a process that wrote none: its test, all."""
+    for name in os.listdir(out_dir):
+        if not name.endswith(".start"):
+            continue
+        base = os.path.join(out_dir, name[: -len(".start")])
+        try:
+            with open(base + ".lines", encoding="utf-8") as fh:
+                test, *numbers = fh.read().splitlines()
+        except (OSError, ValueError):
+            with open(base + ".start", encoding="utf-8") as fh:
+                rec.all.add(fh.read())
+            continue
+        rec.lines.setdefault(test, set()).update(int(n) for n in numbers)
 
 
 _recorder: _Recorder | None = None
@@ -133,6 +168,7 @@ _recorder: _Recorder | None = None
 def pytest_configure(config: Any) -> None:
     global _recorder
     _recorder = _Recorder(os.path.realpath(os.environ["MUTATION_LINES_TARGET"]))
+    os.environ["MUTATION_LINES_PYTEST"] = str(os.getpid())  # not a process it starts
     sys.addaudithook(_recorder.audit)
     threading.settrace(_recorder.trace)
     sys.settrace(_recorder.trace)
@@ -141,6 +177,7 @@ def pytest_configure(config: Any) -> None:
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
     assert _recorder is not None
     _recorder.test = item.nodeid
+    os.environ["MUTATION_LINES_TEST"] = item.nodeid  # for the processes it starts
     _recorder.lines.setdefault(item.nodeid, set())
     sys.settrace(_recorder.trace)  # pytest or a test may have replaced it
 
@@ -148,12 +185,15 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
 def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
     assert _recorder is not None
     _recorder.test = ""
+    os.environ["MUTATION_LINES_TEST"] = ""
 
 
 def pytest_unconfigure(config: Any) -> None:
     sys.settrace(None)
     threading.settrace(None)
     assert _recorder is not None
+    if os.environ.get("MUTATION_LINES_SUBDIR"):
+        _merge_subprocesses(_recorder, os.environ["MUTATION_LINES_SUBDIR"])
     data = {
         "lines": {t: sorted(v) for t, v in _recorder.lines.items()},
         "all": sorted(_recorder.all),
