@@ -26,8 +26,9 @@ Bytes: a file that already holds everything is not written. Otherwise it is
 rewritten with its own indentation, keys in their order; what it held before
 is recorded (`<git common dir>/moai/claude-code-install.json`, or
 `~/.moai/claude-code-install.json` for --user), so uninstall gives back the
-original bytes when nothing else changed since, and the status line we
-replaced (only with --statusline) comes back.
+original bytes when nothing else changed since (and they held nothing of ours:
+a file a teammate had installed into loses those hooks too), and the status
+line we replaced (only with --statusline) comes back.
 """
 
 from __future__ import annotations
