@@ -161,7 +161,14 @@ if ! chosen=\$("$ROOT/.venv/bin/python" "$WORK/mutation_lines.py" select "$targe
     exec $pytest $tests
 fi
 [ -n "\$chosen" ] || exit 0  # no test runs the mutated statement: it survives
-printf '%s\n' "\$chosen" | tr '\n' '\0' | xargs -0 $pytest
+# The test that kills a mutant is asked first for the next ones (select reads
+# $WORK/$m.kills): the same few tests kill most mutants of a module.
+log="$WORK/$m.pytest.log"
+printf '%s\n' "\$chosen" | tr '\n' '\0' | xargs -0 $pytest >"\$log" 2>&1
+rc=\$?
+cat "\$log"
+"$ROOT/.venv/bin/python" "$WORK/mutation_lines.py" killed "\$log" "$WORK/$m.kills" || true
+exit \$rc
 EOF
         fi
         cat >"$copy/cosmic-ray.toml" <<EOF

@@ -19,10 +19,12 @@ hooks.
 
 (the test command cosmic-ray runs for each mutant) compares the mutated MODULE
 with the ORIGINAL, finds the statement the mutant is in, and prints the tests
-that can notice it, in their order: those that ran one of its lines, and the
-`all` ones. A statement that runs at import (module level, a class body, a
-`def` line with its defaults and decorators) selects every test. No test
-printed: no test runs that line, the mutant survives.
+that can notice it: those that ran one of its lines, and the `all` ones; those
+that killed the most mutants of this module so far first (`killed LOG KILLS`
+notes each kill in `<MAP without .lines.json>.kills`), else in their order.
+A statement that runs at import (module level, a class body, a `def` line
+with its defaults and decorators) selects every test. No test printed: no
+test runs that line, the mutant survives.
 """
 
 from __future__ import annotations
@@ -168,7 +170,6 @@ _recorder: _Recorder | None = None
 def pytest_configure(config: Any) -> None:
     global _recorder
     _recorder = _Recorder(os.path.realpath(os.environ["MUTATION_LINES_TARGET"]))
-    os.environ["MUTATION_LINES_PYTEST"] = str(os.getpid())  # not a process it starts
     sys.addaudithook(_recorder.audit)
     threading.settrace(_recorder.trace)
     sys.settrace(_recorder.trace)
@@ -325,13 +326,45 @@ def select(module: str, original: str, line_map: str, tests: list[str]) -> list[
     chosen = set(data["all"]) | {t for t, hit in data["lines"].items() if lines & set(hit)}
     if "" in chosen:
         return tests
-    return [t for t in data["lines"] if t in chosen]
+    kills = _kills(line_map)
+    ordered = [t for t in data["lines"] if t in chosen]
+    return sorted(ordered, key=lambda t: -kills.get(t, 0))  # stable: else in file order
+
+
+def _kills_file(line_map: str) -> str:
+    return line_map.removesuffix(".lines.json") + ".kills"
+
+
+def _kills(line_map: str) -> dict[str, int]:
+    """How many mutants of this module each test killed so far (`killed` below)."""
+    counts: dict[str, int] = {}
+    try:
+        with open(_kills_file(line_map), encoding="utf-8") as fh:
+            for test in fh.read().splitlines():
+                counts[test] = counts.get(test, 0) + 1
+    except OSError:
+        pass
+    return counts
+
+
+def killed(log: str, kills: str) -> None:
+    """Note the test a mutant's pytest run (`log`, with -x) failed first, if any."""
+    with open(log, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.startswith("FAILED ") or line.startswith("ERROR "):
+                test = line.split(" ", 1)[1].split(" - ", 1)[0].strip()
+                with open(kills, "a", encoding="utf-8") as out:
+                    out.write(test + "\n")
+                return
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["select"] and len(argv) >= 4:
         for test in select(argv[1], argv[2], argv[3], argv[4:]):
             print(test)
+        return 0
+    if argv[:1] == ["killed"] and len(argv) == 3:
+        killed(argv[1], argv[2])
         return 0
     print(__doc__, file=sys.stderr)
     return 2

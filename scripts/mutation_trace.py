@@ -24,8 +24,10 @@ from types import FrameType
 def start() -> None:
     out_dir = os.environ.get("MUTATION_LINES_SUBDIR")
     target = os.environ.get("MUTATION_LINES_TARGET")
-    if not out_dir or not target or os.environ.get("MUTATION_LINES_PYTEST") == str(os.getpid()):
-        return  # not traced, or the traced pytest itself (its plugin records it)
+    # Not in the traced pytest itself (its plugin records it; a conftest may import
+    # moai before the plugin is configured): moai's processes never import pytest.
+    if not out_dir or not target or "_pytest" in sys.modules:
+        return
     targets = {target, os.path.realpath(target)}
     test = os.environ.get("MUTATION_LINES_TEST", "")
     lines: set[int] = set()
