@@ -552,6 +552,36 @@ def test_a_key_in_a_file_name_is_found_and_masked(path: str, shown: str, what: s
     assert matcher.masked_path(path) == shown
 
 
+@pytest.mark.parametrize(
+    ("path", "known", "hidden"),
+    [
+        # a key shape running into a Z.ai key (`-` ends no shape): one masked stretch
+        ("sk-" + f"ant-{'A' * 20}-{ZAI}.txt", "", ["A" * 20, ZAI[33:-4]]),
+        # a known key that a longer key shape continues
+        ("xxxxsk-" + "ant-" + "B" * 30 + ".txt", "xxxxsk-" + "ant-", ["B" * 26]),
+        # a known key holding a Z.ai key
+        (f"k-{FAKE_KEY[:4]}{ZAI}.log", f"{FAKE_KEY[:4]}{ZAI}", [ZAI[:-4]]),
+    ],
+)
+def test_keys_that_overlap_in_a_name_show_no_part_of_either(
+    path: str, known: str, hidden: list[str]
+) -> None:
+    matcher = guard.KeyMatcher([guard.KnownKey("$GLM_API_KEY", known)] if known else [])
+    shown, found = matcher.path_keys(path)
+    assert found and shown != path
+    for part in hidden:
+        assert part not in shown, shown
+    [finding] = guard.scan_names([guard.ChangedFile(None, "A", path)], matcher)
+    assert finding.path == shown
+
+
+def test_a_name_of_many_dots_is_read_once() -> None:
+    matcher = guard.KeyMatcher([])
+    name = f"{ZAI}" + ".x" * 50_000  # git takes such a name; a stem at a time took minutes
+    assert matcher.masked_path(name) == _mask(ZAI) + ".x" * 50_000
+    assert matcher.path_keys("sk-" + "ant-" + "." * 100_000) == ("sk-" + "ant-" + "." * 100_000, [])
+
+
 def test_names_of_removed_files_pass_and_each_file_is_named_once() -> None:
     matcher = guard.KeyMatcher([])
     name = f"{ZAI}.txt"
@@ -636,3 +666,18 @@ def test_a_key_in_a_message_is_named_by_its_line() -> None:
         (guard.MESSAGE, 4, guard.ANTHROPIC_LABEL, "c1"),
     ]
     assert [f.line for f in guard.scan_message(f"{ZAI}\n".encode(), guard.KeyMatcher([]))] == [1]
+
+
+def test_a_key_file_under_a_key_named_directory_is_shown_masked() -> None:
+    path = f"{ANT}/.env.glm"
+    files = [guard.ChangedFile(None, "A", path)]
+    [found] = guard.scan_files(files, guard.KeyMatcher([]))
+    assert found.path == f"{_mask(ANT)}/.env.glm" and ANT[4:-4] not in found.describe()
+    assert ANT[4:-4] not in guard.unstage_hint([found])
+    assert guard.scan_files(files)[0].path == path  # no matcher: as it is
+
+
+def test_a_known_key_that_is_not_utf8_is_still_found() -> None:
+    value = os.fsdecode(b"TESTONLY\xffnotREAL1")  # as os.environ hands such bytes over
+    matcher = guard.KeyMatcher([guard.KnownKey("$GLM_API_KEY", value)])
+    assert [h[0] for h in matcher.in_text(b"x = TESTONLY\xffnotREAL1\n")] == [4]

@@ -59,7 +59,7 @@ def check_all_files(wt: git.Worktree) -> int:
     files = guard.index_files(wt.root)
     matcher = commit_checks.matcher_for(ws)
     findings = (
-        guard.scan_files(files)
+        guard.scan_files(files, matcher)
         + guard.scan_names(files, matcher)
         + guard.scan_blobs(wt.root, files, matcher)
     )
@@ -101,7 +101,7 @@ def check_range(wt: git.Worktree, from_ref: str, to_ref: str, branch: str | None
     files, added, whole = guard.read_range(wt.root, rev_args)
     matcher = commit_checks.matcher_for(ws)
     findings = (
-        guard.scan_files(files)
+        guard.scan_files(files, matcher)
         + guard.scan_names(files, matcher)
         + guard.scan_added_lines(added, matcher)
         + guard.scan_blobs(wt.root, whole, matcher)

@@ -71,7 +71,7 @@ def check_commit(wt: git.Worktree, filenames: tuple[str, ...] = ()) -> Report:
         targets = [f for f in guard.index_files(wt.root) if f.path in wanted]
     matcher = matcher_for(ws)
     findings = (
-        guard.scan_files(targets)
+        guard.scan_files(targets, matcher)
         + guard.scan_names(targets, matcher)
         + guard.scan_blobs(wt.root, targets, matcher)
     )

@@ -40,6 +40,8 @@ ZAI_HEX_LEN = 32
 # the character before those (no longer hex/alnum run) in KeyMatcher.
 ZAI_SHAPE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}(?![0-9A-Za-z.])")
 _ZAI_ANYWHERE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}")
+# In a file name a dot may follow the key: `<key>.txt` is a name.
+_ZAI_IN_NAME = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}(?![0-9A-Za-z])")
 _ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -314,15 +316,19 @@ def read_range(
     return files, added, whole
 
 
-def scan_files(files: list[ChangedFile]) -> list[Finding]:
-    """Key-bearing files among those a commit adds or changes (removing them is fine)."""
+def scan_files(files: list[ChangedFile], matcher: KeyMatcher | None = None) -> list[Finding]:
+    """Key-bearing files among those a commit adds or changes (removing them is fine);
+    with `matcher`, a key in such a file's path is shown masked."""
     findings: list[Finding] = []
     seen: set[tuple[str | None, str]] = set()
     for f in files:
         reason = forbidden_file(f.path)
         if reason and f.status != "D" and (f.commit, f.path) not in seen:
             seen.add((f.commit, f.path))
-            findings.append(Finding(f.path, None, reason, "", f.commit))
+            shown = f.path
+            if matcher is not None and matcher.may_hold_key(f.path):
+                shown = matcher.masked_path(f.path)
+            findings.append(Finding(shown, None, reason, "", f.commit))
     return findings
 
 
@@ -330,15 +336,18 @@ class KeyMatcher:
     """Finds the known keys (exact) and the key shapes in a blob or a line."""
 
     def __init__(self, known: list[KnownKey]) -> None:
-        self.known = [(k.value.encode("utf-8"), f"GLM key from {k.source}") for k in known]
+        self.known = [
+            (k.value.encode("utf-8", "surrogateescape"), f"GLM key from {k.source}") for k in known
+        ]
 
     def in_text(self, text: bytes) -> Iterator[tuple[int, str, str]]:
         """(offset, label, masked key) of each key in `text`, in order."""
         for start, _end, label, masked in self.spans(text):
             yield start, label, masked
 
-    def spans(self, text: bytes) -> list[tuple[int, int, str, str]]:
-        """(start, end, label, masked key) of each key in `text`, in order."""
+    def spans(self, text: bytes, name: bool = False) -> list[tuple[int, int, str, str]]:
+        """(start, end, label, masked key) of each key in `text`, in order (`name`:
+        `text` is a file name, where a Z.ai key may be followed by a dot)."""
         hits: list[tuple[int, int, str, str]] = []
         for value, label in self.known:
             at = text.find(value)
@@ -350,7 +359,7 @@ class KeyMatcher:
             if not self._exempt(text, m.start(), m.end()):
                 masked = self._masked(text, m.start(), m.end())
                 hits.append((m.start(), m.end(), ANTHROPIC_LABEL, masked))
-        for m in ZAI_SHAPE.finditer(text):
+        for m in (_ZAI_IN_NAME if name else ZAI_SHAPE).finditer(text):
             start = m.start() - ZAI_HEX_LEN
             if start > 0 and text[start - 1] in _ALNUM:
                 continue
@@ -382,32 +391,30 @@ class KeyMatcher:
     def path_keys(self, path: str) -> tuple[str, list[tuple[str, str]]]:
         """(`path` with its keys masked, (label, masked key) of each key in it).
 
-        Name by name, and without its extensions too: the Z.ai shape must not be
-        followed by a dot in text, but `<key>.txt` is a name.
+        Name by name, one pass over each. Keys that overlap (a known key inside a
+        longer key shape, a shape running into the next) are masked as one
+        stretch, so no part of either is shown.
         """
         shown: list[str] = []
         found: list[tuple[str, str]] = []
         for part in path.split("/"):
             raw = part.encode("utf-8", "surrogateescape")
-            # The name, then the name without its last extension, and so on: each
-            # key found in any of them (two keys in `<key>+<key>.txt` as well).
-            hits: dict[int, tuple[int, str, str]] = {}
-            stem = raw
-            while stem:
-                for start, end, label, masked in self.spans(stem):
-                    hits.setdefault(start, (end, label, masked))
-                stem = stem.rpartition(b".")[0]
-            if not hits:
+            spans = self.spans(raw, name=True)
+            if not spans:
                 shown.append(part)
                 continue
-            out, at = b"", 0
-            for start in sorted(hits):
-                end, label, masked = hits[start]
-                if start >= at:
-                    out += raw[at:start] + masked.encode("utf-8")
-                    at = end
-                    found.append((label, masked))
-            shown.append((out + raw[at:]).decode("utf-8", "surrogateescape"))
+            out, at, open_start = b"", 0, -1
+            for start, end, label, masked in spans:
+                found.append((label, masked))
+                if start < at:  # overlaps the stretch before: widen it
+                    at = max(at, end)
+                    continue
+                if open_start >= 0:
+                    out += self._masked(raw, open_start, at).encode("utf-8")
+                out += raw[at:start]
+                open_start, at = start, end
+            out += self._masked(raw, open_start, at).encode("utf-8") + raw[at:]
+            shown.append(out.decode("utf-8", "surrogateescape"))
         return "/".join(shown), found
 
     @staticmethod
