@@ -537,12 +537,18 @@ def test_uninstall_takes_out_our_status_line_alone(tmp_path: Path) -> None:
     assert _doc(t) == {"model": "opus"}
 
 
-@pytest.mark.parametrize("before", ["{not json", "[]", '{"hooks": {"SessionStart": 5}}'])
-def test_a_record_edited_by_hand_never_brings_anything_back(tmp_path: Path, before: str) -> None:
+@pytest.mark.parametrize(
+    "before",
+    ["{not json", "[]", '{"hooks": {"SessionStart": 5}}', {}, 7, "[" * 100_000, "no before"],
+)
+def test_a_record_edited_by_hand_never_brings_anything_back(tmp_path: Path, before: object) -> None:
     t = _project(tmp_path, USERS_OWN)
     install.install(t)
     record = json.loads(t.record.read_text())
-    record[str(t.settings)]["before"] = before
+    if before == "no before":
+        del record[str(t.settings)]["before"]  # not a reason to delete the file
+    else:
+        record[str(t.settings)]["before"] = before
     t.record.write_text(json.dumps(record))
     install.uninstall(t)
     assert _doc(t) == json.loads(USERS_OWN)

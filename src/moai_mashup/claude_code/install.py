@@ -314,13 +314,17 @@ def _strip(doc: dict[str, Any]) -> list[str]:
 def _holds_ours(text: object) -> bool:
     """Recorded bytes that themselves hold a hook or status line of ours (a file
     installed into before, by a teammate or an older moai): never given back."""
-    if text is None or not str(text).strip():
+    if text is None:
+        return False
+    if not isinstance(text, str):
+        return True  # not what install records: write the file as parsed now instead
+    if not text.strip():
         return False
     try:
-        doc = json.loads(str(text))
+        doc = json.loads(text)
         return bool(_strip(doc)) or is_our_statusline(doc.get("statusLine"))
-    except (ValueError, AttributeError, TypeError):
-        return True  # not what install recorded: write the file as parsed now instead
+    except (ValueError, AttributeError, TypeError, RecursionError):
+        return True  # as above
 
 
 def uninstall(t: Target) -> list[str]:
@@ -341,7 +345,9 @@ def uninstall(t: Target) -> list[str]:
     if had_statusline:
         lines.append(f"{t.label}: removed moai's statusLine")
     before = record.get("before")
-    if raw is not None and record.get("after") == _sha(raw) and not _holds_ours(before):
+    # (a record without "before" is not one install wrote: never a reason to delete)
+    restorable = "before" in record and not _holds_ours(before)
+    if raw is not None and record.get("after") == _sha(raw) and restorable:
         if before is None:
             t.settings.unlink()
             lines.append(f"{t.label}: removed (moai had created it)")
