@@ -113,6 +113,7 @@ class _Recorder:
         self.test = ""  # "": import and collection, outside any test
         self.lines: dict[str, set[int]] = {}
         self.all: set[str] = set()
+        self.own = False  # our own sys.settrace calls (any other: a test's own tracer)
 
     def _local(self, frame: Any, event: str, arg: Any) -> Any:
         if event == "line":
@@ -126,7 +127,10 @@ class _Recorder:
         return None
 
     def audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if event == "subprocess.Popen":
+        if event == "sys.settrace" and not self.own and self.test:
+            self.all.add(self.test)  # a test tracing itself hides its lines from us
+            # (outside a test: replaced again when the next one starts)
+        elif event == "subprocess.Popen":
             argv = list(args[1]) if isinstance(args[1], (list, tuple)) else [args[1]]
             if not _traced(args[3]) and not _hook_free_git(argv, args[2], args[3]):
                 self.all.add(self.test)
@@ -171,8 +175,10 @@ def pytest_configure(config: Any) -> None:
     global _recorder
     _recorder = _Recorder(os.path.realpath(os.environ["MUTATION_LINES_TARGET"]))
     sys.addaudithook(_recorder.audit)
+    _recorder.own = True
     threading.settrace(_recorder.trace)
     sys.settrace(_recorder.trace)
+    _recorder.own = False
 
 
 def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
@@ -180,7 +186,9 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
     _recorder.test = item.nodeid
     os.environ["MUTATION_LINES_TEST"] = item.nodeid  # for the processes it starts
     _recorder.lines.setdefault(item.nodeid, set())
+    _recorder.own = True
     sys.settrace(_recorder.trace)  # pytest or a test may have replaced it
+    _recorder.own = False
 
 
 def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
@@ -190,9 +198,10 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
 
 
 def pytest_unconfigure(config: Any) -> None:
+    assert _recorder is not None
+    _recorder.own = True
     sys.settrace(None)
     threading.settrace(None)
-    assert _recorder is not None
     if os.environ.get("MUTATION_LINES_SUBDIR"):
         _merge_subprocesses(_recorder, os.environ["MUTATION_LINES_SUBDIR"])
     data = {

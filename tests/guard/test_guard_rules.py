@@ -557,6 +557,8 @@ def test_a_key_in_a_file_name_is_found_and_masked(path: str, shown: str, what: s
     [
         # a key shape running into a Z.ai key (`-` ends no shape): one masked stretch
         ("sk-" + f"ant-{'A' * 20}-{ZAI}.txt", "", ["A" * 20, ZAI[33:-4]]),
+        # ... and a key after that stretch is masked too
+        ("sk-" + f"ant-{'A' * 20}-{ZAI}+{ANT}.txt", "", ["A" * 20, ZAI[33:-4], ANT[4:-4]]),
         # a known key that a longer key shape continues
         ("xxxxsk-" + "ant-" + "B" * 30 + ".txt", "xxxxsk-" + "ant-", ["B" * 26]),
         # a known key holding a Z.ai key
