@@ -403,18 +403,18 @@ class KeyMatcher:
             if not spans:
                 shown.append(part)
                 continue
-            out, at, open_start = b"", 0, -1
+            stretches: list[list[int]] = []  # [start, end] of each part to mask
             for start, end, label, masked in spans:
                 found.append((label, masked))
-                if start < at:  # overlaps the stretch before: widen it
-                    at = max(at, end)
-                    continue
-                if open_start >= 0:
-                    out += self._masked(raw, open_start, at).encode("utf-8")
-                out += raw[at:start]
-                open_start, at = start, end
-            out += self._masked(raw, open_start, at).encode("utf-8") + raw[at:]
-            shown.append(out.decode("utf-8", "surrogateescape"))
+                if stretches and start < stretches[-1][1]:  # overlaps the one before
+                    stretches[-1][1] = max(stretches[-1][1], end)
+                else:
+                    stretches.append([start, end])
+            out, at = b"", 0
+            for start, end in stretches:
+                out += raw[at:start] + self._masked(raw, start, end).encode("utf-8")
+                at = end
+            shown.append((out + raw[at:]).decode("utf-8", "surrogateescape"))
         return "/".join(shown), found
 
     @staticmethod
