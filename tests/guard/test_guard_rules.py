@@ -683,3 +683,9 @@ def test_a_known_key_that_is_not_utf8_is_still_found() -> None:
     value = os.fsdecode(b"TESTONLY\xffnotREAL1")  # as os.environ hands such bytes over
     matcher = guard.KeyMatcher([guard.KnownKey("$GLM_API_KEY", value)])
     assert [h[0] for h in matcher.in_text(b"x = TESTONLY\xffnotREAL1\n")] == [4]
+
+
+def test_an_overlap_after_another_key_is_one_masked_stretch() -> None:
+    run_on = "sk-" + f"ant-{'A' * 20}-{ZAI}"  # a key shape running into a Z.ai key
+    shown = guard.KeyMatcher([]).masked_path(f"{ANT}+{run_on}.txt")
+    assert shown == f"{_mask(ANT)}+{_mask(run_on)}.txt"
