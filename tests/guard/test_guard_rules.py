@@ -689,3 +689,14 @@ def test_an_overlap_after_another_key_is_one_masked_stretch() -> None:
     run_on = "sk-" + f"ant-{'A' * 20}-{ZAI}"  # a key shape running into a Z.ai key
     shown = guard.KeyMatcher([]).masked_path(f"{ANT}+{run_on}.txt")
     assert shown == f"{_mask(ANT)}+{_mask(run_on)}.txt"
+
+
+def test_a_known_key_inside_a_longer_shape_leaves_the_whole_shape_masked() -> None:
+    inner = "TESTONLYknownKEY1234"
+    matcher = guard.KeyMatcher([guard.KnownKey("$GLM_API_KEY", inner)])
+    shape = "sk-" + "ant-api03-" + inner + "TESTONLYtail0000"
+    for path, want in [
+        (f"{shape}.txt", f"{_mask(shape)}.txt"),
+        (f"{ANT}+{shape}.txt", f"{_mask(ANT)}+{_mask(shape)}.txt"),  # not the first stretch
+    ]:
+        assert matcher.masked_path(path) == want
