@@ -700,3 +700,9 @@ def test_a_known_key_inside_a_longer_shape_leaves_the_whole_shape_masked() -> No
         (f"{ANT}+{shape}.txt", f"{_mask(ANT)}+{_mask(shape)}.txt"),  # not the first stretch
     ]:
         assert matcher.masked_path(path) == want
+
+
+def test_keys_that_touch_in_a_name_are_masked_each() -> None:
+    inner = "TESTONLYknownKEY1234"
+    matcher = guard.KeyMatcher([guard.KnownKey("$GLM_API_KEY", inner)])
+    assert matcher.masked_path(f"{inner}{ANT}.txt") == f"{_mask(inner)}{_mask(ANT)}.txt"
