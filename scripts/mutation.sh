@@ -8,8 +8,9 @@
 #   MUTATION_FULL=1       also the module's subprocess tests (see module_tests)
 #   MUTATION_ALL_TESTS=1  run every selected test for each mutant (by default only
 #                         those that ran the mutated statement in one traced run,
-#                         and any test that starts a process which could run the
-#                         module unseen: scripts/mutation_lines.py)
+#                         in their own process or in a moai process they started,
+#                         and any test whose lines the trace cannot see:
+#                         scripts/mutation_lines.py, scripts/mutation_trace.py)
 #   MUTATION_TIMEOUT=S    seconds before a mutant's run counts as killed
 #                         (default: 4x the unmutated run, at least 30)
 #   MUTATION_KEEP=DIR     keep each module's cosmic-ray session (DIR/<module>.sqlite,
@@ -217,7 +218,7 @@ EOF
             fi
             if [ -z "${MUTATION_ALL_TESTS:-}" ]; then
                 # The moai processes the tests start trace themselves too, for this
-                # run only: the copy's package imports the recorder (mutation_lines.py).
+                # run only: the copy's package starts the recorder (mutation_trace.py).
                 init=src/moai_mashup/__init__.py
                 cp "$init" "$WORK/$m.init.py"
                 cp "$ROOT/scripts/mutation_trace.py" src/_mutation_trace.py
