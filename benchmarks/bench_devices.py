@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -52,7 +51,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import moai_mashup
-from benchmarks.bench_checkout import FAKE_KEY, MOAI, SETTLE_S, _env, _run, make_repo
+from benchmarks.bench_checkout import (
+    FAKE_KEY,
+    MOAI,
+    SETTLE_S,
+    _children_cpu,
+    _env,
+    _run,
+    make_repo,
+)
 
 PYTHON = sys.executable
 PACKAGE = Path(moai_mashup.__file__).resolve().parent
@@ -112,11 +119,6 @@ class Case:
 
     def median(self, key: str = "all") -> tuple[float, float]:
         return statistics.median(self.wall[key]), statistics.median(self.cpu[key])
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def measure(cases: list[Case], runs: int, warmup: int = 2) -> None:
