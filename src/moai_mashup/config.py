@@ -18,10 +18,11 @@ import json
 import os
 import sys
 
-from moai_mashup import __version__
+from moai_mashup import __version__, files
 from moai_mashup.core.routing import Mode
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.limits import MAX_CONFIG_BYTES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,6 +36,8 @@ LLM_LOCAL_YAML = ".moai/config/sections/llm.local.yaml"
 GLM_JSON = ".moai/llm-configs/glm.json"
 MODE_ENV = "MOAI_LLM_MODE"
 CACHE_NAME = "config-cache.json"
+# The cache holds one validated config: a few KiB; anything near this was not written by us.
+MAX_CACHE_BYTES = 4 * MAX_CONFIG_BYTES
 
 # Fields a developer's llm.local.yaml may never set: the team owns its policy.
 TEAM_ONLY = ("policy",)
@@ -113,25 +116,55 @@ def _from_dump(
     )
 
 
-def _file_content(path: str) -> str | None:
-    """The file's bytes as text for the cache key (None: absent, "\0error": unreadable)."""
+def _file_content(path: str, root: str | Path) -> str | None:
+    """The file's bytes as text for the cache key (None: absent, "\0error": unreadable,
+    not a regular file, too large, or a link leading outside the worktree)."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read().decode("utf-8", "surrogateescape")
-    except FileNotFoundError:
-        return None
-    except OSError:
+        data = files.read_bytes(path, MAX_CONFIG_BYTES, within=root)
+    except BadInput:
         return "\0error"  # never equal to a cached key, so validation reports the problem
+    return None if data is None else data.decode("utf-8", "surrogateescape")
 
 
 def _cache_key(worktree: str | Path) -> dict[str, Any]:
     return {
         "version": __version__,
         "python": list(sys.version_info[:2]),
-        "llm": _file_content(os.path.join(worktree, LLM_YAML)),
-        "local": _file_content(os.path.join(worktree, LLM_LOCAL_YAML)),
+        "llm": _file_content(os.path.join(worktree, LLM_YAML), worktree),
+        "local": _file_content(os.path.join(worktree, LLM_LOCAL_YAML), worktree),
         "env": os.environ.get(MODE_ENV),
     }
+
+
+def _read_cache(cache_dir: str | Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The cached blob in `cache_dir` when it was made for `key` (None: absent, stale, broken)."""
+    try:
+        raw = files.read_bytes(os.path.join(cache_dir, CACHE_NAME), MAX_CACHE_BYTES)
+        if raw is None:
+            return None
+        cached = json.loads(raw)
+        if isinstance(cached, dict) and cached["key"] == key:
+            _from_blob(cached)  # every field there
+            return dict(cached)
+    except (BadInput, OSError, ValueError, RecursionError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _from_blob(blob: dict[str, Any]) -> ResolvedConfig:
+    return _from_dump(blob["llm"], blob["mode_source"], blob["configured"], blob["warnings"])
+
+
+def _write_cache(cache_dir: str | Path, blob: dict[str, Any]) -> None:
+    try:
+        files.write_text(
+            os.path.join(cache_dir, CACHE_NAME),
+            json.dumps(blob, ensure_ascii=False),
+            0o600,
+            within=cache_dir,
+        )
+    except (BadInput, OSError, UnicodeEncodeError):
+        return  # a cache we cannot write only costs time (contextlib stays off the hook's path)
 
 
 def load_config(worktree: str | Path, cache_dir: str | Path | None = None) -> ResolvedConfig:
@@ -140,25 +173,14 @@ def load_config(worktree: str | Path, cache_dir: str | Path | None = None) -> Re
     `cache_dir` is the per-worktree git dir's `moai/` folder; None disables the cache.
     """
     key = _cache_key(worktree) if cache_dir is not None else None
-    if cache_dir is not None:
-        try:
-            with open(os.path.join(cache_dir, CACHE_NAME), encoding="utf-8") as fh:
-                cached = json.loads(fh.read())
-            if cached["key"] == key:
-                return _from_dump(
-                    cached["llm"], cached["mode_source"], cached["configured"], cached["warnings"]
-                )
-        except (OSError, ValueError, RecursionError, KeyError, TypeError, UnicodeDecodeError):
-            pass
+    if cache_dir is not None and key is not None:
+        hit = _read_cache(cache_dir, key)
+        if hit is not None:
+            return _from_blob(hit)
     from pathlib import Path  # a miss validates: pydantic and yaml, far more than pathlib
 
-    worktree = Path(worktree)
-    llm, mode_source, configured, warnings = _validate(worktree)
+    llm, mode_source, configured, warnings = _validate(Path(worktree))
     if cache_dir is not None:
-        from moai_mashup.settings.atomic import atomic_write_text
-
-        cache_dir = Path(cache_dir)
-
         blob = {
             "key": key,
             "llm": llm,
@@ -166,13 +188,7 @@ def load_config(worktree: str | Path, cache_dir: str | Path | None = None) -> Re
             "configured": configured,
             "warnings": warnings,  # unknown keys keep being reported on every run
         }
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(
-                cache_dir / CACHE_NAME, json.dumps(blob, ensure_ascii=False), mode=0o600
-            )
-        except (OSError, UnicodeEncodeError):
-            pass  # a cache we cannot write only costs time
+        _write_cache(cache_dir, blob)
     return _from_dump(llm, mode_source, configured, warnings)
 
 
@@ -184,33 +200,21 @@ def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> R
     cache is keyed on the files' contents, so when they match it holds as is.
     """
     key = _cache_key(worktree)
-    try:
-        cached = json.loads((like_cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
-        if cached["key"] == key:
-            from moai_mashup.settings.atomic import atomic_write_text
-
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(cache_dir / CACHE_NAME, json.dumps(cached), mode=0o600)
-            return _from_dump(
-                cached["llm"], cached["mode_source"], cached["configured"], cached["warnings"]
-            )
-    except (OSError, ValueError, RecursionError, KeyError, TypeError, UnicodeDecodeError):
-        pass
-    return load_config(worktree, cache_dir)
+    hit = _read_cache(like_cache_dir, key)
+    if hit is None:
+        return load_config(worktree, cache_dir)
+    _write_cache(cache_dir, hit)
+    return _from_blob(hit)
 
 
-def _read_yaml(path: Path, label: str) -> dict[str, Any] | None:
+def _read_yaml(path: Path, label: str, root: Path) -> dict[str, Any] | None:
     import yaml
 
-    from moai_mashup.limits import MAX_CONFIG_BYTES, load_yaml_unique, read_bounded
+    from moai_mashup.limits import load_yaml_unique
 
-    try:
-        raw = read_bounded(path, MAX_CONFIG_BYTES, label)
-        if raw is None:
-            return None
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{label}: cannot read ({exc.__class__.__name__}); fix the file") from None
+    text = files.read_text(path, MAX_CONFIG_BYTES, label, within=root)
+    if text is None:
+        return None
     try:
         data = load_yaml_unique(text, label)
     except yaml.YAMLError as exc:
@@ -306,8 +310,8 @@ def _validate(worktree: Path) -> tuple[dict[str, Any], str, bool, list[str]]:
 
     team_label = str(LLM_YAML)
     local_label = str(LLM_LOCAL_YAML)
-    team = _read_yaml(worktree / LLM_YAML, team_label)
-    local = _read_yaml(worktree / LLM_LOCAL_YAML, local_label)
+    team = _read_yaml(worktree / LLM_YAML, team_label, worktree)
+    local = _read_yaml(worktree / LLM_LOCAL_YAML, local_label, worktree)
     warnings: list[str] = []
 
     team_clean: dict[str, Any] = {}

@@ -79,11 +79,11 @@ def _open_error(label: str, exc: OSError) -> BadInput:
 def _resolve_read(path: str, within: StrPath | None, label: str) -> str:
     if within is None:
         return path
+    if not os.path.exists(path):
+        return path  # absent, a dangling link (absent too) or a loop: read_bytes says which
     real = os.path.realpath(path)
     if not _inside(real, os.path.realpath(within)):
-        if os.path.lexists(path) and not os.path.exists(path):
-            return path  # a dangling link: absent, like any missing file
-        raise _refused(label, f"a link leading outside {os.fspath(within)} (to {real})")
+        raise _refused(label, f"a symbolic link leading outside {os.fspath(within)} (to {real})")
     return real
 
 
@@ -93,7 +93,7 @@ def read_bytes(
     """The bytes of the regular file `path` names (None: absent, or a dangling link).
 
     BadInput, naming `label` (the path by default): not a regular file (a FIFO,
-    a device, a folder), a link loop, a link leading outside `within`, larger
+    a device, a folder), a link loop, a symbolic link leading outside `within`, larger
     than `limit` bytes, or unreadable.
     """
     name = os.fspath(path)
@@ -261,7 +261,7 @@ def write_target(path: StrPath, within: StrPath | None = None, label: str | None
     """Where a write of `path` lands: `path` itself, or the target of a link at
     `path` that stays inside `within` (default: the folder `path` names).
 
-    BadInput, nothing written: the folder is a link leading outside `within`, the
+    BadInput, nothing written: the folder is a symbolic link leading outside `within`, the
     link at `path` does, or `path` is a folder, a FIFO or a device.
     """
     name = os.path.abspath(os.fspath(path))
@@ -272,7 +272,7 @@ def write_target(path: StrPath, within: StrPath | None = None, label: str | None
     real_folder = os.path.realpath(folder)
     if not _inside(real_folder, root):
         raise BadInput(
-            f"{label}: its folder is a link leading outside {where} (to {real_folder}); "
+            f"{label}: its folder is a symbolic link leading outside {where} (to {real_folder}); "
             "moai writes only inside it and wrote nothing"
         )
     target = os.path.join(real_folder, base)
@@ -284,7 +284,7 @@ def write_target(path: StrPath, within: StrPath | None = None, label: str | None
         real = os.path.realpath(target)
         if not _inside(real, root):
             raise BadInput(
-                f"{label}: a link leading outside {where} (to {real}); moai writes only "
+                f"{label}: a symbolic link leading outside {where} (to {real}); moai writes only "
                 "inside it and wrote nothing (replace the link with a file to let moai write it)"
             )
         try:
@@ -305,8 +305,8 @@ def make_dirs(path: StrPath, mode: int = 0o777, within: StrPath | None = None) -
     name = os.fspath(path)
     if within is not None and not is_inside(name, within):
         raise BadInput(
-            f"{name}: a link leading outside {os.fspath(within)}; moai writes only inside it "
-            "and wrote nothing"
+            f"{name}: a symbolic link leading outside {os.fspath(within)}; moai writes only "
+            "inside it and wrote nothing"
         )
     os.makedirs(name, mode=mode, exist_ok=True)
 
@@ -320,11 +320,15 @@ def discard(path: StrPath) -> None:
 
 
 def temp_beside(
-    target: str, data: bytes, mode: int = 0o600, durable: bool = True, mtime: int | None = None
+    target: str,
+    data: bytes,
+    mode: int = 0o600,
+    durable: bool = True,
+    times_ns: tuple[int, int] | None = None,
 ) -> str:
     """A fully written (fsynced when `durable`) temp file beside `target`, created
     private (never readable by others, even briefly), then given `mode`, dated
-    `mtime` (seconds) when given."""
+    `times_ns` (atime, mtime) when given."""
     folder, base = os.path.split(target)
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".{base}.{os.getpid()}.tmp")
@@ -339,8 +343,8 @@ def temp_beside(
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
-        if mtime is not None:
-            os.utime(tmp, (mtime, mtime))
+        if times_ns is not None:
+            os.utime(tmp, ns=times_ns)
     except BaseException:
         discard(tmp)
         raise
@@ -355,7 +359,7 @@ def write_bytes(
     within: StrPath | None = None,
     label: str | None = None,
     durable: bool = True,
-    mtime: int | None = None,
+    times_ns: tuple[int, int] | None = None,
 ) -> str:
     """Replace the file `path` names by `data` (temp + rename): a reader sees the
     old file or the new one, never half. Returns the path written (a link's target).
@@ -363,7 +367,7 @@ def write_bytes(
     `durable=False` skips the fsync, for files whose loss in a crash costs only time.
     """
     target = write_target(path, within, label)
-    tmp = temp_beside(target, data, mode, durable, mtime)
+    tmp = temp_beside(target, data, mode, durable, times_ns)
     try:
         os.replace(tmp, target)
     except BaseException:
@@ -428,12 +432,12 @@ def create_exclusive(path: StrPath, data: bytes, mode: int = 0o600) -> bool:
 def remove(path: StrPath, within: StrPath | None = None) -> bool:
     """Remove the name `path` (a link itself, never its target); False: nothing there.
 
-    With `within`, a folder of `path` that is a link leading outside it is refused.
+    With `within`, a folder of `path` that is a symbolic link leading outside it is refused.
     """
     name = os.fspath(path)
     if within is not None and not is_inside(os.path.dirname(os.path.abspath(name)), within):
         raise BadInput(
-            f"{name}: its folder is a link leading outside {os.fspath(within)}; "
+            f"{name}: its folder is a symbolic link leading outside {os.fspath(within)}; "
             "moai removed nothing"
         )
     try:
@@ -646,7 +650,6 @@ def replace_if_unchanged(
     *,
     within: StrPath | None = None,
     limit: int = 64 << 20,
-    mtime_ns: tuple[int, int] | None = None,
 ) -> bool:
     """Write `data` (None: remove the file) only if `path` still holds `expected`
     (None: absent). For files other programs write without our lock: the check
@@ -665,8 +668,6 @@ def replace_if_unchanged(
         return True
     tmp = temp_beside(target, data, mode)
     try:
-        if mtime_ns is not None:
-            os.utime(tmp, ns=mtime_ns)
         return replace_guarded(tmp, target, lambda now: now == expected, limit)
     except BaseException:
         discard(tmp)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from moai_mashup.settings.guarded import replace_guarded
+from moai_mashup.files import replace_guarded
 from tests.gitrepo import FAKE_KEY, SETTINGS, moai, settings, write
 from tests.hooks_support import install, run_git
 

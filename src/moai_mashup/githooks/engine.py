@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING
@@ -76,7 +76,7 @@ def post_checkout(args: list[str]) -> int:
     if new_worktree and creating and Path(creating).resolve() == wt.root:
         return 0  # `moai worktree create` fires post-worktree itself right after this hook
     stamp = wt.state_dir / STAMP_NAME
-    stamp.unlink(missing_ok=True)  # a half-done run must not leave an old decision behind
+    files.remove(stamp)  # a half-done run must not leave an old decision behind
     from moai_mashup.config import load_config
 
     cfg = load_config(wt.root, wt.state_dir)
@@ -242,16 +242,13 @@ def prepare_states(
     )
 
     state = read_state(wt)
-    try:
-        live_record = (wt.state_dir / RECORD_NAME).read_bytes()
-    except FileNotFoundError:
-        live_record = None
+    from moai_mashup.limits import MAX_PREPARED_BYTES, MAX_SETTINGS_BYTES
+
+    live_record = files.read_bytes(wt.state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
     # On Claude too: a prepared switch keeps this stamp's `state claude` line, and
     # the next prepared switch back to Claude gives the file this mode.
     claude_mode = restore_mode(state)
-    from moai_mashup.limits import MAX_PREPARED_BYTES
-
     if len(state.text or "") > MAX_PREPARED_BYTES:
         return states, claude_mode  # too big to prepare (write_stamp keeps no copy either)
     other: Backend = "claude" if applied == "glm" else "glm"
@@ -354,7 +351,6 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
     from moai_mashup.githooks.stamp import ready_path
     from moai_mashup.limits import MAX_PREPARED_BYTES
     from moai_mashup.paths import READY_DIR
-    from moai_mashup.settings.atomic import atomic_write_bytes
 
     try:
         states, claude_mode = prepare_states(wt, cfg, applied)
@@ -365,26 +361,25 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
     ready = wt.state_dir / READY_DIR
     try:
         if text is None or any(
-            len(data) > MAX_PREPARED_BYTES for files in states.values() for data in files if data
+            len(data) > MAX_PREPARED_BYTES for pair in states.values() for data in pair if data
         ):
             # Nothing prepared: every switch from here goes to the engine (the
             # stamp, which holds no copy, still makes a no-op checkout fast).
             states = {}
-        ready.mkdir(mode=0o700, exist_ok=True)
+        files.make_dirs(ready, 0o700)
         for backend in ("claude", "glm"):
-            files = states.get(backend, (None, None))
-            for part, data in zip(("settings", "record"), files, strict=True):
-                target = Path(ready_path(str(wt.state_dir), backend, part))
+            pair = states.get(backend, (None, None))
+            for part, data in zip(("settings", "record"), pair, strict=True):
+                target = ready_path(str(wt.state_dir), backend, part)
                 if data is None:
-                    target.unlink(missing_ok=True)
+                    files.remove(target)
                 else:
-                    atomic_write_bytes(target, data, durable=False)
+                    files.write_bytes(target, data, durable=False)
         if text is not None:
-            atomic_write_bytes(
-                path, text.encode("utf-8"), durable=False, mtime=int(started) - STAMP_AGE_S
-            )
-    except OSError:
-        path.unlink(missing_ok=True)  # no stamp only costs time
+            dated = (int(started) - STAMP_AGE_S) * 10**9
+            files.write_bytes(path, text.encode("utf-8"), durable=False, times_ns=(dated, dated))
+    except (OSError, MoaiError):
+        files.remove(path)  # no stamp only costs time
 
 
 def post_rewrite(args: list[str]) -> int:

@@ -33,7 +33,10 @@ from __future__ import annotations
 import os
 import sys
 
+from moai_mashup import files
+from moai_mashup.errors import BadInput
 from moai_mashup.githooks.stamp import EMPTY_DIGEST, STAMP_VERSION, digest, engine_id, ready_path
+from moai_mashup.limits import MAX_SETTINGS_BYTES
 from moai_mashup.paths import LOCK_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE, STAMP_NAME
 from moai_mashup.spawn import IgnoredQuery
 
@@ -42,11 +45,8 @@ NAMES = {"glm": "GLM", "claude": "Claude"}
 
 
 def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
+    """The file's bytes (None: absent); BadInput for anything odd, and the engine decides."""
+    return files.read_bytes(path, MAX_SETTINGS_BYTES)
 
 
 def sh_case_matches(branch: str, pattern: str) -> bool:
@@ -172,47 +172,27 @@ def _write(
     expect: str | None = None,
     mode: int = 0o600,
 ) -> bool:
-    """What settings/atomic.py does (0600 temp, fsync, rename), dated like the stamp.
+    """files.write_bytes (0600 temp, fsync, rename), dated like the stamp.
 
     `expect`: the digest `path` must still have right before the rename (for
-    writers without our lock, as atomic.replace_if_unchanged); False if not.
+    writers without our lock, as files.replace_if_unchanged); False if not.
     """
     if data is None:
         if expect is not None and digest(_read(path)) != expect:
             return False
-        _unlink(path)
+        files.remove(path)
         return True
-    folder, name = os.path.split(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # Dated like the stamp, so the shim's next no-op check holds: moai wrote
+    # exactly what the stamp describes; any later edit is newer again.
+    if expect is None:
+        files.write_bytes(path, data, mode, times_ns=times)
+        return True
+    tmp = files.temp_beside(files.write_target(path), data, mode, times_ns=times)
     try:
-        try:
-            os.write(fd, data)  # settings files are far below a pipe's or a write's limit
-            if mode != 0o600:
-                os.fchmod(fd, mode)  # a file of the user's, given back its own mode
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        # Dated like the stamp, so the shim's next no-op check holds: moai wrote
-        # exactly what the stamp describes; any later edit is newer again.
-        os.utime(tmp, ns=times)
-        if expect is not None:
-            from moai_mashup.settings.guarded import replace_guarded
-
-            return replace_guarded(tmp, path, lambda now: digest(now) == expect)
-        os.replace(tmp, path)
+        return files.replace_guarded(tmp, path, lambda now: digest(now) == expect)
     except BaseException:
-        _unlink(tmp)
+        files.discard(tmp)
         raise
-    return True
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return
 
 
 def prepared_switch(args: list[str]) -> bool:
@@ -224,10 +204,12 @@ def prepared_switch(args: list[str]) -> bool:
     stamp_path = os.path.join(state_dir, STAMP_NAME)
     try:
         stamp_stat = os.stat(stamp_path)
-        with open(stamp_path, encoding="utf-8") as fh:
-            stamp = Stamp(fh.read())
-    except (OSError, UnicodeDecodeError):
+        text = files.read_text(stamp_path, MAX_SETTINGS_BYTES)
+    except (OSError, BadInput):
         return False
+    if text is None:
+        return False
+    stamp = Stamp(text)
     applied, target = stamp.fields.get("applied", ""), stamp.target(branch)
     settings, record = stamp.fields.get("live-settings", ""), stamp.fields.get("live-record", "")
     if (
@@ -276,7 +258,7 @@ def _switch(
 
     times = (stamp_stat.st_atime_ns, stamp_stat.st_mtime_ns)
     lock = os.path.join(state_dir, LOCK_NAME)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = files.open_lock(lock)
     try:
         take_lock(fd, lock)  # bounded: raises LockBusy, which run() reports
         now = stamp.states[applied]

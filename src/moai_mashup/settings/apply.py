@@ -13,7 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON, ResolvedConfig
 from moai_mashup.core import model_pin
 from moai_mashup.core import settings_plan as plan
@@ -28,6 +28,7 @@ from moai_mashup.core.glm_template import (
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_SETTINGS_BYTES, loads_json_unique
 from moai_mashup.paths import (
     LOCK_NAME,
     RECORD_NAME,
@@ -183,20 +184,17 @@ def _reject_constant(name: str) -> Any:
 
 def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState:
     """The settings file and our record; with `spec`, also the GLM state no record owns."""
-    from moai_mashup.limits import MAX_SETTINGS_BYTES, read_bounded
-
     path = settings_file(wt)
     mode = None
-    try:
-        # bytes, not read_text: universal newlines would turn a CRLF file into LF
-        raw = read_bounded(path, MAX_SETTINGS_BYTES, str(path))
-        text: str | None = None if raw is None else raw.decode("utf-8")
-        if raw is not None:
+    # bytes kept as they are: universal newlines would turn a CRLF file into LF
+    text = files.read_text(path, MAX_SETTINGS_BYTES, str(path), within=wt.root)
+    if text is not None:
+        try:
             mode = path.stat().st_mode & 0o7777
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(
-            f"{path}: cannot read ({exc.__class__.__name__}); moai left it untouched"
-        ) from None
+        except OSError as exc:
+            raise BadInput(
+                f"{path}: cannot read ({exc.strerror}); moai left it untouched"
+            ) from None
     doc, record = parse_settings(path, text), read_record(wt)
     if spec is None:
         return SettingsState(path, text, doc, record, mode)
@@ -231,11 +229,11 @@ def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
 
 def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
     try:
-        data = json.loads((wt.state_dir / RECORD_NAME).read_text(encoding="utf-8"))
-        return plan.OwnershipRecord.from_json(data)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+        raw = files.read_bytes(wt.state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
+        if raw is None:
+            return None
+        return plan.OwnershipRecord.from_json(json.loads(raw))
+    except (BadInput, OSError, ValueError, RecursionError, KeyError, TypeError):
         raise BadInput(
             f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; remove it, then check "
             f"the env keys of {SETTINGS_REL} by hand"
@@ -243,15 +241,9 @@ def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
 
 
 def load_template(wt: git.Worktree) -> dict[str, str]:
-    from moai_mashup.limits import MAX_CONFIG_BYTES, loads_json_unique, read_bounded
-
-    raw = read_bounded(wt.root / GLM_JSON, MAX_CONFIG_BYTES, str(GLM_JSON))
-    if raw is None:
+    text = files.read_text(wt.root / GLM_JSON, MAX_CONFIG_BYTES, str(GLM_JSON), within=wt.root)
+    if text is None:
         return dict(DEFAULT_TEMPLATE["env"])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadInput(f"{GLM_JSON}: not UTF-8 text; fix the file") from None
     return validate_template(loads_json_unique(text, str(GLM_JSON)), str(GLM_JSON))
 
 
@@ -306,12 +298,14 @@ def user_settings_file() -> Path:
     return Path(os.environ.get("HOME") or Path.home()) / ".claude" / "settings.json"
 
 
-def _settings_doc(path: Path) -> dict[str, Any]:
+def _settings_doc(path: Path, within: Path | None = None) -> dict[str, Any]:
     """A settings file as Claude Code would see it, for reading only: {} when it is
-    absent or not a valid object (Claude Code ignores such a file whole)."""
+    absent, not a valid object (Claude Code ignores such a file whole), or not one
+    moai reads (not a regular file, too large or deep, a link leaving `within`)."""
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        raw = files.read_bytes(path, MAX_SETTINGS_BYTES, within=within)
+        doc = None if raw is None else loads_json_unique(raw.decode("utf-8"), str(path))
+    except (BadInput, UnicodeDecodeError):
         return {}
     return doc if isinstance(doc, dict) else {}
 
@@ -326,7 +320,7 @@ def user_settings_levels(wt: git.Worktree) -> list[dict[str, Any]]:
         local = {}
     return [
         local,
-        _settings_doc(wt.root / ".claude" / "settings.json"),
+        _settings_doc(wt.root / ".claude" / "settings.json", wt.root),
         _settings_doc(user_settings_file()),
     ]
 
@@ -453,17 +447,27 @@ def _check_writable(state_dir: Path) -> None:
     Switching to Claude writes the settings file, then removes the record: with a
     read-only state dir the second step would fail after the first had happened.
     """
-    import os
-
     probe = state_dir / f".write-probe.{os.getpid()}"
     try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        os.unlink(probe)
+        files.create_exclusive(probe, b"")
+        files.remove(probe)
     except OSError as exc:
         raise Refused(
             f"{state_dir}: cannot write there ({exc.strerror}); moai keeps this worktree's "
             "ownership record there, so it changed nothing; make it writable and rerun"
         ) from None
+
+
+def _replace(wt: git.Worktree, state: SettingsState, text: str | None, mode: int) -> bool:
+    """Write the settings file (None: remove it) unless another writer changed it."""
+    return files.replace_if_unchanged(
+        state.path,
+        None if text is None else text.encode("utf-8"),
+        None if state.text is None else state.text.encode("utf-8"),
+        mode,
+        within=wt.root,
+        limit=MAX_SETTINGS_BYTES,
+    )
 
 
 # A writer that does not take our lock (an editor, Claude Code itself) may
@@ -491,7 +495,7 @@ def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> Ap
 def _apply_locked(
     wt: git.Worktree, cfg: ResolvedConfig, backend: Backend, privacy: IgnoredQuery | None
 ) -> ApplyResult:
-    from moai_mashup.settings.atomic import atomic_write_text, file_lock, replace_if_unchanged
+    from moai_mashup.settings.lock import file_lock
 
     desired: dict[plan.KeyPath, Any] = {}
     key = None
@@ -499,15 +503,13 @@ def _apply_locked(
     if backend == "glm":
         desired, key, held = desired_glm_held(wt, cfg)
     record_path = wt.state_dir / RECORD_NAME
-    from moai_mashup.settings.guarded import settle
-
     spec = stray_spec(wt, cfg.glm_env_var)
     with file_lock(wt.state_dir / LOCK_NAME):
         if backend == "glm":
             check_settings_link(wt)  # under the lock: the link cannot move meanwhile (ours)
         for _attempt in range(MAX_ATTEMPTS):
             # An empty or broken file modified a moment ago: an editor's save half done.
-            settle(str(settings_path(wt)), _complete)
+            files.settle(settings_path(wt), _complete, MAX_SETTINGS_BYTES)
             state = read_state(wt, spec)
             text, new_record = plan_settings(state.cleaned(), backend, desired)
             same_record = (new_record.to_json() if new_record else None) == (
@@ -519,12 +521,12 @@ def _apply_locked(
                 _ensure_private(wt, privacy)
             _check_writable(wt.state_dir)
             if new_record is not None and not same_record:
-                atomic_write_text(record_path, str(record_text(new_record)), mode=0o600)
+                files.write_text(record_path, str(record_text(new_record)), 0o600)
             mode = 0o600 if backend == "glm" else restore_mode(state)
-            if text != state.text and not replace_if_unchanged(state.path, text, state.text, mode):
+            if text != state.text and not _replace(wt, state, text, mode):
                 continue  # changed under us: plan again from what is there now
             if new_record is None:
-                record_path.unlink(missing_ok=True)
+                files.remove(record_path)
             return ApplyResult(backend, True, state.active, settings_path(wt), key, held)
     raise Refused(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "

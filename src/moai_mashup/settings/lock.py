@@ -7,6 +7,11 @@ import os
 import time
 
 from moai_mashup.errors import Refused
+from moai_mashup.files import open_lock
+from moai_mashup.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moai_mashup.files import StrPath
 
 # How long a moai process waits for another one's settings lock. A holder
 # reads the settings file, plans and writes it once (fsynced): milliseconds,
@@ -58,3 +63,27 @@ def take_lock(fd: int, lock_path: str, wait: float | None = LOCK_WAIT_S) -> None
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     except OSError:
         pass  # only a hint for a waiter's message
+
+
+class file_lock:  # lower case: used as a function, `with file_lock(path):`
+    """An exclusive flock held for the block; released by the kernel if we die.
+
+    Waits at most `wait` seconds (None: as long as it takes), then raises
+    LockBusy (one line, nothing written).
+    """
+
+    def __init__(self, lock_path: StrPath, wait: float | None = LOCK_WAIT_S) -> None:
+        self.lock_path = lock_path
+        self.wait = wait
+        self.fd = -1
+
+    def __enter__(self) -> None:
+        self.fd = open_lock(self.lock_path)
+        try:
+            take_lock(self.fd, os.fspath(self.lock_path), self.wait)
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
