@@ -12,14 +12,19 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from moai_mashup import files
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.spawn import IgnoredQuery, spawn_git
 
 if TYPE_CHECKING:
     import subprocess
 
 # `git rev-parse --local-env-vars` (git 2.39), plus GIT_PREFIX which hooks also get.
+# git's own small files (HEAD, commondir, a worktree's `.git` file) hold one line.
+GIT_FILE_BYTES = 64 << 10
+
 LOCAL_ENV_VARS = frozenset(
     {
         "GIT_ALTERNATE_OBJECT_DIRECTORIES",
@@ -186,8 +191,8 @@ class Worktree(NamedTuple):
 def read_head_branch(git_dir: Path) -> str | None:
     """The branch HEAD points at (also an unborn one), or None when detached."""
     try:
-        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
-    except OSError:
+        head = (files.read_text(git_dir / "HEAD", GIT_FILE_BYTES) or "").strip()
+    except BadInput:
         return None
     if head.startswith("ref: refs/heads/"):
         return head[len("ref: refs/heads/") :]
@@ -236,13 +241,14 @@ def is_ignored(root: Path, rel: str) -> bool:
 def add_exclude(wt: Worktree, pattern: str) -> Path:
     """Append `pattern` to info/exclude (shared by every worktree of the repository)."""
     path = wt.common_dir / "info" / "exclude"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    label = str(path)
+    existing = files.read_text(path, MAX_CONFIG_BYTES, label, within=wt.common_dir) or ""
     if pattern not in existing.splitlines():
         sep = "" if not existing or existing.endswith("\n") else "\n"
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{sep}# added by moai-mashup: holds backend keys, never commit it\n")
-            fh.write(f"{pattern}\n")
+        note = "# added by moai-mashup: holds backend keys, never commit it"
+        files.make_dirs(path.parent, within=wt.common_dir)
+        block = f"{sep}{note}\n{pattern}\n".encode()
+        files.append_bytes(path, block, 0o644, within=wt.common_dir, label=label)
     return path
 
 
@@ -256,8 +262,8 @@ def git_dir_at(folder: Path) -> Path | None:
     if dotgit.is_dir():
         return dotgit
     try:
-        line = dotgit.read_text(encoding="utf-8").splitlines()[0]
-    except (OSError, UnicodeDecodeError, IndexError):
+        line = (files.read_text(dotgit, GIT_FILE_BYTES) or "").splitlines()[0]
+    except (BadInput, IndexError):
         return None
     if not line.startswith("gitdir: "):
         return None
@@ -287,12 +293,10 @@ def discover_in_hook(cwd: Path) -> Worktree | None:
     if not (git_dir / "HEAD").is_file():
         return None
     try:
-        common_rel = (git_dir / "commondir").read_text(encoding="utf-8").strip()
-        common_dir = git_dir / common_rel
-    except FileNotFoundError:
-        common_dir = git_dir
-    except (OSError, UnicodeDecodeError):
+        common_rel = files.read_text(git_dir / "commondir", GIT_FILE_BYTES)
+    except BadInput:
         return None
+    common_dir = git_dir if common_rel is None else git_dir / common_rel.strip()
     git_dir, common_dir = git_dir.resolve(), common_dir.resolve()
     return Worktree(root.resolve(), git_dir, common_dir, read_head_branch(git_dir))
 
@@ -310,10 +314,7 @@ def _output_file() -> int:
     """An unnamed file for a child's output: unlike a pipe, it never fills up and blocks."""
     if hasattr(os, "memfd_create"):  # Linux: no file system involved
         return os.memfd_create("git-output", os.MFD_CLOEXEC)
-    import tempfile
-
-    with tempfile.TemporaryFile() as fh:  # unlinked already; our duplicate keeps it open
-        return os.dup(fh.fileno())
+    return files.temp_file()
 
 
 def _read_output(fd: int) -> str:

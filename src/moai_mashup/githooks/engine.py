@@ -67,8 +67,9 @@ def post_checkout(args: list[str]) -> int:
         return 0
     started = time.time()
     wt = _hook_worktree()
-    if not (wt.root / LLM_YAML).is_file():
-        return 0  # not configured here: silently nothing
+    if not os.path.lexists(wt.root / LLM_YAML):
+        return 0  # not configured here: silently nothing (anything else there is read,
+        # and a device, a folder or a link out of the worktree is one line)
     # Our `post-worktree` event: git has no such hook. A clone or leaving an
     # orphan branch also gives 40 zeros, but in the main worktree.
     new_worktree = old == git.ZERO_SHA and wt.is_linked and not wt.state_dir.exists()

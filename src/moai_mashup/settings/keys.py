@@ -13,8 +13,10 @@ import re
 import stat
 from pathlib import Path
 
+from moai_mashup import files
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import NamedTuple
+from moai_mashup.limits import MAX_CONFIG_BYTES
 
 ENV_FILE_VAR = "GLM_API_KEY"
 _BAD_KEY = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -129,12 +131,20 @@ def parse_env_file(text: str, label: str) -> dict[str, str]:
     return values
 
 
-def read_env_file_key(path: Path) -> str | None:
+def _read_user_file(path: Path) -> str | None:
+    """A key file of the user's (None: absent), bounded, refused when others may read it."""
     if not path.exists():
         return None
     _check_private(path)
+    return files.read_text(path, MAX_CONFIG_BYTES, _display(path))
+
+
+def read_env_file_key(path: Path) -> str | None:
+    text = _read_user_file(path)
+    if text is None:
+        return None
     label = _display(path)
-    values = parse_env_file(path.read_text(encoding="utf-8"), label)
+    values = parse_env_file(text, label)
     key = values.get(ENV_FILE_VAR)
     if key is None:
         return None
@@ -142,14 +152,14 @@ def read_env_file_key(path: Path) -> str | None:
 
 
 def read_credentials_key(path: Path) -> str | None:
-    if not path.exists():
+    text = _read_user_file(path)
+    if text is None:
         return None
-    _check_private(path)
     import yaml
 
     label = _display(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError:
         raise BadInput(f"{label}: malformed YAML; expected 'glm_api_key: <key>'") from None
     if not isinstance(data, dict) or data.get("glm_api_key") in (None, ""):
@@ -185,16 +195,14 @@ def no_key_message(glm_env_var: str) -> str:
 
 def save_key(key: str) -> Path:
     """Write the key into ~/.moai/.env.glm (0600, atomic), keeping the file's other lines."""
-    from moai_mashup.settings.atomic import atomic_write_text
-
     validate_key(key, "the key given")
     path = env_file()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    files.make_dirs(path.parent, 0o700)
     lines: list[str] = []
     replaced = False
-    if path.exists():
-        _check_private(path)
-        for line in path.read_text(encoding="utf-8").splitlines():
+    text = _read_user_file(path)
+    if text is not None:
+        for line in text.splitlines():
             body = line.strip()
             body = body[len("export ") :].lstrip() if body.startswith("export ") else body
             if body.split("=", 1)[0].strip() == ENV_FILE_VAR:
@@ -205,5 +213,5 @@ def save_key(key: str) -> Path:
             lines.append(line)
     if not replaced:
         lines.append(f"{ENV_FILE_VAR}={_quote(key)}")
-    atomic_write_text(path, "\n".join(lines) + "\n", mode=0o600)
+    files.write_text(path, "\n".join(lines) + "\n", 0o600, within=moai_home())
     return path

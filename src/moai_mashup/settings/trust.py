@@ -15,6 +15,9 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from moai_mashup import files
+from moai_mashup.errors import BadInput
+from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.settings.keys import moai_home
 
 # Kinds of which a repository has one trusted value at a time; commands are many.
@@ -48,8 +51,9 @@ def _digest(repo: Path, kind: str, value: str) -> str:
 
 def _load() -> list[dict[str, str]]:
     try:
-        data = json.loads(trust_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        raw = files.read_bytes(trust_file(), MAX_CONFIG_BYTES)
+        data = json.loads(raw) if raw is not None else None
+    except (BadInput, ValueError, RecursionError):
         return []
     entries = data.get("entries") if isinstance(data, dict) else None
     return [e for e in entries or [] if isinstance(e, dict)]
@@ -64,8 +68,6 @@ def is_trusted(repo: Path, kind: str, value: str) -> bool:
 
 def trust(repo: Path, kind: str, value: str) -> bool:
     """Record trust; returns False when it was already there."""
-    from moai_mashup.settings.atomic import atomic_write_text
-
     if is_trusted(repo, kind, value):
         return False
     entries = _load()
@@ -79,18 +81,21 @@ def trust(repo: Path, kind: str, value: str) -> bool:
     entries.append(
         {"repo": str(repo), "kind": kind, "value": value, "digest": _digest(repo, kind, value)}
     )
-    trust_file().parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    atomic_write_text(trust_file(), json.dumps({"entries": entries}, indent=2) + "\n", mode=0o600)
+    _save(entries)
     return True
 
 
-def revoke(repo: Path, kind: str | None = None) -> int:
-    from moai_mashup.settings.atomic import atomic_write_text
+def _save(entries: list[dict[str, str]]) -> None:
+    path = trust_file()
+    files.make_dirs(path.parent, 0o700)
+    files.write_text(path, json.dumps({"entries": entries}, indent=2) + "\n", 0o600)
 
+
+def revoke(repo: Path, kind: str | None = None) -> int:
     entries = _load()
     kept = [
         e for e in entries if not (e.get("repo") == str(repo) and kind in (None, e.get("kind")))
     ]
     if len(kept) != len(entries):
-        atomic_write_text(trust_file(), json.dumps({"entries": kept}, indent=2) + "\n", mode=0o600)
+        _save(kept)
     return len(entries) - len(kept)
