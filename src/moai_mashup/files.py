@@ -130,7 +130,12 @@ def read_bytes(
 
 
 def too_large(label: str, limit: int) -> BadInput:
-    size = f"{limit // (1 << 20)} MiB" if limit >= 1 << 20 else f"{limit // 1024} KiB"
+    if limit % (1 << 20) == 0:
+        size = f"{limit >> 20} MiB"
+    elif limit % 1024 == 0:
+        size = f"{limit >> 10} KiB"
+    else:
+        size = f"{limit} bytes"
     return BadInput(
         f"{label}: larger than {size}, far beyond any real one; moai left it untouched "
         "(check what wrote it)"

@@ -1,9 +1,10 @@
-"""Bounds and strict readers for the files moai parses, each bound with its reason.
+"""Bounds and strict parsers for the files moai parses, each bound with its reason.
 
 A file moai reads may come from a cloned repository (llm.yaml, glm.json), from
 an editor (settings.local.json) or from a tool gone wrong. None of them may
 cost a traceback, minutes of parsing, or hundreds of megabytes of copies:
 an absurd file is refused with one line naming it, and nothing is written.
+files.py reads with these bounds; this module parses what it read.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import Any
 
 # The team's config files (llm.yaml, llm.local.yaml, glm.json) are a few hundred
@@ -36,25 +36,6 @@ MAX_PREPARED_BYTES = 256 << 10
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.
 MAX_DEPTH = 100
-
-
-def read_bounded(path: Path, limit: int, label: str) -> bytes | None:
-    """The file's bytes (None: absent); BadInput when it is larger than `limit`."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise BadInput(
-            f"{label}: cannot read ({exc.__class__.__name__}); moai left it untouched"
-        ) from None
-    if len(data) > limit:
-        raise BadInput(
-            f"{label}: larger than {limit // 1024} KiB, far beyond any real one; "
-            "moai left it untouched (check what wrote it)"
-        )
-    return data
 
 
 def too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
