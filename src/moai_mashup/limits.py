@@ -32,6 +32,13 @@ MAX_SETTINGS_BYTES = 4 << 20
 # cost disk for nothing: above 256 KiB (a hundred times a real file) nothing is
 # prepared and switches go to the engine.
 MAX_PREPARED_BYTES = 256 << 10
+# A transcript line (~/.claude/projects/*.jsonl) is one JSON record. Claude Code
+# cuts what it keeps of a tool result (Bash output at 30,000 characters, a file
+# read at 25,000 tokens); the longest real lines hold an image, base64, a few MB.
+# A line past 16 MiB is no record Claude Code wrote: `moai cost` skips it without
+# holding it (counted as malformed), so its memory stays at about twice this
+# whatever the file holds (a 2 GB line without a newline, a link to /dev/zero).
+MAX_TRANSCRIPT_LINE_BYTES = 16 << 20
 # Nesting: Claude Code's settings and the template nest three or four levels.
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.
