@@ -39,6 +39,15 @@ MAX_PREPARED_BYTES = 256 << 10
 # holding it (counted as malformed), so its memory stays at about twice this
 # whatever the file holds (a 2 GB line without a newline, a link to /dev/zero).
 MAX_TRANSCRIPT_LINE_BYTES = 16 << 20
+# What Claude Code pipes into `moai statusline`: model, workspace, cost and
+# session paths, a few KiB. 1 MiB is hundreds of times that; anything past it is
+# refused unread (the status line shows one short line instead).
+MAX_STATUSLINE_BYTES = 1 << 20
+# A hook's payload (`moai hook-impl claude-code ...`) carries the user's prompt
+# (UserPromptSubmit), which fills at most the model's context window: 1M tokens,
+# ~4 MB of text. 16 MiB is past any prompt; a session hook given more says so on
+# stderr and gives no opinion.
+MAX_HOOK_PAYLOAD_BYTES = 16 << 20
 # Nesting: Claude Code's settings and the template nest three or four levels.
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.

@@ -5,12 +5,15 @@ there, e.g. `GLM · glm-4.7 · SPEC-AUTH-001 · run/sync`. A session whose model
 belongs to the other backend than the routing table's for where it runs is
 marked: `⚠ on claude-opus-4-8, GLM here: /exit, then claude --continue`.
 It runs on every refresh: files only, no click (the entry point skips it).
+Input it cannot read (past 1 MiB, not JSON, nested absurdly) is one short line,
+`moai: <why>`, exit 0.
 """
 
 from __future__ import annotations
 
-import json
 import sys
+
+from moai_mashup.errors import MoaiError
 
 USAGE = "usage: moai statusline (Claude Code's status line JSON on stdin)"
 
@@ -52,10 +55,14 @@ def main(argv: list[str]) -> int:
     if argv:
         sys.stderr.write(USAGE + "\n")
         return 2
+    from moai_mashup.claude_code.run import read_json_stdin
+    from moai_mashup.limits import MAX_STATUSLINE_BYTES
+
     try:
-        data = json.loads(sys.stdin.read() or "{}")
-    except ValueError:
-        data = {}
+        data = read_json_stdin(MAX_STATUSLINE_BYTES)
+    except MoaiError as exc:  # one short line in the status line, never a traceback
+        sys.stdout.write(f"moai: {str(exc).split(';')[0][:120]}\n")
+        return 0
     line = render(data if isinstance(data, dict) else {})
     sys.stdout.write(line + "\n")
     return 0
