@@ -39,6 +39,10 @@ MAX_PREPARED_BYTES = 256 << 10
 # holding it (counted as malformed), so its memory stays at about twice this
 # whatever the file holds (a 2 GB line without a newline, a link to /dev/zero).
 MAX_TRANSCRIPT_LINE_BYTES = 16 << 20
+# Files of one line: git's `.git` file, HEAD and commondir (a path or a ref,
+# under PATH_MAX, 4 KiB), and the notes and start-time pins moai keeps per
+# Claude Code session (a sentence, a model id). 64 KiB is far past any of them.
+MAX_LINE_FILE_BYTES = 64 << 10
 # What Claude Code pipes into `moai statusline`: model, workspace, cost and
 # session paths, a few KiB. 1 MiB is hundreds of times that; anything past it is
 # refused unread (the status line shows one short line instead).
