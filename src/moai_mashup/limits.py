@@ -43,6 +43,9 @@ MAX_TRANSCRIPT_LINE_BYTES = 16 << 20
 # under PATH_MAX, 4 KiB), and the notes and start-time pins moai keeps per
 # Claude Code session (a sentence, a model id). 64 KiB is far past any of them.
 MAX_LINE_FILE_BYTES = 64 << 10
+# `<git dir>/moai/phase` gains one ~70-byte line per `moai route`; 4 MiB is
+# 60,000 routes, years of a busy worktree, and still parses in a fraction of a second.
+MAX_PHASE_RECORD_BYTES = 4 << 20
 # What Claude Code pipes into `moai statusline`: model, workspace, cost and
 # session paths, a few KiB. 1 MiB is hundreds of times that; anything past it is
 # refused unread (the status line shows one short line instead).
