@@ -27,26 +27,8 @@ USAGE = "usage: moai hook-impl claude-code {" + "|".join(EVENTS) + "} (JSON payl
 CONTINUE = "/exit, then claude --continue"
 
 
-def read_json_stdin(limit: int) -> object:
-    """The JSON value on stdin (empty: {}), read with a bound; BadInput (one line) when
-    it is larger than `limit`, not UTF-8 JSON, or nested deeper than limits.MAX_DEPTH."""
-    from moai_mashup import files
-    from moai_mashup.limits import MAX_DEPTH, too_deep
-
-    raw = files.read_stdin(limit)
-    deep = BadInput(f"stdin: nested more than {MAX_DEPTH} levels deep")
-    try:
-        data = json.loads(raw.decode("utf-8") or "{}")
-    except RecursionError:
-        raise deep from None
-    except ValueError:  # UnicodeDecodeError included
-        raise BadInput("stdin: invalid JSON") from None
-    if too_deep(data):
-        raise deep
-    return data
-
-
 def _payload() -> dict[str, object]:
+    from moai_mashup.claude_code.statusline import read_json_stdin
     from moai_mashup.limits import MAX_HOOK_PAYLOAD_BYTES
 
     data = read_json_stdin(MAX_HOOK_PAYLOAD_BYTES)

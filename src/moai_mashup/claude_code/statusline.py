@@ -11,9 +11,10 @@ Input it cannot read (past 1 MiB, not JSON, nested absurdly) is one short line,
 
 from __future__ import annotations
 
+import json
 import sys
 
-from moai_mashup.errors import MoaiError
+from moai_mashup.errors import BadInput, MoaiError
 
 USAGE = "usage: moai statusline (Claude Code's status line JSON on stdin)"
 
@@ -51,11 +52,30 @@ def render(data: dict[str, object]) -> str:
     return f"{s.NAMES[h.expected]} · {shown} · {place}{tail}"
 
 
+def read_json_stdin(limit: int) -> object:
+    """The JSON value on stdin (empty: {}), the status line's or a hook's (run.py), read
+    with a bound; BadInput (one line) when it is larger than `limit`, not UTF-8 JSON, or
+    nested deeper than limits.MAX_DEPTH."""
+    from moai_mashup import files
+    from moai_mashup.limits import MAX_DEPTH, too_deep
+
+    raw = files.read_stdin(limit)
+    deep = BadInput(f"stdin: nested more than {MAX_DEPTH} levels deep")
+    try:
+        data = json.loads(raw.decode("utf-8") or "{}")
+    except RecursionError:
+        raise deep from None
+    except ValueError:  # UnicodeDecodeError included
+        raise BadInput("stdin: invalid JSON") from None
+    if too_deep(data):
+        raise deep
+    return data
+
+
 def main(argv: list[str]) -> int:
     if argv:
         sys.stderr.write(USAGE + "\n")
         return 2
-    from moai_mashup.claude_code.run import read_json_stdin
     from moai_mashup.limits import MAX_STATUSLINE_BYTES
 
     try:
