@@ -32,6 +32,29 @@ MAX_SETTINGS_BYTES = 4 << 20
 # cost disk for nothing: above 256 KiB (a hundred times a real file) nothing is
 # prepared and switches go to the engine.
 MAX_PREPARED_BYTES = 256 << 10
+# A transcript line (~/.claude/projects/*.jsonl) is one JSON record. Claude Code
+# cuts what it keeps of a tool result (Bash output at 30,000 characters, a file
+# read at 25,000 tokens); the longest real lines hold an image, base64, a few MB.
+# A line past 16 MiB is no record Claude Code wrote: `moai cost` skips it without
+# holding it (counted as malformed), so its memory stays at about twice this
+# whatever the file holds (a 2 GB line without a newline, a link to /dev/zero).
+MAX_TRANSCRIPT_LINE_BYTES = 16 << 20
+# Files of one line: git's `.git` file, HEAD and commondir (a path or a ref,
+# under PATH_MAX, 4 KiB), and the notes and start-time pins moai keeps per
+# Claude Code session (a sentence, a model id). 64 KiB is far past any of them.
+MAX_LINE_FILE_BYTES = 64 << 10
+# `<git dir>/moai/phase` gains one ~70-byte line per `moai route`; 4 MiB is
+# 60,000 routes, years of a busy worktree, and still parses in a fraction of a second.
+MAX_PHASE_RECORD_BYTES = 4 << 20
+# What Claude Code pipes into `moai statusline`: model, workspace, cost and
+# session paths, a few KiB. 1 MiB is hundreds of times that; anything past it is
+# refused unread (the status line shows one short line instead).
+MAX_STATUSLINE_BYTES = 1 << 20
+# A hook's payload (`moai hook-impl claude-code ...`) carries the user's prompt
+# (UserPromptSubmit), which fills at most the model's context window: 1M tokens,
+# ~4 MB of text. 16 MiB is past any prompt; a session hook given more says so on
+# stderr and gives no opinion.
+MAX_HOOK_PAYLOAD_BYTES = 16 << 20
 # Nesting: Claude Code's settings and the template nest three or four levels.
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.

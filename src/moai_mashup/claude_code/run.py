@@ -9,6 +9,9 @@ Exit codes follow Claude Code's hook contract: 0 with stdout for context (and
 the path, for WorktreeCreate); another code with one line on stderr for a
 failure Claude Code shows. A held prompt is `{"decision": "block", ...}` on
 stdout, which both tested versions show as the reason, without the command.
+A payload moai cannot read (too large, not JSON, nested absurdly) costs one
+line on stderr: the session hooks then give no opinion (exit 0, nothing on
+stdout), the worktree hooks fail (nothing to create or remove without it).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import os
 import sys
 
-from moai_mashup.errors import MoaiError
+from moai_mashup.errors import BadInput, MoaiError
 
 EVENTS = ("worktree-create", "worktree-remove", "session-start", "user-prompt-submit")
 USAGE = "usage: moai hook-impl claude-code {" + "|".join(EVENTS) + "} (JSON payload on stdin)"
@@ -25,12 +28,12 @@ CONTINUE = "/exit, then claude --continue"
 
 
 def _payload() -> dict[str, object]:
-    try:
-        data = json.loads(sys.stdin.read() or "{}")
-    except ValueError:
-        data = None
+    from moai_mashup.claude_code.statusline import read_json_stdin
+    from moai_mashup.limits import MAX_HOOK_PAYLOAD_BYTES
+
+    data = read_json_stdin(MAX_HOOK_PAYLOAD_BYTES)
     if not isinstance(data, dict):
-        raise MoaiError("stdin: expected Claude Code's hook JSON object")
+        raise BadInput("stdin: expected Claude Code's hook JSON object")
     return data
 
 
@@ -119,6 +122,10 @@ def hook(argv: list[str]) -> int:
     event = argv[0]
     try:
         payload = _payload()
+    except MoaiError as exc:
+        sys.stderr.write(f"moai: {event}: {exc}\n")
+        return 0 if event in ("session-start", "user-prompt-submit") else 1  # no opinion
+    try:
         if event == "session-start":
             return session_start(payload)
         if event == "user-prompt-submit":

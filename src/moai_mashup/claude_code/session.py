@@ -4,6 +4,10 @@ files only, no git child, no heavy import: paths are strings and os.path, as
 pathlib (with the urllib.parse and ipaddress it imports) cost 10-15 ms CPU, 15-23%,
 of a status line refresh or a prompt (measured against this module with pathlib,
 same run, 2 loaded cores).
+
+Every file goes through moai_mashup.files: read bounded (a committed link to
+/dev/zero or a FIFO costs nothing), the committed ones only inside the checkout,
+and the session records written only inside the git dir.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 
+from moai_mashup import files
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
 from moai_mashup.core.routing import (
     Backend,
@@ -19,7 +24,9 @@ from moai_mashup.core.routing import (
     branch_kind,
     spec_id_from_branch,
 )
+from moai_mashup.errors import MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_LINE_FILE_BYTES, MAX_SETTINGS_BYTES
 from moai_mashup.paths import SETTINGS_REL
 
 if TYPE_CHECKING:
@@ -49,16 +56,21 @@ class Place(NamedTuple):
 
     @property
     def common_dir(self) -> str:
-        try:
-            rel = _read_text(os.path.join(self.git_dir, "commondir")).strip()
-        except (OSError, UnicodeDecodeError):
+        rel = _read_text(os.path.join(self.git_dir, "commondir"))
+        if rel is None or not rel.strip():
             return self.git_dir
-        return os.path.join(self.git_dir, rel)
+        return os.path.join(self.git_dir, rel.strip())
 
 
-def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8") as fh:
-        return fh.read()
+def _read_text(
+    path: str, limit: int = MAX_LINE_FILE_BYTES, within: str | None = None
+) -> str | None:
+    """The file's text; None when it is absent or not a regular UTF-8 file under `limit`
+    (inside `within`): what these readers cannot use, they go without."""
+    try:
+        return files.read_text(path, limit, within=within)
+    except (MoaiError, OSError):
+        return None
 
 
 def note_path(common_dir: str | Path, session_id: object) -> str | None:
@@ -72,21 +84,25 @@ def note_path(common_dir: str | Path, session_id: object) -> str | None:
 
 def take_note(place: Place, session_id: object) -> str | None:
     """The line a hook left for this session, once (then it is gone)."""
-    path = note_path(place.common_dir, session_id)
+    common = place.common_dir
+    path = note_path(common, session_id)
     if path is None:
         return None
-    try:
-        text = _read_text(path).strip()
-        os.unlink(path)
-    except (OSError, UnicodeDecodeError):
+    text = _read_text(path, within=common)
+    if text is None:
         return None
-    return text or None
-
-
-def _settings_doc(path: str) -> dict[str, object]:
     try:
-        doc = json.loads(_read_text(path))
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        files.remove(path, within=common)
+    except (MoaiError, OSError):
+        return None
+    return text.strip() or None
+
+
+def _settings_doc(path: str, within: str | None = None) -> dict[str, object]:
+    text = _read_text(path, MAX_SETTINGS_BYTES, within)
+    try:
+        doc = json.loads(text) if text is not None else None
+    except (ValueError, RecursionError):
         return {}
     return doc if isinstance(doc, dict) else {}
 
@@ -111,14 +127,16 @@ def start_pin(place: Place, env: Mapping[str, str]) -> str | None:
     """
     from moai_mashup.core.model_pin import pinned_model
 
-    levels = [os.path.join(place.root, SETTINGS_REL)]
+    levels: list[tuple[str, str | None]] = [(os.path.join(place.root, SETTINGS_REL), None)]
     main = main_checkout(place)
     if main is not None:  # Claude Code 2.1.332 reads it in every linked worktree
-        levels.append(os.path.join(main, SETTINGS_REL))
-    levels.append(os.path.join(place.root, ".claude", "settings.json"))
+        levels.append((os.path.join(main, SETTINGS_REL), None))
+    # Committed: read only inside the checkout.
+    levels.append((os.path.join(place.root, ".claude", "settings.json"), place.root))
     config_dir = env.get("CLAUDE_CONFIG_DIR") or os.path.join(env.get("HOME", "~"), ".claude")
-    levels.append(os.path.join(os.path.expanduser(config_dir), "settings.json"))
-    pin = pinned_model([_settings_doc(p) for p in levels], env.get("ANTHROPIC_MODEL"))
+    levels.append((os.path.join(os.path.expanduser(config_dir), "settings.json"), None))
+    docs = [_settings_doc(p, within) for p, within in levels]
+    pin = pinned_model(docs, env.get("ANTHROPIC_MODEL"))
     if not pin or pin.partition("[")[0].strip().lower() in ALIASES:
         return None  # an alias goes through the tier keys, which follow a switch
     return pin if model_backend(pin, ()) == "claude" else None
@@ -132,29 +150,29 @@ def pin_path(common_dir: str, session_id: object) -> str | None:
 
 
 def remember_pin(place: Place, session_id: object, pin: str | None) -> None:
-    """Keep a session's start-time Claude pin for its prompt hook (only when there is one)."""
-    path = pin_path(place.common_dir, session_id)
+    """Keep a session's start-time Claude pin for its prompt hook (only when there is one).
+
+    Written only inside the git dir: a link there leading out is refused."""
+    common = place.common_dir
+    path = pin_path(common, session_id)
     if path is None:
         return
     try:
         if pin is None:
-            os.unlink(path)  # none there: FileNotFoundError, an OSError, below
+            files.remove(path, within=common)
             return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(pin + "\n")
-    except OSError:
+        files.write_bytes(path, (pin + "\n").encode("utf-8"), within=common, durable=False)
+    except (MoaiError, OSError, UnicodeEncodeError):
         pass  # a session without the record is only not held for its pin
 
 
 def remembered_pin(place: Place, session_id: object) -> str | None:
-    path = pin_path(place.common_dir, session_id)
+    common = place.common_dir
+    path = pin_path(common, session_id)
     if path is None:
         return None
-    try:
-        return _read_text(path).strip() or None
-    except (OSError, UnicodeDecodeError):
-        return None
+    text = _read_text(path, within=common)
+    return (text or "").strip() or None
 
 
 def find_place(cwd: str) -> Place | None:
@@ -172,19 +190,19 @@ def find_place(cwd: str) -> Place | None:
             git_dir = dotgit
         elif os.path.isfile(dotgit):
             # git.git_dir_at in str paths: this path runs without pathlib
-            try:
-                line = _read_text(dotgit).splitlines()[0]
-            except (OSError, UnicodeDecodeError, IndexError):
+            lines = (_read_text(dotgit) or "").splitlines()
+            if not lines:
                 return None
+            line = lines[0]
             if not line.startswith("gitdir: "):
                 return None
             git_dir = os.path.join(folder, line[len("gitdir: ") :].strip())
         else:
             continue
-        try:
-            head = _read_text(os.path.join(git_dir, "HEAD")).strip()
-        except (OSError, UnicodeDecodeError):
+        text = _read_text(os.path.join(git_dir, "HEAD"))
+        if text is None:
             return None
+        head = text.strip()
         branch = head[len("ref: refs/heads/") :] if head.startswith("ref: refs/heads/") else None
         return Place(folder, git_dir, branch)
     return None
@@ -204,9 +222,10 @@ class Here(NamedTuple):
 
 def _glm_template(root: str) -> tuple[str, tuple[str, ...]]:
     """The committed GLM template's base URL and model names (defaults when absent/odd)."""
+    text = _read_text(os.path.join(root, GLM_JSON), MAX_CONFIG_BYTES, within=root)
     try:
-        env = json.loads(_read_text(os.path.join(root, GLM_JSON))).get("env", {})
-    except (OSError, ValueError, AttributeError, UnicodeDecodeError):
+        env = json.loads(text).get("env", {}) if text is not None else {}
+    except (ValueError, AttributeError, RecursionError):
         env = {}
     if not isinstance(env, dict):
         env = {}

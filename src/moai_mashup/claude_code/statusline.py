@@ -5,12 +5,16 @@ there, e.g. `GLM · glm-4.7 · SPEC-AUTH-001 · run/sync`. A session whose model
 belongs to the other backend than the routing table's for where it runs is
 marked: `⚠ on claude-opus-4-8, GLM here: /exit, then claude --continue`.
 It runs on every refresh: files only, no click (the entry point skips it).
+Input it cannot read (past 1 MiB, not JSON, nested absurdly) is one short line,
+`moai: <why>`, exit 0.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+
+from moai_mashup.errors import BadInput, MoaiError
 
 USAGE = "usage: moai statusline (Claude Code's status line JSON on stdin)"
 
@@ -48,14 +52,37 @@ def render(data: dict[str, object]) -> str:
     return f"{s.NAMES[h.expected]} · {shown} · {place}{tail}"
 
 
+def read_json_stdin(limit: int) -> object:
+    """The JSON value on stdin (empty: {}), the status line's or a hook's (run.py), read
+    with a bound; BadInput (one line) when it is larger than `limit`, not UTF-8 JSON, or
+    nested deeper than limits.MAX_DEPTH."""
+    from moai_mashup import files
+    from moai_mashup.limits import MAX_DEPTH, too_deep
+
+    raw = files.read_stdin(limit)
+    deep = BadInput(f"stdin: nested more than {MAX_DEPTH} levels deep")
+    try:
+        data = json.loads(raw.decode("utf-8") or "{}")
+    except RecursionError:
+        raise deep from None
+    except ValueError:  # UnicodeDecodeError included
+        raise BadInput("stdin: invalid JSON") from None
+    if too_deep(data):
+        raise deep
+    return data
+
+
 def main(argv: list[str]) -> int:
     if argv:
         sys.stderr.write(USAGE + "\n")
         return 2
+    from moai_mashup.limits import MAX_STATUSLINE_BYTES
+
     try:
-        data = json.loads(sys.stdin.read() or "{}")
-    except ValueError:
-        data = {}
+        data = read_json_stdin(MAX_STATUSLINE_BYTES)
+    except MoaiError as exc:  # one short line in the status line, never a traceback
+        sys.stdout.write(f"moai: {str(exc).split(';')[0][:120]}\n")
+        return 0
     line = render(data if isinstance(data, dict) else {})
     sys.stdout.write(line + "\n")
     return 0

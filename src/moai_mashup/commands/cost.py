@@ -160,8 +160,8 @@ def command(
             root = ws.wt.root
             tiers = template_tiers(
                 [
-                    read_env_block(root / ".moai/llm-configs/glm.json"),
-                    read_env_block(root / SETTINGS_REL),
+                    read_env_block(root / ".moai/llm-configs/glm.json", root),
+                    read_env_block(root / SETTINGS_REL, root),
                 ]
             )
             rules = teamview.prometheus_rules(prices, tiers, valid_tier_name(claude_tier))
@@ -176,8 +176,8 @@ def command(
         marks = tuple(read_phases(git_dir / "moai")) if git_dir else ()
         for p in dict.fromkeys([str(entry.path), os.path.realpath(entry.path)]):
             places.append(Place(p, entry.branch, marks))
-        envs.append(read_env_block(entry.path / ".moai/llm-configs/glm.json"))
-        envs.append(read_env_block(entry.path / SETTINGS_REL))
+        envs.append(read_env_block(entry.path / ".moai/llm-configs/glm.json", entry.path))
+        envs.append(read_env_block(entry.path / SETTINGS_REL, entry.path))
     # Where this repository's SPEC worktrees live (and lived, once removed): the
     # configured root, or its `-<hash>` twin when another repository of the same
     # name claimed it first (worktrees.claimed_root); the twin's sessions are not ours.
@@ -222,11 +222,11 @@ def command(
     }
     if html_file is not None:
         # Written before anything is printed: a path we cannot write is bad input.
-        from moai_mashup.settings.atomic import atomic_write_text
+        from moai_mashup import files
 
         title = f"moai cost: {ws.wt.main_root.name}"
         try:
-            atomic_write_text(html_file, report.render_html(summary, title, notes), mode=0o644)
+            files.write_text(html_file, report.render_html(summary, title, notes), mode=0o644)
         except OSError as exc:
             raise BadInput(f"--html {html_file}: cannot write ({exc.strerror})") from None
     if as_json:

@@ -155,10 +155,19 @@ def template_tiers(envs: list[dict[str, Any]]) -> dict[str, frozenset[Tier]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def read_env_block(path: Path) -> dict[str, Any]:
+def read_env_block(path: Path, within: Path | None = None) -> dict[str, Any]:
+    """The `env` block of a settings-shaped JSON file ({}: absent, unreadable, not a
+    regular file inside `within`, past MAX_SETTINGS_BYTES, not JSON, nested absurdly)."""
+    from moai_mashup import files
+    from moai_mashup.errors import MoaiError
+    from moai_mashup.limits import MAX_SETTINGS_BYTES, too_deep
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        text = files.read_text(path, MAX_SETTINGS_BYTES, within=within)
+        data = json.loads(text) if text is not None else None
+    except (MoaiError, OSError, ValueError, RecursionError):
+        return {}
+    if too_deep(data):
         return {}
     env = data.get("env") if isinstance(data, dict) else None
     return env if isinstance(env, dict) else {}

@@ -26,7 +26,11 @@ def worktree_env() -> tuple[dict[str, str], str | None]:
     from moai_mashup.workspace import open_workspace
 
     try:
-        git.discover(Path.cwd())
+        cwd = Path.cwd()
+    except OSError:
+        return {}, "the current directory was removed; nothing to export from here"
+    try:
+        git.discover(cwd)
     except MoaiError:
         return {}, None  # not in a repository: nothing to say
     ws = open_workspace()
@@ -46,9 +50,14 @@ def worktree_env() -> tuple[dict[str, str], str | None]:
         spec=_spec(ws),
         repository=repo.name,
     )
-    user = tm.user_attributes(dict(os.environ), Path(os.environ.get("HOME") or Path.home()))
+    note = None
+    try:
+        user = tm.user_attributes(dict(os.environ), Path(os.environ.get("HOME") or Path.home()))
+    except MoaiError as exc:  # exported all the same, without the user's own attributes
+        user = tm.parse_attributes(os.environ.get(tm.RESOURCE_VAR, ""))
+        note = f"{exc} (its OTEL_RESOURCE_ATTRIBUTES left out)"
     attrs = tm.merged_attributes(user, tel.resource_attributes, ours)
-    return tm.telemetry_env(tel.otlp_endpoint, tel.protocol, attrs), None
+    return tm.telemetry_env(tel.otlp_endpoint, tel.protocol, attrs), note
 
 
 def _spec(ws: Workspace) -> str | None:
@@ -90,7 +99,8 @@ def settings_text() -> tuple[str, str | None]:
 
 
 def settings_main() -> None:
-    """`moai telemetry settings`: always prints JSON Claude Code accepts, even on an error."""
+    """`moai telemetry settings`: always prints JSON Claude Code accepts, even on an error
+    (`{}` at worst, with one line on stderr)."""
     try:
         text, why = settings_text()
     except MoaiError as exc:
@@ -98,6 +108,14 @@ def settings_main() -> None:
         sys.stdout.flush()
         sys.stderr.write(f"moai: {exc}\n")
         sys.exit(exc.exit_code)
+    except Exception as exc:  # one no check foresaw: Claude Code still starts, without it
+        if os.environ.get("MOAI_DEBUG"):
+            raise
+        sys.stdout.write("{}\n")
+        sys.stdout.flush()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        sys.stderr.write(f"moai: telemetry settings: {first}; nothing exported\n")
+        return
     if why:
         sys.stderr.write(f"moai: {why}\n")
     sys.stdout.write(text + "\n")

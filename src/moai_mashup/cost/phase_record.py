@@ -15,16 +15,20 @@ Format: UTF-8 text, one JSON object per line, appended, never rewritten:
 - `phase`: `plan`, `run` or `sync`;
 - `spec`: the SPEC id, or null.
 Lines that do not parse or carry another phase are ignored (the file is ours,
-inside `.git`, but a crash mid-append may leave half a line).
+inside `.git`, but a crash mid-append may leave half a line). It is read and
+appended through moai_mashup.files: a link at its place leading out of the git
+dir, a FIFO, or a file past MAX_PHASE_RECORD_BYTES is refused with one line.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
+
+from moai_mashup import files
+from moai_mashup.limits import MAX_PHASE_RECORD_BYTES
 
 PHASE_FILE = "phase"
 PHASES = ("plan", "run", "sync")
@@ -41,27 +45,25 @@ def now_utc() -> str:
 
 
 def append_phase(state_dir: Path, phase: str, spec: str | None, at: str | None = None) -> Path:
-    """Append one record to `<state_dir>/phase` (state_dir = git.Worktree.state_dir)."""
+    """Append one record to `<state_dir>/phase` (state_dir = git.Worktree.state_dir).
+
+    BadInput, nothing written, when a link there leads out of the git dir."""
     if phase not in PHASES:
         raise ValueError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}")
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / PHASE_FILE
     line = json.dumps({"at": at or now_utc(), "phase": phase, "spec": spec}) + "\n"
     # O_APPEND: concurrent writers (two terminals) each add a whole line.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
+    files.append_bytes(path, line.encode("utf-8"), 0o600, within=state_dir.parent)
     return path
 
 
 def read_phases(state_dir: Path) -> list[PhaseMark]:
-    """Every valid record, oldest first."""
-    try:
-        text = (state_dir / PHASE_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    """Every valid record, oldest first. BadInput (one line) when the record is not a
+    regular file inside the git dir, or past MAX_PHASE_RECORD_BYTES."""
+    data = files.read_bytes(state_dir / PHASE_FILE, MAX_PHASE_RECORD_BYTES, within=state_dir.parent)
+    if data is None:
         return []
+    text = data.decode("utf-8", errors="replace")
     marks: list[PhaseMark] = []
     for line in text.splitlines():
         try:

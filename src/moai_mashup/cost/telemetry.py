@@ -73,12 +73,26 @@ def parse_attributes(text: str) -> dict[str, str]:
 
 
 def user_attributes(env: dict[str, str], home: Path) -> dict[str, str]:
-    """The user's own resource attributes: `~/.claude/settings.json`'s env beats the process's."""
+    """The user's own resource attributes: `~/.claude/settings.json`'s env beats the process's.
+
+    BadInput (one line naming the file) when that file is there but not a readable
+    JSON file: not a regular file, larger than MAX_SETTINGS_BYTES, nested absurdly.
+    """
+    from moai_mashup import files
+    from moai_mashup.errors import BadInput
+    from moai_mashup.limits import MAX_SETTINGS_BYTES, deep_message, too_deep
+
     attrs = parse_attributes(env.get(RESOURCE_VAR, ""))
+    path = home / ".claude" / "settings.json"
+    text = files.read_text(path, MAX_SETTINGS_BYTES)
     try:
-        doc: Any = json.loads((home / ".claude" / "settings.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        doc = None
+        doc: Any = json.loads(text) if text is not None else None
+    except RecursionError:
+        raise BadInput(deep_message(str(path))) from None
+    except ValueError:
+        doc = None  # Claude Code says what is wrong with it; it sets nothing we can use
+    if too_deep(doc):
+        raise BadInput(deep_message(str(path)))
     block = doc.get("env") if isinstance(doc, dict) else None
     value = block.get(RESOURCE_VAR) if isinstance(block, dict) else None
     if isinstance(value, str):

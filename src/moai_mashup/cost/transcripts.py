@@ -44,6 +44,11 @@ Speed: a file is read in 1 MiB chunks and searched with `bytes.find` for
 (a JSON string escapes every `"`, so `"usage"` with bare quotes occurs only as
 a key). Lines without either are never split out, decoded or parsed; memory
 stays at one chunk plus the longest line.
+
+Whatever else sits there (another tool's files, an attacker's): the walk follows
+no link and takes regular files only (a FIFO, a link to /dev/zero, a link loop
+are passed over), and a line longer than MAX_TRANSCRIPT_LINE_BYTES is skipped
+unread as it streams by and counted as malformed.
 """
 
 from __future__ import annotations
@@ -53,6 +58,10 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from moai_mashup import files
+from moai_mashup.errors import BadInput
+from moai_mashup.limits import MAX_TRANSCRIPT_LINE_BYTES
 
 CHUNK = 1 << 20
 USAGE_MARK = b'"usage"'
@@ -105,24 +114,20 @@ def projects_dir(env: dict[str, str] | os._Environ[str] | None = None) -> Path:
 
 
 def find_folders(projects: Path, roots: Iterable[str]) -> list[Path]:
-    """Transcript folders of sessions started in (or below) any of `roots`."""
-    try:
-        entries = sorted(os.scandir(projects), key=lambda e: e.name)
-    except OSError:
-        return []
+    """Transcript folders of sessions started in (or below) any of `roots`: real
+    folders only (a link, a link loop or a FIFO with a matching name is passed over)."""
     roots = list(roots)
     return [
-        Path(e.path)
-        for e in entries
-        if e.is_dir() and any(folder_matches(e.name, r) for r in roots)
+        projects / name
+        for name in files.subdirs(projects)
+        if any(folder_matches(name, r) for r in roots)
     ]
 
 
 def session_files(folder: Path) -> list[Path]:
-    """Every `*.jsonl` below `folder`; a session's file sorts before its subagents' files."""
-    found: list[str] = []
-    for dirpath, _dirs, files in os.walk(folder):
-        found.extend(os.path.join(dirpath, f) for f in files if f.endswith(".jsonl"))
+    """Every regular `*.jsonl` below `folder`, no link followed; a session's file sorts
+    before its subagents' files."""
+    found = list(files.walk_files(folder, ".jsonl"))
     # "<sid>.jsonl" < "<sid>/subagents/..." because "." < "/": the parent's
     # slash commands are seen before its subagents' responses.
     return [Path(p) for p in sorted(found)]
@@ -188,59 +193,99 @@ def _interesting_lines(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int,
             nc = buf.find(COMMAND_MARK, end, hi)
 
 
-def _blocks(path: Path, stats: ScanStats) -> Iterator[tuple[bytes, int, int, int]]:
+TOO_LONG = f"line longer than {MAX_TRANSCRIPT_LINE_BYTES >> 20} MiB"
+
+
+def _blocks(
+    path: Path, stats: ScanStats, problems: list[tuple[int, str]]
+) -> Iterator[tuple[bytes, int, int, int]]:
     """(buf, lo, hi, file offset of buf[0]): buf[lo:hi] holds whole lines.
 
     Chunks are never concatenated: only a line cut by a chunk boundary is
     stitched together ("bridge"), so each byte is copied once, by read().
+    A line longer than MAX_TRANSCRIPT_LINE_BYTES is dropped as it streams by
+    (never held whole) and counted as malformed, with a sample in `problems`.
     """
+    fd = files.open_regular(path)
+    if fd is None:
+        return  # gone since the walk (a session Claude Code removed)
     carry: list[bytes] = []
+    carry_len = 0
     carry_at = 0
+    dropping = False  # inside a line past the bound: its bytes go unkept
     at = 0
-    with open(path, "rb") as fh:
+    read = os.read
+    try:
         while True:
-            chunk = fh.read(CHUNK)
+            chunk = read(fd, CHUNK)
             if not chunk:
                 break
             stats.bytes += len(chunk)
             first = chunk.find(b"\n")
             if first < 0:
-                if not carry:
-                    carry_at = at
-                carry.append(chunk)  # a line longer than a chunk: keep reading
+                if not dropping:
+                    if not carry:
+                        carry_at = at
+                    carry.append(chunk)  # a line longer than a chunk: keep reading
+                    carry_len += len(chunk)
+                    if carry_len > MAX_TRANSCRIPT_LINE_BYTES:
+                        dropping = _too_long(carry_at, stats, problems)
+                        carry, carry_len = [], 0
                 at += len(chunk)
                 continue
             lo = 0
-            if carry:
-                bridge = b"".join([*carry, chunk[: first + 1]])
-                yield bridge, 0, len(bridge), carry_at
-                carry = []
+            if dropping:
+                dropping = False
+                lo = first + 1
+            elif carry:
+                if carry_len + first + 1 > MAX_TRANSCRIPT_LINE_BYTES:
+                    _too_long(carry_at, stats, problems)
+                else:
+                    bridge = b"".join([*carry, chunk[: first + 1]])
+                    yield bridge, 0, len(bridge), carry_at
+                carry, carry_len = [], 0
                 lo = first + 1
             last = chunk.rfind(b"\n")
             if last + 1 > lo:
                 yield chunk, lo, last + 1, at
             if last + 1 < len(chunk):
                 carry = [chunk[last + 1 :]]
+                carry_len = len(chunk) - last - 1
                 carry_at = at + last + 1
             at += len(chunk)
+    finally:
+        os.close(fd)
     if carry:  # a last line without "\n": possibly still being written
         tail = b"".join(carry)
         yield tail, 0, len(tail), carry_at
+
+
+def _too_long(offset: int, stats: ScanStats, problems: list[tuple[int, str]]) -> bool:
+    stats.malformed += 1
+    problems.append((offset, TOO_LONG))
+    return True
 
 
 def line_number(path: Path, offset: int) -> int:
     """1-based line holding byte `offset` (only asked for the few lines reported)."""
     line = 1
     try:
-        with open(path, "rb") as fh:
-            while offset > 0:
-                chunk = fh.read(min(CHUNK, offset))
-                if not chunk:
-                    break
-                line += chunk.count(b"\n")
-                offset -= len(chunk)
+        fd = files.open_regular(path)
+    except BadInput:
+        return 0
+    if fd is None:
+        return 0
+    try:
+        while offset > 0:
+            chunk = os.read(fd, min(CHUNK, offset))
+            if not chunk:
+                break
+            line += chunk.count(b"\n")
+            offset -= len(chunk)
     except OSError:
         return 0
+    finally:
+        os.close(fd)
     return line
 
 
@@ -295,7 +340,7 @@ def scan_file(
     loads = json.loads
     problems: list[tuple[int, str]] = []
     try:
-        for buf, lo, hi, at in _blocks(path, stats):
+        for buf, lo, hi, at in _blocks(path, stats, problems):
             for start, end, upos in _interesting_lines(buf, lo, hi):
                 if upos < 0:
                     try:
@@ -333,6 +378,9 @@ def scan_file(
     except OSError as exc:
         stats.unreadable += 1
         problems.append((-1, f"unreadable ({exc.__class__.__name__})"))
+    except BadInput:  # turned into a FIFO or a device since the walk
+        stats.unreadable += 1
+        problems.append((-1, "unreadable (not a regular file)"))
     for offset, why in problems[: max(0, MAX_SAMPLES - len(stats.samples))]:
         stats.samples.append(
             Sample(str(path), line_number(path, offset) if offset >= 0 else 0, why)
