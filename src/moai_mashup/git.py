@@ -15,16 +15,13 @@ from pathlib import Path
 from moai_mashup import files
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
-from moai_mashup.limits import MAX_CONFIG_BYTES
+from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_LINE_FILE_BYTES
 from moai_mashup.spawn import IgnoredQuery, spawn_git
 
 if TYPE_CHECKING:
     import subprocess
 
 # `git rev-parse --local-env-vars` (git 2.39), plus GIT_PREFIX which hooks also get.
-# git's own small files (HEAD, commondir, a worktree's `.git` file) hold one line.
-GIT_FILE_BYTES = 64 << 10
-
 LOCAL_ENV_VARS = frozenset(
     {
         "GIT_ALTERNATE_OBJECT_DIRECTORIES",
@@ -191,7 +188,7 @@ class Worktree(NamedTuple):
 def read_head_branch(git_dir: Path) -> str | None:
     """The branch HEAD points at (also an unborn one), or None when detached."""
     try:
-        head = (files.read_text(git_dir / "HEAD", GIT_FILE_BYTES) or "").strip()
+        head = (files.read_text(git_dir / "HEAD", MAX_LINE_FILE_BYTES) or "").strip()
     except BadInput:
         return None
     if head.startswith("ref: refs/heads/"):
@@ -262,7 +259,7 @@ def git_dir_at(folder: Path) -> Path | None:
     if dotgit.is_dir():
         return dotgit
     try:
-        line = (files.read_text(dotgit, GIT_FILE_BYTES) or "").splitlines()[0]
+        line = (files.read_text(dotgit, MAX_LINE_FILE_BYTES) or "").splitlines()[0]
     except (BadInput, IndexError):
         return None
     if not line.startswith("gitdir: "):
@@ -293,7 +290,7 @@ def discover_in_hook(cwd: Path) -> Worktree | None:
     if not (git_dir / "HEAD").is_file():
         return None
     try:
-        common_rel = files.read_text(git_dir / "commondir", GIT_FILE_BYTES)
+        common_rel = files.read_text(git_dir / "commondir", MAX_LINE_FILE_BYTES)
     except BadInput:
         return None
     common_dir = git_dir if common_rel is None else git_dir / common_rel.strip()
