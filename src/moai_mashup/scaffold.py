@@ -7,11 +7,14 @@ the user wrote (`moai init` and `moai demo` both start here).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML
 from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
+from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.paths import SETTINGS_REL
 
 LLM_YAML_TEXT = """\
@@ -55,30 +58,65 @@ def _default_branch(wt: git.Worktree) -> str:
     return "main"
 
 
+def with_fix(exc: MoaiError) -> MoaiError:
+    """`exc`, saying how to let moai write when a folder is linked outside (the
+    refusal of a linked file already says it)."""
+    if ": its folder is a link" not in str(exc):
+        return exc
+    return BadInput(f"{exc} (replace the linked folder with a real one to let moai write there)")
+
+
+def writable(root: Path, rel: str) -> str:
+    """Where writing `root/rel` lands: the file, or a link's target inside `root`.
+
+    BadInput, one line naming the file and the fix, when the file or one of
+    its folders is a link leading outside the repository (a committed
+    `.gitignore -> ../.gitconfig`, `.claude -> ~/elsewhere`): moai writes only
+    inside it.
+    """
+    try:
+        return files.write_target(root / rel, root, rel)
+    except BadInput as exc:
+        raise with_fix(exc) from None
+
+
+def _mode(dest: str) -> int:
+    try:
+        return os.stat(dest).st_mode & 0o777
+    except FileNotFoundError:
+        return 0o644  # the team's files: readable by all, like a checkout's
+
+
+def _write(root: Path, rel: str, dest: str, text: str) -> None:
+    files.make_dirs(os.path.dirname(dest), within=root)
+    files.write_text(root / rel, text, _mode(dest), within=root, label=rel)
+
+
 def init_files(wt: git.Worktree, mode: str = "mashup") -> list[Path]:
-    """Create what is missing; never overwrite. Returns the files written."""
+    """Create what is missing; never overwrite. Returns the files written.
+
+    Where each write lands is checked before anything is written: a file or
+    folder linked outside the repository stops them all (BadInput)."""
+    root = wt.root
+    llm, glm = writable(root, LLM_YAML), writable(root, GLM_JSON)
+    missing = [p for p in GITIGNORE_LINES if not git.is_ignored(root, p.lstrip("/"))]
+    gitignore = writable(root, ".gitignore") if missing else ""
     written: list[Path] = []
-    llm = wt.root / LLM_YAML
-    if not llm.exists():
-        llm.parent.mkdir(parents=True, exist_ok=True)
+    if not os.path.exists(llm):
         text = LLM_YAML_TEXT.format(
             mode=mode,
             pad=" " * max(1, 18 - len(mode)),
             default_branch=json.dumps(_default_branch(wt)),
         )
-        llm.write_text(text, encoding="utf-8")
-        written.append(llm)
-    glm = wt.root / GLM_JSON
-    if not glm.exists():
-        glm.parent.mkdir(parents=True, exist_ok=True)
-        glm.write_text(json.dumps(DEFAULT_TEMPLATE, indent=2) + "\n", encoding="utf-8")
-        written.append(glm)
-    gitignore = wt.root / ".gitignore"
-    missing = [p for p in GITIGNORE_LINES if not git.is_ignored(wt.root, p.lstrip("/"))]
+        _write(root, LLM_YAML, llm, text)
+        written.append(root / LLM_YAML)
+    if not os.path.exists(glm):
+        _write(root, GLM_JSON, glm, json.dumps(DEFAULT_TEMPLATE, indent=2) + "\n")
+        written.append(root / GLM_JSON)
     if missing:
-        existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+        existing = files.read_text(gitignore, MAX_CONFIG_BYTES, ".gitignore", within=root) or ""
         sep = "" if not existing or existing.endswith("\n") else "\n"
         block = "# moai-mashup: per-developer files, never committed\n" + "\n".join(missing)
-        gitignore.write_text(existing + sep + block + "\n", encoding="utf-8")
-        written.append(gitignore)
+        _write(root, ".gitignore", gitignore, existing + sep + block + "\n")
+        written.append(root / ".gitignore")
     return written

@@ -29,6 +29,11 @@ is recorded (`<git common dir>/moai/claude-code-install.json`, or
 original bytes when nothing else changed since (and they held nothing of ours:
 a file a teammate had installed into loses those hooks too), and the status
 line we replaced (only with --statusline) comes back.
+
+Links: the file is read and written through `files` (bounded, regular files
+only). A `.claude/settings.json` that is a link inside the repository (`--user`:
+inside `~/.claude`) keeps its link, and its target is what install and uninstall
+write; a link (or a linked `.claude`) leading outside is refused, nothing written.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from moai_mashup import files
 from moai_mashup.errors import BadInput
+from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
 
 EVENTS = {
     "WorktreeCreate": "worktree-create",
@@ -51,6 +58,9 @@ EVENTS = {
 RECORD_NAME = "claude-code-install.json"
 CREATE_TIMEOUT_S = 600
 RISKY_ENV = ("PATH", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONSAFEPATH", "VIRTUAL_ENV")
+# The record holds the bytes each settings file had before our first write
+# (each at most MAX_SETTINGS_BYTES); a few files' worth, with room to spare.
+MAX_RECORD_BYTES = 4 * MAX_SETTINGS_BYTES
 
 
 class Target(NamedTuple):
@@ -61,6 +71,11 @@ class Target(NamedTuple):
     @property
     def label(self) -> str:
         return "~/.claude/settings.json" if self.user else ".claude/settings.json"
+
+    @property
+    def within(self) -> Path:
+        """Where the file (and a link at it) may lead: `~/.claude`, or the worktree."""
+        return self.settings.parent if self.user else self.settings.parent.parent
 
 
 def target(user: bool, cwd: Path | None = None) -> Target:
@@ -127,20 +142,20 @@ def _looks_like_ours(cmd: object) -> bool:
 
 
 def read(t: Target) -> tuple[bytes | None, dict[str, Any]]:
-    """The file's bytes and its object; BadInput (one line) for anything we must not edit."""
-    try:
-        raw: bytes | None = t.settings.read_bytes()
-    except FileNotFoundError:
-        return None, {}
-    except OSError as exc:
-        raise BadInput(f"{t.settings}: cannot read it ({exc.strerror}); nothing changed") from None
-    assert raw is not None
-    try:
-        doc = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError) as exc:
+    """The file's bytes and its object; BadInput (one line) for anything we must not edit:
+    not a regular file, a link leading outside `t.within`, too large, too deep, not JSON."""
+    if not files.is_inside(t.settings, t.within):
         raise BadInput(
-            f"{t.settings}: not valid JSON ({exc}); fix it first, nothing changed"
-        ) from None
+            f"{t.settings}: a link leading outside {t.within} (to "
+            f"{os.path.realpath(t.settings)}); moai edits only inside it, nothing changed "
+            "(replace the link with a file to let moai edit it)"
+        )
+    raw = files.read_bytes(
+        t.settings, MAX_SETTINGS_BYTES, f"{t.settings}: cannot read it", within=t.within
+    )
+    if raw is None:
+        return None, {}
+    doc = _parse(raw, str(t.settings))
     if not isinstance(doc, dict):
         raise BadInput(f"{t.settings}: expected a JSON object; nothing changed")
     hooks = doc.get("hooks", {})
@@ -160,6 +175,32 @@ def read(t: Target) -> tuple[bytes | None, dict[str, Any]]:
     return raw, doc
 
 
+def _parse(raw: bytes, label: str) -> Any:
+    """The JSON in `raw`, with depth and duplicate keys refused (one line each)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{label}: not valid JSON ({exc}); fix it first, nothing changed") from None
+    if not text.strip():
+        return {}
+    try:
+        return loads_json_unique(text, label)
+    except BadInput as exc:
+        said = str(exc)
+        invalid = f"{label}: invalid JSON"
+        if said.startswith(invalid):
+            said = f"{label}: not valid JSON{said[len(invalid) :]}; fix it first"
+        if not said.endswith("untouched"):
+            said += "; nothing changed"
+        raise BadInput(said) from None
+
+
+def writes_to(t: Target) -> str:
+    """Where a write of `t.settings` lands (a link's target inside `t.within`);
+    BadInput, nothing written, when it or its folder leads outside."""
+    return files.write_target(t.settings, t.within, str(t.settings))
+
+
 def _indent(raw: bytes | None) -> str | int:
     """The file's own indentation (2 spaces for a new file)."""
     for line in (raw or b"").decode("utf-8", "replace").splitlines()[1:]:
@@ -174,38 +215,39 @@ def _dump(doc: dict[str, Any], raw: bytes | None) -> bytes:
     return (json.dumps(doc, indent=_indent(raw), ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _write(path: Path, data: bytes) -> None:
-    from moai_mashup.settings.atomic import atomic_write_bytes
+def _write(path: Path, data: bytes, within: Path | None = None) -> None:
+    """Write `path` (a link's target when the link stays inside `within`), keeping its mode."""
+    dest = files.write_target(path, within, str(path))
+    try:
+        mode = os.stat(dest).st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    files.make_dirs(os.path.dirname(dest), within=within)
+    files.write_bytes(path, data, mode, within=within, label=str(path))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    atomic_write_bytes(path, data, mode=mode)
+
+def _load_record(t: Target) -> dict[str, Any]:
+    try:
+        text = files.read_text(t.record, MAX_RECORD_BYTES)
+        rec = loads_json_unique(text, str(t.record)) if text else {}
+    except BadInput:
+        return {}
+    return rec if isinstance(rec, dict) else {}
 
 
 def _read_record(t: Target) -> dict[str, Any]:
-    try:
-        rec = json.loads(t.record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    entry = rec.get(str(t.settings)) if isinstance(rec, dict) else None
+    entry = _load_record(t).get(str(t.settings))
     return entry if isinstance(entry, dict) else {}
 
 
 def _write_record(t: Target, entry: dict[str, Any] | None) -> None:
-    from moai_mashup.settings.atomic import atomic_write_text
-
-    try:
-        rec = json.loads(t.record.read_text(encoding="utf-8"))
-        if not isinstance(rec, dict):
-            rec = {}
-    except (OSError, ValueError):
-        rec = {}
+    rec = _load_record(t)
     if entry is None:
         rec.pop(str(t.settings), None)
     else:
         rec[str(t.settings)] = entry
-    t.record.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(t.record, json.dumps(rec, indent=2) + "\n", mode=0o600)
+    files.make_dirs(t.record.parent)
+    files.write_text(t.record, json.dumps(rec, indent=2) + "\n", mode=0o600)
 
 
 def _sha(data: bytes) -> str:
@@ -219,6 +261,7 @@ def _sha(data: bytes) -> str:
 
 def install(t: Target, *, replace_statusline: bool = False) -> list[str]:
     raw, doc = read(t)
+    writes_to(t)  # a link leading outside: refused before the record is written
     before = json.loads(json.dumps(doc))
     lines: list[str] = []
     hooks = doc.setdefault("hooks", {})
@@ -276,7 +319,7 @@ def install(t: Target, *, replace_statusline: bool = False) -> list[str]:
     elif "statusLine" in record:
         entry["statusLine"] = record["statusLine"]
     _write_record(t, entry)
-    _write(t.settings, data)
+    _write(t.settings, data, t.within)
     return lines
 
 
@@ -329,6 +372,7 @@ def _holds_ours(text: object) -> bool:
 
 def uninstall(t: Target) -> list[str]:
     raw, doc = read(t)
+    dest = writes_to(t)
     record = _read_record(t)
     removed = _strip(doc)
     had_statusline = is_our_statusline(doc.get("statusLine"))
@@ -349,12 +393,12 @@ def uninstall(t: Target) -> list[str]:
     restorable = "before" in record and not _holds_ours(before)
     if raw is not None and record.get("after") == _sha(raw) and restorable:
         if before is None:
-            t.settings.unlink()
+            files.remove(dest, within=t.within)  # a link's target: the link stays as it was
             lines.append(f"{t.label}: removed (moai had created it)")
         else:
-            _write(t.settings, before.encode("utf-8", "surrogateescape"))
+            _write(t.settings, before.encode("utf-8", "surrogateescape"), t.within)
     else:
-        _write(t.settings, _dump(doc, raw))
+        _write(t.settings, _dump(doc, raw), t.within)
     _write_record(t, None)
     return lines
 

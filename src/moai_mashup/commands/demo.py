@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from moai_mashup import files
+from moai_mashup.limits import MAX_SETTINGS_BYTES
 from moai_mashup.paths import SETTINGS_REL
 
 FAKE_KEY = "demo0000fake0000key0000not0real"
@@ -39,6 +39,11 @@ def _quiet_git(args: list[str], cwd: Path, env: dict[str, str]) -> None:
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
 
 
+def _read(path: Path, root: Path) -> str | None:
+    """A settings file of the throwaway repository (moai wrote it), through files."""
+    return files.read_text(path, MAX_SETTINGS_BYTES, within=root)
+
+
 def _show(repo: Path, title: str) -> None:
     from moai_mashup.status import collect
 
@@ -53,9 +58,9 @@ def _show(repo: Path, title: str) -> None:
         f"   branch {info['branch']}: expected {info['expected_backend']}, "
         f"active {info['active_backend']}"
     )
-    settings = repo / SETTINGS_REL
-    if settings.exists():
-        doc = json.loads(settings.read_text(encoding="utf-8"))
+    text = _read(repo / SETTINGS_REL, repo)
+    if text is not None:
+        doc = json.loads(text)
         env = doc.get("env", {})
         if "ANTHROPIC_AUTH_TOKEN" in env:
             from moai_mashup.settings.keys import mask
@@ -75,7 +80,7 @@ def command(keep: bool) -> None:
     from moai_mashup.scaffold import init_files
     from moai_mashup.settings.keys import save_key
 
-    tmp = Path(tempfile.mkdtemp(prefix="moai-demo-"))
+    tmp = Path(files.make_temp_dir("moai-demo-"))
     # The user's git config (a global core.hooksPath above all) stays out of it too.
     isolated = {
         "HOME": str(tmp / "home"),
@@ -85,7 +90,7 @@ def command(keep: bool) -> None:
     }
     saved = {name: os.environ.get(name) for name in isolated}
     try:
-        (tmp / "home").mkdir()
+        files.make_dirs(tmp / "home", 0o700, within=tmp)
         os.environ.update(isolated)
         env = dict(
             os.environ,
@@ -95,7 +100,7 @@ def command(keep: bool) -> None:
             GIT_COMMITTER_EMAIL="demo@example.invalid",
         )
         repo = tmp / "project"
-        repo.mkdir()
+        files.make_dirs(repo, within=tmp)
         _quiet_git(["init", "-q", "-b", "main"], repo, env)
         init_files(discover(repo))
         _quiet_git(["add", "-A"], repo, env)
@@ -106,8 +111,8 @@ def command(keep: bool) -> None:
             click.echo(f"moai hooks install: {line}")
 
         settings = repo / SETTINGS_REL
-        settings.parent.mkdir(exist_ok=True)
-        settings.write_text(HAND_WRITTEN, encoding="utf-8")
+        files.make_dirs(settings.parent, within=repo)
+        files.write_text(settings, HAND_WRITTEN, 0o644, within=repo)
         _show(repo, "on main: Claude (a hand-written permission in settings.local.json)")
 
         _git(["checkout", "-q", "-b", "feature/SPEC-DEMO-001"], repo, env)
@@ -119,7 +124,7 @@ def command(keep: bool) -> None:
 
         _git(["checkout", "-q", "main"], repo, env)
         _show(repo, "back on main: Claude again, hand-written setting kept")
-        same = settings.read_text(encoding="utf-8") == HAND_WRITTEN
+        same = _read(settings, repo) == HAND_WRITTEN
         click.echo(
             f"\nsettings.local.json is byte for byte what you wrote: {'yes' if same else 'NO'}"
         )
@@ -135,7 +140,7 @@ def command(keep: bool) -> None:
         if keep:
             click.echo(f"kept: {tmp}")
         else:
-            shutil.rmtree(tmp, ignore_errors=True)
+            files.remove_tree(tmp)
 
 
 def _moai(args: list[str], cwd: Path, env: dict[str, str], payload: dict[str, Any]) -> str:
@@ -170,7 +175,7 @@ def _claude_code(repo: Path, env: dict[str, str]) -> None:
     wt = Path(path.splitlines()[-1])
     click.echo(f"   the session starts in {wt}")
     session_env = dict(env)
-    local = json.loads((wt / SETTINGS_REL).read_text(encoding="utf-8"))
+    local = json.loads(_read(wt / SETTINGS_REL, wt) or "{}")
     session_env.update({k: str(v) for k, v in local.get("env", {}).items()})
     line = _moai([*hook, "session-start"], wt, session_env, {"cwd": str(wt), "source": "startup"})
     click.echo(f"   SessionStart context for the model: {line}")
@@ -183,7 +188,7 @@ def _claude_code(repo: Path, env: dict[str, str]) -> None:
     )
     _quiet_git(["checkout", "-q", "-b", "feature/SPEC-DEMO-004"], repo, env)
     started = dict(env)  # the session's environment, read once when it started (GLM)
-    local = json.loads((repo / SETTINGS_REL).read_text(encoding="utf-8"))
+    local = json.loads(_read(repo / SETTINGS_REL, repo) or "{}")
     started.update({k: str(v) for k, v in local.get("env", {}).items()})
     _quiet_git(["checkout", "-q", "main"], repo, env)
     held = _moai([*hook, "user-prompt-submit"], repo, started, {"cwd": str(repo)})

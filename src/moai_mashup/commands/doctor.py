@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from moai_mashup import git
-from moai_mashup.errors import MoaiError
+from moai_mashup import files, git
+from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
 from moai_mashup.paths import SETTINGS_REL
 
 Status = Literal["ok", "warn", "fail", "info"]
@@ -63,18 +64,25 @@ def settings_shape_problem(doc: Any) -> str | None:
     return None
 
 
-def check_settings_file(path: Path, label: str) -> tuple[Check, dict[str, Any]]:
+def check_settings_file(
+    path: Path, label: str, within: Path | None = None
+) -> tuple[Check, dict[str, Any]]:
+    """One settings file: bounded, regular files only (a link leading outside
+    `within` is not read), depth and duplicate keys refused, each one line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        text = files.read_text(path, MAX_SETTINGS_BYTES, label, within=within)
+    except BadInput as exc:
+        return Check("fail", "settings", str(exc), f"fix {label}"), {}
+    if text is None:
         return Check("ok", "settings", f"{label}: absent"), {}
-    except (OSError, UnicodeDecodeError) as exc:
-        return Check("fail", "settings", f"{label}: unreadable ({exc.__class__.__name__})"), {}
+    problem: str | None
     try:
-        doc = json.loads(text) if text.strip() else {}
-    except (ValueError, RecursionError) as exc:
-        problem: str | None = f"invalid JSON ({exc})"
-        doc = None
+        doc = loads_json_unique(text, label) if text.strip() else {}
+    except BadInput as exc:
+        said = str(exc)
+        if not said.startswith(f"{label}: invalid JSON"):
+            return Check("fail", "settings", said, f"fix {label}"), {}
+        problem, doc = said[len(label) + 2 :], None
     else:
         problem = settings_shape_problem(doc)
     if problem is not None:
@@ -255,12 +263,12 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
     # --- the settings Claude Code merges (HOME < project < local) ---------------------------
     home = Path(os.environ.get("HOME") or Path.home())
     docs: list[dict[str, Any]] = []
-    for path, label in (
-        (home / ".claude" / "settings.json", "~/.claude/settings.json"),
-        (wt.root / ".claude" / "settings.json", ".claude/settings.json"),
-        (settings_path(wt), SETTINGS_REL),
+    for path, label, within in (
+        (home / ".claude" / "settings.json", "~/.claude/settings.json", None),  # the user's
+        (wt.root / ".claude" / "settings.json", ".claude/settings.json", wt.root),
+        (settings_path(wt), SETTINGS_REL, wt.root),
     ):
-        check, doc = check_settings_file(path, label)
+        check, doc = check_settings_file(path, label, within)
         checks.append(check)
         docs.append(doc)
     local = settings_path(wt)

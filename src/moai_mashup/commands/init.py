@@ -15,9 +15,10 @@ from pathlib import Path
 import click
 
 from moai_mashup import git
+from moai_mashup.claude_code import slash_commands
 from moai_mashup.config import LLM_LOCAL_YAML, LLM_YAML
 from moai_mashup.errors import BadInput, MoaiError
-from moai_mashup.scaffold import init_files
+from moai_mashup.scaffold import init_files, with_fix
 
 MODE_HELP = {
     "claude-only": "Claude everywhere; moai only watches",
@@ -34,7 +35,8 @@ def install_claude_code(wt: git.Worktree) -> list[str]:
 
 
 def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
-    """Why the git hooks or the Claude Code hooks cannot be installed here, by step."""
+    """Why the git hooks, the Claude Code hooks or the slash commands cannot be
+    installed here, by step (a `.claude` linked outside the repository, say)."""
     from moai_mashup.claude_code import install as cc
     from moai_mashup.githooks import install as hook_install
 
@@ -44,9 +46,15 @@ def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
     except MoaiError as exc:
         problems["hooks"] = exc
     try:
-        cc.read(cc.target(False, wt.root))
+        t = cc.target(False, wt.root)
+        cc.read(t)
+        cc.writes_to(t)
     except MoaiError as exc:
-        problems["claude_code"] = exc
+        problems["claude_code"] = with_fix(exc)
+    try:
+        slash_commands.targets(wt.root)
+    except MoaiError as exc:
+        problems["claude_commands"] = with_fix(exc)
     return problems
 
 
@@ -67,9 +75,8 @@ def _existing_mode(wt: git.Worktree) -> tuple[str, str] | None:
 
 
 def _commands_in_place(wt: git.Worktree) -> bool:
-    from moai_mashup.claude_code.slash_commands import COMMANDS_DIR, NAMES
-
-    return all((wt.root / COMMANDS_DIR / f"{name}.md").exists() for name in NAMES)
+    names = slash_commands.NAMES
+    return all((wt.root / slash_commands.COMMANDS_DIR / f"{n}.md").exists() for n in names)
 
 
 def _decide(question: str, flag: bool | None, *, ask: bool, yes: bool, done: bool) -> bool:
@@ -205,7 +212,8 @@ def command(
     # step asked for (flag or --yes) fails now with its one line; in a terminal
     # the line is shown and the question is not asked.
     problems = _preflight(wt)
-    for step, flag in (("hooks", hooks), ("claude_code", claude_code)):
+    steps = (("hooks", hooks), ("claude_code", claude_code), ("claude_commands", claude_commands))
+    for step, flag in steps:
         if step in problems and (flag or (flag is None and yes)):
             raise problems[step]
     existing = _existing_mode(wt)
@@ -276,16 +284,14 @@ def command(
         for line in install_claude_code(wt):
             click.echo(line)
 
-    if _decide(
+    if "claude_commands" not in problems and _decide(
         "Write the slash commands /moai:1-plan, /moai:2-run, /moai:3-sync?",
         claude_commands,
         ask=ask,
         yes=yes,
         done=_commands_in_place(wt),
     ):
-        from moai_mashup.claude_code.slash_commands import write_claude_commands
-
-        for path, state in write_claude_commands(wt.root):
+        for path, state in slash_commands.write_claude_commands(wt.root):
             rel = path.relative_to(wt.root)
             note = " (yours differs; delete it to get moai's)" if state == "kept" else ""
             click.echo(f"{state} {rel}{note}")

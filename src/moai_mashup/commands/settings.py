@@ -22,8 +22,9 @@ from typing import Any
 
 import click
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.errors import BadInput, Refused
+from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
 
 SECRET_PARTS = ("TOKEN", "KEY", "apiKeyHelper")
 
@@ -33,19 +34,18 @@ def command() -> None:
     """Claude Code settings that moai's routing depends on."""
 
 
-def _load(path: Path) -> tuple[str | None, dict[str, Any]]:
+def _load(path: Path, within: Path) -> tuple[str | None, dict[str, Any]]:
+    """The file's text and object (None, {}: absent): bounded, a regular file inside
+    `within`, no absurd nesting or key given twice; BadInput (one line) otherwise."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        return None, {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read ({exc.__class__.__name__}); nothing moved") from None
-    if not text.strip():
-        return text, {}
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise BadInput(f"{path}: invalid JSON ({exc}); fix it first, nothing moved") from None
+        text = files.read_text(path, MAX_SETTINGS_BYTES, str(path), within=within)
+        if text is None:
+            return None, {}
+        if not text.strip():
+            return text, {}
+        doc = loads_json_unique(text, str(path))
+    except BadInput as exc:
+        raise BadInput(f"{exc}; fix it first, nothing moved") from None
     if not isinstance(doc, dict) or ("env" in doc and not isinstance(doc["env"], dict)):
         raise BadInput(f"{path}: not a settings object with an env object; nothing moved")
     return text, doc
@@ -83,7 +83,7 @@ def move_to_user(yes: bool) -> None:
     from moai_mashup.paths import LOCK_NAME, SETTINGS_REL
     from moai_mashup.settings import main_checkout
     from moai_mashup.settings.apply import user_settings_file
-    from moai_mashup.settings.atomic import atomic_write_text, file_lock, replace_if_unchanged
+    from moai_mashup.settings.atomic import file_lock
 
     wt = git.discover(Path.cwd())
     if not main_checkout.has_main_checkout(wt):
@@ -92,7 +92,7 @@ def move_to_user(yes: bool) -> None:
     source = wt.main_root / SETTINGS_REL
     target = user_settings_file()
     with file_lock(wt.common_dir / "moai" / LOCK_NAME):
-        src_text, src = _load(source)
+        src_text, src = _load(source, wt.main_root)
         mine, ours = main_checkout.split_keys(src, main_checkout.main_record(wt))
         if ours:
             raise Refused(
@@ -102,7 +102,7 @@ def move_to_user(yes: bool) -> None:
         if not mine:
             click.echo(f"{source}: no routing key of yours; nothing to move")
             return
-        dst_text, dst = _load(target)
+        dst_text, dst = _load(target, target.parent)
         clash = [p for p in mine if _get(dst, p) is not _MISSING and _get(dst, p) != _get(src, p)]
         if clash:
             names = ", ".join(".".join(p) for p in clash)
@@ -135,8 +135,13 @@ def move_to_user(yes: bool) -> None:
         # hold a token.
         mode = 0o600
         if new_dst != dst:
-            atomic_write_text(target, _render(new_dst, dst_text), mode=mode)
+            files.make_dirs(target.parent)
+            files.write_text(target, _render(new_dst, dst_text), mode, within=target.parent)
         src_mode = stat.S_IMODE(os.stat(source).st_mode)
-        if not replace_if_unchanged(source, _render(new_src, src_text), src_text, src_mode):
+        new_bytes = _render(new_src, src_text).encode("utf-8")
+        old_bytes = src_text.encode("utf-8") if src_text is not None else None
+        if not files.replace_if_unchanged(
+            source, new_bytes, old_bytes, src_mode, within=wt.main_root
+        ):
             raise Refused(f"{source} changed meanwhile; the keys are in both files, run again")
     click.echo(f"moved {len(mine)} key(s); linked worktrees now follow their own routing")

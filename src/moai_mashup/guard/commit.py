@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from moai_mashup import git
-from moai_mashup.errors import MoaiError
+from moai_mashup import files, git
+from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.guard import policy
 from moai_mashup.guard import scan as guard
 from moai_mashup.settings import keys
@@ -79,7 +79,7 @@ def check_commit(wt: git.Worktree, filenames: tuple[str, ...] = ()) -> Report:
     if ws is not None:
         try:
             for problem in (
-                policy.location_problem(ws, [c.path for c in changes]),
+                policy.location_problem(ws, [c.path for c in changes], matcher),
                 policy.backend_problem(ws),
             ):
                 if problem:
@@ -124,8 +124,10 @@ def commit_message(wt: git.Worktree, args: list[str], *, prepare: bool) -> Repor
 def message_keys(wt: git.Worktree, path: Path) -> Report | None:
     """A refusal when the commit message in `path` holds a key, else None."""
     try:
-        message = path.read_bytes()
-    except OSError:
+        message = files.read_bytes(path, policy.MAX_MESSAGE_BYTES, f"commit message {path}")
+    except BadInput as exc:  # a FIFO, a device, absurdly large: nothing git would commit
+        return Report(1, [f"moai: refused: {exc}"])
+    if message is None:
         return None  # git passes the file it wrote; nothing there, nothing to check
     ws = lenient_workspace(wt, [])
     findings = guard.scan_message(guard.as_utf8(message), matcher_for(ws))

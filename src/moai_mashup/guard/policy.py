@@ -15,11 +15,14 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from moai_mashup import git
-from moai_mashup.errors import MoaiError
+from moai_mashup import files, git
+from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.guard import scan
 from moai_mashup.workspace import Workspace
 
 TRAILER_KEY = "LLM-Backend"
+# git's own message files; a message past this is no message git would ask to trail.
+MAX_MESSAGE_BYTES = 16 << 20
 
 
 @lru_cache(maxsize=64)
@@ -69,8 +72,11 @@ def outside_plan_paths(ws: Workspace, paths: list[str]) -> list[str]:
     return sorted(p for p in paths if not in_plan_paths(p, ws.cfg.policy.plan_paths))
 
 
-def location_problem(ws: Workspace, paths: list[str]) -> str | None:
-    """enforce_locations, for a commit being made in this worktree."""
+def location_problem(
+    ws: Workspace, paths: list[str], matcher: scan.KeyMatcher | None = None
+) -> str | None:
+    """enforce_locations, for a commit being made in this worktree (`matcher`: the
+    one the key scan used, to mask keys in the paths listed)."""
     cfg = ws.cfg
     if not cfg.policy.enforce_locations or cfg.mode != "mashup" or ws.kind != "default":
         return None
@@ -80,10 +86,19 @@ def location_problem(ws: Workspace, paths: list[str]) -> str | None:
     outside = outside_plan_paths(ws, paths)
     if not outside:
         return None
-    return location_message(cfg.default_branch, cfg.policy.plan_paths, outside)
+    return location_message(cfg.default_branch, cfg.policy.plan_paths, outside, matcher)
 
 
-def location_message(branch: str, plan_paths: tuple[str, ...], outside: list[str]) -> str:
+def location_message(
+    branch: str,
+    plan_paths: tuple[str, ...],
+    outside: list[str],
+    matcher: scan.KeyMatcher | None = None,
+) -> str:
+    """The refusal, each path shown as the key scan shows names: a key in one masked
+    (`matcher` None: the user's known keys and the key shapes)."""
+    keys = matcher or scan.KeyMatcher(scan.known_keys())  # a refusal: rare, reads are fine
+    outside = [keys.masked_path(p) if keys.may_hold_key(p) else p for p in outside]
     return (
         f"policy enforce_locations: a commit on '{branch}' may only touch the plan paths "
         f"({', '.join(plan_paths)}), this one touches {_listing(outside)}; implementation "
@@ -158,8 +173,10 @@ def add_trailer(ws: Workspace, msg_file: Path, source: str | None) -> str | None
     if source is None and (merge_in_progress(ws.wt) or (ws.wt.git_dir / "SQUASH_MSG").exists()):
         return None
     try:
-        text = msg_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = files.read_text(msg_file, MAX_MESSAGE_BYTES)
+    except BadInput:
+        return None
+    if text is None:
         return None
     if not message_has_text(text):
         return None

@@ -20,8 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.errors import MoaiError
+from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.paths import SETTINGS_REL
 from moai_mashup.settings import keys
 
@@ -97,7 +98,9 @@ def known_keys(glm_env_var: str = keys.ENV_FILE_VAR) -> list[KnownKey]:
 def _read_key_ignoring_mode(path: Path) -> str | None:
     """The key in a file `keys` refuses to use (readable by others): still worth finding."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path, MAX_CONFIG_BYTES)
+        if text is None:
+            return None
         if path.name == ".env.glm":
             return keys.parse_env_file(text, str(path)).get(keys.ENV_FILE_VAR) or None
         import yaml
