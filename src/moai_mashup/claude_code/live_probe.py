@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from moai_mashup import files
+
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy")
 NO_PROXY_VARS = ("NO_PROXY", "no_proxy")
 QUIET_ENV = {
@@ -56,7 +58,11 @@ def find_claude(explicit: str | None = None) -> Path | None:
     # A source checkout of moai-mashup installs the pinned CLIs for its tests here
     # (node_modules/claude-code-<version>/claude); the newest one.
     modules = Path(__file__).resolve().parents[2] / "tests" / "e2e" / "claude-code" / "node_modules"
-    pinned = [p for p in modules.glob("claude-code-*/claude") if p.is_file()]
+    pinned = [
+        modules / name / "claude"
+        for name in files.list_dir(modules)
+        if name.startswith("claude-code-") and (modules / name / "claude").is_file()
+    ]
     return max(pinned, key=_pinned_version) if pinned else None
 
 
