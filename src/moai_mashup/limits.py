@@ -48,6 +48,11 @@ MAX_STATE_BYTES = 4 << 20
 # own rarely more. A larger "hook" is a program (a compiled binary), which is
 # neither moai's nor pre-commit's: moai reads no further and treats it as foreign.
 MAX_HOOK_BYTES = 1 << 20
+# `list` copies a worktree's index (for git's untracked cache, listing.py) when it
+# changed. An index holds ~100 bytes a tracked file: the Linux kernel's (~80k files)
+# is ~8 MiB, Chromium's (~400k) ~40 MiB. Past 64 MiB copying it on every change
+# costs more than the cache saves, and `list` asks the worktree's own index.
+MAX_STATUS_INDEX_BYTES = 64 << 20
 # Nesting: Claude Code's settings and the template nest three or four levels.
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.
