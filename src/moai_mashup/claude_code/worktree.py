@@ -23,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.errors import BadInput, Refused
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -158,9 +158,7 @@ def _leave_note(common_dir: Path, session_id: object, line: str) -> None:
     name = note_path(common_dir, session_id)
     if name is None:
         return
-    path = Path(name)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(line + "\n", encoding="utf-8")
-    except OSError:
-        pass
+    import contextlib
+
+    with contextlib.suppress(OSError, BadInput):  # a courtesy: the refusal reached Claude Code
+        files.write_text(name, line + "\n", within=common_dir)

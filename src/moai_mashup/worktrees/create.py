@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.core.routing import (
     Backend,
     backend_for_branch,
@@ -152,7 +152,7 @@ def create_on_branch(
             dest = claimed_root(worktree_root(ws), wt.common_dir, claim=False) / spec_id
         else:
             dest = Path(os.path.abspath(path))
-        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        if dest.exists() and (not dest.is_dir() or files.list_dir(dest)):
             raise BadInput(f"{dest}: exists and is not an empty directory; choose --path DIR")
         created_dir = _first_missing(dest)
         claim_made: Path | None = None
@@ -209,20 +209,21 @@ def _rollback(
     cwd: Path, dest: Path, new_branch: str | None, created_dir: Path | None, claim: Path | None
 ) -> None:
     """Undo a failed create: no orphan worktree, branch, directory or claim is left."""
-    import shutil
-
     if (dest / ".git").exists():
         git.run(["worktree", "remove", "--force", "--force", str(dest)], cwd, check=False)
     if created_dir is not None:
-        shutil.rmtree(dest, ignore_errors=True)
+        files.remove_tree(dest)
     elif dest.is_dir():
-        for child in dest.iterdir():  # it was an empty directory before: leave it empty
+        for name in files.list_dir(dest):  # it was an empty directory before: leave it empty
+            child = dest / name
             if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child, ignore_errors=True)
+                files.remove_tree(child)
             else:
-                child.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    files.remove(child, within=dest)
     if claim is not None:
-        claim.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            files.remove(claim)
     if created_dir is not None:
         # Parents we made go only when empty: another repository may have just used them.
         for parent in dest.parents:
