@@ -55,6 +55,27 @@ MAX_STATUSLINE_BYTES = 1 << 20
 # ~4 MB of text. 16 MiB is past any prompt; a session hook given more says so on
 # stderr and gives no opinion.
 MAX_HOOK_PAYLOAD_BYTES = 16 << 20
+# Worktrees and hooks.
+# `.worktreeinclude` is a list of gitignore patterns, a few lines in practice; git
+# matches every pattern against every untracked path, so thousands of patterns
+# would make a create crawl. 64 KiB (~3,000 patterns) is far past any real list.
+MAX_INCLUDE_BYTES = 64 << 10
+# A worktree root's claim file (`.moai-repository`) holds one git dir path, at most
+# PATH_MAX (4 KiB) on Linux and macOS.
+MAX_CLAIM_BYTES = 16 << 10
+# moai's own state files in a git dir: the record of the on-create commands run (a
+# few lines) and `list`'s graph cache (~120 bytes a worktree). 4 MiB is tens of
+# thousands of worktrees, and still parses in well under 100 ms.
+MAX_STATE_BYTES = 4 << 20
+# A git hook script: ours and the pre-commit framework's are a few KiB, a team's
+# own rarely more. A larger "hook" is a program (a compiled binary), which is
+# neither moai's nor pre-commit's: moai reads no further and treats it as foreign.
+MAX_HOOK_BYTES = 1 << 20
+# `list` copies a worktree's index (for git's untracked cache, listing.py) when it
+# changed. An index holds ~100 bytes a tracked file: the Linux kernel's (~80k files)
+# is ~8 MiB, Chromium's (~400k) ~40 MiB. Past 64 MiB copying it on every change
+# costs more than the cache saves, and `list` asks the worktree's own index.
+MAX_STATUS_INDEX_BYTES = 64 << 20
 # Nesting: Claude Code's settings and the template nest three or four levels.
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.

@@ -23,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.errors import BadInput, Refused
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -63,45 +63,44 @@ def create(payload: dict[str, object]) -> int:
         branch = (
             spec_branch_name(name, ws.cfg.spec_branch_pattern) if spec else BRANCH_PREFIX + name
         )
-        reused = _reuse(ws, branch)
-        if reused is None:
-            from moai_mashup.worktrees.create import create_on_branch
+        from moai_mashup.worktrees.create import create_on_branch
 
-            made = create_on_branch(ws, name, branch)
+        made = create_on_branch(ws, name, branch, reuse=True)
+        if made.reused:
+            _bring_onto_backend(made.path)
+        else:
             _say([f"created {made.path} on {made.branch}; backend: {made.backend}", *made.lines])
-            reused = made.path.resolve()
-        path = reused
+        path = made.path.resolve()
     sys.stdout.write(f"{path}\n")
     return 0
 
 
-def _reuse(ws: object, branch: str) -> Path | None:
-    """The worktree already on `branch`, brought onto the table's backend; None if none."""
-    from moai_mashup.workspace import Workspace, open_workspace
-    from moai_mashup.worktrees.entries import list_entries
+def _bring_onto_backend(path: Path) -> None:
+    """A reused worktree, put on the table's backend."""
+    from moai_mashup.workspace import open_workspace
 
-    assert isinstance(ws, Workspace)
-    for entry in list_entries(ws.wt.root):
-        if entry.branch != branch:
-            continue
-        if entry.prunable is not None or not entry.path.is_dir():
-            raise Refused(
-                f"{branch} belongs to a worktree at {entry.path} whose directory is gone; "
-                "run: moai worktree clean"
-            )
-        there = open_workspace(entry.path)
-        if there.cfg.configured and there.expected is not None:
-            from moai_mashup.settings.apply import apply_backend
+    there = open_workspace(path)
+    if there.cfg.configured and there.expected is not None:
+        from moai_mashup.settings.apply import apply_backend
 
-            result = apply_backend(there.wt, there.cfg, there.expected)
-            if result.changed:
-                _say([f"{there.wt.root}: {result.backend} ({there.why()})"])
-        return entry.path.resolve()
-    return None
+        result = apply_backend(there.wt, there.cfg, there.expected)
+        if result.changed:
+            _say([f"{there.wt.root}: {result.backend} ({there.why()})"])
 
 
 def _plain_create(wt: git.Worktree, name: str) -> Path:
-    """Claude Code's own `-w` (no moai config here): `.claude/worktrees/NAME`."""
+    """Claude Code's own `-w` (no moai config here): `.claude/worktrees/NAME`.
+
+    Under the repository's worktree lock, as moai's own creates: several at
+    once for one name all get the one worktree.
+    """
+    from moai_mashup.worktrees.create import worktrees_lock
+
+    with worktrees_lock(wt.common_dir):
+        return _plain_create_locked(wt, name)
+
+
+def _plain_create_locked(wt: git.Worktree, name: str) -> Path:
     from moai_mashup.worktrees.entries import list_entries
 
     branch = BRANCH_PREFIX + name
@@ -159,9 +158,7 @@ def _leave_note(common_dir: Path, session_id: object, line: str) -> None:
     name = note_path(common_dir, session_id)
     if name is None:
         return
-    path = Path(name)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(line + "\n", encoding="utf-8")
-    except OSError:
-        pass
+    import contextlib
+
+    with contextlib.suppress(OSError, BadInput):  # a courtesy: the refusal reached Claude Code
+        files.write_text(name, line + "\n", within=common_dir)

@@ -19,11 +19,12 @@ def request_cd(path: Path) -> bool:
     Only an existing file is written (the wrapper's mktemp): the variable must
     not let anyone make us create files elsewhere.
     """
+    from moai_mashup import files
+
     target = os.environ.get(CD_FILE_ENV)
     if not target or not os.path.isfile(target):
         return False
-    with open(target, "w", encoding="utf-8") as fh:
-        fh.write(str(path))
+    files.write_bytes(target, str(path).encode(), durable=False)
     return True
 
 

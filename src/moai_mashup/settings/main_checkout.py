@@ -21,9 +21,9 @@ create` report them; `moai settings move-to-user` moves the user's own keys.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from moai_mashup import files
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.paths import RECORD_NAME, SETTINGS_REL
 
@@ -74,10 +74,15 @@ def has_main_checkout(wt: git.Worktree) -> bool:
     return wt.common_dir.name == ".git" and (wt.common_dir.parent / ".git").is_dir()
 
 
-def read_doc(path: Path) -> dict[str, Any]:
+def read_doc(path: Path, within: Path | None = None) -> dict[str, Any]:
+    """The settings document at `path`, {} when it is absent or not one moai reads
+    (a link leading outside `within`, a FIFO, a device, absurdly large, not JSON)."""
+    from moai_mashup.errors import BadInput
+    from moai_mashup.limits import MAX_SETTINGS_BYTES
+
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        doc = json.loads(files.read_bytes(path, MAX_SETTINGS_BYTES, within=within) or b"null")
+    except (BadInput, ValueError, RecursionError):
         return {}
     return doc if isinstance(doc, dict) else {}
 
@@ -94,11 +99,13 @@ def routing_keys(doc: dict[str, Any]) -> list[tuple[str, ...]]:
 def main_record(wt: git.Worktree) -> Any:
     """The main checkout's ownership record, or None."""
     from moai_mashup.core import settings_plan as plan
+    from moai_mashup.errors import BadInput
+    from moai_mashup.limits import MAX_SETTINGS_BYTES
 
     try:
-        data = json.loads((wt.common_dir / "moai" / RECORD_NAME).read_text(encoding="utf-8"))
-        return plan.OwnershipRecord.from_json(data)
-    except (OSError, ValueError, KeyError, TypeError):
+        text = files.read_text(wt.common_dir / "moai" / RECORD_NAME, MAX_SETTINGS_BYTES)
+        return plan.OwnershipRecord.from_json(json.loads(text or "null"))
+    except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -126,7 +133,7 @@ def override(wt: git.Worktree, expected: str | None) -> Override | None:
     path = wt.main_root / SETTINGS_REL
     if not path.exists():
         return None
-    doc = read_doc(path)
+    doc = read_doc(path, within=wt.main_root)
     mine, moai = split_keys(doc, main_record(wt))
     if expected == "glm" and mine:
         return Override(path, tuple(".".join(p) for p in mine), ours=False)
@@ -137,10 +144,7 @@ def override(wt: git.Worktree, expected: str | None) -> Override | None:
 
 def linked_worktrees(wt: git.Worktree) -> int:
     """How many linked worktrees the repository has (git's own admin dirs; no git call)."""
-    try:
-        return len(os.listdir(wt.common_dir / "worktrees"))
-    except OSError:
-        return 0
+    return len(files.list_dir(wt.common_dir / "worktrees"))
 
 
 def main_on_glm_line(wt: git.Worktree) -> str | None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.core.routing import (
     Backend,
     backend_for_branch,
@@ -40,6 +40,7 @@ class Created(NamedTuple):
     base: str | None  # the base ref a new branch was made from
     backend: Backend | None
     lines: list[str]
+    reused: bool = False  # `reuse=True` found the branch's worktree already there
 
 
 def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
@@ -54,10 +55,11 @@ def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
 
 
 @contextlib.contextmanager
-def repo_lock(ws: Workspace) -> Iterator[None]:
+def worktrees_lock(common_dir: Path) -> Iterator[None]:
+    """The repository's worktree lock: whether a worktree exists and making it are one step."""
     from moai_mashup.settings.atomic import file_lock
 
-    with file_lock(ws.wt.common_dir / "moai" / LOCK_NAME, wait=None):  # creates take long
+    with file_lock(common_dir / "moai" / LOCK_NAME, wait=None):  # creates take long
         yield
 
 
@@ -93,9 +95,16 @@ def create_on_branch(
     backend: Backend | None = None,
     base: str | None = None,
     path: Path | None = None,
+    reuse: bool = False,
 ) -> Created:
     """`create` for any branch: `name` (checked by the caller) is the directory under
-    the worktree root and the name messages use."""
+    the worktree root and the name messages use.
+
+    `reuse` (Claude Code's WorktreeCreate): a worktree already on `branch` is
+    returned as it is (`reused`) instead of refused. The look and the create are
+    one step under the repository's worktree lock: of several creates of one
+    name at once (two sessions, a retry), one creates and the others reuse.
+    """
     from moai_mashup.config import load_config_like
     from moai_mashup.worktrees.setup import post_worktree
 
@@ -111,7 +120,7 @@ def create_on_branch(
         from moai_mashup.settings.apply import desired_glm
 
         desired_glm(wt, cfg)
-    with repo_lock(ws):
+    with worktrees_lock(wt.common_dir):
         head, branch_sha, base_sha = _rev_batch(
             wt.root, ["HEAD", f"refs/heads/{branch}", base or cfg.default_branch]
         )
@@ -126,6 +135,8 @@ def create_on_branch(
                     f"{branch} belongs to a worktree at {entry.path} whose directory is gone; "
                     "run: moai worktree clean"
                 )
+            if entry.branch == branch and reuse:
+                return Created(entry.path.resolve(), branch, False, None, None, [], reused=True)
             if entry.branch == branch:
                 raise Refused(
                     f"{branch} is already checked out at {entry.path}; "
@@ -141,7 +152,7 @@ def create_on_branch(
             dest = claimed_root(worktree_root(ws), wt.common_dir, claim=False) / spec_id
         else:
             dest = Path(os.path.abspath(path))
-        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        if dest.exists() and (not dest.is_dir() or files.list_dir(dest)):
             raise BadInput(f"{dest}: exists and is not an empty directory; choose --path DIR")
         created_dir = _first_missing(dest)
         claim_made: Path | None = None
@@ -198,20 +209,21 @@ def _rollback(
     cwd: Path, dest: Path, new_branch: str | None, created_dir: Path | None, claim: Path | None
 ) -> None:
     """Undo a failed create: no orphan worktree, branch, directory or claim is left."""
-    import shutil
-
     if (dest / ".git").exists():
         git.run(["worktree", "remove", "--force", "--force", str(dest)], cwd, check=False)
     if created_dir is not None:
-        shutil.rmtree(dest, ignore_errors=True)
+        files.remove_tree(dest)
     elif dest.is_dir():
-        for child in dest.iterdir():  # it was an empty directory before: leave it empty
+        for name in files.list_dir(dest):  # it was an empty directory before: leave it empty
+            child = dest / name
             if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child, ignore_errors=True)
+                files.remove_tree(child)
             else:
-                child.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    files.remove(child, within=dest)
     if claim is not None:
-        claim.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            files.remove(claim)
     if created_dir is not None:
         # Parents we made go only when empty: another repository may have just used them.
         for parent in dest.parents:

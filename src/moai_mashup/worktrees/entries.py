@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.core.routing import (
     SPEC_ID_SHAPE,
     is_valid_spec_id,
@@ -121,26 +121,33 @@ def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:
 
     for candidate in candidates():
         marker = candidate / CLAIM_NAME
-        try:
-            current = marker.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            current = None
-        except OSError:
-            continue
+        current = _claim_of(marker, candidate)
         if current == owner:
             return candidate
         if current is None:
             if not claim:
                 return candidate
-            candidate.mkdir(parents=True, exist_ok=True)
-            try:
-                # O_EXCL: two repositories claiming at the same instant cannot both win.
-                fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                if marker.read_text(encoding="utf-8").strip() == owner:
-                    return candidate
-                continue
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(owner + "\n")
-            return candidate
+            files.make_dirs(candidate)
+            # Created whole, and only where nothing is (not even a link): two
+            # repositories claiming at the same instant cannot both win, and a
+            # link a checkout left there is never written through.
+            if files.create_exclusive(marker, (owner + "\n").encode(), 0o644):
+                return candidate
+            if _claim_of(marker, candidate) == owner:
+                return candidate
     raise Refused(f"{root}: worktree root is claimed by other repositories; use --path DIR")
+
+
+def _claim_of(marker: Path, root: Path) -> str | None:
+    """Whose the root is: the git dir its claim file names; None when nothing is
+    there; "" when something is that is not a small regular file in the root (a
+    link leading out of it or dangling, a FIFO, a device): not ours to take."""
+    from moai_mashup.limits import MAX_CLAIM_BYTES
+
+    try:
+        text = files.read_text(marker, MAX_CLAIM_BYTES, within=root)
+    except BadInput:
+        return ""
+    if text is None:
+        return "" if os.path.lexists(marker) else None
+    return text.strip()

@@ -7,15 +7,14 @@ answers are cached by commit ids (merged.py).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.core.routing import (
     spec_id_from_branch,
 )
-from moai_mashup.errors import MoaiError
+from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
@@ -96,29 +95,34 @@ def status_index(git_dir: Path) -> Path | None:
     old copy; nobody reads it again). The copy keeps the index's mtime, which
     git's racy-entry checks compare file mtimes with.
     """
+    from moai_mashup.limits import MAX_STATUS_INDEX_BYTES
+
     real = git_dir / "index"
     try:
         st = os.stat(real)
     except OSError:
         return None  # no index yet (a --no-checkout worktree): git's own answer
+    if st.st_size > MAX_STATUS_INDEX_BYTES:
+        return None  # a copy on every change would cost more than the cache saves
     state = git_dir / "moai"
     name = f"{STATUS_INDEX}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
     copy = state / name
     if copy.is_file():
         return copy
-    import shutil
-
     tmp = state / f"{name}.{os.getpid()}.tmp"
     try:
-        state.mkdir(exist_ok=True)
-        for old in state.glob(f"{STATUS_INDEX}-*"):
-            old.unlink(missing_ok=True)
-        shutil.copyfile(real, tmp)
-        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-        os.replace(tmp, copy)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        files.make_dirs(state, within=git_dir)
+        for old in files.list_dir(state):  # older copies, and temp files left by a kill
+            if old.startswith(STATUS_INDEX + "-"):
+                files.remove(state / old, within=git_dir)
+        files.copy_file(real, tmp, within=state)  # streamed, with the index's times
+        got = os.stat(tmp)
+        if (got.st_size, got.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            files.discard(tmp)  # git replaced the index meanwhile: not the version named
+            return None
+        files.rename(tmp, copy)
+    except (OSError, BadInput):
+        files.discard(tmp)
         return None
     return copy
 

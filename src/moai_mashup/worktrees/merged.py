@@ -6,8 +6,11 @@ The answers are cached by commit ids.
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
+from moai_mashup import files
+from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 # lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
@@ -17,13 +20,29 @@ if TYPE_CHECKING:
 
 
 def branch_created_at(common_dir: Path, branch: str) -> str | None:
-    """The sha the branch was created at, from the first line of its reflog."""
+    """The sha the branch was created at, from the first line of its reflog.
+
+    Only the line's start is read (`<old sha> <new sha> ...`): a reflog grows
+    with every commit of the branch.
+    """
     try:
-        with (common_dir / "logs" / "refs" / "heads" / branch).open(encoding="utf-8") as fh:
-            first = fh.readline().split(" ", 2)
+        fd = files.open_regular(common_dir / "logs" / "refs" / "heads" / branch)
+    except BadInput:
+        return None
+    if fd is None:
+        return None
+    try:
+        head = files.read_fd(fd, REFLOG_HEAD)
     except OSError:
         return None
+    finally:
+        os.close(fd)
+    first = head.decode("ascii", "replace").split("\n", 1)[0].split(" ", 2)
     return first[1] if len(first) >= 2 else None
+
+
+# Two object ids and their separators: sha256 ids are 64 hex digits.
+REFLOG_HEAD = 2 * 64 + 2
 
 
 DELTA_DELETED = 2  # pygit2.enums.DeltaStatus.DELETED (GIT_DELTA_DELETED), without the import
@@ -146,22 +165,22 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
     """
     import json
 
+    from moai_mashup.limits import MAX_STATE_BYTES
+
     path = common_dir / "moai" / GRAPH_CACHE
     try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
+        cached = json.loads(files.read_text(path, MAX_STATE_BYTES) or "null")
         known = {
             tuple(k.split(" ")): GraphFacts(*v)
             for k, v in cached["facts"].items()
             if cached.get("version") == GRAPH_CACHE_VERSION
         }
-    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
+    except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         known = {}
     facts = {p: known[p] for p in pairs if p in known}
     missing = pairs - set(facts)
     if missing:
         import pygit2
-
-        from moai_mashup.settings.atomic import atomic_write_text
 
         repo = pygit2.Repository(str(common_dir))
         patch_ids = PatchIds(repo)
@@ -175,6 +194,6 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
             "version": GRAPH_CACHE_VERSION,
             "facts": {" ".join(k): list(v) for k, v in facts.items()},
         }
-        with contextlib.suppress(OSError):  # a cache we cannot write only costs time
-            atomic_write_text(path, json.dumps(blob), mode=0o644)
+        with contextlib.suppress(OSError, BadInput):  # a cache we cannot write costs only time
+            files.write_bytes(path, json.dumps(blob).encode(), 0o644, durable=False)
     return facts

@@ -16,9 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from moai_mashup import git
+from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
+from moai_mashup.errors import BadInput
 from moai_mashup.settings.apply import ApplyResult, apply_backend, held_back_line
 from moai_mashup.workspace import Workspace
 
@@ -33,15 +34,26 @@ def included_files(main_root: Path, patterns: tuple[str, ...]) -> list[str]:
     Only ignored files qualify (the shared `.worktreeinclude` convention): a
     copied file that git does not ignore would show up as untracked work in
     the new worktree, and tracked files come with the checkout anyway.
+
+    `.worktreeinclude` is committed, so it may be anything: moai reads it (a
+    regular file inside the main worktree, bounded) and hands git a copy, so
+    git never opens a FIFO, a device or a huge file a link names.
     """
-    include = main_root / WORKTREE_INCLUDE
-    args = ["ls-files", "-z", "--others", "--ignored"]
-    if include.is_file():
-        args.append(f"--exclude-from={include}")
-    args += [f"--exclude={p}" for p in patterns]
-    if len(args) == 4:
+    include = _read_include(main_root)
+    if include is None and not patterns:
         return []  # nothing selected: skip the directory walk
-    selected = [p for p in git.run(args, main_root).stdout.split("\0") if p]
+    folder = files.make_temp_dir("moai-include-") if include is not None else None
+    try:
+        args = ["ls-files", "-z", "--others", "--ignored"]
+        if folder is not None and include is not None:
+            copy = os.path.join(folder, WORKTREE_INCLUDE)
+            files.write_bytes(copy, include, durable=False)
+            args.append(f"--exclude-from={copy}")
+        args += [f"--exclude={p}" for p in patterns]
+        selected = [p for p in git.run(args, main_root).stdout.split("\0") if p]
+    finally:
+        if folder is not None:
+            files.remove_tree(folder)
     if not selected:
         return []
     proc = git.run(
@@ -51,55 +63,82 @@ def included_files(main_root: Path, patterns: tuple[str, ...]) -> list[str]:
     return [p for p in selected if p in ignored]
 
 
+def _read_include(main_root: Path) -> bytes | None:
+    """The main worktree's `.worktreeinclude` (None: none, or not one moai reads:
+    said in one line)."""
+    from moai_mashup.limits import MAX_INCLUDE_BYTES
+
+    try:
+        return files.read_bytes(
+            main_root / WORKTREE_INCLUDE, MAX_INCLUDE_BYTES, WORKTREE_INCLUDE, within=main_root
+        )
+    except BadInput as exc:
+        sys.stderr.write(f"moai: not used: {exc}\n")
+        return None
+
+
 class OutsideWorktree(Exception):
     """A copy would land outside the new worktree (a committed symlinked directory)."""
 
 
-def _copy_one(src: Path, dst: Path, root: Path | None = None) -> bool:
-    if dst.exists() or dst.is_symlink():
+def _copy_one(src: Path, dst: Path, root: Path, rel: str) -> bool:
+    if os.path.lexists(dst):
         return False  # never clobber: the hook may have copied it, or the user made it
-    if root is not None:
-        # The new worktree's checkout may hold a committed symlink among dst's
-        # parents: an ignored file of yours (an .env) must not be copied through it.
-        real_root = os.path.realpath(root)
-        if os.path.commonpath([real_root, os.path.realpath(dst.parent)]) != real_root:
-            raise OutsideWorktree(str(dst.parent))
-    import shutil
-
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(src, dst, follow_symlinks=False)
+    # The new worktree's checkout may hold a committed symlink among dst's
+    # parents: an ignored file of yours (an .env) must not be copied through it.
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([real_root, os.path.realpath(dst.parent)]) != real_root:
+        raise OutsideWorktree(str(dst.parent))
+    files.make_dirs(dst.parent, within=root)
+    try:
+        files.copy_file(src, dst, within=root, label=rel)
+    except FileNotFoundError:
+        return False  # gone since git listed it
     return True
 
 
 def copy_into(ws: Workspace, main_root: Path) -> list[str]:
-    """Copy the selected ignored files (and an untracked glm.json) from the main worktree."""
+    """Copy the selected ignored files (and an untracked glm.json) from the main worktree.
+
+    A file that is not a regular file or a link (a FIFO, a device: git lists
+    none, but one may take a listed file's place) is skipped with one line.
+    """
     root = ws.wt.root
     copied: list[str] = []
-    for rel in included_files(main_root, ws.cfg.worktree.copy):
+
+    def copy(rel: str) -> bool:
         try:
-            if _copy_one(main_root / rel, root / rel, root):
-                copied.append(rel)
+            return _copy_one(main_root / rel, root / rel, root, rel)
         except OutsideWorktree as exc:
             sys.stderr.write(
                 f"moai: not copied: {rel}: {exc} is a symbolic link out of the new worktree\n"
             )
+        except BadInput as exc:
+            sys.stderr.write(f"moai: not copied: {exc}\n")
+        return False
+
+    for rel in included_files(main_root, ws.cfg.worktree.copy):
+        if copy(rel):
+            copied.append(rel)
     glm = str(GLM_JSON)
     if (
         ws.cfg.auto_worktree.copy_glm_config
         and glm not in copied
         and (main_root / glm).is_file()
-        and not (root / glm).exists()
+        and not os.path.lexists(root / glm)
         and not git.is_tracked(main_root, glm)  # tracked: the branch carries its own
-        and _copy_one(main_root / glm, root / glm)
+        and copy(glm)
     ):
         copied.append(glm)
     return copied
 
 
 def _read_done(path: Path) -> list[str]:
+    from moai_mashup.limits import MAX_STATE_BYTES
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(files.read_text(path, MAX_STATE_BYTES) or "null")
+    except (BadInput, ValueError, RecursionError):
         return []
     done = data.get("on_create_done") if isinstance(data, dict) else None
     return [c for c in done or [] if isinstance(c, str)]
@@ -113,7 +152,6 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
     later command usually depends on an earlier one.
     """
     from moai_mashup.settings import trust
-    from moai_mashup.settings.atomic import atomic_write_text
 
     commands = ws.cfg.worktree.on_create
     done_path = ws.wt.state_dir / DONE_NAME
@@ -142,8 +180,7 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
             lines.append(f"worktree.on_create command failed (exit {proc.returncode}): {cmd}")
             break
         done.append(cmd)
-        ws.wt.state_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(done_path, json.dumps({"on_create_done": done}) + "\n")
+        files.write_text(done_path, json.dumps({"on_create_done": done}) + "\n")
         lines.append(f"ran worktree.on_create: {cmd}")
     return lines
 
