@@ -280,3 +280,152 @@ def test_every_known_violation_still_occurs() -> None:
         f"{a} -> {b} ({why})" for (a, b), why in KNOWN_VIOLATIONS.items() if (a, b) not in occurring
     ]
     assert gone == [], f"delete from KNOWN_VIOLATIONS, the import is gone: {', '.join(gone)}"
+
+
+# --- one module reads and writes files -----------------------------------------
+#
+# files.py owns the rules for every file moai touches (regular files only, bounded,
+# non-blocking, never through a link leaving where it means to write, walks that
+# follow no link). Anything else that opens, writes, removes, renames, copies or
+# walks on its own bypasses them; each exception is named with its reason.
+
+FILE_MODULE = "files"
+# os.<name> calls that open, change or walk files.
+OS_FILE_CALLS = frozenset(
+    {
+        "open",
+        "fdopen",
+        "replace",
+        "rename",
+        "renames",
+        "unlink",
+        "remove",
+        "rmdir",
+        "removedirs",
+        "walk",
+        "fwalk",
+        "scandir",
+        "listdir",
+        "mkdir",
+        "makedirs",
+        "link",
+        "symlink",
+        "chmod",
+        "truncate",
+        "mkfifo",
+    }
+)
+# Path methods (and io/builtins) that do the same; `replace` is left out (str.replace).
+METHOD_FILE_CALLS = frozenset(
+    {
+        "read_text",
+        "read_bytes",
+        "write_text",
+        "write_bytes",
+        "open",
+        "iterdir",
+        "glob",
+        "rglob",
+        "mkdir",
+        "rmdir",
+        "touch",
+        "unlink",
+        "rename",
+        "symlink_to",
+        "hardlink_to",
+        "chmod",
+    }
+)
+WHOLE_MODULES = ("shutil", "tempfile", "glob")
+# io's in-memory buffers (StringIO, BytesIO) touch no file.
+IO_FILE_CALLS = frozenset({"open", "FileIO", "open_code"})
+# (module, call) -> why it may touch files itself.
+FILE_ACCESS_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("spawn", "os.open"): "/dev/null as a child's stdin: process plumbing, no file of anyone's",
+    ("spawn", "os.fdopen"): "reads a child's output pipe, which it created",
+    ("claude_code.slash_commands", ".read_text"): (
+        "moai's own packaged template (importlib.resources), never a file of a repository's"
+    ),
+}
+
+
+def _file_calls(tree: ast.AST) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "open":
+            out.append(("open", node.lineno))
+        elif isinstance(func, ast.Attribute):
+            owner = func.value.id if isinstance(func.value, ast.Name) else None
+            if owner == "os" and func.attr in OS_FILE_CALLS:
+                out.append((f"os.{func.attr}", node.lineno))
+            elif owner == "io" and func.attr in IO_FILE_CALLS:
+                out.append((f"io.{func.attr}", node.lineno))
+            elif owner in WHOLE_MODULES:
+                if (owner, func.attr) != ("shutil", "which"):  # a PATH lookup, no file opened
+                    out.append((f"{owner}.{func.attr}", node.lineno))
+            elif owner not in ("os", FILE_MODULE) and func.attr in METHOD_FILE_CALLS:
+                out.append((f".{func.attr}", node.lineno))
+    return out
+
+
+def _file_access() -> list[tuple[str, str, int]]:
+    found = []
+    for name, path in _modules().items():
+        if name == FILE_MODULE:
+            continue
+        for call, line in _file_calls(ast.parse(path.read_text(encoding="utf-8"))):
+            found.append((name, call, line))
+    return found
+
+
+def test_only_files_py_reads_and_writes_files() -> None:
+    found = [
+        f"{name}.py:{line}: {call}"
+        for name, call, line in _file_access()
+        if (name, call) not in FILE_ACCESS_EXCEPTIONS
+    ]
+    assert found == [], (
+        "file access outside files.py (use its functions, which keep the rules for every "
+        "file moai touches; or name the exception with its reason):\n" + "\n".join(found)
+    )
+
+
+def test_every_file_access_exception_still_occurs() -> None:
+    occurring = {(name, call) for name, call, _line in _file_access()}
+    gone = [f"{a}: {b}" for (a, b) in FILE_ACCESS_EXCEPTIONS if (a, b) not in occurring]
+    assert gone == [], f"delete from FILE_ACCESS_EXCEPTIONS, the call is gone: {', '.join(gone)}"
+
+
+def test_the_file_rule_sees_each_kind_of_access() -> None:
+    """The checker itself: each way of touching a file is caught."""
+    source = (
+        "import os, shutil, tempfile\n"
+        "open('x')\n"
+        "os.replace('a', 'b')\n"
+        "p.read_text()\n"
+        "p.write_bytes(b'')\n"
+        "os.walk('.')\n"
+        "p.rglob('*')\n"
+        "shutil.copyfile('a', 'b')\n"
+        "tempfile.mkdtemp()\n"
+        "'s'.replace('a', 'b')\n"
+        "shutil.which('git')\n"
+        "files.read_text('x', 1)\n"
+        "io.StringIO()\n"
+        "io.open('x')\n"
+    )
+    calls = [call for call, _ in _file_calls(ast.parse(source))]
+    assert calls == [
+        "open",
+        "os.replace",
+        ".read_text",
+        ".write_bytes",
+        "os.walk",
+        ".rglob",
+        "shutil.copyfile",
+        "tempfile.mkdtemp",
+        "io.open",
+    ]

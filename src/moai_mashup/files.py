@@ -452,6 +452,15 @@ def remove(path: StrPath, within: StrPath | None = None) -> bool:
     return True
 
 
+def remove_empty_dir(path: StrPath) -> bool:
+    """Remove the folder `path` only if it is empty (a link is never followed); False if not."""
+    try:
+        os.rmdir(path)
+    except OSError:
+        return False
+    return True
+
+
 def remove_tree(path: StrPath) -> None:
     """Remove a folder and everything in it, never following a link out of it."""
     import shutil

@@ -13,7 +13,7 @@ directories, never in the work tree except the settings file itself:
 """
 
 SETTINGS_REL = ".claude/settings.local.json"
-# Temp names while settings/atomic.py replaces the file: `.settings.local.json.<n>.tmp`.
+# Temp names while files.py replaces the file: `.settings.local.json.<n>.tmp`.
 SETTINGS_TEMP_PROBE = ".claude/.settings.local.json.0.tmp"
 SETTINGS_TEMP_PATTERN = "/.claude/.settings.local.json.*.tmp"
 

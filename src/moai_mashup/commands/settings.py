@@ -83,7 +83,7 @@ def move_to_user(yes: bool) -> None:
     from moai_mashup.paths import LOCK_NAME, SETTINGS_REL
     from moai_mashup.settings import main_checkout
     from moai_mashup.settings.apply import user_settings_file
-    from moai_mashup.settings.atomic import file_lock
+    from moai_mashup.settings.lock import file_lock
 
     wt = git.discover(Path.cwd())
     if not main_checkout.has_main_checkout(wt):

@@ -57,7 +57,7 @@ def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
 @contextlib.contextmanager
 def worktrees_lock(common_dir: Path) -> Iterator[None]:
     """The repository's worktree lock: whether a worktree exists and making it are one step."""
-    from moai_mashup.settings.atomic import file_lock
+    from moai_mashup.settings.lock import file_lock
 
     with file_lock(common_dir / "moai" / LOCK_NAME, wait=None):  # creates take long
         yield
@@ -229,8 +229,7 @@ def _rollback(
         for parent in dest.parents:
             if parent == created_dir.parent:
                 break
-            with contextlib.suppress(OSError):
-                parent.rmdir()
+            files.remove_empty_dir(parent)
     git.run(["worktree", "prune"], cwd, check=False)
     if new_branch is not None:
         git.run(["branch", "-D", new_branch], cwd, check=False)

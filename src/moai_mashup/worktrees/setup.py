@@ -198,7 +198,7 @@ def post_worktree(
     Order matters: copies first (a copied `llm.local.yaml` or `glm.json` changes
     what applying means), then the backend, then the team's commands.
     """
-    from moai_mashup.settings.atomic import file_lock
+    from moai_mashup.settings.lock import file_lock
 
     main = main_root or ws.wt.main_root
     lines: list[str] = []
