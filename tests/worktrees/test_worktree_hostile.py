@@ -1,6 +1,6 @@
 """A cloned repository is hostile input: what it commits (a `.worktreeinclude`, a
 worktree root's claim file, a settings file) may be a link to /dev/zero, a FIFO,
-a link loop or a link leading outside. `moai worktree create` and the git hook's
+a link loop or link leading outside. `moai worktree create` and the git hook's
 setup of a new worktree must neither hang, nor read such a file whole, nor write
 through it; they say what they skipped in one line and go on."""
 
