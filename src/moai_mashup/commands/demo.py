@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from moai_mashup import files
+from moai_mashup import files, spawn
 from moai_mashup.limits import MAX_SETTINGS_BYTES
 from moai_mashup.paths import SETTINGS_REL
 
@@ -27,16 +26,19 @@ HAND_WRITTEN = '{\n  "permissions": {"allow": ["Bash(npm test)"]}\n}\n'
 def _git(args: list[str], cwd: Path, env: dict[str, str]) -> None:
     """Run git as a user would; show what moai's hook said."""
     click.secho(f"\n$ git {' '.join(args)}", fg="cyan")
-    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
-    for line in proc.stderr.splitlines():
+    code, _, raw = spawn.run(["git", "-C", str(cwd), *args], env=env)
+    stderr = raw.decode("utf-8", "replace")
+    for line in stderr.splitlines():
         if line.startswith("moai:"):
             click.echo(f"   {line}")
-    if proc.returncode != 0:
-        raise click.ClickException(f"git {' '.join(args)} failed: {proc.stderr.strip()}")
+    if code != 0:
+        raise click.ClickException(f"git {' '.join(args)} failed: {stderr.strip()}")
 
 
 def _quiet_git(args: list[str], cwd: Path, env: dict[str, str]) -> None:
-    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    code, _, stderr = spawn.run(["git", "-C", str(cwd), *args], env=env)
+    if code != 0:
+        raise click.ClickException(f"git {' '.join(args)} failed: {stderr.decode().strip()}")
 
 
 def _read(path: Path, root: Path) -> str | None:
@@ -145,19 +147,17 @@ def command(keep: bool) -> None:
 
 def _moai(args: list[str], cwd: Path, env: dict[str, str], payload: dict[str, Any]) -> str:
     """This moai, run as Claude Code runs it: JSON on stdin, the session's environment."""
-    proc = subprocess.run(
+    code, stdout, stderr = spawn.run(
         [sys.executable, "-m", "moai_mashup", *args],
-        cwd=cwd,
+        cwd=str(cwd),
         env=env,
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
+        stdin=json.dumps(payload).encode(),
     )
-    for line in proc.stderr.splitlines():
+    for line in stderr.decode("utf-8", "replace").splitlines():
         click.echo(f"   {line}")
-    if proc.returncode != 0:
+    if code != 0:
         raise click.ClickException(f"moai {' '.join(args)} failed")
-    return proc.stdout.strip()
+    return stdout.decode("utf-8", "replace").strip()
 
 
 def _claude_code(repo: Path, env: dict[str, str]) -> None:

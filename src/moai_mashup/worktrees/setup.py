@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from moai_mashup import files, git
+from moai_mashup import files, git, spawn
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput
@@ -168,16 +167,15 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
     lines: list[str] = []
     for cmd in pending:
         # stdout goes to our stderr: `moai worktree create` keeps stdout for its own lines.
-        proc = subprocess.run(
-            cmd,
-            shell=True,
-            cwd=ws.wt.root,
+        code, _, _ = spawn.run(
+            ["/bin/sh", "-c", cmd],
+            cwd=str(ws.wt.root),
             env=git.no_git_env(),
             stdout=sys.stderr.fileno(),
-            check=False,
+            stderr=sys.stderr.fileno(),
         )
-        if proc.returncode != 0:
-            lines.append(f"worktree.on_create command failed (exit {proc.returncode}): {cmd}")
+        if code != 0:
+            lines.append(f"worktree.on_create command failed (exit {code}): {cmd}")
             break
         done.append(cmd)
         files.write_text(done_path, json.dumps({"on_create_done": done}) + "\n")
