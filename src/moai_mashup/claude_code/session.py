@@ -17,6 +17,7 @@ import os
 
 from moai_mashup import files
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
+from moai_mashup.core.model_pin import pinned_model
 from moai_mashup.core.routing import (
     Backend,
     BranchKind,
@@ -125,7 +126,6 @@ def start_pin(place: Place, env: Mapping[str, str]) -> str | None:
     `claude-opus-...` as is (measured, Claude Code 2.1.332). The hooks run with
     the session's environment, so `ANTHROPIC_MODEL` is the one it uses.
     """
-    from moai_mashup.core.model_pin import pinned_model
 
     levels: list[tuple[str, str | None]] = [(os.path.join(place.root, SETTINGS_REL), None)]
     main = main_checkout(place)

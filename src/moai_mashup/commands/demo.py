@@ -16,8 +16,14 @@ from typing import Any
 import click
 
 from moai_mashup import files, spawn
+from moai_mashup.claude_code import install as cc
+from moai_mashup.git import discover
+from moai_mashup.githooks import install as hook_install
 from moai_mashup.limits import MAX_SETTINGS_BYTES
 from moai_mashup.paths import SETTINGS_REL
+from moai_mashup.scaffold import init_files
+from moai_mashup.settings.keys import mask, save_key
+from moai_mashup.status import collect
 
 FAKE_KEY = "demo0000fake0000key0000not0real"
 HAND_WRITTEN = '{\n  "permissions": {"allow": ["Bash(npm test)"]}\n}\n'
@@ -47,8 +53,6 @@ def _read(path: Path, root: Path) -> str | None:
 
 
 def _show(repo: Path, title: str) -> None:
-    from moai_mashup.status import collect
-
     old = Path.cwd()
     os.chdir(repo)
     try:
@@ -65,8 +69,6 @@ def _show(repo: Path, title: str) -> None:
         doc = json.loads(text)
         env = doc.get("env", {})
         if "ANTHROPIC_AUTH_TOKEN" in env:
-            from moai_mashup.settings.keys import mask
-
             env = dict(env, ANTHROPIC_AUTH_TOKEN=mask(env["ANTHROPIC_AUTH_TOKEN"]))
             doc = dict(doc, env=env)
         for line in json.dumps(doc, indent=2, ensure_ascii=False).splitlines():
@@ -77,10 +79,6 @@ def _show(repo: Path, title: str) -> None:
 @click.option("--keep", is_flag=True, help="Keep the throwaway repository and print its path.")
 def command(keep: bool) -> None:
     """Show the main job in a throwaway repository with a fake key."""
-    from moai_mashup.git import discover
-    from moai_mashup.githooks import install as hook_install
-    from moai_mashup.scaffold import init_files
-    from moai_mashup.settings.keys import save_key
 
     tmp = Path(files.make_temp_dir("moai-demo-"))
     # The user's git config (a global core.hooksPath above all) stays out of it too.
@@ -162,7 +160,6 @@ def _moai(args: list[str], cwd: Path, env: dict[str, str], payload: dict[str, An
 
 def _claude_code(repo: Path, env: dict[str, str]) -> None:
     """What Claude Code does with moai's hooks (no Claude Code needed: its hook calls)."""
-    from moai_mashup.claude_code import install as cc
 
     click.secho("\n== Claude Code: moai hooks install --claude-code", bold=True)
     for line in cc.install(cc.target(False, repo)):

@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from moai_mashup.githooks.engine import main
+
 
 @click.command(
     "hook-impl",
@@ -19,6 +21,5 @@ import click
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def command(hook_type: str, args: tuple[str, ...]) -> None:
     """Run moai's side of a git hook (post-checkout, post-worktree, pre-commit)."""
-    from moai_mashup.githooks.engine import main
 
     sys.exit(main([hook_type, *args]))

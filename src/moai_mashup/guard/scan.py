@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -548,7 +549,6 @@ def unstage_hint(findings: list[Finding]) -> str:
 def _shell_quote(path: str) -> str:
     """A path as shown (a key in its name masked): `*` for the hidden part is a
     pathspec git still matches."""
-    import shlex
 
     return shlex.quote(path.replace("…", "*"))
 
