@@ -10,9 +10,10 @@ click, pydantic and pygit2 stay out.
 A hook never makes git's own operation fail: a problem is one line on stderr
 and exit 0, unless the team's `policy.strict` asks for a failing hook.
 After each post-checkout it writes a stamp (`<git-dir>/moai/hook-stamp`) that
-lets the shim skip Python entirely while nothing the decision read changed,
-and prepares the switch to the other backend (`<git-dir>/moai/ready/`), which
-githooks/fast.py takes without importing this module.
+lets the shim skip Python entirely while nothing the decision read changed
+(githooks/stamp.py owns its format, routing table included), and prepares the
+switch to every other backend the table names (`<git-dir>/moai/ready/`, never
+the key), which githooks/fast.py takes without importing this module.
 """
 
 from __future__ import annotations
