@@ -68,18 +68,23 @@ def run(
     check: bool = True,
     stdin: str | None = None,
     inherit_env: bool = False,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run git in `cwd`. GIT_* of a calling hook are dropped unless `inherit_env`."""
+    """Run git in `cwd`. GIT_* of a calling hook are dropped unless `inherit_env`;
+    `env` adds variables for this git and its hooks only."""
     # Imported here: subprocess costs ~8 ms, and the post-checkout hook often needs no git.
     import subprocess
 
+    child_env = None if inherit_env else no_git_env()
+    if env:
+        child_env = {**(os.environ if child_env is None else child_env), **env}
     proc = subprocess.run(
         ["git", *args],
         cwd=cwd,
         input=stdin,
         capture_output=True,
         text=True,
-        env=None if inherit_env else no_git_env(),
+        env=child_env,
         check=False,
     )
     if check and proc.returncode != 0:
