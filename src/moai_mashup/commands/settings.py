@@ -25,6 +25,7 @@ import click
 from moai_mashup import files, git
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
+from moai_mashup.paths import STATE_DIR
 
 SECRET_PARTS = ("TOKEN", "KEY", "apiKeyHelper")
 
@@ -91,7 +92,7 @@ def move_to_user(yes: bool) -> None:
         return
     source = wt.main_root / SETTINGS_REL
     target = user_settings_file()
-    with file_lock(wt.common_dir / "moai" / LOCK_NAME):
+    with file_lock(wt.common_dir / STATE_DIR / LOCK_NAME):
         src_text, src = _load(source, wt.main_root)
         mine, ours = main_checkout.split_keys(src, main_checkout.main_record(wt))
         if ours:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from moai_mashup import files
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
-from moai_mashup.paths import RECORD_NAME, SETTINGS_REL
+from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STATE_DIR
 
 if TYPE_CHECKING:
     from typing import Any
@@ -103,7 +103,7 @@ def main_record(wt: git.Worktree) -> Any:
     from moai_mashup.limits import MAX_SETTINGS_BYTES
 
     try:
-        text = files.read_text(wt.common_dir / "moai" / RECORD_NAME, MAX_SETTINGS_BYTES)
+        text = files.read_text(wt.common_dir / STATE_DIR / RECORD_NAME, MAX_SETTINGS_BYTES)
         return plan.OwnershipRecord.from_json(json.loads(text or "null"))
     except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
