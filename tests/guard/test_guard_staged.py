@@ -220,13 +220,13 @@ def test_unquote_path() -> None:
     assert guard.unquote_path(b"plain name") == "plain name"
 
 
-def test_parse_patch_reads_hunk_counts_not_prefixes() -> None:
+def test_parse_patch_texts_reads_hunk_counts_not_prefixes() -> None:
     patch = (
         b"\x00abc\n:100644 100644 1 2 M\tf.txt\n\ndiff --git a/f.txt b/f.txt\n"
         b"--- a/f.txt\n+++ b/f.txt\n@@ -1,0 +2,2 @@\n+++ b/not-a-header\n+@@ -9 +9 @@\n"
         b"@@ -5 +7 @@\n-old\n+new\n"
     )
-    files, added = guard.parse_patch(patch)
+    files, added, _texts = guard.parse_patch_texts(patch)
     assert files == [guard.ChangedFile("abc", "M", "f.txt", "2", "100644")]
     assert [(a.path, a.number, a.text) for a in added] == [
         ("f.txt", 2, b"++ b/not-a-header"),
