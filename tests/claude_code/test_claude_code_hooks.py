@@ -327,6 +327,19 @@ def test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch(
     assert statusline(home, env, {}) == "?"
 
 
+def test_statusline_a_model_the_table_does_not_know_is_no_mismatch(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """A model neither Claude's nor in glm.json (a proxy's, a newer GLM's) is shown as it
+    is: moai cannot tell which backend serves it, so no "/exit" warning."""
+    save_fake_key(home)
+    payload = {
+        "model": {"id": "proxy-model-x", "display_name": "Proxy X"},
+        "workspace": {"current_dir": str(repo), "project_dir": str(repo)},
+    }
+    assert statusline(repo, env, payload) == "Claude · Proxy X · main · plan"
+
+
 @pytest.mark.parametrize(
     "argv",
     [
