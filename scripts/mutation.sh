@@ -85,6 +85,7 @@ module_tests() {
             if [ "$1" = statusline ]; then
                 echo "$h::test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch" \
                     "$h::test_statusline_a_model_the_table_does_not_know_is_no_mismatch" \
+                    "$h::test_statusline_a_broken_config_is_one_short_line_and_extra_words_are_refused" \
                     tests/claude_code/test_stdin_hostile.py
             else
                 echo "$h::test_worktree_create_refuses_a_bad_name_and_leaves_nothing" \

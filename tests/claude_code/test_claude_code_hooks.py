@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.claude_code.test_claude_code_install_rules import USERS_OWN
-from tests.gitrepo import FAKE_KEY, git, moai, save_fake_key, write
+from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, save_fake_key, write
 from tests.worktree_support import created, worktree_paths
 
 SETTINGS_JSON = ".claude/settings.json"
@@ -338,6 +338,19 @@ def test_statusline_a_model_the_table_does_not_know_is_no_mismatch(
         "workspace": {"current_dir": str(repo), "project_dir": str(repo)},
     }
     assert statusline(repo, env, payload) == "Claude · Proxy X · main · plan"
+
+
+def test_statusline_a_broken_config_is_one_short_line_and_extra_words_are_refused(
+    repo: Path, env: dict[str, str]
+) -> None:
+    write(repo / LLM_YAML, "llm:\n  mode: " + "x" * 200 + "\n")
+    payload = {"model": {"id": "m", "display_name": "M"}, "cwd": str(repo)}
+    line = statusline(repo, env, payload)
+    assert line.startswith(f"M · moai: {LLM_YAML}: llm.mode: must be one of"), line
+    assert len(line) == len("M · moai: ") + 120  # the error's first 120 characters
+    r = moai(repo, "statusline", "extra", env=env, input="{}")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == "usage: moai statusline (Claude Code's status line JSON on stdin)\n"
 
 
 @pytest.mark.parametrize(
