@@ -230,10 +230,6 @@ def ignored_query(root: Path, rels: list[str]) -> IgnoredQuery:
     return IgnoredQuery(str(root), rels, no_git_env())
 
 
-def ignored(root: Path, rels: list[str]) -> set[str]:
-    return ignored_query(root, rels).result()
-
-
 def is_ignored(root: Path, rel: str) -> bool:
     return exit_status(["check-ignore", "-q", "--", rel], root) == 0
 

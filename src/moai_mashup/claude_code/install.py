@@ -50,6 +50,7 @@ from typing import Any, Literal, NamedTuple
 from moai_mashup import files, git
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
+from moai_mashup.paths import STATE_DIR
 
 EVENTS = {
     "WorktreeCreate": "worktree-create",
@@ -87,7 +88,7 @@ def target(user: bool, cwd: Path | None = None) -> Target:
 
     wt = git.discover(cwd or Path.cwd())
     return Target(
-        wt.root / ".claude" / "settings.json", wt.common_dir / "moai" / RECORD_NAME, False
+        wt.root / ".claude" / "settings.json", wt.common_dir / STATE_DIR / RECORD_NAME, False
     )
 
 

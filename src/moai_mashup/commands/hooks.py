@@ -24,7 +24,13 @@ _TYPES = click.option(
 
 @click.group("hooks")
 def command() -> None:
-    """Install, remove or inspect moai's git hooks (chaining any hook already there)."""
+    """Install, remove or inspect moai's git hooks (chaining any hook already there).
+
+    \b
+    With a hook manager (husky, a .githooks folder) instead, call moai from
+    each of its hooks: `moai hook-impl <hook> "$@"` in post-checkout,
+    post-rewrite, pre-commit, prepare-commit-msg and commit-msg.
+    """
 
 
 _CLAUDE_CODE = click.option(

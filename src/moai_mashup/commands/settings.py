@@ -26,7 +26,7 @@ from moai_mashup import files, git
 from moai_mashup.core.settings_plan import detect_indent
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
-from moai_mashup.paths import LOCK_NAME, SETTINGS_REL
+from moai_mashup.paths import LOCK_NAME, SETTINGS_REL, STATE_DIR
 from moai_mashup.settings import main_checkout
 from moai_mashup.settings.apply import user_settings_file
 from moai_mashup.settings.keys import mask
@@ -89,7 +89,7 @@ def move_to_user(yes: bool) -> None:
         return
     source = wt.main_root / SETTINGS_REL
     target = user_settings_file()
-    with file_lock(wt.common_dir / "moai" / LOCK_NAME):
+    with file_lock(wt.common_dir / STATE_DIR / LOCK_NAME):
         src_text, src = _load(source, wt.main_root)
         mine, ours = main_checkout.split_keys(src, main_checkout.main_record(wt))
         if ours:

@@ -30,7 +30,6 @@ else:  # names for importers; annotations are never evaluated (see lean.py)
     Mode = Backend = Phase = Location = BranchKind = str
 
 MODES: tuple[Mode, ...] = ("claude-only", "mashup", "glm-only")
-BACKENDS: tuple[Backend, ...] = ("claude", "glm")
 PHASES: tuple[Phase, ...] = ("plan", "run", "sync")
 
 SPEC_ID_PATTERN = r"SPEC-[A-Z0-9]+(?:-[A-Z0-9]+)*"

@@ -184,16 +184,11 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 COMMIT_MARK = b"\x00"  # `--format=%x00%H`: a line no diff line can start with
 
 
-def parse_patch(data: bytes) -> tuple[list[ChangedFile], list[AddedLine]]:
-    """Files and added lines of `git diff/log --raw -p -U0` output."""
-    files, added, _texts = parse_patch_texts(data)
-    return files, added
-
-
 def parse_patch_texts(
     data: bytes,
 ) -> tuple[list[ChangedFile], list[AddedLine], set[tuple[str | None, str]]]:
-    """Files, added lines, and the (commit, path) pairs git diffed as text.
+    """Files, added lines, and the (commit, path) pairs git diffed as text, of
+    `git diff/log --raw -p -U0` output.
 
     Hunk line counts decide what is content, so an added line that itself
     reads `++ b/x` or `@@ ...` is never taken for a header. A file git shows

@@ -28,7 +28,7 @@ from moai_mashup.core import settings_plan as plan
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_SETTINGS_BYTES
-from moai_mashup.paths import RECORD_NAME, SETTINGS_REL
+from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STATE_DIR
 
 if TYPE_CHECKING:
     from typing import Any
@@ -101,7 +101,7 @@ def main_record(wt: git.Worktree) -> Any:
     """The main checkout's ownership record, or None."""
 
     try:
-        text = files.read_text(wt.common_dir / "moai" / RECORD_NAME, MAX_SETTINGS_BYTES)
+        text = files.read_text(wt.common_dir / STATE_DIR / RECORD_NAME, MAX_SETTINGS_BYTES)
         return plan.OwnershipRecord.from_json(json.loads(text or "null"))
     except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
