@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -280,3 +281,35 @@ def test_settle_returns_at_once_for_a_fifo(tmp_path: Path) -> None:
 
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(5)
+
+
+# --- what a parse may cost (limits.py) ------------------------------------------
+
+
+def test_a_json_document_with_too_many_lists_is_refused_before_parsing() -> None:
+    from moai_mashup.limits import MAX_JSON_CONTAINERS, json_shape_problem, loads_json
+
+    wide = '{"x": [' + ",".join(["[]"] * (MAX_JSON_CONTAINERS + 1)) + "]}"
+    started = time.monotonic()
+    assert "lists and objects" in (json_shape_problem(wide) or "")
+    assert time.monotonic() - started < 5  # a walk of the parsed document took seconds
+    with pytest.raises(BadInput, match=r"settings\.json: more than 100,000 lists"):
+        loads_json(wide, "settings.json")
+    # brackets inside strings are text, not structure
+    prompt = json.dumps({"prompt": "[" * 300_000 + "{" * 300_000})
+    assert json_shape_problem(prompt) is None
+    assert json_shape_problem("[" * 100 + "]" * 100) is None
+    assert "nested more than 100" in (json_shape_problem("[" * 101 + "]" * 101) or "")
+    comb = "[" + ",".join(["[" * 99 + "]" * 99] * 50) + ", " + "[" * 101 + "]" * 101 + "]"
+    assert "nested more than 100" in (json_shape_problem(comb) or "")
+
+
+def test_a_yaml_alias_bomb_under_the_byte_bound_is_refused() -> None:
+    from moai_mashup.limits import MAX_CONFIG_BYTES, load_yaml_unique
+
+    bomb = "llm:\n  worktree:\n    on_create: [&s '" + "x" * 100_000 + "', "
+    bomb += ", ".join(["*s"] * 2000) + "]\n"
+    assert len(bomb) < MAX_CONFIG_BYTES
+    with pytest.raises(BadInput, match=r"expands \(through YAML aliases\) past 4 MiB"):
+        load_yaml_unique(bomb, "llm.yaml")
+    assert load_yaml_unique("a: &a [1, 2]\nb: *a\n", "llm.yaml") == {"a": [1, 2], "b": [1, 2]}

@@ -357,6 +357,12 @@ def _file_calls(tree: ast.AST) -> list[tuple[str, int]]:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "open":
             out.append(("open", node.lineno))
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("read", "readline", "readlines")
+            and "stdin" in ast.unparse(func.value).split(".")
+        ):
+            out.append(("stdin." + func.attr, node.lineno))
         elif isinstance(func, ast.Attribute):
             owner = func.value.id if isinstance(func.value, ast.Name) else None
             if owner == "os" and func.attr in OS_FILE_CALLS:
@@ -416,6 +422,7 @@ def test_the_file_rule_sees_each_kind_of_access() -> None:
         "files.read_text('x', 1)\n"
         "io.StringIO()\n"
         "io.open('x')\n"
+        "sys.stdin.buffer.read()\n"
     )
     calls = [call for call, _ in _file_calls(ast.parse(source))]
     assert calls == [
@@ -428,6 +435,7 @@ def test_the_file_rule_sees_each_kind_of_access() -> None:
         "shutil.copyfile",
         "tempfile.mkdtemp",
         "io.open",
+        "stdin.read",
     ]
 
 

@@ -80,6 +80,17 @@ MAX_STATUS_INDEX_BYTES = 64 << 20
 # Python's json and the planner recurse, and a hook starts deep in the stack,
 # so a deep document is refused here rather than as a RecursionError later.
 MAX_DEPTH = 100
+# Lists and objects in one JSON document. Claude Code's settings hold a few dozen
+# (permission lists are lists of strings: one each), a hook's payload a handful.
+# A byte bound alone does not bound the cost: 4 MiB of `[[],[],...]` is 1.4 M
+# lists, which json builds in ~0.5 s and ~300 MB and a walk of takes seconds.
+# Counted before parsing (json_shape_problem), so such a document is never built.
+MAX_JSON_CONTAINERS = 100_000
+# What a YAML document may expand to through its aliases (`&a` ... `*a` shares one
+# value many times): 108 KB of aliases made a 200 MB config cache. A real llm.yaml
+# is a few hundred bytes whatever is expanded; 4 MiB of strings and entries is far
+# past it and still dumps and loads in well under a second.
+MAX_YAML_EXPANDED = 4 << 20
 
 
 def too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
@@ -138,6 +149,55 @@ def _json_line(text: str, key: str) -> int | None:
     return text.count("\n", 0, found[1]) + 1 if len(found) > 1 else None
 
 
+_JSON_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+
+
+def json_shape_problem(text: str) -> str | None:
+    """Why a JSON text costs too much to parse (None: it does not): more than
+    MAX_JSON_CONTAINERS lists and objects, or nested deeper than MAX_DEPTH.
+
+    Brackets inside strings do not count. Regex passes in C, before any parse:
+    16 MiB of text takes tens of milliseconds, where json.loads of a hostile one
+    takes seconds and hundreds of MB. Malformed JSON passes: json says what is wrong.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None  # every real file: neither too many nor too deep
+    import re  # json imports it already
+
+    shape = re.sub(r"[^\[\]{}]+", "", re.sub(_JSON_STRING, "", text))
+    deep = f"nested more than {MAX_DEPTH} levels deep; no settings nest like that"
+    if len(shape) > 2 * MAX_JSON_CONTAINERS:
+        if re.search(r"[\[{]{" + str(MAX_DEPTH + 1) + "}", shape):
+            return deep  # the plain chain, named as such (too many either way)
+        return f"more than {MAX_JSON_CONTAINERS:,} lists and objects; no settings hold that many"
+    for _ in range(MAX_DEPTH):  # each pass removes the innermost level
+        inner = re.sub(r"\[\]|\{\}", "", shape)
+        if not inner or inner == shape:
+            return None
+        shape = inner
+    return deep
+
+
+def _json_problem(text: str, label: str) -> None:
+    problem = json_shape_problem(text)
+    if problem is not None:
+        raise BadInput(f"{label}: {problem}; fix or remove it, moai left it untouched")
+
+
+def loads_json(text: str, label: str) -> Any:
+    """json.loads of text from outside (a file, a payload), its cost bounded first
+    (json_shape_problem); BadInput naming `label` for anything wrong."""
+    import json
+
+    _json_problem(text, label)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise BadInput(deep_message(label)) from None
+    except ValueError as exc:
+        raise BadInput(f"{label}: invalid JSON ({exc})") from None
+
+
 def loads_json_unique(text: str, label: str) -> Any:
     """json.loads, refusing a key given twice in one object (the last would silently win,
     hiding the first from anyone reviewing the file) and absurd nesting."""
@@ -153,15 +213,13 @@ def loads_json_unique(text: str, label: str) -> Any:
             out[key] = value
         return out
 
+    _json_problem(text, label)
     try:
-        data = json.loads(text, object_pairs_hook=pairs)
+        return json.loads(text, object_pairs_hook=pairs)
     except RecursionError:
         raise BadInput(deep_message(label)) from None
     except ValueError as exc:
         raise BadInput(f"{label}: invalid JSON ({exc})") from None
-    if too_deep(data):
-        raise BadInput(deep_message(label))
-    return data
 
 
 def load_yaml_unique(text: str, label: str) -> Any:
@@ -204,4 +262,37 @@ def load_yaml_unique(text: str, label: str) -> Any:
         raise BadInput(deep_message(label)) from None
     if too_deep(data):
         raise BadInput(deep_message(label))
+    if expanded_size(data) > MAX_YAML_EXPANDED:
+        raise BadInput(
+            f"{label}: expands (through YAML aliases) past {MAX_YAML_EXPANDED >> 20} MiB; "
+            "no config is that large, fix or remove it"
+        )
     return data
+
+
+def expanded_size(doc: Any) -> int:
+    """Roughly what `doc` takes written out: its strings' lengths and one per entry,
+    each shared value (a YAML alias) counted every time it is used. Memoised by object,
+    so a billion-laughs document costs what its few objects do. Call after too_deep
+    (no cycles left)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:
+        node, done = stack.pop()
+        kids = _children(node)
+        if kids is None:
+            continue
+        if isinstance(node, dict):
+            kids = kids + list(node)
+        if done:
+            sizes[id(node)] = 1 + sum(_leaf_size(k, sizes) for k in kids)
+        elif id(node) not in sizes:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if _children(k) is not None)
+    return _leaf_size(doc, sizes)
+
+
+def _leaf_size(node: Any, sizes: dict[int, int]) -> int:
+    if isinstance(node, dict | list):
+        return sizes.get(id(node), 1)
+    return len(node) if isinstance(node, str | bytes) else 1

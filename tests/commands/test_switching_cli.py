@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
-from tests.gitrepo import FAKE_KEY, SETTINGS, git, moai, settings, write
+from tests.gitrepo import FAKE_KEY, MOAI, SETTINGS, git, moai, settings, write
 
 
 def test_glm_then_claude_restores_user_file_byte_for_byte(
@@ -75,3 +76,22 @@ def test_corrupt_settings_never_overwritten(
     assert r.returncode == 2
     assert SETTINGS in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert (repo / SETTINGS).read_text() == '{"env": {'
+
+
+def test_set_key_reads_a_bounded_stdin(repo: Path, env: dict[str, str], home: Path) -> None:
+    """`moai glm --set-key < some-big-file`: one line, nothing saved, never read whole."""
+    big = home / "big"
+    big.write_bytes(b"x" * (1 << 20))
+    with big.open("rb") as fh:
+        proc = subprocess.run(
+            [MOAI, "glm", "--set-key"],
+            cwd=repo,
+            env=env,
+            stdin=fh,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 2 and "stdin: larger than 64 KiB" in proc.stderr, proc.stderr
+    assert not (home / ".moai" / ".env.glm").exists()

@@ -204,7 +204,12 @@ def test_depth_check_handles_aliases_and_cycles() -> None:
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
         for p, c in zip("abcdefgh", "bcdefghi", strict=True)
     )
-    assert not too_deep(load_yaml_unique(laughs, "llm.yaml"))  # 9 objects, not 9**9 paths
+    import yaml
+
+    assert not too_deep(yaml.safe_load(laughs))  # 9 objects, not 9**9 paths
+    # ... and not a config either: written out it would be 9**9 entries
+    with pytest.raises(BadInput, match=r"expands \(through YAML aliases\) past 4 MiB"):
+        load_yaml_unique(laughs, "llm.yaml")
     with pytest.raises(BadInput, match="nested more than"):
         load_yaml_unique("a: &a [*a]\n", "llm.yaml")
     with pytest.raises(BadInput, match="nested more than"):

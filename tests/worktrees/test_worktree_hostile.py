@@ -174,3 +174,50 @@ def test_main_checkout_settings_linked_to_dev_zero_is_not_read_whole(
     wt = Path(worktree_paths(repo, env)[1])
     assert settings(wt)["env"]["ANTHROPIC_BASE_URL"]
     assert os.readlink(repo / ".claude" / "settings.local.json") == "/dev/zero"
+
+
+def test_a_committed_root_naming_someones_folder_is_not_claimed(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    """`worktree.root: ~/.ssh` (any folder already holding files of someone else's):
+    no claim file there and no worktree, and so no key, inside it."""
+    ssh = home / ".ssh"
+    write(ssh / "id_ed25519", "not a real key\n")
+    write(repo / LLM_YAML, SEED_LLM_YAML + '  worktree:\n    root: "~/.ssh"\n')
+    commit_all(repo, env, "root")
+    before = sorted(p.name for p in ssh.iterdir())
+    proc = run(repo, env, MOAI, "worktree", "create", "SPEC-Y")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in ssh.iterdir()) == before
+    made = [Path(p) for p in worktree_paths(repo, env) if Path(p).name == "SPEC-Y"]
+    assert made and ssh not in made[0].parents, made
+
+
+def test_a_committed_claude_worktrees_link_out_gets_no_worktree(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Without llm.yaml, `claude -w NAME` goes to `.claude/worktrees/NAME`; a committed
+    link there leading out would make git create the worktree outside."""
+    repo = tmp_path / "plain"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main", env=env)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / ".claude").mkdir()
+    os.symlink(outside, repo / ".claude" / "worktrees")
+    write(repo / "README.md", "x\n")
+    commit_all(repo, env, "link")
+    payload = f'{{"name": "fix-q", "cwd": "{repo}"}}'
+    proc = subprocess.run(
+        [MOAI, "hook-impl", "claude-code", "worktree-create"],
+        cwd=repo,
+        env=env,
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "symbolic link leading outside" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(outside.iterdir()) == []

@@ -12,7 +12,6 @@ and the session records written only inside the git dir.
 
 from __future__ import annotations
 
-import json
 import os
 
 from moai_mashup import files
@@ -25,9 +24,14 @@ from moai_mashup.core.routing import (
     branch_kind,
     spec_id_from_branch,
 )
-from moai_mashup.errors import MoaiError
+from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
-from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_LINE_FILE_BYTES, MAX_SETTINGS_BYTES
+from moai_mashup.limits import (
+    MAX_CONFIG_BYTES,
+    MAX_LINE_FILE_BYTES,
+    MAX_SETTINGS_BYTES,
+    loads_json,
+)
 from moai_mashup.paths import SETTINGS_REL, STATE_DIR
 
 if TYPE_CHECKING:
@@ -102,8 +106,8 @@ def take_note(place: Place, session_id: object) -> str | None:
 def _settings_doc(path: str, within: str | None = None) -> dict[str, object]:
     text = _read_text(path, MAX_SETTINGS_BYTES, within)
     try:
-        doc = json.loads(text) if text is not None else None
-    except (ValueError, RecursionError):
+        doc = loads_json(text, path) if text is not None else None
+    except BadInput:
         return {}
     return doc if isinstance(doc, dict) else {}
 
@@ -226,8 +230,8 @@ def _glm_template(root: str) -> tuple[str, tuple[str, ...]]:
     """The committed GLM template's base URL and model names (defaults when absent/odd)."""
     text = _read_text(os.path.join(root, GLM_JSON), MAX_CONFIG_BYTES, within=root)
     try:
-        env = json.loads(text).get("env", {}) if text is not None else {}
-    except (ValueError, AttributeError, RecursionError):
+        env = loads_json(text, GLM_JSON).get("env", {}) if text is not None else {}
+    except (BadInput, AttributeError):
         env = {}
     if not isinstance(env, dict):
         env = {}

@@ -57,19 +57,20 @@ def read_json_stdin(limit: int) -> object:
     with a bound; BadInput (one line) when it is larger than `limit`, not UTF-8 JSON, or
     nested deeper than limits.MAX_DEPTH."""
     from moai_mashup import files
-    from moai_mashup.limits import MAX_DEPTH, too_deep
+    from moai_mashup.limits import MAX_DEPTH, json_shape_problem
 
     raw = files.read_stdin(limit)
     deep = BadInput(f"stdin: nested more than {MAX_DEPTH} levels deep")
     try:
-        data = json.loads(raw.decode("utf-8") or "{}")
+        text = raw.decode("utf-8") or "{}"
+        problem = json_shape_problem(text)
+        if problem is not None:
+            raise BadInput(f"stdin: {problem}")
+        return json.loads(text)
     except RecursionError:
         raise deep from None
     except ValueError:  # UnicodeDecodeError included
         raise BadInput("stdin: invalid JSON") from None
-    if too_deep(data):
-        raise deep
-    return data
 
 
 def main(argv: list[str]) -> int:

@@ -108,6 +108,12 @@ def _plain_create_locked(wt: git.Worktree, name: str) -> Path:
         if entry.branch == branch and entry.path.is_dir():
             return entry.path.resolve()
     dest = wt.main_root / ".claude" / "worktrees" / name
+    if not files.is_inside(dest.parent, wt.main_root):
+        # A committed `.claude` or `.claude/worktrees` link: git would follow it.
+        raise Refused(
+            f"{dest.parent}: a symbolic link leading outside {wt.main_root}; moai creates "
+            "no worktree through it (make it a plain folder)"
+        )
     exists = git.exit_status(["rev-parse", "-q", "--verify", f"refs/heads/{branch}"], wt.root) == 0
     args = [str(dest), branch] if exists else ["-b", branch, str(dest), "HEAD"]
     proc = git.run(["worktree", "add", "--quiet", *args], wt.root, check=False)

@@ -6,11 +6,15 @@ import sys
 
 import click
 
+from moai_mashup import files
 from moai_mashup.errors import BadInput
 from moai_mashup.githooks.install import forget_prepared_here
 from moai_mashup.settings.apply import apply_backend, held_back_line
 from moai_mashup.settings.keys import mask, save_key, validate_key
 from moai_mashup.workspace import open_workspace
+
+# A key is tens to a few hundred characters; a line of 64 KiB is no key (a wrong file piped in).
+MAX_KEY_INPUT_BYTES = 64 << 10
 
 
 def read_key_from_user() -> str:
@@ -18,7 +22,11 @@ def read_key_from_user() -> str:
     if sys.stdin.isatty():
         key = click.prompt("GLM API key", hide_input=True, err=True)
     else:
-        key = sys.stdin.read()
+        raw = files.read_stdin(MAX_KEY_INPUT_BYTES, "stdin")
+        try:
+            key = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput("stdin: the key is not UTF-8 text; nothing saved") from None
         key = key[:-1] if key.endswith("\n") else key
         key = key[:-1] if key.endswith("\r") else key
     return validate_key(key, "stdin")

@@ -43,7 +43,7 @@ from urllib.parse import quote, unquote
 
 from moai_mashup import files
 from moai_mashup.errors import BadInput
-from moai_mashup.limits import MAX_SETTINGS_BYTES, deep_message, too_deep
+from moai_mashup.limits import MAX_SETTINGS_BYTES, deep_message, json_shape_problem
 
 TRUST_KIND = "telemetry"
 RESOURCE_VAR = "OTEL_RESOURCE_ATTRIBUTES"
@@ -86,14 +86,15 @@ def user_attributes(env: dict[str, str], home: Path) -> dict[str, str]:
     attrs = parse_attributes(env.get(RESOURCE_VAR, ""))
     path = home / ".claude" / "settings.json"
     text = files.read_text(path, MAX_SETTINGS_BYTES)
+    problem = json_shape_problem(text) if text is not None else None
+    if problem is not None:
+        raise BadInput(f"{path}: {problem}")
     try:
         doc: Any = json.loads(text) if text is not None else None
     except RecursionError:
         raise BadInput(deep_message(str(path))) from None
     except ValueError:
         doc = None  # Claude Code says what is wrong with it; it sets nothing we can use
-    if too_deep(doc):
-        raise BadInput(deep_message(str(path)))
     block = doc.get("env") if isinstance(doc, dict) else None
     value = block.get(RESOURCE_VAR) if isinstance(block, dict) else None
     if isinstance(value, str):

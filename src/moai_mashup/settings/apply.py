@@ -187,7 +187,8 @@ def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState
     path = settings_file(wt)
     mode = None
     # bytes kept as they are: universal newlines would turn a CRLF file into LF
-    text = files.read_text(path, MAX_SETTINGS_BYTES, str(path), within=wt.root)
+    # named as the user knows it (the link), not where it leads
+    text = files.read_text(path, MAX_SETTINGS_BYTES, str(settings_path(wt)), within=wt.root)
     if text is not None:
         try:
             mode = path.stat().st_mode & 0o7777
@@ -206,8 +207,11 @@ def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState
 def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
     doc: Any = {}
     if text is not None and text.strip():
-        from moai_mashup.limits import deep_message, too_deep
+        from moai_mashup.limits import deep_message, json_shape_problem
 
+        problem = json_shape_problem(text)
+        if problem is not None:
+            raise BadInput(f"{path}: {problem}; moai left it untouched")
         try:
             doc = json.loads(text, parse_constant=_reject_constant)
         except RecursionError:
@@ -216,8 +220,6 @@ def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
             raise BadInput(
                 f"{path}: invalid JSON ({exc}); fix or remove it, moai left it untouched"
             ) from None
-        if too_deep(doc):
-            raise BadInput(deep_message(str(path)))
         if not isinstance(doc, dict):
             raise BadInput(f"{path}: expected a JSON object; fix it, moai left it untouched")
         if "env" in doc and not isinstance(doc["env"], dict):

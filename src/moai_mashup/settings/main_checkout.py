@@ -27,7 +27,7 @@ from moai_mashup import files
 from moai_mashup.core import settings_plan as plan
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
-from moai_mashup.limits import MAX_SETTINGS_BYTES
+from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json
 from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STATE_DIR
 
 if TYPE_CHECKING:
@@ -82,8 +82,9 @@ def read_doc(path: Path, within: Path | None = None) -> dict[str, Any]:
     (a link leading outside `within`, a FIFO, a device, absurdly large, not JSON)."""
 
     try:
-        doc = json.loads(files.read_bytes(path, MAX_SETTINGS_BYTES, within=within) or b"null")
-    except (BadInput, ValueError, RecursionError):
+        raw = files.read_bytes(path, MAX_SETTINGS_BYTES, within=within)
+        doc = None if raw is None else loads_json(raw.decode("utf-8"), str(path))
+    except (BadInput, UnicodeDecodeError):
         return {}
     return doc if isinstance(doc, dict) else {}
 

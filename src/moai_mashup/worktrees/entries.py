@@ -125,6 +125,8 @@ def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:
         if current == owner:
             return candidate
         if current is None:
+            if _occupied(candidate):
+                continue  # someone else's folder (a committed root naming ~/.ssh): not ours
             if not claim:
                 return candidate
             files.make_dirs(candidate)
@@ -136,6 +138,13 @@ def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:
             if _claim_of(marker, candidate) == owner:
                 return candidate
     raise Refused(f"{root}: worktree root is claimed by other repositories; use --path DIR")
+
+
+def _occupied(folder: Path) -> bool:
+    """Something other than an empty folder is there: a file, or a folder with entries."""
+    if not os.path.lexists(folder):
+        return False
+    return not os.path.isdir(folder) or bool(files.list_dir(folder))
 
 
 def _claim_of(marker: Path, root: Path) -> str | None:
