@@ -211,7 +211,7 @@ class Started(NamedTuple):
     """`git status` of each present worktree, running (`start_statuses`)."""
 
     present: list[WorktreeEntry]
-    git_dirs: dict[Path, Path | None]  # None: unreadable; _local_facts reports it
+    git_dirs: dict[Path, Path | None]  # filled as each starts; None: unreadable (_local_facts says)
     statuses: git.Parallel
 
 
@@ -220,11 +220,13 @@ def start_statuses(entries: list[WorktreeEntry], *, cached_status: bool) -> Star
     the caller polls). Needs git's worktree list only: `list` starts them before it
     opens its own workspace (a git call and the config), which then run meanwhile."""
     present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
-    git_dirs = {e.path: git.git_dir_at(e.path) for e in present}
-    statuses = git.Parallel(
-        (_status_job(e.path, git_dirs[e.path], cached_status) for e in present),
-        limit=2 * (os.cpu_count() or 2),
-    )
+    git_dirs: dict[Path, Path | None] = {}
+
+    def job(e: WorktreeEntry) -> tuple[list[str], Path, dict[str, str] | None]:
+        git_dirs[e.path] = git.git_dir_at(e.path)  # as each starts: the first starts at once
+        return _status_job(e.path, git_dirs[e.path], cached_status)
+
+    statuses = git.Parallel((job(e) for e in present), limit=2 * (os.cpu_count() or 2))
     return Started(present, git_dirs, statuses)
 
 
@@ -258,7 +260,12 @@ def describe(
     )
     local: dict[Path, _Local] = {}
     for e in present:
-        git_dir = common if e is entries[0] else started.git_dirs[e.path]
+        if e is entries[0]:
+            git_dir: Path | None = common
+        elif e.path in started.git_dirs:
+            git_dir = started.git_dirs[e.path]
+        else:  # its status has not started yet
+            git_dir = git.git_dir_at(e.path)
         local[e.path] = _local_facts(e, git_dir, common)
         statuses.poll()
     default_tip = tip_query.results()[0].stdout.strip() or None
