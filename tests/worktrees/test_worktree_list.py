@@ -307,3 +307,32 @@ def test_list_without_click_says_what_the_click_command_says(
     # anything else, --help included, is click's
     code, out, err = _run_python(repo, env, ENTRY_PROBE, "worktree", "list", "--help")
     assert code == 0 and "--json" in str(out) and str(err).endswith("click imported: True")
+
+
+def test_list_reads_committed_config_only_inside_each_worktree(
+    repo: Path, env: dict[str, str], keyed_home: str, tmp_path: Path
+) -> None:
+    """Each worktree's committed files are read through files.py's rule: a folder
+    link inside the worktree is followed, one leading out of it is refused in one
+    line that never quotes the file, and a plain path costs no realpath."""
+    inside = created(repo, env, "SPEC-IN1")
+    moved = inside / ".moai-real"
+    (inside / ".moai").rename(moved)
+    (inside / ".moai").symlink_to(".moai-real")  # a link that stays in the worktree
+    outside = created(repo, env, "SPEC-OUT1")
+    secret = tmp_path / "elsewhere" / "config"
+    shutil.copytree(outside / ".moai" / "config", secret)
+    (secret / "sections" / "llm.yaml").write_text("llm:\n  mode: glm-only  # sk-leak\n")
+    shutil.rmtree(outside / ".moai" / "config")
+    (outside / ".moai" / "config").symlink_to(secret)  # a folder link leading out
+    plain = created(repo, env, "SPEC-PLAIN1")
+
+    r = moai(repo, "worktree", "list", env=env)
+    assert r.returncode == 0, r.stderr
+    rows = listing(repo, env)
+    for path, branch in ((inside, "feature/SPEC-IN1"), (plain, "feature/SPEC-PLAIN1")):
+        assert rows[branch]["errors"] == [] and rows[branch]["backend_expected"] == "glm"
+        assert f"{path}: " not in r.stderr
+    assert rows["feature/SPEC-OUT1"]["errors"], rows["feature/SPEC-OUT1"]
+    assert f"{outside}: " in r.stderr and "symbolic link leading outside" in r.stderr
+    assert "sk-leak" not in r.stderr and "sk-leak" not in r.stdout

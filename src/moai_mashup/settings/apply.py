@@ -246,7 +246,15 @@ def load_template(wt: git.Worktree) -> dict[str, str]:
     text = files.read_text(wt.root / GLM_JSON, MAX_CONFIG_BYTES, str(GLM_JSON), within=wt.root)
     if text is None:
         return dict(DEFAULT_TEMPLATE["env"])
-    return validate_template(loads_json_unique(text, str(GLM_JSON)), str(GLM_JSON))
+    if text not in _TEMPLATES:
+        _TEMPLATES[text] = validate_template(loads_json_unique(text, str(GLM_JSON)), str(GLM_JSON))
+    return dict(_TEMPLATES[text])
+
+
+# Validated templates by their text, for this process: every worktree of a `worktree
+# list` reads its own glm.json (through files.py, each time), and they are nearly always
+# the same bytes; parsing and checking them once saves ~20 us a worktree.
+_TEMPLATES: dict[str, dict[str, str]] = {}
 
 
 # Claude Code runs apiKeyHelper in the worktree, with the settings' env: `python -m`

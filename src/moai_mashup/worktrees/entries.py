@@ -69,8 +69,11 @@ def parse_porcelain(text: str) -> list[WorktreeEntry]:
     return entries
 
 
+LIST_ARGS = ["worktree", "list", "--porcelain", "-z"]
+
+
 def list_entries(cwd: Path) -> list[WorktreeEntry]:
-    return parse_porcelain(git.run(["worktree", "list", "--porcelain", "-z"], cwd).stdout)
+    return parse_porcelain(git.run(LIST_ARGS, cwd).stdout)
 
 
 def check_spec_id(spec_id: str) -> None:

@@ -19,8 +19,10 @@ from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.paths import STATE_DIR
 from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
+    LIST_ARGS,
     WorktreeEntry,
     list_entries,
+    parse_porcelain,
 )
 from moai_mashup.worktrees.merged import (
     GraphFacts,
@@ -205,43 +207,68 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
         return _Local(None, None, None, [str(exc)])
 
 
+class Started(NamedTuple):
+    """`git status` of each present worktree, running (`start_statuses`)."""
+
+    present: list[WorktreeEntry]
+    git_dirs: dict[Path, Path | None]  # filled as each starts; None: unreadable (_local_facts says)
+    statuses: git.Parallel
+
+
+def start_statuses(entries: list[WorktreeEntry], *, cached_status: bool) -> Started:
+    """Start a `git status` in each present worktree, 2 per CPU at a time (more start as
+    the caller polls). Needs git's worktree list only: `list` starts them before it
+    opens its own workspace (a git call and the config), which then run meanwhile."""
+    present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
+    git_dirs: dict[Path, Path | None] = {}
+
+    def job(e: WorktreeEntry) -> tuple[list[str], Path, dict[str, str] | None]:
+        git_dirs[e.path] = git.git_dir_at(e.path)  # as each starts: the first starts at once
+        return _status_job(e.path, git_dirs[e.path], cached_status)
+
+    statuses = git.Parallel((job(e) for e in present), limit=2 * (os.cpu_count() or 2))
+    return Started(present, git_dirs, statuses)
+
+
 def describe(
-    ws: Workspace, entries: list[WorktreeEntry] | None = None, *, cached_status: bool = False
+    ws: Workspace,
+    entries: list[WorktreeEntry] | None = None,
+    *,
+    cached_status: bool = False,
+    started: Started | None = None,
 ) -> list[WorktreeInfo]:
     """Everything `moai worktree list` shows, for each worktree of the repository.
 
     `cached_status` (for `list`): ask git's status of our copy of each index
     (`status_index`), which git keeps fast; `remove` and `clean` ask the
-    worktree's own index, as `git worktree remove` does.
+    worktree's own index, as `git worktree remove` does. `started`: the
+    statuses `start_statuses` started for these `entries`.
     """
     entries = entries if entries is not None else list_entries(ws.wt.root)
     common = ws.wt.common_dir
-    present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
-    git_dirs: dict[Path, Path | None] = {}
-
-    def git_dir(e: WorktreeEntry) -> Path | None:
-        if e.path not in git_dirs:
-            # None: unreadable; _local_facts reports it
-            git_dirs[e.path] = common if e is entries[0] else git.git_dir_at(e.path)
-        return git_dirs[e.path]
-
     # git's status is the authority on what counts as work (sparse checkouts, submodules),
-    # and it is most of the cost: the `git status` children start now, in parallel (each
-    # as a slot frees up), while this process reads each worktree's own files and the
-    # commit graph.
-    statuses = git.Parallel(
-        (_status_job(e.path, git_dir(e), cached_status) for e in present),
-        limit=2 * (os.cpu_count() or 2),
+    # and it is most of the cost: the `git status` children run in parallel (each as a
+    # slot frees up), while this process reads each worktree's own files and the commit
+    # graph.
+    started = started or start_statuses(entries, cached_status=cached_status)
+    present, statuses = started.present, started.statuses
+    # The default branch's tip, asked now and collected after the loop: a git call run
+    # after it would be a serial tail of 3-10 ms on a loaded machine.
+    default = ws.cfg.default_branch
+    tip_query = git.Parallel(
+        [(["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, None)], limit=1
     )
     local: dict[Path, _Local] = {}
     for e in present:
-        local[e.path] = _local_facts(e, git_dir(e), common)
+        if e is entries[0]:
+            git_dir: Path | None = common
+        elif e.path in started.git_dirs:
+            git_dir = started.git_dirs[e.path]
+        else:  # its status has not started yet
+            git_dir = git.git_dir_at(e.path)
+        local[e.path] = _local_facts(e, git_dir, common)
         statuses.poll()
-    default = ws.cfg.default_branch
-    proc = git.run(
-        ["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, check=False
-    )
-    default_tip = proc.stdout.strip() or None
+    default_tip = tip_query.results()[0].stdout.strip() or None
     pairs = {
         (e.head, default_tip)
         for e in entries
@@ -365,8 +392,16 @@ def list_report(*, as_json: bool) -> tuple[str, list[str]]:
     """
     from moai_mashup.workspace import open_workspace
 
+    # git's worktree list first, then the statuses start, and the workspace opens (a
+    # git call, the config) while they run: nothing but one git call before them.
+    # Outside a repository git fails here and open_workspace says why.
+    listed = git.Parallel([(LIST_ARGS, Path.cwd(), None)], limit=1).results()[0]
+    entries = parse_porcelain(listed.stdout) if listed.returncode == 0 else None
+    started = None
+    if entries and not entries[0].bare:  # a bare repository: open_workspace refuses it
+        started = start_statuses(entries, cached_status=True)
     ws = open_workspace()
-    infos = describe(ws, cached_status=True)
+    infos = describe(ws, entries, cached_status=True, started=started)
     if as_json:
         import json
 
