@@ -1,6 +1,7 @@
 """What moai's post-checkout hook adds to `git checkout`, against a no-hook baseline.
 
     .venv/bin/python benchmarks/bench_checkout.py [--runs 30] [--no-pre-commit]
+        [--compare OTHER/.venv/bin/python]
 
 A small repository (moai init + a few files) in a temporary directory with a
 temporary HOME and a fake key; every variant alternates `git checkout`
@@ -21,6 +22,9 @@ and the ratio. Variants:
                  before each checkout, so the engine plans and writes every
                  switch (without the stamp too, the switch back to Claude, whose
                  state is "no file", would still be taken by githooks/fast.py)
+- ... [compare]: with `--compare`, the two switch variants again with the hooks of
+                 the moai installed beside that interpreter (another checkout's
+                 venv: a change measured against its base in the same run)
 - pre-commit:    the pre-commit framework's post-checkout stage running this
                  repository's `.pre-commit-hooks.yaml` (needs a commit of this
                  repository and builds pre-commit's venv once; skipped with
@@ -159,6 +163,13 @@ def setup_pre_commit(repo: Path, env: dict[str, str], pc_home: Path) -> dict[str
     return env
 
 
+def _unprepare(repo: Path) -> None:
+    """No stamp and no prepared files: the next checkout goes to the engine."""
+    (repo / ".git" / "moai" / "hook-stamp").unlink(missing_ok=True)
+    for path in (repo / ".git" / "moai" / "ready").glob("*"):
+        path.unlink()
+
+
 def _load() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -170,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--no-pre-commit", action="store_true")
+    parser.add_argument("--compare", metavar="PYTHON", help="another install's interpreter")
     opts = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="moai-bench-"))
@@ -209,12 +221,25 @@ def main() -> None:
         engine = make_repo(tmp / "moai-engine", env)
         _run([MOAI, "hooks", "install"], engine, env)
 
-        def unprepare() -> None:
-            (engine / ".git" / "moai" / "hook-stamp").unlink(missing_ok=True)
-            for path in (engine / ".git" / "moai" / "ready").glob("*"):
-                path.unlink()
-
-        variants.append(Variant("moai switch, engine", engine, env, switch, before=unprepare))
+        variants.append(
+            Variant("moai switch, engine", engine, env, switch, before=lambda: _unprepare(engine))
+        )
+        if opts.compare:
+            other = str(Path(opts.compare).parent / "moai")
+            compared = make_repo(tmp / "compare-switch", env)
+            _run([other, "hooks", "install"], compared, env)
+            variants.append(Variant("moai switch [compare]", compared, env, switch))
+            compared_engine = make_repo(tmp / "compare-engine", env)
+            _run([other, "hooks", "install"], compared_engine, env)
+            variants.append(
+                Variant(
+                    "moai switch, engine [compare]",
+                    compared_engine,
+                    env,
+                    switch,
+                    before=lambda: _unprepare(compared_engine),
+                )
+            )
 
         if not opts.no_pre_commit:
             pc = make_repo(tmp / "pre-commit", env)
@@ -269,10 +294,11 @@ def main() -> None:
         for key in ("cpu", "samples"):
             label = "cpu" if key == "cpu" else "wall"
             floor = added("python -I -S hook", key)
-            for name in ("moai switch", "moai switch, engine"):
+            names = [n for n in by_name if n.startswith("moai switch")]
+            for name in names:
                 ratio = added(name, key) / floor if floor > 0 else float("inf")
                 verdict = "ok" if ratio <= 3 else "OVER"
-                print(f"  {label}: {name:<22} adds {ratio:4.1f}x the python hook (<=3x: {verdict})")
+                print(f"  {label}: {name:<29} adds {ratio:4.1f}x the python hook (<=3x: {verdict})")
             gap = added("moai no-op", key) - added("empty sh hook", key)
             verdict = "ok" if gap <= 1 else "OVER"
             print(f"  {label}: moai no-op adds {gap:+.1f} ms over the empty hook (<=1: {verdict})")

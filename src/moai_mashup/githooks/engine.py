@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from moai_mashup import files, git
@@ -32,6 +31,8 @@ from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STAMP_NAME
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from moai_mashup.core.routing import Backend
 
 # The stamp's mtime is set this far in the past: a file written in the same

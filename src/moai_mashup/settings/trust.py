@@ -42,7 +42,7 @@ def is_known_url(url: str) -> bool:
 
 def _digest(repo: Path, kind: str, value: str) -> str:
     blob = f"{repo}\0{kind}\0{value}".encode()
-    # Imported here: hashlib loads OpenSSL (~5 ms), and the post-checkout hook
+    # Imported here: hashlib loads OpenSSL (2.7 ms CPU), and the post-checkout hook
     # only needs a digest for an endpoint outside the built-in list.
     import hashlib
 
