@@ -20,8 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.core_fixtures import git_path, record_path, status_json
 from tests.gitrepo import FAKE_KEY, MOAI, SETTINGS, moai, settings, write
+
+pytestmark = pytest.mark.stress
 
 SWITCHERS = 16
 ROUNDS = 1  # each switcher runs glm+claude (or claude+glm) this many times
