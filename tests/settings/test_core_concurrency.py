@@ -1,6 +1,6 @@
 """Many switchers at once, plus another writer of the same settings file.
 
-The guarantee moai gives (README, "How switching keeps your settings"):
+The guarantee moai gives (docs/routing.md, "How switching keeps your settings"):
 - moai processes serialise on a per-worktree lock (`git rev-parse --git-path
   moai/settings.lock`, flock): none loses another's write, the record always
   matches the file;
