@@ -10,10 +10,13 @@ and the ratio. Variants:
 
 - baseline:      no post-checkout hook
 - empty hook:    `#!/bin/sh` + `exit 0`
+- python hook:   `#!/bin/sh` + `exec <python> -I -S -c pass`: the floor of any
+                 hook that runs Python (the budgets below are multiples of it)
 - moai no-op:    `moai hooks install`, main <-> other (both Claude in mashup
                  mode: the shim's fast path decides without Python)
 - moai switch:   main <-> feature/SPEC-BENCH (Claude <-> GLM: writes settings),
-                 through the switch the engine prepared (hook_fast.py)
+                 through the switch the engine prepared (githooks/fast.py,
+                 the key filled in from ~/.moai)
 - moai switch, engine: the same with the stamp and the prepared files removed
                  before each checkout, so the engine plans and writes every
                  switch (without the stamp too, the switch back to Claude, whose
@@ -22,6 +25,10 @@ and the ratio. Variants:
                  repository's `.pre-commit-hooks.yaml` (needs a commit of this
                  repository and builds pre-commit's venv once; skipped with
                  --no-pre-commit)
+
+The budgets, checked at the end (each against the others measured in the same
+run, CPU time): a switching checkout adds at most 3x what the python hook adds;
+a no-op checkout adds at most 1 ms more than the empty hook.
 
 Timing is kept out of the unit tests; this script is the place for it.
 """
@@ -187,6 +194,12 @@ def main() -> None:
         hook.chmod(0o755)
         variants.append(Variant("empty sh hook", empty, env, noop))
 
+        py_hook = make_repo(tmp / "python-hook", env)
+        hook = py_hook / ".git" / "hooks" / "post-checkout"
+        hook.write_text(f"#!/bin/sh\nexec {os.path.realpath(sys.executable)} -I -S -c pass\n")
+        hook.chmod(0o755)
+        variants.append(Variant("python -I -S hook", py_hook, env, noop))
+
         ours = make_repo(tmp / "moai", env)
         _run([MOAI, "hooks", "install"], ours, env)
         switching = make_repo(tmp / "moai-switch", env)
@@ -216,14 +229,15 @@ def main() -> None:
         ):
             variants.append(Variant(label, base, env, noop, [python, *flags, "-c", "pass"]))
         time.sleep(SETTLE_S)
-        for v in variants:
-            v.checkout(record=False)  # moai's engine runs once and leaves its stamp
+        # Warm-up: moai's engine decides, may add its lines to info/exclude (an
+        # input), decides again, then leaves its stamp and prepared switch.
+        measure(variants, 0, warmup=4)
 
         stamp = ours / ".git" / "moai" / "hook-stamp"
         before = stamp.read_text(), stamp.stat().st_ctime_ns
         switch_stamp = switching / ".git" / "moai" / "hook-stamp"
         switch_mtime = switch_stamp.stat().st_mtime_ns
-        measure(variants, opts.runs)
+        measure(variants, opts.runs, warmup=0)
         # The no-op must have stayed on the fast path: the engine rewrites the stamp.
         if (stamp.read_text(), stamp.stat().st_ctime_ns) != before:
             print("warning: the no-op variant left the fast path", file=sys.stderr)
@@ -244,6 +258,24 @@ def main() -> None:
                 f"{v.name:<28} {wall:8.1f} {wall - base_wall:+8.1f} {wall / base_wall:6.2f}x"
                 f"   {cpu:7.1f} {cpu - base_cpu:+8.1f} {cpu / base_cpu:6.2f}x"
             )
+        by_name = {v.name: v for v in variants}
+
+        def added(name: str, key: str) -> float:
+            samples: list[float] = getattr(by_name[name], key)
+            base: list[float] = getattr(variants[0], key)
+            return statistics.median(samples) - statistics.median(base)
+
+        print("\nbudgets (added over the baseline, medians):")
+        for key in ("cpu", "samples"):
+            label = "cpu" if key == "cpu" else "wall"
+            floor = added("python -I -S hook", key)
+            for name in ("moai switch", "moai switch, engine"):
+                ratio = added(name, key) / floor if floor > 0 else float("inf")
+                verdict = "ok" if ratio <= 3 else "OVER"
+                print(f"  {label}: {name:<22} adds {ratio:4.1f}x the python hook (<=3x: {verdict})")
+            gap = added("moai no-op", key) - added("empty sh hook", key)
+            verdict = "ok" if gap <= 1 else "OVER"
+            print(f"  {label}: moai no-op adds {gap:+.1f} ms over the empty hook (<=1: {verdict})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -42,7 +42,7 @@ COSMIC_RAY_VERSION=8.7.0
 # the module's in-process tests (a mutant dies in a few seconds, so a module
 # takes minutes); MUTATION_FULL=1 adds the subprocess tests of the same
 # module (real `moai`, git hooks: a surviving mutant then costs minutes).
-ALL_MODULES=(trust keys guard settings_plan apply hook_fast hook_stamp claude_hooks)
+ALL_MODULES=(trust keys guard settings_plan apply hook_fast hook_stamp claude_hooks statusline claude_worktree otel_env pricing)
 module_path() {
     case $1 in
         trust | keys | apply) echo "src/moai_mashup/settings/$1.py" ;;
@@ -51,6 +51,10 @@ module_path() {
         hook_stamp) echo src/moai_mashup/githooks/stamp.py ;;
         settings_plan) echo src/moai_mashup/core/settings_plan.py ;;
         claude_hooks) echo src/moai_mashup/claude_code/install.py ;;
+        statusline) echo src/moai_mashup/claude_code/statusline.py ;;
+        claude_worktree) echo src/moai_mashup/claude_code/worktree.py ;;
+        otel_env) echo src/moai_mashup/cost/otel_env.py ;;
+        pricing) echo src/moai_mashup/cost/pricing.py ;;
         *) return 1 ;;
     esac
 }
@@ -75,6 +79,25 @@ module_tests() {
                 tests/settings/test_lock_bound.py::test_checkout_waits_a_bounded_time_then_leaves_the_worktree
             ;;
         claude_hooks) echo tests/claude_code/test_claude_code_install_rules.py ;;
+        statusline | claude_worktree)
+            # Claude Code runs both as `moai` subprocesses: their tests are such runs
+            local h=tests/claude_code/test_claude_code_hooks.py
+            if [ "$1" = statusline ]; then
+                echo "$h::test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch" \
+                    "$h::test_statusline_a_model_the_table_does_not_know_is_no_mismatch" \
+                    "$h::test_statusline_a_broken_config_is_one_short_line_and_extra_words_are_refused" \
+                    tests/claude_code/test_stdin_hostile.py
+            else
+                echo "$h::test_worktree_create_refuses_a_bad_name_and_leaves_nothing" \
+                    "$h::test_worktree_create_makes_the_spec_worktree_on_glm_then_reuses_it" \
+                    "$h::test_worktree_create_without_a_key_fails_with_one_line_and_nothing_left" \
+                    "$h::test_worktree_remove_refuses_work_and_says_why" \
+                    "$h::test_without_moais_config_worktree_create_does_what_claude_code_would" \
+                    tests/worktrees/test_worktree_race.py
+            fi
+            ;;
+        otel_env) echo tests/cost/test_telemetry.py tests/cost/test_telemetry_hostile.py ;;
+        pricing) echo tests/cost/test_cost_units.py tests/cost/test_cost_prices.py tests/cost/test_cost_prometheus.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0

@@ -63,7 +63,15 @@ wait_prompt() { # until the last non-empty line is a bare prompt
   screen >&2
   exit 1
 }
-type_line() { tmux -S "$SOCK" send-keys -l -- "$1"; tmux -S "$SOCK" send-keys Enter; }
+type_line() { # TEXT, then Enter once the shell shows it: until then the screen still
+  # ends in the bare prompt, and a wait_prompt right after would return at once
+  tmux -S "$SOCK" send-keys -l -- "$1"
+  for _ in $(seq 300); do
+    [ "$(screen | sed '/^$/d' | tail -n 1)" = "\$ $1" ] && break
+    sleep 0.05
+  done
+  tmux -S "$SOCK" send-keys Enter
+}
 press() { tmux -S "$SOCK" send-keys "$@"; }
 fresh() { # a clear screen and no scrollback: the next shot starts here
   type_line clear

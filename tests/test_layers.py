@@ -429,3 +429,107 @@ def test_the_file_rule_sees_each_kind_of_access() -> None:
         "tempfile.mkdtemp",
         "io.open",
     ]
+
+
+# --- one module starts processes -------------------------------------------------
+#
+# spawn.py is the runner (os.posix_spawn and pipes: no `subprocess` on the hooks'
+# paths, GIT_* handled by git.py's callers, one timeout and stdin discipline).
+# Anything else that starts a child bypasses it; each exception is named with its
+# reason. Tests and benchmarks lie outside src and use subprocess as a user would.
+
+PROCESS_MODULE = "spawn"
+PROCESS_MODULES = frozenset({"subprocess", "multiprocessing", "pty", "asyncio.subprocess"})
+OS_PROCESS_CALLS = frozenset(
+    {"posix_spawn", "posix_spawnp", "fork", "forkpty", "system", "popen"}
+    | {f"exec{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")}
+    | {f"spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")}
+)
+# (module, what) -> why it may start a process itself.
+PROCESS_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+def _process_starts(tree: ast.AST) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [
+                (f"import {a.name}", node.lineno)
+                for a in node.names
+                if a.name in PROCESS_MODULES or a.name.split(".")[0] in PROCESS_MODULES
+            ]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module in PROCESS_MODULES or node.module.split(".")[0] in PROCESS_MODULES:
+                out.append((f"import {node.module}", node.lineno))
+            elif node.module == "os":
+                out += [
+                    (f"os.{a.name}", node.lineno) for a in node.names if a.name in OS_PROCESS_CALLS
+                ]
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+            and node.attr in OS_PROCESS_CALLS
+        ):
+            out.append((f"os.{node.attr}", node.lineno))
+    return out
+
+
+def _process_access() -> list[tuple[str, str, int]]:
+    return [
+        (name, what, line)
+        for name, path in _modules().items()
+        if name != PROCESS_MODULE
+        for what, line in _process_starts(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+
+
+def test_only_spawn_py_starts_processes() -> None:
+    found = [
+        f"{name}.py:{line}: {what}"
+        for name, what, line in _process_access()
+        if (name, what) not in PROCESS_EXCEPTIONS
+    ]
+    assert found == [], (
+        "a process started outside spawn.py (use spawn.run/start, or git.run for git; "
+        "or name the exception with its reason):\n" + "\n".join(found)
+    )
+
+
+def test_every_process_exception_still_occurs() -> None:
+    occurring = {(name, what) for name, what, _line in _process_access()}
+    gone = [f"{a}: {b}" for (a, b) in PROCESS_EXCEPTIONS if (a, b) not in occurring]
+    assert gone == [], f"delete from PROCESS_EXCEPTIONS, the start is gone: {', '.join(gone)}"
+
+
+def test_the_process_rule_sees_each_kind_of_start() -> None:
+    """The checker itself: each way of starting a process is caught."""
+    source = (
+        "import subprocess\n"
+        "from subprocess import run\n"
+        "import multiprocessing.pool\n"
+        "from os import posix_spawnp\n"
+        "os.posix_spawn('git', [], {})\n"
+        "os.fork()\n"
+        "os.system('ls')\n"
+        "os.popen('ls')\n"
+        "os.execvp('git', [])\n"
+        "f = os.fork\n"
+        "os.getpid()\n"
+        "spawn.run(['git'])\n"
+    )
+    found = [what for what, _ in _process_starts(ast.parse(source))]
+    assert sorted(found) == sorted(
+        [
+            "import subprocess",
+            "import subprocess",
+            "import multiprocessing.pool",
+            "os.posix_spawnp",
+            "os.posix_spawn",
+            "os.fork",
+            "os.system",
+            "os.popen",
+            "os.execvp",
+            "os.fork",
+        ]
+    )

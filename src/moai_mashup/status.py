@@ -12,7 +12,12 @@ import os
 from typing import Any
 
 from moai_mashup.errors import MoaiError
-from moai_mashup.settings.keys import mask
+from moai_mashup.git import Worktree
+from moai_mashup.githooks.install import is_installed
+from moai_mashup.settings.apply import read_state, settings_path, stray_spec
+from moai_mashup.settings.keys import mask, resolve_key
+from moai_mashup.settings.main_checkout import override
+from moai_mashup.workspace import open_workspace
 
 # Shown in full: where traffic goes and which models; anything else may carry a
 # secret (ANTHROPIC_CUSTOM_HEADERS can hold an x-api-key) and is masked.
@@ -44,59 +49,14 @@ def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> lis
 
 
 def collect() -> dict[str, Any]:
-    from moai_mashup.githooks.install import is_installed
-    from moai_mashup.settings.apply import read_state, settings_path, stray_spec
-    from moai_mashup.settings.keys import resolve_key
-    from moai_mashup.workspace import open_workspace
-
     ws = open_workspace()
     wt, cfg = ws.wt, ws.cfg
     expected = ws.expected
-    try:
-        key = resolve_key(cfg.glm_env_var)
-        key_info: dict[str, Any] = (
-            {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
-        )
-    except MoaiError as exc:
-        key_info = {"source": None, "error": str(exc)}
-    # status is where a user looks when something is wrong: a broken settings
-    # file is reported, not raised.
-    settings_error = None
-    active: str | None
-    stray: list[str] = []
-    try:
-        state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
-        active = state.active
-        doc = state.doc
-        stray = [".".join(p) for p in state.stray]
-    except MoaiError as exc:
-        settings_error, active, doc = str(exc), None, {}
+    key_info = _key_info(cfg.glm_env_var)
+    settings_error, active, doc, stray = _settings_state(wt, cfg.glm_env_var)
     drift = expected is not None and active != expected
-    fix = None
-    if settings_error is not None:
-        fix = f"fix or remove {settings_path(wt)}, then run: moai apply"
-    elif drift:
-        fix = "moai apply"
-        if expected == "glm" and key_info["source"] is None:
-            fix = "moai glm --set-key && moai apply"
     env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
     assert isinstance(env, dict)
-    from moai_mashup.settings.main_checkout import override
-
-    found = override(wt, expected)
-    main_override = None
-    if found is not None:
-        main_override = {
-            "file": str(found.path),
-            "keys": list(found.keys),
-            "moai_keys": found.ours,
-            "message": found.line(),
-            "fix": (
-                f"git -C {wt.main_root} checkout {cfg.default_branch}"
-                if found.ours
-                else "moai settings move-to-user"
-            ),
-        }
     hand_set = None
     if active == "claude" and "ANTHROPIC_BASE_URL" in env:
         hand_set = env["ANTHROPIC_BASE_URL"]
@@ -112,7 +72,7 @@ def collect() -> dict[str, Any]:
         "active_backend": active,
         "why": ws.why(),
         "drift": drift,
-        "fix": fix,
+        "fix": _fix(wt, settings_error, drift, expected, key_info),
         "hand_set_base_url": hand_set,
         # GLM state holding the user's key that moai's record does not account for
         # (an editor saved it back after a checkout): drift whoever wrote it.
@@ -123,8 +83,67 @@ def collect() -> dict[str, Any]:
         "credential_mode": cfg.credential_mode,
         "hooks_installed": is_installed(wt),
         "env_warnings": env_warnings(env, active),
-        "main_checkout_override": main_override,
+        "main_checkout_override": _main_override(wt, expected, cfg.default_branch),
         "config_warnings": list(cfg.warnings),
+    }
+
+
+def _key_info(glm_env_var: str) -> dict[str, Any]:
+    """Where the GLM key comes from, masked; or why it could not be read."""
+    try:
+        key = resolve_key(glm_env_var)
+    except MoaiError as exc:
+        return {"source": None, "error": str(exc)}
+    return {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
+
+
+def _settings_state(
+    wt: Worktree, glm_env_var: str
+) -> tuple[str | None, str | None, dict[str, Any], list[str]]:
+    """The settings file's error, active backend, document and stray GLM keys.
+
+    status is where a user looks when something is wrong: a broken settings
+    file is reported, not raised."""
+    try:
+        state = read_state(wt, stray_spec(wt, glm_env_var))
+    except MoaiError as exc:
+        return str(exc), None, {}, []
+    return None, state.active, state.doc, [".".join(p) for p in state.stray]
+
+
+def _fix(
+    wt: Worktree,
+    settings_error: str | None,
+    drift: bool,
+    expected: str | None,
+    key_info: dict[str, Any],
+) -> str | None:
+    if settings_error is not None:
+        return f"fix or remove {settings_path(wt)}, then run: moai apply"
+    if not drift:
+        return None
+    if expected == "glm" and key_info["source"] is None:
+        return "moai glm --set-key && moai apply"
+    return "moai apply"
+
+
+def _main_override(
+    wt: Worktree, expected: str | None, default_branch: str
+) -> dict[str, Any] | None:
+    """What the main checkout's settings.local.json imposes on this worktree."""
+    found = override(wt, expected)
+    if found is None:
+        return None
+    return {
+        "file": str(found.path),
+        "keys": list(found.keys),
+        "moai_keys": found.ours,
+        "message": found.line(),
+        "fix": (
+            f"git -C {wt.main_root} checkout {default_branch}"
+            if found.ours
+            else "moai settings move-to-user"
+        ),
     }
 
 

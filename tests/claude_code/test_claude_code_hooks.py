@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.claude_code.test_claude_code_install_rules import USERS_OWN
-from tests.gitrepo import FAKE_KEY, git, moai, save_fake_key, write
+from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, save_fake_key, write
 from tests.worktree_support import created, worktree_paths
 
 SETTINGS_JSON = ".claude/settings.json"
@@ -325,6 +325,32 @@ def test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch(
     assert statusline(repo, env, data(repo, "glm-4.7")).startswith("⚠ on glm-4.7, Claude here")
     assert statusline(home, env, data(home, "glm-4.7")) == "glm-4.7"  # not a repository
     assert statusline(home, env, {}) == "?"
+
+
+def test_statusline_a_model_the_table_does_not_know_is_no_mismatch(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """A model neither Claude's nor in glm.json (a proxy's, a newer GLM's) is shown as it
+    is: moai cannot tell which backend serves it, so no "/exit" warning."""
+    save_fake_key(home)
+    payload = {
+        "model": {"id": "proxy-model-x", "display_name": "Proxy X"},
+        "workspace": {"current_dir": str(repo), "project_dir": str(repo)},
+    }
+    assert statusline(repo, env, payload) == "Claude · Proxy X · main · plan"
+
+
+def test_statusline_a_broken_config_is_one_short_line_and_extra_words_are_refused(
+    repo: Path, env: dict[str, str]
+) -> None:
+    write(repo / LLM_YAML, "llm:\n  mode: " + "x" * 200 + "\n")
+    payload = {"model": {"id": "m", "display_name": "M"}, "cwd": str(repo)}
+    line = statusline(repo, env, payload)
+    assert line.startswith(f"M · moai: {LLM_YAML}: llm.mode: must be one of"), line
+    assert len(line) == len("M · moai: ") + 120  # the error's first 120 characters
+    r = moai(repo, "statusline", "extra", env=env, input="{}")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == "usage: moai statusline (Claude Code's status line JSON on stdin)\n"
 
 
 @pytest.mark.parametrize(

@@ -223,36 +223,6 @@ def test_no_key_means_no_prepared_switch_and_a_clear_line(
     )
 
 
-@pytest.mark.parametrize(
-    "pattern", ["feature/SPEC-?*", "feature/SPEC-*", "spec/*-x", "ab*ba", "exact"]
-)
-def test_spec_pattern_reads_as_the_shim_reads_it(pattern: str) -> None:
-    """hook_fast's reading of the stamp's `spec` pattern is sh's `case`, branch for branch."""
-    import subprocess
-
-    from moai_mashup.githooks.fast import sh_case_matches
-
-    branches = [
-        "feature/SPEC-",
-        "feature/SPEC-1",
-        "feature/SPEC-AUTH-1",
-        "feature/SPEC",
-        "spec/-x",
-        "spec/a-x",
-        "spec/a-y",
-        "exact",
-        "exactly",
-        "aba",  # prefix and suffix overlap: too short for `ab*ba`
-        "abba",
-        "",
-    ]
-    script = 'for b in "$@"; do case $b in ' + pattern + ") echo 1 ;; *) echo 0 ;; esac; done"
-    out = subprocess.run(
-        ["/bin/sh", "-c", script, "sh", *branches], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert [sh_case_matches(b, pattern) for b in branches] == [o == "1" for o in out]
-
-
 def test_hook_fast_imports_nothing_heavy() -> None:
     heavy = ("json", "pathlib", "re", "typing", "moai_mashup.githooks.engine")
     assert modules_after_import("moai_mashup.githooks.fast", heavy) == []
@@ -348,13 +318,11 @@ def test_reinstalled_engine_plans_afresh(
     assert settings(repo)["apiKeyHelper"].startswith(f"{python} ")
 
 
-def test_new_key_forgets_the_prepared_files_holding_the_old_one(
-    user_repo: Path, env: dict[str, str]
-) -> None:
+def test_new_key_forgets_the_prepared_files(user_repo: Path, env: dict[str, str]) -> None:
     from tests.gitrepo import moai
 
     ready = user_repo / STATE / "ready" / "glm.settings"
-    assert FAKE_KEY in ready.read_text()
+    assert ready.exists() and FAKE_KEY.encode() not in ready.read_bytes()
     r = moai(user_repo, "glm", "--set-key", env=env, input=OTHER_FAKE_KEY)
     assert r.returncode == 0, r.stderr
     assert not ready.exists() and not (user_repo / STATE / "hook-stamp").exists()
@@ -683,11 +651,11 @@ def test_the_record_goes_only_after_the_file_without_our_keys(
 
 
 def test_the_stamps_state_lines_give_each_backend_its_mode() -> None:
-    from moai_mashup.githooks.fast import Stamp
+    from moai_mashup.githooks.stamp import Stamp
 
-    stamp = Stamp("moai-hook-stamp 2\nstate glm a b\nstate claude c d 755\nend\n")
+    stamp = Stamp("moai-hook-stamp 3\nstate glm a b\nstate claude c d 755\nend\n")
     assert stamp.ok and stamp.modes == {"glm": 0o600, "claude": 0o755}
-    assert not Stamp("moai-hook-stamp 2\nstate glm a b\n").ok  # torn: no `end` line
+    assert not Stamp("moai-hook-stamp 3\nstate glm a b\n").ok  # torn: no `end` line
 
 
 def test_a_stamp_the_prepared_switch_cannot_read_goes_to_the_engine(

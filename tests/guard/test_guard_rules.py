@@ -243,7 +243,7 @@ def test_unquote_path_escapes() -> None:
     assert guard.unquote_path(b'""') == ""
 
 
-def test_parse_patch_files_lines_and_commits() -> None:
+def test_parse_patch_texts_files_lines_and_commits() -> None:
     patch = (
         b"\x00c1\n"
         b":100644 100644 aaa bbb M\tsrc/a.py\n"
@@ -264,7 +264,7 @@ def test_parse_patch_files_lines_and_commits() -> None:
         b"@@ -4 +5,2 @@\n ctx\n+after\n"
         b"\x00c3\n:100644 100644 a b M\tz.txt\n"
     )
-    files, added = guard.parse_patch(patch)
+    files, added, _texts = guard.parse_patch_texts(patch)
     assert [(f.commit, f.status, f.path) for f in files] == [
         ("c1", "M", "src/a.py"),
         ("c1", "A", "qé.txt"),
@@ -283,13 +283,13 @@ def test_parse_patch_files_lines_and_commits() -> None:
     ]
 
 
-def test_parse_patch_empty_commit_mark_and_diff_header_reset_the_path() -> None:
+def test_parse_patch_texts_empty_commit_mark_and_diff_header_reset_the_path() -> None:
     patch = (
         b"\x00\n:100644 100644 a b M\tf\n"
         b"diff --git a/f b/f\n+++ b/f\n"
         b"diff --git a/g b/g\n@@ -0,0 +1 @@\n+orphan\n"
     )
-    files, added = guard.parse_patch(patch)
+    files, added, _texts = guard.parse_patch_texts(patch)
     assert [(f.commit, f.status, f.path) for f in files] == [(None, "M", "f")]
     assert added == []
 

@@ -82,6 +82,12 @@ def test_removing_a_tracked_key_file_allowed(repo: Path, env: dict[str, str]) ->
     git(repo, "rm", "-q", "--cached", SETTINGS, env=env)
     r = moai(repo, "check", "--staged", env=env)
     assert r.returncode == 0, r.stderr
+    # The same check did look: a key file staged beside the removal is refused, alone.
+    write(repo / ".env.glm", "{}\n")
+    git(repo, "add", "-f", ".env.glm", env=env)
+    r = moai(repo, "check", "--staged", env=env)
+    assert r.returncode == 1
+    assert ".env.glm: " in r.stderr and SETTINGS not in r.stderr
 
 
 def test_key_shapes_refused_and_pragma_allows_fixtures(repo: Path, env: dict[str, str]) -> None:
@@ -122,6 +128,12 @@ def test_near_miss_shapes_not_reported(repo: Path, env: dict[str, str]) -> None:
     git(repo, "add", "ok.txt", env=env)
     r = moai(repo, "check", "--staged", env=env)
     assert r.returncode == 0, r.stderr
+    # The same check did look: a real shape staged beside them is reported, alone.
+    write(repo / "key.txt", f"ZAI={ZAI_SHAPED}\n")
+    git(repo, "add", "key.txt", env=env)
+    r = moai(repo, "check", "--staged", env=env)
+    assert r.returncode == 1
+    assert "key.txt:1: Z.ai API key" in r.stderr and "ok.txt" not in r.stderr
 
 
 def test_real_commit_refused_and_head_unchanged(
@@ -220,13 +232,13 @@ def test_unquote_path() -> None:
     assert guard.unquote_path(b"plain name") == "plain name"
 
 
-def test_parse_patch_reads_hunk_counts_not_prefixes() -> None:
+def test_parse_patch_texts_reads_hunk_counts_not_prefixes() -> None:
     patch = (
         b"\x00abc\n:100644 100644 1 2 M\tf.txt\n\ndiff --git a/f.txt b/f.txt\n"
         b"--- a/f.txt\n+++ b/f.txt\n@@ -1,0 +2,2 @@\n+++ b/not-a-header\n+@@ -9 +9 @@\n"
         b"@@ -5 +7 @@\n-old\n+new\n"
     )
-    files, added = guard.parse_patch(patch)
+    files, added, _texts = guard.parse_patch_texts(patch)
     assert files == [guard.ChangedFile("abc", "M", "f.txt", "2", "100644")]
     assert [(a.path, a.number, a.text) for a in added] == [
         ("f.txt", 2, b"++ b/not-a-header"),

@@ -92,6 +92,14 @@ def test_binary_files_without_keys_pass(repo: Path, env: dict[str, str], keyed_h
     git(repo, "add", "blob.bin", "plain.txt", env=env)
     r = moai(repo, "check", "--staged", env=env)
     assert r.returncode == 0, r.stderr
+    # The same check did look: a key staged beside them is refused, and only it.
+    write(repo / "key.txt", f"token={FAKE_KEY}\n")
+    git(repo, "add", "key.txt", env=env)
+    r = moai(repo, "check", "--staged", env=env)
+    assert r.returncode == 1
+    assert "key.txt:1: GLM key" in r.stderr
+    assert "blob.bin" not in r.stderr and "plain.txt" not in r.stderr
+    _no_key_shown(r.stderr)
 
 
 def test_a_range_check_sees_messages_names_and_utf16(repo: Path, env: dict[str, str]) -> None:

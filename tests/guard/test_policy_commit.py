@@ -9,7 +9,7 @@ import pytest
 
 from moai_mashup.guard.policy import in_plan_paths, message_has_text
 from tests.gitrepo import LLM_LOCAL_YAML, LLM_YAML, MOAI, SEED_LLM_YAML, git, moai, write
-from tests.guard.test_guard_staged import head, install_guard, install_hook
+from tests.guard.test_guard_staged import ZAI_SHAPED, head, install_guard, install_hook
 
 
 def policy_yaml(**fields: object) -> str:
@@ -26,6 +26,16 @@ def commit(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedP
     return subprocess.run(
         ["git", "commit", *args], cwd=repo, env=env, capture_output=True, text=True, check=False
     )
+
+
+def assert_the_guard_runs(repo: Path, env: dict[str, str]) -> None:
+    """An allowed commit proves nothing by itself: the same hooks refuse a key here."""
+    before = head(repo, env)
+    write(repo / "leak.txt", f"token = {ZAI_SHAPED}\n")
+    git(repo, "add", "leak.txt", env=env)
+    r = commit(repo, env, "-m", "leak")
+    assert r.returncode != 0 and "leak.txt:1: Z.ai API key" in r.stderr, r.stderr
+    assert head(repo, env) == before
 
 
 # --- enforce_locations -------------------------------------------------------------
@@ -51,6 +61,7 @@ def test_src_on_main_allowed_with_enforce_locations_off(repo: Path, env: dict[st
     git(repo, "add", "src/app.py", env=env)
     r = commit(repo, env, "-m", "impl on main")
     assert r.returncode == 0, r.stderr
+    assert_the_guard_runs(repo, env)
 
 
 def test_spec_file_on_main_allowed(repo: Path, env: dict[str, str]) -> None:
@@ -60,6 +71,7 @@ def test_spec_file_on_main_allowed(repo: Path, env: dict[str, str]) -> None:
     git(repo, "add", "-A", env=env)
     r = commit(repo, env, "-m", "plan")
     assert r.returncode == 0, r.stderr
+    assert_the_guard_runs(repo, env)
 
 
 def test_src_on_spec_branch_allowed(repo: Path, env: dict[str, str]) -> None:
@@ -69,6 +81,7 @@ def test_src_on_spec_branch_allowed(repo: Path, env: dict[str, str]) -> None:
     write(repo / "src/app.py", "print('hi')\n")
     git(repo, "add", "-A", env=env)
     assert commit(repo, env, "-m", "impl").returncode == 0
+    assert_the_guard_runs(repo, env)
 
 
 def test_deleting_src_on_main_refused(repo: Path, env: dict[str, str]) -> None:
@@ -145,6 +158,7 @@ def test_backend_drift_allowed_when_policy_off(
     write(repo / "notes.md", "x\n")
     git(repo, "add", "notes.md", env=env)
     assert commit(repo, env, "-m", "drift ok").returncode == 0
+    assert_the_guard_runs(repo, env)
 
 
 # --- commit_trailer -------------------------------------------------------------

@@ -38,16 +38,19 @@ write; a link (or a linked `.claude`) leading outside is refused, nothing writte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from moai_mashup import files
+from moai_mashup import files, git
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
+from moai_mashup.paths import STATE_DIR
 
 EVENTS = {
     "WorktreeCreate": "worktree-create",
@@ -82,11 +85,10 @@ def target(user: bool, cwd: Path | None = None) -> Target:
     if user:
         home = Path(os.path.expanduser("~"))
         return Target(home / ".claude" / "settings.json", home / ".moai" / RECORD_NAME, True)
-    from moai_mashup import git
 
     wt = git.discover(cwd or Path.cwd())
     return Target(
-        wt.root / ".claude" / "settings.json", wt.common_dir / "moai" / RECORD_NAME, False
+        wt.root / ".claude" / "settings.json", wt.common_dir / STATE_DIR / RECORD_NAME, False
     )
 
 
@@ -251,8 +253,6 @@ def _write_record(t: Target, entry: dict[str, Any] | None) -> None:
 
 
 def _sha(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 
@@ -452,11 +452,8 @@ def status(t: Target) -> Status:
                 f"{t.label}: env sets {', '.join(risky)}: hooks run with it, so it decides "
                 "which moai and which Python code run"
             )
-    if installed and not t.user:
-        import shutil
-
-        if shutil.which("moai") is None:
-            warnings.append("moai is not on PATH: Claude Code cannot run the hooks")
+    if installed and not t.user and shutil.which("moai") is None:
+        warnings.append("moai is not on PATH: Claude Code cannot run the hooks")
     return Status(str(t.settings), installed, missing, sl_state, warnings)
 
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from moai_mashup import files
+from moai_mashup import files, spawn
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy")
 NO_PROXY_VARS = ("NO_PROXY", "no_proxy")
@@ -118,20 +117,10 @@ def probe(claude: Path, cwd: Path, *, timeout: float = 60.0) -> Probe:
         argv = [str(claude), "-p", "--no-session-persistence"]
         argv += ["--output-format", "stream-json", "--verbose", PROMPT]
         try:
-            proc = subprocess.run(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-            stdout = proc.stdout
-        except subprocess.TimeoutExpired as exc:
-            raw = exc.stdout or b""
-            stdout = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+            raw = spawn.run(argv, cwd=str(cwd), env=env, timeout=timeout)[1]
+        except spawn.TimedOut as exc:
+            raw = exc.stdout
+        stdout = raw.decode(errors="replace")
     finally:
         server.shutdown()
         server.server_close()

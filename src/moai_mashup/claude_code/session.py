@@ -17,6 +17,7 @@ import os
 
 from moai_mashup import files
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
+from moai_mashup.core.model_pin import pinned_model
 from moai_mashup.core.routing import (
     Backend,
     BranchKind,
@@ -27,7 +28,7 @@ from moai_mashup.core.routing import (
 from moai_mashup.errors import MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_LINE_FILE_BYTES, MAX_SETTINGS_BYTES
-from moai_mashup.paths import SETTINGS_REL
+from moai_mashup.paths import SETTINGS_REL, STATE_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -79,7 +80,7 @@ def note_path(common_dir: str | Path, session_id: object) -> str | None:
         return None
     if len(session_id) > 100:
         return None
-    return os.path.join(common_dir, "moai", NOTES_DIR, session_id)
+    return os.path.join(common_dir, STATE_DIR, NOTES_DIR, session_id)
 
 
 def take_note(place: Place, session_id: object) -> str | None:
@@ -125,7 +126,6 @@ def start_pin(place: Place, env: Mapping[str, str]) -> str | None:
     `claude-opus-...` as is (measured, Claude Code 2.1.332). The hooks run with
     the session's environment, so `ANTHROPIC_MODEL` is the one it uses.
     """
-    from moai_mashup.core.model_pin import pinned_model
 
     levels: list[tuple[str, str | None]] = [(os.path.join(place.root, SETTINGS_REL), None)]
     main = main_checkout(place)
@@ -145,7 +145,9 @@ def start_pin(place: Place, env: Mapping[str, str]) -> str | None:
 def pin_path(common_dir: str, session_id: object) -> str | None:
     path = note_path(common_dir, session_id)
     return (
-        None if path is None else os.path.join(common_dir, "moai", PINS_DIR, os.path.basename(path))
+        None
+        if path is None
+        else os.path.join(common_dir, STATE_DIR, PINS_DIR, os.path.basename(path))
     )
 
 
@@ -240,7 +242,7 @@ def here(cwd: str) -> Here | None:
     place = find_place(cwd)
     if place is None:
         return None
-    cfg = load_config(place.root, os.path.join(place.git_dir, "moai"))
+    cfg = load_config(place.root, os.path.join(place.git_dir, STATE_DIR))
     if not cfg.configured:
         return None
     kind = branch_kind(place.branch, cfg.default_branch, cfg.spec_branch_pattern)

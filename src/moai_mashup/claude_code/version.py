@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
+from moai_mashup import spawn
 from moai_mashup.lean import NamedTuple
 
 TESTED_OLDEST = "2.1.197"
@@ -38,20 +38,13 @@ def installed(claude: str | None = None) -> Installed:
     if path is None:
         return Installed(None, None)
     try:
-        proc = subprocess.run(
-            [path, "--version"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+        code, stdout, _ = spawn.run([path, "--version"], timeout=TIMEOUT_S)
+    except spawn.TimedOut:
         return Installed(path, None, f"`{path} --version` did not answer in {TIMEOUT_S:.0f} s")
     except OSError as exc:
         return Installed(path, None, f"`{path} --version` failed ({exc.__class__.__name__})")
-    found = _VERSION.search(proc.stdout)
-    if proc.returncode != 0 or found is None:
+    found = _VERSION.search(stdout.decode("utf-8", "replace"))
+    if code != 0 or found is None:
         return Installed(path, None, f"`{path} --version` said no version")
     return Installed(path, found.group(0))
 

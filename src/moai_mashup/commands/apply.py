@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from moai_mashup.settings.apply import apply_backend, held_back_line
+from moai_mashup.workspace import open_workspace
+
 
 @click.command("apply")
 def command() -> None:
     """Apply the routing table's backend here (what the git hooks do on checkout)."""
-    from moai_mashup.settings.apply import apply_backend
-    from moai_mashup.workspace import open_workspace
 
     ws = open_workspace()
     if ws.expected is None:
@@ -19,6 +20,4 @@ def command() -> None:
     state = "switched to" if result.changed else "already on"
     click.echo(f"{state} {result.backend} ({ws.why()})")
     if result.held:
-        from moai_mashup.settings.apply import held_back_line
-
         click.echo(f"note: {held_back_line(result.held)}", err=True)

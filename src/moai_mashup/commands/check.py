@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from moai_mashup import git
+from moai_mashup.config import load_config
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.guard import commit as commit_checks
 from moai_mashup.guard import policy
@@ -36,7 +37,6 @@ def _show(lines: list[str]) -> None:
 
 def _workspace(wt: git.Worktree) -> Workspace:
     """Strict: in CI a broken config fails the job."""
-    from moai_mashup.config import load_config
 
     cfg = load_config(wt.root, wt.state_dir)
     _show([f"moai: warning: {line}" for line in cfg.warnings])

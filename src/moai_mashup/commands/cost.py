@@ -10,18 +10,34 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import click
 
-from moai_mashup import git
+from moai_mashup import files, git
+from moai_mashup.config import GLM_JSON
+from moai_mashup.core.routing import SPEC_ID_SHAPE, is_valid_spec_id
+from moai_mashup.cost import report, teamview
+from moai_mashup.cost.attribution import (
+    Attributor,
+    Filters,
+    Place,
+    read_env_block,
+    template_tiers,
+)
+from moai_mashup.cost.phase_record import read_phases
+from moai_mashup.cost.pricing import TABLE_DATE, TIERS, PriceTable, Tier, valid_tier_name
+from moai_mashup.cost.transcripts import (
+    ScanStats,
+    find_folders,
+    projects_dir,
+    scan_file,
+    session_files,
+)
 from moai_mashup.errors import BadInput
-from moai_mashup.paths import SETTINGS_REL
-
-if TYPE_CHECKING:
-    from moai_mashup.cost.pricing import Tier
-
-FORMATS = ("table", "json", "csv")
+from moai_mashup.paths import SETTINGS_REL, STATE_DIR
+from moai_mashup.workspace import Workspace, open_workspace
+from moai_mashup.worktrees.entries import claimed_root, list_entries, worktree_root
 
 
 def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:
@@ -48,7 +64,7 @@ def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:
 @click.option("--spec", "spec_id", metavar="SPEC-ID", help="Only responses for this SPEC.")
 @click.option(
     "--by",
-    type=click.Choice(["phase", "spec", "model", "day"]),
+    type=click.Choice(report.DIMENSIONS),
     default="phase",
     show_default=True,
     help="Group rows by.",
@@ -64,7 +80,7 @@ def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:
 )
 @click.option(
     "--claude-tier",
-    type=click.Choice(["opus", "sonnet", "haiku"]),
+    type=click.Choice(TIERS),
     default="sonnet",
     show_default=True,
     help="Claude tier for a GLM model the template does not tie to one tier.",
@@ -106,27 +122,59 @@ def command(
     grafana: bool,
 ) -> None:
     """Spend and savings per phase, SPEC, model or day, from Claude Code's transcripts."""
-    from moai_mashup.core.routing import SPEC_ID_SHAPE, is_valid_spec_id
-    from moai_mashup.cost import report
-    from moai_mashup.cost.attribution import (
-        Attributor,
-        Filters,
-        Place,
-        read_env_block,
-        template_tiers,
+    filters = _filters(since, until, spec_id, as_json, as_csv)
+    tier_models = parse_claude_models(claude_models)
+    if (show_prices or grafana) and not _in_repository():
+        # The built-in table (and the dashboard) need no repository.
+        table = PriceTable({}, tier_models)
+        out = (
+            teamview.render_prices(table, as_json) if show_prices else teamview.grafana_dashboard()
+        )
+        click.echo(out, nl=False)
+        return
+    ws = open_workspace()
+    prices = PriceTable(ws.cfg.pricing, tier_models)
+    if show_prices:
+        click.echo(teamview.render_prices(prices, as_json), nl=False)
+        return
+    if prom_rules:
+        click.echo(_prometheus_rules(ws, prices, claude_tier), nl=False)
+        return
+    if grafana:
+        click.echo(teamview.grafana_dashboard(), nl=False)
+        return
+    places, envs = _places(ws)
+    attributor = Attributor(
+        places,
+        ws.cfg.default_branch,
+        ws.cfg.spec_branch_pattern,
+        template_tiers(envs),
+        valid_tier_name(claude_tier),
+        filters,
     )
-    from moai_mashup.cost.phase_record import read_phases
-    from moai_mashup.cost.pricing import TABLE_DATE, PriceTable, valid_tier_name
-    from moai_mashup.cost.transcripts import (
-        ScanStats,
-        find_folders,
-        projects_dir,
-        scan_file,
-        session_files,
-    )
-    from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees.entries import claimed_root, list_entries, worktree_root
+    stats = ScanStats()
+    projects = projects_dir()
+    folders = _scan(projects, places, attributor, stats)
+    summary = report.summarize(attributor.buckets, attributor.sums, prices, by)
+    notes = _notes(stats, attributor, summary, folders, projects)
+    if html_file is not None:
+        # Written before anything is printed: a path we cannot write is bad input.
+        _write_html(html_file, summary, f"moai cost: {ws.wt.main_root.name}", notes)
+    if as_json:
+        meta = _meta(filters, projects, folders, stats, attributor, ws.cfg.pricing, prices)
+        click.echo(report.render_json(summary, meta), nl=False)
+    elif as_csv:
+        click.echo(report.render_csv(summary), nl=False)
+    else:
+        click.echo(report.render_table(summary, notes), nl=False)
+    if html_file is not None:
+        click.echo(f"wrote {html_file}", err=True)
 
+
+def _filters(
+    since: str | None, until: str | None, spec_id: str | None, as_json: bool, as_csv: bool
+) -> Filters:
+    """The options that narrow or shape the report, checked before anything is read."""
     if as_json and as_csv:
         raise BadInput("--json and --csv: choose one output format")
     if spec_id is not None and not is_valid_spec_id(spec_id):
@@ -136,47 +184,28 @@ def command(
     )
     if filters.since and filters.until and filters.since >= filters.until:
         raise BadInput(f"--since {since} is not before --until {until}")
+    return filters
 
-    tier_models = parse_claude_models(claude_models)
-    if (show_prices or grafana) and not _in_repository():
-        # The built-in table (and the dashboard) need no repository.
-        from moai_mashup.cost import teamview
 
-        table = PriceTable({}, tier_models)
-        out = (
-            teamview.render_prices(table, as_json) if show_prices else teamview.grafana_dashboard()
-        )
-        click.echo(out, nl=False)
-        return
-    ws = open_workspace()
-    cfg = ws.cfg
-    prices = PriceTable(cfg.pricing, tier_models)
-    if show_prices or prom_rules or grafana:
-        from moai_mashup.cost import teamview
+def _prometheus_rules(ws: Workspace, prices: PriceTable, claude_tier: str) -> str:
+    root = ws.wt.root
+    tiers = template_tiers(
+        [read_env_block(root / GLM_JSON, root), read_env_block(root / SETTINGS_REL, root)]
+    )
+    return teamview.prometheus_rules(prices, tiers, valid_tier_name(claude_tier))
 
-        if show_prices:
-            click.echo(teamview.render_prices(prices, as_json), nl=False)
-        elif prom_rules:
-            root = ws.wt.root
-            tiers = template_tiers(
-                [
-                    read_env_block(root / ".moai/llm-configs/glm.json", root),
-                    read_env_block(root / SETTINGS_REL, root),
-                ]
-            )
-            rules = teamview.prometheus_rules(prices, tiers, valid_tier_name(claude_tier))
-            click.echo(rules, nl=False)
-        else:
-            click.echo(teamview.grafana_dashboard(), nl=False)
-        return
+
+def _places(ws: Workspace) -> tuple[list[Place], list[dict[str, Any]]]:
+    """Where this repository's sessions ran (each worktree, by path and real path, with
+    its phase marks), and the env blocks that tie GLM models to Claude tiers."""
     places: list[Place] = []
     envs: list[dict[str, Any]] = []
     for entry in list_entries(ws.wt.root):
         git_dir = git.git_dir_at(entry.path)
-        marks = tuple(read_phases(git_dir / "moai")) if git_dir else ()
+        marks = tuple(read_phases(git_dir / STATE_DIR)) if git_dir else ()
         for p in dict.fromkeys([str(entry.path), os.path.realpath(entry.path)]):
             places.append(Place(p, entry.branch, marks))
-        envs.append(read_env_block(entry.path / ".moai/llm-configs/glm.json", entry.path))
+        envs.append(read_env_block(entry.path / GLM_JSON, entry.path))
         envs.append(read_env_block(entry.path / SETTINGS_REL, entry.path))
     # Where this repository's SPEC worktrees live (and lived, once removed): the
     # configured root, or its `-<hash>` twin when another repository of the same
@@ -184,27 +213,33 @@ def command(
     removed_root = os.path.normpath(claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False))
     if not any(p.path == removed_root for p in places):
         places.append(Place(removed_root, None, ()))
+    return places, envs
 
-    attributor = Attributor(
-        places,
-        cfg.default_branch,
-        cfg.spec_branch_pattern,
-        template_tiers(envs),
-        valid_tier_name(claude_tier),
-        filters,
-    )
-    stats = ScanStats()
-    projects = projects_dir()
+
+def _scan(
+    projects: Path, places: list[Place], attributor: Attributor, stats: ScanStats
+) -> list[Path]:
+    """Feed every transcript of these places to the attributor; the folders read."""
     folders = find_folders(projects, [p.path for p in places])
     for folder in folders:
         for path in session_files(folder):
             for found in scan_file(path, stats, attributor.known):
                 attributor.feed(found, stats)
+    return folders
 
-    summary = report.summarize(attributor.buckets, attributor.sums, prices, by)
-    notes = _notes(stats, attributor, summary, folders, projects)
-    meta = {
-        "filters": {"since": filters.since, "until": filters.until, "spec": spec_id},
+
+def _meta(
+    filters: Filters,
+    projects: Path,
+    folders: list[Path],
+    stats: ScanStats,
+    attributor: Attributor,
+    configured: dict[str, Any],
+    prices: PriceTable,
+) -> dict[str, Any]:
+    """What `--json` says besides the rows: what was read, skipped and priced how."""
+    return {
+        "filters": {"since": filters.since, "until": filters.until, "spec": filters.spec},
         "transcripts": {
             "projects_dir": str(projects),
             "folders": [f.name for f in folders],
@@ -216,27 +251,17 @@ def command(
         "synthetic": attributor.synthetic,
         "prices": {
             "table_date": TABLE_DATE,
-            "configured": sorted(cfg.pricing),
+            "configured": sorted(configured),
             "counterfactual_models": dict(prices.tier_models),
         },
     }
-    if html_file is not None:
-        # Written before anything is printed: a path we cannot write is bad input.
-        from moai_mashup import files
 
-        title = f"moai cost: {ws.wt.main_root.name}"
-        try:
-            files.write_text(html_file, report.render_html(summary, title, notes), mode=0o644)
-        except OSError as exc:
-            raise BadInput(f"--html {html_file}: cannot write ({exc.strerror})") from None
-    if as_json:
-        click.echo(report.render_json(summary, meta), nl=False)
-    elif as_csv:
-        click.echo(report.render_csv(summary), nl=False)
-    else:
-        click.echo(report.render_table(summary, notes), nl=False)
-    if html_file is not None:
-        click.echo(f"wrote {html_file}", err=True)
+
+def _write_html(path: Path, summary: report.Summary, title: str, notes: list[str]) -> None:
+    try:
+        files.write_text(path, report.render_html(summary, title, notes), mode=0o644)
+    except OSError as exc:
+        raise BadInput(f"--html {path}: cannot write ({exc.strerror})") from None
 
 
 def _in_repository() -> bool:
@@ -252,17 +277,21 @@ def parse_claude_models(values: tuple[str, ...]) -> dict[Tier, str]:
     out: dict[Tier, str] = {}
     for value in values:
         tier, sep, model = value.partition("=")
-        if not sep or tier not in ("opus", "sonnet", "haiku") or not model.strip():
+        if not sep or tier not in TIERS or not model.strip():
             raise BadInput(
                 f"--claude-model {value!r}: expected TIER=MODEL with TIER opus, sonnet or haiku "
                 "(e.g. opus=claude-opus-5)"
             )
-        out[cast("Tier", tier)] = model.strip()
+        out[tier] = model.strip()
     return out
 
 
 def _notes(
-    stats: Any, attributor: Any, summary: Any, folders: list[Path], projects: Path
+    stats: ScanStats,
+    attributor: Attributor,
+    summary: report.Summary,
+    folders: list[Path],
+    projects: Path,
 ) -> list[str]:
     notes = [
         f"read {stats.files} transcript file(s) in {len(folders)} folder(s) under {projects}; "
@@ -278,8 +307,6 @@ def _notes(
             f"{stats.unknown_type} unknown type, {stats.bad_usage} without usable usage; "
             f"{stats.unreadable} unreadable file(s){where}"
         )
-    from moai_mashup.cost.pricing import TABLE_DATE
-
     notes.append(f"prices: moai's table of {TABLE_DATE} (moai cost --prices), llm.pricing first")
     if summary.guessed:
         guesses = ", ".join(f"{m} as {basis}" for m, basis in summary.guessed.items())

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from moai_mashup import files
+from moai_mashup import files, spawn
+from moai_mashup.claude_code import install as cc
+from moai_mashup.git import discover
+from moai_mashup.githooks import install as hook_install
 from moai_mashup.limits import MAX_SETTINGS_BYTES
 from moai_mashup.paths import SETTINGS_REL
+from moai_mashup.scaffold import init_files
+from moai_mashup.settings.keys import mask, save_key
+from moai_mashup.status import collect
 
 FAKE_KEY = "demo0000fake0000key0000not0real"
 HAND_WRITTEN = '{\n  "permissions": {"allow": ["Bash(npm test)"]}\n}\n'
@@ -27,16 +32,19 @@ HAND_WRITTEN = '{\n  "permissions": {"allow": ["Bash(npm test)"]}\n}\n'
 def _git(args: list[str], cwd: Path, env: dict[str, str]) -> None:
     """Run git as a user would; show what moai's hook said."""
     click.secho(f"\n$ git {' '.join(args)}", fg="cyan")
-    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
-    for line in proc.stderr.splitlines():
+    code, _, raw = spawn.run(["git", "-C", str(cwd), *args], env=env)
+    stderr = raw.decode("utf-8", "replace")
+    for line in stderr.splitlines():
         if line.startswith("moai:"):
             click.echo(f"   {line}")
-    if proc.returncode != 0:
-        raise click.ClickException(f"git {' '.join(args)} failed: {proc.stderr.strip()}")
+    if code != 0:
+        raise click.ClickException(f"git {' '.join(args)} failed: {stderr.strip()}")
 
 
 def _quiet_git(args: list[str], cwd: Path, env: dict[str, str]) -> None:
-    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    code, _, stderr = spawn.run(["git", "-C", str(cwd), *args], env=env)
+    if code != 0:
+        raise click.ClickException(f"git {' '.join(args)} failed: {stderr.decode().strip()}")
 
 
 def _read(path: Path, root: Path) -> str | None:
@@ -45,8 +53,6 @@ def _read(path: Path, root: Path) -> str | None:
 
 
 def _show(repo: Path, title: str) -> None:
-    from moai_mashup.status import collect
-
     old = Path.cwd()
     os.chdir(repo)
     try:
@@ -63,8 +69,6 @@ def _show(repo: Path, title: str) -> None:
         doc = json.loads(text)
         env = doc.get("env", {})
         if "ANTHROPIC_AUTH_TOKEN" in env:
-            from moai_mashup.settings.keys import mask
-
             env = dict(env, ANTHROPIC_AUTH_TOKEN=mask(env["ANTHROPIC_AUTH_TOKEN"]))
             doc = dict(doc, env=env)
         for line in json.dumps(doc, indent=2, ensure_ascii=False).splitlines():
@@ -75,10 +79,6 @@ def _show(repo: Path, title: str) -> None:
 @click.option("--keep", is_flag=True, help="Keep the throwaway repository and print its path.")
 def command(keep: bool) -> None:
     """Show the main job in a throwaway repository with a fake key."""
-    from moai_mashup.git import discover
-    from moai_mashup.githooks import install as hook_install
-    from moai_mashup.scaffold import init_files
-    from moai_mashup.settings.keys import save_key
 
     tmp = Path(files.make_temp_dir("moai-demo-"))
     # The user's git config (a global core.hooksPath above all) stays out of it too.
@@ -145,24 +145,21 @@ def command(keep: bool) -> None:
 
 def _moai(args: list[str], cwd: Path, env: dict[str, str], payload: dict[str, Any]) -> str:
     """This moai, run as Claude Code runs it: JSON on stdin, the session's environment."""
-    proc = subprocess.run(
+    code, stdout, stderr = spawn.run(
         [sys.executable, "-m", "moai_mashup", *args],
-        cwd=cwd,
+        cwd=str(cwd),
         env=env,
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
+        stdin=json.dumps(payload).encode(),
     )
-    for line in proc.stderr.splitlines():
+    for line in stderr.decode("utf-8", "replace").splitlines():
         click.echo(f"   {line}")
-    if proc.returncode != 0:
+    if code != 0:
         raise click.ClickException(f"moai {' '.join(args)} failed")
-    return proc.stdout.strip()
+    return stdout.decode("utf-8", "replace").strip()
 
 
 def _claude_code(repo: Path, env: dict[str, str]) -> None:
     """What Claude Code does with moai's hooks (no Claude Code needed: its hook calls)."""
-    from moai_mashup.claude_code import install as cc
 
     click.secho("\n== Claude Code: moai hooks install --claude-code", bold=True)
     for line in cc.install(cc.target(False, repo)):

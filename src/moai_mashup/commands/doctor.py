@@ -22,9 +22,18 @@ from urllib.parse import urlsplit
 import click
 
 from moai_mashup import files, git
+from moai_mashup.claude_code import version as claude_version
+from moai_mashup.claude_code.install import doctor_lines
+from moai_mashup.config import ResolvedConfig, load_config
+from moai_mashup.core.routing import backend_for_kind, branch_kind
 from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.githooks.install import is_installed
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
 from moai_mashup.paths import SETTINGS_REL
+from moai_mashup.settings import main_checkout, trust
+from moai_mashup.settings.apply import load_template, read_state, settings_path, stray_spec
+from moai_mashup.settings.keys import GlmKey, credentials_file, env_file, mask, resolve_key
+from moai_mashup.status import env_warnings
 
 Status = Literal["ok", "warn", "fail", "info"]
 
@@ -123,8 +132,6 @@ def credential_check(
     goes out as Bearer and beats apiKeyHelper; ANTHROPIC_API_KEY, else the
     apiKeyHelper's output, goes out as x-api-key.
     """
-    from moai_mashup.settings.keys import mask
-
     env: dict[str, Any] = dict(os.environ)
     helper: Any = None
     for doc in docs:  # HOME, project, local: later wins
@@ -170,71 +177,125 @@ class Context(NamedTuple):
     settings_docs: list[dict[str, Any]]
 
 
-def static_checks(cwd: Path) -> tuple[list[Check], Context]:
-    from moai_mashup.config import load_config
-    from moai_mashup.core.routing import backend_for_kind, branch_kind
-    from moai_mashup.githooks.install import is_installed
-    from moai_mashup.settings import trust
-    from moai_mashup.settings.apply import load_template, read_state, settings_path
-    from moai_mashup.settings.keys import credentials_file, env_file, mask, resolve_key
-    from moai_mashup.status import env_warnings
+class Facts(NamedTuple):
+    """What the checks share, each read once; a read that failed keeps its error."""
 
+    cwd: Path
+    wt: git.Worktree
+    cfg: ResolvedConfig | None
+    cfg_error: str | None
+    expected: str | None
+    uses_glm: bool
+    template: dict[str, str] | None
+    template_error: str | None
+    key: GlmKey | None
+    key_error: str | None
+    settings: list[tuple[Check, dict[str, Any]]]  # HOME, project, local
+
+    @property
+    def glm_env_var(self) -> str:
+        return self.cfg.glm_env_var if self.cfg is not None else "GLM_API_KEY"
+
+    @property
+    def docs(self) -> list[dict[str, Any]]:
+        return [doc for _, doc in self.settings]
+
+    @property
+    def glm_url(self) -> str | None:
+        return self.template["ANTHROPIC_BASE_URL"] if self.template is not None else None
+
+    @property
+    def glm_models(self) -> frozenset[str]:
+        if self.template is None:
+            return frozenset()
+        return frozenset(
+            v for k, v in self.template.items() if k.startswith("ANTHROPIC_DEFAULT_") and v
+        )
+
+
+def gather(cwd: Path) -> Facts:
     wt = git.discover(cwd)
-    checks: list[Check] = []
-    expected: str | None = None
-    glm_url: str | None = None
-    glm_models: frozenset[str] = frozenset()
-    uses_glm = True
-    glm_env_var = "GLM_API_KEY"
-
-    # --- config ------------------------------------------------------------------------
+    cfg, cfg_error, expected = None, None, None
     try:
         cfg = load_config(wt.root, wt.state_dir)
     except MoaiError as exc:
-        checks.append(Check("fail", "config", str(exc)))
-        cfg = None
-    if cfg is not None:
-        glm_env_var = cfg.glm_env_var
-        uses_glm = cfg.mode != "claude-only"
-        if cfg.configured:
-            checks.append(Check("ok", "config", f"mode {cfg.mode} (from {cfg.mode_source})"))
-        else:
-            checks.append(Check("warn", "config", "no llm.yaml here", "moai init"))
-        for line in cfg.warnings:
-            checks.append(Check("warn", "config", line))
+        cfg_error = str(exc)
+    else:
         kind = branch_kind(wt.branch, cfg.default_branch, cfg.spec_branch_pattern)
         expected = backend_for_kind(cfg.mode, kind)
-
-    # --- GLM template and its trust -------------------------------------------------------
+    template, template_error = None, None
     try:
         template = load_template(wt)
     except MoaiError as exc:
-        checks.append(Check("fail" if uses_glm else "warn", "glm template", str(exc)))
-    else:
-        glm_url = template["ANTHROPIC_BASE_URL"]
-        glm_models = frozenset(
-            v for k, v in template.items() if k.startswith("ANTHROPIC_DEFAULT_") and v
+        template_error = str(exc)
+    key, key_error = None, None
+    try:
+        key = resolve_key(cfg.glm_env_var if cfg is not None else "GLM_API_KEY")
+    except MoaiError as exc:
+        key_error = str(exc)
+    home = Path(os.environ.get("HOME") or Path.home())
+    settings = [
+        check_settings_file(path, label, within)
+        for path, label, within in (
+            (home / ".claude" / "settings.json", "~/.claude/settings.json", None),  # the user's
+            (wt.root / ".claude" / "settings.json", ".claude/settings.json", wt.root),
+            (settings_path(wt), SETTINGS_REL, wt.root),
         )
-        if trust.is_known_url(glm_url):
-            checks.append(Check("ok", "glm endpoint", f"{glm_url} (built in)"))
-        elif trust.is_trusted(wt.main_root, "url", glm_url):
-            checks.append(Check("ok", "glm endpoint", f"{glm_url} (trusted here)"))
-        else:
-            checks.append(
-                Check(
-                    "fail" if uses_glm else "warn",
-                    "glm endpoint",
-                    f"{glm_url} is not built in and not trusted for {wt.main_root}",
-                    "review .moai/llm-configs/glm.json, then: moai trust",
-                )
-            )
+    ]
+    uses_glm = cfg is None or cfg.mode != "claude-only"
+    return Facts(
+        cwd,
+        wt,
+        cfg,
+        cfg_error,
+        expected,
+        uses_glm,
+        template,
+        template_error,
+        key,
+        key_error,
+        settings,
+    )
 
-    # --- the key and the files holding it ----------------------------------------------
+
+def config_lines(f: Facts) -> list[Check]:
+    if f.cfg is None:
+        return [Check("fail", "config", f.cfg_error or "")]
+    if f.cfg.configured:
+        lines = [Check("ok", "config", f"mode {f.cfg.mode} (from {f.cfg.mode_source})")]
+    else:
+        lines = [Check("warn", "config", "no llm.yaml here", "moai init")]
+    return lines + [Check("warn", "config", line) for line in f.cfg.warnings]
+
+
+def template_lines(f: Facts) -> list[Check]:
+    """The GLM template and whether its endpoint is built in or trusted."""
+    level: Status = "fail" if f.uses_glm else "warn"
+    if f.template is None:
+        return [Check(level, "glm template", f.template_error or "")]
+    url = f.template["ANTHROPIC_BASE_URL"]
+    if trust.is_known_url(url):
+        return [Check("ok", "glm endpoint", f"{url} (built in)")]
+    if trust.is_trusted(f.wt.main_root, "url", url):
+        return [Check("ok", "glm endpoint", f"{url} (trusted here)")]
+    return [
+        Check(
+            level,
+            "glm endpoint",
+            f"{url} is not built in and not trusted for {f.wt.main_root}",
+            "review .moai/llm-configs/glm.json, then: moai trust",
+        )
+    ]
+
+
+def key_file_lines(f: Facts) -> list[Check]:
+    """The files that may hold the key: readable by the user only."""
+    lines = []
     for path in (env_file(), credentials_file()):
         if path.exists():
             mode = _mode(path)
             ok = not mode & (stat.S_IRWXG | stat.S_IRWXO)
-            checks.append(
+            lines.append(
                 Check(
                     "ok" if ok else "fail",
                     "key file",
@@ -242,51 +303,39 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
                     None if ok else f"chmod 600 {path}",
                 )
             )
-    key = None
-    try:
-        key = resolve_key(glm_env_var)
-    except MoaiError as exc:
-        checks.append(Check("fail", "key", str(exc)))
-    else:
-        if key is not None:
-            checks.append(Check("ok", "key", f"{mask(key.value)} from {key.source}"))
-        else:
-            checks.append(
-                Check(
-                    "fail" if uses_glm else "info",
-                    "key",
-                    "no GLM key found",
-                    "moai glm --set-key",
-                )
-            )
+    return lines
 
-    # --- the settings Claude Code merges (HOME < project < local) ---------------------------
-    home = Path(os.environ.get("HOME") or Path.home())
-    docs: list[dict[str, Any]] = []
-    for path, label, within in (
-        (home / ".claude" / "settings.json", "~/.claude/settings.json", None),  # the user's
-        (wt.root / ".claude" / "settings.json", ".claude/settings.json", wt.root),
-        (settings_path(wt), SETTINGS_REL, wt.root),
-    ):
-        check, doc = check_settings_file(path, label, within)
-        checks.append(check)
-        docs.append(doc)
+
+def key_lines(f: Facts) -> list[Check]:
+    if f.key_error is not None:
+        return [Check("fail", "key", f.key_error)]
+    if f.key is not None:
+        return [Check("ok", "key", f"{mask(f.key.value)} from {f.key.source}")]
+    return [
+        Check("fail" if f.uses_glm else "info", "key", "no GLM key found", "moai glm --set-key")
+    ]
+
+
+def settings_lines(f: Facts) -> list[Check]:
+    """The settings files Claude Code merges (HOME < project < local)."""
+    return [check for check, _ in f.settings]
+
+
+def privacy_lines(f: Facts) -> list[Check]:
+    """settings.local.json: neither committed nor readable by others with a token in it."""
+    wt, rel = f.wt, SETTINGS_REL
     local = settings_path(wt)
-    rel = SETTINGS_REL
+    lines = []
     if git.is_tracked(wt.root, rel):
-        checks.append(
-            Check("fail", "privacy", f"{rel} is tracked by git", f"git rm --cached {rel}")
-        )
+        lines.append(Check("fail", "privacy", f"{rel} is tracked by git", f"git rm --cached {rel}"))
     elif local.exists() and not git.is_ignored(wt.root, rel):
-        checks.append(
+        lines.append(
             Check("warn", "privacy", f"{rel} is not ignored by git", "moai glm or moai apply")
         )
     if local.exists() and _mode(local) & (stat.S_IRWXG | stat.S_IRWXO):
-        holds_key = (
-            isinstance(docs[2].get("env"), dict) and "ANTHROPIC_AUTH_TOKEN" in docs[2]["env"]
-        )
-        if holds_key:
-            checks.append(
+        env = f.docs[2].get("env")
+        if isinstance(env, dict) and "ANTHROPIC_AUTH_TOKEN" in env:
+            lines.append(
                 Check(
                     "fail",
                     "privacy",
@@ -294,93 +343,129 @@ def static_checks(cwd: Path) -> tuple[list[Check], Context]:
                     f"chmod 600 {local}",
                 )
             )
+    return lines
 
-    credential = credential_check(docs, expected, key.value if key else None)
-    if credential is not None:
-        checks.append(credential)
 
-    # --- drift ---------------------------------------------------------------------------
+def credential_lines(f: Facts) -> list[Check]:
+    found = credential_check(f.docs, f.expected, f.key.value if f.key else None)
+    return [] if found is None else [found]
+
+
+def drift_lines(f: Facts) -> list[Check]:
+    """The backend the settings file holds against the one the table expects."""
     try:
-        from moai_mashup.settings.apply import stray_spec
-
-        glm_var = cfg.glm_env_var if cfg is not None else "GLM_API_KEY"
-        active: str | None = read_state(wt, stray_spec(wt, glm_var)).active
+        active = read_state(f.wt, stray_spec(f.wt, f.glm_env_var)).active
     except MoaiError as exc:
-        checks.append(Check("fail", "drift", str(exc)))
-        active = None
-    if active is not None:
-        if expected is None:
-            checks.append(Check("info", "drift", f"active {active}; detached HEAD: left as is"))
-        elif active == expected:
-            checks.append(Check("ok", "drift", f"active {active}, as the table expects"))
-        else:
-            checks.append(
-                Check(
-                    "fail", "drift", f"active {active}, the table expects {expected}", "moai apply"
-                )
-            )
+        return [Check("fail", "drift", str(exc))]
+    if active is None:
+        return []
+    if f.expected is None:
+        return [Check("info", "drift", f"active {active}; detached HEAD: left as is")]
+    if active == f.expected:
+        return [Check("ok", "drift", f"active {active}, as the table expects")]
+    return [
+        Check("fail", "drift", f"active {active}, the table expects {f.expected}", "moai apply")
+    ]
 
-    # --- what the main checkout's settings impose here (settings/main_checkout.py) ---------
-    from moai_mashup.settings import main_checkout
 
-    found = main_checkout.override(wt, expected)
+def main_checkout_lines(f: Facts) -> list[Check]:
+    """What the main checkout's settings impose here (settings/main_checkout.py)."""
+    found = main_checkout.override(f.wt, f.expected)
     if found is not None:
-        checks.append(
+        default = f.cfg.default_branch if f.cfg else "main"
+        return [
             Check(
                 "fail",
                 "main checkout",
                 f"{found.path}: {', '.join(found.keys)}: " + found.line(),
-                f"git -C {wt.main_root} checkout {cfg.default_branch if cfg else 'main'}"
+                f"git -C {f.wt.main_root} checkout {default}"
                 if found.ours
                 else "moai settings move-to-user",
             )
-        )
-    elif wt.is_linked:
-        checks.append(Check("ok", "main checkout", "its settings.local.json sets no routing key"))
+        ]
+    if f.wt.is_linked:
+        return [Check("ok", "main checkout", "its settings.local.json sets no routing key")]
+    return []
 
-    # --- Claude Code itself -----------------------------------------------------------------
-    from moai_mashup.claude_code import version as claude_version
 
+def claude_code_lines(f: Facts) -> list[Check]:
+    """Claude Code's version, and how a `--model` on its command line beats the settings."""
     status, message, fix = claude_version.report(claude_version.installed())
-    checks.append(Check(status, "claude code", message, fix))  # type: ignore[arg-type]
-    checks.append(
+    return [
+        Check(status, "claude code", message, fix),  # type: ignore[arg-type]
         Check(
             "info",
             "model",
             "moai sets the model tier on GLM (env.ANTHROPIC_MODEL); a `--model` on the claude "
             "command line beats every settings file, so a full id there (claude-...) reaches "
             "GLM as is: use --model opus|sonnet|haiku",
-        )
-    )
+        ),
+    ]
 
-    # --- hooks, environment, where Claude Code is started ----------------------------------
-    if is_installed(wt):
-        checks.append(Check("ok", "hooks", "post-checkout hook installed"))
+
+def hooks_lines(f: Facts) -> list[Check]:
+    """moai's git hooks, then its Claude Code hooks."""
+    if is_installed(f.wt):
+        lines = [Check("ok", "hooks", "post-checkout hook installed")]
     else:
-        checks.append(
+        lines = [
             Check("warn", "hooks", "not installed: checkouts do not switch", "moai hooks install")
-        )
-    from moai_mashup.claude_code.install import doctor_lines
+        ]
+    for level, message, fix in doctor_lines(f.wt.root):
+        lines.append(Check(level, "claude code hooks", message, fix))
+    return lines
 
-    for level, message, fix in doctor_lines(wt.root):
-        checks.append(Check(level, "claude code hooks", message, fix))
-    local_env = docs[2].get("env") if isinstance(docs[2].get("env"), dict) else {}
-    assert isinstance(local_env, dict)
-    for line in env_warnings(local_env):
-        checks.append(Check("warn", "environment", line))
-    if cwd.resolve() != wt.root:
-        checks.append(
-            Check(
-                "warn",
-                "cwd",
-                "Claude Code reads .claude/ only from the directory it starts in",
-                f"start claude in {wt.root}",
-            )
+
+def environment_lines(f: Facts) -> list[Check]:
+    """ANTHROPIC_* exported in this shell that the worktree's settings do not match."""
+    local_env = f.docs[2].get("env")
+    if not isinstance(local_env, dict):
+        local_env = {}
+    return [Check("warn", "environment", line) for line in env_warnings(local_env)]
+
+
+def cwd_lines(f: Facts) -> list[Check]:
+    if f.cwd.resolve() == f.wt.root:
+        return []
+    return [
+        Check(
+            "warn",
+            "cwd",
+            "Claude Code reads .claude/ only from the directory it starts in",
+            f"start claude in {f.wt.root}",
         )
-    return checks, Context(wt, expected, glm_url, glm_models, docs)
+    ]
+
+
+# In the order `moai doctor` prints them.
+STATIC_CHECKS = (
+    config_lines,
+    template_lines,
+    key_file_lines,
+    key_lines,
+    settings_lines,
+    privacy_lines,
+    credential_lines,
+    drift_lines,
+    main_checkout_lines,
+    claude_code_lines,
+    hooks_lines,
+    environment_lines,
+    cwd_lines,
+)
+
+
+def static_checks(cwd: Path) -> tuple[list[Check], Context]:
+    facts = gather(cwd)
+    checks = [check for lines in STATIC_CHECKS for check in lines(facts)]
+    ctx = Context(facts.wt, facts.expected, facts.glm_url, facts.glm_models, facts.docs)
+    return checks, ctx
 
 
 def live_checks(ctx: Context, claude_opt: str | None) -> tuple[list[Check], dict[str, Any]]:
+    # Imported here: live_probe brings http.server (socket, ssl, email), ~19 ms CPU, and
+    # `moai --help` and the completion of moai's command names import every command
+    # module: a quarter of the ~80 ms of either, for a check only --live runs.
     from moai_mashup.claude_code import live_probe
 
     claude = live_probe.find_claude(claude_opt)

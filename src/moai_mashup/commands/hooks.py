@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from moai_mashup import git
+from moai_mashup.claude_code import install as cc
+from moai_mashup.claude_code.install import Status
 from moai_mashup.githooks import install as hook_install
 
 _TYPES = click.option(
@@ -22,7 +24,13 @@ _TYPES = click.option(
 
 @click.group("hooks")
 def command() -> None:
-    """Install, remove or inspect moai's git hooks (chaining any hook already there)."""
+    """Install, remove or inspect moai's git hooks (chaining any hook already there).
+
+    \b
+    With a hook manager (husky, a .githooks folder) instead, call moai from
+    each of its hooks: `moai hook-impl <hook> "$@"` in post-checkout,
+    post-rewrite, pre-commit, prepare-commit-msg and commit-msg.
+    """
 
 
 _CLAUDE_CODE = click.option(
@@ -51,8 +59,6 @@ def install(
     UserPromptSubmit hooks and its statusLine, merged into Claude Code's settings.
     """
     if claude_code or user:
-        from moai_mashup.claude_code import install as cc
-
         for line in cc.install(cc.target(user), replace_statusline=replace_statusline):
             click.echo(line)
         return
@@ -80,8 +86,6 @@ def uninstall(hook_types: tuple[str, ...], claude_code: bool, user: bool) -> Non
     """Remove moai's shims and restore the hooks they chained (--claude-code: moai's
     entries in Claude Code's settings, and nothing else)."""
     if claude_code or user:
-        from moai_mashup.claude_code import install as cc
-
         for line in cc.uninstall(cc.target(user)):
             click.echo(line)
         return
@@ -101,7 +105,6 @@ def status(hook_types: tuple[str, ...], claude_code: bool, user: bool, as_json: 
     Also reports moai's Claude Code hooks (both settings files); --json with
     --claude-code [--user] prints those as one JSON object.
     """
-    from moai_mashup.claude_code import install as cc
 
     if as_json and (claude_code or user):
         click.echo(json.dumps(cc.status(cc.target(user))._asdict(), indent=2))
@@ -139,7 +142,6 @@ def status(hook_types: tuple[str, ...], claude_code: bool, user: bool, as_json: 
 
 def claude_code_lines(st: object) -> list[str]:
     """`moai hooks status`'s lines for one Claude Code settings file."""
-    from moai_mashup.claude_code.install import Status
 
     assert isinstance(st, Status)
     if not st.installed and st.statusline != "moai":

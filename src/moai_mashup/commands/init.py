@@ -10,15 +10,21 @@ answered "no" (or with its default under --yes).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from moai_mashup import git
+from moai_mashup.claude_code import install as cc
 from moai_mashup.claude_code import slash_commands
-from moai_mashup.config import LLM_LOCAL_YAML, LLM_YAML
+from moai_mashup.config import LLM_LOCAL_YAML, LLM_YAML, load_config
+from moai_mashup.core.routing import MODES
 from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.githooks import install as hook_install
 from moai_mashup.scaffold import init_files, with_fix
+from moai_mashup.settings.keys import mask, resolve_key, save_key, validate_key
+from moai_mashup.status import collect, render
 
 MODE_HELP = {
     "claude-only": "Claude everywhere; moai only watches",
@@ -29,17 +35,12 @@ MODE_HELP = {
 
 def install_claude_code(wt: git.Worktree) -> list[str]:
     """`moai hooks install --claude-code`: merged into the repository's .claude/settings.json."""
-    from moai_mashup.claude_code import install as cc
-
     return cc.install(cc.target(False, wt.root))
 
 
 def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
     """Why the git hooks, the Claude Code hooks or the slash commands cannot be
     installed here, by step (a `.claude` linked outside the repository, say)."""
-    from moai_mashup.claude_code import install as cc
-    from moai_mashup.githooks import install as hook_install
-
     problems: dict[str, MoaiError] = {}
     try:
         hook_install.hooks_dir(wt)
@@ -59,8 +60,6 @@ def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
 
 
 def _claude_code_in_place(wt: git.Worktree) -> bool:
-    from moai_mashup.claude_code import install as cc
-
     return cc.status(cc.target(False, wt.root)).complete
 
 
@@ -68,8 +67,6 @@ def _existing_mode(wt: git.Worktree) -> tuple[str, str] | None:
     """The effective mode and where it comes from, when llm.yaml is already there."""
     if not (wt.root / LLM_YAML).is_file():
         return None
-    from moai_mashup.config import load_config
-
     cfg = load_config(wt.root, wt.state_dir)
     return cfg.mode, cfg.mode_source
 
@@ -93,8 +90,6 @@ def _decide(question: str, flag: bool | None, *, ask: bool, yes: bool, done: boo
 
 def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
     """Ask for the GLM key when none is found (hidden input; Enter skips)."""
-    from moai_mashup.settings.keys import mask, resolve_key, save_key, validate_key
-
     try:
         if resolve_key(glm_env_var) is not None:
             return
@@ -128,15 +123,11 @@ def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
         click.echo("key: skipped", err=True)
         return
     path = save_key(value)
-    from moai_mashup.githooks.install import forget_prepared_here
-
-    forget_prepared_here()
+    hook_install.forget_prepared_here()
     click.echo(f"saved GLM key {mask(value)} to {path} (mode 0600)")
 
 
 def _next_steps(wt: git.Worktree) -> list[str]:
-    from moai_mashup.status import collect
-
     info = collect()
     steps: list[str] = []
     team = (".moai", ".gitignore", ".claude/commands", ".claude/settings.json")
@@ -168,7 +159,7 @@ def _next_steps(wt: git.Worktree) -> list[str]:
 @click.command("init")
 @click.option(
     "--mode",
-    type=click.Choice(sorted(MODE_HELP)),
+    type=click.Choice(sorted(MODES)),
     help="claude-only | mashup (default) | glm-only, for a new llm.yaml.",
 )
 @click.option(
@@ -208,14 +199,43 @@ def command(
     """
     wt = git.discover(Path.cwd())
     ask = not yes and sys.stdin.isatty()
-    # What would stop a step half-way is found before anything is written: a
-    # step asked for (flag or --yes) fails now with its one line; in a terminal
-    # the line is shown and the question is not asked.
+    flags = {"hooks": hooks, "claude_code": claude_code, "claude_commands": claude_commands}
+    problems = _refuse_blocked_steps(wt, flags, yes)
+    _write_config(wt, _choose_mode(wt, mode, ask))
+    cfg = load_config(wt.root, wt.state_dir)
+    if cfg.mode != "claude-only":
+        _ask_key(cfg.glm_env_var, ask, no_key)
+    for step in problems:
+        if ask:
+            click.echo(f"skipped: {problems[step]}", err=True)
+    for step, question, in_place, run in STEPS:
+        if step not in problems and _decide(
+            question, flags[step], ask=ask, yes=yes, done=in_place(wt)
+        ):
+            run(wt)
+    click.echo("")
+    click.echo(render(collect()))
+    click.echo("\nnext:")
+    for line in _next_steps(wt):
+        click.echo(f"  {line}")
+
+
+def _refuse_blocked_steps(
+    wt: git.Worktree, flags: dict[str, bool | None], yes: bool
+) -> dict[str, MoaiError]:
+    """What would stop a step half-way, found before anything is written: a step
+    asked for (flag or --yes) fails now with its one line; in a terminal the line
+    is shown and the question is not asked."""
     problems = _preflight(wt)
-    steps = (("hooks", hooks), ("claude_code", claude_code), ("claude_commands", claude_commands))
-    for step, flag in steps:
+    for step, flag in flags.items():
         if step in problems and (flag or (flag is None and yes)):
             raise problems[step]
+    return problems
+
+
+def _choose_mode(wt: git.Worktree, mode: str | None, ask: bool) -> str:
+    """The mode llm.yaml already sets (a different --mode refused), else --mode,
+    else asked in a terminal, else mashup."""
     existing = _existing_mode(wt)
     if existing is not None:
         have, source = existing
@@ -225,81 +245,67 @@ def command(
                 f"rewrites it; edit it there, or for yourself only put "
                 f"`llm: {{mode: {mode}}}` in {LLM_LOCAL_YAML}"
             )
-        chosen = have
-    elif mode is not None:
-        chosen = mode
-    elif ask:
-        for name in ("claude-only", "mashup", "glm-only"):
-            click.echo(f"  {name:<12} {MODE_HELP[name]}", err=True)
-        chosen = click.prompt(
-            "Mode",
-            type=click.Choice(["claude-only", "mashup", "glm-only"]),
-            default="mashup",
-            err=True,
-        )
-    else:
-        chosen = "mashup"
+        return have
+    if mode is not None:
+        return mode
+    if not ask:
+        return "mashup"
+    for name in MODES:
+        click.echo(f"  {name:<12} {MODE_HELP[name]}", err=True)
+    chosen: str = click.prompt("Mode", type=click.Choice(MODES), default="mashup", err=True)
+    return chosen
 
-    written = init_files(wt, chosen)
+
+def _write_config(wt: git.Worktree, mode: str) -> None:
+    written = init_files(wt, mode)
     for path in written:
         click.echo(f"wrote {path.relative_to(wt.root)}")
     if not written:
         click.echo("nothing to do: config files already present")
 
-    from moai_mashup.config import load_config
 
-    cfg = load_config(wt.root, wt.state_dir)
-    if cfg.mode != "claude-only":
-        _ask_key(cfg.glm_env_var, ask, no_key)
+def _install_git_hooks(wt: git.Worktree) -> None:
+    for line in hook_install.install(wt):
+        click.echo(line)
+    out, err = hook_install.apply_here(wt)
+    for line in out:
+        click.echo(line)
+    for line in err:
+        click.echo(line, err=True)
 
-    from moai_mashup.githooks.install import is_installed
 
-    for step in problems:
-        if ask:
-            click.echo(f"skipped: {problems[step]}", err=True)
-    if "hooks" not in problems and _decide(
+def _install_claude_code(wt: git.Worktree) -> None:
+    for line in install_claude_code(wt):
+        click.echo(line)
+
+
+def _write_commands(wt: git.Worktree) -> None:
+    for path, state in slash_commands.write_claude_commands(wt.root):
+        rel = path.relative_to(wt.root)
+        note = " (yours differs; delete it to get moai's)" if state == "kept" else ""
+        click.echo(f"{state} {rel}{note}")
+
+
+# The optional steps, in order: (flag and preflight name, question, already in place?, do it).
+STEPS: tuple[
+    tuple[str, str, Callable[[git.Worktree], bool], Callable[[git.Worktree], None]], ...
+] = (
+    (
+        "hooks",
         "Install the git hooks (the backend follows the branch)?",
-        hooks,
-        ask=ask,
-        yes=yes,
-        done=is_installed(wt),
-    ):
-        from moai_mashup.githooks import install as hook_install
-
-        for line in hook_install.install(wt):
-            click.echo(line)
-        out, err = hook_install.apply_here(wt)
-        for line in out:
-            click.echo(line)
-        for line in err:
-            click.echo(line, err=True)
-
-    if "claude_code" not in problems and _decide(
+        hook_install.is_installed,
+        _install_git_hooks,
+    ),
+    (
+        "claude_code",
         "Install the Claude Code hooks and status line (.claude/settings.json)?",
-        claude_code,
-        ask=ask,
-        yes=yes,
-        done=_claude_code_in_place(wt),
-    ):
-        for line in install_claude_code(wt):
-            click.echo(line)
-
-    if "claude_commands" not in problems and _decide(
+        _claude_code_in_place,
+        _install_claude_code,
+    ),
+    (
+        "claude_commands",
         "Write the slash commands /moai:1-plan, /moai:2-run, /moai:3-sync?",
-        claude_commands,
-        ask=ask,
-        yes=yes,
-        done=_commands_in_place(wt),
-    ):
-        for path, state in slash_commands.write_claude_commands(wt.root):
-            rel = path.relative_to(wt.root)
-            note = " (yours differs; delete it to get moai's)" if state == "kept" else ""
-            click.echo(f"{state} {rel}{note}")
-
-    from moai_mashup.status import collect, render
-
-    click.echo("")
-    click.echo(render(collect()))
-    click.echo("\nnext:")
-    for step in _next_steps(wt):
-        click.echo(f"  {step}")
+        _commands_in_place,
+        _write_commands,
+    ),
+)

@@ -27,8 +27,12 @@ from moai_mashup.core.routing import (
     is_valid_spec_id,
     route_for_phase,
 )
-from moai_mashup.errors import BadInput, Refused
-from moai_mashup.workspace import Workspace
+from moai_mashup.cost.phase_record import append_phase
+from moai_mashup.errors import BadInput, MoaiError, Refused
+from moai_mashup.settings.apply import apply_backend, held_back_line, read_state
+from moai_mashup.workspace import Workspace, open_workspace
+from moai_mashup.worktrees.create import create
+from moai_mashup.worktrees.entries import claimed_root, list_entries, worktree_root
 
 
 class RouteView(NamedTuple):
@@ -45,7 +49,6 @@ class RouteView(NamedTuple):
 
 def worktrees_by_branch(root: Path) -> dict[str, Path]:
     """Branch -> worktree path (worktrees whose directory is gone are skipped)."""
-    from moai_mashup.worktrees.entries import list_entries
 
     return {
         e.branch: e.path
@@ -55,9 +58,6 @@ def worktrees_by_branch(root: Path) -> dict[str, Path]:
 
 
 def _active(root: Path) -> str | None:
-    from moai_mashup.errors import MoaiError
-    from moai_mashup.settings.apply import read_state
-
     try:
         return read_state(git.discover(root)).active
     except MoaiError:
@@ -152,7 +152,6 @@ def print_view(view: RouteView, ws: Workspace) -> None:
 
 def _spec_worktree(ws: Workspace, spec: str) -> tuple[Path, list[str]]:
     """Create the SPEC worktree with `moai worktree create`'s own function."""
-    from moai_mashup.worktrees.create import create
 
     created = create(ws, spec)
     return created.path, [f"created worktree {created.path} on {created.branch}", *created.lines]
@@ -160,7 +159,6 @@ def _spec_worktree(ws: Workspace, spec: str) -> tuple[Path, list[str]]:
 
 def planned_worktree_path(ws: Workspace, spec: str) -> Path:
     """Where `moai worktree create SPEC` would put it (nothing is written)."""
-    from moai_mashup.worktrees.entries import claimed_root, worktree_root
 
     root = claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False)
     return root / spec
@@ -174,9 +172,6 @@ class Applied(NamedTuple):
 
 def apply_route(view: RouteView, ws: Workspace) -> Applied:
     """Go where the phase belongs: the worktree, its backend, the phase record."""
-    from moai_mashup.cost.phase_record import append_phase
-    from moai_mashup.settings.apply import apply_backend
-    from moai_mashup.workspace import open_workspace
 
     r = view.route
     lines: list[str] = []
@@ -197,8 +192,6 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
     if result.changed:
         lines.append(f"{target}: now on {r.backend} (was {result.before})")
     if result.held:
-        from moai_mashup.settings.apply import held_back_line
-
         lines.append(held_back_line(result.held))
     append_phase(there.wt.state_dir, r.phase, view.spec)
     return Applied(target, result.changed, lines)
@@ -211,7 +204,6 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
 @click.option("--apply", "do_apply", is_flag=True, help="Go there: worktree, backend, phase.")
 def command(phase: str, spec_id: str | None, as_json: bool, do_apply: bool) -> None:
     """Where PHASE (plan, run, sync) belongs, on which backend, and how to get there."""
-    from moai_mashup.workspace import open_workspace
 
     ws = open_workspace()
     view = plan_route(ws, phase, spec_id)

@@ -23,8 +23,14 @@ from typing import Any
 import click
 
 from moai_mashup import files, git
+from moai_mashup.core.settings_plan import detect_indent
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
+from moai_mashup.paths import LOCK_NAME, SETTINGS_REL, STATE_DIR
+from moai_mashup.settings import main_checkout
+from moai_mashup.settings.apply import user_settings_file
+from moai_mashup.settings.keys import mask
+from moai_mashup.settings.lock import file_lock
 
 SECRET_PARTS = ("TOKEN", "KEY", "apiKeyHelper")
 
@@ -62,16 +68,12 @@ _MISSING = object()
 
 
 def _shown(path: tuple[str, ...], value: Any) -> str:
-    from moai_mashup.settings.keys import mask
-
     name = ".".join(path)
     secret = any(p in name for p in SECRET_PARTS) and not name.endswith("_MODEL")
     return f"{name}={mask(str(value)) if secret and value else json.dumps(value)}"
 
 
 def _render(doc: dict[str, Any], text: str | None) -> str:
-    from moai_mashup.core.settings_plan import detect_indent
-
     return json.dumps(doc, indent=detect_indent(text), ensure_ascii=False) + "\n"
 
 
@@ -80,10 +82,6 @@ def _render(doc: dict[str, Any], text: str | None) -> str:
 def move_to_user(yes: bool) -> None:
     """Move your routing keys from the main checkout's settings.local.json to
     ~/.claude/settings.json, so each worktree's own routing holds."""
-    from moai_mashup.paths import LOCK_NAME, SETTINGS_REL
-    from moai_mashup.settings import main_checkout
-    from moai_mashup.settings.apply import user_settings_file
-    from moai_mashup.settings.lock import file_lock
 
     wt = git.discover(Path.cwd())
     if not main_checkout.has_main_checkout(wt):
@@ -91,7 +89,7 @@ def move_to_user(yes: bool) -> None:
         return
     source = wt.main_root / SETTINGS_REL
     target = user_settings_file()
-    with file_lock(wt.common_dir / "moai" / LOCK_NAME):
+    with file_lock(wt.common_dir / STATE_DIR / LOCK_NAME):
         src_text, src = _load(source, wt.main_root)
         mine, ours = main_checkout.split_keys(src, main_checkout.main_record(wt))
         if ours:

@@ -16,6 +16,9 @@ with `_MOAI_COMPLETE` set (the entry point then always goes through click).
 from __future__ import annotations
 
 import click
+from click.shell_completion import get_completion_class
+
+from moai_mashup.cli import cli
 
 POSIX = r"""# moai shell integration (moai shell-init {shell}): lets `moai worktree create|go` cd
 moai() {{
@@ -60,9 +63,6 @@ ZSH_COMPINIT = """\
 
 def completion(shell: str) -> str:
     """click's completion script for `moai` in this shell."""
-    from click.shell_completion import get_completion_class
-
-    from moai_mashup.cli import cli
 
     cls = get_completion_class(shell)
     assert cls is not None  # click has bash, zsh and fish

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from moai_mashup.claude_code.statusline import main
+
 
 @click.command("statusline")
 def command() -> None:
@@ -14,6 +16,5 @@ def command() -> None:
     Set it with `moai hooks install --claude-code`, or in settings.json:
     "statusLine": {"type": "command", "command": "moai statusline"}
     """
-    from moai_mashup.claude_code.statusline import main
 
     sys.exit(main([]))

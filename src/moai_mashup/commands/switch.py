@@ -8,7 +8,9 @@ import click
 
 from moai_mashup.errors import BadInput
 from moai_mashup.githooks.install import forget_prepared_here
+from moai_mashup.settings.apply import apply_backend, held_back_line
 from moai_mashup.settings.keys import mask, save_key, validate_key
+from moai_mashup.workspace import open_workspace
 
 
 def read_key_from_user() -> str:
@@ -23,9 +25,6 @@ def read_key_from_user() -> str:
 
 
 def switch(backend: str) -> None:
-    from moai_mashup.settings.apply import apply_backend
-    from moai_mashup.workspace import open_workspace
-
     ws = open_workspace()
     result = apply_backend(ws.wt, ws.cfg, "glm" if backend == "glm" else "claude")
     rel = result.settings_path.relative_to(ws.wt.root)
@@ -34,8 +33,6 @@ def switch(backend: str) -> None:
     else:
         click.echo(f"{backend}: now active in {rel} (was {result.before})")
     if result.held:
-        from moai_mashup.settings.apply import held_back_line
-
         click.echo(f"note: {held_back_line(result.held)}", err=True)
     if result.key is not None:
         mode = ws.cfg.credential_mode

@@ -20,6 +20,8 @@ import shlex
 
 import click
 
+from moai_mashup.cost.otel_env import settings_main, worktree_env
+
 
 @click.group("telemetry")
 def command() -> None:
@@ -29,7 +31,6 @@ def command() -> None:
 @command.command("settings")
 def settings_cmd() -> None:
     """Print `--settings` JSON for Claude Code: {"env": {...}} or {}."""
-    from moai_mashup.cost.otel_env import settings_main
 
     settings_main()
 
@@ -38,7 +39,6 @@ def settings_cmd() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of shell lines.")
 def env_cmd(as_json: bool) -> None:
     """Print the variables as `export NAME=value` lines (or JSON)."""
-    from moai_mashup.cost.otel_env import worktree_env
 
     env, why = worktree_env()
     if why:

@@ -11,8 +11,11 @@ import json
 
 import click
 
+from moai_mashup.core.glm_template import extra_env_trust_value, split_routing
 from moai_mashup.errors import Refused
 from moai_mashup.settings import trust
+from moai_mashup.settings.apply import load_template
+from moai_mashup.workspace import open_workspace
 
 _WHAT = {
     "url": "send your GLM key to",
@@ -41,8 +44,6 @@ def _shown(kind: str, value: str) -> list[str]:
 def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
     """Trust this repository's GLM base URL, extra template env keys, on_create commands
     and telemetry endpoint."""
-    from moai_mashup.settings.apply import load_template
-    from moai_mashup.workspace import open_workspace
 
     ws = open_workspace()
     repo = ws.wt.main_root
@@ -50,7 +51,6 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
         n = trust.revoke(repo)
         click.echo(f"revoked {n} approval(s) for {repo}")
         return
-    from moai_mashup.core.glm_template import extra_env_trust_value, split_routing
 
     env = load_template(ws.wt)
     items = [("url", env["ANTHROPIC_BASE_URL"])]

@@ -6,8 +6,16 @@ import os
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
-from moai_mashup.errors import BadInput
+from moai_mashup import files
+from moai_mashup.core.routing import spec_id_from_branch
+from moai_mashup.errors import BadInput, MoaiError
+from moai_mashup.workspace import open_workspace
+from moai_mashup.worktrees.create import create
+from moai_mashup.worktrees.entries import find, list_entries
+from moai_mashup.worktrees.listing import list_report
+from moai_mashup.worktrees.remove import plan_clean, remove, run_clean
 
 # Set by the `moai shell-init` wrapper: a file it made, where we leave a directory to cd to.
 CD_FILE_ENV = "MOAI_CD_FILE"
@@ -19,7 +27,6 @@ def request_cd(path: Path) -> bool:
     Only an existing file is written (the wrapper's mktemp): the variable must
     not let anyone make us create files elsewhere.
     """
-    from moai_mashup import files
 
     target = os.environ.get(CD_FILE_ENV)
     if not target or not os.path.isfile(target):
@@ -52,8 +59,6 @@ def create_cmd(spec_id: str, glm: bool, claude: bool, base: str | None, path: Pa
     worktree goes under worktree.root; the backend follows the routing table
     unless --glm/--claude say otherwise.
     """
-    from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees.create import create
 
     flag = _backend_flag(glm, claude)
     ws = open_workspace()
@@ -76,12 +81,6 @@ def complete_spec_ids(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[click.shell_completion.CompletionItem]:
     """Tab completion: the SPEC ids of this repository's worktrees (nothing outside one)."""
-    from click.shell_completion import CompletionItem
-
-    from moai_mashup.core.routing import spec_id_from_branch
-    from moai_mashup.errors import MoaiError
-    from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees.entries import list_entries
 
     try:
         ws = open_workspace(warn=False)
@@ -99,8 +98,6 @@ def path_cmd(spec_id: str) -> None:
 
     For scripts and shells without the wrapper: cd "$(moai worktree path SPEC_ID)"
     """
-    from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees.entries import find
 
     click.echo(str(find(open_workspace(), spec_id).path))
 
@@ -112,8 +109,6 @@ def go_cmd(spec_id: str) -> None:
 
     Without the shell wrapper it prints the path and how to install the wrapper.
     """
-    from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees.entries import find
 
     path = find(open_workspace(), spec_id).path
     if not request_cd(path):
@@ -134,7 +129,6 @@ def list_cmd(as_json: bool) -> None:
     dirty files, commits ahead/behind default_branch, merged (merged, squashed,
     rebased, no, or empty: no commit yet), path.
     """
-    from moai_mashup.worktrees.listing import list_report
 
     out, warnings = list_report(as_json=as_json)
     click.echo(out)
@@ -148,8 +142,6 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--delete-branch", is_flag=True, help="Also delete the branch (only when merged).")
 def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
     """Remove SPEC_ID's worktree; refuses uncommitted or untracked work."""
-    from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees.remove import remove
 
     cwd = Path.cwd()  # before: it may be the directory we remove
     ws = open_workspace()
@@ -171,8 +163,6 @@ def clean_cmd(merged: bool, dry_run: bool) -> None:
     worktree with uncommitted or untracked work is kept and listed, and so is
     one whose branch has no commit yet (nothing of it was merged).
     """
-    from moai_mashup.workspace import open_workspace
-    from moai_mashup.worktrees.remove import plan_clean, run_clean
 
     cwd = Path.cwd()  # before: it may be a directory we remove
     ws = open_workspace()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from moai_mashup.errors import BadInput
@@ -141,6 +142,5 @@ def split_routing(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
 
 def extra_env_trust_value(extra: dict[str, str]) -> str:
     """The exact set trusted (kind "env"): names and values, so any change asks again."""
-    import json
 
     return json.dumps(extra, sort_keys=True, ensure_ascii=False)

@@ -1,11 +1,20 @@
 """The routing tables (README, "The routing table") as pure functions.
 
 Table 1 (phase -> location + backend) and table 2 (branch -> backend), by mode.
+Table 2 is also an ordered list of `branch glob -> backend` lines, first match
+wins (`branch_routes`): the git hook's stamp carries it, so the shim and the
+prepared switch only match what this module decided.
+
+The glob, everywhere: `*` is the only special character and stands for one or
+more characters; a glob has at most one special `*` (a second one, `?`, `[`,
+`]` and `\\` are literal: git refuses them in branch names, so they can never
+match a branch). A glob without `*` is the exact branch name.
+
+Lean (no `re` until a SPEC id is checked): the hook's prepared switch matches
+branches with `glob_matches`.
 """
 
 from __future__ import annotations
-
-import re
 
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
@@ -21,32 +30,39 @@ else:  # names for importers; annotations are never evaluated (see lean.py)
     Mode = Backend = Phase = Location = BranchKind = str
 
 MODES: tuple[Mode, ...] = ("claude-only", "mashup", "glm-only")
-BACKENDS: tuple[Backend, ...] = ("claude", "glm")
 PHASES: tuple[Phase, ...] = ("plan", "run", "sync")
 
-SPEC_ID_RE = re.compile(r"SPEC-[A-Z0-9]+(?:-[A-Z0-9]+)*")
+SPEC_ID_PATTERN = r"SPEC-[A-Z0-9]+(?:-[A-Z0-9]+)*"
 SPEC_ID_SHAPE = "SPEC-<A-Z0-9>[-<A-Z0-9>...], e.g. SPEC-AUTH-001"
 
 
 def is_valid_spec_id(spec_id: str) -> bool:
-    return SPEC_ID_RE.fullmatch(spec_id) is not None
+    import re  # ~15 ms on the hook's path, which never checks a SPEC id
+
+    return re.fullmatch(SPEC_ID_PATTERN, spec_id) is not None
 
 
-def matches_spec_pattern(branch: str, pattern: str) -> bool:
-    """`pattern` has exactly one `*`, standing for one or more characters.
+def glob_matches(branch: str, branch_glob: str) -> bool:
+    """The branch glob (module docstring): the first `*` stands for one or more
+    characters, everything else is literal.
 
     Not fnmatch: `?` and `[` are literal (git refuses them in branch names
     anyway, so a glob reading could never match), and `*` must stand for
     something (`feature/SPEC-` alone is not a SPEC branch).
     """
-    prefix, star, suffix = pattern.partition("*")
+    prefix, star, suffix = branch_glob.partition("*")
     if not star:
-        return branch == pattern
+        return branch == branch_glob
     return (
         len(branch) > len(prefix) + len(suffix)
         and branch.startswith(prefix)
         and branch.endswith(suffix)
     )
+
+
+def matches_spec_pattern(branch: str, pattern: str) -> bool:
+    """The spec branch pattern is a branch glob (`glob_matches`)."""
+    return glob_matches(branch, pattern)
 
 
 def spec_branch_name(spec_id: str, pattern: str = "feature/SPEC-*") -> str:
@@ -75,11 +91,20 @@ def branch_kind(
 ) -> BranchKind:
     if branch is None:
         return "detached"
-    if branch == default_branch:
-        return "default"
-    if matches_spec_pattern(branch, pattern):
-        return "spec"
-    return "other"
+    for glob, kind in _kind_globs(default_branch, pattern):
+        if glob_matches(branch, glob):
+            return kind
+    return "other"  # the empty name, which no branch has
+
+
+def _kind_globs(default_branch: str, pattern: str) -> list[tuple[str, BranchKind]]:
+    """The kinds of branch in the order they are tried, each as a branch glob. The
+    default branch is an exact name: one with a `*` (which git refuses in branch
+    names) matches no branch, so it has no line."""
+    globs: list[tuple[str, BranchKind]] = []
+    if "*" not in default_branch:
+        globs.append((default_branch, "default"))
+    return [*globs, (pattern, "spec"), ("*", "other")]
 
 
 def backend_for_kind(mode: Mode, kind: BranchKind) -> Backend | None:
@@ -91,6 +116,37 @@ def backend_for_kind(mode: Mode, kind: BranchKind) -> Backend | None:
     if mode == "glm-only":
         return "glm"
     return "glm" if kind == "spec" else "claude"
+
+
+class BranchRoute(NamedTuple):
+    """One line of table 2: branches matching `glob` go to `backend`."""
+
+    glob: str
+    backend: Backend
+    kind: BranchKind  # for messages (workspace.why)
+
+
+def branch_routes(
+    mode: Mode, default_branch: str = "main", pattern: str = "feature/SPEC-*"
+) -> tuple[BranchRoute, ...]:
+    """Table 2 as ordered `glob -> backend` lines, first match wins; the last
+    line (`*`) matches every branch. A detached HEAD matches none (no change)."""
+    routes = []
+    for glob, kind in _kind_globs(default_branch, pattern):
+        backend = backend_for_kind(mode, kind)
+        assert backend is not None
+        routes.append(BranchRoute(glob, backend, kind))
+    return tuple(routes)
+
+
+def route_branch(routes: tuple[BranchRoute, ...], branch: str | None) -> BranchRoute | None:
+    """The first line of `routes` whose glob matches `branch`; None when none does."""
+    if branch is None:
+        return None
+    for route in routes:
+        if glob_matches(branch, route.glob):
+            return route
+    return None
 
 
 def backend_for_branch(

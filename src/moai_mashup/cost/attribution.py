@@ -38,10 +38,13 @@ from array import array
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from moai_mashup import files
 from moai_mashup.core.routing import branch_kind, is_valid_spec_id, spec_id_from_branch
 from moai_mashup.cost.phase_record import PhaseMark, phase_at
 from moai_mashup.cost.pricing import Tier, backend_of, strip_suffix, tier_for
 from moai_mashup.cost.transcripts import Found, ScanStats, command_of, usage_of
+from moai_mashup.errors import MoaiError
+from moai_mashup.limits import MAX_SETTINGS_BYTES, too_deep
 
 PHASE_COMMAND = re.compile(r"^/(?:moai|alfred):[0-9]*-?(plan|run|sync)$")
 TEMPLATE_MODEL_KEYS: dict[str, Tier] = {
@@ -158,9 +161,6 @@ def template_tiers(envs: list[dict[str, Any]]) -> dict[str, frozenset[Tier]]:
 def read_env_block(path: Path, within: Path | None = None) -> dict[str, Any]:
     """The `env` block of a settings-shaped JSON file ({}: absent, unreadable, not a
     regular file inside `within`, past MAX_SETTINGS_BYTES, not JSON, nested absurdly)."""
-    from moai_mashup import files
-    from moai_mashup.errors import MoaiError
-    from moai_mashup.limits import MAX_SETTINGS_BYTES, too_deep
 
     try:
         text = files.read_text(path, MAX_SETTINGS_BYTES, within=within)

@@ -41,6 +41,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from moai_mashup import files
+from moai_mashup.errors import BadInput
+from moai_mashup.limits import MAX_SETTINGS_BYTES, deep_message, too_deep
+
 TRUST_KIND = "telemetry"
 RESOURCE_VAR = "OTEL_RESOURCE_ATTRIBUTES"
 # Attribute text allowed unencoded: the W3C baggage value octets minus '%' (the escape).
@@ -78,9 +82,6 @@ def user_attributes(env: dict[str, str], home: Path) -> dict[str, str]:
     BadInput (one line naming the file) when that file is there but not a readable
     JSON file: not a regular file, larger than MAX_SETTINGS_BYTES, nested absurdly.
     """
-    from moai_mashup import files
-    from moai_mashup.errors import BadInput
-    from moai_mashup.limits import MAX_SETTINGS_BYTES, deep_message, too_deep
 
     attrs = parse_attributes(env.get(RESOURCE_VAR, ""))
     path = home / ".claude" / "settings.json"

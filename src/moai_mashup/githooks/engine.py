@@ -10,9 +10,10 @@ click, pydantic and pygit2 stay out.
 A hook never makes git's own operation fail: a problem is one line on stderr
 and exit 0, unless the team's `policy.strict` asks for a failing hook.
 After each post-checkout it writes a stamp (`<git-dir>/moai/hook-stamp`) that
-lets the shim skip Python entirely while nothing the decision read changed,
-and prepares the switch to the other backend (`<git-dir>/moai/ready/`), which
-githooks/fast.py takes without importing this module.
+lets the shim skip Python entirely while nothing the decision read changed
+(githooks/stamp.py owns its format, routing table included), and prepares the
+switch to every other backend the table names (`<git-dir>/moai/ready/`, never
+the key), which githooks/fast.py takes without importing this module.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING
+from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STAMP_NAME
 
 if TYPE_CHECKING:
@@ -189,27 +191,6 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
     return inputs
 
 
-def sh_spec_pattern(default_branch: str, pattern: str) -> str | None:
-    """The spec branch pattern as an sh `case` pattern meaning what routing means by it.
-
-    Only the one `*` may be special: a pattern with other glob characters gets no
-    fast path. Whether `*` may match nothing is asked of routing itself, so the
-    shim and the engine cannot disagree.
-    """
-    from moai_mashup.core.routing import branch_kind
-
-    prefix, star, suffix = pattern.partition("*")
-    if any(c in prefix + suffix for c in "*?[]\\"):
-        return None
-    if not star:
-        return pattern
-    empty = prefix + suffix
-    if empty == default_branch:
-        return None  # cannot probe; rare enough to go without the fast path
-    matches_empty = branch_kind(empty, default_branch, pattern) == "spec"
-    return prefix + ("*" if matches_empty else "?*") + suffix
-
-
 # What a backend leaves in a worktree: the settings file's and the ownership
 # record's bytes (None: no such file).
 Files = tuple[bytes | None, bytes | None]
@@ -219,17 +200,25 @@ def _encoded(text: str | None) -> bytes | None:
     return None if text is None else text.encode("utf-8")
 
 
-def prepare_states(
-    wt: git.Worktree, cfg: ResolvedConfig, applied: Backend
-) -> tuple[dict[str, Files], int]:
-    """The files as `applied` left them and, when it can be planned, the other backend's;
-    and the mode a prepared Claude file gets (what the engine would give it).
+class Prepared:
+    """What write_stamp records: each backend's files (`applied`'s as they are), the
+    mode a prepared Claude file gets, and the GLM key they were planned with."""
 
-    The other one is kept only when planning the way back from it gives today's
-    files byte for byte: then switching with the prepared files (githooks/fast.py)
-    is exactly what the engine would do, in both directions, any number of times.
+    def __init__(self, states: dict[str, Files], claude_mode: int, key: str | None) -> None:
+        self.states, self.claude_mode, self.key = states, claude_mode, key
+
+
+def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> Prepared:
+    """The files as `applied` left them and, when it can be planned, those of every
+    other backend the routing table names; the mode a prepared Claude file gets
+    (what the engine would give it); the key the GLM files hold.
+
+    Another backend's files are kept only when planning the way back from them
+    gives today's files byte for byte: then switching with the prepared files
+    (githooks/fast.py) is exactly what the engine would do, in both directions,
+    any number of times.
     """
-    from moai_mashup.core.routing import backend_for_kind
+    from moai_mashup.core.routing import branch_routes
     from moai_mashup.settings.apply import (
         SettingsState,
         desired_glm_held,
@@ -250,126 +239,164 @@ def prepare_states(
     # On Claude too: a prepared switch keeps this stamp's `state claude` line, and
     # the next prepared switch back to Claude gives the file this mode.
     claude_mode = restore_mode(state)
-    if len(state.text or "") > MAX_PREPARED_BYTES:
-        return states, claude_mode  # too big to prepare (write_stamp keeps no copy either)
-    other: Backend = "claude" if applied == "glm" else "glm"
-    if all(backend_for_kind(cfg.mode, kind) != other for kind in ("default", "spec", "other")):
-        return states, claude_mode  # this mode never switches to it (claude-only, glm-only)
+    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+    others = [b for b in dict.fromkeys(r.backend for r in routes) if b != applied]
+    if len(state.text or "") > MAX_PREPARED_BYTES or not others:
+        # too big to prepare (write_stamp keeps no copy either), or this mode
+        # never switches (claude-only, glm-only)
+        return Prepared(states, claude_mode, None)
     path = settings_path(wt)
     if path.parent.is_symlink() or path.is_symlink():
-        return states, claude_mode  # through a symlink: the engine checks where it leads
+        return Prepared(states, claude_mode, None)  # the engine checks where it leads
     try:
         desired, key, held = desired_glm_held(wt, cfg)
         if key.source.startswith("$") or held:
             # The shim cannot vouch for a key from the environment; and a switch
             # holding template keys back goes through the engine, which says so.
-            return states, claude_mode
-        if other == "glm":
+            return Prepared(states, claude_mode, None)
+        if "glm" in others:
             ensure_private(wt)  # as apply_backend would, before the GLM file exists
         wanted = {"glm": desired, "claude": {}}
-        text, record = plan_settings(state, other, wanted[other])
-        mode = None if text is None else (claude_mode if other == "claude" else 0o600)
-        there = SettingsState(state.path, text, parse_settings(state.path, text), record, mode)
-        back_text, back_record = plan_settings(there, applied, wanted[applied])
+        for other in others:
+            text, record = plan_settings(state, other, wanted[other])
+            mode = None if text is None else (claude_mode if other == "claude" else 0o600)
+            there = SettingsState(state.path, text, parse_settings(state.path, text), record, mode)
+            back_text, back_record = plan_settings(there, applied, wanted[applied])
+            if (_encoded(back_text), _encoded(record_text(back_record))) == states[applied]:
+                states[other] = (_encoded(text), _encoded(record_text(record)))
     except MoaiError:
-        return states, claude_mode  # no key, an untrusted URL, ...: the engine will say so
-    if (_encoded(back_text), _encoded(record_text(back_record))) == states[applied]:
-        states[other] = (_encoded(text), _encoded(record_text(record)))
-    return states, claude_mode
+        # no key, an untrusted URL, ...: the engine will say so
+        return Prepared({applied: states[applied]}, claude_mode, None)
+    return Prepared(states, claude_mode, key.value)
+
+
+def _key_place(key: str) -> tuple[int, int, str] | None:
+    """Where the key sits in its file in ~/.moai (the stamp's `key` line): the
+    prepared switch fills it in from there, so no prepared file holds it."""
+    from moai_mashup.settings import keys
+
+    for path in (keys.env_file(), keys.credentials_file()):
+        try:
+            data = files.read_bytes(path, MAX_CONFIG_BYTES)
+        except BadInput:
+            continue
+        offset = -1 if data is None else data.find(key.encode("utf-8"))
+        if offset >= 0:
+            return offset, len(key.encode("utf-8")), str(path)
+    return None
+
+
+def _without_key(data: bytes | None, key: bytes, slot: bytes) -> bytes | None:
+    """A prepared file with the key's place held by `slot`; None when the key does
+    not sit in it as plain JSON text (then nothing is prepared for it)."""
+    if data is None or key not in data:
+        return data
+    import json
+
+    if slot in data or json.dumps(key.decode("utf-8")).encode("utf-8") != b'"' + key + b'"':
+        return None
+    return data.replace(key, slot)
 
 
 def stamp_text(
-    wt: git.Worktree,
-    cfg: ResolvedConfig,
-    applied: str,
-    states: dict[str, Files],
-    claude_mode: int = 0o600,
+    wt: git.Worktree, cfg: ResolvedConfig, applied: str, prepared: Prepared
 ) -> str | None:
-    """The stamp the shim (with `read`) and githooks/fast.py read, or None."""
+    """The stamp (githooks/stamp.py renders it) for what the engine decided, or None."""
     from moai_mashup.core.model_pin import MODEL_VAR
-    from moai_mashup.core.routing import backend_for_kind
-    from moai_mashup.githooks.stamp import STAMP_VERSION, digest, engine_id
+    from moai_mashup.core.routing import branch_routes
+    from moai_mashup.githooks.stamp import digest, render
     from moai_mashup.workspace import why
 
-    pattern = sh_spec_pattern(cfg.default_branch, cfg.spec_branch_pattern)
-    if pattern is None:
-        return None
+    states = prepared.states
     inputs = _stamp_inputs(wt, cfg, "glm" in states)
     if inputs is None:
         return None
     settings, record = inputs[3], inputs[4]
-    lines = [
-        f"moai-hook-stamp {STAMP_VERSION}",
-        # Whose stamp: a copied repository (or GIT_WORK_TREE elsewhere) must not use it.
-        f"root {wt.root}",
-        f"state-dir {wt.state_dir}",
-        f"engine {engine_id()}",
-        f"default {cfg.default_branch}",
-        f"spec {pattern}",
-        f"to-default {backend_for_kind(cfg.mode, 'default')}",
-        f"to-spec {backend_for_kind(cfg.mode, 'spec')}",
-        f"to-other {backend_for_kind(cfg.mode, 'other')}",
-        f"applied {applied}",
-        f"trailer {'on' if cfg.policy.commit_trailer else 'off'}",
-        f"say-default {why(cfg, 'default')}",
-        f"say-spec {why(cfg, 'spec')}",
-        f"say-other {why(cfg, 'other')}",
-        f"env {MODE_ENV}={os.environ.get(MODE_ENV, '')}",
-    ]
+    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+    notes = {}
     for backend in ("claude", "glm"):
         note = leak_note(wt, cfg, backend) if backend in states else None
         if note:
-            lines.append(f"say-note-{backend} {note}")
+            notes[backend] = note
+    env = [(MODE_ENV, os.environ.get(MODE_ENV, ""))]
     if "glm" in states:
-        lines.append(f"env HOME={os.environ.get('HOME', '')}")
-        lines.append(f"env {MODEL_VAR}={os.environ.get(MODEL_VAR, '')}")
-    ctimes = []
+        env += [("HOME", os.environ.get("HOME", "")), (MODEL_VAR, os.environ.get(MODEL_VAR, ""))]
+    listed: list[tuple[str, bool, int | None]] = []
     for path in inputs:
         if path in (settings, record):
-            there = states[applied][0 if path == settings else 1] is not None
+            there, ctime = states[applied][0 if path == settings else 1] is not None, None
         else:
             there = path.exists() or path.is_symlink()
-            if there:
-                ctimes.append(f"ctime {os.stat(path).st_ctime_ns} {path}")
-        lines.append(f"{'file' if there else 'none'} {path}")
-    lines += ctimes
-    lines += [f"live-settings {settings}", f"live-record {record}"]
-    for backend, (settings_bytes, record_bytes) in sorted(states.items()):
-        # The prepared settings file's mode: 0600 while it holds a key; switching
-        # back gives a file of the user's the mode it had before moai.
-        mode = claude_mode if backend == "claude" else 0o600
-        lines.append(f"state {backend} {digest(settings_bytes)} {digest(record_bytes)} {mode:o}")
-    lines.append("end")
-    # `read` trims and splits on whitespace: any value it would mangle disables the stamp.
-    for line in lines:
-        _tag, _, value = line.partition(" ")
-        if "\n" in value or value != value.strip():
+            ctime = os.stat(path).st_ctime_ns if there else None
+        listed.append((str(path), there, ctime))
+    key = None
+    if prepared.key is not None and any(
+        prepared.key.encode("utf-8") in (data or b"") for data, _ in states.values()
+    ):
+        key = _key_place(prepared.key)
+        if key is None:
             return None
-    return "\n".join(lines) + "\n"
+    # The prepared settings file's mode: 0600 while it holds a key; switching
+    # back gives a file of the user's the mode it had before moai.
+    return render(
+        root=str(wt.root),
+        state_dir=str(wt.state_dir),
+        applied=applied,
+        trailer=cfg.policy.commit_trailer,
+        routes=[(r.glob, r.backend, why(cfg, r.kind)) for r in routes],
+        notes=notes,
+        env=env,
+        inputs=listed,
+        live=(str(settings), str(record)),
+        states={
+            backend: (
+                digest(settings_bytes),
+                digest(record_bytes),
+                prepared.claude_mode if backend == "claude" else 0o600,
+            )
+            for backend, (settings_bytes, record_bytes) in states.items()
+        },
+        key=key,
+    )
 
 
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
-    from moai_mashup.githooks.stamp import ready_path
+    from moai_mashup.githooks.stamp import KEY_SLOT, ready_path
     from moai_mashup.limits import MAX_PREPARED_BYTES
     from moai_mashup.paths import READY_DIR
 
     try:
-        states, claude_mode = prepare_states(wt, cfg, applied)
+        prepared = prepare_states(wt, cfg, applied)
     except MoaiError:
         return  # e.g. the file as written is past the size moai plans: no stamp, no fast path
-    text = stamp_text(wt, cfg, applied, states, claude_mode)
+    # What goes into ready/: every backend's files (those applied now too: the
+    # way back after a prepared switch), the key's place held by KEY_SLOT. Files
+    # that cannot be written so are not prepared: a switch to them goes to the engine.
+    ready_files: dict[str, Files] = {}
+    key = None if prepared.key is None else prepared.key.encode("utf-8")
+    for backend, pair in list(prepared.states.items()):
+        slotted = pair[0] if key is None else _without_key(pair[0], key, KEY_SLOT)
+        if (pair[0] is not None and slotted is None) or (key and key in (pair[1] or b"")):
+            if backend != applied:
+                del prepared.states[backend]
+            continue
+        ready_files[backend] = (slotted, pair[1])
+    text = stamp_text(wt, cfg, applied, prepared)
     path = wt.state_dir / STAMP_NAME
     ready = wt.state_dir / READY_DIR
     try:
         if text is None or any(
-            len(data) > MAX_PREPARED_BYTES for pair in states.values() for data in pair if data
+            len(data) > MAX_PREPARED_BYTES for pair in ready_files.values() for data in pair if data
         ):
             # Nothing prepared: every switch from here goes to the engine (the
             # stamp, which holds no copy, still makes a no-op checkout fast).
-            states = {}
+            ready_files = {}
+            if text is not None:
+                prepared.states = {applied: prepared.states[applied]}
+                text = stamp_text(wt, cfg, applied, prepared)
         files.make_dirs(ready, 0o700)
         for backend in ("claude", "glm"):
-            pair = states.get(backend, (None, None))
+            pair = ready_files.get(backend, (None, None))
             for part, data in zip(("settings", "record"), pair, strict=True):
                 target = ready_path(str(wt.state_dir), backend, part)
                 if data is None:

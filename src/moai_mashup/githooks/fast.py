@@ -2,23 +2,29 @@
 
 The shim (resources/hook-tmpl) decides a no-op checkout alone, in sh. A
 checkout that switches backend needs Python, and the engine's imports (json,
-pathlib, the config cache, the planner) cost ~30 ms of a ~60 ms budget
-(benchmarks/bench_devices.py: taking the prepared switch saves 55-70 ms CPU,
-56-62%, of a switching checkout the engine would decide). So
-after each decision the engine also prepares the switch to the other backend
+pathlib, the config cache, the planner) cost more than the switch itself
+(benchmarks/bench_checkout.py). So after each decision the engine also
+prepares the switch to every other backend the routing table names
 (engine.write_stamp): the exact settings text and ownership record that
 applying it would write, in `<git-dir>/moai/ready/`, with their SHA-256 and
-those of the files as they are now, in the stamp.
+those of the files as they are now, in the stamp (githooks/stamp.py, which
+owns the format). A prepared settings file never holds the GLM key: its place
+holds `stamp.KEY_SLOT`, filled here from the key file in `~/.moai` (the
+stamp's `key` line says where in it), and the result must hash to what the
+engine planned.
 
-This module, imported first by the shim with nothing but os, fcntl and the
-builtin sha256, takes that switch when everything still holds:
+This module, imported first by the shim with nothing but os, the builtin
+sha256 and the stamp's reader, takes that switch when everything still holds:
 
 - the stamp is ours and every input it lists is unchanged (the shim's check:
-  each `file` not newer than the stamp, each `none` absent, each `env` equal);
+  each `file` not newer than the stamp, each `none` absent, each `env` equal;
+  and each input's ctime);
+- the stamp's routing table (`route` lines: core/routing's decision, first
+  match wins) sends the branch to a backend other than the one applied;
 - the live settings file and ownership record hash to the stamp's `applied`
   state (content, not mtime: moai wrote them), checked again under the same
   lock the engine takes;
-- the ready files hash to the target state.
+- the ready files, with the key filled in, hash to the target state.
 
 It then writes what the engine would have written (the engine checked, when
 preparing, that planning the way back gives today's files byte for byte), in
@@ -35,8 +41,15 @@ import sys
 
 from moai_mashup import files
 from moai_mashup.errors import BadInput
-from moai_mashup.githooks.stamp import EMPTY_DIGEST, STAMP_VERSION, digest, engine_id, ready_path
-from moai_mashup.limits import MAX_SETTINGS_BYTES
+from moai_mashup.githooks.stamp import (
+    EMPTY_DIGEST,
+    KEY_SLOT,
+    Stamp,
+    digest,
+    engine_id,
+    ready_path,
+)
+from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_SETTINGS_BYTES
 from moai_mashup.paths import LOCK_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE, STAMP_NAME
 from moai_mashup.spawn import IgnoredQuery
 
@@ -49,78 +62,17 @@ def _read(path: str) -> bytes | None:
     return files.read_bytes(path, MAX_SETTINGS_BYTES)
 
 
-def sh_case_matches(branch: str, pattern: str) -> bool:
-    """The stamp's spec pattern as the shim's `case` reads it (engine.sh_spec_pattern)."""
-    prefix, star, suffix = pattern.partition("*")
-    if not star:
-        return branch == pattern
-    least = 1 if prefix.endswith("?") else 0
-    prefix = prefix.removesuffix("?")
-    return (
-        len(branch) >= len(prefix) + least + len(suffix)
-        and branch.startswith(prefix)
-        and branch.endswith(suffix)
-    )
-
-
-class Stamp:
-    """The engine's stamp, parsed; `ok` is False for anything this module does not know."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.fields: dict[str, str] = {}
-        self.files: list[str] = []
-        self.absent: list[str] = []
-        self.env: list[str] = []
-        self.ctimes: list[tuple[int, str]] = []
-        self.states: dict[str, tuple[str, str]] = {}
-        self.modes: dict[str, int] = {}
-        self.kind = "other"
-        self.ok = False
-        for line in self.lines:
-            tag, _, value = line.partition(" ")
-            if tag == "file":
-                self.files.append(value)
-            elif tag == "none":
-                self.absent.append(value)
-            elif tag == "env":
-                self.env.append(value)
-            elif tag == "ctime":
-                ns, _, path = value.partition(" ")
-                self.ctimes.append((int(ns), path))
-            elif tag == "state":
-                backend, _, hashes = value.partition(" ")
-                settings_hash, _, rest = hashes.partition(" ")
-                record_hash, _, mode = rest.partition(" ")
-                self.states[backend] = (settings_hash, record_hash)
-                self.modes[backend] = int(mode, 8) & 0o7777 if mode else 0o600
-            elif tag == "end":
-                self.ok = self.fields.get("moai-hook-stamp") == STAMP_VERSION
-            else:
-                self.fields[tag] = value
-
-    def target(self, branch: str) -> str:
-        if branch == self.fields.get("default"):
-            kind = "default"
-        elif sh_case_matches(branch, self.fields.get("spec", "")):
-            kind = "spec"
-        else:
-            kind = "other"
-        self.kind = kind
-        return self.fields.get(f"to-{kind}", "")
-
-    def switched(self, target: str, settings: str, record: str) -> str:
-        """This stamp after the switch: `applied` and the live files' presence updated."""
-        out = []
-        for line in self.lines:
-            tag, _, value = line.partition(" ")
-            if tag == "applied":
-                line = f"applied {target}"
-            elif tag in ("file", "none") and value in (settings, record):
-                there = self.states[target][0 if value == settings else 1] != "-"
-                line = f"{'file' if there else 'none'} {value}"
-            out.append(line)
-        return "\n".join(out) + "\n"
+def _filled(stamp: Stamp, data: bytes | None) -> bytes | None:
+    """A prepared settings file with the key put back in its place; None: it cannot be."""
+    if data is None or KEY_SLOT not in data:
+        return data
+    if stamp.key is None:
+        return None
+    offset, length, path = stamp.key
+    held = files.read_bytes(path, MAX_CONFIG_BYTES)
+    if held is None or len(held) < offset + length:
+        return None
+    return data.replace(KEY_SLOT, held[offset : offset + length])
 
 
 def _same_worktree(stamp: Stamp, state_dir: str) -> bool:
@@ -142,8 +94,7 @@ def _privacy_query(root: str) -> IgnoredQuery:
 
 
 def _inputs_hold(stamp: Stamp, stamp_mtime_ns: int, live: tuple[str, str]) -> bool:
-    for entry in stamp.env:
-        name, _, value = entry.partition("=")
+    for name, value in stamp.env:
         if os.environ.get(name, "") != value:
             return False
     for path in stamp.files:
@@ -210,7 +161,7 @@ def prepared_switch(args: list[str]) -> bool:
     if text is None:
         return False
     stamp = Stamp(text)
-    applied, target = stamp.fields.get("applied", ""), stamp.target(branch)
+    applied, (target, why) = stamp.fields.get("applied", ""), stamp.route(branch)
     settings, record = stamp.fields.get("live-settings", ""), stamp.fields.get("live-record", "")
     if (
         not stamp.ok
@@ -227,7 +178,7 @@ def prepared_switch(args: list[str]) -> bool:
     # Claude side holds no key); always reaped.
     privacy = _privacy_query(stamp.fields["root"]) if target == "glm" else None
     try:
-        return _switch(stamp, stamp_stat, state_dir, target, privacy)
+        return _switch(stamp, stamp_stat, state_dir, target, why, privacy)
     finally:
         if privacy is not None:
             privacy.result()
@@ -238,6 +189,7 @@ def _switch(
     stamp_stat: os.stat_result,
     state_dir: str,
     target: str,
+    why: str,
     privacy: IgnoredQuery | None,
 ) -> bool:
     applied = stamp.fields["applied"]
@@ -245,11 +197,11 @@ def _switch(
     if not _inputs_hold(stamp, stamp_stat.st_mtime_ns, (settings, record)):
         return False
     ready = (
-        _read(ready_path(state_dir, target, "settings")),
+        _filled(stamp, _read(ready_path(state_dir, target, "settings"))),
         _read(ready_path(state_dir, target, "record")),
     )
     if (digest(ready[0]), digest(ready[1])) != stamp.states[target]:
-        return False  # a ready file lost or torn: the engine plans afresh
+        return False  # a ready file lost or torn, a key moved: the engine plans afresh
     if privacy is not None and len(privacy.result()) != 2:
         return False  # tracked, or no longer ignored: the engine refuses or fixes it
     if os.path.islink(settings) or os.path.islink(os.path.dirname(settings)):
@@ -282,9 +234,8 @@ def _switch(
         )
     finally:
         os.close(fd)
-    why = stamp.fields.get(f"say-{stamp.kind}", "")
     sys.stderr.write(f"moai: this worktree now uses {NAMES.get(target, target)} ({why})\n")
-    note = stamp.fields.get(f"say-note-{target}")
+    note = stamp.notes.get(target)
     if note:  # what Claude Code makes of the main checkout's settings (settings/main_checkout.py)
         sys.stderr.write(f"moai: {note}\n")
     return True

@@ -291,8 +291,8 @@ def uninstall(wt: git.Worktree, hook_types: tuple[str, ...] = SUPPORTED_HOOK_TYP
 
 
 def forget_prepared(wt: git.Worktree) -> None:
-    """Every worktree's stamp and prepared switch: only the hook reads them, and a
-    prepared GLM file holds the key (inline mode)."""
+    """Every worktree's stamp and prepared switch: only the hook reads them, and
+    another engine or shim decides afresh."""
     from moai_mashup.paths import READY_DIR, STAMP_NAME
 
     worktrees = wt.common_dir / "worktrees"
@@ -371,8 +371,9 @@ def is_installed(wt: git.Worktree, hook_type: str = "post-checkout") -> bool:
 
 def forget_prepared_here() -> None:
     """After a new GLM key: the prepared GLM switches of this repository's
-    worktrees hold the old key (inline mode); gone now, the next checkout
-    prepares them afresh. Outside a repository there is nothing prepared."""
+    worktrees were planned with the old one (the key file is also an input of
+    their stamps); gone now, the next checkout prepares them afresh. Outside a
+    repository there is nothing prepared."""
     import contextlib
 
     with contextlib.suppress(BadInput):

@@ -1,10 +1,37 @@
-"""The stamp's vocabulary, shared by the engine that writes it and the fast path that reads it.
+"""The hook stamp: its one writer (`render`) and its Python reader (`Stamp`).
 
-The engine (engine.py, `write_stamp`) records in `<git-dir>/moai/hook-stamp`
-the exact inputs it planned from and the files each backend would get, and
-prepares those files in `<git-dir>/moai/ready/`; the fast path (fast.py)
-switches with them when every input still has the digest recorded here. A leaf
-of the hook's path: `os` and `sys` only.
+After each post-checkout the engine (engine.py, `write_stamp`) records in
+`<git-dir>/moai/hook-stamp` what its decision read and what applying each
+backend gives; the shim (resources/hook-tmpl) and the prepared switch
+(fast.py) read it. One line per fact, `<tag> <value>`, the version first and
+`end` last (a torn stamp has no `end`):
+
+    moai-hook-stamp 3
+    root <worktree>            state-dir <git-dir>/moai   (whose stamp it is)
+    applied <backend>          trailer on|off
+    route <backend> <pattern>  (routing table 2 in order: first match wins)
+    env NAME=value             file <path>      none <path>
+    ...the lines below are the prepared switch's; the shim skips them:
+    engine <id>  why <n> <text>  note <backend> <text>  ctime <ns> <path>
+    live-settings <path>  live-record <path>
+    state <backend> <settings sha256> <record sha256> <mode>
+    key <offset> <length> <path>
+    end
+
+The shim reads what it needs with `read` and `case` only: each `file` not
+newer than the stamp, each `none` absent, each `env` equal, and the first
+`route` whose pattern matches the branch (`case $branch in $pattern`) names
+the backend, which must be `applied`. A `route` pattern is core/routing's
+branch glob written for sh (`sh_pattern`): the glob's `*` (one or more
+characters) becomes `?*`; a glob with any other character special to sh
+(`*?[]\\`) or with white space gets no stamp at all, so sh's `case`, this
+module and core/routing read every line alike (tests/githooks/test_stamp.py).
+
+`key`: where in the key file (`~/.moai`) the GLM key sits. The prepared GLM
+settings file (`ready/glm.settings`) holds `KEY_SLOT` in its place and never
+the key: the prepared switch fills it in from the key file at switch time.
+
+A leaf of the hook's path: `os`, `sys` and core/routing (no `re`) only.
 """
 
 from __future__ import annotations
@@ -12,6 +39,7 @@ from __future__ import annotations
 import os
 import sys
 
+from moai_mashup.core.routing import glob_matches
 from moai_mashup.paths import READY_DIR
 
 try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import
@@ -19,9 +47,16 @@ try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import
 except ImportError:  # pragma: no cover - Python 3.12+ renamed it
     from hashlib import sha256
 
-STAMP_VERSION = "2"
+STAMP_VERSION = "3"
 
 EMPTY_DIGEST = sha256(b"").hexdigest()
+
+# Where the key goes in a prepared settings file: a NUL byte, which valid JSON
+# text never holds raw.
+KEY_SLOT = b"\0moai-glm-key\0"
+
+# Characters sh's `case` treats as special in a pattern from a variable.
+SH_SPECIAL = "*?[]\\"
 
 
 def digest(data: bytes | None) -> str:
@@ -35,7 +70,168 @@ def ready_path(state_dir: str, backend: str, part: str) -> str:
 
 
 def engine_id() -> str:
-    """This engine: the stamp's `engine` line (a reinstalled or upgraded moai re-plans)."""
+    """This engine: the stamp's `engine` line (a reinstalled or upgraded moai re-plans).
+
+    The interpreter by what it is, not by the name it was started as
+    (`venv/bin/python` and `venv/bin/python3` are one engine), and by the
+    directory it was started from (another venv is another engine; `sys.prefix`
+    cannot tell: under `-S` it is the base interpreter's in every venv)."""
     from moai_mashup import __version__
 
-    return f"{sys.executable} {__version__}"
+    executable = sys.executable
+    return f"{os.path.realpath(executable)} {os.path.dirname(executable)} {__version__}"
+
+
+def _plain(text: str) -> bool:
+    """Nothing sh's `case` or `read` would read differently from the text itself."""
+    return text != "" and not any(c in SH_SPECIAL or c.isspace() for c in text)
+
+
+def sh_pattern(branch_glob: str) -> str | None:
+    """A branch glob (core/routing) as an sh `case` pattern meaning the same; None
+    when it cannot be written so (the engine then writes no stamp)."""
+    prefix, star, suffix = branch_glob.partition("*")
+    if not star:
+        return branch_glob if _plain(branch_glob) else None
+    if (prefix and not _plain(prefix)) or (suffix and not _plain(suffix)):
+        return None
+    return f"{prefix}?*{suffix}"
+
+
+def _glob(pattern: str) -> str | None:
+    """`sh_pattern` read back; None for a pattern it never writes."""
+    prefix, sep, suffix = pattern.partition("?*")
+    if (prefix and not _plain(prefix)) or (suffix and not _plain(suffix)):
+        return None
+    return f"{prefix}*{suffix}" if sep else (pattern or None)
+
+
+def render(
+    *,
+    root: str,
+    state_dir: str,
+    applied: str,
+    trailer: bool,
+    routes: list[tuple[str, str, str]],
+    notes: dict[str, str],
+    env: list[tuple[str, str]],
+    inputs: list[tuple[str, bool, int | None]],
+    live: tuple[str, str],
+    states: dict[str, tuple[str, str, int]],
+    key: tuple[int, int, str] | None,
+) -> str | None:
+    """The stamp's text, or None when it cannot be written so that every reader
+    reads it alike.
+
+    routes: (glob, backend, why) in order; notes: backend -> a line to print
+    after switching to it; inputs: (path, there, ctime ns or None); live: the
+    settings file and ownership record; states: backend -> (settings digest,
+    record digest, settings mode); key: (offset, length, key file).
+    """
+    lines = [
+        f"moai-hook-stamp {STAMP_VERSION}",
+        f"root {root}",
+        f"state-dir {state_dir}",
+        f"engine {engine_id()}",
+        f"applied {applied}",
+        f"trailer {'on' if trailer else 'off'}",
+    ]
+    for glob, backend, _why in routes:
+        pattern = sh_pattern(glob)
+        if pattern is None or not _plain(backend):
+            return None
+        lines.append(f"route {backend} {pattern}")
+    lines += [f"why {n} {why}" for n, (_glob_, _backend, why) in enumerate(routes)]
+    lines += [f"note {backend} {note}" for backend, note in sorted(notes.items())]
+    lines += [f"env {name}={value}" for name, value in env]
+    lines += [f"{'file' if there else 'none'} {path}" for path, there, _ in inputs]
+    lines += [f"ctime {ctime} {path}" for path, _, ctime in inputs if ctime is not None]
+    lines += [f"live-settings {live[0]}", f"live-record {live[1]}"]
+    for backend, (settings_digest, record_digest, mode) in sorted(states.items()):
+        lines.append(f"state {backend} {settings_digest} {record_digest} {mode:o}")
+    if key is not None:
+        lines.append(f"key {key[0]} {key[1]} {key[2]}")
+    lines.append("end")
+    # `read` trims and splits on white space: a value it would mangle disables the stamp.
+    for line in lines:
+        _tag, _, value = line.partition(" ")
+        if "\n" in value or "\r" in value or value != value.strip():
+            return None
+    return "\n".join(lines) + "\n"
+
+
+class Stamp:
+    """The stamp, parsed; `ok` is False for anything `render` would not write."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.fields: dict[str, str] = {}
+        self.routes: list[tuple[str, str]] = []  # (glob, backend): core/routing's glob
+        self.whys: dict[int, str] = {}
+        self.notes: dict[str, str] = {}
+        self.files: list[str] = []
+        self.absent: list[str] = []
+        self.env: list[tuple[str, str]] = []
+        self.ctimes: list[tuple[int, str]] = []
+        self.states: dict[str, tuple[str, str]] = {}
+        self.modes: dict[str, int] = {}
+        self.key: tuple[int, int, str] | None = None
+        self.ok = False
+        well_formed = self.lines[:1] == [f"moai-hook-stamp {STAMP_VERSION}"]
+        for line in self.lines:
+            tag, _, value = line.partition(" ")
+            if tag == "route":
+                backend, _, pattern = value.partition(" ")
+                glob = _glob(pattern)
+                well_formed = well_formed and glob is not None
+                self.routes.append((glob or "", backend))
+            elif tag == "why":
+                n, _, why = value.partition(" ")
+                self.whys[int(n)] = why
+            elif tag == "note":
+                backend, _, note = value.partition(" ")
+                self.notes[backend] = note
+            elif tag == "file":
+                self.files.append(value)
+            elif tag == "none":
+                self.absent.append(value)
+            elif tag == "env":
+                name, _, env_value = value.partition("=")
+                self.env.append((name, env_value))
+            elif tag == "ctime":
+                ns, _, path = value.partition(" ")
+                self.ctimes.append((int(ns), path))
+            elif tag == "state":
+                backend, _, hashes = value.partition(" ")
+                settings_hash, _, rest = hashes.partition(" ")
+                record_hash, _, mode = rest.partition(" ")
+                self.states[backend] = (settings_hash, record_hash)
+                self.modes[backend] = int(mode, 8) & 0o7777 if mode else 0o600
+            elif tag == "key":
+                offset, _, rest = value.partition(" ")
+                length, _, path = rest.partition(" ")
+                self.key = (int(offset), int(length), path)
+            elif tag == "end":
+                self.ok = well_formed
+            else:
+                self.fields[tag] = value
+
+    def route(self, branch: str) -> tuple[str, str]:
+        """(backend, why) of the first route matching `branch`; ("", "") for none."""
+        for n, (glob, backend) in enumerate(self.routes):
+            if glob_matches(branch, glob):
+                return backend, self.whys.get(n, "")
+        return "", ""
+
+    def switched(self, target: str, settings: str, record: str) -> str:
+        """This stamp after the switch: `applied` and the live files' presence updated."""
+        out = []
+        for line in self.lines:
+            tag, _, value = line.partition(" ")
+            if tag == "applied":
+                line = f"applied {target}"
+            elif tag in ("file", "none") and value in (settings, record):
+                there = self.states[target][0 if value == settings else 1] != "-"
+                line = f"{'file' if there else 'none'} {value}"
+            out.append(line)
+        return "\n".join(out) + "\n"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from moai_mashup import files, git
+from moai_mashup.config import load_config
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.guard import policy
 from moai_mashup.guard import scan as guard
@@ -30,7 +31,6 @@ class Report(NamedTuple):
 
 def lenient_workspace(wt: git.Worktree, notes: list[str]) -> Workspace | None:
     """The workspace, or None (with a note) when its config cannot be loaded."""
-    from moai_mashup.config import load_config
 
     try:
         cfg = load_config(wt.root, wt.state_dir)

@@ -18,6 +18,7 @@ from pathlib import Path
 from moai_mashup import files, git
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.guard import scan
+from moai_mashup.settings.apply import read_state, stray_spec
 from moai_mashup.workspace import Workspace
 
 TRAILER_KEY = "LLM-Backend"
@@ -109,14 +110,12 @@ def location_message(
 
 def backend_problem(ws: Workspace) -> str | None:
     """require_backend_match: the active backend is the one the table expects here."""
-    from moai_mashup.settings.apply import read_state
 
     if not ws.cfg.policy.require_backend_match:
         return None
     expected = ws.expected
     if expected is None:
         return None
-    from moai_mashup.settings.apply import stray_spec
 
     active = read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var)).active
     if active == expected:
@@ -129,7 +128,6 @@ def backend_problem(ws: Workspace) -> str | None:
 
 def backend_label(ws: Workspace) -> str:
     """`glm (glm-4.7)` or `claude`: what this worktree's Claude Code talks to now."""
-    from moai_mashup.settings.apply import read_state
 
     state = read_state(ws.wt)
     if state.active == "claude":

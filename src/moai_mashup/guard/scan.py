@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -183,16 +184,11 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 COMMIT_MARK = b"\x00"  # `--format=%x00%H`: a line no diff line can start with
 
 
-def parse_patch(data: bytes) -> tuple[list[ChangedFile], list[AddedLine]]:
-    """Files and added lines of `git diff/log --raw -p -U0` output."""
-    files, added, _texts = parse_patch_texts(data)
-    return files, added
-
-
 def parse_patch_texts(
     data: bytes,
 ) -> tuple[list[ChangedFile], list[AddedLine], set[tuple[str | None, str]]]:
-    """Files, added lines, and the (commit, path) pairs git diffed as text.
+    """Files, added lines, and the (commit, path) pairs git diffed as text, of
+    `git diff/log --raw -p -U0` output.
 
     Hunk line counts decide what is content, so an added line that itself
     reads `++ b/x` or `@@ ...` is never taken for a header. A file git shows
@@ -548,7 +544,6 @@ def unstage_hint(findings: list[Finding]) -> str:
 def _shell_quote(path: str) -> str:
     """A path as shown (a key in its name masked): `*` for the hidden part is a
     pathspec git still matches."""
-    import shlex
 
     return shlex.quote(path.replace("…", "*"))
 

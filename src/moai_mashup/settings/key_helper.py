@@ -9,13 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from moai_mashup import git
+from moai_mashup.config import load_config
+from moai_mashup.errors import MoaiError
+from moai_mashup.settings.keys import no_key_message, resolve_key
+
 
 def main(argv: list[str]) -> int:
-    from moai_mashup import git
-    from moai_mashup.config import load_config
-    from moai_mashup.errors import MoaiError
-    from moai_mashup.settings.keys import no_key_message, resolve_key
-
     try:
         wt = git.discover(Path(argv[0]) if argv else Path.cwd())
         cfg = load_config(wt.root, wt.state_dir)

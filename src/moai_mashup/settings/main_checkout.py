@@ -24,8 +24,11 @@ import json
 from pathlib import Path
 
 from moai_mashup import files
+from moai_mashup.core import settings_plan as plan
+from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
-from moai_mashup.paths import RECORD_NAME, SETTINGS_REL
+from moai_mashup.limits import MAX_SETTINGS_BYTES
+from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STATE_DIR
 
 if TYPE_CHECKING:
     from typing import Any
@@ -77,8 +80,6 @@ def has_main_checkout(wt: git.Worktree) -> bool:
 def read_doc(path: Path, within: Path | None = None) -> dict[str, Any]:
     """The settings document at `path`, {} when it is absent or not one moai reads
     (a link leading outside `within`, a FIFO, a device, absurdly large, not JSON)."""
-    from moai_mashup.errors import BadInput
-    from moai_mashup.limits import MAX_SETTINGS_BYTES
 
     try:
         doc = json.loads(files.read_bytes(path, MAX_SETTINGS_BYTES, within=within) or b"null")
@@ -98,12 +99,9 @@ def routing_keys(doc: dict[str, Any]) -> list[tuple[str, ...]]:
 
 def main_record(wt: git.Worktree) -> Any:
     """The main checkout's ownership record, or None."""
-    from moai_mashup.core import settings_plan as plan
-    from moai_mashup.errors import BadInput
-    from moai_mashup.limits import MAX_SETTINGS_BYTES
 
     try:
-        text = files.read_text(wt.common_dir / "moai" / RECORD_NAME, MAX_SETTINGS_BYTES)
+        text = files.read_text(wt.common_dir / STATE_DIR / RECORD_NAME, MAX_SETTINGS_BYTES)
         return plan.OwnershipRecord.from_json(json.loads(text or "null"))
     except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
@@ -113,7 +111,6 @@ def split_keys(
     doc: dict[str, Any], record: Any
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """(the user's own routing keys, moai's) in a main checkout's settings document."""
-    from moai_mashup.core import settings_plan as plan
 
     live = plan.live_record(doc, record)
     ours = {e.path for e in live.entries if plan._is_ours(doc, e)} if live else set()

@@ -11,6 +11,7 @@ endpoint) and `command` (`worktree.on_create`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,7 +45,6 @@ def _digest(repo: Path, kind: str, value: str) -> str:
     blob = f"{repo}\0{kind}\0{value}".encode()
     # Imported here: hashlib loads OpenSSL (~5 ms), and the post-checkout hook
     # only needs a digest for an endpoint outside the built-in list.
-    import hashlib
 
     return hashlib.sha256(blob).hexdigest()
 

@@ -9,13 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from moai_mashup import files, git
+from moai_mashup.config import load_config_like
 from moai_mashup.core.routing import (
     Backend,
     backend_for_branch,
     spec_branch_name,
 )
 from moai_mashup.errors import BadInput, MoaiError, Refused
-from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.lean import NamedTuple
+from moai_mashup.paths import STATE_DIR
+from moai_mashup.settings.apply import desired_glm
+from moai_mashup.settings.lock import file_lock
 from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
     CLAIM_NAME,
@@ -26,11 +30,10 @@ from moai_mashup.worktrees.entries import (
     list_entries,
     worktree_root,
 )
+from moai_mashup.worktrees.setup import post_worktree, run_on_create
 
 # lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
 # module, before the first `git status` of `list` can start).
-if TYPE_CHECKING:
-    pass
 
 
 class Created(NamedTuple):
@@ -57,9 +60,7 @@ def _rev_batch(cwd: Path, names: list[str]) -> list[str | None]:
 @contextlib.contextmanager
 def worktrees_lock(common_dir: Path) -> Iterator[None]:
     """The repository's worktree lock: whether a worktree exists and making it are one step."""
-    from moai_mashup.settings.lock import file_lock
-
-    with file_lock(common_dir / "moai" / LOCK_NAME, wait=None):  # creates take long
+    with file_lock(common_dir / STATE_DIR / LOCK_NAME, wait=None):  # creates take long
         yield
 
 
@@ -105,10 +106,6 @@ def create_on_branch(
     one step under the repository's worktree lock: of several creates of one
     name at once (two sessions, a retry), one creates and the others reuse.
     """
-    from moai_mashup.config import load_config_like
-    from moai_mashup.worktrees.setup import post_worktree
-
-    spec_id = name
     if base is not None and (not base.strip() or any(c in base for c in "\n\r\0")):
         raise BadInput(f"--base {base!r}: not a branch or commit name")
     cfg, wt = ws.cfg, ws.wt
@@ -117,92 +114,128 @@ def create_on_branch(
     )
     if target == "glm":
         # Fail before anything exists: no key, an untrusted endpoint, a bad template.
-        from moai_mashup.settings.apply import desired_glm
-
         desired_glm(wt, cfg)
     with worktrees_lock(wt.common_dir):
-        head, branch_sha, base_sha = _rev_batch(
-            wt.root, ["HEAD", f"refs/heads/{branch}", base or cfg.default_branch]
-        )
-        if head is None and branch_sha is None and base_sha is None:
-            raise BadInput(
-                f"{wt.main_root}: the repository has no commits yet; "
-                "make a first commit, then create worktrees"
-            )
-        for entry in list_entries(wt.root):
-            if entry.branch == branch and (entry.prunable is not None or not entry.path.exists()):
-                raise Refused(
-                    f"{branch} belongs to a worktree at {entry.path} whose directory is gone; "
-                    "run: moai worktree clean"
-                )
-            if entry.branch == branch and reuse:
-                return Created(entry.path.resolve(), branch, False, None, None, [], reused=True)
-            if entry.branch == branch:
-                raise Refused(
-                    f"{branch} is already checked out at {entry.path}; "
-                    f"cd there (moai worktree go {spec_id}) or remove it first"
-                )
+        branch_sha, base_sha = _revisions(ws, branch, base)
+        there = _existing_worktree(wt, name, branch, reuse)
+        if there is not None:
+            return there
         new_branch = branch_sha is None
         if new_branch and base_sha is None:
             field = "--base" if base else f"default_branch ({cfg.default_branch}, llm.yaml)"
             raise BadInput(
                 f"{field}: {base or cfg.default_branch!r} is not a branch or commit here"
             )
-        if path is None:
-            dest = claimed_root(worktree_root(ws), wt.common_dir, claim=False) / spec_id
-        else:
-            dest = Path(os.path.abspath(path))
-        if dest.exists() and (not dest.is_dir() or files.list_dir(dest)):
-            raise BadInput(f"{dest}: exists and is not an empty directory; choose --path DIR")
-        created_dir = _first_missing(dest)
-        claim_made: Path | None = None
-        try:
-            if path is None:
-                root = dest.parent
-                had_claim = (root / CLAIM_NAME).exists()
-                claimed = claimed_root(worktree_root(ws), wt.common_dir, claim=True)
-                if claimed != root:  # claimed by another repository in between
-                    raise Refused(f"{root}: claimed by another repository meanwhile; retry")
-                claim_made = None if had_claim else root / CLAIM_NAME
-            args = ["worktree", "add", "--quiet"]
-            # A sha, not a ref name: no upstream tracking config is written (config.lock
-            # contention under parallel creates), and the branch starts exactly at base.
-            args += ["-b", branch, str(dest), base_sha or ""] if new_branch else [str(dest), branch]
-            # The post-checkout hook of this `worktree add` may skip its post-worktree
-            # event when it sees this: create fires the event itself right after.
-            os.environ[CREATING_ENV] = str(dest)
-            try:
-                added = git.run(args, wt.root)
-            finally:
-                os.environ.pop(CREATING_ENV, None)
-            if added.stderr.strip():
-                # --quiet: what is left is what hooks printed; the user should see it.
-                print(added.stderr.rstrip("\n"), file=sys.stderr)
-            new_root = dest.resolve()
-            new_git_dir = git.git_dir_at(new_root)
-            if new_git_dir is None:
-                raise MoaiError(f"{new_root}/.git: git worktree add left no readable .git file")
-            new_wt = git.Worktree(new_root, new_git_dir, wt.common_dir, branch)
-            new_cfg = load_config_like(new_wt.root, new_wt.state_dir, wt.state_dir)
-            lines = post_worktree(
-                Workspace(new_wt, new_cfg), backend, main_root=wt.main_root, run_commands=False
-            )
-        except BaseException as exc:  # Ctrl-C included: never leave half a worktree behind
-            _rollback(wt.root, dest, branch if new_branch else None, created_dir, claim_made)
-            if isinstance(exc, git.GitError):
-                last = exc.stderr.strip().splitlines()[-1:] or [str(exc)]
-                raise Refused(f"git worktree add {dest}: {last[0]}; nothing was created") from None
-            if isinstance(exc, OSError):
-                raise Refused(f"{dest}: {exc.strerror or exc}; nothing was created") from None
-            raise
+        dest = _destination(ws, name, path)
+        new_ws, lines = _add_and_set_up(ws, dest, branch, base_sha, new_branch, backend, path)
     # Outside the lock: on-create commands may take minutes (npm install) and must not
     # hold up the other creates of this repository.
-    from moai_mashup.worktrees.setup import run_on_create
-
-    new_ws = Workspace(new_wt, new_cfg)
     lines += run_on_create(new_ws, wt.main_root)
     first = (base or cfg.default_branch) if new_branch else None
     return Created(dest, branch, new_branch, first, backend or new_ws.expected, lines)
+
+
+def _revisions(ws: Workspace, branch: str, base: str | None) -> tuple[str | None, str | None]:
+    """The commits of `branch` and of the base a new branch would start at (None: none)."""
+    cfg, wt = ws.cfg, ws.wt
+    head, branch_sha, base_sha = _rev_batch(
+        wt.root, ["HEAD", f"refs/heads/{branch}", base or cfg.default_branch]
+    )
+    if head is None and branch_sha is None and base_sha is None:
+        raise BadInput(
+            f"{wt.main_root}: the repository has no commits yet; "
+            "make a first commit, then create worktrees"
+        )
+    return branch_sha, base_sha
+
+
+def _existing_worktree(wt: git.Worktree, name: str, branch: str, reuse: bool) -> Created | None:
+    """The worktree already on `branch`, when `reuse` takes it; refused otherwise."""
+    for entry in list_entries(wt.root):
+        if entry.branch != branch:
+            continue
+        if entry.prunable is not None or not entry.path.exists():
+            raise Refused(
+                f"{branch} belongs to a worktree at {entry.path} whose directory is gone; "
+                "run: moai worktree clean"
+            )
+        if reuse:
+            return Created(entry.path.resolve(), branch, False, None, None, [], reused=True)
+        raise Refused(
+            f"{branch} is already checked out at {entry.path}; "
+            f"cd there (moai worktree go {name}) or remove it first"
+        )
+    return None
+
+
+def _destination(ws: Workspace, name: str, path: Path | None) -> Path:
+    """`--path`, or `name` under the worktree root; absent or an empty directory."""
+    if path is None:
+        dest = claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False) / name
+    else:
+        dest = Path(os.path.abspath(path))
+    if dest.exists() and (not dest.is_dir() or files.list_dir(dest)):
+        raise BadInput(f"{dest}: exists and is not an empty directory; choose --path DIR")
+    return dest
+
+
+def _add_and_set_up(
+    ws: Workspace,
+    dest: Path,
+    branch: str,
+    base_sha: str | None,
+    new_branch: bool,
+    backend: Backend | None,
+    path: Path | None,
+) -> tuple[Workspace, list[str]]:
+    """`git worktree add` and the post-worktree setup, rolled back on any failure."""
+    wt = ws.wt
+    created_dir = _first_missing(dest)
+    claim_made: Path | None = None
+    try:
+        if path is None:
+            claim_made = _claim(ws, dest.parent)
+        _worktree_add(wt, dest, branch, base_sha, new_branch)
+        new_root = dest.resolve()
+        new_git_dir = git.git_dir_at(new_root)
+        if new_git_dir is None:
+            raise MoaiError(f"{new_root}/.git: git worktree add left no readable .git file")
+        new_wt = git.Worktree(new_root, new_git_dir, wt.common_dir, branch)
+        new_ws = Workspace(new_wt, load_config_like(new_wt.root, new_wt.state_dir, wt.state_dir))
+        lines = post_worktree(new_ws, backend, main_root=wt.main_root, run_commands=False)
+    except BaseException as exc:  # Ctrl-C included: never leave half a worktree behind
+        _rollback(wt.root, dest, branch if new_branch else None, created_dir, claim_made)
+        if isinstance(exc, git.GitError):
+            last = exc.stderr.strip().splitlines()[-1:] or [str(exc)]
+            raise Refused(f"git worktree add {dest}: {last[0]}; nothing was created") from None
+        if isinstance(exc, OSError):
+            raise Refused(f"{dest}: {exc.strerror or exc}; nothing was created") from None
+        raise
+    return new_ws, lines
+
+
+def _claim(ws: Workspace, root: Path) -> Path | None:
+    """Claim the worktree root for this repository; the claim file made, if we made it."""
+    had_claim = (root / CLAIM_NAME).exists()
+    claimed = claimed_root(worktree_root(ws), ws.wt.common_dir, claim=True)
+    if claimed != root:  # claimed by another repository in between
+        raise Refused(f"{root}: claimed by another repository meanwhile; retry")
+    return None if had_claim else root / CLAIM_NAME
+
+
+def _worktree_add(
+    wt: git.Worktree, dest: Path, branch: str, base_sha: str | None, new_branch: bool
+) -> None:
+    args = ["worktree", "add", "--quiet"]
+    # A sha, not a ref name: no upstream tracking config is written (config.lock
+    # contention under parallel creates), and the branch starts exactly at base.
+    args += ["-b", branch, str(dest), base_sha or ""] if new_branch else [str(dest), branch]
+    # The post-checkout hook of this `worktree add` may skip its post-worktree
+    # event when it sees this: create fires the event itself right after.
+    added = git.run(args, wt.root, env={CREATING_ENV: str(dest)})
+    if added.stderr.strip():
+        # --quiet: what is left is what hooks printed; the user should see it.
+        print(added.stderr.rstrip("\n"), file=sys.stderr)
 
 
 def _rollback(

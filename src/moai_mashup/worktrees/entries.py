@@ -5,6 +5,7 @@ Git's own worktree list is the only registry, so nothing here can go stale.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from moai_mashup.core.routing import (
 )
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.limits import MAX_CLAIM_BYTES
 from moai_mashup.workspace import Workspace
 
 # lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
@@ -92,8 +94,6 @@ def find(ws: Workspace, spec_id: str) -> WorktreeEntry:
 
 
 def _short_hash(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
@@ -142,7 +142,6 @@ def _claim_of(marker: Path, root: Path) -> str | None:
     """Whose the root is: the git dir its claim file names; None when nothing is
     there; "" when something is that is not a small regular file in the root (a
     link leading out of it or dangling, a FIFO, a device): not ours to take."""
-    from moai_mashup.limits import MAX_CLAIM_BYTES
 
     try:
         text = files.read_text(marker, MAX_CLAIM_BYTES, within=root)

@@ -16,6 +16,7 @@ from moai_mashup.core.routing import (
 )
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.paths import STATE_DIR
 from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
     WorktreeEntry,
@@ -104,7 +105,7 @@ def status_index(git_dir: Path) -> Path | None:
         return None  # no index yet (a --no-checkout worktree): git's own answer
     if st.st_size > MAX_STATUS_INDEX_BYTES:
         return None  # a copy on every change would cost more than the cache saves
-    state = git_dir / "moai"
+    state = git_dir / STATE_DIR
     name = f"{STATUS_INDEX}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
     copy = state / name
     if copy.is_file():

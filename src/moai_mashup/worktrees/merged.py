@@ -6,12 +6,14 @@ The answers are cached by commit ids.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
 from moai_mashup import files
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.limits import MAX_STATE_BYTES
 
 # lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
 # module, before the first `git status` of `list` can start).
@@ -163,9 +165,6 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
     kept in the common git dir; a list where no branch moved then needs no
     pygit2 at all (its import alone costs ~150 ms of a 500 ms budget).
     """
-    import json
-
-    from moai_mashup.limits import MAX_STATE_BYTES
 
     path = common_dir / "moai" / GRAPH_CACHE
     try:

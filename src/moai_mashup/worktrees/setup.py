@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from moai_mashup import files, git
+from moai_mashup import files, git, spawn
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput
+from moai_mashup.limits import MAX_INCLUDE_BYTES, MAX_STATE_BYTES
+from moai_mashup.settings import trust
 from moai_mashup.settings.apply import ApplyResult, apply_backend, held_back_line
+from moai_mashup.settings.lock import file_lock
+from moai_mashup.settings.main_checkout import override
 from moai_mashup.workspace import Workspace
 
 WORKTREE_INCLUDE = ".worktreeinclude"
@@ -66,7 +69,6 @@ def included_files(main_root: Path, patterns: tuple[str, ...]) -> list[str]:
 def _read_include(main_root: Path) -> bytes | None:
     """The main worktree's `.worktreeinclude` (None: none, or not one moai reads:
     said in one line)."""
-    from moai_mashup.limits import MAX_INCLUDE_BYTES
 
     try:
         return files.read_bytes(
@@ -134,8 +136,6 @@ def copy_into(ws: Workspace, main_root: Path) -> list[str]:
 
 
 def _read_done(path: Path) -> list[str]:
-    from moai_mashup.limits import MAX_STATE_BYTES
-
     try:
         data = json.loads(files.read_text(path, MAX_STATE_BYTES) or "null")
     except (BadInput, ValueError, RecursionError):
@@ -151,7 +151,6 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
     (as `direnv allow`): untrusted commands are skipped, all of them, since a
     later command usually depends on an earlier one.
     """
-    from moai_mashup.settings import trust
 
     commands = ws.cfg.worktree.on_create
     done_path = ws.wt.state_dir / DONE_NAME
@@ -168,16 +167,15 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
     lines: list[str] = []
     for cmd in pending:
         # stdout goes to our stderr: `moai worktree create` keeps stdout for its own lines.
-        proc = subprocess.run(
-            cmd,
-            shell=True,
-            cwd=ws.wt.root,
+        code, _, _ = spawn.run(
+            ["/bin/sh", "-c", cmd],
+            cwd=str(ws.wt.root),
             env=git.no_git_env(),
             stdout=sys.stderr.fileno(),
-            check=False,
+            stderr=sys.stderr.fileno(),
         )
-        if proc.returncode != 0:
-            lines.append(f"worktree.on_create command failed (exit {proc.returncode}): {cmd}")
+        if code != 0:
+            lines.append(f"worktree.on_create command failed (exit {code}): {cmd}")
             break
         done.append(cmd)
         files.write_text(done_path, json.dumps({"on_create_done": done}) + "\n")
@@ -198,7 +196,6 @@ def post_worktree(
     Order matters: copies first (a copied `llm.local.yaml` or `glm.json` changes
     what applying means), then the backend, then the team's commands.
     """
-    from moai_mashup.settings.lock import file_lock
 
     main = main_root or ws.wt.main_root
     lines: list[str] = []
@@ -220,7 +217,6 @@ def post_worktree(
                 lines.append(f"{ws.wt.root}: {target} ({why})")
             if result.held:
                 lines.append(held_back_line(result.held))
-            from moai_mashup.settings.main_checkout import override
 
             found = override(ws.wt, target)
             if found is not None:

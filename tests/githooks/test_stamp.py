@@ -1,0 +1,131 @@
+"""The stamp's routing table read three ways, alike: core/routing (the decision),
+the shim's sh reader (resources/hook-tmpl, run as written) and stamp.Stamp (the
+prepared switch's reader)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from moai_mashup.core.routing import glob_matches
+from moai_mashup.githooks.stamp import Stamp, render, sh_pattern
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "src/moai_mashup/resources/hook-tmpl"
+# Branch names and globs over letters, separators and every character sh's
+# `case` or `read` could read differently.
+ALPHABET = "ab/-.*?[]\\! ~"
+
+
+def _sh_reader() -> str:
+    """The shim's own `moai_stamp_holds` function, cut out of the template."""
+    lines = TEMPLATE.read_text().splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == "moai_stamp_holds() {")
+    end = next(i for i in range(start, len(lines)) if lines[i] == "    }")
+    return "\n".join(lines[start : end + 1])
+
+
+def _sh_backends(state: Path, stamp: str, branches: list[str]) -> list[str]:
+    """What the shim's reader makes of `stamp` for each branch (`-`: the stamp does not hold)."""
+    (state / "moai").mkdir(exist_ok=True)
+    (state / "moai" / "hook-stamp").write_text(stamp)
+    script = (
+        _sh_reader()
+        + "\nmoai_gd=$1 moai_root=$1 moai_stamp=$1/moai/hook-stamp; shift\n"
+        + 'for moai_branch in "$@"; do\n'
+        + '  if moai_stamp_holds; then echo "=${moai_to}"; else echo "-"; fi\n'
+        + "done\n"
+    )
+    out = subprocess.run(
+        ["/bin/sh", "-c", script, "sh", str(state), *branches],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line[1:] if line.startswith("=") else "-" for line in out.splitlines()]
+
+
+def _stamp(state: Path, globs: list[str]) -> str | None:
+    return render(
+        root=str(state),
+        state_dir=str(state / "moai"),
+        applied="claude",
+        trailer=False,
+        routes=[(glob, f"b{n}", "why") for n, glob in enumerate(globs)],
+        notes={},
+        env=[],
+        inputs=[],
+        live=(str(state / "s"), str(state / "r")),
+        states={},
+        key=None,
+    )
+
+
+def _routing(globs: list[str], branch: str) -> str:
+    return next((f"b{n}" for n, g in enumerate(globs) if glob_matches(branch, g)), "")
+
+
+PLAIN = st.text(alphabet="ab/-", max_size=3)
+GLOBS = st.one_of(
+    st.builds(lambda p, s: f"{p}*{s}", PLAIN, PLAIN),  # the usual shape
+    PLAIN.filter(bool),  # an exact name (the default branch)
+    st.text(alphabet=ALPHABET, max_size=6),  # anything
+)
+BRANCHES = st.one_of(
+    st.text(alphabet="ab/-", min_size=1, max_size=6),
+    st.text(alphabet=ALPHABET, min_size=1, max_size=8),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    globs=st.lists(GLOBS, min_size=1, max_size=4),
+    branches=st.lists(BRANCHES, min_size=1, max_size=12),
+)
+def test_sh_python_and_routing_agree_on_every_glob_and_branch(
+    tmp_path_factory: object, globs: list[str], branches: list[str]
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(os.path.realpath(tmp))
+        text = _stamp(state, globs)
+        if text is None:
+            # No stamp: only for a glob sh would read differently.
+            assert any(sh_pattern(g) is None for g in globs)
+            return
+        stamp = Stamp(text)
+        assert stamp.ok
+        wanted = [_routing(globs, b) for b in branches]
+        assert [stamp.route(b)[0] for b in branches] == wanted
+        assert _sh_backends(state, text, branches) == wanted
+
+
+def test_the_star_stands_for_at_least_one_character_in_sh_too(tmp_path: Path) -> None:
+    state = Path(os.path.realpath(tmp_path))
+    globs = ["main", "feature/SPEC-*", "*"]
+    text = _stamp(state, globs)
+    assert text is not None and "route b1 feature/SPEC-?*\n" in text
+    branches = ["feature/SPEC-", "feature/SPEC-1", "main", "other"]
+    assert _sh_backends(state, text, branches) == ["b2", "b1", "b0", "b2"]
+
+
+def test_globs_sh_would_read_otherwise_give_no_stamp(tmp_path: Path) -> None:
+    for glob in ["a?b*", "[ab]*", "a\\*", "a b*", "*x*"]:
+        assert sh_pattern(glob) is None, glob
+        assert _stamp(tmp_path, [glob]) is None
+
+
+def test_a_stamp_of_another_version_or_torn_does_not_hold(tmp_path: Path) -> None:
+    state = Path(os.path.realpath(tmp_path))
+    text = _stamp(state, ["*"])
+    assert text is not None
+    assert _sh_backends(state, text, ["x"]) == ["b0"]
+    assert _sh_backends(state, text.replace("moai-hook-stamp 3", "moai-hook-stamp 4"), ["x"]) == [
+        "-"
+    ]
+    assert _sh_backends(state, text.replace("end\n", ""), ["x"]) == ["-"]
+    assert not Stamp(text.replace("end\n", "")).ok
