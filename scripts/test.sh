@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what the tests need into
-# ./.venv, then runs ruff, mypy and the test suite. Extra args go to pytest.
+# ./.venv, then runs ruff, mypy, the docs build and the test suite. Extra args go
+# to pytest. The fast lane, without the slow tests: scripts/test-fast.sh
+# (CONTRIBUTING.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +52,9 @@ fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check -q src tests benchmarks
 .venv/bin/mypy
+# docs/ as a site: --strict turns a broken link or anchor, or a page left out of
+# mkdocs.yml's nav, into a failure. Built into a temporary directory, then removed.
+SITE=$(mktemp -d)
+.venv/bin/mkdocs build --strict --quiet -d "$SITE"
+rm -rf "$SITE"
 exec .venv/bin/python -m pytest "$@"

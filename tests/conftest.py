@@ -6,6 +6,19 @@ import pytest
 
 from tests.gitrepo import FAKE_KEY, clean_env, make_repo, save_fake_key
 
+E2E = Path(__file__).resolve().parent / "e2e"
+# Markers that leave a test out of the fast lane (CONTRIBUTING.md, "Markers").
+SLOW_KINDS = ("e2e", "pipx", "terminal", "pre_commit", "stress")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """tests/e2e is `e2e` by where it lives; each slow kind is also `slow`."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:

@@ -70,6 +70,7 @@ def assert_on_glm(repo: Path) -> None:
     assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
 
 
+@pytest.mark.terminal
 def test_defaults_in_a_terminal_route_a_spec_branch_to_glm(
     bare: Path, env: dict[str, str], home: Path, tmp_path: Path, term: list[Tmux]
 ) -> None:
@@ -105,6 +106,7 @@ def test_defaults_in_a_terminal_route_a_spec_branch_to_glm(
     assert_on_glm(bare)
 
 
+@pytest.mark.terminal
 def test_a_terminal_answered_no_installs_nothing_and_skips_the_key(
     bare: Path, env: dict[str, str], home: Path, tmp_path: Path, term: list[Tmux]
 ) -> None:

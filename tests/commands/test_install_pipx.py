@@ -59,6 +59,7 @@ def system_python_is_externally_managed() -> bool:
     return (Path(stdlib) / "EXTERNALLY-MANAGED").exists()
 
 
+@pytest.mark.pipx
 def test_readme_install_on_the_system_python_then_demo_and_hooks(tmp_path: Path) -> None:
     need("pipx")
     if not system_python_is_externally_managed():

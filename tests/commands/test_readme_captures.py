@@ -5,12 +5,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.gitrepo import MOAI
 from tests.tty_support import need
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.terminal
 def test_readme_captures_are_current() -> None:
     need("tmux")
     r = subprocess.run(

@@ -42,6 +42,7 @@ def term() -> Iterator[list[Tmux]]:
         t.close()
 
 
+@pytest.mark.terminal
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_tab_completes_commands_options_choices_and_spec_ids(
     shell: str,
@@ -77,6 +78,7 @@ def test_tab_completes_commands_options_choices_and_spec_ids(
     t.send("C-u")
 
 
+@pytest.mark.terminal
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_shell_init_output_is_valid_syntax(shell: str, env: dict[str, str]) -> None:
     exe = need(shell)

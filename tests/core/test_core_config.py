@@ -64,7 +64,7 @@ def test_seed_llm_yaml_loads_unchanged_with_defaults(repo: Path, env: dict[str, 
     assert cfg.configured
     assert cfg.glm_env_var == "GLM_API_TOKEN"
     assert tuple(cfg.auto_worktree) == (True, True)
-    # every field this project adds, with its documented default (README, Configuration)
+    # every field this project adds, with its documented default (docs/configuration.md)
     assert cfg.default_branch == "main"
     assert cfg.spec_branch_pattern == "feature/SPEC-*"
     assert cfg.credential_mode == "inline"

@@ -167,9 +167,9 @@ def test_encoding_round_trip() -> None:
 def test_the_readme_launcher_passes_the_settings_to_claude(
     repo: Path, env: dict[str, str], tmp_path: Path
 ) -> None:
-    """The README's `claude()` shell function, run by bash with a stand-in `claude`."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    line = next(ln.strip() for ln in readme.splitlines() if ln.strip().startswith("claude() {"))
+    """docs/cost.md's `claude()` shell function, run by bash with a stand-in `claude`."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cost.md").read_text(encoding="utf-8")
+    line = next(ln.strip() for ln in doc.splitlines() if ln.strip().startswith("claude() {"))
     commit_llm(repo, env, telemetry_yaml())
     assert moai(repo, "trust", "--yes", env=env).returncode == 0
     bindir = tmp_path / "bin"

@@ -1,7 +1,7 @@
 """The real Claude Code CLI, pinned in tests/e2e/claude-code/, run offline against fakes.
 
 Two releases are pinned there, the oldest we support and the newest we tested
-(the README names the range): each is the registry's native build,
+(the README and docs/claude-code.md name the range): each is the registry's native build,
 `@anthropic-ai/claude-code-linux-x64@<version>`, installed under an npm alias
 `claude-code-<version>` so both live side by side
 (`node_modules/claude-code-<version>/claude`). `bash scripts/test.sh` installs

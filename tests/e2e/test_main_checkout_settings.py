@@ -26,7 +26,7 @@ def merges_main(stage: Stage) -> bool:
 
 
 def test_a_proxy_of_the_users_in_the_main_checkout_is_reported_then_moved(stage: Stage) -> None:
-    # The README's own case: the user's proxy and its token in the main checkout
+    # docs/claude-code.md's own case: the user's proxy and its token in the main checkout
     # (and nothing in ~/.claude/settings.json: that is where they move to).
     mine = {"env": {"ANTHROPIC_BASE_URL": stage.claude.url, "ANTHROPIC_AUTH_TOKEN": PROXY_TOKEN}}
     write(stage.repo / SETTINGS, json.dumps(mine, indent=2) + "\n")

@@ -1,6 +1,6 @@
 """The real Claude Code exports labelled usage to a local OTLP receiver, main and SPEC worktree.
 
-Claude Code is started as the README says, `claude --settings "$(moai telemetry
+Claude Code is started as docs/cost.md says, `claude --settings "$(moai telemetry
 settings)"`, with the telemetry collector committed in llm.yaml and trusted.
 Each location's fake backend answers with its own token counts, so the counts
 in `claude_code.token.usage` show which session they came from; the labels must

@@ -19,6 +19,8 @@ import pytest
 from tests.gitrepo import FAKE_KEY, clean_env, make_repo, moai, save_fake_key, settings, write
 from tests.hooks_support import run_git
 
+pytestmark = pytest.mark.pre_commit
+
 TYPES = ("post-checkout", "pre-commit", "commit-msg")
 USER_HOOK = """#!/bin/sh
 # the user's own hook

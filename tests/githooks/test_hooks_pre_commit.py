@@ -64,6 +64,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
+@pytest.mark.pre_commit
 def test_pre_commit_framework_post_checkout_and_guard(
     tmp_path: Path,
     home: Path,

@@ -112,6 +112,7 @@ def test_a_branch_renamed_where_git_runs_no_hook_is_reported_and_fixed_at_the_ne
     assert "env" not in settings(repo)
 
 
+@pytest.mark.pre_commit
 def test_pre_commit_framework_post_rewrite(
     tmp_path: Path, home: Path, request: pytest.FixtureRequest
 ) -> None:

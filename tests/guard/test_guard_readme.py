@@ -1,4 +1,5 @@
-"""The README's pre-commit framework config works as shown (real pre-commit, real git)."""
+"""docs/guard.md's pre-commit framework config and CI step work as shown (real pre-commit,
+real git)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.gitrepo import LLM_YAML, git, write
 from tests.guard.test_guard_staged import ANTHROPIC_SHAPED
 from tests.guard.test_policy_commit import policy_yaml
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUARD_DOC = Path(__file__).resolve().parents[2] / "docs" / "guard.md"
 
 
-def readme_block(marker: str) -> str:
-    match = re.search(r"```yaml\n(# " + re.escape(marker) + r"\n.*?)```", README.read_text(), re.S)
-    assert match, f"README has no yaml block starting with '# {marker}'"
+def doc_block(marker: str) -> str:
+    text = GUARD_DOC.read_text(encoding="utf-8")
+    match = re.search(r"```yaml\n(# " + re.escape(marker) + r"\n.*?)```", text, re.S)
+    assert match, f"docs/guard.md has no yaml block starting with '# {marker}'"
     return match.group(1)
 
 
@@ -26,11 +30,12 @@ def run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProce
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
-def test_readme_pre_commit_config(repo: Path, env: dict[str, str]) -> None:
+@pytest.mark.pre_commit
+def test_documented_pre_commit_config(repo: Path, env: dict[str, str]) -> None:
     bindir = str(Path(sys.executable).parent)
     env = env | {"PATH": bindir + os.pathsep + env.get("PATH", "")}
     env["PRE_COMMIT_HOME"] = str(repo.parent / "pre-commit-cache")
-    write(repo / ".pre-commit-config.yaml", readme_block(".pre-commit-config.yaml"))
+    write(repo / ".pre-commit-config.yaml", doc_block(".pre-commit-config.yaml"))
     write(repo / LLM_YAML, policy_yaml(commit_trailer=True))
     git(repo, "add", "-A", env=env)
     git(repo, "commit", "-qm", "pre-commit config", env=env)
@@ -67,12 +72,12 @@ def test_readme_pre_commit_config(repo: Path, env: dict[str, str]) -> None:
 
 
 def actions_script() -> str:
-    block = readme_block(".github/workflows/moai-check.yml")
+    block = doc_block(".github/workflows/moai-check.yml")
     script = block.split("run: |\n", 1)[1]
     return textwrap.dedent(script)
 
 
-def test_readme_github_actions_step(repo: Path, env: dict[str, str]) -> None:
+def test_documented_github_actions_step(repo: Path, env: dict[str, str]) -> None:
     bindir = str(Path(sys.executable).parent)
     env = env | {"PATH": bindir + os.pathsep + env.get("PATH", "")}
     script = actions_script()

@@ -1,10 +1,10 @@
 """apply.py against a writer that takes no lock (an editor, Claude Code itself).
 
-The README: such a change is detected when it lands while moai plans, and moai
-plans again from what is there now. Each test makes the other writer act at
-exactly that moment, in this process: a trace function writes the settings
-file right after apply has read it, while moai plans. Real repository, real
-files, moai's real apply_backend.
+docs/routing.md, "How switching keeps your settings": such a change is detected
+when it lands while moai plans, and moai plans again from what is there now.
+Each test makes the other writer act at exactly that moment, in this process: a
+trace function writes the settings file right after apply has read it, while
+moai plans. Real repository, real files, moai's real apply_backend.
 """
 
 from __future__ import annotations

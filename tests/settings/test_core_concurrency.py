@@ -1,6 +1,6 @@
 """Many switchers at once, plus another writer of the same settings file.
 
-The guarantee moai gives (README, "How switching keeps your settings"):
+The guarantee moai gives (docs/routing.md, "How switching keeps your settings"):
 - moai processes serialise on a per-worktree lock (`git rev-parse --git-path
   moai/settings.lock`, flock): none loses another's write, the record always
   matches the file;
@@ -20,8 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.core_fixtures import git_path, record_path, status_json
 from tests.gitrepo import FAKE_KEY, MOAI, SETTINGS, moai, settings, write
+
+pytestmark = pytest.mark.stress
 
 SWITCHERS = 16
 ROUNDS = 1  # each switcher runs glm+claude (or claude+glm) this many times

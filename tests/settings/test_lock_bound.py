@@ -21,6 +21,8 @@ from moai_mashup.settings.lock import LOCK_WAIT_S
 from tests.gitrepo import SETTINGS, moai, write
 from tests.hooks_support import age, age_inputs, install, moai_lines, run_git
 
+pytestmark = pytest.mark.stress
+
 STATE = Path(".git") / "moai"
 HOLDER = """
 import fcntl, os, sys

@@ -14,6 +14,8 @@ import pytest
 from tests.gitrepo import MOAI, git, make_repo
 from tests.worktree_support import worktree_paths
 
+pytestmark = pytest.mark.stress
+
 N = 6
 
 
