@@ -1,7 +1,7 @@
 """`moai`'s entry point: the command lines that run often skip click; the rest go to cli.
 
 Without click: `moai worktree list [--json]`, `moai telemetry settings` (before
-every Claude Code start through the README's launcher), and Claude Code's own
+every Claude Code start through the `claude()` launcher in docs/cost.md), and Claude Code's own
 hooks and status line (`moai hook-impl claude-code ...`, `moai statusline`, run
 on every prompt and status refresh). Through click the same command lines
 cost 53-99 ms CPU more, 34-63% of each (benchmarks/bench_devices.py). Any

@@ -4,7 +4,7 @@ Anything a cloned repository commits (`llm.yaml`, `glm.json`, `.claude/`,
 `.gitignore`) is hostile input, and so is whatever another tool leaves where
 moai looks (`~/.claude/projects`). A path may name a link to `/dev/zero`, a
 FIFO, `/dev/tty`, a directory, a link loop, or a file outside the repository.
-The rules (README, "Security"):
+The rules (docs/security.md, "The file rules"):
 
 - **Reads** take regular files only. A link is followed to a regular file;
   with `within`, only to one inside `within` (a committed `llm.yaml ->

@@ -1,5 +1,5 @@
 """The OpenTelemetry variables of this worktree, without click: `moai telemetry settings`
-runs before every Claude Code start (README's `claude()` function), so entry.py
+runs before every Claude Code start (the `claude()` function in docs/cost.md), so entry.py
 dispatches it here directly (click alone costs ~45 ms, far more on a busy machine).
 See moai_mashup/cost/telemetry.py for why `--settings` and what the labels are.
 """

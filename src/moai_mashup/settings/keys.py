@@ -1,6 +1,6 @@
 """The user's GLM key: where it comes from, how it is stored, how it is shown.
 
-Priority (README, "Where the GLM key comes from"):
+Priority (docs/configuration.md, "Where the GLM key comes from"):
 ~/.moai/.env.glm > ~/.moai/credentials.yaml (glm_api_key)
 > $<glm_env_var> > $GLM_API_KEY. A key never reaches argv, a log line or an
 error message; `mask()` is the only way it is ever shown.
@@ -171,7 +171,7 @@ def read_credentials_key(path: Path) -> str | None:
 
 
 def resolve_key(glm_env_var: str = ENV_FILE_VAR) -> GlmKey | None:
-    """The key by the README's priority (module docstring), or None when no source has one."""
+    """The key by the priority in the module docstring, or None when no source has one."""
     key = read_env_file_key(env_file())
     if key is not None:
         return GlmKey(key, _display(env_file()))
