@@ -101,3 +101,13 @@ def test_a_worktree_hook_fails_with_one_line_on_absurd_nesting(
     assert r.returncode == 1 and r.stdout == "", r.stdout[-2000:]
     line = one_short_line(r.stderr)
     assert line.startswith(f"moai: {event}: stdin: nested more than 100 levels"), line
+
+
+def test_an_error_without_a_message_is_still_one_short_line() -> None:
+    """A MemoryError carries no message: the status line names the error instead of
+    failing in its own handler."""
+    from moai_mashup.claude_code.statusline import first_line
+
+    assert first_line(MemoryError()) == "MemoryError"
+    assert first_line(ValueError("bad\nsecond line")) == "bad"
+    assert len(first_line(ValueError("x" * 500))) == 120

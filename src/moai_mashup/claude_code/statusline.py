@@ -35,7 +35,7 @@ def render(data: dict[str, object]) -> str:
     try:
         h = s.here(cwd) if cwd else None
     except Exception as exc:  # a broken config: say so, never a traceback in the UI
-        return f"{shown} · moai: {str(exc).splitlines()[0][:120]}"
+        return f"{shown} · moai: {first_line(exc)}"
     if h is None:
         return shown
     place = h.spec_id or h.place.branch or "detached"
@@ -71,6 +71,12 @@ def read_json_stdin(limit: int) -> object:
         raise deep from None
     except ValueError:  # UnicodeDecodeError included
         raise BadInput("stdin: invalid JSON") from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The error's first line, cut short; its class name when it has no message
+    (a MemoryError() has none)."""
+    return (str(exc).splitlines() or [exc.__class__.__name__])[0][:120]
 
 
 def main(argv: list[str]) -> int:
