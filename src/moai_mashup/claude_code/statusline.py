@@ -26,11 +26,23 @@ def _text(data: dict[str, object], *path: str) -> str:
     return node if isinstance(node, str) else ""
 
 
+def model_shown(model_id: str, display_name: str, names: tuple[str, ...]) -> str:
+    """The model, once: Claude Code's display name ("Sonnet 4.5"), or the id when the
+    name says no more than the id (`[1m]` aside: "glm-4.7" for glm-4.7[1m]) or a
+    backend's name does (a gateway's "GLM" for glm-4.7); "?" when neither is given."""
+    name = display_name.strip()
+    same = name.lower() in names or name.split("[", 1)[0].strip() == (
+        model_id.split("[", 1)[0].strip()
+    )
+    return (model_id if same or not name else name) or name or "?"
+
+
 def render(data: dict[str, object]) -> str:
     from moai_mashup.claude_code import session as s
 
     model_id = _text(data, "model", "id")
-    shown = _text(data, "model", "display_name") or model_id or "?"
+    names = tuple(n.lower() for n in s.NAMES.values())
+    shown = model_shown(model_id, _text(data, "model", "display_name"), names)
     cwd = _text(data, "workspace", "current_dir") or _text(data, "cwd")
     try:
         h = s.here(cwd) if cwd else None
@@ -49,7 +61,9 @@ def render(data: dict[str, object]) -> str:
             f"⚠ on {shown}, {s.NAMES[h.expected]} here: /exit, then claude --continue"
             f" · {place}{tail}"
         )
-    return f"{s.NAMES[h.expected]} · {shown} · {place}{tail}"
+    backend = s.NAMES[h.expected]
+    model = "" if shown.lower() == backend.lower() else f" · {shown}"  # no "GLM · GLM"
+    return f"{backend}{model} · {place}{tail}"
 
 
 def read_json_stdin(limit: int) -> object:
