@@ -196,7 +196,7 @@ def spawn_git(args, *rest, **kwargs):
 git.spawn_git = spawn_git
 L.status_index = timed("index copies", L.status_index)
 L.graph_facts = timed("graph", L.graph_facts)
-L.branch_created_at = timed("reflogs", L.branch_created_at)
+L.own_work = timed("reflogs", L.own_work)
 L.table = timed("output", L.table)
 git.Parallel.results = timed("waiting", git.Parallel.results)
 def report():

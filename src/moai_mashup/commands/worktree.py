@@ -15,7 +15,7 @@ from moai_mashup.workspace import open_workspace
 from moai_mashup.worktrees.create import create
 from moai_mashup.worktrees.entries import find, list_entries
 from moai_mashup.worktrees.listing import list_report
-from moai_mashup.worktrees.remove import plan_clean, remove, run_clean
+from moai_mashup.worktrees.remove import plan_clean, remove, run_clean, why
 
 # Set by the `moai shell-init` wrapper: a file it made, where we leave a directory to cd to.
 CD_FILE_ENV = "MOAI_CD_FILE"
@@ -126,8 +126,8 @@ def list_cmd(as_json: bool) -> None:
     """Every worktree with its backend, its work and its merge state.
 
     Columns: SPEC id, branch, backend active (and expected when they differ),
-    dirty files, commits ahead/behind default_branch, merged (merged, squashed,
-    rebased, no, or empty: no commit yet), path.
+    dirty files, commits ahead/behind default_branch, merged (its own commits
+    merged, squashed or rebased; no; or empty: no commits of its own), path.
     """
 
     out, warnings = list_report(as_json=as_json)
@@ -139,7 +139,9 @@ def list_cmd(as_json: bool) -> None:
 @command.command("remove")
 @click.argument("spec_id", shell_complete=complete_spec_ids)
 @click.option("--force", is_flag=True, help="Discard uncommitted work; delete an unmerged branch.")
-@click.option("--delete-branch", is_flag=True, help="Also delete the branch (only when merged).")
+@click.option(
+    "--delete-branch", is_flag=True, help="Also delete the branch (only when merged or empty)."
+)
 def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
     """Remove SPEC_ID's worktree; refuses uncommitted or untracked work."""
 
@@ -153,37 +155,46 @@ def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
 
 
 @command.command("clean")
-@click.option("--merged", is_flag=True, help="Remove SPEC worktrees merged into default_branch.")
-@click.option("--dry-run", is_flag=True, help="Show what would go; change nothing.")
-def clean_cmd(merged: bool, dry_run: bool) -> None:
-    """Remove merged SPEC worktrees (--merged); prune records of deleted ones.
+@click.option(
+    "--merged", is_flag=True, help="Remove SPEC worktrees whose commits landed on default_branch."
+)
+@click.option("--empty", is_flag=True, help="Remove SPEC worktrees with no commits of their own.")
+@click.option("--dry-run", is_flag=True, help="Show what would go and why; change nothing.")
+def clean_cmd(merged: bool, empty: bool, dry_run: bool) -> None:
+    """Remove merged (--merged) or empty (--empty) SPEC worktrees; prune records of
+    deleted ones.
 
-    With --merged, SPEC worktrees whose branch is merged into default_branch
-    go, with their branches; squash and rebase merges count as merged. A
-    worktree with uncommitted or untracked work is kept and listed, and so is
-    one whose branch has no commit yet (nothing of it was merged).
+    With --merged, SPEC worktrees whose own commits landed on default_branch go,
+    with their branches: merged, fast-forwarded, squashed or rebased. A worktree
+    with no commits of its own (new, or only fast-forwarded to default_branch)
+    is empty, not merged: only --empty removes it. A worktree with uncommitted
+    or untracked work is kept and listed.
     """
 
     cwd = Path.cwd()  # before: it may be a directory we remove
     ws = open_workspace()
-    plan = plan_clean(ws, merged=merged)
+    default = ws.cfg.default_branch
+    plan = plan_clean(ws, merged=merged, empty=empty)
     verb = "would remove" if dry_run else "removing"
     for line in plan.stale:
         click.echo(f"{'would prune' if dry_run else 'pruned'}: {line}")
     for info in plan.kept_dirty:
         click.echo(
-            f"kept {info.path}: {info.branch} is {info.merged} but has work: "
-            + ", ".join(info.dirty[:5])
+            f"kept {info.path}: {info.branch} is {'empty' if info.empty else info.merged}"
+            " but has work: " + ", ".join(info.dirty[:5])
         )
     for info in plan.kept_empty:
-        click.echo(f"kept {info.path}: {info.branch} has no commits yet")
+        click.echo(
+            f"kept {info.path}: {info.branch} is empty: no commits of its own (--empty removes it)"
+        )
     if dry_run:
         for info in plan.remove:
-            click.echo(f"{verb} {info.path} and branch {info.branch} ({info.merged})")
+            click.echo(f"{verb} {info.path} and branch {info.branch}: {why(info, default)}")
         return
     for line in run_clean(ws, plan):
         click.echo(line)
     if not (plan.remove or plan.stale or plan.kept_dirty or plan.kept_empty):
-        click.echo("nothing to clean" + ("" if merged else " (add --merged for merged SPECs)"))
+        hint = "" if merged or empty else " (add --merged for merged SPECs, --empty for empty ones)"
+        click.echo("nothing to clean" + hint)
     if not cwd.exists():
         request_cd(ws.wt.main_root)

@@ -26,8 +26,9 @@ from moai_mashup.worktrees.entries import (
 )
 from moai_mashup.worktrees.merged import (
     GraphFacts,
-    branch_created_at,
+    Own,
     graph_facts,
+    own_work,
 )
 
 # lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
@@ -50,8 +51,9 @@ class WorktreeInfo(NamedTuple):
     dirty: list[str]  # "XY path" lines, like `git status --short`
     ahead: int | None
     behind: int | None
-    merged: str | None  # "merged" (ancestor), "squashed", "rebased"; None: not merged
-    empty: bool  # no commit since the branch was created (its reflog says so)
+    merged: str | None  # its own commits landed: "merged" (ancestry), "squashed", "rebased"
+    empty: bool  # no commits of its own (on the default branch, and its reflog records none)
+    commits: int | None  # how many commits of its own (None: unknown)
     errors: list[str]
 
     def to_json(self) -> dict[str, Any]:
@@ -275,6 +277,12 @@ def describe(
         if e.branch and e.head and default_tip and e.branch != default
     }
     facts = graph_facts(common, pairs) if pairs else {}
+    tips = {
+        e.branch: (e.head, facts[(e.head, default_tip)])
+        for e in entries
+        if e.branch and e.head and default_tip and (e.head, default_tip) in facts
+    }
+    own = own_work(common, default_tip, tips) if default_tip and tips else {}
     dirty = {}
     for e, done in zip(present, statuses.results(), strict=True):
         if done.returncode != 0 and cached_status:
@@ -283,7 +291,15 @@ def describe(
             done = git.Finished(proc.returncode, proc.stdout, proc.stderr)
         dirty[e.path] = done
     return [
-        _info(ws, i, entry, dirty, local, facts.get((entry.head or "", default_tip or "")))
+        _info(
+            ws,
+            i,
+            entry,
+            dirty,
+            local,
+            facts.get((entry.head or "", default_tip or "")),
+            own.get(entry.branch or ""),
+        )
         for i, entry in enumerate(entries)
         if not entry.bare
     ]
@@ -296,6 +312,7 @@ def _info(
     statuses: dict[Path, git.Finished],
     local: dict[Path, _Local],
     fact: GraphFacts | None,
+    own: Own | None,
 ) -> WorktreeInfo:
     missing = entry.path not in statuses
     dirty: list[str] = []
@@ -312,12 +329,6 @@ def _info(
         else:
             error = git.GitError(STATUS_ARGS, status.returncode, status.stderr)
             facts.errors.append(f"status: {error}")
-    empty = bool(
-        fact
-        and fact.merged
-        and entry.branch
-        and branch_created_at(ws.wt.common_dir, entry.branch) == entry.head
-    )
     return WorktreeInfo(
         path=str(entry.path),
         branch=entry.branch,
@@ -334,8 +345,9 @@ def _info(
         dirty=dirty,
         ahead=fact.ahead if fact else None,
         behind=fact.behind if fact else None,
-        merged=fact.merged if fact else None,
-        empty=empty,
+        merged=own.merged if own else None,
+        empty=own.empty if own else False,
+        commits=own.commits if own else None,
         errors=facts.errors,
     )
 
@@ -360,7 +372,7 @@ def table(infos: list[WorktreeInfo], home: str) -> str:
         if i.is_main or i.ahead is None:
             merged = "-"
         elif i.empty:
-            merged = "empty"  # no commit yet: "merged" only in git's sense
+            merged = "empty"  # no commits of its own: nothing of it was merged
         else:
             merged = i.merged or "no"
         ab = "-" if i.ahead is None else f"+{i.ahead}/-{i.behind}"

@@ -1,13 +1,13 @@
 """Has a branch's work landed on the default branch? Merges, squashes, rebases.
 
-The answers are cached by commit ids.
+And has it any: a branch whose reflog records no commit of its own is empty,
+not merged, wherever its tip is. The graph answers are cached by commit ids.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 
 from moai_mashup import files
@@ -21,30 +21,53 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def branch_created_at(common_dir: Path, branch: str) -> str | None:
-    """The sha the branch was created at, from the first line of its reflog.
+# Reflog messages of moves that make no commit: the branch was created or reset, or
+# fast-forwarded (`merge`, `pull`, `fetch`; a `rebase` with nothing of its own to
+# replay ends the same way, and replayed commits were recorded when they were made).
+_MOVES = ("branch: Created from ", "branch: Reset to ", "reset: moving to ")
 
-    Only the line's start is read (`<old sha> <new sha> ...`): a reflog grows
-    with every commit of the branch.
+
+def _is_move(message: str) -> bool:
+    m = message.strip()
+    return (
+        m.startswith(_MOVES)
+        or m.lower().endswith("fast-forward")
+        or (m.startswith(("rebase", "pull")) and "(finish)" in m)
+    )
+
+
+class History(NamedTuple):
+    """What a branch's reflog says of it."""
+
+    created: str | None  # the commit it was created at
+    last_own: str | None  # where its newest commit of its own left it; None: it made none
+
+
+def branch_history(common_dir: Path, branch: str) -> History | None:
+    """The branch's own commits as its reflog records them; None without a readable one.
+
+    A commit of its own is any entry but the first that is not a move (`_MOVES`,
+    a fast-forward): `commit`, `cherry-pick`, `revert`, `am`, a merge commit. A
+    branch only ever fast-forwarded to the default branch made none, whatever
+    its tip.
     """
     try:
-        fd = files.open_regular(common_dir / "logs" / "refs" / "heads" / branch)
-    except BadInput:
+        data = files.read_bytes(common_dir / "logs" / "refs" / "heads" / branch, MAX_STATE_BYTES)
+    except (BadInput, OSError):  # past 4 MiB, not a plain file, unreadable: not known
         return None
-    if fd is None:
+    if not data:
         return None
-    try:
-        head = files.read_fd(fd, REFLOG_HEAD)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    first = head.decode("ascii", "replace").split("\n", 1)[0].split(" ", 2)
-    return first[1] if len(first) >= 2 else None
-
-
-# Two object ids and their separators: sha256 ids are 64 hex digits.
-REFLOG_HEAD = 2 * 64 + 2
+    created = last_own = None
+    for n, line in enumerate(data.decode("utf-8", "replace").splitlines()):
+        ids, _, message = line.partition("\t")
+        shas = ids.split(" ", 2)
+        if len(shas) < 2:
+            continue
+        if n == 0:
+            created = shas[1]
+        elif not _is_move(message):
+            last_own = shas[1]
+    return History(created, last_own)
 
 
 DELTA_DELETED = 2  # pygit2.enums.DeltaStatus.DELETED (GIT_DELTA_DELETED), without the import
@@ -196,3 +219,49 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
         with contextlib.suppress(OSError, BadInput):  # a cache we cannot write costs only time
             files.write_bytes(path, json.dumps(blob).encode(), 0o644, durable=False)
     return facts
+
+
+class Own(NamedTuple):
+    """A branch's own work against the default branch: what `list` and `clean` say."""
+
+    merged: str | None  # how its own commits landed: "merged", "squashed", "rebased"; else None
+    empty: bool  # no commits of its own: its tip is on the default branch, and it made none
+    commits: int | None  # its own commits (None: unknown)
+
+
+def own_work(
+    common_dir: Path, default_tip: str, tips: dict[str, tuple[str, GraphFacts]]
+) -> dict[str, Own]:
+    """Own work of each branch (name -> its tip and graph facts against `default_tip`).
+
+    Ahead of the default branch, its commits there are its own. Not ahead (its
+    tip an ancestor of the default tip, or that tip), its reflog says whether
+    it made any (`branch_history`): a fresh branch, or one only fast-forwarded
+    to the default branch, is empty; one whose commits were merged, fast-forwarded
+    into the default branch, squashed or rebased there is merged; commits that
+    went elsewhere (reset away) are not. Without a reflog, ancestry decides, as
+    git's own `--merged` does.
+    """
+    out: dict[str, Own] = {}
+    asked: dict[str, History] = {}
+    for branch, (_tip, fact) in tips.items():
+        history = branch_history(common_dir, branch) if fact.ahead == 0 else None
+        if fact.ahead or history is None:
+            out[branch] = Own(fact.merged, False, fact.ahead or None)
+        elif history.last_own is None:
+            out[branch] = Own(None, True, 0)
+        else:
+            asked[branch] = history
+    pairs = {(h.last_own or "", default_tip) for h in asked.values()}
+    pairs |= {(h.last_own or "", h.created) for h in asked.values() if h.created}
+    if pairs:  # with the tips' pairs: the cache keeps the pairs of its last call only
+        pairs |= {(tip, default_tip) for tip, _fact in tips.values()}
+    try:
+        more = graph_facts(common_dir, pairs) if pairs else {}
+    except Exception:  # pygit2's own errors: a reflog naming a commit git no longer has
+        more = {}
+    for branch, h in asked.items():
+        landed = more.get((h.last_own or "", default_tip))
+        count = more.get((h.last_own or "", h.created or ""))
+        out[branch] = Own(landed.merged if landed else None, False, count.ahead if count else None)
+    return out

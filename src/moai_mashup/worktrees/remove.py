@@ -63,7 +63,7 @@ def remove_entry(
             f"{entry.path} has uncommitted or untracked work: {shown}; "
             "commit or stash it (or --force to discard it)"
         )
-    if delete_branch and info.merged is None and not force:
+    if delete_branch and info.merged is None and not info.empty and not force:
         raise Refused(
             f"{entry.branch} is not merged into {ws.cfg.default_branch}; "
             "keep it (drop --delete-branch) or delete it anyway with --force"
@@ -88,34 +88,50 @@ def _remove_worktree(ws: Workspace, entry: WorktreeEntry, *, force: bool) -> Non
 
 
 class CleanPlan(NamedTuple):
-    remove: list[WorktreeInfo]  # merged and clean: removed with their branches
-    kept_dirty: list[WorktreeInfo]  # merged but holding work: kept
-    kept_empty: list[WorktreeInfo]  # no commit since creation: kept (nothing was merged)
+    remove: list[WorktreeInfo]  # merged (or empty, with --empty) and clean: removed with branches
+    kept_dirty: list[WorktreeInfo]  # merged or empty but holding work: kept
+    kept_empty: list[WorktreeInfo]  # no commits of its own, without --empty: kept
     stale: list[str]  # `git worktree prune` lines: worktrees whose directory is gone
 
 
-def plan_clean(ws: Workspace, *, merged: bool) -> CleanPlan:
+HOW = {"merged": "merge or fast-forward", "squashed": "squash", "rebased": "rebase"}
+
+
+def why(info: WorktreeInfo, default_branch: str) -> str:
+    """Why `clean` takes a worktree: "merged: its 3 commits are in main (squash)",
+    "empty: no commits of its own, --empty"."""
+    if info.empty:
+        return "empty: no commits of its own, --empty"
+    n = info.commits
+    its = "its commits are" if not n else f"its {n} commit{'s are' if n > 1 else ' is'}"
+    return f"merged: {its} in {default_branch} ({HOW.get(info.merged or '', info.merged)})"
+
+
+def plan_clean(ws: Workspace, *, merged: bool, empty: bool = False) -> CleanPlan:
+    """What `clean` does: prune stale records; with `merged`, SPEC worktrees whose own
+    commits landed on the default branch; with `empty`, those without commits of their
+    own (each kept when it holds work)."""
     # --expire now: git's default keeps records of deleted worktrees for 3 months; asking
     # `clean` is the user saying they are gone (locked ones are never pruned).
     dry = git.run([*PRUNE, "--dry-run", "--verbose"], ws.wt.main_root)
     stale = dry.stdout + dry.stderr  # git prints the --verbose lines on stderr
     stale_lines = [line for line in stale.splitlines() if line.strip()]
-    gone, dirty, empty = [], [], []
-    if merged:
+    gone: list[WorktreeInfo] = []
+    dirty: list[WorktreeInfo] = []
+    kept_empty: list[WorktreeInfo] = []
+    if merged or empty:
         for info in describe(ws):
-            if info.is_main or info.missing or info.spec_id is None or info.merged is None:
+            if info.is_main or info.missing or info.spec_id is None or info.locked is not None:
                 continue
-            if info.locked is not None:
+            if not (info.empty or (merged and info.merged is not None)):
+                continue
+            if info.empty and not empty:
+                kept_empty.append(info)  # never taken as "merged": nothing of it was
                 continue
             if not info.dirty:
                 info = info._replace(dirty=hidden_edits(Path(info.path)))
-            if info.empty:
-                empty.append(info)
-            elif info.dirty:
-                dirty.append(info)
-            else:
-                gone.append(info)
-    return CleanPlan(gone, dirty, empty, stale_lines)
+            (dirty if info.dirty else gone).append(info)
+    return CleanPlan(gone, dirty, kept_empty, stale_lines)
 
 
 def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
@@ -127,5 +143,7 @@ def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
         _remove_worktree(ws, entry, force=False)
         if info.branch:
             git.run(["branch", "-D", info.branch], ws.wt.main_root)
-        lines.append(f"removed {info.path} and branch {info.branch} ({info.merged})")
+        lines.append(
+            f"removed {info.path} and branch {info.branch}: {why(info, ws.cfg.default_branch)}"
+        )
     return lines
