@@ -313,3 +313,14 @@ def test_a_yaml_alias_bomb_under_the_byte_bound_is_refused() -> None:
     with pytest.raises(BadInput, match=r"expands \(through YAML aliases\) past 4 MiB"):
         load_yaml_unique(bomb, "llm.yaml")
     assert load_yaml_unique("a: &a [1, 2]\nb: *a\n", "llm.yaml") == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_read_tail_reads_only_the_end_and_refuses_what_is_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "transcript.jsonl"
+    path.write_bytes(b"a" * 100 + b"\nlast line\n")
+    assert files.read_tail(path, 10) == b"last line\n"
+    assert files.read_tail(path, 1000) == path.read_bytes()
+    assert files.read_tail(tmp_path / "absent.jsonl", 10) is None
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(BadInput, match="not a regular file"):
+        files.read_tail(tmp_path / "fifo", 10)

@@ -232,6 +232,22 @@ def open_regular(path: StrPath, label: str | None = None) -> int | None:
     return fd
 
 
+def read_tail(path: StrPath, limit: int, label: str | None = None) -> bytes | None:
+    """The last `limit` bytes of the regular file `path` (None: absent): the end of a
+    file that may be far larger (a session's transcript), without reading the rest."""
+    fd = open_regular(path, label)
+    if fd is None:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        os.lseek(fd, max(0, size - limit), os.SEEK_SET)
+        return read_fd(fd, limit)
+    except OSError as exc:
+        raise _open_error(label or os.fspath(path), exc) from None
+    finally:
+        os.close(fd)
+
+
 # --- walking ---------------------------------------------------------------
 
 

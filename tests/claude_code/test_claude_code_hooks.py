@@ -247,7 +247,40 @@ def test_session_start_says_where_the_session_is_and_warns_on_disagreement(
     assert "WARNING" not in line and r.stdout.count("\n") == 1
     r = hook(repo, env, "session-start", {"cwd": str(repo)}, **glm_env(home))
     assert "WARNING: the routing table says Claude here" in r.stdout
-    assert "/exit, then claude --continue" in r.stdout
+    assert "/exit, then ANTHROPIC_MODEL=opus claude --continue" in r.stdout
+
+
+def transcript(tmp: Path, *models: str) -> str:
+    """A Claude Code transcript whose assistant records name `models`, in order."""
+    path = tmp / "session.jsonl"
+    lines = [json.dumps({"type": "user", "message": {"role": "user", "content": "hi"}})]
+    for model in models:
+        message = {"role": "assistant", "model": model, "content": []}
+        lines.append(json.dumps({"type": "assistant", "message": message}))
+    lines.append(json.dumps({"type": "last-prompt"}))
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_a_resumed_session_whose_transcript_ends_on_glm_is_held_on_claude(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """2.1.332 restores the transcript's last model on --continue (tests/e2e/test_resume.py)."""
+    payload = {"cwd": str(repo), "transcript_path": transcript(tmp_path, "claude-x", "glm-4.7")}
+    r = hook(repo, env, "user-prompt-submit", payload)
+    out = json.loads(r.stdout)
+    assert out["decision"] == "block"
+    assert out["reason"].startswith("moai: held: this session would send glm-4.7, its transcript")
+    assert out["reason"].endswith("/exit, then ANTHROPIC_MODEL=opus claude --continue")
+    line = hook(repo, env, "session-start", {**payload, "source": "resume"}).stdout
+    assert "(glm-4.7, its transcript's last model" in line and "WARNING" in line, line
+    # The advice followed: ANTHROPIC_MODEL beats the transcript's model.
+    r = hook(repo, env, "user-prompt-submit", payload, ANTHROPIC_MODEL="opus")
+    assert r.returncode == 0 and r.stdout == "", r.stdout
+    # A transcript ending on Claude's model, or none at all: no opinion.
+    for path in (transcript(tmp_path, "glm-4.7", "claude-opus-4-8"), str(tmp_path / "no.jsonl")):
+        r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo), "transcript_path": path})
+        assert r.returncode == 0 and r.stdout == "", r.stdout
 
 
 def test_user_prompt_submit_holds_only_a_disagreeing_session(
@@ -259,7 +292,8 @@ def test_user_prompt_submit_holds_only_a_disagreeing_session(
     out = json.loads(r.stdout)
     assert out["decision"] == "block"
     assert out["reason"].startswith("moai: held: this session talks to GLM, but main in ")
-    assert "is on Claude now" in out["reason"] and "/exit, then claude --continue" in out["reason"]
+    assert "is on Claude now" in out["reason"]
+    assert out["reason"].endswith("/exit, then ANTHROPIC_MODEL=opus claude --continue")
     # Back on Claude's base URL but GLM's tier models left in the environment.
     stale = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_DEFAULT_OPUS_MODEL": "glm-4.7"}
     r = hook(repo, env, "user-prompt-submit", {"cwd": str(repo)}, **stale)

@@ -179,7 +179,7 @@ def test_a_prompt_is_held_when_the_sessions_backend_disagrees_with_the_table(
     assert not stage.claude.messages() and not stage.glm.messages(), reply
     text = reply.stdout + reply.stderr
     assert "moai: held: this session talks to GLM, but main in" in text, reply
-    assert "/exit, then claude --continue" in text
+    assert "/exit, then ANTHROPIC_MODEL=opus claude --continue" in text
 
 
 def text_of(screen: bytes) -> str:

@@ -101,6 +101,8 @@ def test_a_main_checkout_on_glm_is_said_in_its_linked_worktrees(
     assert "linked worktree" in r.stderr, r.stderr
     status = json.loads(stage.run_moai(other, "status", "--json").stdout)
     assert status["main_checkout_override"]["moai_keys"] is True
+    # GLM's context window is among them: on 2.1.332 it caps this Claude worktree too.
+    assert "env.CLAUDE_CODE_MAX_CONTEXT_TOKENS" in status["main_checkout_override"]["keys"]
     assert moai(other, "doctor", env=stage.env).returncode == 1
     seen = stage.ask(other)
     if merges_main(stage):  # cannot hold: the main checkout's GLM keys win there

@@ -42,6 +42,7 @@ def test_glm_state_saved_back_on_main_is_drift_and_is_removed(
     assert info["active_backend"] == "glm" and info["drift"] is True
     assert info["fix"] == "moai apply"
     assert "env.ANTHROPIC_AUTH_TOKEN" in info["stray_glm"]
+    assert "env.CLAUDE_CODE_MAX_CONTEXT_TOKENS" in info["stray_glm"]  # GLM's window
     text = moai(repo, "status", env=env).stdout
     assert "drift:       yes; fix: moai apply" in text and "moai did not write" in text
     assert FAKE_KEY not in json.dumps(info) + text

@@ -51,8 +51,11 @@ def session_start(payload: dict[str, object]) -> int:
     env = os.environ
     s.remember_pin(h.place, payload.get("session_id"), s.start_pin(h.place, env))
     running, shown = s.session_state(env, h)
-    line = f"moai: this session runs on {shown} ({s.session_model(env, payload.get('model'))})"
-    line += f" on {s.where(h)}"
+    model = s.session_model(env, payload.get("model"))
+    resumed = None if payload.get("model") else s.resumed_model(env, payload.get("transcript_path"))
+    if resumed is not None:  # --continue/--resume: the transcript's model comes back
+        model = f"{resumed}, its transcript's last model, which --continue restores"
+    line = f"moai: this session runs on {shown} ({model}) on {s.where(h)}"
     if h.spec_id:
         line += f", {h.spec_id}"
     here_phases, elsewhere = s.phases(h)
@@ -63,10 +66,16 @@ def session_start(payload: dict[str, object]) -> int:
         line += " here"
     if elsewhere:
         line += "; " + "; ".join(elsewhere)
+    serves = s.model_backend(resumed, h.glm_models) if resumed else None
     if h.expected is not None and h.expected != running:
         line += (
             f". WARNING: the routing table says {s.NAMES[h.expected]} here ({why(h)}) but this "
-            f"session talks to {shown}: tell the user to {CONTINUE}"
+            f"session talks to {shown}: tell the user to {s.resume_advice(h, resumed)}"
+        )
+    elif h.expected is not None and serves not in (None, h.expected):
+        line += (
+            f". WARNING: the routing table says {s.NAMES[h.expected]} here ({why(h)}), which "
+            f"does not serve {resumed}: tell the user to {s.resume_advice(h, resumed)}"
         )
     sys.stdout.write(line + "\n")
     return 0
@@ -100,14 +109,30 @@ def user_prompt_submit(payload: dict[str, object]) -> int:
         )
         sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
         return 0
-    if h is None or h.expected is None or running == h.expected:
+    if h is None or h.expected is None:
         if note:
             sys.stdout.write(note + "\n")  # context for the model, with this prompt
         return 0
-    reason = (
-        f"moai: held: this session talks to {shown}, but {s.where(h)} is on "
-        f"{s.NAMES[h.expected]} now ({why(h)}) and a running session cannot follow; {CONTINUE}"
-    )
+    resumed = s.resumed_model(os.environ, payload.get("transcript_path"))
+    if running == h.expected:
+        serves = s.model_backend(resumed, h.glm_models) if resumed else None
+        if serves is None or serves == h.expected:
+            if note:
+                sys.stdout.write(note + "\n")  # context for the model, with this prompt
+            return 0
+        # A resumed session: Claude Code 2.1.332 sends its transcript's last model again.
+        reason = (
+            f"moai: held: this session would send {resumed}, its transcript's last model, to "
+            f"{s.NAMES[h.expected]} ({s.where(h)}: {why(h)}), which does not serve it; "
+            f"{s.resume_advice(h, resumed)}"
+        )
+    else:
+        stale = s.left_behind(os.environ, h.glm_models)
+        reason = (
+            f"moai: held: this session talks to {shown}, but {s.where(h)} is on "
+            f"{s.NAMES[h.expected]} now ({why(h)}) and a running session cannot follow; "
+            f"{s.resume_advice(h, stale[0] if stale else resumed)}"
+        )
     if note:
         reason += f" (and: {note})"
     sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")

@@ -12,6 +12,7 @@ and the session records written only inside the git dir.
 
 from __future__ import annotations
 
+import json
 import os
 
 from moai_mashup import files
@@ -46,6 +47,22 @@ MODEL_KEYS = (
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
 )
 
+
+MODEL_VAR = "ANTHROPIC_MODEL"  # core.model_pin.MODEL_VAR
+# Which backend serves a model, told by the start of its name: one row a backend
+# (a template's own model names count for GLM too: Here.glm_models).
+MODEL_PREFIXES: dict[Backend, tuple[str, ...]] = {"claude": ("claude",), "glm": ("glm",)}
+# How a session comes back on a backend after `/exit`, measured with the real CLI on
+# 2.1.197 and 2.1.332 (tests/e2e/test_resume.py): `claude --continue` restores the
+# model its transcript ends with (2.1.332; 2.1.197 only a model it knows), unless
+# ANTHROPIC_MODEL (the shell's, or a settings env's: moai writes a tier alias on
+# GLM) or `--model` names one. The hooks see the environment, never `--model`, so
+# the way back to Claude names the model in the environment.
+RESUME: dict[Backend, str] = {
+    "claude": MODEL_VAR + "={tier} claude --continue",
+    "glm": "claude --continue",
+}
+TRANSCRIPT_TAIL = 1 << 20  # the end of a transcript read for its last model
 
 NOTES_DIR = "claude-code-notes"  # in <git common dir>/moai/: one file per session
 PINS_DIR = "claude-code-pins"  # in <git common dir>/moai/: a session's start-time pin
@@ -224,10 +241,12 @@ class Here(NamedTuple):
     spec_id: str | None
     glm_url: str
     glm_models: tuple[str, ...]
+    glm_tiers: tuple[str, ...] = ("", "", "")  # the template's opus, sonnet, haiku models
 
 
-def _glm_template(root: str) -> tuple[str, tuple[str, ...]]:
-    """The committed GLM template's base URL and model names (defaults when absent/odd)."""
+def _glm_template(root: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The committed GLM template's base URL, model names and its tiers' models
+    (defaults when absent/odd)."""
     text = _read_text(os.path.join(root, GLM_JSON), MAX_CONFIG_BYTES, within=root)
     try:
         env = loads_json(text, GLM_JSON).get("env", {}) if text is not None else {}
@@ -236,8 +255,11 @@ def _glm_template(root: str) -> tuple[str, tuple[str, ...]]:
     if not isinstance(env, dict):
         env = {}
     url = env.get("ANTHROPIC_BASE_URL")
-    models = tuple(m for k in MODEL_KEYS if isinstance(m := env.get(k), str) and m)
-    return (url if isinstance(url, str) and url else DEFAULT_GLM_URL), models or ("glm-4.7",)
+    tiers = tuple(m if isinstance(m := env.get(k), str) else "" for k in MODEL_KEYS)
+    if not any(tiers):
+        tiers = ("glm-4.7",) * 3  # core.glm_template.DEFAULT_MODEL
+    url = url if isinstance(url, str) and url else DEFAULT_GLM_URL
+    return url, tuple(m for m in tiers if m), tiers
 
 
 def here(cwd: str) -> Here | None:
@@ -251,8 +273,8 @@ def here(cwd: str) -> Here | None:
         return None
     kind = branch_kind(place.branch, cfg.default_branch, cfg.spec_branch_pattern)
     spec = spec_id_from_branch(place.branch, cfg.spec_branch_pattern) if place.branch else None
-    url, models = _glm_template(place.root)
-    return Here(place, cfg, kind, backend_for_kind(cfg.mode, kind), spec, url, models)
+    url, models, tiers = _glm_template(place.root)
+    return Here(place, cfg, kind, backend_for_kind(cfg.mode, kind), spec, url, models, tiers)
 
 
 def running_backend(env: Mapping[str, str], glm_url: str) -> Backend:
@@ -287,11 +309,62 @@ def session_state(env: Mapping[str, str], h: Here) -> tuple[Backend | None, str]
 def model_backend(model_id: str, glm_models: tuple[str, ...]) -> Backend | None:
     """Which backend serves a model id as the status line shows it (`glm-4.7[1m]`)."""
     bare = model_id.split("[", 1)[0].strip().lower()
-    if bare.startswith("claude") or bare in ("opus", "sonnet", "haiku"):
+    if bare in ALIASES:
         return "claude"
-    if bare.startswith("glm") or bare in {m.lower() for m in glm_models}:
-        return "glm"
+    named = {"glm": {m.lower() for m in glm_models}}
+    for backend, prefixes in MODEL_PREFIXES.items():
+        if bare.startswith(prefixes) or bare in named.get(backend, ()):
+            return backend
     return None
+
+
+def transcript_model(path: object) -> str | None:
+    """The model of the last assistant record in a session's transcript (the hook
+    payload's `transcript_path`, both tested versions), read from its last MiB; None
+    when there is none (a new session) or it cannot be read."""
+    if not isinstance(path, str) or not os.path.isabs(path) or not path.endswith(".jsonl"):
+        return None
+    try:
+        raw = files.read_tail(path, TRANSCRIPT_TAIL)
+    except (MoaiError, OSError):
+        return None
+    lines = (raw or b"").split(b"\n")
+    if len(raw or b"") >= TRANSCRIPT_TAIL:
+        lines = lines[1:]  # the first one may be cut
+    for line in reversed(lines):
+        if b'"assistant"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        message = record.get("message") if isinstance(record, dict) else None
+        if record.get("type") != "assistant" or not isinstance(message, dict):
+            continue
+        model = message.get("model")
+        if isinstance(model, str) and model and not model.startswith("<"):  # <synthetic>
+            return model
+    return None
+
+
+def resumed_model(env: Mapping[str, str], transcript_path: object) -> str | None:
+    """The model a session restores from its transcript and sends next: None when its
+    environment names one (ANTHROPIC_MODEL beats the transcript, RESUME above)."""
+    if env.get(MODEL_VAR):
+        return None
+    return transcript_model(transcript_path)
+
+
+def resume_advice(h: Here, model: str | None = None) -> str:
+    """`/exit, then ...`: what brings the session back on the table's backend with a
+    model it serves, on both tested versions; `model`, a GLM one, picks the tier."""
+    tier = "opus"
+    bare = (model or "").split("[", 1)[0].strip().lower()
+    for alias, name in zip(ALIASES, h.glm_tiers, strict=False):
+        if bare and name.lower() == bare:
+            tier = alias
+            break
+    return "/exit, then " + RESUME[h.expected or "claude"].format(tier=tier)
 
 
 def session_model(env: Mapping[str, str], payload_model: object = None) -> str:

@@ -13,6 +13,15 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://api.z.ai/api/anthropic"
 DEFAULT_MODEL = "glm-4.7"
+# The context window Claude Code assumes for the session's model. GLM-4.7 serves
+# 200K tokens: "Context Length 200K" on Z.ai's model page,
+# https://docs.z.ai/guides/llm/glm-4.7 (read 2026-12-06). Claude Code 2.1.332 takes
+# a model it does not know for a 1M window (`modelUsage["glm-4.7"].contextWindow`
+# 1000000, `[claude-code:unrecognized_model]`) and compacts too late; this variable
+# brings it to 200000 (2.1.197 assumes 200000 either way; CLAUDE_CODE_AUTO_COMPACT_WINDOW
+# changes neither): measured by tests/e2e/test_context_window.py.
+WINDOW_VAR = "CLAUDE_CODE_MAX_CONTEXT_TOKENS"
+DEFAULT_WINDOW = "200000"
 DEFAULT_TEMPLATE: dict[str, Any] = {
     "env": {
         "ANTHROPIC_AUTH_TOKEN": "${GLM_API_KEY}",
@@ -20,6 +29,7 @@ DEFAULT_TEMPLATE: dict[str, Any] = {
         "ANTHROPIC_DEFAULT_HAIKU_MODEL": DEFAULT_MODEL,
         "ANTHROPIC_DEFAULT_SONNET_MODEL": DEFAULT_MODEL,
         "ANTHROPIC_DEFAULT_OPUS_MODEL": DEFAULT_MODEL,
+        WINDOW_VAR: DEFAULT_WINDOW,
     }
 }
 # Keys that carry the credential: they must be a placeholder, never a literal key.
@@ -54,6 +64,8 @@ ROUTING_ENV = frozenset(
         "API_TIMEOUT_MS",
         "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
         "MAX_THINKING_TOKENS",
+        # The model's context window, where Claude Code does not know it (WINDOW_VAR).
+        WINDOW_VAR,
     }
 )
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -83,6 +95,13 @@ def validate_template(data: Any, label: str) -> dict[str, str]:
     if problem is not None:
         raise BadInput(f"{label}: env.ANTHROPIC_BASE_URL: {problem}")
     return dict(env)
+
+
+def with_window(env: dict[str, str]) -> dict[str, str]:
+    """The template's env with the GLM context window when it names none (a template
+    written before moai wrote it): every GLM switch carries it, and the switch back
+    removes it with the other keys."""
+    return dict(env) if WINDOW_VAR in env else {**env, WINDOW_VAR: DEFAULT_WINDOW}
 
 
 def url_problem(url: str) -> str | None:

@@ -24,6 +24,7 @@ from moai_mashup.core.glm_template import (
     fill_template,
     split_routing,
     validate_template,
+    with_window,
 )
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
@@ -93,7 +94,7 @@ def stray_spec(wt: git.Worktree, glm_env_var: str) -> StraySpec:
     try:
         template = load_template(wt)
     except BadInput:
-        template = dict(DEFAULT_TEMPLATE["env"])
+        template = with_window(dict(DEFAULT_TEMPLATE["env"]))
     return StraySpec(_user_keys(glm_env_var), template)
 
 
@@ -248,7 +249,7 @@ def load_template(wt: git.Worktree) -> dict[str, str]:
         return dict(DEFAULT_TEMPLATE["env"])
     if text not in _TEMPLATES:
         _TEMPLATES[text] = validate_template(loads_json_unique(text, str(GLM_JSON)), str(GLM_JSON))
-    return dict(_TEMPLATES[text])
+    return with_window(_TEMPLATES[text])
 
 
 # Validated templates by their text, for this process: every worktree of a `worktree

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from moai_mashup import files
 from moai_mashup.core import settings_plan as plan
+from moai_mashup.core.glm_template import WINDOW_VAR
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json
@@ -35,8 +36,10 @@ if TYPE_CHECKING:
 
     from moai_mashup import git
 
-# What decides where a request goes, with which credential and model: the keys
-# GLM routing writes (besides the template's extras, which do not route).
+# What decides where a request goes, with which credential and model, and the
+# window Claude Code assumes for that model: the keys GLM routing writes (besides
+# the template's extras, which do not route). The window counts: the main
+# checkout's GLM window in every linked worktree would cap Claude's there.
 ROUTING_ENV = (
     "ANTHROPIC_BASE_URL",
     "ANTHROPIC_AUTH_TOKEN",
@@ -45,6 +48,7 @@ ROUTING_ENV = (
     "ANTHROPIC_DEFAULT_OPUS_MODEL",
     "ANTHROPIC_DEFAULT_SONNET_MODEL",
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    WINDOW_VAR,
 )
 ROUTING_TOP = ("apiKeyHelper",)
 # The first Claude Code release measured to merge the main checkout's file in.
