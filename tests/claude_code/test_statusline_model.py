@@ -34,7 +34,7 @@ def test_a_display_name_that_is_the_backends_name_shows_the_id(
     assert statusline(wt, env, payload(wt, None, "GLM")) == "GLM · SPEC-001 · run/sync"
     # On the wrong backend, the warning names the model by its id too.
     assert statusline(repo, env, payload(repo, "glm-4.7", "GLM")).startswith(
-        "⚠ on glm-4.7, Claude here: /exit, then claude --continue"
+        "⚠ on glm-4.7, Claude here: /exit, then ANTHROPIC_MODEL=opus claude --continue"
     )
     assert statusline(home, env, payload(home, "glm-4.7", "GLM")) == "glm-4.7"  # no repository
 

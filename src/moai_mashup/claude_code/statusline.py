@@ -3,7 +3,8 @@
 One line: backend and model, SPEC (or branch) and the phases that belong
 there, e.g. `GLM · glm-4.7 · SPEC-AUTH-001 · run/sync`. A session whose model
 belongs to the other backend than the routing table's for where it runs is
-marked: `⚠ on claude-opus-4-8, GLM here: /exit, then claude --continue`.
+marked with the advice that brings it back on both tested Claude Code versions:
+`⚠ on glm-4.7, Claude here: /exit, then ANTHROPIC_MODEL=opus claude --continue`.
 It runs on every refresh: files only, no click (the entry point skips it).
 Input it cannot read (past 1 MiB, not JSON, nested absurdly) is one short line,
 `moai: <why>`, exit 0.
@@ -58,7 +59,7 @@ def render(data: dict[str, object]) -> str:
     serves = s.model_backend(model_id, h.glm_models)
     if serves is not None and serves != h.expected:
         return (
-            f"⚠ on {shown}, {s.NAMES[h.expected]} here: /exit, then claude --continue"
+            f"⚠ on {shown}, {s.NAMES[h.expected]} here: {s.resume_advice(h, model_id)}"
             f" · {place}{tail}"
         )
     backend = s.NAMES[h.expected]
