@@ -24,7 +24,7 @@ import click
 from moai_mashup import files, git
 from moai_mashup.claude_code import version as claude_version
 from moai_mashup.claude_code.install import doctor_lines
-from moai_mashup.config import ResolvedConfig, load_config
+from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
 from moai_mashup.core.routing import backend_for_kind, branch_kind
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.githooks.install import is_installed
@@ -405,8 +405,18 @@ def claude_code_lines(f: Facts) -> list[Check]:
 
 def hooks_lines(f: Facts) -> list[Check]:
     """moai's git hooks, then its Claude Code hooks."""
-    if is_installed(f.wt):
-        lines = [Check("ok", "hooks", "post-checkout hook installed")]
+    if is_installed(f.wt) and not is_installed(f.wt, "post-merge"):
+        lines = [
+            Check(
+                "warn",
+                "hooks",
+                "post-checkout installed, post-merge not: a merge or pull that changes "
+                f"{GLM_JSON} leaves this worktree's settings behind",
+                "moai hooks install",
+            )
+        ]
+    elif is_installed(f.wt):
+        lines = [Check("ok", "hooks", "post-checkout and post-merge hooks installed")]
     else:
         lines = [
             Check("warn", "hooks", "not installed: checkouts do not switch", "moai hooks install")

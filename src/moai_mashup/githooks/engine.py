@@ -116,7 +116,11 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
             return 0  # detached HEAD (bisect, rebase): the backend stays as it is
         else:
             result = apply_backend(wt, cfg, target)
-            if result.changed:
+            if result.changed and result.before == target == "glm":
+                # Already on GLM: what changed is what applying writes (a merged glm.json,
+                # a new key), not the backend.
+                say(f"this worktree's GLM settings now follow the current {GLM_JSON}")
+            elif result.changed:
                 shown = "GLM" if target == "glm" else "Claude"
                 say(f"this worktree now uses {shown} ({ws.why()})")
                 note = leak_note(wt, cfg, target)
@@ -422,6 +426,15 @@ def post_rewrite(args: list[str]) -> int:
     return post_checkout(["rebase", "-", "1"])
 
 
+def post_merge(args: list[str]) -> int:
+    """A merge or pull that completed (git passes the squash flag) stays on its branch but
+    may bring a new glm.json or llm.yaml: apply the table's backend as a checkout of the
+    branch would, which rewrites the values the template changed. A merge stopped by a
+    conflict runs no hook."""
+    del args  # the squash flag: a squash merge changed the files just the same
+    return post_checkout(["merge", "-", "1"])
+
+
 def post_worktree_event(args: list[str]) -> int:
     """`post-worktree` by hand (wrappers, hook managers): set up the worktree in cwd."""
     from moai_mashup.workspace import open_workspace
@@ -472,6 +485,7 @@ def commit_msg(args: list[str]) -> int:
 HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "post-checkout": post_checkout,
     "post-rewrite": post_rewrite,
+    "post-merge": post_merge,
     "post-worktree": post_worktree_event,
     "pre-commit": pre_commit,
     "prepare-commit-msg": prepare_commit_msg,
