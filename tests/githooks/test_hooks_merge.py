@@ -3,7 +3,8 @@
 git runs post-merge after a merge it completes (`git merge`, `git pull`), on
 the branch it merged into; no post-checkout runs. With moai's post-merge hook
 the settings follow the merged template; without it (an install older than
-the hook, a merge stopped by a conflict) `moai doctor` names the missing hook.
+the hook, a merge stopped by a conflict) `moai status`, `moai doctor`, `moai
+worktree list` and the status line report the settings as drift, with the fix.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.hooks_support import (
     run_git,
     took_slow_path,
 )
-from tests.worktree_support import commit_file
+from tests.worktree_support import commit_file, listing
 
 OLD_URL = "https://api.z.ai/api/anthropic"
 NEW_URL = "https://open.bigmodel.cn/api/anthropic"  # a built-in endpoint: trusted as is
@@ -55,7 +56,49 @@ def test_a_merge_or_pull_that_changes_glm_json_rewrites_the_settings(
         f"moai: this worktree's GLM settings now follow the current {GLM_JSON}"
     ]
     info = json.loads(moai(spec, "status", "--json", env=env).stdout)
-    assert (info["active_backend"], info["drift"]) == ("glm", False)
+    assert (info["active_backend"], info["drift"], info["stale_keys"]) == ("glm", False, [])
+
+
+def test_without_post_merge_every_report_says_drift_with_the_fix(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    install(repo, env, "post-checkout")  # what `moai hooks install` wrote before post-merge
+    spec = _spec_worktree(repo, env)
+    run_git(spec, "merge", "-q", "main", env=env)
+    assert settings(spec)["env"]["ANTHROPIC_BASE_URL"] == OLD_URL  # no hook ran
+
+    info = json.loads(moai(spec, "status", "--json", env=env).stdout)
+    assert (info["expected_backend"], info["active_backend"]) == ("glm", "glm")
+    assert info["drift"] is True and info["stale_keys"] == ["env.ANTHROPIC_BASE_URL"]
+    assert info["fix"] == "moai apply && moai hooks install"
+    text = moai(spec, "status", env=env).stdout
+    assert "drift:       yes; fix: moai apply && moai hooks install" in text
+
+    doctor = moai(spec, "doctor", "--json", env=env)
+    assert doctor.returncode == 1
+    checks = {(c["name"], c["status"]): c for c in json.loads(doctor.stdout)["checks"]}
+    assert "env.ANTHROPIC_BASE_URL" in checks[("drift", "fail")]["message"]
+    assert checks[("drift", "fail")]["fix"] == "moai apply"
+    assert checks[("hooks", "warn")]["fix"] == "moai hooks install"
+    assert "post-merge not" in checks[("hooks", "warn")]["message"]
+
+    row = listing(repo, env)[SPEC]
+    assert row["drift"] is True and row["stale_keys"] == ["env.ANTHROPIC_BASE_URL"]
+    table = moai(repo, "worktree", "list", env=env).stdout
+    assert "glm (stale: moai apply)" in table
+
+    payload = {"model": {"id": "glm-4.7"}, "workspace": {"current_dir": str(spec)}}
+    line = moai(spec, "statusline", env=env, input=json.dumps(payload)).stdout
+    assert line.rstrip("\n").endswith("· ⚠ settings older than glm.json: moai apply"), line
+
+    assert moai(spec, "apply", env=env).returncode == 0
+    assert settings(spec)["env"]["ANTHROPIC_BASE_URL"] == NEW_URL
+    assert json.loads(moai(spec, "status", "--json", env=env).stdout)["drift"] is False
+    assert install(repo, env).count("post-merge: installed") == 1  # doctor's one command
+    doctor = moai(spec, "doctor", "--json", env=env)
+    assert doctor.returncode == 0, doctor.stdout
+    line = moai(spec, "statusline", env=env, input=json.dumps(payload)).stdout
+    assert "⚠" not in line
 
 
 def test_a_merge_that_changes_none_of_moais_inputs_is_decided_in_the_shim(

@@ -430,7 +430,7 @@ def post_merge(args: list[str]) -> int:
     """A merge or pull that completed (git passes the squash flag) stays on its branch but
     may bring a new glm.json or llm.yaml: apply the table's backend as a checkout of the
     branch would, which rewrites the values the template changed. A merge stopped by a
-    conflict runs no hook."""
+    conflict runs no hook; `moai status` reports the drift then."""
     del args  # the squash flag: a squash merge changed the files just the same
     return post_checkout(["merge", "-", "1"])
 
