@@ -145,15 +145,20 @@ def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | N
     if wt.is_linked:
         found = main_checkout.override(wt, target)
         return found.line() if found else None
-    if target == "glm" and cfg.mode == "mashup":
-        return main_checkout.main_on_glm_line(wt)
+    if target == "glm":
+        return main_checkout.main_on_glm_line(wt, cfg)
     return None
 
 
-def _leak_input(wt: git.Worktree) -> Path:
+def _leak_inputs(wt: git.Worktree) -> list[Path]:
     """What a leak note depends on: the main checkout's settings file for a linked
-    worktree, the list of linked worktrees for the main checkout."""
-    return wt.main_root / SETTINGS_REL if wt.is_linked else wt.common_dir / "worktrees"
+    worktree; for the main checkout, the list of linked worktrees and the branch each
+    is on (which decides whether the main checkout's GLM keys misroute it)."""
+    if wt.is_linked:
+        return [wt.main_root / SETTINGS_REL]
+    from moai_mashup.settings.main_checkout import linked_worktrees
+
+    return [wt.common_dir / "worktrees"] + [w.admin / "HEAD" for w in linked_worktrees(wt)]
 
 
 def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path] | None:
@@ -168,7 +173,7 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
         wt.root / LLM_LOCAL_YAML,
         wt.root / SETTINGS_REL,
         wt.state_dir / RECORD_NAME,
-        _leak_input(wt),  # the notes (`say-note-<backend>`) githooks/fast.py prints
+        *_leak_inputs(wt),  # the notes (`note <backend>`) githooks/fast.py prints
     ]
     if glm:
         from moai_mashup.settings import keys, trust
