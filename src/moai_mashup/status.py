@@ -14,10 +14,10 @@ from typing import Any
 from moai_mashup.errors import MoaiError
 from moai_mashup.git import Worktree
 from moai_mashup.githooks.install import is_installed
-from moai_mashup.settings.apply import read_state, settings_path, stray_spec
+from moai_mashup.settings.apply import Stale, read_state, settings_path, stale_glm, stray_spec
 from moai_mashup.settings.keys import mask, resolve_key
 from moai_mashup.settings.main_checkout import override
-from moai_mashup.workspace import open_workspace
+from moai_mashup.workspace import Workspace, open_workspace
 
 # Shown in full: where traffic goes and which models; anything else may carry a
 # secret (ANTHROPIC_CUSTOM_HEADERS can hold an x-api-key) and is masked.
@@ -54,7 +54,8 @@ def collect() -> dict[str, Any]:
     expected = ws.expected
     key_info = _key_info(cfg.glm_env_var)
     settings_error, active, doc, stray = _settings_state(wt, cfg.glm_env_var)
-    drift = expected is not None and active != expected
+    stale = _stale(ws) if expected == "glm" == active else None
+    drift = expected is not None and (active != expected or stale is not None)
     env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
     assert isinstance(env, dict)
     hand_set = None
@@ -72,7 +73,11 @@ def collect() -> dict[str, Any]:
         "active_backend": active,
         "why": ws.why(),
         "drift": drift,
-        "fix": _fix(wt, settings_error, drift, expected, key_info),
+        "fix": _stale_fix(wt, stale)
+        if stale
+        else _fix(wt, settings_error, drift, expected, key_info),
+        # keys moai owns whose values applying now would change (a merged glm.json)
+        "stale_keys": list(stale.keys) if stale else [],
         "hand_set_base_url": hand_set,
         # GLM state holding the user's key that moai's record does not account for
         # (an editor saved it back after a checkout): drift whoever wrote it.
@@ -95,6 +100,22 @@ def _key_info(glm_env_var: str) -> dict[str, Any]:
     except MoaiError as exc:
         return {"source": None, "error": str(exc)}
     return {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
+
+
+def _stale(ws: Workspace) -> Stale | None:
+    """The GLM values applying now would change (settings/apply.stale_glm); None when
+    none would, or the file cannot be read (reported as the settings error)."""
+    try:
+        return stale_glm(ws.wt, ws.cfg, read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var)))
+    except MoaiError:
+        return None
+
+
+def _stale_fix(wt: Worktree, stale: Stale) -> str:
+    """The fix for stale GLM values, and the hook that applies the next merge, when missing."""
+    if is_installed(wt) and not is_installed(wt, "post-merge"):
+        return f"{stale.fix} && moai hooks install"
+    return stale.fix
 
 
 def _settings_state(
@@ -162,6 +183,11 @@ def render(info: dict[str, Any]) -> str:
         + (f"  (error: {info['settings_error']})" if info["settings_error"] else ""),
         "drift:       " + (f"yes; fix: {info['fix']}" if info["drift"] else "no"),
     ]
+    if info["stale_keys"]:
+        lines.append(
+            f"note:        settings.local.json holds {', '.join(info['stale_keys'])} as an "
+            "older glm.json (or key) gave them; applying now writes other values"
+        )
     if info["hand_set_base_url"]:
         lines.append(
             f"note:        settings.local.json sets ANTHROPIC_BASE_URL="

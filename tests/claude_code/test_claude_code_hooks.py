@@ -59,7 +59,11 @@ def test_install_merges_and_uninstall_gives_the_users_bytes_back(
     assert doc["hooks"]["SessionStart"][0]["matcher"] == "startup"
     for event in EVENTS:
         assert commands(doc, event)[-1].startswith("moai hook-impl claude-code ")
-    assert doc["statusLine"] == {"type": "command", "command": "moai statusline"}
+    assert doc["statusLine"] == {
+        "type": "command",
+        "command": "moai statusline",
+        "refreshInterval": 5,  # a switch outside the session shows within 5 s
+    }
     assert path.read_text().startswith('{\n    "permissions"')  # its own indentation
 
     written = path.read_bytes()
@@ -73,6 +77,59 @@ def test_install_merges_and_uninstall_gives_the_users_bytes_back(
     r = moai(repo, "hooks", "uninstall", "--claude-code", env=env)
     assert r.returncode == 0, r.stderr
     assert path.read_text() == USERS_OWN  # byte for byte
+
+
+def test_the_status_line_gets_a_refresh_interval_and_the_users_own_value_stays(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """Claude Code re-runs the status line on its own events only: a `git checkout` in
+    another terminal shows after the session's next message, unless `refreshInterval`
+    adds a timer (docs/claude-code.md, "The status line's refresh")."""
+    path = write(
+        repo / SETTINGS_JSON,
+        json.dumps({"statusLine": {"type": "command", "command": "moai statusline"}}) + "\n",
+    )  # what an older moai installed
+    status = moai(repo, "hooks", "status", env=env)
+    assert "moai's statusLine has no refreshInterval" in status.stdout + status.stderr
+    assert moai(repo, "hooks", "install", "--claude-code", env=env).returncode == 0
+    assert json.loads(path.read_text())["statusLine"]["refreshInterval"] == 5
+    status = moai(repo, "hooks", "status", env=env)
+    assert "refreshInterval" not in status.stdout + status.stderr
+
+    doc = json.loads(path.read_text())
+    doc["statusLine"]["refreshInterval"] = 2  # the user's own choice
+    path.write_text(json.dumps(doc))
+    assert moai(repo, "hooks", "install", "--claude-code", env=env).returncode == 0
+    assert json.loads(path.read_text())["statusLine"]["refreshInterval"] == 2
+
+    mine = {"statusLine": {"type": "command", "command": "my-status", "refreshInterval": 30}}
+    path.write_text(json.dumps(mine))
+    r = moai(repo, "hooks", "install", "--claude-code", "--statusline", env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(path.read_text())["statusLine"] == {
+        "type": "command",
+        "command": "moai statusline",
+        "refreshInterval": 30,
+    }
+    assert moai(repo, "hooks", "uninstall", "--claude-code", env=env).returncode == 0
+    assert json.loads(path.read_text()) == mine
+
+
+def test_the_status_line_reads_the_branch_afresh_on_every_run(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """Nothing is kept between runs (none keyed on the session either): the same
+    session's next refresh after a `git checkout` shows the new branch's table."""
+    assert moai(repo, "hooks", "install", env=env).returncode == 0
+    git(repo, "checkout", "-q", "-b", "feature/SPEC-003", env=env)
+    payload = {
+        "session_id": "s-1",
+        "model": {"id": "glm-4.7[1m]", "display_name": "glm-4.7[1m]"},
+        "workspace": {"current_dir": str(repo)},
+    }
+    assert statusline(repo, env, payload) == "GLM · glm-4.7[1m] · SPEC-003 · run/sync"
+    git(repo, "checkout", "-q", "main", env=env)
+    assert statusline(repo, env, payload).startswith("⚠ on glm-4.7[1m], Claude here")
 
 
 def test_uninstall_after_the_user_edited_takes_out_only_ours(

@@ -145,7 +145,7 @@ EVENTS = {
     "UserPromptSubmit": "user-prompt-submit",
 }
 OURS = {e: f"moai hook-impl claude-code {name}" for e, name in EVENTS.items()}
-MOAI_STATUSLINE = {"type": "command", "command": "moai statusline"}
+MOAI_STATUSLINE = {"type": "command", "command": "moai statusline", "refreshInterval": 5}
 PYTHON = "/opt/py/bin/python3"
 
 
@@ -310,7 +310,12 @@ def test_user_scope_names_the_interpreter_and_renews_another_ones_commands(
     me = f"{sys.executable} -I -m moai_mashup"
     assert _commands(doc, "SessionStart") == [f"{me} hook-impl claude-code session-start"]
     assert _commands(doc, "UserPromptSubmit") == [f"{me} hook-impl claude-code user-prompt-submit"]
-    assert doc["statusLine"] == {"type": "command", "command": f"{me} statusline", "padding": 1}
+    assert doc["statusLine"] == {
+        "type": "command",
+        "command": f"{me} statusline",
+        "padding": 1,
+        "refreshInterval": 5,  # added to ours when renewed
+    }
     assert install.status(t).complete
 
 

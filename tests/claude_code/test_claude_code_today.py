@@ -187,11 +187,12 @@ def test_the_prepared_switch_says_what_linked_worktrees_will_get(
     from tests.hooks_support import age
 
     _linked(repo, env, "chore/x")
-    age(repo / ".git" / "worktrees")
+    # the admin dir and each linked worktree's HEAD (its branch decides the note)
+    age(repo / ".git" / "worktrees", *(repo / ".git" / "worktrees").rglob("*"))
     _settle(repo, env, home)
     for _ in range(2):
         prepared, lines = _checkout(repo, "feature/SPEC-1", env)
         assert prepared and len(lines) == 2, lines
-        assert "1 linked worktree(s)" in lines[1] and "use GLM" in lines[1]
+        assert "1 linked worktree(s) meant for Claude" in lines[1] and "GLM keys" in lines[1]
         prepared, lines = _checkout(repo, "main", env)
         assert prepared and len(lines) == 1, lines

@@ -32,6 +32,7 @@ FIELDS = {
     "why",
     "drift",
     "fix",
+    "stale_keys",
     "hand_set_base_url",
     "stray_glm",
     "settings_file",

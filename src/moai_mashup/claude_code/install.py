@@ -52,6 +52,13 @@ from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
 from moai_mashup.paths import STATE_DIR
 
+# Claude Code re-runs the status line on its own events only (a new message, a change of
+# permission mode, ...), so a branch switched outside the session shows late, until the
+# next one; `refreshInterval` (seconds) adds a timer:
+# https://code.claude.com/docs/en/statusline (docs/claude-code.md, "The status line's
+# refresh"). Every 5 s a refresh costs about one `moai statusline` run (files only).
+STATUSLINE_REFRESH_S = 5
+
 EVENTS = {
     "WorktreeCreate": "worktree-create",
     "WorktreeRemove": "worktree-remove",
@@ -285,14 +292,21 @@ def install(t: Target, *, replace_statusline: bool = False) -> list[str]:
             lines.append(f"{t.label}: added {event} hook: {want}")
     replaced: Any = None
     current = doc.get("statusLine")
-    ours = {"type": "command", "command": statusline_command(t.user)}
+    ours: dict[str, Any] = {
+        "type": "command",
+        "command": statusline_command(t.user),
+        "refreshInterval": STATUSLINE_REFRESH_S,
+    }
     if current is None:
         doc["statusLine"] = ours
         lines.append(f"{t.label}: statusLine: {ours['command']}")
     elif is_our_statusline(current):
         current["command"] = ours["command"]
+        current.setdefault("refreshInterval", STATUSLINE_REFRESH_S)  # a value of yours stays
     elif replace_statusline:
         replaced = current
+        if "refreshInterval" in current:
+            ours["refreshInterval"] = current["refreshInterval"]  # yours, kept
         doc["statusLine"] = ours
         lines.append(
             f"{t.label}: statusLine replaced (moai hooks uninstall --claude-code restores)"
@@ -442,6 +456,11 @@ def status(t: Target) -> Status:
                 )
     sl = doc.get("statusLine")
     sl_state = "moai" if is_our_statusline(sl) else "yours" if sl is not None else "none"
+    if sl_state == "moai" and isinstance(sl, dict) and "refreshInterval" not in sl:
+        warnings.append(
+            f"{t.label}: moai's statusLine has no refreshInterval: a branch switched outside "
+            "the session shows only after its next message; run: moai hooks install --claude-code"
+        )
     if sl_state == "yours" and isinstance(sl, dict) and _looks_like_ours(sl.get("command")):
         warnings.append(f"{t.label}: statusLine runs {str(sl.get('command'))[:80]!r}: not moai's")
     env = doc.get("env")

@@ -64,7 +64,50 @@ def render(data: dict[str, object]) -> str:
         )
     backend = s.NAMES[h.expected]
     model = "" if shown.lower() == backend.lower() else f" · {shown}"  # no "GLM · GLM"
-    return f"{backend}{model} · {place}{tail}"
+    stale = f" · ⚠ {STALE}" if h.expected == "glm" and _stale_glm(h.place.root) else ""
+    return f"{backend}{model} · {place}{tail}{stale}"
+
+
+# A worktree on GLM whose endpoint or models are not the committed glm.json's (a merge or
+# pull ran no post-merge hook): what the session talks to is not what the team set.
+STALE = "settings older than glm.json: moai apply"
+# What the status line compares: the keys glm.json routes with, none of them secret.
+_COMPARED = (
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+)
+
+
+def _env_of(path: str, root: str) -> dict[str, object] | None:
+    """A JSON file's `env` object (None: absent, unreadable, not an object)."""
+    from moai_mashup import files
+    from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json
+
+    try:
+        text = files.read_text(path, MAX_SETTINGS_BYTES, within=root)
+        doc = loads_json(text, path) if text is not None else None
+    except (MoaiError, OSError):
+        return None
+    env = doc.get("env") if isinstance(doc, dict) else None
+    return env if isinstance(env, dict) else None
+
+
+def _stale_glm(root: str) -> bool:
+    """The worktree's settings are on GLM (they set a base URL) with a URL or model that
+    the committed glm.json no longer gives. A cheap reading of settings/apply.stale_glm
+    for every refresh: two small files, no key, no trust, no git."""
+    import os
+
+    from moai_mashup.config import GLM_JSON
+    from moai_mashup.paths import SETTINGS_REL
+
+    have = _env_of(os.path.join(root, SETTINGS_REL), root)
+    want = _env_of(os.path.join(root, GLM_JSON), root)
+    if not have or want is None or "ANTHROPIC_BASE_URL" not in have:
+        return False
+    return any(k in want and have.get(k) != want[k] for k in _COMPARED)
 
 
 def read_json_stdin(limit: int) -> object:

@@ -24,14 +24,20 @@ import click
 from moai_mashup import files, git
 from moai_mashup.claude_code import version as claude_version
 from moai_mashup.claude_code.install import doctor_lines
-from moai_mashup.config import ResolvedConfig, load_config
+from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
 from moai_mashup.core.routing import backend_for_kind, branch_kind
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.githooks.install import is_installed
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
 from moai_mashup.paths import SETTINGS_REL
 from moai_mashup.settings import main_checkout, trust
-from moai_mashup.settings.apply import load_template, read_state, settings_path, stray_spec
+from moai_mashup.settings.apply import (
+    load_template,
+    read_state,
+    settings_path,
+    stale_glm,
+    stray_spec,
+)
 from moai_mashup.settings.keys import GlmKey, credentials_file, env_file, mask, resolve_key
 from moai_mashup.status import env_warnings
 
@@ -354,13 +360,25 @@ def credential_lines(f: Facts) -> list[Check]:
 def drift_lines(f: Facts) -> list[Check]:
     """The backend the settings file holds against the one the table expects."""
     try:
-        active = read_state(f.wt, stray_spec(f.wt, f.glm_env_var)).active
+        state = read_state(f.wt, stray_spec(f.wt, f.glm_env_var))
     except MoaiError as exc:
         return [Check("fail", "drift", str(exc))]
+    active = state.active
     if active is None:
         return []
     if f.expected is None:
         return [Check("info", "drift", f"active {active}; detached HEAD: left as is")]
+    stale = stale_glm(f.wt, f.cfg, state) if f.cfg is not None and f.expected == "glm" else None
+    if stale is not None:
+        return [
+            Check(
+                "fail",
+                "drift",
+                f"active glm, but {', '.join(stale.keys)} differ from what {GLM_JSON} (or the "
+                "key) gives now: a merge or pull with no post-merge hook?",
+                stale.fix,
+            )
+        ]
     if active == f.expected:
         return [Check("ok", "drift", f"active {active}, as the table expects")]
     return [
@@ -405,8 +423,18 @@ def claude_code_lines(f: Facts) -> list[Check]:
 
 def hooks_lines(f: Facts) -> list[Check]:
     """moai's git hooks, then its Claude Code hooks."""
-    if is_installed(f.wt):
-        lines = [Check("ok", "hooks", "post-checkout hook installed")]
+    if is_installed(f.wt) and not is_installed(f.wt, "post-merge"):
+        lines = [
+            Check(
+                "warn",
+                "hooks",
+                "post-checkout installed, post-merge not: a merge or pull that changes "
+                f"{GLM_JSON} leaves this worktree's settings behind",
+                "moai hooks install",
+            )
+        ]
+    elif is_installed(f.wt):
+        lines = [Check("ok", "hooks", "post-checkout and post-merge hooks installed")]
     else:
         lines = [
             Check("warn", "hooks", "not installed: checkouts do not switch", "moai hooks install")

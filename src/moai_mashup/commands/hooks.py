@@ -29,7 +29,7 @@ def command() -> None:
     \b
     With a hook manager (husky, a .githooks folder) instead, call moai from
     each of its hooks: `moai hook-impl <hook> "$@"` in post-checkout,
-    post-rewrite, pre-commit, prepare-commit-msg and commit-msg.
+    post-rewrite, post-merge, pre-commit, prepare-commit-msg and commit-msg.
     """
 
 

@@ -116,7 +116,11 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
             return 0  # detached HEAD (bisect, rebase): the backend stays as it is
         else:
             result = apply_backend(wt, cfg, target)
-            if result.changed:
+            if result.changed and result.before == target == "glm":
+                # Already on GLM: what changed is what applying writes (a merged glm.json,
+                # a new key), not the backend.
+                say(f"this worktree's GLM settings now follow the current {GLM_JSON}")
+            elif result.changed:
                 shown = "GLM" if target == "glm" else "Claude"
                 say(f"this worktree now uses {shown} ({ws.why()})")
                 note = leak_note(wt, cfg, target)
@@ -141,15 +145,20 @@ def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | N
     if wt.is_linked:
         found = main_checkout.override(wt, target)
         return found.line() if found else None
-    if target == "glm" and cfg.mode == "mashup":
-        return main_checkout.main_on_glm_line(wt)
+    if target == "glm":
+        return main_checkout.main_on_glm_line(wt, cfg)
     return None
 
 
-def _leak_input(wt: git.Worktree) -> Path:
+def _leak_inputs(wt: git.Worktree) -> list[Path]:
     """What a leak note depends on: the main checkout's settings file for a linked
-    worktree, the list of linked worktrees for the main checkout."""
-    return wt.main_root / SETTINGS_REL if wt.is_linked else wt.common_dir / "worktrees"
+    worktree; for the main checkout, the list of linked worktrees and the branch each
+    is on (which decides whether the main checkout's GLM keys misroute it)."""
+    if wt.is_linked:
+        return [wt.main_root / SETTINGS_REL]
+    from moai_mashup.settings.main_checkout import linked_worktrees
+
+    return [wt.common_dir / "worktrees"] + [w.admin / "HEAD" for w in linked_worktrees(wt)]
 
 
 def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path] | None:
@@ -164,7 +173,7 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
         wt.root / LLM_LOCAL_YAML,
         wt.root / SETTINGS_REL,
         wt.state_dir / RECORD_NAME,
-        _leak_input(wt),  # the notes (`say-note-<backend>`) githooks/fast.py prints
+        *_leak_inputs(wt),  # the notes (`note <backend>`) githooks/fast.py prints
     ]
     if glm:
         from moai_mashup.settings import keys, trust
@@ -422,6 +431,15 @@ def post_rewrite(args: list[str]) -> int:
     return post_checkout(["rebase", "-", "1"])
 
 
+def post_merge(args: list[str]) -> int:
+    """A merge or pull that completed (git passes the squash flag) stays on its branch but
+    may bring a new glm.json or llm.yaml: apply the table's backend as a checkout of the
+    branch would, which rewrites the values the template changed. A merge stopped by a
+    conflict runs no hook; `moai status` reports the drift then."""
+    del args  # the squash flag: a squash merge changed the files just the same
+    return post_checkout(["merge", "-", "1"])
+
+
 def post_worktree_event(args: list[str]) -> int:
     """`post-worktree` by hand (wrappers, hook managers): set up the worktree in cwd."""
     from moai_mashup.workspace import open_workspace
@@ -472,6 +490,7 @@ def commit_msg(args: list[str]) -> int:
 HANDLERS: dict[str, Callable[[list[str]], int]] = {
     "post-checkout": post_checkout,
     "post-rewrite": post_rewrite,
+    "post-merge": post_merge,
     "post-worktree": post_worktree_event,
     "pre-commit": pre_commit,
     "prepare-commit-msg": prepare_commit_msg,

@@ -28,6 +28,7 @@ MARKER = "# moai-mashup-hook "
 DEFAULT_HOOK_TYPES: tuple[str, ...] = (
     "post-checkout",
     "post-rewrite",  # `git rebase <upstream> <branch>` ends on <branch> without post-checkout
+    "post-merge",  # a merge or pull can change glm.json (or llm.yaml) under the settings
     "pre-commit",
     "prepare-commit-msg",
     "commit-msg",

@@ -543,3 +543,40 @@ def _apply_locked(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "
         "and run the command again"
     )
+
+
+class Stale(NamedTuple):
+    """GLM settings that applying GLM now would change: drift in values, not in backend."""
+
+    keys: tuple[str, ...]  # the key paths moai owns whose values would change, "env.X"
+    fix: str  # the one command that brings them in line
+
+
+def stale_glm(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -> Stale | None:
+    """What a file already on GLM holds that applying GLM now would write otherwise
+    (a `glm.json` merged in with no hook to apply it, a key renewed elsewhere); None
+    when nothing would change, the file is not on GLM, or there is nothing to apply
+    (no key: said where the key is reported).
+
+    Only the keys moai owns are compared, as `apply_backend` plans them: the user's
+    own keys are never drift.
+    """
+    if state.active != "glm" or state.stray:
+        return None  # another backend, a user's edit, stray state: the backend drift says so
+    try:
+        desired, _key, _held = desired_glm_held(wt, cfg)
+    except UntrustedUrl:
+        # A new endpoint not trusted yet: applying now would leave the worktree on Claude.
+        return Stale(
+            ("env.ANTHROPIC_BASE_URL",), f"review {GLM_JSON}, then: moai trust && moai apply"
+        )
+    except BadInput:
+        return None
+    new_doc, _record = plan.plan_glm(state.doc, desired, state.record, state.text)
+    owned = {e.path for e in state.record.entries} if state.record is not None else set()
+    changed = [
+        ".".join(path)
+        for path in sorted(owned | set(desired))
+        if plan._get(new_doc, path) != plan._get(state.doc, path)
+    ]
+    return Stale(tuple(changed), "moai apply") if changed else None

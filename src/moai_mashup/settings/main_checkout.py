@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from moai_mashup import git
+    from moai_mashup.config import ResolvedConfig
+    from moai_mashup.core.routing import Backend
 
 # What decides where a request goes, with which credential and model, and the
 # window Claude Code assumes for that model: the keys GLM routing writes (besides
@@ -53,7 +55,6 @@ ROUTING_ENV = (
 ROUTING_TOP = ("apiKeyHelper",)
 # The first Claude Code release measured to merge the main checkout's file in.
 MERGING_SINCE = "2.1.332"
-NOT_MERGING = "2.1.197"
 
 
 class Override(NamedTuple):
@@ -144,20 +145,62 @@ def override(wt: git.Worktree, expected: str | None) -> Override | None:
     return None
 
 
-def linked_worktrees(wt: git.Worktree) -> int:
-    """How many linked worktrees the repository has (git's own admin dirs; no git call)."""
-    return len(files.list_dir(wt.common_dir / "worktrees"))
+DOCS = "docs/claude-code.md#main-checkout-settings"  # where this is explained
 
 
-def main_on_glm_line(wt: git.Worktree) -> str | None:
-    """Said when the main checkout goes to GLM while linked worktrees exist."""
+class Linked(NamedTuple):
+    """A linked worktree as git's admin dir records it (no git call)."""
+
+    admin: Path  # <common dir>/worktrees/<name>
+    root: Path  # its checkout, from the admin dir's `gitdir`
+    branch: str | None  # None: detached HEAD (or unreadable)
+
+
+def linked_worktrees(wt: git.Worktree) -> list[Linked]:
+    """The repository's linked worktrees, read from git's own admin dirs."""
+    out = []
+    admin_dir = wt.common_dir / "worktrees"
+    for name in sorted(files.list_dir(admin_dir)):
+        admin = admin_dir / name
+        try:
+            head = files.read_text(admin / "HEAD", MAX_SETTINGS_BYTES) or ""
+            gitdir = (files.read_text(admin / "gitdir", MAX_SETTINGS_BYTES) or "").strip()
+        except BadInput:
+            continue
+        ref = head.strip()
+        branch = ref[len("ref: refs/heads/") :] if ref.startswith("ref: refs/heads/") else None
+        root = Path(gitdir).parent if gitdir else admin
+        out.append(Linked(admin, root, branch))
+    return out
+
+
+def leaked_to(wt: git.Worktree, cfg: ResolvedConfig, imposed: Backend) -> list[Linked]:
+    """The linked worktrees the routing table puts on another backend than the one the
+    main checkout's keys impose on them in Claude Code 2.1.332 (detached ones stay
+    as they are: the table sends them nowhere)."""
+    from moai_mashup.core.routing import backend_for_branch
+
+    return [
+        linked
+        for linked in linked_worktrees(wt)
+        if linked.branch is not None
+        and backend_for_branch(cfg.mode, linked.branch, cfg.default_branch, cfg.spec_branch_pattern)
+        not in (None, imposed)
+    ]
+
+
+def main_on_glm_line(wt: git.Worktree, cfg: ResolvedConfig) -> str | None:
+    """Said when the main checkout goes to GLM while linked worktrees the table puts on
+    Claude exist: Claude Code 2.1.332 applies this checkout's GLM keys in them too."""
     if wt.is_linked or not has_main_checkout(wt):
         return None
-    n = linked_worktrees(wt)
-    if n == 0:
+    leaked = leaked_to(wt, cfg, "glm")
+    if not leaked:
         return None
+    shown = ", ".join(str(linked.root) for linked in leaked[:3])
+    shown += f" and {len(leaked) - 3} more" if len(leaked) > 3 else ""
     return (
-        f"Claude Code {MERGING_SINCE} reads this checkout's {SETTINGS_REL} in the {n} linked "
-        "worktree(s) too: they use GLM while this checkout is on GLM "
-        f"({NOT_MERGING} does not); use a linked worktree for SPEC work instead"
+        f"{len(leaked)} linked worktree(s) meant for Claude ({shown}) get this checkout's "
+        f"GLM keys in Claude Code {MERGING_SINCE}; fix: git checkout {cfg.default_branch} "
+        f"({DOCS})"
     )

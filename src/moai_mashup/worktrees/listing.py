@@ -48,6 +48,7 @@ class WorktreeInfo(NamedTuple):
     backend_active: str | None
     backend_expected: str | None
     drift: bool
+    stale_keys: list[str]  # on GLM, but these values are not what applying now writes
     dirty: list[str]  # "XY path" lines, like `git status --short`
     ahead: int | None
     behind: int | None
@@ -185,6 +186,7 @@ class _Local(NamedTuple):
     expected: str | None
     spec_id: str | None
     errors: list[str]
+    stale_keys: tuple[str, ...] = ()
 
 
 def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) -> _Local:
@@ -204,7 +206,12 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
         from moai_mashup.settings.apply import stray_spec
 
         state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
-        return _Local(state.active, expected, spec_id, [])
+        stale = None
+        if expected == "glm" == state.active:
+            from moai_mashup.settings.apply import stale_glm
+
+            stale = stale_glm(wt, cfg, state)  # a glm.json merged in without a hook
+        return _Local(state.active, expected, spec_id, [], stale.keys if stale else ())
     except (MoaiError, OSError) as exc:
         return _Local(None, None, None, [str(exc)])
 
@@ -341,7 +348,8 @@ def _info(
         backend_expected=facts.expected,
         drift=facts.expected is not None
         and facts.active is not None
-        and facts.active != facts.expected,
+        and (facts.active != facts.expected or bool(facts.stale_keys)),
+        stale_keys=list(facts.stale_keys),
         dirty=dirty,
         ahead=fact.ahead if fact else None,
         behind=fact.behind if fact else None,
@@ -358,6 +366,8 @@ def _info(
 def _backend_cell(active: str | None, expected: str | None, drift: bool) -> str:
     if active is None:
         return "?"
+    if drift and active == expected:
+        return f"{active} (stale: moai apply)"  # values an older glm.json gave
     return f"{active} (expects {expected})" if drift else active
 
 
