@@ -372,7 +372,7 @@ def scan_file(
                 elif kind == "user":
                     if COMMAND_MARK in raw:
                         yield Found("command", rec)
-                elif kind not in KNOWN_TYPES:
+                elif not isinstance(kind, str) or kind not in KNOWN_TYPES:
                     stats.unknown_type += 1
                     problems.append((at + start, f"unknown record type {str(kind)[:40]!r}"))
     except OSError as exc:
