@@ -6,7 +6,8 @@ selectors, contextlib), and the git hook, the status line and the prompt hook
 start children on paths users feel; this module imports `os` and `select`
 (0.2 ms) and nothing of ours, so githooks/fast.py can use it as well as git.py.
 
-- `start`: the child alone (its pid); the caller holds the pipes and waits.
+- `start`: the child alone (its pid); the caller holds the pipes and waits
+  (`kill`: one it no longer wants, reaped).
 - `run`: start, feed stdin, collect stdout and stderr, wait, bounded in time:
   `(returncode, stdout bytes, stderr bytes)`, as pre-commit's `cmd_output_b`.
 - `spawn_git`, `IgnoredQuery`: git through `start` for the hooks.
@@ -210,6 +211,11 @@ def _kill(pid: int) -> None:
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
+
+
+def kill(pid: int) -> None:
+    """Kill a child of `start` that is no longer wanted, and reap it."""
+    _kill(pid)
 
 
 def pipe_reader(fd: int) -> io.BufferedReader:

@@ -17,7 +17,7 @@ import click
 from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON
 from moai_mashup.core.routing import SPEC_ID_SHAPE, is_valid_spec_id
-from moai_mashup.cost import report, teamview
+from moai_mashup.cost import report, scan, teamview
 from moai_mashup.cost.attribution import (
     Attributor,
     Filters,
@@ -27,13 +27,7 @@ from moai_mashup.cost.attribution import (
 )
 from moai_mashup.cost.phase_record import read_phases
 from moai_mashup.cost.pricing import TABLE_DATE, TIERS, PriceTable, Tier, valid_tier_name
-from moai_mashup.cost.transcripts import (
-    ScanStats,
-    find_folders,
-    projects_dir,
-    scan_file,
-    session_files,
-)
+from moai_mashup.cost.transcripts import ScanStats, find_folders, projects_dir
 from moai_mashup.errors import BadInput
 from moai_mashup.paths import SETTINGS_REL, STATE_DIR
 from moai_mashup.workspace import Workspace, open_workspace
@@ -221,10 +215,7 @@ def _scan(
 ) -> list[Path]:
     """Feed every transcript of these places to the attributor; the folders read."""
     folders = find_folders(projects, [p.path for p in places])
-    for folder in folders:
-        for path in session_files(folder):
-            for found in scan_file(path, stats, attributor.known):
-                attributor.feed(found, stats)
+    scan.scan(folders, attributor, stats)
     return folders
 
 

@@ -1,0 +1,268 @@
+"""Feed every transcript to the attributor: in one process, or split across worker processes.
+
+The work is finding the usage lines in the bytes and parsing them, about
+equal per byte; attribution is a small share. So a large input is cut into
+parts of about equal bytes, in the order one process reads it (files in
+order, and a large file by byte ranges at line boundaries: transcripts'
+`_blocks`). The parent starts a worker (scan_worker.py) per part after the
+first, reads the first itself with scan_file, then replays each worker's
+events in order, asking `known` where one process would have asked it: the
+same record counts first, the same copies count once, each phase command
+holds for the responses after it, whatever part a line fell in. The result
+is the one a single process gets, field for field (tests/cost/test_cost_parallel.py).
+
+When: MOAI_COST_WORKERS=N asks for N parts (1: one process), for tests and
+for users who want to pin it; otherwise one part per core available, each
+of at least MIN_PART_BYTES, as a worker costs ~30-40 ms to start (Python,
+then transcripts' imports) and the parent replays its events. A worker that
+cannot start or fails: the parent reads that part itself, nothing of it
+replayed yet.
+
+Figures (benchmarks/bench_cost.py, 2 cores): see docs/cost.md, "Speed".
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import moai_mashup
+from moai_mashup import files, spawn
+from moai_mashup.cost.attribution import Attributor
+from moai_mashup.cost.scan_worker import BOOT, FORMAT, FRAME_DONE, FRAME_END_PART, FRAME_EVENTS
+from moai_mashup.cost.transcripts import (
+    EV_COMMAND,
+    EV_MALFORMED,
+    EV_NOTE,
+    EV_RESPONSE,
+    EV_UNKNOWN,
+    EV_UNREADABLE,
+    Event,
+    ScanStats,
+    add_samples,
+    scan_file,
+    session_files,
+)
+
+WORKERS_ENV = "MOAI_COST_WORKERS"
+MIN_PART_BYTES = 24 << 20  # below it a worker's start and replay cost more than it saves
+MAX_PARTS = 8
+# What the parent reads while a worker starts (~35 ms at ~450 MB/s): its part is this
+# much larger, so both end together.
+HEAD_START_BYTES = 12 << 20
+MAX_FRAME_BYTES = 256 << 20  # far above a frame's 1 MiB of lines; a worker's own output
+
+Part = tuple[str, int, int | None]  # path, first byte, end (None: to the end of the file)
+
+
+def parts_wanted(total: int, env: dict[str, str] | os._Environ[str] | None = None) -> int:
+    """How many parts to cut `total` bytes of transcripts into (1: one process)."""
+    env = os.environ if env is None else env
+    asked = env.get(WORKERS_ENV, "").strip()
+    if asked.isdigit() and int(asked) >= 1:
+        return min(int(asked), MAX_PARTS)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_PARTS, total // MIN_PART_BYTES))
+
+
+def plan(paths: list[Path], sizes: list[int], n: int) -> list[list[Part]]:
+    """`n` parts in reading order: the first (the parent's) HEAD_START_BYTES larger than
+    the others, each a run of whole files and at most two files' ends."""
+    total = sum(sizes)
+    lead = min(HEAD_START_BYTES, total // (2 * n))
+    head = (total + lead * (n - 1)) // n
+    rest = (total - head) // max(n - 1, 1)
+    bounds = [head + rest * i for i in range(n - 1)]  # where each later part begins
+    parts: list[list[Part]] = [[] for _ in range(n)]
+    at = 0  # bytes before the current file
+    k = 0  # the part being filled
+    for path, size in zip(paths, sizes, strict=True):
+        start = 0
+        while k < n - 1 and bounds[k] < at + size:
+            cut = bounds[k] - at
+            if cut > start:
+                parts[k].append((str(path), start, cut))
+                start = cut
+            k += 1
+        parts[k].append((str(path), start, None))
+        at += size
+    return parts
+
+
+def scan(folders: list[Path], attributor: Attributor, stats: ScanStats) -> None:
+    """Every transcript in `folders`, in order, through `attributor`."""
+    paths = [path for folder in folders for path in session_files(folder)]
+    sizes: list[int] = []
+    n = 1
+    if paths and os.environ.get(WORKERS_ENV, "").strip() != "1":
+        sizes = [files.size_of(p) for p in paths]
+        n = parts_wanted(sum(sizes))
+    if n == 1:
+        for path in paths:
+            for found in scan_file(path, stats, attributor.known):
+                attributor.feed(found, stats)
+        return
+    parts = plan(paths, sizes, n)
+    workers = [Worker(part) for part in parts[1:]]
+    try:
+        failed: set[str] = set()
+        _read(parts[0], attributor, stats, failed)
+        for worker, part in zip(workers, parts[1:], strict=True):
+            frames = worker.result()
+            if frames is None:
+                _read(part, attributor, stats, failed)
+            else:
+                _replay(frames, part, attributor, stats, failed)
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def _read(part: list[Part], attributor: Attributor, stats: ScanStats, failed: set[str]) -> None:
+    """Read `part` here, as the one process would."""
+    for path, start, stop in part:
+        before = stats.unreadable
+        for found in scan_file(Path(path), stats, attributor.known, start, stop):
+            attributor.feed(found, stats)
+        if stats.unreadable > before:
+            if path in failed:  # the part before, of the same file, failed already
+                stats.unreadable = before
+            failed.add(path)
+
+
+def _replay(
+    frames: Iterator[tuple[object, ...]],
+    part: list[Part],
+    attributor: Attributor,
+    stats: ScanStats,
+    failed: set[str],
+) -> None:
+    """A worker's events, in order, as the one process would have met their lines."""
+    known = attributor.known
+    keys: list[int] = []  # the parent's key of each response the worker saw whole
+    problems: list[tuple[int, str]] = []
+    files_in = iter(part)
+    path = ""
+    for frame in frames:
+        tag = frame[0]
+        if tag == FRAME_EVENTS:
+            events = frame[1]
+            assert isinstance(events, list)
+            _events(events, attributor, stats, problems, keys)
+        elif tag == FRAME_END_PART:
+            path = next(files_in)[0]
+            unreadable = [why for offset, why in problems if offset == -2]
+            problems = [p for p in problems if p[0] != -2]
+            if unreadable and path not in failed:
+                stats.unreadable += 1
+                problems.append((-1, unreadable[0]))
+                failed.add(path)
+            add_samples(Path(path), problems, stats)
+            problems = []
+        elif tag == FRAME_DONE:
+            totals, count, most = frame[1], frame[2], frame[3]
+            assert isinstance(totals, tuple) and isinstance(count, list)
+            assert isinstance(most, list)
+            stats.files += totals[0]
+            stats.bytes += totals[1]
+            stats.usage_lines += totals[2]
+            stats.malformed += totals[3]
+            for key, copies, out in zip(keys, count, most, strict=True):
+                if copies:
+                    known(key, out)  # counts one copy; adds the output above the most seen
+                    attributor.duplicates += copies - 1
+
+
+def _events(
+    events: list[Event],
+    attributor: Attributor,
+    stats: ScanStats,
+    problems: list[tuple[int, str]],
+    keys: list[int],
+) -> None:
+    known = attributor.known
+    for event in events:
+        kind = event[0]
+        if kind >= EV_NOTE:
+            if kind == EV_NOTE:
+                problems.append((event[1], event[2]))
+            elif kind == EV_UNREADABLE:
+                problems.append((-2, event[1]))  # counted at the part's end, once per file
+            continue
+        ids = event[1]
+        if ids is not None:
+            key = hash(ids)
+            if kind == EV_RESPONSE and event[4]:
+                keys.append(key)
+            if known(key, event[2]):
+                continue
+        if kind == EV_RESPONSE:
+            attributor.add(event[3], stats)
+        elif kind == EV_COMMAND:
+            attributor.command(event[3], event[4])
+        elif kind == EV_MALFORMED:
+            stats.malformed += 1
+            problems.append((event[3], event[4]))
+        elif kind == EV_UNKNOWN:
+            stats.unknown_type += 1
+            problems.append((event[3], event[4]))
+
+
+class Worker:
+    """A scan_worker process over one part, started at once; `result()` waits for it."""
+
+    def __init__(self, part: list[Part]) -> None:
+        self.pid = -1
+        self.out = -1
+        python = sys.executable
+        if not python or not os.path.isabs(python):
+            return
+        home = os.path.dirname(os.path.dirname(os.path.abspath(moai_mashup.__file__)))
+        task = files.memory_file("moai-cost-task", marshal.dumps((FORMAT, part)))
+        try:
+            self.out = files.memory_file("moai-cost-events")
+            self.pid = spawn.start([python, "-I", "-c", BOOT, home], stdin=task, stdout=self.out)
+        except OSError:
+            self.pid = -1
+        finally:
+            os.close(task)
+
+    def result(self) -> Iterator[tuple[object, ...]] | None:
+        """Its frames once it has exited 0 (None: it did not; the part is not read)."""
+        if self.pid < 0:
+            return None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = -1
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        os.lseek(self.out, 0, os.SEEK_SET)
+        return self._frames()
+
+    def _frames(self) -> Iterator[tuple[object, ...]]:
+        while True:
+            head = files.read_fd(self.out, 4)
+            if not head:
+                return
+            size = int.from_bytes(head, "little")
+            if len(head) < 4 or size > MAX_FRAME_BYTES:
+                raise ValueError("a worker's output is cut short")
+            data = files.read_fd(self.out, size)
+            frame = marshal.loads(data)
+            if not isinstance(frame, tuple) or not frame:
+                raise ValueError("a worker's output is not what it writes")
+            yield frame
+
+    def stop(self) -> None:
+        """Kill it if it still runs (the parent failed); close its output."""
+        if self.pid >= 0:
+            spawn.kill(self.pid)
+            self.pid = -1
+        if self.out >= 0:
+            os.close(self.out)
+            self.out = -1
