@@ -241,10 +241,11 @@ class Attributor:
         if found.kind == "command":
             self.command(*phase_command_of(rec))
             return
-        self.add(response_of(rec), stats)
+        self.add(response_of(rec), stats, found.asked)
 
-    def add(self, resp: Response | int, stats: ScanStats) -> None:
-        """Count one assistant record (what `response_of` read of it)."""
+    def add(self, resp: Response | int, stats: ScanStats, asked: int | None = None) -> None:
+        """Count one assistant record (what `response_of` read of it); `asked`: the key
+        `known` was just asked with, and did not know."""
         if resp == BAD_USAGE:
             stats.bad_usage += 1
             return
@@ -258,7 +259,7 @@ class Attributor:
             key = hash(("anonymous", self._anonymous))
         else:
             key = hash(ids)
-        if self.known(key, out):
+        if key != asked and self.known(key, out):
             return
         bucket = self._bucket(ts, cwd, branch, session, model)
         if bucket is None:

@@ -196,6 +196,7 @@ def _events(
                 problems.append((-2, event[1]))  # counted at the part's end, once per file
             continue
         ids = event[1]
+        key = None
         if ids is not None:
             key = hash(ids)
             if kind == EV_RESPONSE and event[4]:
@@ -203,7 +204,7 @@ def _events(
             if known(key, event[2]):
                 continue
         if kind == EV_RESPONSE:
-            attributor.add(event[3], stats)
+            attributor.add(event[3], stats, key)
         elif kind == EV_COMMAND:
             attributor.command(event[3], event[4])
         elif kind == EV_MALFORMED:

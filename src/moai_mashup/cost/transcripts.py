@@ -39,11 +39,15 @@ Anthropic server; tests/fixtures/transcripts/ holds what it wrote):
 - Tool results in `user` records may also contain a `"usage"` key (a
   subagent's totals): only `assistant` records are counted.
 
-Speed: a file is read in 1 MiB chunks and searched with `bytes.find` for
-`"usage"` and `<command-name>/`; only the lines holding one are parsed
-(a JSON string escapes every `"`, so `"usage"` with bare quotes occurs only as
-a key). Lines without either are never split out, decoded or parsed; memory
-stays at one chunk plus the longest line.
+Speed: a file is read in 256 KiB chunks (4.0 GB/s read into a new 1 MiB
+bytes against 5.6 GB/s at 256 KiB here, and a chunk stays in the CPU's cache
+while it is searched) and searched with the C library's `memmem` (else
+`bytes.find`) for `"usage"` and `<command-name>/`; only the lines holding one
+are parsed (a JSON string escapes every `"`, so `"usage"` with bare quotes
+occurs only as a key). Lines without either are never split out, decoded or
+parsed; memory stays at one chunk plus the longest line. A copy of a response
+already counted is recognised from its bytes (`quick_ids`), never parsed.
+Large inputs are split across processes: scan.py.
 
 Whatever else sits there (another tool's files, an attacker's): the walk follows
 no link and takes regular files only (a FIFO, a link to /dev/zero, a link loop
@@ -63,7 +67,7 @@ from moai_mashup import files
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_TRANSCRIPT_LINE_BYTES
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 USAGE_MARK = b'"usage"'
 COMMAND_MARK = b"<command-name>/"
 MAX_FOLDER_NAME = 200  # Claude Code cuts longer encoded paths and appends "-<hash>"
@@ -173,10 +177,64 @@ class ScanStats:
 class Found(NamedTuple):
     kind: str  # "assistant" (a record with usage) or "command" (a user record with a slash command)
     record: dict[str, Any]
+    asked: int | None = None  # the key `known` was asked with just before, and did not know
+
+
+def _libc_memmem() -> Callable[[int, int, bytes, int], int | None] | None:
+    """The C library's memmem, or None (then bytes.find does its work).
+
+    CPython's bytes.find is a Horspool search that JSON's common letters keep to
+    small steps: 1.3-1.5 GB/s for `"usage"` on benchmarks/bench_cost.py's
+    transcripts, against 3.8 GB/s for glibc 2.36's memmem (6.2 against 1.8
+    for `<command-name>/`); ctypes costs 2 ms to import and ~0.4 us a call,
+    made once per chunk and per usage line. Same answer: the first occurrence.
+    """
+    try:
+        import ctypes
+
+        memmem = ctypes.CDLL(None).memmem
+    except (ImportError, OSError, AttributeError):
+        return None
+    memmem.restype = ctypes.c_void_p
+    memmem.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+    _address.append(lambda b: ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value or 0)
+    return memmem
+
+
+_address: list[Callable[[bytes], int]] = []  # where a bytes object's bytes are (with memmem)
+MEMMEM = _libc_memmem()
 
 
 def _interesting_lines(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
     """(start, end, usage key position or -1) of each line in buf[lo:hi] worth parsing."""
+    memmem = MEMMEM
+    if memmem is None:
+        yield from _interesting_lines_find(buf, lo, hi)
+        return
+    base = _address[0](buf)  # buf stays referenced (and unmoved) while it is searched
+    ul, cl = len(USAGE_MARK), len(COMMAND_MARK)
+    r = memmem(base + lo, hi - lo, USAGE_MARK, ul)
+    nu = r - base if r else -1
+    r = memmem(base + lo, hi - lo, COMMAND_MARK, cl)
+    nc = r - base if r else -1
+    while nu >= 0 or nc >= 0:
+        hit = nu if nc < 0 or (0 <= nu < nc) else nc
+        start = buf.rfind(b"\n", lo, hit) + 1 or lo
+        end = buf.find(b"\n", hit, hi)
+        if end < 0:
+            end = hi
+        upos = nu if 0 <= nu < end else -1
+        yield start, end, upos
+        if nu >= 0 and nu < end:
+            r = memmem(base + end, hi - end, USAGE_MARK, ul)
+            nu = r - base if r else -1
+        if nc >= 0 and nc < end:
+            r = memmem(base + end, hi - end, COMMAND_MARK, cl)
+            nc = r - base if r else -1
+
+
+def _interesting_lines_find(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
+    """_interesting_lines with bytes.find (no memmem): the same lines."""
     nu = buf.find(USAGE_MARK, lo, hi)
     nc = buf.find(COMMAND_MARK, lo, hi)
     while nu >= 0 or nc >= 0:
@@ -388,6 +446,7 @@ def scan_file(
                         yield Found("command", rec)
                     continue
                 stats.usage_lines += 1
+                key = None
                 if known is not None:
                     key = quick_key(buf, start, upos, end)
                     if key is not None and known(key, quick_output(buf, upos, end)):
@@ -405,7 +464,7 @@ def scan_file(
                     continue
                 kind = rec.get("type")
                 if kind == "assistant":
-                    yield Found("assistant", rec)
+                    yield Found("assistant", rec, key)
                 elif kind == "user":
                     if COMMAND_MARK in raw:
                         yield Found("command", rec)
@@ -580,19 +639,27 @@ def usage_of(rec: dict[str, Any]) -> Usage | None:
     model = msg.get("model")
     if not isinstance(usage, dict) or not isinstance(model, str) or not model:
         return None
-    counts = []
-    for key in (
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
+    get = usage.get
+    inp = get("input_tokens", 0)
+    out = get("output_tokens", 0)
+    write = get("cache_creation_input_tokens", 0)
+    read = get("cache_read_input_tokens", 0)
+    # type() is int: no bool, no subclass; what Claude Code writes takes this path.
+    if not (
+        type(inp) is int
+        and type(out) is int
+        and type(write) is int
+        and type(read) is int
+        and inp >= 0
+        and out >= 0
+        and write >= 0
+        and read >= 0
     ):
-        value = _count(usage.get(key, 0))
-        if value is None:
+        inp, out, write, read = (_count(v) for v in (inp, out, write, read))
+        if inp is None or out is None or write is None or read is None:
             return None
-        counts.append(value)
-    written, hour = cache_writes(usage, counts[2])
-    return Usage(model, counts[0], counts[1], written, counts[3], hour)
+    written, hour = cache_writes(usage, write)
+    return Usage(model, inp, out, written, read, hour)
 
 
 BAD_USAGE = 0  # an assistant record whose usage, model or ids are not usable
