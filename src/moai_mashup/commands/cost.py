@@ -126,6 +126,8 @@ def command(
         )
         click.echo(out, nl=False)
         return
+    # Workers for a large input start now, while the workspace opens (scan.py).
+    ahead = [] if show_prices or prom_rules or grafana else scan.start_ahead()
     ws = open_workspace()
     prices = PriceTable(ws.cfg.pricing, tier_models)
     if show_prices:
@@ -148,7 +150,7 @@ def command(
     )
     stats = ScanStats()
     projects = projects_dir()
-    folders = _scan(projects, places, attributor, stats)
+    folders = _scan(projects, places, attributor, stats, ahead)
     summary = report.summarize(attributor.buckets, attributor.sums, prices, by)
     notes = _notes(stats, attributor, summary, folders, projects)
     if html_file is not None:
@@ -211,11 +213,15 @@ def _places(ws: Workspace) -> tuple[list[Place], list[dict[str, Any]]]:
 
 
 def _scan(
-    projects: Path, places: list[Place], attributor: Attributor, stats: ScanStats
+    projects: Path,
+    places: list[Place],
+    attributor: Attributor,
+    stats: ScanStats,
+    ahead: list[scan.Worker],
 ) -> list[Path]:
     """Feed every transcript of these places to the attributor; the folders read."""
     folders = find_folders(projects, [p.path for p in places])
-    scan.scan(folders, attributor, stats)
+    scan.scan(folders, attributor, stats, ahead)
     return folders
 
 

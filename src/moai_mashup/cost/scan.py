@@ -13,8 +13,10 @@ is the one a single process gets, field for field (tests/cost/test_cost_parallel
 
 When: MOAI_COST_WORKERS=N asks for N parts (1: one process), for tests and
 for users who want to pin it; otherwise one part per core available, each
-of at least MIN_PART_BYTES, as a worker costs ~30-40 ms to start (Python,
-then transcripts' imports) and the parent replays its events. A worker that
+of at least MIN_PART_BYTES, as a worker costs ~20-40 ms of a core to start
+(`python -I -S`, then transcripts' imports) and the parent replays its events.
+Workers start ahead (start_ahead), while the parent opens the workspace; a
+small input stops them unused. A worker that
 cannot start or fails: the parent reads that part itself, nothing of it
 replayed yet.
 
@@ -50,9 +52,12 @@ from moai_mashup.cost.transcripts import (
 WORKERS_ENV = "MOAI_COST_WORKERS"
 MIN_PART_BYTES = 24 << 20  # below it a worker's start and replay cost more than it saves
 MAX_PARTS = 8
-# What the parent reads while a worker starts (~35 ms at ~450 MB/s): its part is this
-# much larger, so both end together.
-HEAD_START_BYTES = 12 << 20
+# The parent's part against a worker's: besides reading, it attributes every response
+# and replays the workers' events. In one process, per byte of benchmarks/bench_cost.py's
+# small turns, scan_file with the attributor takes 0.42 s CPU, scan_events 0.36 and the
+# replay 0.05 (159 MB of long lines: 0.107, 0.104, 0.002): at 0.85 both shapes end
+# within 5% of together (the workers start ahead, ready by then: start_ahead).
+PARENT_WEIGHT = 0.85
 MAX_FRAME_BYTES = 256 << 20  # far above a frame's 1 MiB of lines; a worker's own output
 
 Part = tuple[str, int, int | None]  # path, first byte, end (None: to the end of the file)
@@ -72,11 +77,10 @@ def parts_wanted(total: int, env: dict[str, str] | os._Environ[str] | None = Non
 
 
 def plan(paths: list[Path], sizes: list[int], n: int) -> list[list[Part]]:
-    """`n` parts in reading order: the first (the parent's) HEAD_START_BYTES larger than
-    the others, each a run of whole files and at most two files' ends."""
+    """`n` parts in reading order, the first (the parent's) PARENT_WEIGHT of the others,
+    each a run of whole files and at most two files' ends."""
     total = sum(sizes)
-    lead = min(HEAD_START_BYTES, total // (2 * n))
-    head = (total + lead * (n - 1)) // n
+    head = int(total * PARENT_WEIGHT / (PARENT_WEIGHT + n - 1))
     rest = (total - head) // max(n - 1, 1)
     bounds = [head + rest * i for i in range(n - 1)]  # where each later part begins
     parts: list[list[Part]] = [[] for _ in range(n)]
@@ -95,8 +99,15 @@ def plan(paths: list[Path], sizes: list[int], n: int) -> list[list[Part]]:
     return parts
 
 
-def scan(folders: list[Path], attributor: Attributor, stats: ScanStats) -> None:
-    """Every transcript in `folders`, in order, through `attributor`."""
+def scan(
+    folders: list[Path],
+    attributor: Attributor,
+    stats: ScanStats,
+    ahead: list[Worker] | None = None,
+) -> None:
+    """Every transcript in `folders`, in order, through `attributor`; `ahead`: workers
+    started already (start_ahead), used or stopped here."""
+    ahead = ahead or []
     paths = [path for folder in folders for path in session_files(folder)]
     sizes: list[int] = []
     n = 1
@@ -104,12 +115,18 @@ def scan(folders: list[Path], attributor: Attributor, stats: ScanStats) -> None:
         sizes = [files.size_of(p) for p in paths]
         n = parts_wanted(sum(sizes))
     if n == 1:
+        for worker in ahead:
+            worker.stop()
         for path in paths:
             for found in scan_file(path, stats, attributor.known):
                 attributor.feed(found, stats)
         return
     parts = plan(paths, sizes, n)
-    workers = [Worker(part) for part in parts[1:]]
+    workers = ahead[: n - 1] + [Worker() for _ in range(n - 1 - len(ahead))]
+    for worker in ahead[n - 1 :]:
+        worker.stop()
+    for worker, part in zip(workers, parts[1:], strict=True):
+        worker.send(part)
     try:
         failed: set[str] = set()
         _read(parts[0], attributor, stats, failed)
@@ -216,23 +233,47 @@ def _events(
 
 
 class Worker:
-    """A scan_worker process over one part, started at once; `result()` waits for it."""
+    """A scan_worker process, started ahead of its part (Python's start and the imports,
+    ~35 ms, run while the parent opens the workspace); `send` gives it its part,
+    `result()` waits for it."""
 
-    def __init__(self, part: list[Part]) -> None:
+    def __init__(self) -> None:
         self.pid = -1
         self.out = -1
+        self.task = -1
         python = sys.executable
         if not python or not os.path.isabs(python):
             return
         home = os.path.dirname(os.path.dirname(os.path.abspath(moai_mashup.__file__)))
-        task = files.memory_file("moai-cost-task", marshal.dumps((FORMAT, part)))
+        read_end, self.task = os.pipe()
         try:
             self.out = files.memory_file("moai-cost-events")
-            self.pid = spawn.start([python, "-I", "-c", BOOT, home], stdin=task, stdout=self.out)
+            argv = [python, "-I", "-S", "-c", BOOT, home]
+            self.pid = spawn.start(argv, stdin=read_end, stdout=self.out)
         except OSError:
             self.pid = -1
         finally:
-            os.close(task)
+            os.close(read_end)
+
+    @classmethod
+    def over(cls, part: list[Part]) -> Worker:
+        worker = cls()
+        worker.send(part)
+        return worker
+
+    def send(self, part: list[Part]) -> None:
+        """Its part; the pipe closes after it (the worker reads to its end)."""
+        if self.task < 0:
+            return
+        try:
+            view = memoryview(marshal.dumps((FORMAT, part)))
+            while view:
+                view = view[os.write(self.task, view) :]
+        except OSError:  # it is gone: result() finds it failed
+            pass
+        finally:
+            os.close(self.task)
+            self.task = -1
 
     def result(self) -> Iterator[tuple[object, ...]] | None:
         """Its frames once it has exited 0 (None: it did not; the part is not read)."""
@@ -260,10 +301,20 @@ class Worker:
             yield frame
 
     def stop(self) -> None:
-        """Kill it if it still runs (the parent failed); close its output."""
+        """Kill it if it still runs (not needed, or the parent failed); close its files."""
         if self.pid >= 0:
             spawn.kill(self.pid)
             self.pid = -1
-        if self.out >= 0:
-            os.close(self.out)
-            self.out = -1
+        for fd in (self.out, self.task):
+            if fd >= 0:
+                os.close(fd)
+        self.out = self.task = -1
+
+
+def start_ahead(env: dict[str, str] | os._Environ[str] | None = None) -> list[Worker]:
+    """The workers a large input would use, started before the transcripts are even found
+    (none on one core or with MOAI_COST_WORKERS=1): a small input kills them unused, which
+    costs the parent ~1 ms and another core a Python start."""
+    env = os.environ if env is None else env
+    most = parts_wanted(1 << 62, env) - 1
+    return [Worker() for _ in range(most)]
