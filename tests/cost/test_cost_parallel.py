@@ -241,3 +241,20 @@ def test_the_workers_variable(value: str) -> None:
     assert scan.parts_wanted(10 * scan.MIN_PART_BYTES, {}) == min(
         len(os.sched_getaffinity(0)), scan.MAX_PARTS, 10
     )
+
+
+def test_a_worker_that_fails_leaves_its_part_to_the_parent(tmp_path: Path) -> None:
+    """No part, or a part in another format: it exits non-zero, result() says so, and
+    scan reads that part itself (nothing of it replayed yet)."""
+    worker = scan.Worker()
+    try:
+        worker.send_raw(b"not marshal")
+        assert worker.result() is None
+    finally:
+        worker.stop()
+    worker = scan.Worker()
+    try:
+        worker.stop()  # killed before its part: a worker that never answers
+        assert worker.result() is None
+    finally:
+        worker.stop()

@@ -263,10 +263,13 @@ class Worker:
 
     def send(self, part: list[Part]) -> None:
         """Its part; the pipe closes after it (the worker reads to its end)."""
+        self.send_raw(marshal.dumps((FORMAT, part)))
+
+    def send_raw(self, task: bytes) -> None:
         if self.task < 0:
             return
         try:
-            view = memoryview(marshal.dumps((FORMAT, part)))
+            view = memoryview(task)
             while view:
                 view = view[os.write(self.task, view) :]
         except OSError:  # it is gone: result() finds it failed
