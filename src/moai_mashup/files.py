@@ -210,6 +210,22 @@ def read_stdin(limit: int, label: str = "stdin") -> bytes:
     return data
 
 
+def claim(fd: int, slot: int) -> bool:
+    """Take `slot` (one byte) of the anonymous file `fd` shared with other processes:
+    True for the first process to ask, False for every other, ever. A record lock
+    on that byte makes the read and the write one step."""
+    import fcntl
+
+    fcntl.lockf(fd, fcntl.LOCK_EX, 1, slot)
+    try:
+        if os.pread(fd, 1, slot) not in (b"", b"\0"):
+            return False
+        os.pwrite(fd, b"\1", slot)
+        return True
+    finally:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, slot)
+
+
 def size_of(path: StrPath) -> int:
     """The size `lstat` gives `path` (0: absent or unreadable): for planning work over
     files, never a bound (a file may grow before it is read)."""

@@ -57,23 +57,29 @@ def start(
     stdin: int = DEVNULL,
     stdout: int = DEVNULL,
     stderr: int = DEVNULL,
+    fd3: int | None = None,
 ) -> int:
     """Start `argv` (looked up on PATH) with these fds (-1: /dev/null). Returns the pid.
 
-    `env` None: ours. `cwd` None: ours; else through `sh` (above).
+    `env` None: ours. `cwd` None: ours; else through `sh` (above). `fd3`: a
+    descriptor of ours the child gets as its fd 3 (a file both share: `moai
+    cost`'s claims); no other descriptor of ours reaches a child.
     """
     if cwd is not None:
         argv = ["/bin/sh", "-c", _CHDIR, "sh", cwd, *argv]
     devnull = os.open(os.devnull, os.O_RDWR)
+    actions = [
+        (os.POSIX_SPAWN_DUP2, devnull if fd < 0 else fd, target)
+        for target, fd in enumerate((stdin, stdout, stderr))
+    ]
+    if fd3 is not None:
+        actions.append((os.POSIX_SPAWN_DUP2, fd3, 3))
     try:
         return os.posix_spawnp(
             argv[0],
             argv,
             os.environ if env is None else env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, devnull if fd < 0 else fd, target)
-                for target, fd in enumerate((stdin, stdout, stderr))
-            ],
+            file_actions=actions,
             setsigdef=(SIGPIPE, SIGXFSZ),
         )
     finally:

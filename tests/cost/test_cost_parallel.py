@@ -18,12 +18,14 @@ from typing import Any
 import pytest
 
 from moai_mashup.cost import scan
+from moai_mashup.cost.attribution import Attributor, Bucket, Filters, Place
 from moai_mashup.cost.transcripts import CHUNK, ScanStats, scan_file
 from tests.costkit import (
     BRANCH,
     assistant,
     cost_json,
     install_fixtures,
+    projects,
     repo_with_worktree,
     user_command,
     write_session,
@@ -258,3 +260,46 @@ def test_a_worker_that_fails_leaves_its_part_to_the_parent(tmp_path: Path) -> No
         assert worker.result() is None
     finally:
         worker.stop()
+
+
+def _scan_in_process(
+    home: Path, main: Path, ahead: list[scan.Worker]
+) -> tuple[dict[Bucket, int], list[list[int]], int, int, dict[str, Any]]:
+    places = [Place(str(main), "main", ())]
+    attributor = Attributor(
+        places, "main", "feature/{SPEC}", {}, "sonnet", Filters(None, None, None)
+    )
+    stats = ScanStats()
+    folders = [p for p in sorted(projects(home).iterdir()) if p.is_dir()]
+    scan.scan(folders, attributor, stats, ahead)
+    return (
+        attributor.buckets,
+        attributor.sums,
+        attributor.duplicates,
+        attributor.synthetic,
+        stats.as_dict(),
+    )
+
+
+def test_the_parent_takes_back_what_a_worker_does_not_do(
+    tmp_path: Path, env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that never starts: the parent takes every piece of its part back, from
+    the last one, and the result is the one process's; so with a live worker."""
+    main, _wt = repo_with_worktree(tmp_path, env)
+    # ~12 MB of a session that a phase command starts, half of it again, and a fork
+    # without the command: which copy counts first decides the phase.
+    turns = _turns(main, "main", "s", 0, 450, 30_000)
+    command = user_command(cwd=main, branch="main", name="/moai:3-sync", args="", session="s")
+    copies = [compact(r) for r in turns[:400:2]]
+    lines = [compact(r) for r in turns[:400]] + copies + [compact(r) for r in turns[400:]]
+    write_session(home, main, "a", [compact(command), *lines])
+    write_session(home, main, "b", [compact(dict(r, sessionId="fork")) for r in turns[100:]])
+    monkeypatch.setenv(scan.WORKERS_ENV, "1")
+    alone = _scan_in_process(home, main, [])
+    assert {b.phase for b in alone[0]} == {"sync"}
+    monkeypatch.setenv(scan.WORKERS_ENV, "2")
+    dead = scan.Worker()
+    dead.stop()
+    assert _scan_in_process(home, main, [dead]) == alone
+    assert _scan_in_process(home, main, scan.start_ahead()) == alone

@@ -5,8 +5,10 @@ equal per byte; attribution is a small share. So a large input is cut into
 parts of about equal bytes, in the order one process reads it (files in
 order, and a large file by byte ranges at line boundaries: transcripts'
 `_blocks`). The parent starts a worker (scan_worker.py) per part after the
-first, reads the first itself with scan_file, then replays each worker's
-events in order, asking `known` where one process would have asked it: the
+first, reads the first itself with scan_file, takes back the last worker's
+pieces from its end (read like a worker reads them) until the worker holds
+the next, then replays each worker's events and its own taken-back pieces
+in order, asking `known` where one process would have asked it: the
 same record counts first, the same copies count once, each phase command
 holds for the responses after it, whatever part a line fell in. The result
 is the one a single process gets, field for field (tests/cost/test_cost_parallel.py).
@@ -42,9 +44,11 @@ from moai_mashup.cost.transcripts import (
     EV_RESPONSE,
     EV_UNKNOWN,
     EV_UNREADABLE,
+    Copies,
     Event,
     ScanStats,
     add_samples,
+    scan_events,
     scan_file,
     session_files,
 )
@@ -52,12 +56,14 @@ from moai_mashup.cost.transcripts import (
 WORKERS_ENV = "MOAI_COST_WORKERS"
 MIN_PART_BYTES = 24 << 20  # below it a worker's start and replay cost more than it saves
 MAX_PARTS = 8
-# The parent's part against a worker's: besides reading, it attributes every response
-# and replays the workers' events. In one process, per byte of benchmarks/bench_cost.py's
-# small turns, scan_file with the attributor takes 0.42 s CPU, scan_events 0.36 and the
-# replay 0.05 (159 MB of long lines: 0.107, 0.104, 0.002): at 0.85 both shapes end
-# within 5% of together (the workers start ahead, ready by then: start_ahead).
-PARENT_WEIGHT = 0.85
+# The parent's own part against a worker's. Per byte of benchmarks/bench_cost.py's small
+# turns, in one process, scan_file with the attributor takes 0.42 s CPU, scan_events 0.36
+# and the replay 0.05 (159 MB of long lines: 0.107, 0.104, 0.002): the parts would end
+# together at ~0.85. The parent takes less, then takes back the last worker's pieces
+# from its end until the worker has the next (a busy core, a slow start: the parent
+# reads more), so a worker never waits on the parent.
+PARENT_WEIGHT = 0.6
+PIECE_BYTES = 8 << 20  # what the parent takes back from a worker at a time: ~10 ms of reading
 MAX_FRAME_BYTES = 256 << 20  # far above a frame's 1 MiB of lines; a worker's own output
 
 Part = tuple[str, int, int | None]  # path, first byte, end (None: to the end of the file)
@@ -96,7 +102,21 @@ def plan(paths: list[Path], sizes: list[int], n: int) -> list[list[Part]]:
             k += 1
         parts[k].append((str(path), start, None))
         at += size
-    return parts
+    return [parts[0], *(_pieces(part, paths, sizes) for part in parts[1:])]
+
+
+def _pieces(part: list[Part], paths: list[Path], sizes: list[int]) -> list[Part]:
+    """`part` with every file (or file's part) over PIECE_BYTES cut into pieces of about
+    that size: what the parent may take back from a worker, one at a time."""
+    size_of = dict(zip(map(str, paths), sizes, strict=True))
+    out: list[Part] = []
+    for path, start, stop in part:
+        end = size_of[path] if stop is None else stop
+        while end - start > PIECE_BYTES * 3 // 2:
+            out.append((path, start, start + PIECE_BYTES))
+            start += PIECE_BYTES
+        out.append((path, start, stop))
+    return out
 
 
 def scan(
@@ -130,15 +150,40 @@ def scan(
     try:
         failed: set[str] = set()
         _read(parts[0], attributor, stats, failed)
+        # Then the last worker's pieces, from its last one back, until the worker has the
+        # next: read here as a worker reads them, replayed after the worker's own.
+        taken: list[tuple[Part, list[tuple[object, ...]]]] = []
+        last, tail = workers[-1], parts[-1]
+        while len(taken) < len(tail) and last.claim(len(tail) - 1 - len(taken)):
+            piece = tail[len(tail) - 1 - len(taken)]
+            taken.append((piece, _frames_of(piece)))
         for worker, part in zip(workers, parts[1:], strict=True):
+            if worker is last:
+                part = part[: len(part) - len(taken)]
             frames = worker.result()
             if frames is None:
                 _read(part, attributor, stats, failed)
             else:
                 _replay(frames, part, attributor, stats, failed)
+        for piece, own in reversed(taken):
+            _replay(iter(own), [piece], attributor, stats, failed)
     finally:
         for worker in workers:
             worker.stop()
+
+
+def _frames_of(piece: Part) -> list[tuple[object, ...]]:
+    """What a worker would hand back for `piece` alone."""
+    path, start, stop = piece
+    own = ScanStats()
+    copies = Copies()
+    events = list(scan_events(Path(path), own, copies, start, stop))
+    totals = (own.files, own.bytes, own.usage_lines, own.malformed)
+    return [
+        (FRAME_EVENTS, events),
+        (FRAME_END_PART,),
+        (FRAME_DONE, totals, copies.count, copies.most),
+    ]
 
 
 def _read(part: list[Part], attributor: Attributor, stats: ScanStats, failed: set[str]) -> None:
@@ -241,6 +286,7 @@ class Worker:
         self.pid = -1
         self.out = -1
         self.task = -1
+        self.claims = -1
         python = sys.executable
         if not python or not os.path.isabs(python):
             return
@@ -248,8 +294,9 @@ class Worker:
         read_end, self.task = os.pipe()
         try:
             self.out = files.memory_file("moai-cost-events")
+            self.claims = files.memory_file("moai-cost-claims")
             argv = [python, "-I", "-S", "-c", BOOT, home]
-            self.pid = spawn.start(argv, stdin=read_end, stdout=self.out)
+            self.pid = spawn.start(argv, stdin=read_end, stdout=self.out, fd3=self.claims)
         except OSError:
             self.pid = -1
         finally:
@@ -308,10 +355,14 @@ class Worker:
         if self.pid >= 0:
             spawn.kill(self.pid)
             self.pid = -1
-        for fd in (self.out, self.task):
+        for fd in (self.out, self.task, self.claims):
             if fd >= 0:
                 os.close(fd)
-        self.out = self.task = -1
+        self.out = self.task = self.claims = -1
+
+    def claim(self, index: int) -> bool:
+        """Take the worker's part `index` for the parent (False: the worker has it)."""
+        return self.claims < 0 or files.claim(self.claims, index)
 
 
 def start_ahead(env: dict[str, str] | os._Environ[str] | None = None) -> list[Worker]:

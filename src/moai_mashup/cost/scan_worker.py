@@ -11,6 +11,11 @@ count, copies' most)`. Output goes out every FLUSH_BYTES of lines behind the
 events (or BATCH events), so the worker holds little whatever the input, and
 it never waits on its parent: the file takes what it writes.
 
+Parts are taken in order, each claimed first in the file at fd 3 (files.claim):
+the parent, done with its own part, claims the worker's parts from the last
+one back (scan.py), so the worker stops at the first part it cannot claim and
+both end together however busy either core is.
+
 It imports what transcripts.py imports and marshal: ~15 ms on top of Python's start.
 """
 
@@ -33,6 +38,7 @@ FRAME_DONE = 2
 BATCH = 1024
 FLUSH_BYTES = 1 << 20
 MAX_TASK_BYTES = 64 << 20  # the parent's own list of paths: ~500,000 of them
+CLAIMS_FD = 3  # one byte per part, shared with the parent (files.claim)
 BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from moai_mashup.cost.scan_worker import main; raise SystemExit(main())"
@@ -59,7 +65,9 @@ def main() -> int:
         return 3
     stats = ScanStats()
     copies = Copies()
-    for path, start, stop in parts:
+    for index, (path, start, stop) in enumerate(parts):
+        if not files.claim(CLAIMS_FD, index):
+            break  # the parent took it, and every part after it
         batch: list[Event] = []
         for event in scan_events(Path(path), stats, copies, start, stop):
             batch.append(event)
