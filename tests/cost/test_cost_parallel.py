@@ -240,9 +240,9 @@ def test_the_workers_variable(value: str) -> None:
         assert wanted == int(value)
     else:  # automatic: nothing to split
         assert wanted == 1
-    assert scan.parts_wanted(10 * scan.MIN_PART_BYTES, {}) == min(
-        len(os.sched_getaffinity(0)), scan.MAX_PARTS, 10
-    )
+    cores = len(os.sched_getaffinity(0))
+    auto = scan.parts_wanted(10 * scan.MIN_PART_BYTES, {})
+    assert 1 <= auto <= min(cores, scan.MAX_PARTS, 10)  # fewer while other work runs
 
 
 def test_a_worker_that_fails_leaves_its_part_to_the_parent(tmp_path: Path) -> None:
