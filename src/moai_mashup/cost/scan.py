@@ -14,16 +14,16 @@ holds for the responses after it, whatever part a line fell in. The result
 is the one a single process gets, field for field (tests/cost/test_cost_parallel.py).
 
 When: MOAI_COST_WORKERS=N asks for N parts (1: one process), for tests and
-for users who want to pin it; otherwise one part per core that other work
-leaves free (the 1-minute load average, as `make -l` reads it: with the other
-core busy, two processes took 0.31 s where one took 0.20 on bench_cost's long
-lines, load 2.5-2.8 on 2 cores), each of at least MIN_PART_BYTES, as a
-worker costs ~20-40 ms of a core to start (`python -I -S`, then transcripts'
-imports) and the parent replays its events.
-Workers start ahead (start_ahead), while the parent opens the workspace; a
-small input stops them unused. A worker that
-cannot start or fails: the parent reads that part itself, nothing of it
-replayed yet.
+for users who want to pin it; otherwise one part per core, each of at least
+MIN_PART_BYTES, as a worker costs ~20-40 ms of a core to start (`python -I
+-S`, then transcripts' imports) and the parent replays its events. Workers
+start ahead (start_ahead), while the parent opens the workspace; a small
+input stops them unused. A worker that cannot start or fails: the parent
+reads that part itself, nothing of it replayed yet. The load average is not
+asked: it lags by a minute (a benchmark's own earlier runs count in it), and
+it kept moai to one process while ccusage ran on both cores (0.54 s against
+0.43); a worker on a busy core costs the parent less, as it takes back the
+pieces the worker has not reached.
 
 Figures (benchmarks/bench_cost.py, 2 cores): see docs/cost.md, "Speed".
 """
@@ -82,15 +82,7 @@ def parts_wanted(total: int, env: dict[str, str] | os._Environ[str] | None = Non
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        load = 0.0
-    # Cores left by other work, read from the load average as `make -l` does, less
-    # 1.5 for moai's own share of it (a caller running it in a loop, a benchmark): a
-    # worker on a busy core only takes the parent's own core from it.
-    free = int(cores + 2.5 - load)
-    return max(1, min(cores, free, MAX_PARTS, total // MIN_PART_BYTES))
+    return max(1, min(cores, MAX_PARTS, total // MIN_PART_BYTES))
 
 
 def plan(paths: list[Path], sizes: list[int], n: int) -> list[list[Part]]:
