@@ -1,17 +1,35 @@
-"""`moai cost` vs a plain `json.loads`-every-line loop over the same generated transcripts.
+"""`moai cost` against ccusage and a plain `json.loads`-every-line loop, on generated transcripts.
 
-    python benchmarks/bench_cost.py            # ~1 GB (the issue's size)
-    python benchmarks/bench_cost.py --mb 50    # a quick run
+    python benchmarks/bench_cost.py                      # both shapes, ccusage if on PATH
+    python benchmarks/bench_cost.py --ccusage DIR_OR_EXE # ccusage from an npm prefix or a path
+    python benchmarks/bench_cost.py --mb 50 --large-mb 30 --rounds 3   # a quick run
 
 Generates a git repository (main + a SPEC worktree) and a fake HOME whose
 `~/.claude/projects/` holds session files shaped like Claude Code 2.1.112's
-(tests/fixtures/transcripts/): per turn a prompt, an assistant response
-written as two lines (text + tool_use, same message id and usage), a tool
-result with file contents, sometimes an attachment. Both contenders run as
-child processes on the same files in the same run (the files are in the page
-cache for both; each gets one warm-up pass over the data by the generator),
-alternating, best of `--rounds`; peak RSS is each child's own
-`ru_maxrss` from `os.wait4`. Prints MB/s for both, the ratio, and peak RSS.
+(tests/fixtures/transcripts/), in two shapes:
+
+- `turns` (`--mb`, 295 MB): many small turns; per turn a prompt, an assistant
+  response written as two lines (text + tool_use, same message id and usage),
+  a tool result with file contents, sometimes an attachment.
+- `results` (`--large-mb`, 157 MB): the same turns with ten times the code in
+  each Edit and its tool result (lines of 10-200 KB), and every 25th tool result
+  a 1.5 MB build log (longer than moai's read chunk): fewer turns, long lines.
+
+Contenders, each a child process on the same files in the same run (in the
+page cache for all: one warm-up run each), alternating within each round:
+`moai cost --json` (split across a worker when that pays), `moai cost --json`
+with MOAI_COST_WORKERS=1 (one process), `ccusage daily --json --offline` when
+found (`--ccusage`: an executable, or a folder where `npm install ccusage
+@ccusage/ccusage-linux-x64` ran; else `ccusage` on PATH; the native binary is
+run directly, not through its node launcher), and the json.loads loop.
+Prints medians of wall time, CPU time and peak RSS (each child's `ru_maxrss`
+from `os.wait4`: for moai the larger of the parent and its worker), the
+spread (min-max), moai / ccusage as the median of the per-round ratios, the
+load average, and checks that moai and ccusage count the same input, output
+and cache-read tokens (ccusage counts a cache write from the
+`cache_creation` breakdown even when it is all zero, as these are; moai
+falls back to the flat `cache_creation_input_tokens` there, so that total
+differs by design).
 """
 
 from __future__ import annotations
@@ -19,7 +37,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,8 +93,12 @@ def make_repo(root: Path, env: dict[str, str]) -> tuple[Path, Path]:
     return main, wt
 
 
-def session_lines(cwd: str, branch: str, model: str, session: str, turn: int) -> list[str]:
-    """One turn as Claude Code writes it (shapes from the real fixtures)."""
+def session_lines(
+    cwd: str, branch: str, model: str, session: str, turn: int, scale: int = 1
+) -> list[str]:
+    """One turn as Claude Code writes it (shapes from the real fixtures); `scale`
+    multiplies the code the Edit carries and its tool result shows, and with it
+    above 1 every 25th tool result also holds a 1.5 MB build log."""
     base = {"cwd": cwd, "sessionId": session, "version": "2.1.112", "gitBranch": branch}
     ts = f"2026-11-{1 + turn % 28:02d}T{turn % 24:02d}:{turn % 60:02d}:00.000Z"
     common = {"userType": "external", "entrypoint": "cli", "timestamp": ts, **base}
@@ -89,7 +113,11 @@ def session_lines(cwd: str, branch: str, model: str, session: str, turn: int) ->
         "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
     }
     prose = "Let me look at the failing test and the module it covers. " * (4 + turn % 20)
-    code = "def handler(request):\n    return respond(request.json())\n" * (20 + turn % 60)
+    line = "def handler(request):\n    return respond(request.json())\n"
+    code = line * ((20 + turn % 60) * scale)
+    stdout = code * 2
+    if scale > 1 and turn % 25 == 0:
+        stdout = f"[build] compiling module_{turn}.c -O2 -Wall\n" * 38_000
 
     def assistant(block: dict[str, object], uid: str) -> str:
         msg = {
@@ -137,7 +165,7 @@ def session_lines(cwd: str, branch: str, model: str, session: str, turn: int) ->
                     "content": [{"tool_use_id": tool_id, "type": "tool_result", "content": code}],
                 },
                 "uuid": f"r{turn}",
-                "toolUseResult": {"stdout": code * 2, "stderr": "", "interrupted": False},
+                "toolUseResult": {"stdout": stdout, "stderr": "", "interrupted": False},
                 **common,
             }
         ),
@@ -151,8 +179,18 @@ def session_lines(cwd: str, branch: str, model: str, session: str, turn: int) ->
     return lines
 
 
-def generate(home: Path, main: Path, wt: Path, total_mb: int) -> tuple[int, int]:
+def result_lines(cwd: str, branch: str, model: str, session: str, turn: int) -> list[str]:
+    """A turn with 10 times the code: Edit and tool result lines of 10-200 KB, and a
+    line longer than moai's read chunk every 25th turn."""
+    return session_lines(cwd, branch, model, session, turn, scale=10)
+
+
+SHAPES = {"turns": session_lines, "results": result_lines}
+
+
+def generate(home: Path, main: Path, wt: Path, total_mb: int, shape: str) -> tuple[int, int]:
     """Write ~total_mb of sessions; returns (bytes written, distinct responses)."""
+    make_turn = SHAPES[shape]
     projects = home / ".claude" / "projects"
     places = [
         (str(main), "main", "claude-sonnet-4-6"),
@@ -168,7 +206,7 @@ def generate(home: Path, main: Path, wt: Path, total_mb: int) -> tuple[int, int]
         size = 0
         with open(folder / f"{session}.jsonl", "w", encoding="utf-8") as fh:
             while size < FILE_MB * 1_000_000 and written + size < total_mb * 1_000_000:
-                text = "\n".join(session_lines(cwd, branch, model, session, turn)) + "\n"
+                text = "\n".join(make_turn(cwd, branch, model, session, turn)) + "\n"
                 fh.write(text)
                 size += len(text)
                 turn += 1
@@ -179,13 +217,15 @@ def generate(home: Path, main: Path, wt: Path, total_mb: int) -> tuple[int, int]
 
 
 def run_child(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds, the child's own peak RSS in bytes, its stdout."""
+    """Wall seconds, CPU seconds, peak RSS in bytes (the child's or its largest
+    reaped descendant's), its stdout."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.PIPE)
+        err = proc.stderr.read().decode() if proc.stderr else ""
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
-        err = proc.stderr.read().decode() if proc.stderr else ""
+        proc.returncode = os.waitstatus_to_exitcode(status)
         if status != 0:
             raise SystemExit(f"{argv[0]} failed ({status}): {err}")
         out.seek(0)
@@ -193,14 +233,63 @@ def run_child(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, f
         return wall, usage.ru_utime + usage.ru_stime, rss, out.read().decode()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--mb", type=int, default=1024, help="transcript size to generate (MB)")
-    ap.add_argument("--rounds", type=int, default=2, help="runs of each contender; best counts")
-    ap.add_argument("--keep", action="store_true", help="keep the generated files")
-    args = ap.parse_args()
+def find_ccusage(given: str | None) -> str | None:
+    """The ccusage to run: `given` (an executable, or an npm prefix holding it), else PATH.
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-cost-"))
+    In an npm prefix the platform's native binary is preferred to the node launcher
+    (`node_modules/.bin/ccusage` starts node, then the binary): the launcher would
+    add node's start to every run and is not what is measured here.
+    """
+    if given is None:
+        return shutil.which("ccusage")
+    path = Path(given)
+    if path.is_dir():
+        system = {"Linux": "linux", "Darwin": "darwin"}.get(platform.system(), "")
+        arch = {"x86_64": "x64", "AMD64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
+            platform.machine(), ""
+        )
+        modules = path / "node_modules"
+        for candidate in (
+            modules / "@ccusage" / f"ccusage-{system}-{arch}" / "bin" / "ccusage",
+            modules / ".bin" / "ccusage",
+        ):
+            if candidate.is_file():
+                if not os.access(candidate, os.X_OK):
+                    candidate.chmod(0o755)  # npm leaves the native binary unexecutable
+                return str(candidate)
+        raise SystemExit(f"--ccusage {given}: no ccusage under {modules}")
+    if not path.is_file():
+        raise SystemExit(f"--ccusage {given}: no such file")
+    return str(path)
+
+
+class Contender:
+    def __init__(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.name = name
+        self.argv = argv
+        self.cwd = cwd
+        self.env = env
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+        self.rsss: list[int] = []
+        self.last = ""
+
+    def run(self, keep: bool = True) -> None:
+        wall, cpu, rss, self.last = run_child(self.argv, self.cwd, self.env)
+        if keep:
+            self.walls.append(wall)
+            self.cpus.append(cpu)
+            self.rsss.append(rss)
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}"
+
+
+def bench_shape(
+    shape: str, mb: int, rounds: int, ccusage: str | None, baseline: bool, keep: bool
+) -> bool:
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-cost-{shape}-"))
     try:
         home = tmp / "home"
         home.mkdir()
@@ -213,50 +302,115 @@ def main() -> None:
         )
         main_wt, spec_wt = make_repo(tmp / "repo", env)
         t0 = time.perf_counter()
-        size, responses = generate(home, main_wt, spec_wt, args.mb)
+        size, responses = generate(home, main_wt, spec_wt, mb, shape)
         gen_s = time.perf_counter() - t0
-        mb = size / 1e6
-        print(f"generated {mb:,.0f} MB ({responses:,} responses) in {gen_s:.1f}s under {tmp}")
-
+        mbs = size / 1e6
+        print(f"\n== {shape}: {mbs:,.0f} MB ({responses:,} responses) in {gen_s:.1f}s under {tmp}")
         projects = str(home / ".claude" / "projects")
-        empty = tmp / "empty-home"
-        (empty / ".claude" / "projects").mkdir(parents=True)
-        # Start-up alone (config, git, imports), twice: the first run also fills caches.
-        for _ in range(2):
-            start = run_child([MOAI, "cost"], main_wt, {**env, "HOME": str(empty)})
-        best: dict[str, tuple[float, float, int]] = {}
-        for _ in range(args.rounds):
-            wall, cpu, rss, out = run_child([sys.executable, "-c", BASELINE, projects], tmp, env)
-            if "baseline" not in best or wall < best["baseline"][0]:
-                best["baseline"] = (wall, cpu, rss)
-            wall, cpu, rss, out = run_child([MOAI, "cost", "--json"], main_wt, env)
-            got = json.loads(out)["total"]["responses"]
-            if got != responses:
-                raise SystemExit(f"moai cost counted {got} responses, generated {responses}")
-            if "moai" not in best or wall < best["moai"][0]:
-                best["moai"] = (wall, cpu, rss)
-        (bw, bcpu, brss), (mw, mcpu, mrss) = best["baseline"], best["moai"]
-        for name, w, c, r in [
-            ("json.loads every line", bw, bcpu, brss),
-            ("moai cost", mw, mcpu, mrss),
-        ]:
-            print(
-                f"{name:21}: {mb / w:7.1f} MB/s wall, {mb / c:7.1f} MB/s CPU, "
-                f"peak RSS {r / 1e6:5.1f} MB"
-            )
-        print(
-            f"moai cost / baseline: {bw / mw:.2f}x wall, {bcpu / mcpu:.2f}x CPU "
-            f"(includes moai's start-up: {start[0]:.2f}s wall, {start[1]:.2f}s CPU)"
+        moai = Contender("moai cost --json", [MOAI, "cost", "--json"], main_wt, env)
+        one = Contender(
+            "moai, one process",
+            [MOAI, "cost", "--json"],
+            main_wt,
+            {**env, "MOAI_COST_WORKERS": "1"},
         )
-        ok = mw <= bw and mrss <= 100e6
-        print("PASS" if ok else "FAIL: slower than the baseline or over 100 MB RSS")
-        if not ok:
-            sys.exit(1)
+        contenders = [moai, one]
+        cc = None
+        if ccusage:
+            cc = Contender("ccusage daily", [ccusage, "daily", "--json", "--offline"], tmp, env)
+            contenders.append(cc)
+        if baseline:
+            contenders.append(
+                Contender(
+                    "json.loads each line", [sys.executable, "-c", BASELINE, projects], tmp, env
+                )
+            )
+        for c in contenders:
+            c.run(keep=False)  # warm-up: the page cache, moai's config cache
+        load = [os.getloadavg()[0]]
+        for r in range(rounds):
+            order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
+            for c in order:
+                c.run()
+            load.append(os.getloadavg()[0])
+        data = json.loads(moai.last)
+        got = data["total"]
+        if got["responses"] != responses:
+            raise SystemExit(
+                f"moai cost counted {got['responses']} responses, generated {responses}"
+            )
+        if json.loads(one.last) != data:
+            raise SystemExit("moai cost split and in one process disagree")
+        print(
+            f"{'':22} {'wall s':>6} {'(spread)':>11} {'CPU s':>6} {'MB/s':>6} {'peak RSS MB':>11}"
+        )
+        for c in contenders:
+            w, cpu = statistics.median(c.walls), statistics.median(c.cpus)
+            print(
+                f"{c.name:22} {w:6.2f} {'(' + spread(c.walls) + ')':>11} {cpu:6.2f} "
+                f"{mbs / w:6.0f} {statistics.median(c.rsss) / 1e6:11.1f}"
+            )
+        print(f"load average (1 min) during the rounds: {min(load):.1f}-{max(load):.1f}")
+        ok = True
+        if cc is not None:
+            totals = json.loads(cc.last)["totals"]
+            pairs = [
+                ("inputTokens", "input_tokens"),
+                ("outputTokens", "output_tokens"),
+                ("cacheReadTokens", "cache_read_tokens"),
+            ]
+            for theirs, ours in pairs:
+                if totals[theirs] != got[ours]:
+                    raise SystemExit(f"{theirs}: ccusage {totals[theirs]}, moai {got[ours]}")
+            ratios = [m / c for m, c in zip(moai.walls, cc.walls, strict=True)]
+            alone = [m / c for m, c in zip(one.walls, cc.walls, strict=True)]
+            rss = statistics.median(moai.rsss) / statistics.median(cc.rsss)
+            print(
+                f"moai / ccusage, wall, per round: median {statistics.median(ratios):.2f} "
+                f"({spread(ratios)}); one process {statistics.median(alone):.2f} "
+                f"({spread(alone)}); peak RSS {rss:.2f}"
+            )
+            print("same input, output and cache-read tokens as ccusage")
+            ok = statistics.median(ratios) <= 1.0
+        return ok
     finally:
-        if args.keep:
+        if keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--mb", type=int, default=295, help="size of the `turns` shape (MB)")
+    ap.add_argument("--large-mb", type=int, default=157, help="size of the `results` shape (MB)")
+    ap.add_argument("--shape", choices=["turns", "results", "both"], default="both")
+    ap.add_argument("--rounds", type=int, default=7, help="runs of each contender; medians count")
+    ap.add_argument("--ccusage", metavar="PATH", help="ccusage executable or npm prefix")
+    ap.add_argument("--no-baseline", action="store_true", help="leave out the json.loads loop")
+    ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = ap.parse_args()
+
+    ccusage = find_ccusage(args.ccusage)
+    if ccusage:
+        version = subprocess.run(
+            [ccusage, "--version"], capture_output=True, text=True, check=False
+        )
+        print(f"ccusage: {ccusage} ({version.stdout.strip()})")
+    else:
+        print("ccusage: not found (--ccusage PATH); comparing with the json.loads loop only")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    )
+    ok = True
+    for shape, mb in (("turns", args.mb), ("results", args.large_mb)):
+        if args.shape in (shape, "both"):
+            ok = (
+                bench_shape(shape, mb, args.rounds, ccusage, not args.no_baseline, args.keep) and ok
+            )
+    print("PASS" if ok else "FAIL: moai cost slower than ccusage")
+    if not ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -80,3 +80,16 @@ def test_the_child_is_this_python(tmp_path: Path) -> None:
         [sys.executable, "-c", "import os; print(os.getcwd())"], cwd=str(tmp_path)
     )
     assert (code, out.decode().strip()) == (0, str(tmp_path))
+
+
+def test_fd3_reaches_the_child_and_no_other_descriptor_does() -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    script = "echo three >&3; (echo four >&4) 2>/dev/null || echo closed >&3"
+    pid = spawn.start(["/bin/sh", "-c", script], fd3=write_end)
+    os.close(write_end)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with spawn.pipe_reader(read_end) as fh:
+        assert fh.read() == b"three\nclosed\n"

@@ -6,7 +6,8 @@ selectors, contextlib), and the git hook, the status line and the prompt hook
 start children on paths users feel; this module imports `os` and `select`
 (0.2 ms) and nothing of ours, so githooks/fast.py can use it as well as git.py.
 
-- `start`: the child alone (its pid); the caller holds the pipes and waits.
+- `start`: the child alone (its pid); the caller holds the pipes and waits
+  (`kill`: one it no longer wants, reaped).
 - `run`: start, feed stdin, collect stdout and stderr, wait, bounded in time:
   `(returncode, stdout bytes, stderr bytes)`, as pre-commit's `cmd_output_b`.
 - `spawn_git`, `IgnoredQuery`: git through `start` for the hooks.
@@ -56,23 +57,29 @@ def start(
     stdin: int = DEVNULL,
     stdout: int = DEVNULL,
     stderr: int = DEVNULL,
+    fd3: int | None = None,
 ) -> int:
     """Start `argv` (looked up on PATH) with these fds (-1: /dev/null). Returns the pid.
 
-    `env` None: ours. `cwd` None: ours; else through `sh` (above).
+    `env` None: ours. `cwd` None: ours; else through `sh` (above). `fd3`: a
+    descriptor of ours the child gets as its fd 3 (a file both share: `moai
+    cost`'s claims); no other descriptor of ours reaches a child.
     """
     if cwd is not None:
         argv = ["/bin/sh", "-c", _CHDIR, "sh", cwd, *argv]
     devnull = os.open(os.devnull, os.O_RDWR)
+    actions = [
+        (os.POSIX_SPAWN_DUP2, devnull if fd < 0 else fd, target)
+        for target, fd in enumerate((stdin, stdout, stderr))
+    ]
+    if fd3 is not None:
+        actions.append((os.POSIX_SPAWN_DUP2, fd3, 3))
     try:
         return os.posix_spawnp(
             argv[0],
             argv,
             os.environ if env is None else env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, devnull if fd < 0 else fd, target)
-                for target, fd in enumerate((stdin, stdout, stderr))
-            ],
+            file_actions=actions,
             setsigdef=(SIGPIPE, SIGXFSZ),
         )
     finally:
@@ -210,6 +217,11 @@ def _kill(pid: int) -> None:
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
+
+
+def kill(pid: int) -> None:
+    """Kill a child of `start` that is no longer wanted, and reap it."""
+    _kill(pid)
 
 
 def pipe_reader(fd: int) -> io.BufferedReader:

@@ -17,7 +17,7 @@ import click
 from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON
 from moai_mashup.core.routing import SPEC_ID_SHAPE, is_valid_spec_id
-from moai_mashup.cost import report, teamview
+from moai_mashup.cost import report, scan, teamview
 from moai_mashup.cost.attribution import (
     Attributor,
     Filters,
@@ -27,13 +27,7 @@ from moai_mashup.cost.attribution import (
 )
 from moai_mashup.cost.phase_record import read_phases
 from moai_mashup.cost.pricing import TABLE_DATE, TIERS, PriceTable, Tier, valid_tier_name
-from moai_mashup.cost.transcripts import (
-    ScanStats,
-    find_folders,
-    projects_dir,
-    scan_file,
-    session_files,
-)
+from moai_mashup.cost.transcripts import ScanStats, find_folders, projects_dir
 from moai_mashup.errors import BadInput
 from moai_mashup.paths import SETTINGS_REL, STATE_DIR
 from moai_mashup.workspace import Workspace, open_workspace
@@ -132,6 +126,8 @@ def command(
         )
         click.echo(out, nl=False)
         return
+    # Workers for a large input start now, while the workspace opens (scan.py).
+    ahead = [] if show_prices or prom_rules or grafana else scan.start_ahead()
     ws = open_workspace()
     prices = PriceTable(ws.cfg.pricing, tier_models)
     if show_prices:
@@ -154,7 +150,7 @@ def command(
     )
     stats = ScanStats()
     projects = projects_dir()
-    folders = _scan(projects, places, attributor, stats)
+    folders = _scan(projects, places, attributor, stats, ahead)
     summary = report.summarize(attributor.buckets, attributor.sums, prices, by)
     notes = _notes(stats, attributor, summary, folders, projects)
     if html_file is not None:
@@ -217,14 +213,15 @@ def _places(ws: Workspace) -> tuple[list[Place], list[dict[str, Any]]]:
 
 
 def _scan(
-    projects: Path, places: list[Place], attributor: Attributor, stats: ScanStats
+    projects: Path,
+    places: list[Place],
+    attributor: Attributor,
+    stats: ScanStats,
+    ahead: list[scan.Worker],
 ) -> list[Path]:
     """Feed every transcript of these places to the attributor; the folders read."""
     folders = find_folders(projects, [p.path for p in places])
-    for folder in folders:
-        for path in session_files(folder):
-            for found in scan_file(path, stats, attributor.known):
-                attributor.feed(found, stats)
+    scan.scan(folders, attributor, stats, ahead)
     return folders
 
 

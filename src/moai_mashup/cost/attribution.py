@@ -42,7 +42,15 @@ from moai_mashup import files
 from moai_mashup.core.routing import branch_kind, is_valid_spec_id, spec_id_from_branch
 from moai_mashup.cost.phase_record import PhaseMark, phase_at
 from moai_mashup.cost.pricing import Tier, backend_of, strip_suffix, tier_for
-from moai_mashup.cost.transcripts import Found, ScanStats, command_of, usage_of
+from moai_mashup.cost.transcripts import (
+    BAD_USAGE,
+    SYNTHETIC,
+    Found,
+    Response,
+    ScanStats,
+    phase_command_of,
+    response_of,
+)
 from moai_mashup.errors import MoaiError
 from moai_mashup.limits import MAX_SETTINGS_BYTES, too_deep
 
@@ -200,6 +208,7 @@ class Attributor:
         self.outside = 0  # responses whose cwd is in none of this repository's worktrees
         self.filtered = 0
         self.synthetic = 0
+        self._anonymous = 0  # responses without ids, each counted as its own
         self.session_phase: dict[str, tuple[str, str | None]] = {}
         self._place_of: dict[str, Place | None] = {}
         self._memo: dict[tuple[Any, ...], _Where] = {}
@@ -230,27 +239,29 @@ class Attributor:
     def feed(self, found: Found, stats: ScanStats) -> None:
         rec = found.record
         if found.kind == "command":
-            self._command(rec)
+            self.command(*phase_command_of(rec))
             return
-        usage = usage_of(rec)
-        if usage is None:
+        self.add(response_of(rec), stats, found.asked)
+
+    def add(self, resp: Response | int, stats: ScanStats, asked: int | None = None) -> None:
+        """Count one assistant record (what `response_of` read of it); `asked`: the key
+        `known` was just asked with, and did not know."""
+        if resp == BAD_USAGE:
             stats.bad_usage += 1
             return
-        if usage.model == "<synthetic>":  # Claude Code's stand-in for a failed request
+        if resp == SYNTHETIC:
             self.synthetic += 1
             return
-        msg_id, request_id = rec["message"].get("id"), rec.get("requestId")
-        if not all(v is None or isinstance(v, str) for v in (msg_id, request_id)):
-            stats.bad_usage += 1  # an id that is a list or an object: no response Claude Code wrote
-            return
-        if msg_id is None and request_id is None:
-            uuid = rec.get("uuid")
-            key = hash(("uuid", uuid if isinstance(uuid, str) else None, id(rec)))
+        assert not isinstance(resp, int)
+        ids, model, inp, out, cache_write, cache_read, cache_1h, ts, cwd, branch, session = resp
+        if ids is None:
+            self._anonymous += 1  # no ids at all: a response of its own
+            key = hash(("anonymous", self._anonymous))
         else:
-            key = hash((msg_id, request_id))
-        if self.known(key, usage.output):
+            key = hash(ids)
+        if key != asked and self.known(key, out):
             return
-        bucket = self._bucket(rec, usage.model)
+        bucket = self._bucket(ts, cwd, branch, session, model)
         if bucket is None:
             # Outside this repository or filtered out: remember it so copies are not re-examined.
             self.seen.put(key, _NOWHERE << 32)
@@ -262,17 +273,16 @@ class Attributor:
             self.sums.append([0, 0, 0, 0, 0, 0])
         row = self.sums[new_id]
         row[0] += 1
-        row[1] += usage.input
-        row[2] += usage.output
-        row[3] += usage.cache_write
-        row[4] += usage.cache_read
-        row[5] += usage.cache_write_1h
-        self.seen.put(key, (new_id << 32) | min(usage.output, _MASK))
+        row[1] += inp
+        row[2] += out
+        row[3] += cache_write
+        row[4] += cache_read
+        row[5] += cache_1h
+        self.seen.put(key, (new_id << 32) | min(out, _MASK))
 
-    def _command(self, rec: dict[str, Any]) -> None:
-        cmd = command_of(rec)
-        session = rec.get("sessionId")
-        if cmd is None or not isinstance(session, str):
+    def command(self, cmd: tuple[str, str] | None, session: str | None) -> None:
+        """A slash command (command_of) in `session`: a phase command sets its phase."""
+        if cmd is None or session is None:
             return
         m = PHASE_COMMAND.match(cmd[0])
         if m is None:
@@ -280,19 +290,14 @@ class Attributor:
         arg = cmd[1].split()[0] if cmd[1].split() else ""
         self.session_phase[session] = (m.group(1), arg if is_valid_spec_id(arg) else None)
 
-    def _bucket(self, rec: dict[str, Any], model: str) -> Bucket | None:
-        ts = rec.get("timestamp")
-        ts = ts if isinstance(ts, str) else ""
+    def _bucket(
+        self, ts: str, cwd: str | None, branch: str | None, session: str | None, model: str
+    ) -> Bucket | None:
         flt = self.filters
         if (flt.since and ts < flt.since) or (flt.until and ts >= flt.until):
             self.filtered += 1
             return None
-        cwd = rec.get("cwd")
-        cwd = cwd if isinstance(cwd, str) else None
-        branch = rec.get("gitBranch")
-        branch = branch if isinstance(branch, str) and branch and branch != "HEAD" else None
-        session = rec.get("sessionId")
-        command = self.session_phase.get(session) if isinstance(session, str) else None
+        command = self.session_phase.get(session) if session is not None else None
         memo_key = (cwd, branch, command, model)
         where = self._memo.get(memo_key)
         if where is None:

@@ -39,11 +39,15 @@ Anthropic server; tests/fixtures/transcripts/ holds what it wrote):
 - Tool results in `user` records may also contain a `"usage"` key (a
   subagent's totals): only `assistant` records are counted.
 
-Speed: a file is read in 1 MiB chunks and searched with `bytes.find` for
-`"usage"` and `<command-name>/`; only the lines holding one are parsed
-(a JSON string escapes every `"`, so `"usage"` with bare quotes occurs only as
-a key). Lines without either are never split out, decoded or parsed; memory
-stays at one chunk plus the longest line.
+Speed: a file is read in 256 KiB chunks (4.0 GB/s read into a new 1 MiB
+bytes against 5.6 GB/s at 256 KiB here, and a chunk stays in the CPU's cache
+while it is searched) and searched with the C library's `memmem` (else
+`bytes.find`) for `"usage"` and `<command-name>/`; only the lines holding one
+are parsed (a JSON string escapes every `"`, so `"usage"` with bare quotes
+occurs only as a key). Lines without either are never split out, decoded or
+parsed; memory stays at one chunk plus the longest line. A copy of a response
+already counted is recognised from its bytes (`quick_ids`), never parsed.
+Large inputs are split across processes: scan.py.
 
 Whatever else sits there (another tool's files, an attacker's): the walk follows
 no link and takes regular files only (a FIFO, a link to /dev/zero, a link loop
@@ -63,7 +67,7 @@ from moai_mashup import files
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_TRANSCRIPT_LINE_BYTES
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 USAGE_MARK = b'"usage"'
 COMMAND_MARK = b"<command-name>/"
 MAX_FOLDER_NAME = 200  # Claude Code cuts longer encoded paths and appends "-<hash>"
@@ -173,10 +177,64 @@ class ScanStats:
 class Found(NamedTuple):
     kind: str  # "assistant" (a record with usage) or "command" (a user record with a slash command)
     record: dict[str, Any]
+    asked: int | None = None  # the key `known` was asked with just before, and did not know
+
+
+def _libc_memmem() -> Callable[[int, int, bytes, int], int | None] | None:
+    """The C library's memmem, or None (then bytes.find does its work).
+
+    CPython's bytes.find is a Horspool search that JSON's common letters keep to
+    small steps: 1.3-1.5 GB/s for `"usage"` on benchmarks/bench_cost.py's
+    transcripts, against 3.8 GB/s for glibc 2.36's memmem (6.2 against 1.8
+    for `<command-name>/`); ctypes costs 2 ms to import and ~0.4 us a call,
+    made once per chunk and per usage line. Same answer: the first occurrence.
+    """
+    try:
+        import ctypes
+
+        memmem = ctypes.CDLL(None).memmem
+    except (ImportError, OSError, AttributeError):
+        return None
+    memmem.restype = ctypes.c_void_p
+    memmem.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+    _address.append(lambda b: ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value or 0)
+    return memmem
+
+
+_address: list[Callable[[bytes], int]] = []  # where a bytes object's bytes are (with memmem)
+MEMMEM = _libc_memmem()
 
 
 def _interesting_lines(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
     """(start, end, usage key position or -1) of each line in buf[lo:hi] worth parsing."""
+    memmem = MEMMEM
+    if memmem is None:
+        yield from _interesting_lines_find(buf, lo, hi)
+        return
+    base = _address[0](buf)  # buf stays referenced (and unmoved) while it is searched
+    ul, cl = len(USAGE_MARK), len(COMMAND_MARK)
+    r = memmem(base + lo, hi - lo, USAGE_MARK, ul)
+    nu = r - base if r else -1
+    r = memmem(base + lo, hi - lo, COMMAND_MARK, cl)
+    nc = r - base if r else -1
+    while nu >= 0 or nc >= 0:
+        hit = nu if nc < 0 or (0 <= nu < nc) else nc
+        start = buf.rfind(b"\n", lo, hit) + 1 or lo
+        end = buf.find(b"\n", hit, hi)
+        if end < 0:
+            end = hi
+        upos = nu if 0 <= nu < end else -1
+        yield start, end, upos
+        if nu >= 0 and nu < end:
+            r = memmem(base + end, hi - end, USAGE_MARK, ul)
+            nu = r - base if r else -1
+        if nc >= 0 and nc < end:
+            r = memmem(base + end, hi - end, COMMAND_MARK, cl)
+            nc = r - base if r else -1
+
+
+def _interesting_lines_find(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
+    """_interesting_lines with bytes.find (no memmem): the same lines."""
     nu = buf.find(USAGE_MARK, lo, hi)
     nc = buf.find(COMMAND_MARK, lo, hi)
     while nu >= 0 or nc >= 0:
@@ -197,7 +255,11 @@ TOO_LONG = f"line longer than {MAX_TRANSCRIPT_LINE_BYTES >> 20} MiB"
 
 
 def _blocks(
-    path: Path, stats: ScanStats, problems: list[tuple[int, str]]
+    path: Path,
+    stats: ScanStats,
+    problems: list[tuple[int, str]],
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[tuple[bytes, int, int, int]]:
     """(buf, lo, hi, file offset of buf[0]): buf[lo:hi] holds whole lines.
 
@@ -205,6 +267,10 @@ def _blocks(
     stitched together ("bridge"), so each byte is copied once, by read().
     A line longer than MAX_TRANSCRIPT_LINE_BYTES is dropped as it streams by
     (never held whole) and counted as malformed, with a sample in `problems`.
+
+    A part of a file (`start`, `stop`) holds the lines that begin at or after
+    `start` and before `stop`: the parts of one file hold each line once,
+    whichever process reads them. `stats.bytes` counts the part's own bytes.
     """
     fd = files.open_regular(path)
     if fd is None:
@@ -213,28 +279,43 @@ def _blocks(
     carry_len = 0
     carry_at = 0
     dropping = False  # inside a line past the bound: its bytes go unkept
-    at = 0
+    skipping = start > 0  # inside the line the part before this one finishes
+    at = begin = max(start - 1, 0)  # the byte before: a newline there starts a line at `start`
+    if skipping:
+        os.lseek(fd, at, os.SEEK_SET)
+    cut = -1 if stop is None else stop - 1  # the part ends at the first newline from here
     read = os.read
     try:
-        while True:
+        while cut != -2:
             chunk = read(fd, CHUNK)
             if not chunk:
                 break
-            stats.bytes += len(chunk)
-            first = chunk.find(b"\n")
+            n = len(chunk)
+            if 0 <= cut < at + n:
+                end = chunk.find(b"\n", max(cut - at, 0))
+                if end >= 0:
+                    n = end + 1  # what follows is the next part's
+                    cut = -2
+            first = chunk.find(b"\n", 0, n)
             if first < 0:
-                if not dropping:
+                if skipping:
+                    begin += n
+                elif not dropping:
                     if not carry:
                         carry_at = at
                     carry.append(chunk)  # a line longer than a chunk: keep reading
-                    carry_len += len(chunk)
+                    carry_len += n
                     if carry_len > MAX_TRANSCRIPT_LINE_BYTES:
                         dropping = _too_long(carry_at, stats, problems)
                         carry, carry_len = [], 0
-                at += len(chunk)
+                at += n
                 continue
             lo = 0
-            if dropping:
+            if skipping:
+                skipping = False
+                lo = first + 1
+                begin = at + lo
+            elif dropping:
                 dropping = False
                 lo = first + 1
             elif carry:
@@ -245,16 +326,17 @@ def _blocks(
                     yield bridge, 0, len(bridge), carry_at
                 carry, carry_len = [], 0
                 lo = first + 1
-            last = chunk.rfind(b"\n")
+            last = chunk.rfind(b"\n", 0, n)
             if last + 1 > lo:
                 yield chunk, lo, last + 1, at
-            if last + 1 < len(chunk):
+            if last + 1 < n:
                 carry = [chunk[last + 1 :]]
-                carry_len = len(chunk) - last - 1
+                carry_len = n - last - 1
                 carry_at = at + last + 1
-            at += len(chunk)
+            at += n
     finally:
         os.close(fd)
+        stats.bytes += at - begin
     if carry:  # a last line without "\n": possibly still being written
         tail = b"".join(carry)
         yield tail, 0, len(tail), carry_at
@@ -294,8 +376,8 @@ REQUEST_MARK = b'"requestId":"'
 OUTPUT_MARK = b'"output_tokens":'
 
 
-def quick_key(buf: bytes, start: int, upos: int, end: int) -> int | None:
-    """hash((message id, request id)) of the line buf[start:end], read without parsing it.
+def quick_ids(buf: bytes, start: int, upos: int, end: int) -> tuple[str, str] | None:
+    """(message id, request id) of the line buf[start:end], read without parsing it.
 
     Claude Code writes `message` (whose first key is `id`) first and
     `requestId` after it, at the top level, so after the usage key. The
@@ -312,7 +394,13 @@ def quick_key(buf: bytes, start: int, upos: int, end: int) -> int | None:
     je = buf.find(b'"', j, end)
     if ie < 0 or je < 0:
         return None
-    return hash((buf[i:ie].decode("ascii", "replace"), buf[j:je].decode("ascii", "replace")))
+    return buf[i:ie].decode("ascii", "replace"), buf[j:je].decode("ascii", "replace")
+
+
+def quick_key(buf: bytes, start: int, upos: int, end: int) -> int | None:
+    """hash(quick_ids(...)): the key `known` is asked with."""
+    ids = quick_ids(buf, start, upos, end)
+    return None if ids is None else hash(ids)
 
 
 def quick_output(buf: bytes, upos: int, end: int) -> int:
@@ -328,19 +416,26 @@ def quick_output(buf: bytes, upos: int, end: int) -> int:
 
 
 def scan_file(
-    path: Path, stats: ScanStats, known: Callable[[int, int], bool] | None = None
+    path: Path,
+    stats: ScanStats,
+    known: Callable[[int, int], bool] | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[Found]:
     """Assistant records with usage and user records with a slash command, in file order.
 
     `known(key, output_tokens)` is asked before a usage line is parsed: True
     means a copy of a response already counted (one line per content block,
-    forked sessions), so the line is never parsed.
+    forked sessions), so the line is never parsed. `start`/`stop`: only the
+    lines of that part of the file (see `_blocks`); a part after the first
+    does not count the file again.
     """
-    stats.files += 1
+    if start == 0:
+        stats.files += 1
     loads = json.loads
     problems: list[tuple[int, str]] = []
     try:
-        for buf, lo, hi, at in _blocks(path, stats, problems):
+        for buf, lo, hi, at in _blocks(path, stats, problems, start, stop):
             for start, end, upos in _interesting_lines(buf, lo, hi):
                 if upos < 0:
                     try:
@@ -351,6 +446,7 @@ def scan_file(
                         yield Found("command", rec)
                     continue
                 stats.usage_lines += 1
+                key = None
                 if known is not None:
                     key = quick_key(buf, start, upos, end)
                     if key is not None and known(key, quick_output(buf, upos, end)):
@@ -368,11 +464,11 @@ def scan_file(
                     continue
                 kind = rec.get("type")
                 if kind == "assistant":
-                    yield Found("assistant", rec)
+                    yield Found("assistant", rec, key)
                 elif kind == "user":
                     if COMMAND_MARK in raw:
                         yield Found("command", rec)
-                elif kind not in KNOWN_TYPES:
+                elif not isinstance(kind, str) or kind not in KNOWN_TYPES:
                     stats.unknown_type += 1
                     problems.append((at + start, f"unknown record type {str(kind)[:40]!r}"))
     except OSError as exc:
@@ -381,6 +477,119 @@ def scan_file(
     except BadInput:  # turned into a FIFO or a device since the walk
         stats.unreadable += 1
         problems.append((-1, "unreadable (not a regular file)"))
+    add_samples(path, problems, stats)
+
+
+# What scan_events hands back, in file order, for each line the parent may have to
+# see: (kind, quick ids or None, quick output tokens, ...).
+EV_RESPONSE = 0  # ..., response_of(rec), whether the worker took the ids as counted
+EV_COMMAND = 1  # ..., command_of(rec), session id
+EV_MALFORMED = 2  # ..., file offset, why
+EV_UNKNOWN = 3  # ..., file offset, why
+EV_NOTHING = 4  # a usage line to be counted as a copy if its ids are known, nothing else
+EV_NOTE = 5  # (kind, file offset, why): a problem already counted (a line past the bound)
+EV_UNREADABLE = 6  # (kind, why): the file failed; the parent counts it once per file
+Event = tuple[Any, ...]
+
+
+class Copies:
+    """The responses a worker saw whole (their ids, hashed by its own `hash`), and how
+    often and with how many output tokens at most their copies came after them."""
+
+    def __init__(self) -> None:
+        self.index: dict[int, int] = {}
+        self.count: list[int] = []
+        self.most: list[int] = []
+        self.held = 0  # bytes of the lines behind the events not handed over yet
+
+
+def scan_events(
+    path: Path, stats: ScanStats, copies: Copies, start: int = 0, stop: int | None = None
+) -> Iterator[Event]:
+    """scan_file for a worker process, which cannot ask the parent's `known`.
+
+    Every usage line it cannot settle alone becomes an event the parent replays
+    in order, asking `known` first exactly where scan_file would. A line whose
+    quick ids are those of a response this worker already handed over whole
+    (with the same ids quick and parsed, so the parent knows it by then whatever
+    came before) is a copy wherever the part stands: it is only counted in
+    `copies`, which the parent applies after the part's events (a copy adds its
+    output tokens above the most seen, which no order changes).
+    """
+    if start == 0:
+        stats.files += 1
+    loads = json.loads
+    index, count, most = copies.index, copies.count, copies.most
+    problems: list[tuple[int, str]] = []  # those of _blocks: lines past the bound
+    try:
+        for buf, lo, hi, at in _blocks(path, stats, problems, start, stop):
+            if problems:
+                yield from ((EV_NOTE, offset, why) for offset, why in problems)
+                problems.clear()
+            for begin, end, upos in _interesting_lines(buf, lo, hi):
+                if upos < 0:
+                    try:
+                        rec = loads(buf[begin:end])
+                    except (ValueError, RecursionError):
+                        continue
+                    if isinstance(rec, dict) and rec.get("type") == "user":
+                        copies.held += end - begin
+                        yield (EV_COMMAND, None, 0, *phase_command_of(rec))
+                    continue
+                stats.usage_lines += 1
+                copies.held += end - begin
+                ids = quick_ids(buf, begin, upos, end)
+                out = 0
+                if ids is not None:
+                    out = quick_output(buf, upos, end)
+                    seen = index.get(hash(ids))
+                    if seen is not None:
+                        count[seen] += 1
+                        if out > most[seen]:
+                            most[seen] = out
+                        continue
+                raw = buf[begin:end]
+                try:
+                    rec = loads(raw)
+                except (ValueError, RecursionError):
+                    yield (EV_MALFORMED, ids, out, at + begin, "malformed JSON")
+                    continue
+                if not isinstance(rec, dict):
+                    yield (EV_MALFORMED, ids, out, at + begin, "not an object")
+                    continue
+                kind = rec.get("type")
+                if kind == "assistant":
+                    resp = response_of(rec)
+                    whole = not isinstance(resp, int) and ids is not None and resp[0] == ids
+                    if whole:
+                        key = hash(ids)
+                        if key in index:
+                            whole = False
+                        else:
+                            index[key] = len(count)
+                            count.append(0)
+                            most.append(0)
+                    yield (EV_RESPONSE, ids, out, resp, whole)
+                elif kind == "user" and COMMAND_MARK in raw:
+                    yield (EV_COMMAND, ids, out, *phase_command_of(rec))
+                elif not isinstance(kind, str) or kind not in KNOWN_TYPES:
+                    why = f"unknown record type {str(kind)[:40]!r}"
+                    yield (EV_UNKNOWN, ids, out, at + begin, why)
+                elif ids is not None:
+                    yield (EV_NOTHING, ids, out)
+    except OSError as exc:
+        failed = f"unreadable ({exc.__class__.__name__})"
+    except BadInput:  # turned into a FIFO or a device since the walk
+        failed = "unreadable (not a regular file)"
+    else:
+        failed = ""
+    yield from ((EV_NOTE, offset, why) for offset, why in problems)
+    if failed:
+        yield (EV_UNREADABLE, failed)
+
+
+def add_samples(path: Path, problems: list[tuple[int, str]], stats: ScanStats) -> None:
+    """The first problems, while there is room for samples: (file offset or -1, why)."""
     for offset, why in problems[: max(0, MAX_SAMPLES - len(stats.samples))]:
         stats.samples.append(
             Sample(str(path), line_number(path, offset) if offset >= 0 else 0, why)
@@ -430,19 +639,90 @@ def usage_of(rec: dict[str, Any]) -> Usage | None:
     model = msg.get("model")
     if not isinstance(usage, dict) or not isinstance(model, str) or not model:
         return None
-    counts = []
-    for key in (
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
+    get = usage.get
+    inp = get("input_tokens", 0)
+    out = get("output_tokens", 0)
+    write = get("cache_creation_input_tokens", 0)
+    read = get("cache_read_input_tokens", 0)
+    # type() is int: no bool, no subclass; what Claude Code writes takes this path.
+    if not (
+        type(inp) is int
+        and type(out) is int
+        and type(write) is int
+        and type(read) is int
+        and inp >= 0
+        and out >= 0
+        and write >= 0
+        and read >= 0
     ):
-        value = _count(usage.get(key, 0))
-        if value is None:
+        inp, out, write, read = (_count(v) for v in (inp, out, write, read))
+        if inp is None or out is None or write is None or read is None:
             return None
-        counts.append(value)
-    written, hour = cache_writes(usage, counts[2])
-    return Usage(model, counts[0], counts[1], written, counts[3], hour)
+    written, hour = cache_writes(usage, write)
+    return Usage(model, inp, out, written, read, hour)
+
+
+BAD_USAGE = 0  # an assistant record whose usage, model or ids are not usable
+SYNTHETIC = 1  # Claude Code's stand-in for a failed request (model "<synthetic>")
+# ((message id, request id) or None when both are absent, model, input, output,
+# cache write, cache read, 1-hour cache write, timestamp, cwd, branch, session)
+Response = tuple[
+    tuple[str | None, str | None] | None,
+    str,
+    int,
+    int,
+    int,
+    int,
+    int,
+    str,
+    str | None,
+    str | None,
+    str | None,
+]
+
+
+def response_of(rec: dict[str, Any]) -> Response | int:
+    """What attribution needs of an assistant record, or BAD_USAGE / SYNTHETIC.
+
+    A plain tuple of plain values, so a worker process can hand it over as is
+    (marshal); each field is normalised here: a timestamp that is not a string
+    is "", a cwd, branch or session that is not one is None, as is the branch
+    `HEAD` (a detached checkout).
+    """
+    usage = usage_of(rec)
+    if usage is None:
+        return BAD_USAGE
+    if usage.model == "<synthetic>":
+        return SYNTHETIC
+    msg_id, request_id = rec["message"].get("id"), rec.get("requestId")
+    if not (msg_id is None or isinstance(msg_id, str)) or not (
+        request_id is None or isinstance(request_id, str)
+    ):
+        return BAD_USAGE  # an id that is a list or an object: no response Claude Code wrote
+    ids = None if msg_id is None and request_id is None else (msg_id, request_id)
+    ts = rec.get("timestamp")
+    cwd = rec.get("cwd")
+    branch = rec.get("gitBranch")
+    session = rec.get("sessionId")
+    return (
+        ids,
+        usage.model,
+        usage.input,
+        usage.output,
+        usage.cache_write,
+        usage.cache_read,
+        usage.cache_write_1h,
+        ts if isinstance(ts, str) else "",
+        cwd if isinstance(cwd, str) else None,
+        branch if isinstance(branch, str) and branch and branch != "HEAD" else None,
+        session if isinstance(session, str) else None,
+    )
+
+
+def phase_command_of(rec: dict[str, Any]) -> tuple[tuple[str, str] | None, str | None]:
+    """(command_of(rec), the record's session id or None)."""
+    session = rec.get("sessionId")
+    return command_of(rec), session if isinstance(session, str) else None
 
 
 def command_of(rec: dict[str, Any]) -> tuple[str, str] | None:
