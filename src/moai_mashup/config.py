@@ -19,6 +19,7 @@ import os
 import sys
 
 from moai_mashup import __version__, files
+from moai_mashup.core.backends import Profile
 from moai_mashup.core.routing import Mode
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
@@ -85,6 +86,21 @@ class ResolvedConfig(NamedTuple):
     pricing: dict[str, dict[str, float | None]]
     warnings: tuple[str, ...]
     telemetry: Telemetry = Telemetry(False, None, "http/protobuf", {})
+    # `llm.backends`, resolved (core/backends.Profile), by name; `glm` and `claude`
+    # are built in and never here.
+    backends: dict[str, Profile] = {}  # noqa: RUF012 - never mutated: a NamedTuple field
+    # `llm.routes` in order (the local file's first), first match wins; empty:
+    # table 2 by mode decides.
+    routes: tuple[RouteLine, ...] = ()
+
+
+class RouteLine(NamedTuple):
+    """One entry of `llm.routes`: branches matching `branch` (core/routing's glob) go
+    to `backend`; `source` is the file that wrote it, for messages."""
+
+    branch: str
+    backend: str
+    source: str
 
 
 def _from_dump(
