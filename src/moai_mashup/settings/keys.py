@@ -1,9 +1,14 @@
-"""The user's GLM key: where it comes from, how it is stored, how it is shown.
+"""The user's keys, one per backend: where each comes from, how it is stored and shown.
 
-Priority (docs/configuration.md, "Where the GLM key comes from"):
-~/.moai/.env.glm > ~/.moai/credentials.yaml (glm_api_key)
-> $<glm_env_var> > $GLM_API_KEY. A key never reaches argv, a log line or an
-error message; `mask()` is the only way it is ever shown.
+Priority for `glm` (docs/configuration.md, "Where the GLM key comes from"):
+~/.moai/.env.glm (GLM_API_KEY) > ~/.moai/credentials.yaml (glm_api_key)
+> $<glm_env_var> > $GLM_API_KEY.
+For any other backend NAME: ~/.moai/.env.NAME (MOAI_<NAME>_API_KEY) >
+~/.moai/credentials.yaml (NAME_api_key) > $MOAI_<NAME>_API_KEY, and no other
+variable: the name comes from a committed file, so it must never make moai
+read another of the user's secrets (core/backends.key_var).
+A key never reaches argv, a log line or an error message; `mask()` is the
+only way it is ever shown.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import stat
 from pathlib import Path
 
 from moai_mashup import files
+from moai_mashup.core.backends import GLM, key_var, name_problem
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import NamedTuple
 from moai_mashup.limits import MAX_CONFIG_BYTES
@@ -41,8 +47,29 @@ def moai_home() -> Path:
     return (Path(home) if home else Path.home()) / ".moai"
 
 
-def env_file() -> Path:
-    return moai_home() / ".env.glm"
+def env_file(backend: str = GLM) -> Path:
+    """~/.moai/.env.<backend>; the name is checked first (it becomes a file name)."""
+    problem = name_problem(backend)
+    if problem is not None:
+        raise BadInput(problem)
+    return moai_home() / f".env.{backend}"
+
+
+def file_var(backend: str = GLM) -> str:
+    """The variable a backend's key file holds its key in."""
+    return ENV_FILE_VAR if backend == GLM else key_var(backend)
+
+
+def credentials_field(backend: str = GLM) -> str:
+    """The credentials.yaml field of a backend's key (`glm_api_key`, `kimi_api_key`)."""
+    return f"{backend}_api_key"
+
+
+def env_vars(backend: str = GLM, glm_env_var: str = ENV_FILE_VAR) -> tuple[str, ...]:
+    """The environment variables a backend's key may come from, in order."""
+    if backend == GLM:
+        return tuple(dict.fromkeys((glm_env_var, ENV_FILE_VAR)))
+    return (key_var(backend),)
 
 
 def credentials_file() -> Path:
@@ -56,12 +83,13 @@ def _display(path: Path) -> str:
     return str(path)
 
 
-def validate_key(key: str, where: str) -> str:
+def validate_key(key: str, where: str, backend: str = GLM) -> str:
+    what = "the GLM key" if backend == GLM else f"the {backend} key"
     if not key:
-        raise BadInput(f"{where}: the GLM key is empty")
+        raise BadInput(f"{where}: {what} is empty")
     if _BAD_KEY.search(key):
         raise BadInput(
-            f"{where}: the GLM key contains whitespace or control characters; paste the key alone"
+            f"{where}: {what} contains whitespace or control characters; paste the key alone"
         )
     return key
 
@@ -139,64 +167,74 @@ def _read_user_file(path: Path) -> str | None:
     return files.read_text(path, MAX_CONFIG_BYTES, _display(path))
 
 
-def read_env_file_key(path: Path) -> str | None:
+def read_env_file_key(path: Path, backend: str = GLM) -> str | None:
     text = _read_user_file(path)
     if text is None:
         return None
     label = _display(path)
     values = parse_env_file(text, label)
-    key = values.get(ENV_FILE_VAR)
+    var = file_var(backend)
+    key = values.get(var)
     if key is None:
         return None
-    return validate_key(key, f"{label}: {ENV_FILE_VAR}")
+    return validate_key(key, f"{label}: {var}", backend)
 
 
-def read_credentials_key(path: Path) -> str | None:
+def read_credentials_key(path: Path, backend: str = GLM) -> str | None:
     text = _read_user_file(path)
     if text is None:
         return None
     import yaml
 
     label = _display(path)
+    field = credentials_field(backend)
     try:
-        data = yaml.safe_load(text)
+        from moai_mashup.limits import load_yaml_unique
+
+        data = load_yaml_unique(text, label)
     except yaml.YAMLError:
-        raise BadInput(f"{label}: malformed YAML; expected 'glm_api_key: <key>'") from None
-    if not isinstance(data, dict) or data.get("glm_api_key") in (None, ""):
+        raise BadInput(f"{label}: malformed YAML; expected '{field}: <key>'") from None
+    if not isinstance(data, dict) or data.get(field) in (None, ""):
         return None
-    key = data["glm_api_key"]
+    key = data[field]
     if not isinstance(key, str):
-        raise BadInput(f"{label}: glm_api_key: must be a string")
-    return validate_key(key, f"{label}: glm_api_key")
+        raise BadInput(f"{label}: {field}: must be a string")
+    return validate_key(key, f"{label}: {field}", backend)
 
 
-def resolve_key(glm_env_var: str = ENV_FILE_VAR) -> GlmKey | None:
-    """The key by the priority in the module docstring, or None when no source has one."""
-    key = read_env_file_key(env_file())
+def resolve_key(glm_env_var: str = ENV_FILE_VAR, backend: str = GLM) -> GlmKey | None:
+    """A backend's key by the priority in the module docstring, or None when no source has one."""
+    path = env_file(backend)
+    key = read_env_file_key(path, backend)
     if key is not None:
-        return GlmKey(key, _display(env_file()))
-    key = read_credentials_key(credentials_file())
+        return GlmKey(key, _display(path))
+    key = read_credentials_key(credentials_file(), backend)
     if key is not None:
         return GlmKey(key, _display(credentials_file()))
-    for name in dict.fromkeys((glm_env_var, ENV_FILE_VAR)):
+    for name in env_vars(backend, glm_env_var):
         value = os.environ.get(name)
         if value:
-            return GlmKey(validate_key(value, f"${name}"), f"${name}")
+            return GlmKey(validate_key(value, f"${name}", backend), f"${name}")
     return None
 
 
-def no_key_message(glm_env_var: str) -> str:
-    names = " or ".join(f"${n}" for n in dict.fromkeys((glm_env_var, ENV_FILE_VAR)))
+def no_key_message(glm_env_var: str, backend: str = GLM) -> str:
+    names = " or ".join(f"${n}" for n in env_vars(backend, glm_env_var))
+    what, fix = (
+        ("GLM", "moai glm --set-key") if backend == GLM else (backend, f"moai key set {backend}")
+    )
     return (
-        f"no GLM key found in ~/.moai/.env.glm, ~/.moai/credentials.yaml or {names}; "
-        "run: moai glm --set-key"
+        f"no {what} key found in ~/.moai/.env.{backend}, ~/.moai/credentials.yaml or {names}; "
+        f"run: {fix}"
     )
 
 
-def save_key(key: str) -> Path:
-    """Write the key into ~/.moai/.env.glm (0600, atomic), keeping the file's other lines."""
-    validate_key(key, "the key given")
-    path = env_file()
+def save_key(key: str, backend: str = GLM) -> Path:
+    """Write a backend's key into ~/.moai/.env.<backend> (0600, atomic), keeping the
+    file's other lines."""
+    validate_key(key, "the key given", backend)
+    var = file_var(backend)
+    path = env_file(backend)
     files.make_dirs(path.parent, 0o700)
     lines: list[str] = []
     replaced = False
@@ -205,13 +243,13 @@ def save_key(key: str) -> Path:
         for line in text.splitlines():
             body = line.strip()
             body = body[len("export ") :].lstrip() if body.startswith("export ") else body
-            if body.split("=", 1)[0].strip() == ENV_FILE_VAR:
+            if body.split("=", 1)[0].strip() == var:
                 if not replaced:
-                    lines.append(f"{ENV_FILE_VAR}={_quote(key)}")
+                    lines.append(f"{var}={_quote(key)}")
                     replaced = True
                 continue
             lines.append(line)
     if not replaced:
-        lines.append(f"{ENV_FILE_VAR}={_quote(key)}")
+        lines.append(f"{var}={_quote(key)}")
     files.write_text(path, "\n".join(lines) + "\n", 0o600, within=moai_home())
     return path
