@@ -31,6 +31,8 @@ NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 NAME_MAX = 32
 NAME_SHAPE = "lower-case letters, digits and '-', a letter first, at most 32 characters"
 WINDOW_VAR = "CLAUDE_CODE_MAX_CONTEXT_TOKENS"  # as core/glm_template.WINDOW_VAR
+# The variables Claude Code sends a key in (as core/glm_template.SECRET_KEYS).
+CREDENTIAL_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
 
 
 def name_problem(name: str) -> str | None:
@@ -62,11 +64,26 @@ class Preset(NamedTuple):
     family: str  # the model family prices and telemetry group it under
     source: str  # the provider's page these values come from
     read: str  # the date that page was read
+    # Extra variables the provider's Claude Code guide sets, as (name, value)
+    # pairs: only names of core/glm_template.ROUTING_ENV (no trust needed), and a
+    # backend's own `env` beats them (profile_env).
+    env: tuple[tuple[str, str], ...] = ()
 
 
-# Each value from the provider's own documentation (source, read). VERIFY-PENDING
-# marks values taken from the issue's report and not yet checked against it.
+# Each value from the provider's own Claude Code guide (`source`, read on `read`),
+# unless its comment says "not confirmed" (with what was searched). A window is
+# the model's context length as the provider states it ("1M" -> 1_000_000: the
+# lower reading, so Claude Code compacts early rather than late); the profile
+# tells Claude Code the smallest window among the three tiers' models
+# (Profile.window). Model names carry no `[1m]` suffix: some guides write
+# `model[1m]` to tell Claude Code the window, which moai states in WINDOW_VAR.
 PRESETS: dict[str, Preset] = {
+    # Z.ai's guide: base URL and ANTHROPIC_AUTH_TOKEN; its Claude Code default
+    # maps opus and sonnet to GLM-4.7 (haiku to GLM-4.5-Air) and it offers
+    # GLM-5.2 (`glm-5.2[1m]`, 1M context) as the newest. The preset keeps the
+    # built-in `glm` setup (core/glm_template.py: glm-4.7 on every tier, 200K
+    # context per https://docs.z.ai/guides/llm/glm-4.7), so `zai` and `glm` are
+    # the same backend; GLM-5.2 is one `models:` override away (docs/backends.md).
     "zai": Preset(
         "zai",
         "GLM (Z.ai)",
@@ -75,9 +92,11 @@ PRESETS: dict[str, Preset] = {
         {"opus": "glm-4.7", "sonnet": "glm-4.7", "haiku": "glm-4.7"},
         {"glm-4.7": 200000},
         "glm",
-        "https://docs.z.ai/guides/llm/glm-4.7",
+        "https://docs.z.ai/devpack/latest-model",
         "2026-12-06",
     ),
+    # Zhipu's mainland platform, same models: its guide names the Anthropic-
+    # compatible address for Claude Code.
     "zai-china": Preset(
         "zai-china",
         "GLM (Zhipu)",
@@ -86,82 +105,116 @@ PRESETS: dict[str, Preset] = {
         {"opus": "glm-4.7", "sonnet": "glm-4.7", "haiku": "glm-4.7"},
         {"glm-4.7": 200000},
         "glm",
-        "VERIFY-PENDING",
-        "VERIFY-PENDING",
+        "https://docs.bigmodel.cn/cn/coding-plan/latest-model",
+        "2026-12-06",
     ),
+    # DeepSeek's guide maps every tier to `deepseek-flash` (DeepSeek-V4.1-Flash;
+    # the issue's deepseek-v4-flash is its retired name, still served as
+    # deepseek-flash). `deepseek-v4-pro` (V4-Pro-0813) stays callable and listed
+    # for a `models:` override. Context 1M for both
+    # (https://api-docs.deepseek.com/quick_start/pricing).
     "deepseek": Preset(
         "deepseek",
         "DeepSeek",
         "https://api.deepseek.com/anthropic",
         "ANTHROPIC_AUTH_TOKEN",
-        {"opus": "deepseek-v4-pro", "sonnet": "deepseek-v4-pro", "haiku": "deepseek-v4-flash"},
-        {"deepseek-v4-pro": 128000, "deepseek-v4-flash": 128000},
+        {"opus": "deepseek-flash", "sonnet": "deepseek-flash", "haiku": "deepseek-flash"},
+        {"deepseek-flash": 1000000, "deepseek-v4-pro": 1000000, "deepseek-v4-flash": 1000000},
         "deepseek",
-        "VERIFY-PENDING",
-        "VERIFY-PENDING",
+        "https://api-docs.deepseek.com/quick_start/agent_integrations/claude_code",
+        "2026-12-06",
     ),
+    # Moonshot's agent guide: base URL and ANTHROPIC_AUTH_TOKEN. Models not
+    # confirmed: the copies of the guide reachable here (searched "Kimi Claude
+    # Code ANTHROPIC_BASE_URL", "platform.kimi.ai agent-support") map every tier
+    # to kimi-k2.5 (older) or kimi-k2.7-code; the issue's kimi-k3 / kimi-k2.5 are
+    # kept (Kimi K3.1 Pro is newer still). Windows: kimi-k3 1,048,576
+    # (max_context_size in Moonshot's own Kimi Code docs), kimi-k2.5 262,144
+    # (https://platform.kimi.ai/docs/pricing/chat-k25).
     "moonshot": Preset(
         "moonshot",
         "Kimi (Moonshot)",
         "https://api.moonshot.ai/anthropic",
         "ANTHROPIC_AUTH_TOKEN",
         {"opus": "kimi-k3", "sonnet": "kimi-k3", "haiku": "kimi-k2.5"},
-        {"kimi-k3": 256000, "kimi-k2.5": 256000},
+        {"kimi-k3": 1048576, "kimi-k2.5": 262144},
         "kimi",
-        "VERIFY-PENDING",
-        "VERIFY-PENDING",
+        "https://platform.kimi.ai/docs/guide/agent-support",
+        "2026-12-06",
     ),
+    # The .cn host: not confirmed on a Moonshot page reachable here (searched
+    # "api.moonshot.cn/anthropic"); third-party launchers and Moonshot's
+    # OpenAI-compatible api.moonshot.cn/v1 agree on it.
     "moonshot-china": Preset(
         "moonshot-china",
         "Kimi (Moonshot China)",
         "https://api.moonshot.cn/anthropic",
         "ANTHROPIC_AUTH_TOKEN",
         {"opus": "kimi-k3", "sonnet": "kimi-k3", "haiku": "kimi-k2.5"},
-        {"kimi-k3": 256000, "kimi-k2.5": 256000},
+        {"kimi-k3": 1048576, "kimi-k2.5": 262144},
         "kimi",
-        "VERIFY-PENDING",
-        "VERIFY-PENDING",
+        "https://platform.kimi.ai/docs/guide/agent-support",
+        "2026-12-06",
     ),
+    # Alibaba Cloud Model Studio, international (Singapore) edition: this base
+    # URL and "ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN)". Newer pages add
+    # workspace hosts ({WorkspaceId}.ap-southeast-1.maas.aliyuncs.com) and say the
+    # dashscope-intl host keeps working. Models not confirmed on the copy
+    # reachable here (Feb 2026: qwen3-max, qwen3.5-plus); the guide's newest
+    # version maps opus/sonnet to qwen3.7-max and haiku to qwen3.6-flash, as
+    # quoted by developersdigest.tech. Windows 1,000,000 (qwen3.6-flash's not
+    # confirmed).
     "qwen": Preset(
         "qwen",
         "Qwen (Alibaba Cloud)",
         "https://dashscope-intl.aliyuncs.com/apps/anthropic",
         "ANTHROPIC_AUTH_TOKEN",
-        {"opus": "qwen3-max", "sonnet": "qwen3-max", "haiku": "qwen3-coder-flash"},
-        {"qwen3-max": 256000, "qwen3-coder-flash": 256000},
+        {"opus": "qwen3.7-max", "sonnet": "qwen3.7-max", "haiku": "qwen3.6-flash"},
+        {"qwen3.7-max": 1000000, "qwen3.6-flash": 1000000},
         "qwen",
-        "VERIFY-PENDING",
-        "VERIFY-PENDING",
+        "https://www.alibabacloud.com/help/en/model-studio/claude-code",
+        "2026-12-06",
     ),
+    # MiniMax's guide: international host (China: api.minimaxi.com), the key in
+    # ANTHROPIC_AUTH_TOKEN, one model on every tier, API_TIMEOUT_MS=3000000.
+    # MiniMax-M3 is the first model of its Anthropic API page
+    # (https://platform.minimax.io/docs/api-reference/text-anthropic-api); the
+    # guide's copy reachable here names the older MiniMax-M2.5. Context 1,000,000.
     "minimax": Preset(
         "minimax",
         "MiniMax",
         "https://api.minimax.io/anthropic",
         "ANTHROPIC_AUTH_TOKEN",
         {"opus": "MiniMax-M3", "sonnet": "MiniMax-M3", "haiku": "MiniMax-M3"},
-        {"MiniMax-M3": 200000},
+        {"MiniMax-M3": 1000000},
         "minimax",
-        "VERIFY-PENDING",
-        "VERIFY-PENDING",
+        "https://platform.minimax.io/docs/coding-plan/claude-code",
+        "2026-12-06",
+        (("API_TIMEOUT_MS", "3000000"),),
     ),
+    # OpenRouter's guide: this base URL (no /v1), the key in ANTHROPIC_AUTH_TOKEN
+    # and ANTHROPIC_API_KEY explicitly "" (moai writes that on every backend but
+    # Claude); only Anthropic's own models are guaranteed to work, each tier
+    # overridable with an OpenRouter slug. Haiku stays on 4.5 (200K), the newest
+    # Haiku with a listed price (cost/pricing.py); Opus and Sonnet 5.5 are 1M.
     "openrouter": Preset(
         "openrouter",
         "OpenRouter",
         "https://openrouter.ai/api",
         "ANTHROPIC_AUTH_TOKEN",
         {
-            "opus": "anthropic/claude-opus-4.5",
-            "sonnet": "anthropic/claude-sonnet-4.5",
+            "opus": "anthropic/claude-opus-5.5",
+            "sonnet": "anthropic/claude-sonnet-5.5",
             "haiku": "anthropic/claude-haiku-4.5",
         },
         {
-            "anthropic/claude-opus-4.5": 200000,
-            "anthropic/claude-sonnet-4.5": 200000,
+            "anthropic/claude-opus-5.5": 1000000,
+            "anthropic/claude-sonnet-5.5": 1000000,
             "anthropic/claude-haiku-4.5": 200000,
         },
         "openrouter",
-        "VERIFY-PENDING",
-        "VERIFY-PENDING",
+        "https://openrouter.ai/docs/guides/coding-agents/claude-code-integration",
+        "2026-12-06",
     ),
 }
 
@@ -201,7 +254,17 @@ class Profile(NamedTuple):
 
 def profile_env(profile: Profile) -> dict[str, str]:
     """The env block a backend puts into the settings file, the key as the
-    `${<key_var>}` placeholder (filled by settings/apply.py, never here)."""
+    `${<key_var>}` placeholder (filled by settings/apply.py, never here).
+
+    The preset's extra variables first, then the backend's own `env`, then what
+    moai decides: the endpoint, the key's placeholder, the tier models and the
+    window, which no `env` entry can replace. Neither credential variable is
+    taken from `env` (a literal key there would be committed, and the other one
+    would reach this endpoint beside the key)."""
+    preset = PRESETS.get(profile.preset) if profile.preset is not None else None
+    extra = {**dict(preset.env if preset is not None else ()), **profile.env}
+    for name in ("ANTHROPIC_BASE_URL", *CREDENTIAL_VARS):
+        extra.pop(name, None)
     env = {
         "ANTHROPIC_BASE_URL": profile.base_url,
         profile.auth_var: "${" + key_var(profile.name) + "}",
@@ -212,4 +275,4 @@ def profile_env(profile: Profile) -> dict[str, str]:
     window = profile.window
     if window is not None:
         env[WINDOW_VAR] = str(window)
-    return {**profile.env, **env}
+    return {**extra, **env}
