@@ -7,6 +7,15 @@ provider's rule unless an entry or `llm.pricing` says otherwise:
   2x, a cache read 0.1x.
 - Z.ai (GLM): writing the cache costs the input price (no surcharge) and a
   cached read is listed per model (GLM-4.7: $0.11 against $0.60 input).
+- DeepSeek, Moonshot (Kimi): the cache fills itself; a miss is billed as
+  input (no write surcharge), a hit at its listed price. DeepSeek bills half
+  off-peak: the table holds the peak price, an upper bound.
+- MiniMax: a cache write is listed at 1.25x the input price, a read per model.
+- OpenRouter's `anthropic/...` models cost what the Claude model they name
+  costs (OpenRouter passes Anthropic's price through).
+The rows of the built-in presets' models (core/backends.PRESETS) have their own
+source and date; Qwen's (qwen3.7-max, qwen3.6-flash) are not listed: no
+Alibaba Cloud price page for them could be read (`llm.pricing` prices them).
 
 Lookup for a model name, first that applies (`how` in the report):
 1. `configured`: `llm.pricing` names the model (exactly, or without a
@@ -65,6 +74,20 @@ GLM_CACHE_READ = 0.2  # only for a configured GLM price without cache_read
 TABLE_DATE = "2026-11-30"
 ANTHROPIC_SOURCE = "https://docs.anthropic.com/en/docs/about-claude/pricing"
 ZAI_SOURCE = "https://docs.z.ai/guides/overview/pricing"
+# The built-in presets' models (core/backends.PRESETS), read on PRESETS_DATE.
+PRESETS_DATE = "2026-12-06"
+DEEPSEEK_SOURCE = "https://api-docs.deepseek.com/quick_start/pricing"
+KIMI_SOURCE = "https://platform.kimi.ai/docs/pricing/chat-k3"
+KIMI_K25_SOURCE = "https://platform.kimi.ai/docs/pricing/chat-k25"
+MINIMAX_SOURCE = "https://platform.minimax.io/docs/guides/pricing-paygo"
+MINIMAX_CACHE_WRITE = 1.25
+# OpenRouter's slugs for the Claude models the openrouter preset uses -> the
+# Claude model each names (its price is that model's, from ANTHROPIC_SOURCE).
+OPENROUTER_CLAUDE = {
+    "anthropic/claude-opus-5.5": "claude-opus-5-5",
+    "anthropic/claude-sonnet-5.5": "claude-sonnet-5-5",
+    "anthropic/claude-haiku-4.5": "claude-haiku-4-5",
+}
 
 # What Claude Code 2.1.332 asks for with `--model opus|sonnet|haiku` (and with no
 # model chosen and a token configured: claude-opus-5-5), measured 2026-11-30.
@@ -109,6 +132,11 @@ def _glm(inp: float, out: float, read: float) -> Price:
     return Price(inp, out, inp * GLM_CACHE_WRITE, read, inp * GLM_CACHE_WRITE)
 
 
+def _no_surcharge(inp: float, out: float, read: float) -> Price:
+    """A provider whose cache write costs the input price (DeepSeek, Moonshot)."""
+    return Price(inp, out, inp, read, inp)
+
+
 def _table() -> dict[str, Listed]:
     rows: list[tuple[str, Price, str]] = []
     for model, inp, out in (
@@ -136,7 +164,29 @@ def _table() -> dict[str, Listed]:
         ("glm-5", 1.00, 3.20, 0.20),
     ):
         rows.append((model, _glm(inp, out, read), ZAI_SOURCE))
-    return {m: Listed(m, p, src, TABLE_DATE) for m, p, src in rows}
+    table = {m: Listed(m, p, src, TABLE_DATE) for m, p, src in rows}
+    later: list[tuple[str, Price, str]] = [
+        # DeepSeek, peak hours (off-peak is half): deepseek-flash is
+        # DeepSeek-V4.1-Flash; the retired name deepseek-v4-flash is served and
+        # billed as it; deepseek-v4-pro is V4-Pro-0813.
+        ("deepseek-flash", _no_surcharge(0.30, 1.20, 0.006), DEEPSEEK_SOURCE),
+        ("deepseek-v4-flash", _no_surcharge(0.30, 1.20, 0.006), DEEPSEEK_SOURCE),
+        ("deepseek-v4-pro", _no_surcharge(1.32, 3.96, 0.044), DEEPSEEK_SOURCE),
+        ("kimi-k3", _no_surcharge(3.00, 15.00, 0.30), KIMI_SOURCE),
+        ("kimi-k2.5", _no_surcharge(0.60, 3.00, 0.10), KIMI_K25_SOURCE),
+        # Up to 512K input tokens (more costs twice that). The 1.25x write is the
+        # page's for MiniMax-M2.7 (0.375 against 0.30); M3's own is not confirmed.
+        (
+            "minimax-m3",
+            Price(0.30, 1.20, 0.30 * MINIMAX_CACHE_WRITE, 0.06, 0.30 * MINIMAX_CACHE_WRITE),
+            MINIMAX_SOURCE,
+        ),
+    ]
+    later += [
+        (slug, table[claude].price, ANTHROPIC_SOURCE) for slug, claude in OPENROUTER_CLAUDE.items()
+    ]
+    table.update({m: Listed(m, p, src, PRESETS_DATE) for m, p, src in later})
+    return table
 
 
 LISTED: dict[str, Listed] = _table()
