@@ -307,3 +307,23 @@ def test_the_main_checkout_on_kimi_is_named_where_it_misroutes(
         ".claude/settings.local.json here too: this worktree will use Kimi (Moonshot); "
         "switch the main checkout to its default branch"
     ) in moai_lines(proc.stderr)
+
+
+def test_no_key_for_the_next_provider_leaves_the_worktree_on_claude_not_on_the_last(
+    brepo: Path, env: dict[str, str], home: Path
+) -> None:
+    """From GLM to a kimi branch with no kimi key: not left on GLM (the table does not
+    send this branch there), but on Claude, with the one line saying what is missing."""
+    (home / ".moai" / ".env.kimi").unlink()
+    write(brepo / SETTINGS, USER)
+    run_git(brepo, "checkout", "-q", "feature/SPEC-1", env=env)
+    assert settings(brepo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    lines = moai_lines(run_git(brepo, "checkout", "-q", "exp/a", env=env).stderr)
+    assert len(lines) == 1 and lines[0].startswith("moai: left this worktree on Claude: "), lines
+    assert "no kimi key" in lines[0] and "moai key set kimi" in lines[0]
+    assert (brepo / SETTINGS).read_bytes() == USER.encode()
+    # From Claude, the same branch: nothing to leave, the line as for GLM's key.
+    run_git(brepo, "checkout", "-q", "main", env=env)
+    lines = moai_lines(run_git(brepo, "checkout", "-q", "exp/b", env=env).stderr)
+    assert len(lines) == 1 and "no kimi key" in lines[0] and "left" not in lines[0], lines
+    assert (brepo / SETTINGS).read_bytes() == USER.encode()

@@ -97,7 +97,7 @@ def post_checkout(args: list[str]) -> int:
 
 
 def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: float) -> int:
-    from moai_mashup.settings.apply import UntrustedUrl, apply_backend, held_back_line
+    from moai_mashup.settings.apply import UntrustedUrl, apply_backend
     from moai_mashup.workspace import Workspace
 
     ws = Workspace(wt, cfg)
@@ -129,15 +129,35 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
                 note = leak_note(wt, cfg, target)
                 if note:
                     say(note)
-            if result.held:
-                say(held_back_line(result.held, result.held_where))
+            if result.held_line:
+                say(result.held_line)
     except UntrustedUrl as exc:
+        apply_backend(wt, cfg, "claude")
+        say(f"left this worktree on Claude: {exc}")
+        return 1 if cfg.policy.strict else 0
+    except BadInput as exc:
+        if not _on_another_provider(wt, target):
+            raise  # one line, the worktree as it was (on Claude or on the target already)
+        # No key for the target (or another line of bad input): staying on the
+        # provider of the branch before would send this branch's work where the
+        # table does not; Claude is where an unrouted branch goes.
         apply_backend(wt, cfg, "claude")
         say(f"left this worktree on Claude: {exc}")
         return 1 if cfg.policy.strict else 0
     if target is not None:
         write_stamp(wt, cfg, target, started)
     return 0
+
+
+def _on_another_provider(wt: git.Worktree, target: str | None) -> bool:
+    """The worktree's settings route to a backend other than Claude and `target`."""
+    from moai_mashup.settings.apply import read_state
+
+    try:
+        active = read_state(wt).active
+    except MoaiError:
+        return False
+    return target not in (None, "claude") and active not in ("claude", target)
 
 
 def names(cfg: ResolvedConfig) -> dict[str, str]:
