@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import click
 
-from moai_mashup.commands.key import complete_backends, set_key
 from moai_mashup.config import LLM_YAML
 from moai_mashup.core.backends import CLAUDE, GLM
 from moai_mashup.errors import BadInput
 from moai_mashup.githooks.install import forget_prepared_here
+from moai_mashup.key_entry import complete_backends, set_key
 from moai_mashup.settings.apply import apply_backend, held_back_line
 from moai_mashup.settings.keys import mask, save_key
 from moai_mashup.workspace import Workspace, open_workspace
@@ -17,7 +17,8 @@ from moai_mashup.workspace import Workspace, open_workspace
 
 def switch(backend: str, ws: Workspace | None = None) -> None:
     ws = ws or open_workspace()
-    result = apply_backend(ws.wt, ws.cfg, backend)
+    # any configured name (core/routing's Backend is a str once routing takes llm.routes)
+    result = apply_backend(ws.wt, ws.cfg, backend)  # type: ignore[arg-type, unused-ignore]
     rel = result.settings_path.relative_to(ws.wt.root)
     if not result.changed:
         click.echo(f"{backend}: already active in {rel}")
