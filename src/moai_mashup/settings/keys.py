@@ -1,6 +1,6 @@
 """The user's keys, one per backend: where each comes from, how it is stored and shown.
 
-Priority for `glm` (docs/configuration.md, "Where the GLM key comes from"):
+Priority for `glm` (docs/configuration.md, "Where the keys come from"):
 ~/.moai/.env.glm (GLM_API_KEY) > ~/.moai/credentials.yaml (glm_api_key)
 > $<glm_env_var> > $GLM_API_KEY.
 For any other backend NAME: ~/.moai/.env.NAME (MOAI_<NAME>_API_KEY) >
