@@ -163,37 +163,37 @@ class RouteModel(_Strict):
         return value
 
 
-def glob_problem(glob: str) -> str | None:
-    """Why the branch glob `glob` (core/routing.glob_matches: the first `*` is one or
-    more characters, the rest literal) can match no branch git lets you create;
+def glob_problem(branch_glob: str) -> str | None:
+    """Why `branch_glob` (core/routing.glob_matches: the first `*` stands for one or
+    more characters, the rest is literal) can match no branch git lets you create;
     None when it can match one.
 
-    The rules are git's for a branch name (`git help check-ref-format`, and
-    `git branch` refusing a name that starts with '-' or is HEAD): the literal
-    parts of the glob must not break one that no text in place of `*` can mend.
+    The rules are git's for a branch name (`git help check-ref-format`, and `git
+    branch` refusing a name that starts with '-' or is HEAD): the glob's literal
+    parts must break none that no text in place of the `*` can mend. A glob
+    without `*` is a branch name and follows them all.
     """
-    fix = (
-        "; git refuses it in branch names (git help check-ref-format), so this route never matches"
-    )
-    prefix, _star, suffix = glob.partition("*")
+    fix = "; git refuses it in branch names (git help check-ref-format), so this route never"
+    fix += " matches"
+    prefix, _star, suffix = branch_glob.partition("*")
     for part in (prefix, suffix):
         for c in part:
             if c < " " or c == "\x7f":
-                return f"{glob!r} holds a control character{fix}"
+                return f"{branch_glob!r} holds a control character{fix}"
             if c in " ~^:?[\\":
-                return f"{glob!r} holds {c!r}{fix}"
+                return f"{branch_glob!r} holds {c!r}{fix}"
             if c == "*":
-                return f"{glob!r} holds a second '*' (only one '*' is special){fix}"
+                return f"{branch_glob!r} holds a second '*' (only one '*' is special){fix}"
         for bad in ("..", "@{", "//", "/.", ".lock/"):
             if bad in part:
-                return f"{glob!r} holds {bad!r}{fix}"
-    if glob.startswith(("-", "/", ".")):
-        return f"{glob!r} starts with {glob[0]!r}{fix}"
+                return f"{branch_glob!r} holds {bad!r}{fix}"
+    if branch_glob.startswith(("-", "/", ".")):
+        return f"{branch_glob!r} starts with {branch_glob[0]!r}{fix}"
     for end in ("/", ".lock", "."):
-        if glob.endswith(end):
-            return f"{glob!r} ends with {end!r}{fix}"
-    if glob == "HEAD":
-        return f"{glob!r} is not a branch name{fix}"
+        if branch_glob.endswith(end):
+            return f"{branch_glob!r} ends with {end!r}{fix}"
+    if branch_glob == "HEAD":
+        return f"{branch_glob!r} is not a branch name{fix}"
     return None
 
 
