@@ -17,8 +17,7 @@ from moai_mashup.workspace import Workspace, open_workspace
 
 def switch(backend: str, ws: Workspace | None = None) -> None:
     ws = ws or open_workspace()
-    # any configured name (core/routing's Backend is a str once routing takes llm.routes)
-    result = apply_backend(ws.wt, ws.cfg, backend)  # type: ignore[arg-type, unused-ignore]
+    result = apply_backend(ws.wt, ws.cfg, backend)
     rel = result.settings_path.relative_to(ws.wt.root)
     if not result.changed:
         click.echo(f"{backend}: already active in {rel}")
