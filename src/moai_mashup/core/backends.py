@@ -213,3 +213,13 @@ def profile_env(profile: Profile) -> dict[str, str]:
     if window is not None:
         env[WINDOW_VAR] = str(window)
     return {**profile.env, **env}
+
+
+def display_name(name: str, profiles: dict[str, Profile]) -> str:
+    """How the status line, SessionStart and messages name a backend: a configured
+    one's `display`; "Claude" and "GLM" for the built-in ones; the name itself for
+    one not configured (a record left by a backend since removed from llm.yaml)."""
+    profile = profiles.get(name)
+    if profile is not None:
+        return profile.display
+    return {CLAUDE: "Claude", GLM: "GLM"}.get(name, name)
