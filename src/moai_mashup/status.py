@@ -11,10 +11,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from moai_mashup.config import ResolvedConfig
+from moai_mashup.core.backends import CLAUDE, GLM, TIERS, display_name
+from moai_mashup.core.routing import branch_routes, route_branch
 from moai_mashup.errors import MoaiError
 from moai_mashup.git import Worktree
 from moai_mashup.githooks.install import is_installed
-from moai_mashup.settings.apply import Stale, read_state, settings_path, stale_glm, stray_spec
+from moai_mashup.settings.apply import (
+    Stale,
+    load_template,
+    read_state,
+    settings_path,
+    stale_glm,
+    stray_spec,
+)
 from moai_mashup.settings.keys import mask, resolve_key
 from moai_mashup.settings.main_checkout import override
 from moai_mashup.workspace import Workspace, open_workspace
@@ -25,7 +35,9 @@ _SHOWN_IN_FULL = ("_URL", "_MODEL", "_MODEL_NAME")
 _CREDENTIALS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
 
-def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> list[str]:
+def env_warnings(
+    settings_env: dict[str, Any], active: str | None = None, profiles: dict[str, Any] | None = None
+) -> list[str]:
     """ANTHROPIC_* exported in this shell that differ from the worktree's settings."""
     out = []
     for name in sorted(os.environ):
@@ -37,9 +49,11 @@ def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> lis
         shown = value if name.endswith(_SHOWN_IN_FULL) else mask(value)
         where = "overridden by" if name in settings_env else "not set in"
         consequence = "Claude Code started here uses the settings' value when there is one"
-        if active in ("glm", "mixed") and name in _CREDENTIALS and name not in settings_env:
+        if active not in (None, CLAUDE) and name in _CREDENTIALS and name not in settings_env:
+            where_to = "GLM" if active in (GLM, "mixed") else display_name(active, profiles or {})
             consequence = (
-                "Claude Code started here would send it to the GLM endpoint; unset it in this shell"
+                f"Claude Code started here would send it to the {where_to} endpoint; "
+                "unset it in this shell"
             )
         out.append(
             f"${name}={shown} is exported in this shell ({where} .claude/settings.local.json); "
@@ -52,7 +66,9 @@ def collect() -> dict[str, Any]:
     ws = open_workspace()
     wt, cfg = ws.wt, ws.cfg
     expected = ws.expected
-    key_info = _key_info(cfg.glm_env_var)
+    keyed = keyed_backends(ws)
+    keys = {name: _key_info(cfg.glm_env_var, name) for name in keyed}
+    key_info = keys[keyed[0]]
     settings_error, active, doc, stray = _settings_state(wt, cfg.glm_env_var)
     stale = _stale(ws) if expected == "glm" == active else None
     drift = expected is not None and (active != expected or stale is not None)
@@ -75,7 +91,7 @@ def collect() -> dict[str, Any]:
         "drift": drift,
         "fix": _stale_fix(wt, stale)
         if stale
-        else _fix(wt, settings_error, drift, expected, key_info),
+        else _fix(wt, settings_error, drift, expected, keys.get(expected or "", key_info)),
         # keys moai owns whose values applying now would change (a merged glm.json)
         "stale_keys": list(stale.keys) if stale else [],
         "hand_set_base_url": hand_set,
@@ -85,21 +101,84 @@ def collect() -> dict[str, Any]:
         "settings_file": str(settings_path(wt)),
         "settings_error": settings_error,
         "key": key_info,
+        # every backend beside Claude this worktree is on or its table routes to
+        "keys": keys,
+        # the backend the table expects here: what moai writes for it, and the line
+        # of the routing table that chose it
+        "backend": backend_info(ws, expected) if expected is not None else None,
         "credential_mode": cfg.credential_mode,
         "hooks_installed": is_installed(wt),
-        "env_warnings": env_warnings(env, active),
+        "env_warnings": env_warnings(env, active, cfg.backends),
         "main_checkout_override": _main_override(wt, expected, cfg.default_branch),
         "config_warnings": list(cfg.warnings),
     }
 
 
-def _key_info(glm_env_var: str) -> dict[str, Any]:
-    """Where the GLM key comes from, masked; or why it could not be read."""
+def _key_info(glm_env_var: str, backend: str = GLM) -> dict[str, Any]:
+    """Where a backend's key comes from, masked; or why it could not be read."""
     try:
-        key = resolve_key(glm_env_var)
+        key = resolve_key(glm_env_var, backend)
     except MoaiError as exc:
         return {"source": None, "error": str(exc)}
     return {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
+
+
+def table_backends(cfg: ResolvedConfig) -> list[str]:
+    """The backends the routing table sends a branch to, in its order, once each."""
+    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+    return list(dict.fromkeys(r.backend for r in routes))
+
+
+def keyed_backends(ws: Workspace) -> list[str]:
+    """The backends beside Claude whose key `moai status` shows: the one expected here
+    first, then the table's; GLM when there is none (the key `moai init` asks for)."""
+    names = [ws.expected or CLAUDE, *table_backends(ws.cfg)]
+    return [n for n in dict.fromkeys(names) if n != CLAUDE] or [GLM]
+
+
+def route_line(ws: Workspace) -> dict[str, Any] | None:
+    """The line of the routing table that gives this branch its backend (None: a
+    detached HEAD, left as it is)."""
+    cfg = ws.cfg
+    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+    found = route_branch(routes, ws.wt.branch)
+    if found is None:
+        return None
+    return {"branch": found.glob, "backend": found.backend, "kind": found.kind}
+
+
+def backend_info(ws: Workspace, name: str) -> dict[str, Any]:
+    """A backend as moai writes it here: its name and display name, base URL and
+    models (none for Claude: moai writes nothing), its key masked, and the route line
+    that chose it."""
+    cfg = ws.cfg
+    info: dict[str, Any] = {
+        "name": name,
+        "display": display_name(name, cfg.backends),
+        "base_url": None,
+        "models": {},
+        "key": None if name == CLAUDE else _key_info(cfg.glm_env_var, name),
+        "route": route_line(ws),
+    }
+    profile = cfg.backends.get(name)
+    if profile is not None:
+        info["base_url"] = profile.base_url
+        info["models"] = dict(profile.models)
+    elif name == GLM:
+        try:
+            template = load_template(ws.wt)
+        except MoaiError as exc:
+            info["error"] = str(exc)
+        else:
+            info["base_url"] = template.get("ANTHROPIC_BASE_URL")
+            models = {t: template.get(f"ANTHROPIC_DEFAULT_{t.upper()}_MODEL") for t in TIERS}
+            info["models"] = {t: m for t, m in models.items() if m}
+    return info
+
+
+def set_key_command(backend: str) -> str:
+    """The command that saves a backend's key."""
+    return "moai glm --set-key" if backend == GLM else f"moai key set {backend}"
 
 
 def _stale(ws: Workspace) -> Stale | None:
@@ -143,8 +222,8 @@ def _fix(
         return f"fix or remove {settings_path(wt)}, then run: moai apply"
     if not drift:
         return None
-    if expected == "glm" and key_info["source"] is None:
-        return "moai glm --set-key && moai apply"
+    if expected not in (None, CLAUDE) and key_info["source"] is None:
+        return f"{set_key_command(expected or GLM)} && moai apply"
     return "moai apply"
 
 
@@ -198,13 +277,18 @@ def render(info: dict[str, Any]) -> str:
             "note:        settings.local.json holds GLM settings with your key that moai did "
             f"not write now ({', '.join(info['stray_glm'])}; an editor saving an old copy?)"
         )
-    key = info["key"]
-    if key.get("source"):
-        lines.append(f"key:         {key['masked']} from {key['source']}")
-    elif key.get("error"):
-        lines.append(f"key:         error: {key['error']}")
-    else:
-        lines.append("key:         none (run: moai glm --set-key)")
+    backend = info["backend"]
+    if backend is not None and backend["name"] not in (CLAUDE, GLM):
+        models = ", ".join(f"{t} {m}" for t, m in backend["models"].items())
+        lines.append(f"backend:     {backend['display']}: {backend['base_url']} ({models})")
+    for name, key in info["keys"].items():
+        label = "" if name == GLM else f"{name}: "
+        if key.get("source"):
+            lines.append(f"key:         {label}{key['masked']} from {key['source']}")
+        elif key.get("error"):
+            lines.append(f"key:         {label}error: {key['error']}")
+        else:
+            lines.append(f"key:         {label}none (run: {set_key_command(name)})")
     lines.append(f"credentials: {info['credential_mode']}")
     lines.append(
         "hooks:       "
