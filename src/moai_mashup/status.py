@@ -13,7 +13,7 @@ from typing import Any
 
 from moai_mashup.config import ResolvedConfig
 from moai_mashup.core.backends import CLAUDE, GLM, TIERS, display_name
-from moai_mashup.core.routing import branch_routes, route_branch
+from moai_mashup.core.routing import BranchRoute, branch_routes, route_branch, spec_branch_name
 from moai_mashup.errors import MoaiError
 from moai_mashup.git import Worktree
 from moai_mashup.githooks.install import is_installed
@@ -123,10 +123,25 @@ def _key_info(glm_env_var: str, backend: str = GLM) -> dict[str, Any]:
     return {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
 
 
+def routing_table(cfg: ResolvedConfig) -> tuple[BranchRoute, ...]:
+    """The routing table of this config, as ordered `glob -> backend` lines."""
+    return branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+
+
 def table_backends(cfg: ResolvedConfig) -> list[str]:
     """The backends the routing table sends a branch to, in its order, once each."""
-    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
-    return list(dict.fromkeys(r.backend for r in routes))
+    return list(dict.fromkeys(r.backend for r in routing_table(cfg)))
+
+
+def branch_backend(cfg: ResolvedConfig, branch: str) -> str | None:
+    """The backend the table gives `branch` (None: no line matches)."""
+    found = route_branch(routing_table(cfg), branch)
+    return found.backend if found is not None else None
+
+
+def spec_backend(cfg: ResolvedConfig) -> str | None:
+    """The backend a new SPEC worktree gets (`moai worktree create SPEC-X`)."""
+    return branch_backend(cfg, spec_branch_name("SPEC-X", cfg.spec_branch_pattern))
 
 
 def keyed_backends(ws: Workspace) -> list[str]:
@@ -139,9 +154,7 @@ def keyed_backends(ws: Workspace) -> list[str]:
 def route_line(ws: Workspace) -> dict[str, Any] | None:
     """The line of the routing table that gives this branch its backend (None: a
     detached HEAD, left as it is)."""
-    cfg = ws.cfg
-    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
-    found = route_branch(routes, ws.wt.branch)
+    found = route_branch(routing_table(ws.cfg), ws.wt.branch)
     if found is None:
         return None
     return {"branch": found.glob, "backend": found.backend, "kind": found.kind}
