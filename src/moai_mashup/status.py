@@ -13,7 +13,7 @@ from typing import Any
 
 from moai_mashup.config import ResolvedConfig
 from moai_mashup.core.backends import CLAUDE, GLM, TIERS, display_name
-from moai_mashup.core.routing import BranchRoute, branch_routes, route_branch, spec_branch_name
+from moai_mashup.core.routing import BranchRoute, route_branch, spec_branch_name, table
 from moai_mashup.errors import MoaiError
 from moai_mashup.git import Worktree
 from moai_mashup.githooks.install import is_installed
@@ -125,7 +125,7 @@ def _key_info(glm_env_var: str, backend: str = GLM) -> dict[str, Any]:
 
 def routing_table(cfg: ResolvedConfig) -> tuple[BranchRoute, ...]:
     """The routing table of this config, as ordered `glob -> backend` lines."""
-    return branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+    return table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
 
 
 def table_backends(cfg: ResolvedConfig) -> list[str]:
@@ -157,7 +157,13 @@ def route_line(ws: Workspace) -> dict[str, Any] | None:
     found = route_branch(routing_table(ws.cfg), ws.wt.branch)
     if found is None:
         return None
-    return {"branch": found.glob, "backend": found.backend, "kind": found.kind}
+    source = next(
+        (r.source for r in ws.cfg.routes if (r.branch, r.backend) == (found.glob, found.backend)),
+        None,
+    )
+    if found.kind != "route":
+        source = None  # the mode's line (or the one after the routes): no file wrote it
+    return {"branch": found.glob, "backend": found.backend, "kind": found.kind, "source": source}
 
 
 def backend_info(ws: Workspace, name: str) -> dict[str, Any]:

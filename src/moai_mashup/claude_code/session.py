@@ -22,9 +22,11 @@ from moai_mashup.core.model_pin import pinned_model
 from moai_mashup.core.routing import (
     Backend,
     BranchKind,
-    backend_for_kind,
+    branch_backend,
     branch_kind,
+    spec_branch_name,
     spec_id_from_branch,
+    table,
 )
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
@@ -264,8 +266,13 @@ class Here(NamedTuple):
         return display_name(name, self.cfg.backends)
 
     def backend_of(self, kind: BranchKind) -> str | None:
-        """The backend the table gives a branch of this kind."""
-        return backend_for_kind(self.cfg.mode, kind)
+        """The backend the table gives the default branch (`default`) or a SPEC's
+        branch (`spec`)."""
+        cfg = self.cfg
+        lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
+        pattern = cfg.spec_branch_pattern
+        branch = cfg.default_branch if kind == "default" else spec_branch_name("SPEC-X", pattern)
+        return branch_backend(lines, branch)
 
 
 def _glm_template(root: str) -> Served:
@@ -307,7 +314,8 @@ def here(cwd: str) -> Here | None:
     kind = branch_kind(place.branch, cfg.default_branch, cfg.spec_branch_pattern)
     spec = spec_id_from_branch(place.branch, cfg.spec_branch_pattern) if place.branch else None
     served = (_glm_template(place.root), *(_profile_served(p) for p in cfg.backends.values()))
-    return Here(place, cfg, kind, backend_for_kind(cfg.mode, kind), spec, served)
+    lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
+    return Here(place, cfg, kind, branch_backend(lines, place.branch), spec, served)
 
 
 def _url(value: str) -> str:

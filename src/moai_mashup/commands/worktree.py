@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import cast
 
 import click
 from click.shell_completion import CompletionItem
 
 from moai_mashup import files
-from moai_mashup.core.routing import Backend, spec_id_from_branch
+from moai_mashup.core.routing import spec_id_from_branch
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.workspace import open_workspace
 from moai_mashup.worktrees.create import create
@@ -76,7 +75,7 @@ def create_cmd(
 
     flag = _backend_flag(glm, claude, backend)
     ws = open_workspace()
-    made = create(ws, spec_id, backend=cast("Backend", flag), base=base, path=path)
+    made = create(ws, spec_id, backend=flag, base=base, path=path)
     how = f"new branch from {made.base}" if made.new_branch else "existing branch"
     click.echo(f"created {made.path} on {made.branch} ({how}); backend: {made.backend}")
     for line in made.lines:

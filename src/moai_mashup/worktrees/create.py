@@ -13,8 +13,9 @@ from moai_mashup.config import LLM_YAML, ResolvedConfig, load_config_like
 from moai_mashup.core.backends import CLAUDE, GLM, name_problem
 from moai_mashup.core.routing import (
     Backend,
-    backend_for_branch,
+    branch_backend,
     spec_branch_name,
+    table,
 )
 from moai_mashup.errors import BadInput, MoaiError, Refused
 from moai_mashup.lean import NamedTuple
@@ -113,8 +114,8 @@ def create_on_branch(
     cfg, wt = ws.cfg, ws.wt
     if backend is not None:
         check_backend(cfg, backend)
-    target = backend or backend_for_branch(
-        cfg.mode, branch, cfg.default_branch, cfg.spec_branch_pattern
+    target = backend or branch_backend(
+        table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes), branch
     )
     # Fail before anything exists: no key, an untrusted endpoint, a bad template.
     preflight(ws, target)
