@@ -112,13 +112,16 @@ def _write(root: Path, rel: str, dest: str, text: str) -> None:
     files.write_text(root / rel, text, _mode(dest), within=root, label=rel)
 
 
-def init_files(wt: git.Worktree, mode: str = "mashup", backend: str | None = None) -> list[Path]:
+def init_files(
+    wt: git.Worktree, mode: str = "mashup", backend: str | None = None, *, template: bool = True
+) -> list[Path]:
     """Create what is missing; never overwrite. Returns the files written.
 
     `backend`: a preset's name (`moai init --backend NAME`): a new llm.yaml
     defines it and routes to it (`backend_routes`), and no GLM template is
-    written. Where each write lands is checked before anything is written: a
-    file or folder linked outside the repository stops them all (BadInput)."""
+    written; `template=False`: no GLM template either. Where each write lands is
+    checked before anything is written: a file or folder linked outside the
+    repository stops them all (BadInput)."""
     root = wt.root
     llm, glm = writable(root, LLM_YAML), writable(root, GLM_JSON)
     missing = [p for p in GITIGNORE_LINES if not git.is_ignored(root, p.lstrip("/"))]
@@ -139,7 +142,7 @@ def init_files(wt: git.Worktree, mode: str = "mashup", backend: str | None = Non
             )
         _write(root, LLM_YAML, llm, text)
         written.append(root / LLM_YAML)
-    if backend is None and not os.path.exists(glm):
+    if template and backend is None and not os.path.exists(glm):
         _write(root, GLM_JSON, glm, json.dumps(DEFAULT_TEMPLATE, indent=2) + "\n")
         written.append(root / GLM_JSON)
     if missing:

@@ -246,7 +246,7 @@ def command(
     _check_backend(wt, mode, backend)  # before any question
     chosen = _choose_mode(wt, mode, ask, backend)
     preset = _check_backend(wt, chosen, backend)
-    _write_config(wt, chosen, preset)
+    _write_config(wt, chosen, preset, glm=backend in (None, GLM))
     cfg = load_config(wt.root, wt.state_dir)
     for name in keyed(cfg, backend) if cfg.mode != "claude-only" else []:
         _ask_key(cfg, name, ask, no_key)
@@ -337,8 +337,10 @@ def _check_backend(wt: git.Worktree, mode: str | None, backend: str | None) -> s
     return backend
 
 
-def _write_config(wt: git.Worktree, mode: str, backend: str | None = None) -> None:
-    written = init_files(wt, mode, backend)
+def _write_config(
+    wt: git.Worktree, mode: str, backend: str | None = None, *, glm: bool = True
+) -> None:
+    written = init_files(wt, mode, backend, template=glm)
     for path in written:
         click.echo(f"wrote {path.relative_to(wt.root)}")
     if not written:
