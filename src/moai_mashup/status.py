@@ -22,7 +22,7 @@ from moai_mashup.settings.apply import (
     load_template,
     read_state,
     settings_path,
-    stale_glm,
+    stale_backend,
     stray_spec,
 )
 from moai_mashup.settings.keys import mask, resolve_key
@@ -69,8 +69,8 @@ def collect() -> dict[str, Any]:
     keyed = keyed_backends(ws)
     keys = {name: _key_info(cfg.glm_env_var, name) for name in keyed}
     key_info = keys[keyed[0]]
-    settings_error, active, doc, stray = _settings_state(wt, cfg.glm_env_var)
-    stale = _stale(ws) if expected == "glm" == active else None
+    settings_error, active, doc, stray = _settings_state(wt, cfg)
+    stale = _stale(ws) if expected == active not in (None, CLAUDE, "mixed") else None
     drift = expected is not None and (active != expected or stale is not None)
     env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
     assert isinstance(env, dict)
@@ -95,8 +95,9 @@ def collect() -> dict[str, Any]:
         # keys moai owns whose values applying now would change (a merged glm.json)
         "stale_keys": list(stale.keys) if stale else [],
         "hand_set_base_url": hand_set,
-        # GLM state holding the user's key that moai's record does not account for
-        # (an editor saved it back after a checkout): drift whoever wrote it.
+        # A backend's state holding the user's key that moai's record does not account
+        # for (an editor saved it back after a checkout): drift whoever wrote it. The
+        # backend it routes to is the active one.
         "stray_glm": stray,
         "settings_file": str(settings_path(wt)),
         "settings_error": settings_error,
@@ -201,10 +202,12 @@ def set_key_command(backend: str) -> str:
 
 
 def _stale(ws: Workspace) -> Stale | None:
-    """The GLM values applying now would change (settings/apply.stale_glm); None when
+    """The values of the backend here that applying now would change
+    (settings/apply.stale_backend); None when
     none would, or the file cannot be read (reported as the settings error)."""
     try:
-        return stale_glm(ws.wt, ws.cfg, read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var)))
+        state = read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var, ws.cfg.backends))
+        return stale_backend(ws.wt, ws.cfg, state)
     except MoaiError:
         return None
 
@@ -217,14 +220,14 @@ def _stale_fix(wt: Worktree, stale: Stale) -> str:
 
 
 def _settings_state(
-    wt: Worktree, glm_env_var: str
+    wt: Worktree, cfg: ResolvedConfig
 ) -> tuple[str | None, str | None, dict[str, Any], list[str]]:
-    """The settings file's error, active backend, document and stray GLM keys.
+    """The settings file's error, active backend, document and stray backend keys.
 
     status is where a user looks when something is wrong: a broken settings
     file is reported, not raised."""
     try:
-        state = read_state(wt, stray_spec(wt, glm_env_var))
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var, cfg.backends))
     except MoaiError as exc:
         return str(exc), None, {}, []
     return None, state.active, state.doc, [".".join(p) for p in state.stray]
@@ -292,8 +295,9 @@ def render(info: dict[str, Any]) -> str:
             f"{info['hand_set_base_url']} by hand (not moai's)"
         )
     if info["stray_glm"]:
+        owner = info["active_backend"] if info["active_backend"] not in (None, GLM) else "GLM"
         lines.append(
-            "note:        settings.local.json holds GLM settings with your key that moai did "
+            f"note:        settings.local.json holds {owner} settings with your key that moai did "
             f"not write now ({', '.join(info['stray_glm'])}; an editor saving an old copy?)"
         )
     backend = info["backend"]

@@ -35,8 +35,9 @@ from moai_mashup.settings.apply import (
     load_template,
     read_state,
     settings_path,
-    stale_glm,
+    stale_backend,
     stray_spec,
+    url_trusted,
 )
 from moai_mashup.settings.keys import GlmKey, credentials_file, env_file, mask, resolve_key
 from moai_mashup.status import env_warnings, table_backends
@@ -413,7 +414,7 @@ def backend_lines(f: Facts) -> list[Check]:
         url = profile.base_url
         if profile.url_known:
             lines.append(Check("ok", "backend", f"{shown}: {url} (known: {profile.source})"))
-        elif trust.is_trusted(f.wt.main_root, "url", url):
+        elif url_trusted(f.wt, profile):
             lines.append(Check("ok", "backend", f"{shown}: {url} (trusted here)"))
         else:
             lines.append(
@@ -449,7 +450,7 @@ def backend_lines(f: Facts) -> list[Check]:
 def drift_lines(f: Facts) -> list[Check]:
     """The backend the settings file holds against the one the table expects."""
     try:
-        state = read_state(f.wt, stray_spec(f.wt, f.glm_env_var))
+        state = read_state(f.wt, stray_spec(f.wt, f.glm_env_var, f.profiles))
     except MoaiError as exc:
         return [Check("fail", "drift", str(exc))]
     active = state.active
@@ -457,14 +458,17 @@ def drift_lines(f: Facts) -> list[Check]:
         return []
     if f.expected is None:
         return [Check("info", "drift", f"active {active}; detached HEAD: left as is")]
-    stale = stale_glm(f.wt, f.cfg, state) if f.cfg is not None and f.expected == "glm" else None
+    on_it = f.cfg is not None and active == f.expected not in ("claude", "mixed")
+    stale = stale_backend(f.wt, f.cfg, state) if f.cfg is not None and on_it else None
     if stale is not None:
+        profile = f.profiles.get(active)
+        source = GLM_JSON if profile is None else f"{profile.source}'s llm.backends.{active}"
         return [
             Check(
                 "fail",
                 "drift",
-                f"active glm, but {', '.join(stale.keys)} differ from what {GLM_JSON} (or the "
-                "key) gives now: a merge or pull with no post-merge hook?",
+                f"active {active}, but {', '.join(stale.keys)} differ from what {source} (or "
+                "the key) gives now: a merge or pull with no post-merge hook?",
                 stale.fix,
             )
         ]

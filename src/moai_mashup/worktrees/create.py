@@ -20,8 +20,7 @@ from moai_mashup.core.routing import (
 from moai_mashup.errors import BadInput, MoaiError, Refused
 from moai_mashup.lean import NamedTuple
 from moai_mashup.paths import STATE_DIR
-from moai_mashup.settings.apply import desired_glm
-from moai_mashup.settings.keys import no_key_message, resolve_key
+from moai_mashup.settings.apply import desired_backend
 from moai_mashup.settings.lock import file_lock
 from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
@@ -157,11 +156,8 @@ def preflight(ws: Workspace, target: str | None) -> None:
     """What applying `target` needs and lacks, before anything is created: its key, a
     trusted endpoint, a readable template (glm). Raises the one line `moai apply`
     would."""
-    cfg, wt = ws.cfg, ws.wt
-    if target == GLM:
-        desired_glm(wt, cfg)
-    elif target not in (None, CLAUDE) and resolve_key(cfg.glm_env_var, target or "") is None:
-        raise BadInput(no_key_message(cfg.glm_env_var, target or ""))
+    if target is not None and target != CLAUDE:
+        desired_backend(ws.wt, ws.cfg, target)
 
 
 def _revisions(ws: Workspace, branch: str, base: str | None) -> tuple[str | None, str | None]:
