@@ -156,15 +156,18 @@ def route_line(ws: Workspace) -> dict[str, Any] | None:
     """The line of the routing table that gives this branch its backend (None: a
     detached HEAD, left as it is)."""
     found = route_branch(routing_table(ws.cfg), ws.wt.branch)
-    if found is None:
-        return None
-    source = next(
-        (r.source for r in ws.cfg.routes if (r.branch, r.backend) == (found.glob, found.backend)),
-        None,
-    )
-    if found.kind != "route":
-        source = None  # the mode's line (or the one after the routes): no file wrote it
-    return {"branch": found.glob, "backend": found.backend, "kind": found.kind, "source": source}
+    return None if found is None else line_info(ws.cfg, found)
+
+
+def line_info(cfg: ResolvedConfig, line: BranchRoute) -> dict[str, Any]:
+    """A line of the routing table as status and `moai route` show it: its glob, its
+    backend, what put it there (`route`: an entry of llm.routes; `unrouted`: the line
+    after them; else the mode's line for a kind of branch) and the file of a route."""
+    source = None
+    if line.kind == "route":
+        pair = (line.glob, line.backend)
+        source = next((r.source for r in cfg.routes if (r.branch, r.backend) == pair), None)
+    return {"branch": line.glob, "backend": line.backend, "kind": line.kind, "source": source}
 
 
 def backend_info(ws: Workspace, name: str) -> dict[str, Any]:
