@@ -183,9 +183,9 @@ def test_doctor_checks_every_configured_backend(
     monkeypatch.setenv("HOME", str(home))
     assert trust.trust(routed.resolve(), "url", LAB_URL, "lab")
     code, info = doctor(routed, env)
-    lines = [(c["status"], c["message"]) for c in info["checks"] if c["name"] == "backend"]
-    assert ("ok", f"lab (Lab): {LAB_URL} (trusted here)") in lines
-    assert ("ok", f"lab (Lab): key {mask(LAB_KEY)} from ~/.moai/.env.lab") in lines
+    now = [(c["status"], c["message"]) for c in info["checks"] if c["name"] == "backend"]
+    assert ("ok", f"lab (Lab): {LAB_URL} (trusted here)") in now
+    assert ("ok", f"lab (Lab): key {mask(LAB_KEY)} from ~/.moai/.env.lab") in now
     (home / ".moai" / ".env.lab").chmod(0o644)
     code, info = doctor(routed, env)
     bad = [c for c in info["checks"] if c["name"] == "key file" and c["status"] == "fail"]
