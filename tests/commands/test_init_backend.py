@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from moai_mashup.config import load_config
+from tests.backends_support import DS_KEY, DS_URL, save_backend_key
 from tests.core_fixtures import assert_unchanged, snapshot
 from tests.gitrepo import (
     FAKE_KEY,
@@ -22,6 +23,7 @@ from tests.gitrepo import (
     git,
     make_repo,
     moai,
+    settings,
     write,
 )
 from tests.tty_support import Tmux
@@ -133,3 +135,24 @@ def test_in_a_terminal_it_asks_for_the_backends_key_hidden(
     assert "moai key set" not in screen.split("next:")[-1]
     r = moai(bare, "init", "--backend", "deepseek", "--no-key", env=env)
     assert r.returncode == 0 and "nothing to do" in r.stdout, r.stderr
+
+
+def test_a_spec_branch_goes_to_the_backend_init_set_up(
+    bare: Path, env: dict[str, str], home: Path
+) -> None:
+    save_backend_key(home, "deepseek", DS_KEY)
+    r = init(bare, env, "--backend", "deepseek", "--hooks")
+    assert r.returncode == 0, r.stderr
+    assert (
+        f"key:         deepseek: {DS_KEY[:4]}…{DS_KEY[-4:]} from ~/.moai/.env.deepseek" in r.stdout
+    )
+    assert "moai worktree create SPEC-X   # or: git checkout -b feature/SPEC-X; DeepSeek there" in (
+        r.stdout
+    )
+    git(bare, "add", "-A", env=env)
+    git(bare, "commit", "-qm", "moai-mashup", env=env)
+    git(bare, "checkout", "-q", "-b", "feature/SPEC-X", env=env)
+    block = settings(bare)["env"]
+    assert block["ANTHROPIC_BASE_URL"] == DS_URL and block["ANTHROPIC_AUTH_TOKEN"] == DS_KEY
+    git(bare, "checkout", "-q", "main", env=env)
+    assert settings(bare).get("env", {}).get("ANTHROPIC_BASE_URL") is None
