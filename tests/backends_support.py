@@ -1,5 +1,4 @@
-"""A repository with backends beside GLM (llm.backends, llm.routes), for the tests of
-what names a backend: status, the status line, the session hooks, doctor, route."""
+"""A repository with backends beside GLM (llm.backends, llm.routes) and fake keys for them."""
 
 from __future__ import annotations
 
@@ -7,39 +6,48 @@ from pathlib import Path
 
 from tests.gitrepo import LLM_YAML, SEED_LLM_YAML, git, write
 
-DS_URL = "https://api.deepseek.com/anthropic"  # core.backends.PRESETS["deepseek"]
-LAB_URL = "https://llm.lab.example/anthropic"
-DS_KEY = "fake2222ds2222key2222tests.TESTONLYnotreal3"
-LAB_KEY = "fake3333lab3333key3333tests.TESTONLYnotreal4"
+KIMI_KEY = "sk-fake-kimi-TESTONLY-0000"
+LAB_KEY = "sk-fake-lab-TESTONLY-0000"
+GW_KEY = "sk-fake-gw-TESTONLY-0000"
+KIMI_URL = "https://api.moonshot.ai/anthropic"
+LAB_URL = "https://llm.internal.example.invalid/anthropic"
+GW_URL = "https://gateway.example.invalid/anthropic"
 
-# SPEC branches on DeepSeek (as `ds`), exp/* on GLM, lab/* on a custom endpoint (not
-# its preset's: it needs `moai trust`), every other branch on Claude.
-BACKENDS = """\
-  backends:
-    ds: {preset: deepseek}
-    lab:
-      base_url: https://llm.lab.example/anthropic
-      models: {opus: lab-large, sonnet: lab-large, haiku: lab-small}
-      display: Lab
+ROUTES = """\
   routes:
-    - {branch: "feature/SPEC-*", backend: ds}
-    - {branch: "exp/*", backend: glm}
+    - {branch: "exp/*", backend: kimi}
+    - {branch: "feature/SPEC-*", backend: glm}
     - {branch: "lab/*", backend: lab}
+    - {branch: "gw/*", backend: gw}
     - {branch: "*", backend: claude}
 """
+BACKENDS = f"""\
+  backends:
+    kimi: {{preset: moonshot}}
+    lab:
+      base_url: {LAB_URL}
+      models: {{opus: lab-large, sonnet: lab-large, haiku: lab-small}}
+      context_window: 128000
+      display: Lab
+    gw:
+      base_url: {GW_URL}
+      auth_var: ANTHROPIC_API_KEY
+      models: {{opus: gw-large, sonnet: gw-large, haiku: gw-small}}
+"""
+TEAM = SEED_LLM_YAML + BACKENDS + ROUTES
 
 
-def with_backends(repo: Path, env: dict[str, str], extra: str = "") -> None:
-    """Commit llm.yaml with BACKENDS (and `extra`, more of the `llm:` block)."""
-    write(repo / LLM_YAML, SEED_LLM_YAML + BACKENDS + extra)
-    git(repo, "commit", "-qam", "backends", env=env)
-
-
-def save_backend_key(home: Path, name: str, key: str) -> Path:
-    """A backend's key in ~/.moai/.env.NAME, as `moai key set NAME` saves it."""
-    path = home / ".moai" / f".env.{name}"
+def save_backend_key(home: Path, backend: str, key: str) -> Path:
+    """`moai key set <backend>`'s file: ~/.moai/.env.<backend>, MOAI_<NAME>_API_KEY, 0600."""
+    path = home / ".moai" / f".env.{backend}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    var = "MOAI_" + name.upper().replace("-", "_") + "_API_KEY"
+    var = "MOAI_" + backend.upper().replace("-", "_") + "_API_KEY"
     path.write_text(f'{var}="{key}"\n')
     path.chmod(0o600)
     return path
+
+
+def use_backends(repo: Path, env: dict[str, str], text: str = TEAM) -> None:
+    """Commit `text` as the team's llm.yaml."""
+    write(repo / LLM_YAML, text)
+    git(repo, "commit", "-qam", "backends and routes", env=env)

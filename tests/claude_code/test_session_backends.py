@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.backends_support import DS_URL, LAB_URL, with_backends
 from tests.claude_code.test_claude_code_hooks import GLM_URL, hook, statusline, transcript
 from tests.gitrepo import git, write
+from tests.names_support import DS_URL, LAB_URL, with_backends
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ import pytest
 
 from moai_mashup.settings import trust
 from moai_mashup.settings.keys import mask
-from tests.backends_support import (
+from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, settings, write
+from tests.guard.test_guard_staged import install_guard
+from tests.guard.test_policy_commit import commit, install_trailer_hooks, last_message
+from tests.names_support import (
     DS_KEY,
     DS_URL,
     LAB_KEY,
@@ -22,9 +25,6 @@ from tests.backends_support import (
     save_backend_key,
     with_backends,
 )
-from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, settings, write
-from tests.guard.test_guard_staged import install_guard
-from tests.guard.test_policy_commit import commit, install_trailer_hooks, last_message
 from tests.worktree_support import create, created, listing
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from moai_mashup.config import load_config
-from tests.backends_support import DS_KEY, DS_URL, save_backend_key
 from tests.core_fixtures import assert_unchanged, snapshot
 from tests.gitrepo import (
     FAKE_KEY,
@@ -26,6 +25,7 @@ from tests.gitrepo import (
     settings,
     write,
 )
+from tests.names_support import DS_KEY, DS_URL, save_backend_key
 from tests.tty_support import Tmux
 
 
