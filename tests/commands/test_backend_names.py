@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from moai_mashup.settings import trust
 from moai_mashup.settings.keys import mask
 from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, settings, write
 from tests.guard.test_guard_staged import install_guard
@@ -166,7 +165,7 @@ def doctor(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, dict[str, A
 
 
 def test_doctor_checks_every_configured_backend(
-    routed: Path, env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
+    routed: Path, env: dict[str, str], home: Path
 ) -> None:
     code, info = doctor(routed, env)
     lines = [
@@ -179,9 +178,8 @@ def test_doctor_checks_every_configured_backend(
     assert ("fail", "lab (Lab): no key found", "moai key set lab") in lines
     assert code == 1
     save_backend_key(home, "lab", LAB_KEY)
-    # What approving lab's endpoint records (settings/trust.py, per backend)
-    monkeypatch.setenv("HOME", str(home))
-    assert trust.trust(routed.resolve(), "url", LAB_URL, "lab")
+    r = moai(routed, "trust", "--yes", env=env)
+    assert r.returncode == 0 and LAB_URL in r.stdout, r.stdout + r.stderr
     code, info = doctor(routed, env)
     now = [(c["status"], c["message"]) for c in info["checks"] if c["name"] == "backend"]
     assert ("ok", f"lab (Lab): {LAB_URL} (trusted here)") in now
