@@ -28,7 +28,7 @@ llm:
     enabled: true
     copy_glm_config: true
   default_branch: {default_branch}
-  spec_branch_pattern: "feature/SPEC-*"
+  spec_branch_pattern: "{spec_pattern}"
   credential_mode: inline  # inline | helper (key fetched on demand, never stored in the worktree)
   worktree:
     root: "~/worktrees/{{project}}"
@@ -39,6 +39,26 @@ llm:
     commit_trailer: false
 """
 
+# `moai init --backend NAME` (a preset): the backend, and the routes that put it where
+# the mode puts GLM (docs/configuration.md, "moai init --backend").
+BACKEND_TEXT = """\
+  backends:
+    {name}: {{preset: {name}}}  # the provider's endpoint and models (docs/backends.md)
+  routes:  # first match wins (docs/configuration.md)
+{routes}"""
+ROUTE_TEXT = "    - {{branch: {glob}, backend: {backend}}}\n"
+
+
+def backend_routes(mode: str, name: str, pattern: str) -> list[tuple[str, str]]:
+    """Where `moai init --backend NAME` sends each branch: the SPEC branches to NAME
+    and every other branch to Claude in mashup; every branch to NAME in glm-only
+    (NAME takes GLM's place in the mode)."""
+    if mode == "glm-only":
+        return [("*", name)]
+    return [(pattern, name), ("*", "claude")]
+
+
+SPEC_PATTERN = "feature/SPEC-*"
 GITIGNORE_LINES = ("/" + str(LLM_LOCAL_YAML), "/" + SETTINGS_REL)
 
 
@@ -92,11 +112,16 @@ def _write(root: Path, rel: str, dest: str, text: str) -> None:
     files.write_text(root / rel, text, _mode(dest), within=root, label=rel)
 
 
-def init_files(wt: git.Worktree, mode: str = "mashup") -> list[Path]:
+def init_files(
+    wt: git.Worktree, mode: str = "mashup", backend: str | None = None, *, template: bool = True
+) -> list[Path]:
     """Create what is missing; never overwrite. Returns the files written.
 
-    Where each write lands is checked before anything is written: a file or
-    folder linked outside the repository stops them all (BadInput)."""
+    `backend`: a preset's name (`moai init --backend NAME`): a new llm.yaml
+    defines it and routes to it (`backend_routes`), and no GLM template is
+    written; `template=False`: no GLM template either. Where each write lands is
+    checked before anything is written: a file or folder linked outside the
+    repository stops them all (BadInput)."""
     root = wt.root
     llm, glm = writable(root, LLM_YAML), writable(root, GLM_JSON)
     missing = [p for p in GITIGNORE_LINES if not git.is_ignored(root, p.lstrip("/"))]
@@ -107,10 +132,17 @@ def init_files(wt: git.Worktree, mode: str = "mashup") -> list[Path]:
             mode=mode,
             pad=" " * max(1, 18 - len(mode)),
             default_branch=json.dumps(_default_branch(wt)),
+            spec_pattern=SPEC_PATTERN,
         )
+        if backend is not None:
+            routes = backend_routes(mode, backend, SPEC_PATTERN)
+            text += BACKEND_TEXT.format(
+                name=backend,
+                routes="".join(ROUTE_TEXT.format(glob=json.dumps(g), backend=b) for g, b in routes),
+            )
         _write(root, LLM_YAML, llm, text)
         written.append(root / LLM_YAML)
-    if not os.path.exists(glm):
+    if template and backend is None and not os.path.exists(glm):
         _write(root, GLM_JSON, glm, json.dumps(DEFAULT_TEMPLATE, indent=2) + "\n")
         written.append(root / GLM_JSON)
     if missing:

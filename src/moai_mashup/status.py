@@ -11,10 +11,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from moai_mashup.config import ResolvedConfig
+from moai_mashup.core.backends import CLAUDE, GLM, TIERS, display_name
+from moai_mashup.core.routing import BranchRoute, route_branch, spec_branch_name, table
 from moai_mashup.errors import MoaiError
 from moai_mashup.git import Worktree
 from moai_mashup.githooks.install import is_installed
-from moai_mashup.settings.apply import Stale, read_state, settings_path, stale_glm, stray_spec
+from moai_mashup.settings.apply import (
+    Stale,
+    load_template,
+    read_state,
+    settings_path,
+    stale_backend,
+    stray_spec,
+)
 from moai_mashup.settings.keys import mask, resolve_key
 from moai_mashup.settings.main_checkout import override
 from moai_mashup.workspace import Workspace, open_workspace
@@ -25,7 +35,9 @@ _SHOWN_IN_FULL = ("_URL", "_MODEL", "_MODEL_NAME")
 _CREDENTIALS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 
 
-def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> list[str]:
+def env_warnings(
+    settings_env: dict[str, Any], active: str | None = None, profiles: dict[str, Any] | None = None
+) -> list[str]:
     """ANTHROPIC_* exported in this shell that differ from the worktree's settings."""
     out = []
     for name in sorted(os.environ):
@@ -37,9 +49,11 @@ def env_warnings(settings_env: dict[str, Any], active: str | None = None) -> lis
         shown = value if name.endswith(_SHOWN_IN_FULL) else mask(value)
         where = "overridden by" if name in settings_env else "not set in"
         consequence = "Claude Code started here uses the settings' value when there is one"
-        if active in ("glm", "mixed") and name in _CREDENTIALS and name not in settings_env:
+        if active not in (None, CLAUDE) and name in _CREDENTIALS and name not in settings_env:
+            where_to = "GLM" if active in (GLM, "mixed") else display_name(active, profiles or {})
             consequence = (
-                "Claude Code started here would send it to the GLM endpoint; unset it in this shell"
+                f"Claude Code started here would send it to the {where_to} endpoint; "
+                "unset it in this shell"
             )
         out.append(
             f"${name}={shown} is exported in this shell ({where} .claude/settings.local.json); "
@@ -52,9 +66,11 @@ def collect() -> dict[str, Any]:
     ws = open_workspace()
     wt, cfg = ws.wt, ws.cfg
     expected = ws.expected
-    key_info = _key_info(cfg.glm_env_var)
-    settings_error, active, doc, stray = _settings_state(wt, cfg.glm_env_var)
-    stale = _stale(ws) if expected == "glm" == active else None
+    keyed = keyed_backends(ws)
+    keys = {name: _key_info(cfg.glm_env_var, name) for name in keyed}
+    key_info = keys[keyed[0]]
+    settings_error, active, doc, stray = _settings_state(wt, cfg)
+    stale = _stale(ws) if expected == active not in (None, CLAUDE, "mixed") else None
     drift = expected is not None and (active != expected or stale is not None)
     env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
     assert isinstance(env, dict)
@@ -75,38 +91,126 @@ def collect() -> dict[str, Any]:
         "drift": drift,
         "fix": _stale_fix(wt, stale)
         if stale
-        else _fix(wt, settings_error, drift, expected, key_info),
+        else _fix(wt, settings_error, drift, expected, keys.get(expected or "", key_info)),
         # keys moai owns whose values applying now would change (a merged glm.json)
         "stale_keys": list(stale.keys) if stale else [],
         "hand_set_base_url": hand_set,
-        # GLM state holding the user's key that moai's record does not account for
-        # (an editor saved it back after a checkout): drift whoever wrote it.
+        # A backend's state holding the user's key that moai's record does not account
+        # for (an editor saved it back after a checkout): drift whoever wrote it. The
+        # backend it routes to is the active one.
         "stray_glm": stray,
         "settings_file": str(settings_path(wt)),
         "settings_error": settings_error,
         "key": key_info,
+        # every backend beside Claude this worktree is on or its table routes to
+        "keys": keys,
+        # the backend the table expects here: what moai writes for it, and the line
+        # of the routing table that chose it
+        "backend": backend_info(ws, expected) if expected is not None else None,
         "credential_mode": cfg.credential_mode,
         "hooks_installed": is_installed(wt),
-        "env_warnings": env_warnings(env, active),
+        "env_warnings": env_warnings(env, active, cfg.backends),
         "main_checkout_override": _main_override(wt, expected, cfg.default_branch),
         "config_warnings": list(cfg.warnings),
     }
 
 
-def _key_info(glm_env_var: str) -> dict[str, Any]:
-    """Where the GLM key comes from, masked; or why it could not be read."""
+def _key_info(glm_env_var: str, backend: str = GLM) -> dict[str, Any]:
+    """Where a backend's key comes from, masked; or why it could not be read."""
     try:
-        key = resolve_key(glm_env_var)
+        key = resolve_key(glm_env_var, backend)
     except MoaiError as exc:
         return {"source": None, "error": str(exc)}
     return {"source": key.source, "masked": mask(key.value)} if key else {"source": None}
 
 
+def routing_table(cfg: ResolvedConfig) -> tuple[BranchRoute, ...]:
+    """The routing table of this config, as ordered `glob -> backend` lines."""
+    return table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
+
+
+def table_backends(cfg: ResolvedConfig) -> list[str]:
+    """The backends the routing table sends a branch to, in its order, once each."""
+    return list(dict.fromkeys(r.backend for r in routing_table(cfg)))
+
+
+def branch_backend(cfg: ResolvedConfig, branch: str) -> str | None:
+    """The backend the table gives `branch` (None: no line matches)."""
+    found = route_branch(routing_table(cfg), branch)
+    return found.backend if found is not None else None
+
+
+def spec_backend(cfg: ResolvedConfig) -> str | None:
+    """The backend a new SPEC worktree gets (`moai worktree create SPEC-X`)."""
+    return branch_backend(cfg, spec_branch_name("SPEC-X", cfg.spec_branch_pattern))
+
+
+def keyed_backends(ws: Workspace) -> list[str]:
+    """The backends beside Claude whose key `moai status` shows: the one expected here
+    first, then the table's; GLM when there is none (the key `moai init` asks for)."""
+    names = [ws.expected or CLAUDE, *table_backends(ws.cfg)]
+    return [n for n in dict.fromkeys(names) if n != CLAUDE] or [GLM]
+
+
+def route_line(ws: Workspace) -> dict[str, Any] | None:
+    """The line of the routing table that gives this branch its backend (None: a
+    detached HEAD, left as it is)."""
+    found = route_branch(routing_table(ws.cfg), ws.wt.branch)
+    return None if found is None else line_info(ws.cfg, found)
+
+
+def line_info(cfg: ResolvedConfig, line: BranchRoute) -> dict[str, Any]:
+    """A line of the routing table as status and `moai route` show it: its glob, its
+    backend, what put it there (`route`: an entry of llm.routes; `unrouted`: the line
+    after them; else the mode's line for a kind of branch) and the file of a route."""
+    source = None
+    if line.kind == "route":
+        pair = (line.glob, line.backend)
+        source = next((r.source for r in cfg.routes if (r.branch, r.backend) == pair), None)
+    return {"branch": line.glob, "backend": line.backend, "kind": line.kind, "source": source}
+
+
+def backend_info(ws: Workspace, name: str) -> dict[str, Any]:
+    """A backend as moai writes it here: its name and display name, base URL and
+    models (none for Claude: moai writes nothing), its key masked, and the route line
+    that chose it."""
+    cfg = ws.cfg
+    info: dict[str, Any] = {
+        "name": name,
+        "display": display_name(name, cfg.backends),
+        "base_url": None,
+        "models": {},
+        "key": None if name == CLAUDE else _key_info(cfg.glm_env_var, name),
+        "route": route_line(ws),
+    }
+    profile = cfg.backends.get(name)
+    if profile is not None:
+        info["base_url"] = profile.base_url
+        info["models"] = dict(profile.models)
+    elif name == GLM:
+        try:
+            template = load_template(ws.wt)
+        except MoaiError as exc:
+            info["error"] = str(exc)
+        else:
+            info["base_url"] = template.get("ANTHROPIC_BASE_URL")
+            models = {t: template.get(f"ANTHROPIC_DEFAULT_{t.upper()}_MODEL") for t in TIERS}
+            info["models"] = {t: m for t, m in models.items() if m}
+    return info
+
+
+def set_key_command(backend: str) -> str:
+    """The command that saves a backend's key."""
+    return "moai glm --set-key" if backend == GLM else f"moai key set {backend}"
+
+
 def _stale(ws: Workspace) -> Stale | None:
-    """The GLM values applying now would change (settings/apply.stale_glm); None when
+    """The values of the backend here that applying now would change
+    (settings/apply.stale_backend); None when
     none would, or the file cannot be read (reported as the settings error)."""
     try:
-        return stale_glm(ws.wt, ws.cfg, read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var)))
+        state = read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var, ws.cfg.backends))
+        return stale_backend(ws.wt, ws.cfg, state)
     except MoaiError:
         return None
 
@@ -119,14 +223,14 @@ def _stale_fix(wt: Worktree, stale: Stale) -> str:
 
 
 def _settings_state(
-    wt: Worktree, glm_env_var: str
+    wt: Worktree, cfg: ResolvedConfig
 ) -> tuple[str | None, str | None, dict[str, Any], list[str]]:
-    """The settings file's error, active backend, document and stray GLM keys.
+    """The settings file's error, active backend, document and stray backend keys.
 
     status is where a user looks when something is wrong: a broken settings
     file is reported, not raised."""
     try:
-        state = read_state(wt, stray_spec(wt, glm_env_var))
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var, cfg.backends))
     except MoaiError as exc:
         return str(exc), None, {}, []
     return None, state.active, state.doc, [".".join(p) for p in state.stray]
@@ -143,8 +247,8 @@ def _fix(
         return f"fix or remove {settings_path(wt)}, then run: moai apply"
     if not drift:
         return None
-    if expected == "glm" and key_info["source"] is None:
-        return "moai glm --set-key && moai apply"
+    if expected not in (None, CLAUDE) and key_info["source"] is None:
+        return f"{set_key_command(expected or GLM)} && moai apply"
     return "moai apply"
 
 
@@ -194,17 +298,23 @@ def render(info: dict[str, Any]) -> str:
             f"{info['hand_set_base_url']} by hand (not moai's)"
         )
     if info["stray_glm"]:
+        owner = info["active_backend"] if info["active_backend"] not in (None, GLM) else "GLM"
         lines.append(
-            "note:        settings.local.json holds GLM settings with your key that moai did "
+            f"note:        settings.local.json holds {owner} settings with your key that moai did "
             f"not write now ({', '.join(info['stray_glm'])}; an editor saving an old copy?)"
         )
-    key = info["key"]
-    if key.get("source"):
-        lines.append(f"key:         {key['masked']} from {key['source']}")
-    elif key.get("error"):
-        lines.append(f"key:         error: {key['error']}")
-    else:
-        lines.append("key:         none (run: moai glm --set-key)")
+    backend = info["backend"]
+    if backend is not None and backend["name"] not in (CLAUDE, GLM):
+        models = ", ".join(f"{t} {m}" for t, m in backend["models"].items())
+        lines.append(f"backend:     {backend['display']}: {backend['base_url']} ({models})")
+    for name, key in info["keys"].items():
+        label = "" if name == GLM else f"{name}: "
+        if key.get("source"):
+            lines.append(f"key:         {label}{key['masked']} from {key['source']}")
+        elif key.get("error"):
+            lines.append(f"key:         {label}error: {key['error']}")
+        else:
+            lines.append(f"key:         {label}none (run: {set_key_command(name)})")
     lines.append(f"credentials: {info['credential_mode']}")
     lines.append(
         "hooks:       "

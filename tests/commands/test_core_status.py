@@ -38,6 +38,8 @@ FIELDS = {
     "settings_file",
     "settings_error",
     "key",
+    "keys",
+    "backend",
     "credential_mode",
     "hooks_installed",
     "env_warnings",

@@ -157,3 +157,20 @@ def test_live_refused_when_a_settings_file_sets_its_own_proxy(
         assert f"a settings file sets {name}, which beats the probe's proxy" in check["message"]
         assert not mark.exists(), f"Claude Code ran although {path} sets {name}"
         path.unlink()
+
+
+def test_live_refused_when_a_settings_file_sets_no_proxy(
+    repo: Path, env: dict[str, str], tmp_path: Path, keyed_home: str
+) -> None:
+    """A NO_PROXY in a settings file (a backend's extra env, the user's own) would let
+    Claude Code past the probe's proxy to the endpoint, key and all: not run."""
+    mark = tmp_path / "claude-ran"
+    claude = write(tmp_path / "bin" / "claude", f'#!/bin/sh\necho ran >> "{mark}"\nexit 1\n')
+    claude.chmod(0o755)
+    for name in ("NO_PROXY", "no_proxy"):
+        write(repo / SETTINGS, json.dumps({"env": {name: "*"}}))
+        r = moai(repo, "doctor", "--live", "--json", "--claude", str(claude), env=env)
+        [check] = by_name(json.loads(r.stdout), "live")
+        assert r.returncode == 1 and check["status"] == "fail"
+        assert f"a settings file sets {name}" in check["message"]
+        assert not mark.exists()

@@ -228,3 +228,29 @@ def test_branch_of_a_deleted_worktree_points_to_clean(
     assert r.returncode == 1 and "moai worktree clean" in r.stderr
     assert moai(repo, "worktree", "clean", env=env).returncode == 0
     assert created(repo, env, "SPEC-GONE") == wt, "the existing branch is reused"
+
+
+BACKENDS_YAML = SEED_LLM_YAML + "  backends:\n    ds: {preset: deepseek}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--backend", "lab"), "--backend lab: no backend 'lab' in .moai/config/sections/llm.yaml"),
+        (("--backend", "Bad_Name"), "--backend Bad_Name: 'Bad_Name' is not a backend name"),
+        (("--backend", "ds", "--glm"), "--glm and --backend: choose one"),
+        (("--backend", "ds"), "no ds key found in ~/.moai/.env.ds"),
+    ],
+)
+def test_backend_flag_refuses_an_unknown_name_or_a_missing_key_and_makes_nothing(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, args: tuple[str, ...], said: str
+) -> None:
+    write(repo / LLM_YAML, BACKENDS_YAML)
+    git(repo, "commit", "-qam", "backends", env=env)
+    r = create(repo, env, "SPEC-B1", *args)
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    assert r.stderr.count("\n") == 1 and said in r.stderr, r.stderr
+    if "no backend" in said:
+        assert "choose one of claude, glm, ds, or add llm.backends.lab there" in r.stderr
+    assert branches(repo, env) == ["main"] and worktree_paths(repo, env) == [str(repo)]
+    assert not (home / "worktrees").exists()

@@ -12,8 +12,10 @@ The model is the one Claude Code resolved itself: its `--output-format
 stream-json --verbose` init event names it, after ANTHROPIC_DEFAULT_*_MODEL
 mapping. Both measured with Claude Code 2.1.112, 2.1.197 and 2.1.332 (tests/e2e).
 
-A settings file that sets its own proxy beats the process environment, and
-the request would then really go out; the probe refuses to run in that case.
+A settings file that sets its own proxy (or a NO_PROXY) beats the process
+environment, and the request would then really go out; the probe refuses to
+run in that case. The same holds for every backend: the probe records hosts,
+whatever the settings point Claude Code at.
 """
 
 from __future__ import annotations
@@ -71,12 +73,14 @@ def _pinned_version(path: Path) -> tuple[int, ...]:
 
 
 def settings_proxies(settings_docs: list[dict[str, Any]]) -> list[str]:
-    """Proxy variables set in a settings file's env (they beat ours: the probe must not run)."""
+    """Proxy variables set in a settings file's env: they beat ours, and a NO_PROXY
+    there would let the request past ours to the backend, key and all (any backend's
+    settings may carry extra env): the probe must not run."""
     out = []
     for doc in settings_docs:
         env = doc.get("env")
         if isinstance(env, dict):
-            out += [name for name in PROXY_VARS if name in env]
+            out += [name for name in (*PROXY_VARS, *NO_PROXY_VARS) if name in env]
     return out
 
 

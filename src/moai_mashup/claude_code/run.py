@@ -24,7 +24,6 @@ from moai_mashup.errors import BadInput, MoaiError
 
 EVENTS = ("worktree-create", "worktree-remove", "session-start", "user-prompt-submit")
 USAGE = "usage: moai hook-impl claude-code {" + "|".join(EVENTS) + "} (JSON payload on stdin)"
-CONTINUE = "/exit, then claude --continue"
 
 
 def _payload() -> dict[str, object]:
@@ -66,16 +65,15 @@ def session_start(payload: dict[str, object]) -> int:
         line += " here"
     if elsewhere:
         line += "; " + "; ".join(elsewhere)
-    serves = s.model_backend(resumed, h.glm_models) if resumed else None
     if h.expected is not None and h.expected != running:
         line += (
-            f". WARNING: the routing table says {s.NAMES[h.expected]} here ({why(h)}) but this "
-            f"session talks to {shown}: tell the user to {s.resume_advice(h, resumed)}"
+            f". WARNING: the routing table says {h.display(h.expected)} here ({why(h)}) but "
+            f"this session talks to {shown}: tell the user to {s.resume_advice(h, resumed)}"
         )
-    elif h.expected is not None and serves not in (None, h.expected):
+    elif resumed and s.mismatch(resumed, h):
         line += (
-            f". WARNING: the routing table says {s.NAMES[h.expected]} here ({why(h)}), which "
-            f"does not serve {resumed}: tell the user to {s.resume_advice(h, resumed)}"
+            f". WARNING: the routing table says {h.display(h.expected or '')} here ({why(h)}), "
+            f"which does not serve {resumed}: tell the user to {s.resume_advice(h, resumed)}"
         )
     sys.stdout.write(line + "\n")
     return 0
@@ -100,38 +98,42 @@ def user_prompt_submit(payload: dict[str, object]) -> int:
     note = s.take_note(place, payload.get("session_id"))
     h = s.here(_cwd(payload))
     running, shown = s.session_state(os.environ, h) if h is not None else (None, "")
-    pin = s.remembered_pin(place, payload.get("session_id")) if running == "glm" else None
-    if pin is not None and h is not None and h.expected == "glm":
-        # Its base URL followed the switch to GLM; the model it started with did not.
-        reason = (
-            f"moai: held: this session started on Claude with {pin} pinned, which it would "
-            f"send to GLM as is ({s.where(h)} is on GLM now); {CONTINUE}"
-        )
-        sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
-        return 0
+    on_other = running is not None and running != "claude"
+    pin = s.remembered_pin(place, payload.get("session_id")) if on_other else None
+    if pin is not None and h is not None and h.expected == running:
+        # Its base URL followed the switch; the Claude model it started with did not.
+        assert running is not None
+        if running not in s.serving(pin, h.served):
+            there = h.display(running)
+            reason = (
+                f"moai: held: this session started on Claude with {pin} pinned, which it "
+                f"would send to {there} as is ({s.where(h)} is on {there} now); "
+                f"{s.resume_advice(h, pin)}"
+            )
+            sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
+            return 0
     if h is None or h.expected is None:
         if note:
             sys.stdout.write(note + "\n")  # context for the model, with this prompt
         return 0
     resumed = s.resumed_model(os.environ, payload.get("transcript_path"))
     if running == h.expected:
-        serves = s.model_backend(resumed, h.glm_models) if resumed else None
-        if serves is None or serves == h.expected:
+        if not resumed or not s.mismatch(resumed, h):
             if note:
                 sys.stdout.write(note + "\n")  # context for the model, with this prompt
             return 0
         # A resumed session: Claude Code 2.1.332 sends its transcript's last model again.
         reason = (
             f"moai: held: this session would send {resumed}, its transcript's last model, to "
-            f"{s.NAMES[h.expected]} ({s.where(h)}: {why(h)}), which does not serve it; "
+            f"{h.display(h.expected)} ({s.where(h)}: {why(h)}), which does not serve it; "
             f"{s.resume_advice(h, resumed)}"
         )
     else:
-        stale = s.left_behind(os.environ, h.glm_models)
+        stale = s.left_behind(os.environ, h, s.running_backend(os.environ, h))
         reason = (
             f"moai: held: this session talks to {shown}, but {s.where(h)} is on "
-            f"{s.NAMES[h.expected]} now ({why(h)}) and a running session cannot follow; "
-            f"{s.resume_advice(h, stale[0] if stale else resumed)}"
+            f"{h.display(h.expected)} now ({why(h)}) and a running session cannot follow; "
+            f"{s.resume_advice(h, stale[0][0] if stale else resumed)}"
         )
     if note:
         reason += f" (and: {note})"

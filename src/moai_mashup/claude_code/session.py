@@ -17,12 +17,14 @@ import os
 
 from moai_mashup import files
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
+from moai_mashup.core.backends import CLAUDE, GLM, TIERS, display_name
 from moai_mashup.core.model_pin import pinned_model
 from moai_mashup.core.routing import (
     Backend,
     BranchKind,
     branch_backend,
     branch_kind,
+    spec_branch_name,
     spec_id_from_branch,
     table,
 )
@@ -40,7 +42,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-NAMES = {"glm": "GLM", "claude": "Claude"}
+    from moai_mashup.core.backends import Profile
+
 DEFAULT_GLM_URL = "https://api.z.ai/api/anthropic"  # core.glm_template.DEFAULT_BASE_URL
 MODEL_KEYS = (
     "ANTHROPIC_DEFAULT_OPUS_MODEL",
@@ -50,24 +53,28 @@ MODEL_KEYS = (
 
 
 MODEL_VAR = "ANTHROPIC_MODEL"  # core.model_pin.MODEL_VAR
-# Which backend serves a model, told by the start of its name: one row a backend
-# (a template's own model names count for GLM too: Here.glm_models).
-MODEL_PREFIXES: dict[Backend, tuple[str, ...]] = {"claude": ("claude",), "glm": ("glm",)}
+# Which backend serves a model, told by the start of its name: Claude's models start
+# with "claude", GLM's with "glm"; a configured backend's are its tiers' models and
+# those starting with its family (`Served.prefixes`), and a template's own model
+# names count for GLM too.
+CLAUDE_PREFIXES = ("claude",)
+GLM_PREFIXES = ("glm",)
 # How a session comes back on a backend after `/exit`, measured with the real CLI on
 # 2.1.197 and 2.1.332 (tests/e2e/test_resume.py): `claude --continue` restores the
 # model its transcript ends with (2.1.332; 2.1.197 only a model it knows), unless
 # ANTHROPIC_MODEL (the shell's, or a settings env's: moai writes a tier alias on
 # GLM) or `--model` names one. The hooks see the environment, never `--model`, so
-# the way back to Claude names the model in the environment.
-RESUME: dict[Backend, str] = {
-    "claude": MODEL_VAR + "={tier} claude --continue",
-    "glm": "claude --continue",
-}
+# the way back to any backend but GLM names the tier in the environment: a settings
+# env's ANTHROPIC_MODEL beats the shell's, so where moai writes one the shell's
+# changes nothing, and where none is written the tier keys map the alias to the
+# backend's own model.
+RESUME_GLM = "claude --continue"
+RESUME_OTHER = MODEL_VAR + "={tier} claude --continue"
 TRANSCRIPT_TAIL = 1 << 20  # the end of a transcript read for its last model
 
 NOTES_DIR = "claude-code-notes"  # in <git common dir>/moai/: one file per session
 PINS_DIR = "claude-code-pins"  # in <git common dir>/moai/: a session's start-time pin
-ALIASES = ("opus", "sonnet", "haiku")
+ALIASES = TIERS
 
 
 class Place(NamedTuple):
@@ -161,7 +168,7 @@ def start_pin(place: Place, env: Mapping[str, str]) -> str | None:
     pin = pinned_model(docs, env.get("ANTHROPIC_MODEL"))
     if not pin or pin.partition("[")[0].strip().lower() in ALIASES:
         return None  # an alias goes through the tier keys, which follow a switch
-    return pin if model_backend(pin, ()) == "claude" else None
+    return pin if is_claude_model(pin) else None
 
 
 def pin_path(common_dir: str, session_id: object) -> str | None:
@@ -232,6 +239,19 @@ def find_place(cwd: str) -> Place | None:
     return None
 
 
+class Served(NamedTuple):
+    """A backend beside Claude as a session sees it: its endpoint and its models."""
+
+    name: str
+    url: str
+    tiers: tuple[str, ...]  # the opus, sonnet and haiku models ("" where unknown)
+    prefixes: tuple[str, ...]  # a model whose name starts so is its
+
+    def serves(self, bare: str) -> bool:
+        """`bare`: a model id in lower case, without its `[1m]`."""
+        return bare.startswith(self.prefixes) or any(bare == t.lower() for t in self.tiers if t)
+
+
 class Here(NamedTuple):
     """A configured worktree: the table's answer for it."""
 
@@ -240,14 +260,24 @@ class Here(NamedTuple):
     kind: BranchKind
     expected: Backend | None  # None: detached HEAD, left as it is
     spec_id: str | None
-    glm_url: str
-    glm_models: tuple[str, ...]
-    glm_tiers: tuple[str, ...] = ("", "", "")  # the template's opus, sonnet, haiku models
+    served: tuple[Served, ...]  # glm (its template), then each configured backend
+
+    def display(self, name: str) -> str:
+        return display_name(name, self.cfg.backends)
+
+    def backend_of(self, kind: BranchKind) -> str | None:
+        """The backend the table gives the default branch (`default`) or a SPEC's
+        branch (`spec`)."""
+        cfg = self.cfg
+        lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
+        pattern = cfg.spec_branch_pattern
+        branch = cfg.default_branch if kind == "default" else spec_branch_name("SPEC-X", pattern)
+        return branch_backend(lines, branch)
 
 
-def _glm_template(root: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """The committed GLM template's base URL, model names and its tiers' models
-    (defaults when absent/odd)."""
+def _glm_template(root: str) -> Served:
+    """The committed GLM template's base URL and its tiers' models (defaults when
+    absent/odd)."""
     text = _read_text(os.path.join(root, GLM_JSON), MAX_CONFIG_BYTES, within=root)
     try:
         env = loads_json(text, GLM_JSON).get("env", {}) if text is not None else {}
@@ -260,7 +290,16 @@ def _glm_template(root: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     if not any(tiers):
         tiers = ("glm-4.7",) * 3  # core.glm_template.DEFAULT_MODEL
     url = url if isinstance(url, str) and url else DEFAULT_GLM_URL
-    return url, tuple(m for m in tiers if m), tiers
+    return Served(GLM, url, tiers, GLM_PREFIXES)
+
+
+def _profile_served(profile: Profile) -> Served:
+    """A configured backend: its base URL, its tiers' models, and its family as a
+    prefix when its models are named so (`deepseek-...` for the family deepseek)."""
+    tiers = tuple(profile.models.get(t, "") for t in TIERS)
+    family = profile.family.lower()
+    named = family and any(m.lower().startswith(family) for m in tiers if m)
+    return Served(profile.name, profile.base_url, tiers, (family,) if named else ())
 
 
 def here(cwd: str) -> Here | None:
@@ -274,50 +313,80 @@ def here(cwd: str) -> Here | None:
         return None
     kind = branch_kind(place.branch, cfg.default_branch, cfg.spec_branch_pattern)
     spec = spec_id_from_branch(place.branch, cfg.spec_branch_pattern) if place.branch else None
-    url, models, tiers = _glm_template(place.root)
+    served = (_glm_template(place.root), *(_profile_served(p) for p in cfg.backends.values()))
     lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
-    return Here(place, cfg, kind, branch_backend(lines, place.branch), spec, url, models, tiers)
+    return Here(place, cfg, kind, branch_backend(lines, place.branch), spec, served)
 
 
-def running_backend(env: Mapping[str, str], glm_url: str) -> Backend:
-    """What the session talks to, from its environment (settings `env` applied):
-    GLM when its base URL is the GLM template's, else the user's own Claude setup."""
-    url = env.get("ANTHROPIC_BASE_URL", "").strip().rstrip("/")
-    return "glm" if url and url == glm_url.strip().rstrip("/") else "claude"
+def _url(value: str) -> str:
+    return value.strip().rstrip("/")
 
 
-def left_behind(env: Mapping[str, str], glm_models: tuple[str, ...]) -> list[str]:
-    """GLM model names still in a session's environment (ANTHROPIC_MODEL and the tier
-    keys). A session that was on GLM when its worktree switched back keeps them: a
-    running Claude Code reloads changed settings files but keeps the keys a file no
-    longer sets, so it asks the user's Claude endpoint for GLM's models."""
-    names = [env.get(k, "") for k in ("ANTHROPIC_MODEL", *MODEL_KEYS)]
-    return [n for n in names if n and model_backend(n, glm_models) == "glm"]
+def running_backend(env: Mapping[str, str], h: Here) -> str:
+    """What the session talks to, from its environment (settings `env` applied): the
+    backend whose base URL it has (the table's one first, when two share a URL),
+    else the user's own Claude setup."""
+    url = _url(env.get("ANTHROPIC_BASE_URL", ""))
+    if not url:
+        return CLAUDE
+    matching = [b.name for b in h.served if _url(b.url) == url]
+    if h.expected in matching:
+        return h.expected
+    return matching[0] if matching else CLAUDE
 
 
-def session_state(env: Mapping[str, str], h: Here) -> tuple[Backend | None, str]:
-    """The backend a session talks to and how messages name it: `GLM`, `Claude`, or
-    None and `Claude's endpoint with GLM's models (glm-4.7)`: a switch it could not
-    follow, right for neither backend."""
-    running = running_backend(env, h.glm_url)
-    if running == "claude":
-        stale = left_behind(env, h.glm_models)
-        if stale:
-            shown = ", ".join(dict.fromkeys(stale))
-            return None, f"Claude's endpoint with GLM's models ({shown})"
-    return running, NAMES[running]
+def _bare(model_id: str) -> str:
+    return model_id.split("[", 1)[0].strip().lower()
 
 
-def model_backend(model_id: str, glm_models: tuple[str, ...]) -> Backend | None:
-    """Which backend serves a model id as the status line shows it (`glm-4.7[1m]`)."""
-    bare = model_id.split("[", 1)[0].strip().lower()
-    if bare in ALIASES:
-        return "claude"
-    named = {"glm": {m.lower() for m in glm_models}}
-    for backend, prefixes in MODEL_PREFIXES.items():
-        if bare.startswith(prefixes) or bare in named.get(backend, ()):
-            return backend
-    return None
+def serving(model_id: str, served: tuple[Served, ...]) -> tuple[str, ...]:
+    """The backends that serve a model id as the status line shows it (`glm-4.7[1m]`):
+    empty when none is known to (a proxy's own name)."""
+    bare = _bare(model_id)
+    if not bare:
+        return ()
+    if bare in ALIASES:  # a tier alias: every backend maps it with its tier keys
+        return (CLAUDE, *(b.name for b in served))
+    names = [CLAUDE] if bare.startswith(CLAUDE_PREFIXES) else []
+    return (*names, *(b.name for b in served if b.serves(bare)))
+
+
+def left_behind(env: Mapping[str, str], h: Here, running: str) -> list[tuple[str, str]]:
+    """(model, the backend it belongs to) of the models in a session's environment
+    (ANTHROPIC_MODEL and the tier keys) that the backend it talks to does not serve.
+    A session that was on GLM when its worktree switched back keeps them: a running
+    Claude Code reloads changed settings files but keeps the keys a file no longer
+    sets, so it asks the user's Claude endpoint for GLM's models."""
+    out = []
+    for key in (MODEL_VAR, *MODEL_KEYS):
+        name = env.get(key, "")
+        owners = serving(name, h.served) if name else ()
+        if owners and running not in owners:
+            out.append((name, owners[0]))
+    return out
+
+
+def session_state(env: Mapping[str, str], h: Here) -> tuple[str | None, str]:
+    """The backend a session talks to and how messages name it: `GLM`, `Claude`, a
+    configured backend's display name, or None and `Claude's endpoint with GLM's
+    models (glm-4.7)`: a switch it could not follow, right for no backend."""
+    running = running_backend(env, h)
+    stale = left_behind(env, h, running)
+    if stale:
+        models = ", ".join(dict.fromkeys(m for m, _ in stale))
+        owners = " and ".join(dict.fromkeys(h.display(o) for _, o in stale))
+        return None, f"{h.display(running)}'s endpoint with {owners}'s models ({models})"
+    return running, h.display(running)
+
+
+def mismatch(model_id: str, h: Here) -> bool:
+    """The model belongs to known backends, and the table's backend here is none of them."""
+    owners = serving(model_id, h.served)
+    return bool(owners) and h.expected is not None and h.expected not in owners
+
+
+def is_claude_model(model_id: str) -> bool:
+    return _bare(model_id).startswith(CLAUDE_PREFIXES)
 
 
 def transcript_model(path: object) -> str | None:
@@ -359,14 +428,22 @@ def resumed_model(env: Mapping[str, str], transcript_path: object) -> str | None
 
 def resume_advice(h: Here, model: str | None = None) -> str:
     """`/exit, then ...`: what brings the session back on the table's backend with a
-    model it serves, on both tested versions; `model`, a GLM one, picks the tier."""
+    model it serves, on both tested versions; `model`, the one it has now, picks the
+    tier (its place among its own backend's tiers, else the tier its name says)."""
     tier = "opus"
-    bare = (model or "").split("[", 1)[0].strip().lower()
-    for alias, name in zip(ALIASES, h.glm_tiers, strict=False):
-        if bare and name.lower() == bare:
-            tier = alias
-            break
-    return "/exit, then " + RESUME[h.expected or "claude"].format(tier=tier)
+    bare = _bare(model or "")
+    found = [
+        a
+        for b in h.served
+        for a, name in zip(ALIASES, b.tiers, strict=False)
+        if bare and name.lower() == bare
+    ]
+    found += [a for a in ALIASES if bare and a in bare]
+    if found:
+        tier = found[0]
+    target = h.expected or CLAUDE
+    command = RESUME_GLM if target == GLM else RESUME_OTHER.format(tier=tier)
+    return "/exit, then " + command
 
 
 def session_model(env: Mapping[str, str], payload_model: object = None) -> str:
@@ -400,16 +477,18 @@ def phases(h: Here) -> tuple[list[str], list[str]]:
     cfg, mode = h.cfg, h.cfg.mode
     if mode == "claude-only":
         return ["plan", "run", "sync"], []
+    plan_on = h.display(h.backend_of("default") or CLAUDE)
     if mode == "glm-only":
         if h.kind == "default":
             return ["plan", "run", "sync"], []
-        return ["run", "sync"], [f"plan on {cfg.default_branch} with GLM"]
-    spec_place = f"a SPEC's worktree ({cfg.spec_branch_pattern}, GLM: claude -w SPEC-<ID>)"
+        return ["run", "sync"], [f"plan on {cfg.default_branch} with {plan_on}"]
+    spec_on = h.display(h.backend_of("spec") or CLAUDE)
+    spec_place = f"a SPEC's worktree ({cfg.spec_branch_pattern}, {spec_on}: claude -w SPEC-<ID>)"
     if h.kind == "default":
         return ["plan"], [f"run and sync in {spec_place}"]
     if h.kind == "spec":
-        return ["run", "sync"], [f"plan on {cfg.default_branch} with Claude"]
-    return [], [f"plan on {cfg.default_branch} with Claude", f"run and sync in {spec_place}"]
+        return ["run", "sync"], [f"plan on {cfg.default_branch} with {plan_on}"]
+    return [], [f"plan on {cfg.default_branch} with {plan_on}", f"run and sync in {spec_place}"]
 
 
 def environ() -> dict[str, str]:

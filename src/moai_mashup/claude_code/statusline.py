@@ -13,8 +13,10 @@ Input it cannot read (past 1 MiB, not JSON, nested absurdly) is one short line,
 from __future__ import annotations
 
 import json
+import os
 import sys
 
+from moai_mashup.core.backends import TIERS
 from moai_mashup.errors import BadInput, MoaiError
 
 USAGE = "usage: moai statusline (Claude Code's status line JSON on stdin)"
@@ -42,8 +44,8 @@ def render(data: dict[str, object]) -> str:
     from moai_mashup.claude_code import session as s
 
     model_id = _text(data, "model", "id")
-    names = tuple(n.lower() for n in s.NAMES.values())
-    shown = model_shown(model_id, _text(data, "model", "display_name"), names)
+    display = _text(data, "model", "display_name")
+    shown = model_shown(model_id, display, ("claude", "glm"))
     cwd = _text(data, "workspace", "current_dir") or _text(data, "cwd")
     try:
         h = s.here(cwd) if cwd else None
@@ -51,33 +53,60 @@ def render(data: dict[str, object]) -> str:
         return f"{shown} · moai: {first_line(exc)}"
     if h is None:
         return shown
+    names = (
+        "claude",
+        "glm",
+        *(n.lower() for p in h.cfg.backends.values() for n in (p.name, p.display)),
+    )
+    shown = model_shown(model_id, display, names)
     place = h.spec_id or h.place.branch or "detached"
     here_phases, _ = s.phases(h)
     tail = f" · {'/'.join(here_phases)}" if here_phases else ""
     if h.expected is None:
         return f"{shown} · {place}{tail}"
-    serves = s.model_backend(model_id, h.glm_models)
-    if serves is not None and serves != h.expected:
+    if s.mismatch(model_id, h):
         return (
-            f"⚠ on {shown}, {s.NAMES[h.expected]} here: {s.resume_advice(h, model_id)}"
+            f"⚠ on {shown}, {h.display(h.expected)} here: {s.resume_advice(h, model_id)}"
             f" · {place}{tail}"
         )
-    backend = s.NAMES[h.expected]
+    backend = h.display(h.expected)
     model = "" if shown.lower() == backend.lower() else f" · {shown}"  # no "GLM · GLM"
-    stale = f" · ⚠ {STALE}" if h.expected == "glm" and _stale_glm(h.place.root) else ""
+    why_stale = _stale(h)
+    stale = f" · ⚠ {why_stale}" if why_stale else ""
     return f"{backend}{model} · {place}{tail}{stale}"
 
 
-# A worktree on GLM whose endpoint or models are not the committed glm.json's (a merge or
-# pull ran no post-merge hook): what the session talks to is not what the team set.
+# A worktree on a backend whose endpoint or models are not what the team's file gives
+# now (a merge or pull ran no post-merge hook): what the session talks to is not what
+# the team set.
 STALE = "settings older than glm.json: moai apply"
-# What the status line compares: the keys glm.json routes with, none of them secret.
+STALE_PROFILE = "settings older than {file}: moai apply"
+# What the status line compares: the keys a backend routes with, none of them secret.
 _COMPARED = (
     "ANTHROPIC_BASE_URL",
     "ANTHROPIC_DEFAULT_OPUS_MODEL",
     "ANTHROPIC_DEFAULT_SONNET_MODEL",
     "ANTHROPIC_DEFAULT_HAIKU_MODEL",
 )
+
+
+def _stale(h: object) -> str | None:
+    """Why the worktree's settings are behind the team's files, for the table's backend
+    here (None: they are not, or it is Claude)."""
+    from moai_mashup.claude_code.session import Here
+
+    assert isinstance(h, Here)
+    if h.expected == "glm":
+        return STALE if _stale_glm(h.place.root) else None
+    profile = h.cfg.backends.get(h.expected or "")
+    if profile is None:
+        return None
+    want: dict[str, object] = dict(
+        zip(_COMPARED, (profile.base_url, *(profile.models[t] for t in TIERS)), strict=True)
+    )
+    if _stale_against(h.place.root, want):
+        return STALE_PROFILE.format(file=os.path.basename(profile.source) or "llm.yaml")
+    return None
 
 
 def _env_of(path: str, root: str) -> dict[str, object] | None:
@@ -98,14 +127,19 @@ def _stale_glm(root: str) -> bool:
     """The worktree's settings are on GLM (they set a base URL) with a URL or model that
     the committed glm.json no longer gives. A cheap reading of settings/apply.stale_glm
     for every refresh: two small files, no key, no trust, no git."""
-    import os
-
     from moai_mashup.config import GLM_JSON
+
+    want = _env_of(os.path.join(root, GLM_JSON), root)
+    return want is not None and _stale_against(root, want)
+
+
+def _stale_against(root: str, want: dict[str, object]) -> bool:
+    """The worktree's settings set a base URL, and a routing key of theirs differs from
+    `want`'s."""
     from moai_mashup.paths import SETTINGS_REL
 
     have = _env_of(os.path.join(root, SETTINGS_REL), root)
-    want = _env_of(os.path.join(root, GLM_JSON), root)
-    if not have or want is None or "ANTHROPIC_BASE_URL" not in have:
+    if not have or "ANTHROPIC_BASE_URL" not in have:
         return False
     return any(k in want and have.get(k) != want[k] for k in _COMPARED)
 

@@ -25,7 +25,7 @@ from moai_mashup import files, git
 from moai_mashup.claude_code import version as claude_version
 from moai_mashup.claude_code.install import doctor_lines
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
-from moai_mashup.core.routing import branch_backend, table
+from moai_mashup.core.backends import Profile, display_name
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.githooks.install import is_installed
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
@@ -35,11 +35,13 @@ from moai_mashup.settings.apply import (
     load_template,
     read_state,
     settings_path,
-    stale_glm,
+    stale_backend,
     stray_spec,
+    url_trusted,
 )
 from moai_mashup.settings.keys import GlmKey, credentials_file, env_file, mask, resolve_key
-from moai_mashup.status import env_warnings
+from moai_mashup.status import env_warnings, table_backends
+from moai_mashup.workspace import Workspace
 
 Status = Literal["ok", "warn", "fail", "info"]
 
@@ -129,15 +131,22 @@ def host_of(url: str) -> str:
 
 
 def credential_check(
-    docs: list[dict[str, Any]], expected: str | None, glm_key: str | None
+    docs: list[dict[str, Any]],
+    expected: str | None,
+    keys: dict[str, str],
+    shown_as: dict[str, str] | None = None,
+    auth_var: str = "ANTHROPIC_AUTH_TOKEN",
 ) -> Check | None:
     """What Claude Code will send as credentials here, by its measured precedence.
 
     Measured with Claude Code 2.1.112 (tests/e2e): settings env (local > project >
     HOME) beats the process environment; "" counts as unset; ANTHROPIC_AUTH_TOKEN
     goes out as Bearer and beats apiKeyHelper; ANTHROPIC_API_KEY, else the
-    apiKeyHelper's output, goes out as x-api-key.
+    apiKeyHelper's output, goes out as x-api-key. `keys`: each backend's key the
+    user has (by name); `shown_as`: how messages name a backend; `auth_var`: the
+    variable the expected backend takes its key in.
     """
+    names = shown_as or {}
     env: dict[str, Any] = dict(os.environ)
     helper: Any = None
     for doc in docs:  # HOME, project, local: later wins
@@ -149,37 +158,49 @@ def credential_check(
     api_key = env.get("ANTHROPIC_API_KEY") or None
     helper = helper or None
     ours = isinstance(helper, str) and "moai_mashup.settings.key_helper" in helper
+    label = names.get(expected or "", expected or "")
 
     def shown(value: Any) -> str:
         if value is None:
             return "nothing"
-        if glm_key is not None and value == glm_key:
-            return f"the GLM key {mask(glm_key)}"
+        for name, key in keys.items():
+            if value == key:
+                return f"the {names.get(name, name)} key {mask(key)}"
         return f"another credential {mask(str(value))}"
 
-    helper_out = "the GLM key (moai key helper)" if ours else "your apiKeyHelper's output"
+    helper_out = f"the {label} key (moai key helper)" if ours else "your apiKeyHelper's output"
     bearer = shown(token) if token else (helper_out if helper else "nothing")
     x_api = shown(api_key) if api_key else (helper_out if helper else "nothing")
     msg = f"Claude Code sends Bearer: {bearer}; x-api-key: {x_api}"
-    if expected == "glm":
-        bearer_ok = (token is not None and token == glm_key) or (token is None and ours)
-        x_ok = (api_key is None and (helper is None or ours)) or api_key == glm_key
-        if not (bearer_ok and x_ok):
+    if expected is None:
+        return None
+    if expected != "claude":
+        key = keys.get(expected)
+        primary, other = (
+            (token, api_key) if auth_var == "ANTHROPIC_AUTH_TOKEN" else (api_key, token)
+        )
+        primary_ok = (primary is not None and primary == key) or (primary is None and ours)
+        other_ok = (other is None and (helper is None or ours)) or (
+            other is not None and other == key
+        )
+        if not (primary_ok and other_ok):
             return Check(
-                "fail", "credential", msg + " (a non-GLM credential would reach GLM)", "moai apply"
+                "fail",
+                "credential",
+                msg + f" (a non-{label} credential would reach {label})",
+                "moai apply",
             )
         return Check("ok", "credential", msg)
-    if expected == "claude":
-        leaks = (glm_key is not None and glm_key in (token, api_key)) or ours
-        return Check("fail" if leaks else "ok", "credential", msg, "moai apply" if leaks else None)
-    return None
+    leaks = any(key in (token, api_key) for key in keys.values()) or ours
+    return Check("fail" if leaks else "ok", "credential", msg, "moai apply" if leaks else None)
 
 
 class Context(NamedTuple):
     wt: git.Worktree
-    expected: str | None  # "claude" | "glm" | None (detached: unchanged)
-    glm_url: str | None
-    glm_models: frozenset[str]
+    expected: str | None  # a backend's name, None on a detached HEAD (unchanged)
+    urls: dict[str, str]  # every backend beside Claude: its base URL (glm: the template's)
+    models: dict[str, frozenset[str]]  # and its models, where known
+    shown_as: dict[str, str]  # how messages name each
     settings_docs: list[dict[str, Any]]
 
 
@@ -197,10 +218,15 @@ class Facts(NamedTuple):
     key: GlmKey | None
     key_error: str | None
     settings: list[tuple[Check, dict[str, Any]]]  # HOME, project, local
+    used: tuple[str, ...] = ()  # the backends the table sends a branch to, and this one's
 
     @property
     def glm_env_var(self) -> str:
         return self.cfg.glm_env_var if self.cfg is not None else "GLM_API_KEY"
+
+    @property
+    def profiles(self) -> dict[str, Profile]:
+        return self.cfg.backends if self.cfg is not None else {}
 
     @property
     def docs(self) -> list[dict[str, Any]]:
@@ -218,6 +244,21 @@ class Facts(NamedTuple):
             v for k, v in self.template.items() if k.startswith("ANTHROPIC_DEFAULT_") and v
         )
 
+    def keys(self) -> dict[str, str]:
+        """Each backend's key the user has, by name (the ones that cannot be read left out)."""
+        out = {"glm": self.key.value} if self.key is not None else {}
+        for name in self.profiles:
+            try:
+                found = resolve_key(self.glm_env_var, name)
+            except MoaiError:
+                continue
+            if found is not None:
+                out[name] = found.value
+        return out
+
+    def shown_as(self) -> dict[str, str]:
+        return {n: display_name(n, self.profiles) for n in ("claude", "glm", *self.profiles)}
+
 
 def gather(cwd: Path) -> Facts:
     wt = git.discover(cwd)
@@ -227,8 +268,7 @@ def gather(cwd: Path) -> Facts:
     except MoaiError as exc:
         cfg_error = str(exc)
     else:
-        lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
-        expected = branch_backend(lines, wt.branch)
+        expected = Workspace(wt, cfg).expected
     template, template_error = None, None
     try:
         template = load_template(wt)
@@ -248,7 +288,8 @@ def gather(cwd: Path) -> Facts:
             (settings_path(wt), SETTINGS_REL, wt.root),
         )
     ]
-    uses_glm = cfg is None or cfg.mode != "claude-only"
+    used = (*table_backends(cfg), *([expected] if expected else [])) if cfg is not None else ()
+    uses_glm = cfg is None or "glm" in used
     return Facts(
         cwd,
         wt,
@@ -261,6 +302,7 @@ def gather(cwd: Path) -> Facts:
         key,
         key_error,
         settings,
+        tuple(dict.fromkeys(used)),
     )
 
 
@@ -297,7 +339,7 @@ def template_lines(f: Facts) -> list[Check]:
 def key_file_lines(f: Facts) -> list[Check]:
     """The files that may hold the key: readable by the user only."""
     lines = []
-    for path in (env_file(), credentials_file()):
+    for path in (env_file(), *(env_file(n) for n in f.profiles), credentials_file()):
         if path.exists():
             mode = _mode(path)
             ok = not mode & (stat.S_IRWXG | stat.S_IRWXO)
@@ -353,14 +395,62 @@ def privacy_lines(f: Facts) -> list[Check]:
 
 
 def credential_lines(f: Facts) -> list[Check]:
-    found = credential_check(f.docs, f.expected, f.key.value if f.key else None)
+    profile = f.profiles.get(f.expected or "")
+    auth_var = profile.auth_var if profile is not None else "ANTHROPIC_AUTH_TOKEN"
+    found = credential_check(f.docs, f.expected, f.keys(), f.shown_as(), auth_var)
     return [] if found is None else [found]
+
+
+def backend_lines(f: Facts) -> list[Check]:
+    """Every backend configured in llm.backends: whether moai may send a key to its URL
+    (its preset's own endpoint, the user's own llm.local.yaml, or trusted with `moai
+    trust`), and its key, masked. A failure where the table routes a branch to it; a
+    warning (or a note) where nothing does yet."""
+    lines: list[Check] = []
+    for name, profile in f.profiles.items():
+        used = name in f.used
+        level: Status = "fail" if used else "warn"
+        shown = f"{name} ({profile.display})" if profile.display != name else name
+        url = profile.base_url
+        if profile.url_known:
+            lines.append(Check("ok", "backend", f"{shown}: {url} (known: {profile.source})"))
+        elif url_trusted(f.wt, profile):
+            lines.append(Check("ok", "backend", f"{shown}: {url} (trusted here)"))
+        else:
+            lines.append(
+                Check(
+                    level,
+                    "backend",
+                    f"{shown}: {url} is not its preset's endpoint and not trusted for "
+                    f"{f.wt.main_root}",
+                    f"review llm.backends.{name} in {profile.source}, then: moai trust",
+                )
+            )
+        try:
+            key = resolve_key(f.glm_env_var, name)
+        except MoaiError as exc:
+            lines.append(Check("fail", "backend", f"{shown}: key: {exc}"))
+            continue
+        if key is not None:
+            lines.append(
+                Check("ok", "backend", f"{shown}: key {mask(key.value)} from {key.source}")
+            )
+        else:
+            lines.append(
+                Check(
+                    "fail" if used else "info",
+                    "backend",
+                    f"{shown}: no key found",
+                    f"moai key set {name}",
+                )
+            )
+    return lines
 
 
 def drift_lines(f: Facts) -> list[Check]:
     """The backend the settings file holds against the one the table expects."""
     try:
-        state = read_state(f.wt, stray_spec(f.wt, f.glm_env_var))
+        state = read_state(f.wt, stray_spec(f.wt, f.glm_env_var, f.profiles))
     except MoaiError as exc:
         return [Check("fail", "drift", str(exc))]
     active = state.active
@@ -368,14 +458,17 @@ def drift_lines(f: Facts) -> list[Check]:
         return []
     if f.expected is None:
         return [Check("info", "drift", f"active {active}; detached HEAD: left as is")]
-    stale = stale_glm(f.wt, f.cfg, state) if f.cfg is not None and f.expected == "glm" else None
+    on_it = f.cfg is not None and active == f.expected not in ("claude", "mixed")
+    stale = stale_backend(f.wt, f.cfg, state) if f.cfg is not None and on_it else None
     if stale is not None:
+        profile = f.profiles.get(active)
+        source = GLM_JSON if profile is None else f"{profile.source}'s llm.backends.{active}"
         return [
             Check(
                 "fail",
                 "drift",
-                f"active glm, but {', '.join(stale.keys)} differ from what {GLM_JSON} (or the "
-                "key) gives now: a merge or pull with no post-merge hook?",
+                f"active {active}, but {', '.join(stale.keys)} differ from what {source} (or "
+                "the key) gives now: a merge or pull with no post-merge hook?",
                 stale.fix,
             )
         ]
@@ -471,6 +564,7 @@ STATIC_CHECKS = (
     template_lines,
     key_file_lines,
     key_lines,
+    backend_lines,
     settings_lines,
     privacy_lines,
     credential_lines,
@@ -486,7 +580,12 @@ STATIC_CHECKS = (
 def static_checks(cwd: Path) -> tuple[list[Check], Context]:
     facts = gather(cwd)
     checks = [check for lines in STATIC_CHECKS for check in lines(facts)]
-    ctx = Context(facts.wt, facts.expected, facts.glm_url, facts.glm_models, facts.docs)
+    urls = {"glm": facts.glm_url} if facts.glm_url else {}
+    models = {"glm": facts.glm_models}
+    for name, profile in facts.profiles.items():
+        urls[name] = profile.base_url
+        models[name] = frozenset(profile.models.values())
+    ctx = Context(facts.wt, facts.expected, urls, models, facts.shown_as(), facts.docs)
     return checks, ctx
 
 
@@ -525,21 +624,38 @@ def live_checks(ctx: Context, claude_opt: str | None) -> tuple[list[Check], dict
             )
         ], info
     host = result.hosts[0]
-    glm_host = host_of(ctx.glm_url) if ctx.glm_url else None
-    where = "the GLM endpoint" if host == glm_host else "not the GLM endpoint"
+    model = (result.model or "").partition("[")[0]
+    status, where = live_verdict(ctx, host, model)
     msg = (
         f"Claude Code {result.version or '?'} would send to {host} ({where}), model {result.model}"
     )
-    status: Status = "info"
-    # Claude Code 2.1.197+ names the model with its context window, `glm-4.7[1m]`.
-    model = (result.model or "").partition("[")[0]
-    if ctx.expected == "glm":
-        good = host == glm_host and (not ctx.glm_models or model in ctx.glm_models)
-        status = "ok" if good else "fail"
-    elif ctx.expected == "claude":
-        status = "ok" if host != glm_host and model not in ctx.glm_models else "fail"
     fix = "moai doctor (without --live) for the cause; moai apply" if status == "fail" else None
     return [Check(status, "live", msg, fix)], info
+
+
+def live_verdict(ctx: Context, host: str, model: str) -> tuple[Status, str]:
+    """Whether the host and model Claude Code would use are the expected backend's,
+    and which endpoint the host is, as the message names it. Claude Code 2.1.197+
+    names the model with its context window (`glm-4.7[1m]`): `model` comes without."""
+    hosts = {name: host_of(url) for name, url in ctx.urls.items()}
+    named = [n for n, h in hosts.items() if h == host]
+    expected = ctx.expected
+    if expected is not None and expected != "claude":
+        label = ctx.shown_as.get(expected, expected)
+        at = host == hosts.get(expected)
+        known = ctx.models.get(expected, frozenset())
+        good = at and (not known or model in known)
+        return ("ok" if good else "fail"), f"{'' if at else 'not '}the {label} endpoint"
+    if named:
+        where = f"the {ctx.shown_as.get(named[0], named[0])} endpoint"
+    elif list(ctx.urls) == ["glm"]:
+        where = "not the GLM endpoint"
+    else:
+        where = "no configured backend's endpoint"
+    if expected is None:
+        return "info", where
+    theirs = any(model in m for m in ctx.models.values())
+    return ("fail" if named or theirs else "ok"), where
 
 
 MARKS = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "info": "info"}

@@ -18,18 +18,27 @@ import click
 from moai_mashup import git
 from moai_mashup.claude_code import install as cc
 from moai_mashup.claude_code import slash_commands
-from moai_mashup.config import LLM_LOCAL_YAML, LLM_YAML, load_config
+from moai_mashup.config import LLM_LOCAL_YAML, LLM_YAML, ResolvedConfig, load_config
+from moai_mashup.core.backends import CLAUDE, GLM, PRESETS, display_name, name_problem
 from moai_mashup.core.routing import MODES
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.githooks import install as hook_install
 from moai_mashup.scaffold import init_files, with_fix
 from moai_mashup.settings.keys import mask, resolve_key, save_key, validate_key
-from moai_mashup.status import collect, render
+from moai_mashup.status import (
+    branch_backend,
+    collect,
+    render,
+    set_key_command,
+    spec_backend,
+    table_backends,
+)
+from moai_mashup.worktrees.create import check_backend
 
 MODE_HELP = {
     "claude-only": "Claude everywhere; moai only watches",
-    "mashup": "plans on the default branch with Claude, feature/SPEC-* worktrees on GLM",
-    "glm-only": "GLM everywhere",
+    "mashup": "plans on the default branch with Claude, feature/SPEC-* worktrees on {backend}",
+    "glm-only": "{backend} everywhere",
 }
 
 
@@ -88,31 +97,39 @@ def _decide(question: str, flag: bool | None, *, ask: bool, yes: bool, done: boo
     return click.confirm(question, default=True, err=True)
 
 
-def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
-    """Ask for the GLM key when none is found (hidden input; Enter skips)."""
+def _ask_key(cfg: ResolvedConfig, backend: str, ask: bool, no_key: bool) -> None:
+    """Ask for a backend's key when none is found (hidden input; Enter skips)."""
     try:
-        if resolve_key(glm_env_var) is not None:
+        if resolve_key(cfg.glm_env_var, backend) is not None:
             return
     except MoaiError as exc:  # e.g. a key file readable by others: status shows it again
         click.echo(f"key: {exc}", err=True)
         return
     if no_key or not ask:
         return
-    click.echo(
-        "No GLM key found. Paste your Z.ai API key (hidden; Enter to skip,"
-        " `moai glm --set-key` later).",
-        err=True,
-    )
+    shown = display_name(backend, cfg.backends)
+    if backend == GLM:
+        click.echo(
+            "No GLM key found. Paste your Z.ai API key (hidden; Enter to skip,"
+            " `moai glm --set-key` later).",
+            err=True,
+        )
+    else:
+        click.echo(
+            f"No {shown} key found. Paste your {shown} API key (hidden; Enter to skip,"
+            f" `{set_key_command(backend)}` later).",
+            err=True,
+        )
 
     def checked(typed: str) -> str:  # a bad key is asked again (the error never shows it)
         typed = typed.strip()
         try:
-            return validate_key(typed, "the key typed") if typed else ""
+            return validate_key(typed, "the key typed", backend) if typed else ""
         except BadInput as exc:
             raise click.BadParameter(str(exc)) from None
 
     value: str = click.prompt(
-        "GLM API key",
+        f"{shown} API key",
         default="",
         show_default=False,
         hide_input=True,
@@ -122,9 +139,16 @@ def _ask_key(glm_env_var: str, ask: bool, no_key: bool) -> None:
     if not value:
         click.echo("key: skipped", err=True)
         return
-    path = save_key(value)
+    path = save_key(value, backend)
     hook_install.forget_prepared_here()
-    click.echo(f"saved GLM key {mask(value)} to {path} (mode 0600)")
+    click.echo(f"saved {shown} key {mask(value)} to {path} (mode 0600)")
+
+
+def keyed(cfg: ResolvedConfig, backend: str | None) -> list[str]:
+    """The backends whose key `moai init` asks for: `--backend`'s, then every one
+    beside Claude the routing table sends a branch to."""
+    names = [*([backend] if backend else []), *table_backends(cfg)]
+    return [n for n in dict.fromkeys(names) if n != CLAUDE]
 
 
 def _next_steps(wt: git.Worktree) -> list[str]:
@@ -140,19 +164,29 @@ def _next_steps(wt: git.Worktree) -> list[str]:
             f"git add {' '.join(paths)} && git commit -m 'moai-mashup'"
             "   # the team's files, for every clone and worktree"
         )
-    needs_glm = info["mode"] != "claude-only"
-    if needs_glm and not info["key"].get("source"):
-        steps.append("moai glm --set-key   # your Z.ai key, saved in ~/.moai/.env.glm (0600)")
+    cfg = load_config(wt.root, wt.state_dir)
+    for name in keyed(cfg, None):
+        if not info["keys"].get(name, {}).get("source"):
+            if name == GLM:
+                steps.append(
+                    "moai glm --set-key   # your Z.ai key, saved in ~/.moai/.env.glm (0600)"
+                )
+            else:
+                steps.append(
+                    f"{set_key_command(name)}   # your {display_name(name, cfg.backends)} key, "
+                    f"saved in ~/.moai/.env.{name} (0600)"
+                )
     if not info["hooks_installed"]:
         steps.append("moai hooks install   # git checkout / switch / worktree add pick the backend")
-    if info["mode"] == "mashup":
+    spec_on = spec_backend(cfg) or CLAUDE
+    if info["mode"] == "mashup" and spec_on != CLAUDE:
         steps.append(
-            "moai worktree create SPEC-X   # or: git checkout -b feature/SPEC-X; GLM there"
+            "moai worktree create SPEC-X   # or: git checkout -b feature/SPEC-X; "
+            f"{display_name(spec_on, cfg.backends)} there"
         )
-    elif info["mode"] == "glm-only":
-        steps.append("claude   # this repository runs on GLM")
     else:
-        steps.append("claude   # this repository runs on Claude")
+        here = branch_backend(cfg, cfg.default_branch) or CLAUDE
+        steps.append(f"claude   # this repository runs on {display_name(here, cfg.backends)}")
     return steps
 
 
@@ -178,18 +212,26 @@ def _next_steps(wt: git.Worktree) -> list[str]:
     help="Write .claude/commands/moai/{1-plan,2-run,3-sync}.md (they call moai route).",
 )
 @click.option("--yes", "-y", is_flag=True, help="Never ask: take the default of every question.")
-@click.option("--no-key", is_flag=True, help="Do not ask for the GLM key.")
+@click.option(
+    "--backend",
+    metavar="NAME",
+    help="Put SPEC worktrees on NAME (a preset, for a new llm.yaml; or one of its backends) "
+    "instead of GLM, and ask for its key.",
+)
+@click.option("--no-key", is_flag=True, help="Do not ask for a key.")
 @click.pass_context
 def command(
     ctx: click.Context,
     mode: str | None,
+    backend: str | None,
     hooks: bool | None,
     claude_code: bool | None,
     claude_commands: bool | None,
     yes: bool,
     no_key: bool,
 ) -> None:
-    """Set up this repository: config, GLM key, git hooks, Claude Code hooks and commands.
+    """Set up this repository: config, the backend's key, git hooks, Claude Code hooks and
+    commands.
 
     \b
     In a terminal it asks (Enter takes the default); every question has a
@@ -201,10 +243,19 @@ def command(
     ask = not yes and sys.stdin.isatty()
     flags = {"hooks": hooks, "claude_code": claude_code, "claude_commands": claude_commands}
     problems = _refuse_blocked_steps(wt, flags, yes)
-    _write_config(wt, _choose_mode(wt, mode, ask))
+    _check_backend(wt, mode, backend)  # before any question
+    chosen = _choose_mode(wt, mode, ask, backend)
+    preset = _check_backend(wt, chosen, backend)
+    _write_config(wt, chosen, preset, glm=backend in (None, GLM))
     cfg = load_config(wt.root, wt.state_dir)
-    if cfg.mode != "claude-only":
-        _ask_key(cfg.glm_env_var, ask, no_key)
+    for name in keyed(cfg, backend) if cfg.mode != "claude-only" else []:
+        _ask_key(cfg, name, ask, no_key)
+    if backend and backend not in table_backends(cfg) and cfg.mode != "claude-only":
+        click.echo(
+            f"note: the routing table in {LLM_YAML} sends no branch to {backend}; "
+            f"add {{branch: GLOB, backend: {backend}}} under llm.routes there",
+            err=True,
+        )
     for step in problems:
         if ask:
             click.echo(f"skipped: {problems[step]}", err=True)
@@ -233,7 +284,7 @@ def _refuse_blocked_steps(
     return problems
 
 
-def _choose_mode(wt: git.Worktree, mode: str | None, ask: bool) -> str:
+def _choose_mode(wt: git.Worktree, mode: str | None, ask: bool, backend: str | None = None) -> str:
     """The mode llm.yaml already sets (a different --mode refused), else --mode,
     else asked in a terminal, else mashup."""
     existing = _existing_mode(wt)
@@ -250,14 +301,46 @@ def _choose_mode(wt: git.Worktree, mode: str | None, ask: bool) -> str:
         return mode
     if not ask:
         return "mashup"
+    preset = PRESETS.get(backend or "")
+    shown = preset.display if preset is not None else "GLM"
     for name in MODES:
-        click.echo(f"  {name:<12} {MODE_HELP[name]}", err=True)
+        click.echo(f"  {name:<12} {MODE_HELP[name].format(backend=shown)}", err=True)
     chosen: str = click.prompt("Mode", type=click.Choice(MODES), default="mashup", err=True)
     return chosen
 
 
-def _write_config(wt: git.Worktree, mode: str) -> None:
-    written = init_files(wt, mode)
+def _check_backend(wt: git.Worktree, mode: str | None, backend: str | None) -> str | None:
+    """`--backend NAME`, checked before anything is written: with llm.yaml there, one
+    of its backends (or glm, claude); without, glm or a preset, which the new
+    llm.yaml defines and routes to (the preset returned). BadInput, one line, else."""
+    if backend is None or backend == GLM:
+        return None
+    if (wt.root / LLM_YAML).is_file():
+        check_backend(load_config(wt.root, wt.state_dir), backend)
+        return None
+    problem = name_problem(backend)
+    if problem is not None:
+        raise BadInput(f"--backend {backend}: {problem}")
+    if backend == CLAUDE:
+        raise BadInput("--backend claude: Claude needs no backend; use --mode claude-only")
+    if backend not in PRESETS:
+        raise BadInput(
+            f"--backend {backend}: not a preset ({', '.join(PRESETS)}); for your own "
+            f"endpoint write llm.backends.{backend} into {LLM_YAML} (docs/configuration.md), "
+            f"then run moai init --backend {backend}"
+        )
+    if mode == "claude-only":
+        raise BadInput(
+            f"--backend {backend}: mode claude-only puts every branch on Claude; "
+            "choose --mode mashup (SPEC worktrees on it) or glm-only (every branch on it)"
+        )
+    return backend
+
+
+def _write_config(
+    wt: git.Worktree, mode: str, backend: str | None = None, *, glm: bool = True
+) -> None:
+    written = init_files(wt, mode, backend, template=glm)
     for path in written:
         click.echo(f"wrote {path.relative_to(wt.root)}")
     if not written:

@@ -12,6 +12,7 @@ the default branch tells you how instead).
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -22,14 +23,17 @@ from moai_mashup import git
 from moai_mashup.core.routing import (
     PHASES,
     SPEC_ID_SHAPE,
+    BranchRoute,
     Phase,
     Route,
     is_valid_spec_id,
+    route_branch,
     route_for_phase,
 )
 from moai_mashup.cost.phase_record import append_phase
 from moai_mashup.errors import BadInput, MoaiError, Refused
 from moai_mashup.settings.apply import apply_backend, held_back_line, read_state
+from moai_mashup.status import line_info, routing_table
 from moai_mashup.workspace import Workspace, open_workspace
 from moai_mashup.worktrees.create import create
 from moai_mashup.worktrees.entries import claimed_root, list_entries, worktree_root
@@ -45,6 +49,8 @@ class RouteView(NamedTuple):
     target_active: str | None  # its active backend now
     commands: list[str]
     planned: Path | None = None  # where a SPEC worktree not created yet would go
+    table: tuple[BranchRoute, ...] = ()  # the routing table (table 2), in order
+    matched: int | None = None  # the line that gives the phase's branch its backend
 
 
 def worktrees_by_branch(root: Path) -> dict[str, Path]:
@@ -106,7 +112,23 @@ def plan_route(ws: Workspace, phase: str, spec: str | None) -> RouteView:
     planned = None
     if route.location == "spec-worktree" and target is None and spec is not None:
         planned = planned_worktree_path(ws, spec)
-    return RouteView(route, spec, here, ws.wt.branch, at, target, target_active, commands, planned)
+    lines = routing_table(cfg)
+    branch = ws.wt.branch if route.location == "current-branch" else route.branch
+    found = route_branch(lines, branch)
+    matched = None if found is None else lines.index(found)
+    return RouteView(
+        route,
+        spec,
+        here,
+        ws.wt.branch,
+        at,
+        target,
+        target_active,
+        commands,
+        planned,
+        lines,
+        matched,
+    )
 
 
 def _location_text(view: RouteView) -> str:
@@ -137,6 +159,12 @@ def to_json(view: RouteView, ws: Workspace) -> dict[str, Any]:
         "here": {"worktree": str(view.here), "branch": view.here_branch},
         "at_location": view.at_location,
         "commands": view.commands,
+        # the routing table, first match wins: llm.routes (llm.local.yaml's first) or
+        # the mode's lines; `matches` marks the one that decided the backend
+        "table": [
+            line_info(ws.cfg, line) | {"matches": i == view.matched}
+            for i, line in enumerate(view.table)
+        ],
     }
 
 
@@ -150,10 +178,36 @@ def print_view(view: RouteView, ws: Workspace) -> None:
         f"you are:  {view.here_branch or 'detached HEAD'} in {view.here}"
         + ("  (there)" if view.at_location else "  (not there)"),
     ]
+    lines += table_lines(view, ws)
     if view.commands:
         lines.append("next:     " + view.commands[0])
         lines += [f"          {c}" for c in view.commands[1:]]
     click.echo("\n".join(lines))
+
+
+def table_lines(view: RouteView, ws: Workspace) -> list[str]:
+    """The routing table, one line each, the one that decided marked."""
+    infos = [line_info(ws.cfg, line) for line in view.table]
+    width = max((len(i["branch"]) for i in infos), default=0)
+    bwidth = max((len(i["backend"]) for i in infos), default=0)
+    out = []
+    for n, info in enumerate(infos):
+        where = os.path.basename(info["source"]) if info["source"] else _LINE_KINDS[info["kind"]]
+        mark = "  <- this one" if n == view.matched else ""
+        label = "table:    " if n == 0 else "          "
+        out.append(
+            f"{label}{info['branch']:<{width}}  -> {info['backend']:<{bwidth}}  ({where}){mark}"
+        )
+    return out
+
+
+# What put a line of the table there, when no file did.
+_LINE_KINDS = {
+    "default": "mode: the default branch",
+    "spec": "mode: SPEC branches",
+    "other": "mode: any other branch",
+    "unrouted": "no route matched",
+}
 
 
 def _spec_worktree(ws: Workspace, spec: str) -> tuple[Path, list[str]]:

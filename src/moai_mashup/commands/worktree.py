@@ -35,10 +35,11 @@ def request_cd(path: Path) -> bool:
     return True
 
 
-def _backend_flag(glm: bool, claude: bool) -> str | None:
-    if glm and claude:
-        raise BadInput("--glm and --claude: choose one")
-    return "glm" if glm else "claude" if claude else None
+def _backend_flag(glm: bool, claude: bool, backend: str | None = None) -> str | None:
+    given = [f for f, on in (("--glm", glm), ("--claude", claude), ("--backend", backend)) if on]
+    if len(given) > 1:
+        raise BadInput(f"{' and '.join(given)}: choose one")
+    return "glm" if glm else "claude" if claude else backend
 
 
 @click.group("worktree")
@@ -50,25 +51,31 @@ def command() -> None:
 @click.argument("spec_id")
 @click.option("--glm", is_flag=True, help="Use GLM here, whatever the routing table says.")
 @click.option("--claude", is_flag=True, help="Use Claude here, whatever the routing table says.")
+@click.option(
+    "--backend",
+    metavar="NAME",
+    help="Use backend NAME here (claude, glm or one of llm.backends), whatever the table says.",
+)
 @click.option("--base", metavar="REF", help="Start a new branch here (default: default_branch).")
 @click.option("--path", "path", type=click.Path(path_type=Path), help="Put the worktree here.")
-def create_cmd(spec_id: str, glm: bool, claude: bool, base: str | None, path: Path | None) -> None:
+def create_cmd(
+    spec_id: str,
+    glm: bool,
+    claude: bool,
+    backend: str | None,
+    base: str | None,
+    path: Path | None,
+) -> None:
     """Create SPEC_ID's worktree on its branch and set it up.
 
     The branch is spec_branch_pattern with SPEC_ID (feature/SPEC_ID); the
     worktree goes under worktree.root; the backend follows the routing table
-    unless --glm/--claude say otherwise.
+    unless --backend NAME (or --glm, --claude) says otherwise.
     """
 
-    flag = _backend_flag(glm, claude)
+    flag = _backend_flag(glm, claude, backend)
     ws = open_workspace()
-    made = create(
-        ws,
-        spec_id,
-        backend="glm" if flag == "glm" else "claude" if flag == "claude" else None,
-        base=base,
-        path=path,
-    )
+    made = create(ws, spec_id, backend=flag, base=base, path=path)
     how = f"new branch from {made.base}" if made.new_branch else "existing branch"
     click.echo(f"created {made.path} on {made.branch} ({how}); backend: {made.backend}")
     for line in made.lines:

@@ -309,3 +309,13 @@ def resolve_profile(name: str, entry: dict[str, Any], source: str, own_word: boo
         source=source,
         url_known=own_word or own_url,
     )
+
+
+def display_name(name: str, profiles: dict[str, Profile]) -> str:
+    """How the status line, SessionStart and messages name a backend: a configured
+    one's `display`; "Claude" and "GLM" for the built-in ones; the name itself for
+    one not configured (a record left by a backend since removed from llm.yaml)."""
+    profile = profiles.get(name)
+    if profile is not None:
+        return profile.display
+    return {CLAUDE: "Claude", GLM: "GLM"}.get(name, name)

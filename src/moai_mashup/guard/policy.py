@@ -117,7 +117,7 @@ def backend_problem(ws: Workspace) -> str | None:
     if expected is None:
         return None
 
-    active = read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var)).active
+    active = read_state(ws.wt, stray_spec(ws.wt, ws.cfg.glm_env_var, ws.cfg.backends)).active
     if active == expected:
         return None
     return (
@@ -127,7 +127,8 @@ def backend_problem(ws: Workspace) -> str | None:
 
 
 def backend_label(ws: Workspace) -> str:
-    """`glm (glm-4.7)` or `claude`: what this worktree's Claude Code talks to now."""
+    """`glm (glm-4.7)`, `NAME (its model)` or `claude`: the backend this worktree's
+    Claude Code talks to now, by its name, and the model it asks for there."""
 
     state = read_state(ws.wt)
     if state.active == "claude":
@@ -140,7 +141,7 @@ def backend_label(ws: Workspace) -> str:
     if model in ("opus", "sonnet", "haiku"):  # the tier moai writes on GLM (core/model_pin.py)
         alias, model = model, None
     model = model or env.get(f"ANTHROPIC_DEFAULT_{str(alias).upper()}_MODEL")
-    name = "glm" if state.active == "glm" else "mixed"
+    name = state.active or "mixed"
     return f"{name} ({model})" if isinstance(model, str) and model else name
 
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from moai_mashup import files, git
-from moai_mashup.config import load_config_like
+from moai_mashup.config import LLM_YAML, ResolvedConfig, load_config_like
+from moai_mashup.core.backends import CLAUDE, GLM, name_problem
 from moai_mashup.core.routing import (
     Backend,
     branch_backend,
@@ -19,7 +20,7 @@ from moai_mashup.core.routing import (
 from moai_mashup.errors import BadInput, MoaiError, Refused
 from moai_mashup.lean import NamedTuple
 from moai_mashup.paths import STATE_DIR
-from moai_mashup.settings.apply import desired_glm
+from moai_mashup.settings.apply import desired_backend
 from moai_mashup.settings.lock import file_lock
 from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
@@ -110,12 +111,13 @@ def create_on_branch(
     if base is not None and (not base.strip() or any(c in base for c in "\n\r\0")):
         raise BadInput(f"--base {base!r}: not a branch or commit name")
     cfg, wt = ws.cfg, ws.wt
+    if backend is not None:
+        check_backend(cfg, backend)
     target = backend or branch_backend(
         table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes), branch
     )
-    if target == "glm":
-        # Fail before anything exists: no key, an untrusted endpoint, a bad template.
-        desired_glm(wt, cfg)
+    # Fail before anything exists: no key, an untrusted endpoint, a bad template.
+    preflight(ws, target)
     with worktrees_lock(wt.common_dir):
         branch_sha, base_sha = _revisions(ws, branch, base)
         there = _existing_worktree(wt, name, branch, reuse)
@@ -134,6 +136,28 @@ def create_on_branch(
     lines += run_on_create(new_ws, wt.main_root)
     first = (base or cfg.default_branch) if new_branch else None
     return Created(dest, branch, new_branch, first, backend or new_ws.expected, lines)
+
+
+def check_backend(cfg: ResolvedConfig, name: str, flag: str = "--backend") -> None:
+    """BadInput, one line naming the file and the fix, when `name` is no backend here:
+    `claude`, `glm` and the names of `llm.backends` are."""
+    known = [CLAUDE, GLM, *cfg.backends]
+    if name in known:
+        return
+    problem = name_problem(name)
+    why = problem if problem is not None else f"no backend {name!r} in {LLM_YAML}"
+    raise BadInput(
+        f"{flag} {name}: {why}; choose one of {', '.join(known)}, or add llm.backends.{name} "
+        "there (docs/configuration.md)"
+    )
+
+
+def preflight(ws: Workspace, target: str | None) -> None:
+    """What applying `target` needs and lacks, before anything is created: its key, a
+    trusted endpoint, a readable template (glm). Raises the one line `moai apply`
+    would."""
+    if target is not None and target != CLAUDE:
+        desired_backend(ws.wt, ws.cfg, target)
 
 
 def _revisions(ws: Workspace, branch: str, base: str | None) -> tuple[str | None, str | None]:

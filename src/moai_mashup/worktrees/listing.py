@@ -205,12 +205,12 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
         )
         from moai_mashup.settings.apply import stray_spec
 
-        state = read_state(wt, stray_spec(wt, cfg.glm_env_var))
+        state = read_state(wt, stray_spec(wt, cfg.glm_env_var, cfg.backends))
         stale = None
-        if expected == "glm" == state.active:
-            from moai_mashup.settings.apply import stale_glm
+        if expected == state.active not in (None, "claude", "mixed"):
+            from moai_mashup.settings.apply import stale_backend
 
-            stale = stale_glm(wt, cfg, state)  # a glm.json merged in without a hook
+            stale = stale_backend(wt, cfg, state)  # a glm.json or llm.yaml merged in, no hook
         return _Local(state.active, expected, spec_id, [], stale.keys if stale else ())
     except (MoaiError, OSError) as exc:
         return _Local(None, None, None, [str(exc)])

@@ -1,0 +1,45 @@
+"""A repository with backends beside GLM (llm.backends, llm.routes), for the tests of
+what names a backend: status, the status line, the session hooks, doctor, route."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.gitrepo import LLM_YAML, SEED_LLM_YAML, git, write
+
+DS_URL = "https://api.deepseek.com/anthropic"  # core.backends.PRESETS["deepseek"]
+LAB_URL = "https://llm.lab.example/anthropic"
+DS_KEY = "fake2222ds2222key2222tests.TESTONLYnotreal3"
+LAB_KEY = "fake3333lab3333key3333tests.TESTONLYnotreal4"
+
+# SPEC branches on DeepSeek (as `ds`), exp/* on GLM, lab/* on a custom endpoint (not
+# its preset's: it needs `moai trust`), every other branch on Claude.
+BACKENDS = """\
+  backends:
+    ds: {preset: deepseek}
+    lab:
+      base_url: https://llm.lab.example/anthropic
+      models: {opus: lab-large, sonnet: lab-large, haiku: lab-small}
+      display: Lab
+  routes:
+    - {branch: "feature/SPEC-*", backend: ds}
+    - {branch: "exp/*", backend: glm}
+    - {branch: "lab/*", backend: lab}
+    - {branch: "*", backend: claude}
+"""
+
+
+def with_backends(repo: Path, env: dict[str, str], extra: str = "") -> None:
+    """Commit llm.yaml with BACKENDS (and `extra`, more of the `llm:` block)."""
+    write(repo / LLM_YAML, SEED_LLM_YAML + BACKENDS + extra)
+    git(repo, "commit", "-qam", "backends", env=env)
+
+
+def save_backend_key(home: Path, name: str, key: str) -> Path:
+    """A backend's key in ~/.moai/.env.NAME, as `moai key set NAME` saves it."""
+    path = home / ".moai" / f".env.{name}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    var = "MOAI_" + name.upper().replace("-", "_") + "_API_KEY"
+    path.write_text(f'{var}="{key}"\n')
+    path.chmod(0o600)
+    return path
