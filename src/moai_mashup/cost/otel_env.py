@@ -80,15 +80,19 @@ def _phase(ws: Workspace) -> str:
 
 
 def _backend(ws: Workspace) -> str:
-    """What this worktree's settings route to (moai's record), else the table's backend."""
+    """The NAME of the backend this worktree's settings route to (`kimi`, `ds`, `glm`:
+    moai's ownership record names it), else the table's backend, else `claude`."""
     from moai_mashup.settings.apply import read_state
 
     try:
-        active = read_state(ws.wt).active
+        state = read_state(ws.wt)
+        active = state.active
     except MoaiError:
-        active = "mixed"
+        return ws.expected or "claude"
     if active == "mixed":
         return ws.expected or "claude"
+    if active != "claude" and state.record is not None:
+        return state.record.backend
     return active
 
 

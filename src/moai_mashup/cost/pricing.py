@@ -52,6 +52,8 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
+from moai_mashup.core.backends import PRESETS
+
 Tier = Literal["opus", "sonnet", "haiku"]
 TIERS: tuple[Tier, ...] = ("opus", "sonnet", "haiku")
 DEFAULT_TIER: Tier = "sonnet"
@@ -170,14 +172,32 @@ def valid_tier_name(name: str) -> Tier:
     raise ValueError(f"not a Claude tier: {name!r}")
 
 
+# The model families of core/backends' presets a model name begins with
+# (`deepseek-v4-pro`, `kimi-k3`, `qwen3-max`, `MiniMax-M3`, `glm-4.7`); a preset's
+# family that names no model (`openrouter` serves `anthropic/...`) never matches.
+MODEL_FAMILIES: tuple[str, ...] = tuple(
+    sorted({p.family for p in PRESETS.values()}, key=lambda f: (-len(f), f))
+)
+
+
 def backend_of(model: str) -> str:
-    """`claude` for Anthropic model names, `glm` for GLM ones, else `other`."""
-    low = model.lower()
+    """The backend a model name alone points to: `claude` for Anthropic model names,
+    else the preset family it begins with (`glm`, `deepseek`, `kimi`, `qwen`,
+    `minimax`), else `other`. attribution.BackendNames asks this last, after the
+    repository's configured backends."""
+    low = model.strip().lower()
     if low.startswith("claude"):
         return "claude"
-    if low.startswith("glm"):
-        return "glm"
+    for family in MODEL_FAMILIES:
+        if low.startswith(family):
+            return family
     return "other"
+
+
+def claude_model(model: str) -> bool:
+    """A Claude model, from Anthropic or through a gateway (`anthropic/claude-opus-4.5`):
+    its all-Claude price is its own."""
+    return model.strip().lower().rpartition("/")[2].startswith("claude")
 
 
 def tier_in_name(model: str) -> Tier | None:
