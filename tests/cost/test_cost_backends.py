@@ -1,106 +1,43 @@
 """`moai cost --by backend`: each response under the backend NAME the repository gives it.
 
-Real transcript files in a fake HOME, real repositories and worktrees. Until
-`llm.backends` is read from llm.yaml, the configured backends come from
-core.backends.Profile values put into the resolved config (`cfg._replace`), and the
-report runs in process through the same functions `moai cost` runs; the ownership
-record rule runs through the installed `moai`.
+Real repositories and worktrees, real transcript files in a fake HOME, the
+installed `moai`: `llm.backends` names kimi (Moonshot's models) and ds (DeepSeek's).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from moai_mashup.commands import cost as cost_cmd
-from moai_mashup.config import RouteLine
-from moai_mashup.core.backends import PRESETS, Profile
-from moai_mashup.cost import report, scan
-from moai_mashup.cost.attribution import (
-    Attributor,
-    BackendNames,
-    Filters,
-    Place,
-    backend_names,
-    template_tiers,
-)
+from moai_mashup.core.backends import PRESETS
+from moai_mashup.cost.attribution import BackendNames, Place
 from moai_mashup.cost.pricing import PriceTable, claude_model, cost
-from moai_mashup.cost.transcripts import ScanStats, find_folders
-from moai_mashup.workspace import open_workspace
 from tests.costkit import (
     BRANCH,
     assistant,
     cost_json,
-    projects,
     put_on_backend,
     repo_with_worktree,
     row,
     write_session,
 )
-from tests.gitrepo import git, moai
+from tests.gitrepo import LLM_YAML, SEED_LLM_YAML, git, moai, write
 
-# Prices for the preset models until moai's table lists them (USD per million tokens).
+# Prices of the preset models in llm.pricing (they beat moai's table, so the figures
+# hold whatever the table lists), USD per million tokens.
 PRICING: dict[str, dict[str, float | None]] = {
     "kimi-k3": {"input": 0.6, "output": 2.5, "cache_read": 0.15},
     "kimi-k2.5": {"input": 0.4, "output": 2.0, "cache_read": 0.1},
     "deepseek-v4-pro": {"input": 0.5, "output": 1.5, "cache_read": 0.05},
 }
-PRICING_YAML = "".join(
+PRICING_YAML = "  pricing:\n" + "".join(
     f"    {m}: {{input: {p['input']}, output: {p['output']}, cache_read: {p['cache_read']}}}\n"
     for m, p in PRICING.items()
 )
-
-
-def profile(name: str, preset: str, **models: str) -> Profile:
-    """A configured backend as config.py resolves one from `llm.backends.NAME: {preset}`."""
-    p = PRESETS[preset]
-    return Profile(
-        name,
-        preset,
-        p.display,
-        p.base_url,
-        p.auth_var,
-        {**p.models, **models},
-        dict(p.windows),
-        {},
-        p.family,
-        "llm.yaml",
-        True,
-    )
-
-
-KIMI = profile("kimi", "moonshot")
-DS = profile("ds", "deepseek")
-
-
-def run_report(
-    main: Path,
-    home: Path,
-    backends: dict[str, Profile],
-    routes: tuple[RouteLine, ...] = (),
-    by: str = "backend",
-) -> report.Summary:
-    """What `moai cost --by BY` sums, with these configured backends."""
-    ws = open_workspace(main, warn=False)
-    ws = ws._replace(cfg=ws.cfg._replace(backends=backends, routes=routes))
-    places, envs, glm_envs = cost_cmd._places(ws)
-    attributor = Attributor(
-        places,
-        ws.cfg.default_branch,
-        ws.cfg.spec_branch_pattern,
-        template_tiers(envs, ws.cfg.backends),
-        "sonnet",
-        Filters(None, None, None),
-        backend_names(ws.cfg.backends, glm_envs, [(r.branch, r.backend) for r in routes]),
-    )
-    folders = find_folders(projects(home), [p.path for p in places])
-    scan.scan(folders, attributor, ScanStats(), [])
-    return report.summarize(attributor.buckets, attributor.sums, PriceTable(PRICING), by)
-
-
-def rows(summary: report.Summary) -> dict[str, report.Row]:
-    return {r.key: r for r in summary.rows}
+BACKENDS_YAML = "  backends:\n    kimi: {preset: moonshot}\n    ds: {preset: deepseek}\n"
+LLM = SEED_LLM_YAML + BACKENDS_YAML + PRICING_YAML
 
 
 def sessions(home: Path, main: Path, wt: Path) -> None:
@@ -129,55 +66,74 @@ def sessions(home: Path, main: Path, wt: Path) -> None:
     )
 
 
+def by_backend(main: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
+    return cost_json(moai(main, "cost", "--json", "--by", "backend", *args, env=env))
+
+
+def tokens(data: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    fields = ("responses", "input_tokens", "output_tokens", "cache_write_tokens")
+    return {r["backend"]: (*(r[f] for f in fields), r["cache_read_tokens"]) for r in data["rows"]}
+
+
 def test_by_backend_names_the_configured_backends(
     tmp_path: Path, env: dict[str, str], home: Path
 ) -> None:
-    main, wt = repo_with_worktree(tmp_path, env)
+    main, wt = repo_with_worktree(tmp_path, env, llm_yaml=LLM)
     sessions(home, main, wt)
-    summary = run_report(main, home, {"kimi": KIMI, "ds": DS})
-    got = rows(summary)
-    assert sorted(got) == ["claude", "ds", "glm", "kimi"]
-    tokens = {
-        k: (r.responses, r.input, r.output, r.cache_write, r.cache_read) for k, r in got.items()
-    }
-    assert tokens == {
+    data = by_backend(main, env)
+    assert data["by"] == "backend"
+    assert tokens(data) == {
         "claude": (2, 1500, 150, 0, 0),
+        "ds": (1, 4000, 400, 200, 0),
         "glm": (1, 2000, 200, 0, 0),
         "kimi": (3, 3410, 341, 0, 1000),
-        "ds": (1, 4000, 400, 200, 0),
     }
     prices = PriceTable(PRICING)
     kimi = cost(prices.price("kimi-k3"), 3010, 301, 0, 1000) + cost(
         prices.price("kimi-k2.5"), 400, 40, 0, 0
     )
-    assert got["kimi"].actual == pytest.approx(kimi) and kimi > 0
-    assert got["ds"].actual == cost(prices.price("deepseek-v4-pro"), 4000, 400, 200, 0) > 0
-    # All on Claude: kimi-k3 serves opus and sonnet in kimi's models (the default,
-    # sonnet), kimi-k2.5 only haiku; deepseek-v4-pro likewise the default.
+    ds = cost(prices.price("deepseek-v4-pro"), 4000, 400, 200, 0)
+    assert row(data, "kimi")["actual_usd"] == pytest.approx(kimi, abs=2e-6) and kimi > 0
+    assert row(data, "ds")["actual_usd"] == pytest.approx(ds, abs=1e-6) and ds > 0
+    # All on Claude, tier for tier: kimi-k3 serves opus and sonnet in kimi's models
+    # (several: the default, sonnet), kimi-k2.5 only haiku; deepseek-v4-pro likewise
+    # opus and sonnet.
     sonnet, haiku = prices.tier_price("sonnet"), prices.tier_price("haiku")
     kimi_claude = cost(sonnet, 3010, 301, 0, 1000) + cost(haiku, 400, 40, 0, 0)
-    assert got["kimi"].all_claude == pytest.approx(kimi_claude)
-    assert got["ds"].all_claude == pytest.approx(cost(sonnet, 4000, 400, 200, 0))
-    assert got["claude"].saved == 0 and got["kimi"].saved > 0 and got["ds"].saved > 0
-    assert summary.backend_rules == {"configured": 5, "name": 2}
-    assert summary.unnamed == {}
-    assert report.backend_notes(summary) == []
+    assert row(data, "kimi")["all_claude_usd"] == pytest.approx(kimi_claude, abs=2e-6)
+    assert row(data, "ds")["all_claude_usd"] == pytest.approx(
+        cost(sonnet, 4000, 400, 200, 0), abs=1e-6
+    )
+    assert row(data, "claude")["saved_usd"] == 0
+    assert row(data, "kimi")["saved_usd"] > 0 and row(data, "ds")["saved_usd"] > 0
+    assert data["backend_rule"] == {"configured": 5, "name": 2}
+    assert data["backends_by_model_family"] == {}
 
-    # The same responses by phase: every backend's spend in the row's split and the chart.
-    by_phase = run_report(main, home, {"kimi": KIMI, "ds": DS}, by="phase")
-    assert set(by_phase.row_backends["run"]) == {"glm", "kimi", "ds"}
-    assert {b for _p, b in by_phase.by_phase_backend} == {"claude", "glm", "kimi", "ds"}
-    svg = report.render_svg(by_phase.by_phase_backend, by_phase.all_claude_by_phase)
-    for name in ("claude", "glm", "kimi", "ds"):
-        assert f">{name}</text>" in svg  # the legend
+    # By phase, each row splits its spend by backend; the chart shows every backend.
+    by_phase = cost_json(moai(main, "cost", "--json", "--html", "cost.html", env=env))
+    assert set(row(by_phase, "run")["actual_usd_by_backend"]) == {"glm", "kimi", "ds"}
+    assert {x["backend"] for x in by_phase["spend_by_phase_backend"]} == {
+        "claude",
+        "glm",
+        "kimi",
+        "ds",
+    }
+    page = (main / "cost.html").read_text(encoding="utf-8")
     for name in ("glm", "kimi", "ds"):
-        assert f"run / {name}:" in svg  # a part of the run bar
+        assert f"run / {name}:" in page and f">{name}</text>" in page
+
+    table = moai(main, "cost", "--by", "backend", env=env)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:2] == ["backend", "responses"]
+    assert [line.split()[0] for line in lines[2:6]] == ["claude", "ds", "glm", "kimi"]
+    assert "named by the model's family" not in table.stdout
 
 
 def test_without_the_backends_configured_the_model_family_names_them(
     tmp_path: Path, env: dict[str, str], home: Path
 ) -> None:
-    main, wt = repo_with_worktree(tmp_path, env)
+    main, wt = repo_with_worktree(tmp_path, env, llm_yaml=SEED_LLM_YAML + PRICING_YAML)
     sessions(home, main, wt)
     write_session(
         home,
@@ -185,16 +141,16 @@ def test_without_the_backends_configured_the_model_family_names_them(
         "odd",
         [assistant(cwd=wt, branch=BRANCH, msg_id="msg_o1", model="gpt-9", tokens=(5, 5, 0, 0))],
     )
-    summary = run_report(main, home, {})
-    assert sorted(rows(summary)) == ["claude", "deepseek", "glm", "kimi", "other"]
-    assert summary.unnamed == {
+    data = by_backend(main, env)
+    assert sorted(tokens(data)) == ["claude", "deepseek", "glm", "kimi", "other"]
+    assert data["backends_by_model_family"] == {
         "deepseek": ["deepseek-v4-pro"],
         "kimi": ["kimi-k2.5", "kimi-k3", "kimi-k3[1m]"],
         "other": ["gpt-9"],
     }
-    notes = report.backend_notes(summary)
-    assert "deepseek: deepseek-v4-pro" in notes[0] and "llm.backends" in notes[0]
-    assert "gpt-9" in notes[1]
+    table = moai(main, "cost", "--by", "backend", env=env).stdout
+    assert "(deepseek: deepseek-v4-pro; kimi: kimi-k2.5, kimi-k3, kimi-k3[1m])" in table
+    assert "backend other: no backend of this repository names gpt-9" in table
 
 
 def test_two_backends_with_one_model_the_route_decides(
@@ -202,23 +158,26 @@ def test_two_backends_with_one_model_the_route_decides(
 ) -> None:
     """glm.json and a configured Z.ai backend both serve glm-4.7; kimi and kimi-cn both
     kimi-k3: the first `llm.routes` line matching the response's branch picks."""
-    main, wt = repo_with_worktree(tmp_path, env)
-    sessions(home, main, wt)
-    zai = profile("z", "zai")
-    kimi_cn = profile("kimi-cn", "moonshot-china")
-    backends = {"kimi": KIMI, "kimi-cn": kimi_cn, "z": zai, "ds": DS}
-    routes: tuple[RouteLine, ...] = (
-        RouteLine("feature/SPEC-*", "kimi-cn", "llm.yaml"),
-        RouteLine("*", "glm", "llm.yaml"),
+    backends = BACKENDS_YAML + "    kimi-cn: {preset: moonshot-china}\n    z: {preset: zai}\n"
+    routes = (
+        '  routes:\n    - {branch: "feature/SPEC-*", backend: kimi-cn}\n'
+        '    - {branch: "*", backend: glm}\n'
     )
-    got = rows(run_report(main, home, backends, routes))
-    # kimi-cn is the route's and serves kimi-k3; glm-4.7: the SPEC branch's route names
+    main, wt = repo_with_worktree(
+        tmp_path, env, llm_yaml=SEED_LLM_YAML + backends + routes + PRICING_YAML
+    )
+    sessions(home, main, wt)
+    data = by_backend(main, env)
+    # kimi-cn is the SPEC branch's route and serves kimi-k3; glm-4.7: that route names
     # neither glm nor z, so the first of them (glm, the built-in one) has it.
-    assert sorted(got) == ["claude", "ds", "glm", "kimi-cn"]
-    assert got["kimi-cn"].responses == 3
-    routes = (RouteLine("feature/*", "z", "llm.yaml"),)
-    got = rows(run_report(main, home, backends, routes))
-    assert sorted(got) == ["claude", "ds", "kimi", "z"]  # kimi: first of kimi, kimi-cn
+    assert sorted(tokens(data)) == ["claude", "ds", "glm", "kimi-cn"]
+    assert row(data, "kimi-cn")["responses"] == 3
+    assert data["backend_rule"] == {"configured": 1, "name": 2, "route": 4}
+
+    routes = '  routes:\n    - {branch: "feature/*", backend: z}\n'
+    write(main / LLM_YAML, SEED_LLM_YAML + backends + routes + PRICING_YAML)
+    data = by_backend(main, env)
+    assert sorted(tokens(data)) == ["claude", "ds", "kimi", "z"]  # kimi: the first of two
 
 
 def test_backend_names_rules() -> None:
@@ -246,8 +205,7 @@ def test_the_worktree_record_names_its_backend(
 ) -> None:
     """moai's ownership record in a worktree says `ds`: its DeepSeek responses are ds's,
     by the installed `moai cost --by backend`; elsewhere the model's family names them."""
-    llm = "llm:\n  mode: mashup\n  pricing:\n" + PRICING_YAML
-    main, wt = repo_with_worktree(tmp_path, env, llm_yaml=llm)
+    main, wt = repo_with_worktree(tmp_path, env, llm_yaml=SEED_LLM_YAML + PRICING_YAML)
     sessions(home, main, wt)
     other = tmp_path / "worktrees" / "project" / "SPEC-OTHER-002"
     git(main, "worktree", "add", "-q", "-b", "feature/SPEC-OTHER-002", str(other), env=env)
