@@ -82,6 +82,7 @@ def _phase(ws: Workspace) -> str:
 def _backend(ws: Workspace) -> str:
     """The NAME of the backend this worktree's settings route to (`kimi`, `ds`, `glm`:
     moai's ownership record names it), else the table's backend, else `claude`."""
+    from moai_mashup.core.settings_plan import live_record
     from moai_mashup.settings.apply import read_state
 
     try:
@@ -91,9 +92,8 @@ def _backend(ws: Workspace) -> str:
         return ws.expected or "claude"
     if active == "mixed":
         return ws.expected or "claude"
-    if active != "claude" and state.record is not None:
-        return state.record.backend
-    return active
+    record = live_record(state.doc, state.record) if active != "claude" else None
+    return record.backend if record is not None else active
 
 
 def settings_text() -> tuple[str, str | None]:
