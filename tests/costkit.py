@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from moai_mashup.core.settings_plan import ABSENT, Entry, OwnershipRecord, fingerprint
 from moai_mashup.cost.transcripts import encode_project_path
+from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STATE_DIR
 from tests.gitrepo import git, make_repo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
@@ -147,6 +149,27 @@ def row(data: dict[str, Any], key: str) -> dict[str, Any]:
         if r[by] == key:
             return dict(r)
     raise AssertionError(f"no row {key!r} in {[r[by] for r in data['rows']]}")
+
+
+def put_on_backend(
+    wt: Path, env: dict[str, str], backend: str, base_url: str, models: dict[str, str]
+) -> None:
+    """The worktree's settings on `backend`, as settings/apply.py leaves them: the env
+    block in `.claude/settings.local.json` and moai's ownership record naming the backend
+    (its serializer, core/settings_plan.py); no key (the report never reads it)."""
+    block = {
+        "ANTHROPIC_BASE_URL": base_url,
+        **{f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL": m for tier, m in models.items()},
+    }
+    settings = wt / SETTINGS_REL
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"env": block}, indent=2) + "\n", encoding="utf-8")
+    entries = tuple(Entry(("env", k), fingerprint(v), ABSENT) for k, v in block.items())
+    record = OwnershipRecord(backend, entries, True, False, None)
+    git_dir = Path(git(wt, "rev-parse", "--absolute-git-dir", env=env).strip())
+    state = git_dir / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    (state / RECORD_NAME).write_text(json.dumps(record.to_json()), encoding="utf-8")
 
 
 def copy_tree(src: Path, dest: Path) -> None:

@@ -151,3 +151,105 @@ def test_rules_and_moai_cost_agree_on_the_same_tokens(
     proc = run(tool, "test", "rules", "test.yml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SUCCESS" in proc.stdout
+
+
+def _next_release(model: str) -> str:
+    """A model one version past `model` (`kimi-k3` -> `kimi-k4`, `glm-4.5-air` ->
+    `glm-5.5-air`): one the table does not list, priced by its family."""
+    for i, ch in enumerate(model):
+        if ch.isdigit():
+            j = i
+            while j < len(model) and model[j].isdigit():
+                j += 1
+            return model[:i] + str(int(model[i:j]) + 1) + model[j:]
+    raise AssertionError(f"no version in {model}")
+
+
+def test_every_family_and_spelling_priced_as_moai_cost_prices_it(
+    tmp_path: Path, env: dict[str, str], home: Path
+) -> None:
+    """The presets' models as their providers spell them (`MiniMax-M3`), and for every
+    family with a listed model a release the table does not list yet (also in capitals
+    when it has no variant: PromQL cannot lower-case a label): `moai cost` and the
+    rules price the same tokens alike, all-Claude included; kimi and ds are configured
+    backends, so their models' tiers come from their profiles."""
+    from moai_mashup.core.backends import PRESETS
+    from moai_mashup.cost.pricing import LISTED, TIERS, family_of, newest_listed
+    from moai_mashup.cost.teamview import families
+    from tests.costkit import assistant, write_session
+
+    tool = promtool()
+    llm = (
+        "llm:\n  mode: mashup\n"
+        "  backends:\n    kimi: {preset: moonshot}\n    ds: {preset: deepseek}\n"
+        "  pricing:\n    qwen: {input: 0.4, output: 1.2}\n"
+    )
+    main, _wt = repo_with_worktree(tmp_path, env, llm_yaml=llm)
+    models = sorted({m for p in PRESETS.values() for m in p.models.values()})
+    # Every preset family with a listed model has a family price in the rules.
+    keys = families()
+    listed = {family_of(m) for m in LISTED}
+    for family in {family_of(m) for m in models} & listed - set(TIERS):
+        assert any(k == family or k.startswith(f"{family}-") for k in keys), (family, keys)
+    for key in keys:
+        newest = newest_listed(key)
+        assert newest is not None
+        guess = _next_release(newest.model)
+        models.append(guess)
+        if "-" not in key and key not in TIERS:
+            models.append(guess.upper())
+    write_session(
+        home,
+        main,
+        "s",
+        [
+            assistant(
+                cwd=main,
+                branch="main",
+                msg_id=f"msg_{i}",
+                model=m,
+                tokens=(1_000_000, 100_000, 40_000, 300_000),
+            )
+            for i, m in enumerate(models)
+        ],
+    )
+    data = cost_json(moai(main, "cost", "--json", "--by", "model", env=env))
+    rules = moai(main, "cost", "--prometheus-rules", env=env)
+    assert rules.returncode == 0, rules.stderr
+    write(tmp_path / "rules.yml", rules.stdout)
+    series: list[dict[str, str]] = []
+    expect: list[dict[str, object]] = []
+    unpriced = set(data["unpriced_models"])
+    for i, r in enumerate(data["rows"]):
+        for kind, field in TYPES.items():
+            labels = f'model="{r["model"]}",type="{kind}",user_id="u{i}"'
+            series.append(
+                {
+                    "series": f"claude_code_token_usage_tokens_total{{{labels}}}",
+                    "values": f"0 {r[field]} {r[field]}",
+                }
+            )
+        where = f'user_id="u{i}"'
+        if r["model"] in unpriced:
+            expect.append({"expr": f"moai:spend_usd_total{{{where}}}", "eval_time": "2m"})
+            continue
+        for record, usd in (
+            ("moai:spend_usd_total", r["actual_usd"]),
+            ("moai:all_claude_usd_total", r["all_claude_usd"]),
+        ):
+            expect.append(
+                {
+                    "expr": f"round(1e6 * sum by (user_id) ({record}{{{where}}}))",
+                    "eval_time": "2m",
+                    "exp_samples": [{"labels": f"{{{where}}}", "value": round(usd * 1e6)}],
+                }
+            )
+    unit = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": expect}],
+    }
+    write(tmp_path / "test.yml", json.dumps(unit, indent=1))
+    proc = run(tool, "test", "rules", "test.yml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SUCCESS" in proc.stdout

@@ -191,3 +191,20 @@ def test_the_readme_launcher_passes_the_settings_to_claude(
     argv = json.loads(proc.stdout)
     assert argv[0] == "--settings" and argv[2:] == ["-p", "say hi"]
     assert json.loads(argv[1])["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == COLLECTOR
+
+
+def test_the_backend_label_is_the_backends_name(repo: Path, env: dict[str, str]) -> None:
+    """A worktree whose settings moai put on the configured backend `ds` exports
+    `moai.backend=ds` (the name `moai cost --by backend` shows), not its family."""
+    from moai_mashup.core.backends import PRESETS
+    from tests.costkit import put_on_backend
+
+    commit_llm(repo, env, telemetry_yaml())
+    assert moai(repo, "trust", "--yes", env=env).returncode == 0
+    wt = repo.parent / "wt-ds"
+    git(repo, "worktree", "add", "-q", "-b", "feature/SPEC-DS-001", str(wt), env=env)
+    preset = PRESETS["deepseek"]
+    put_on_backend(wt, env, "ds", preset.base_url, preset.models)
+    attrs = parse_attributes(settings_env(wt, env)[0]["OTEL_RESOURCE_ATTRIBUTES"])
+    assert attrs["moai.backend"] == "ds"
+    assert attrs["moai.spec"] == "SPEC-DS-001" and attrs["moai.phase"] == "run"

@@ -19,11 +19,14 @@ from moai_mashup.config import GLM_JSON
 from moai_mashup.core.routing import SPEC_ID_SHAPE, is_valid_spec_id
 from moai_mashup.cost import report, scan, teamview
 from moai_mashup.cost.attribution import (
+    NOT_ON,
     Attributor,
     Filters,
     Place,
+    backend_names,
     read_env_block,
     template_tiers,
+    worktree_backend,
 )
 from moai_mashup.cost.phase_record import read_phases
 from moai_mashup.cost.pricing import TABLE_DATE, TIERS, PriceTable, Tier, valid_tier_name
@@ -115,7 +118,7 @@ def command(
     prom_rules: bool,
     grafana: bool,
 ) -> None:
-    """Spend and savings per phase, SPEC, model or day, from Claude Code's transcripts."""
+    """Spend and savings per phase, SPEC, backend, model or day, from Claude Code's transcripts."""
     filters = _filters(since, until, spec_id, as_json, as_csv)
     tier_models = parse_claude_models(claude_models)
     if (show_prices or grafana) and not _in_repository():
@@ -139,14 +142,16 @@ def command(
     if grafana:
         click.echo(teamview.grafana_dashboard(), nl=False)
         return
-    places, envs = _places(ws)
+    places, envs, glm_envs = _places(ws)
+    routes = [(r.branch, r.backend) for r in ws.cfg.routes]
     attributor = Attributor(
         places,
         ws.cfg.default_branch,
         ws.cfg.spec_branch_pattern,
-        template_tiers(envs),
+        template_tiers(envs, ws.cfg.backends),
         valid_tier_name(claude_tier),
         filters,
+        backend_names(ws.cfg.backends, glm_envs, routes),
     )
     stats = ScanStats()
     projects = projects_dir()
@@ -186,30 +191,36 @@ def _filters(
 def _prometheus_rules(ws: Workspace, prices: PriceTable, claude_tier: str) -> str:
     root = ws.wt.root
     tiers = template_tiers(
-        [read_env_block(root / GLM_JSON, root), read_env_block(root / SETTINGS_REL, root)]
+        [read_env_block(root / GLM_JSON, root), read_env_block(root / SETTINGS_REL, root)],
+        ws.cfg.backends,
     )
     return teamview.prometheus_rules(prices, tiers, valid_tier_name(claude_tier))
 
 
-def _places(ws: Workspace) -> tuple[list[Place], list[dict[str, Any]]]:
+def _places(
+    ws: Workspace,
+) -> tuple[list[Place], list[dict[str, Any]], list[dict[str, Any]]]:
     """Where this repository's sessions ran (each worktree, by path and real path, with
-    its phase marks), and the env blocks that tie GLM models to Claude tiers."""
+    its phase marks and the backend its settings are on), the env blocks that tie
+    non-Claude models to Claude tiers, and those of the glm.json templates alone."""
     places: list[Place] = []
     envs: list[dict[str, Any]] = []
+    glm_envs: list[dict[str, Any]] = []
     for entry in list_entries(ws.wt.root):
         git_dir = git.git_dir_at(entry.path)
         marks = tuple(read_phases(git_dir / STATE_DIR)) if git_dir else ()
+        glm_envs.append(read_env_block(entry.path / GLM_JSON, entry.path))
+        envs += [glm_envs[-1], read_env_block(entry.path / SETTINGS_REL, entry.path)]
+        on = worktree_backend(git_dir / STATE_DIR, envs[-1]) if git_dir else NOT_ON
         for p in dict.fromkeys([str(entry.path), os.path.realpath(entry.path)]):
-            places.append(Place(p, entry.branch, marks))
-        envs.append(read_env_block(entry.path / GLM_JSON, entry.path))
-        envs.append(read_env_block(entry.path / SETTINGS_REL, entry.path))
+            places.append(Place(p, entry.branch, marks, *on))
     # Where this repository's SPEC worktrees live (and lived, once removed): the
     # configured root, or its `-<hash>` twin when another repository of the same
     # name claimed it first (worktrees.claimed_root); the twin's sessions are not ours.
     removed_root = os.path.normpath(claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False))
     if not any(p.path == removed_root for p in places):
         places.append(Place(removed_root, None, ()))
-    return places, envs
+    return places, envs, glm_envs
 
 
 def _scan(
@@ -314,6 +325,7 @@ def _notes(
     if summary.unpriced:
         names = ", ".join(summary.unpriced)
         notes.append(f"no price for {names}: counted as $0; add them under llm.pricing")
+    notes += report.backend_notes(summary)
     if summary.tier_rules.get("default"):
         notes.append(
             f"{summary.tier_rules['default']} non-Claude response(s) compared with the "

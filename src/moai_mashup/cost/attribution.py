@@ -18,10 +18,25 @@ Phase, first that applies:
 3. the location: the default branch -> plan, a SPEC branch -> run, any other
    branch -> other.
 
-Backend: from the model name the server answered with (`claude-*` -> claude,
-`glm*` -> glm, else other): Claude Code records neither the base URL nor the
-requested alias (see transcripts.py), and a GLM endpoint answers with its own
-model names.
+Backend: from the model name the server answered with, since Claude Code
+records neither the base URL nor the requested alias (see transcripts.py) and
+each provider answers with its own model names. A backend is named as the
+repository names it (BackendNames), first that applies:
+1. `record`: the worktree's ownership record (moai's, now) says it is on
+   backend B, and B's models (or the model keys of its settings file) name
+   the model -> B;
+2. `name`: a Claude model name (`claude-*`) -> claude;
+3. `configured`: the backends whose models name it: each of `llm.backends`
+   (its tiers' models) and glm (the `.moai/llm-configs/glm.json` template's).
+   One -> that one; several (two presets serving `kimi-k3`) -> `route`: the
+   first `llm.routes` line matching the response's branch, when it names one
+   of them, else the first of them (glm, then `llm.backends` in order);
+4. `family`: the preset family the name begins with (`deepseek-*`, `kimi-*`,
+   `qwen*`, `minimax-*`, `glm*`; pricing.backend_of), for a model no backend
+   of this repository names (one since removed from `llm.backends`);
+5. `other`.
+Model names compare as the price table's keys (pricing.base_id: no `[1m]`,
+no date, lower case).
 
 De-duplication: the first record of each (message id, request id) counts; a
 later copy with more output tokens (a streamed update) adds the difference.
@@ -39,9 +54,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from moai_mashup import files
-from moai_mashup.core.routing import branch_kind, is_valid_spec_id, spec_id_from_branch
+from moai_mashup.core.backends import GLM, Profile
+from moai_mashup.core.routing import (
+    branch_kind,
+    glob_matches,
+    is_valid_spec_id,
+    spec_id_from_branch,
+)
 from moai_mashup.cost.phase_record import PhaseMark, phase_at
-from moai_mashup.cost.pricing import Tier, backend_of, strip_suffix, tier_for
+from moai_mashup.cost.pricing import Tier, backend_of, base_id, strip_suffix, tier_for
 from moai_mashup.cost.transcripts import (
     BAD_USAGE,
     SYNTHETIC,
@@ -53,6 +74,7 @@ from moai_mashup.cost.transcripts import (
 )
 from moai_mashup.errors import MoaiError
 from moai_mashup.limits import MAX_SETTINGS_BYTES, too_deep
+from moai_mashup.paths import RECORD_NAME
 
 PHASE_COMMAND = re.compile(r"^/(?:moai|alfred):[0-9]*-?(plan|run|sync)$")
 TEMPLATE_MODEL_KEYS: dict[str, Tier] = {
@@ -64,9 +86,10 @@ TEMPLATE_MODEL_KEYS: dict[str, Tier] = {
 
 _MASK = 0xFFFFFFFF
 _NOWHERE = 0xFFFFFFFF  # bucket id of responses seen but not counted (outside, filtered)
-# (phase, spec, backend, tier, tier rule), or _OUTSIDE for a cwd in no worktree of ours.
-_Where = tuple[str, str | None, str, str, str]
-_OUTSIDE: _Where = ("", None, "", "", "")
+# (phase, spec, backend, backend rule, tier, tier rule), or _OUTSIDE for a cwd in no
+# worktree of ours.
+_Where = tuple[str, str | None, str, str, str, str]
+_OUTSIDE: _Where = ("", None, "", "", "", "")
 
 
 class SeenTable:
@@ -135,6 +158,18 @@ class Place(NamedTuple):
     path: str
     branch: str | None
     marks: tuple[PhaseMark, ...]
+    backend: str | None = None  # the backend its ownership record says it is on (now)
+    models: frozenset[str] = frozenset()  # the model names its settings file's env gives
+
+
+class OnBackend(NamedTuple):
+    """What a worktree's settings say it runs on: `Place.backend` and `Place.models`."""
+
+    backend: str | None
+    models: frozenset[str]
+
+
+NOT_ON: OnBackend = OnBackend(None, frozenset())
 
 
 class Bucket(NamedTuple):
@@ -145,6 +180,7 @@ class Bucket(NamedTuple):
     spec: str
     model: str
     backend: str
+    backend_how: str  # which rule named the backend (module doc): record, name, configured, ...
     tier: str
     tier_how: str
 
@@ -155,13 +191,21 @@ class Filters(NamedTuple):
     spec: str | None
 
 
-def template_tiers(envs: list[dict[str, Any]]) -> dict[str, frozenset[Tier]]:
-    """model name -> the tiers it is configured for in any of these env blocks."""
+def template_tiers(
+    envs: list[dict[str, Any]], profiles: dict[str, Profile] | None = None
+) -> dict[str, frozenset[Tier]]:
+    """model name -> the tiers it is configured for in any of these env blocks (glm.json,
+    settings files) or by any configured backend (`llm.backends`: its tiers' models)."""
     out: dict[str, set[Tier]] = {}
     for env in envs:
         for key, tier in TEMPLATE_MODEL_KEYS.items():
             value = env.get(key)
             if isinstance(value, str) and value:
+                out.setdefault(strip_suffix(value), set()).add(tier)
+    for profile in (profiles or {}).values():
+        for tier in TEMPLATE_MODEL_KEYS.values():
+            value = profile.models.get(tier)
+            if value:
                 out.setdefault(strip_suffix(value), set()).add(tier)
     return {k: frozenset(v) for k, v in out.items()}
 
@@ -181,6 +225,86 @@ def read_env_block(path: Path, within: Path | None = None) -> dict[str, Any]:
     return env if isinstance(env, dict) else {}
 
 
+def model_ids(env: dict[str, Any]) -> frozenset[str]:
+    """The model names (as base_id) an env block sets for the tiers."""
+    values = (env.get(key) for key in TEMPLATE_MODEL_KEYS)
+    return frozenset(base_id(v) for v in values if isinstance(v, str) and v.strip())
+
+
+def worktree_backend(state_dir: Path, settings_env: dict[str, Any]) -> OnBackend:
+    """The backend moai's ownership record (in a worktree's `state_dir`) says that
+    worktree's settings are on, with the models its settings' env names; NOT_ON
+    without a readable record (the report does not fail on it: `moai doctor` does)."""
+    try:
+        raw = files.read_bytes(state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
+        data = json.loads(raw) if raw is not None else None
+    except (MoaiError, OSError, ValueError, RecursionError):
+        return NOT_ON
+    backend = data.get("backend") if isinstance(data, dict) else None
+    if not isinstance(backend, str) or not backend:
+        return NOT_ON
+    return OnBackend(backend, model_ids(settings_env))
+
+
+class BackendNames:
+    """Which backend served a response, by the model name it answered with (module doc)."""
+
+    def __init__(
+        self,
+        configured: list[tuple[str, frozenset[str]]] | None = None,
+        routes: list[tuple[str, str]] | None = None,
+    ) -> None:
+        # backend name -> its models (base_id); model -> the backends naming it, in order
+        self.models_of: dict[str, frozenset[str]] = {}
+        self.by_model: dict[str, list[str]] = {}
+        for name, models in configured or []:
+            self.models_of[name] = self.models_of.get(name, frozenset()) | models
+            for model in sorted(models):
+                names = self.by_model.setdefault(model, [])
+                if name not in names:
+                    names.append(name)
+        self.routes = list(routes or [])  # (branch glob, backend), first match wins
+
+    def name(self, model: str, place: Place | None, branch: str | None) -> tuple[str, str]:
+        """(backend, the rule that named it) for a response by `model`."""
+        key = base_id(model)
+        on, mine = (place.backend, place.models) if place is not None else (None, frozenset())
+        if on is not None and (key in mine or key in self.models_of.get(on, frozenset())):
+            return on, "record"
+        guess = backend_of(model)
+        if guess == "claude":
+            return guess, "name"
+        names = self.by_model.get(key)
+        if names:
+            if len(names) == 1:
+                return names[0], "configured"
+            for glob, backend in self.routes:
+                if branch is not None and glob_matches(branch, glob):
+                    if backend in names:
+                        return backend, "route"
+                    break
+            return names[0], "route"
+        return guess, "family" if guess != "other" else "other"
+
+
+def backend_names(
+    profiles: dict[str, Profile],
+    glm_envs: list[dict[str, Any]],
+    routes: list[tuple[str, str]] | None = None,
+) -> BackendNames:
+    """The names a response's backend can take in this repository: glm with the models
+    of its `glm.json` templates (`glm_envs`), each configured backend (`llm.backends`,
+    core.backends.Profile) with its tiers' models; `routes`: `llm.routes` as
+    (branch glob, backend)."""
+    glm: frozenset[str] = frozenset().union(*(model_ids(env) for env in glm_envs))
+    configured = [(GLM, glm)] if glm else []
+    configured += [
+        (name, frozenset(base_id(m) for m in p.models.values() if m))
+        for name, p in profiles.items()
+    ]
+    return BackendNames(configured, routes)
+
+
 class Attributor:
     """Consumes scanned records; keeps per-bucket token sums and the dedup set."""
 
@@ -192,6 +316,7 @@ class Attributor:
         tiers: dict[str, frozenset[Tier]],
         fallback_tier: Tier,
         filters: Filters,
+        names: BackendNames | None = None,
     ) -> None:
         # Longest path first: a worktree nested under the root wins over the root.
         self.places = sorted(places, key=lambda p: len(p.path), reverse=True)
@@ -200,6 +325,7 @@ class Attributor:
         self.tiers = tiers
         self.fallback_tier = fallback_tier
         self.filters = filters
+        self.names = names or BackendNames()
         self.buckets: dict[Bucket, int] = {}
         # per bucket id: responses, input, output, cache write, cache read, 1-hour cache write
         self.sums: list[list[int]] = []
@@ -307,11 +433,12 @@ class Attributor:
         if where is _OUTSIDE:
             self.outside += 1
             return None
-        phase, spec, backend, tier, how = where
+        phase, spec, backend, backend_how, tier, how = where
         if flt.spec is not None and spec != flt.spec:
             self.filtered += 1
             return None
-        return Bucket(ts[:10] or "unknown", phase, spec or "-", model, backend, tier, how)
+        day = ts[:10] or "unknown"
+        return Bucket(day, phase, spec or "-", model, backend, backend_how, tier, how)
 
     def _where(
         self,
@@ -321,7 +448,8 @@ class Attributor:
         model: str,
         ts: str,
     ) -> tuple[_Where, bool]:
-        """(phase, spec, backend, tier, tier rule) and whether it holds at any time."""
+        """(phase, spec, backend, backend rule, tier, tier rule) and whether it holds at
+        any time."""
         place = self.place_of(cwd) if cwd is not None else None
         if place is None:
             return _OUTSIDE, True
@@ -342,4 +470,5 @@ class Attributor:
             kind = branch_kind(branch, self.default_branch, self.pattern)
             phase = {"default": "plan", "spec": "run"}.get(kind, "other")
         rule = tier_for(model, self.tiers, self.fallback_tier)
-        return (phase, spec, backend_of(model), rule.tier, rule.how), timeless
+        backend, backend_how = self.names.name(model, place, branch)
+        return (phase, spec, backend, backend_how, rule.tier, rule.how), timeless

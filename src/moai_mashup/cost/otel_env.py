@@ -80,16 +80,20 @@ def _phase(ws: Workspace) -> str:
 
 
 def _backend(ws: Workspace) -> str:
-    """What this worktree's settings route to (moai's record), else the table's backend."""
+    """The NAME of the backend this worktree's settings route to (`kimi`, `ds`, `glm`:
+    moai's ownership record names it), else the table's backend, else `claude`."""
+    from moai_mashup.core.settings_plan import live_record
     from moai_mashup.settings.apply import read_state
 
     try:
-        active = read_state(ws.wt).active
+        state = read_state(ws.wt)
+        active = state.active
     except MoaiError:
-        active = "mixed"
+        return ws.expected or "claude"
     if active == "mixed":
         return ws.expected or "claude"
-    return active
+    record = live_record(state.doc, state.record) if active != "claude" else None
+    return record.backend if record is not None else active
 
 
 def settings_text() -> tuple[str, str | None]:

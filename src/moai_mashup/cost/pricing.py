@@ -19,14 +19,16 @@ Alibaba Cloud price page for them could be read (`llm.pricing` prices them).
 
 Lookup for a model name, first that applies (`how` in the report):
 1. `configured`: `llm.pricing` names the model (exactly, or without a
-   `[1m]`-style suffix and date), or its family (`opus`, `sonnet`, `haiku`, `glm`);
+   `[1m]`-style suffix and date), or its family (`opus`, `sonnet`, `haiku`,
+   `glm`, `deepseek`, `kimi`, `qwen`, `minimax`: FAMILY_VERSION);
 2. `listed`: the table lists the model (same normalisation);
 3. `family`: a guess: the newest listed model of the same family (and
    variant: `glm-4.6-air` goes with `glm-4.5-air`), since a name the table does
    not know is most likely a newer release, e.g. `claude-haiku-5-5` is priced
    as `claude-haiku-4-5`; the Prometheus rules (teamview.py) guess the same way;
-4. `seed`: a guess: the family's figure from moai's first release (SEED),
-   when no version can be read from the name or nothing of its variant is listed;
+4. `seed`: a guess: the family's figure from moai's first release (SEED: Claude's
+   tiers and GLM), when no version can be read from the name or nothing of its
+   variant is listed;
 otherwise the model is unpriced (its tokens are counted, its cost is 0).
 Guessed models are listed in every report.
 
@@ -221,13 +223,23 @@ def valid_tier_name(name: str) -> Tier:
 
 
 def backend_of(model: str) -> str:
-    """`claude` for Anthropic model names, `glm` for GLM ones, else `other`."""
-    low = model.lower()
+    """The backend a model name alone points to: `claude` for Anthropic model names,
+    else the family it begins with (`glm`, `deepseek`, `kimi`, `qwen`, `minimax`:
+    FAMILY_VERSION, the families of core/backends' presets), else `other`.
+    attribution.BackendNames asks this last, after the repository's backends."""
+    low = model.strip().lower()
     if low.startswith("claude"):
         return "claude"
-    if low.startswith("glm"):
-        return "glm"
+    for family in FAMILY_VERSION:
+        if low.startswith(family):
+            return family
     return "other"
+
+
+def claude_model(model: str) -> bool:
+    """A Claude model, from Anthropic or through a gateway (`anthropic/claude-opus-4.5`):
+    its all-Claude price is its own."""
+    return model.strip().lower().rpartition("/")[2].startswith("claude")
 
 
 def tier_in_name(model: str) -> Tier | None:
@@ -238,11 +250,32 @@ def tier_in_name(model: str) -> Tier | None:
     return None
 
 
+# What comes before the version number in each other family's model names
+# (glm-4.7, deepseek-v4-pro, kimi-k2.5, minimax-m3, qwen3-max), after base_id's
+# lower-casing; teamview.py builds its family labels from the same table.
+FAMILY_VERSION: dict[str, str] = {
+    "glm": "glm-",
+    "deepseek": "deepseek-v",
+    "kimi": "kimi-k",
+    "minimax": "minimax-m",
+    "qwen": "qwen",
+}
+# A variant after the version (`-air`, `-pro`, `-coder-flash`): only the same
+# variant is a near neighbour.
+VARIANT = r"((?:-[a-z][a-z0-9]*)*)"
+
+
 def family_of(model: str) -> str | None:
+    """`opus`, `sonnet`, `haiku` (a Claude tier in the name), else the family of
+    FAMILY_VERSION the name begins with, else None."""
     tier = tier_in_name(model)
     if tier is not None:
         return tier
-    return "glm" if model.lower().startswith("glm") else None
+    low = model.strip().lower()
+    for family in FAMILY_VERSION:
+        if low.startswith(family):
+            return family
+    return None
 
 
 class Version(NamedTuple):
@@ -257,8 +290,9 @@ def version_of(model: str) -> Version | None:
     family = family_of(key)
     if family is None:
         return None
-    if family == "glm":
-        m = re.fullmatch(r"glm-(\d+)(?:\.(\d+))?((?:-[a-z][a-z0-9]*)*)", key)
+    if family in FAMILY_VERSION:
+        before = re.escape(FAMILY_VERSION[family])
+        m = re.fullmatch(before + r"(\d+)(?:\.(\d+))?" + VARIANT, key)
         if m is None:
             return None
         number = tuple(int(g) for g in m.group(1, 2) if g is not None)
@@ -271,7 +305,7 @@ def version_of(model: str) -> Version | None:
 
 
 def family_key(v: Version) -> str:
-    """`opus`, `glm`, `glm-air`: what a model not in the table is priced by."""
+    """`opus`, `glm`, `glm-air`, `deepseek-pro`: what a model not in the table is priced by."""
     return f"{v.family}-{v.variant}" if v.variant else v.family
 
 
@@ -293,20 +327,26 @@ def _nearest_listed(v: Version) -> Listed | None:
     return newest_listed(family_key(v))
 
 
+# Families whose provider bills a cache write as plain input (Z.ai, DeepSeek, Moonshot).
+NO_WRITE_SURCHARGE = ("glm", "deepseek", "kimi")
+
+
 def _from_config(raw: dict[str, float | None], family: str | None) -> Price:
-    """A `llm.pricing` entry; missing cache prices follow the provider's rule."""
+    """A `llm.pricing` entry; missing cache prices follow the provider's rule: GLM,
+    DeepSeek and Kimi write the cache at the input price (GLM reads at 0.2x), every
+    other family at Anthropic's 1.25x (2x for an hour), reads at 0.1x."""
     inp = float(raw["input"] or 0.0)
     out = float(raw["output"] or 0.0)
-    glm = family == "glm"
+    flat = family in NO_WRITE_SURCHARGE
     write = raw.get("cache_write")
     write_1h = raw.get("cache_write_1h")
     read = raw.get("cache_read")
     if write is None:
-        write = inp * (GLM_CACHE_WRITE if glm else ANTHROPIC_CACHE_WRITE)
+        write = inp * (GLM_CACHE_WRITE if flat else ANTHROPIC_CACHE_WRITE)
     if write_1h is None:
-        write_1h = inp * (GLM_CACHE_WRITE if glm else ANTHROPIC_CACHE_WRITE_1H)
+        write_1h = inp * (GLM_CACHE_WRITE if flat else ANTHROPIC_CACHE_WRITE_1H)
     if read is None:
-        read = inp * (GLM_CACHE_READ if glm else ANTHROPIC_CACHE_READ)
+        read = inp * (GLM_CACHE_READ if family == "glm" else ANTHROPIC_CACHE_READ)
     return Price(inp, out, float(write), float(read), float(write_1h))
 
 
@@ -362,6 +402,8 @@ class PriceTable:
             # `claude-opus-4-20250514` is the table's `claude-opus-4-0`: same version, listed.
             same = version_of(near.model) == version
             return Priced(near.price, "listed" if same else "family", near.model)
+        if family not in SEED:
+            return None  # nothing of this family listed, and no first-release figure
         return Priced(SEED[family], "seed", f"seed {family}")
 
     def tier_model(self, tier: Tier) -> str:

@@ -9,9 +9,9 @@ import json
 from typing import Any, NamedTuple
 
 from moai_mashup.cost.attribution import Bucket
-from moai_mashup.cost.pricing import PriceTable, cost, valid_tier_name
+from moai_mashup.cost.pricing import PriceTable, claude_model, cost, valid_tier_name
 
-DIMENSIONS = ("phase", "spec", "model", "day")
+DIMENSIONS = ("phase", "spec", "backend", "model", "day")
 PHASE_ORDER = {"plan": 0, "run": 1, "sync": 2, "other": 3}
 
 
@@ -54,7 +54,7 @@ class Row(NamedTuple):
 def _priced(bucket: Bucket, sums: list[int], prices: PriceTable) -> tuple[float, float]:
     tokens = (sums[1], sums[2], sums[3], sums[4], sums[5])
     actual = cost(prices.price(bucket.model), *tokens)
-    if bucket.backend == "claude":
+    if claude_model(bucket.model):
         return actual, actual
     return actual, cost(prices.tier_price(valid_tier_name(bucket.tier)), *tokens)
 
@@ -91,6 +91,9 @@ class Summary(NamedTuple):
     tier_rules: dict[str, int]  # how the counterfactual tier was decided -> responses
     guessed: dict[str, str]  # model -> what it was priced as (a family neighbour or the seed)
     tiers_used: dict[str, str]  # Claude tier the counterfactual used -> its model
+    backend_rules: dict[str, int]  # how the backend was named (attribution's rules) -> responses
+    unnamed: dict[str, list[str]]  # backend named by model family or `other` -> its models
+    row_backends: dict[str, dict[str, float]]  # row key -> backend -> actual USD
 
 
 def summarize(
@@ -104,6 +107,9 @@ def summarize(
     rules: dict[str, int] = {}
     guessed: dict[str, str] = {}
     tiers_used: dict[str, str] = {}
+    backend_rules: dict[str, int] = {}
+    unnamed: dict[str, set[str]] = {}
+    row_backends: dict[str, dict[str, float]] = {}
     for bucket, bid in buckets.items():
         s = sums[bid]
         actual, claude = _priced(bucket, s, prices)
@@ -112,7 +118,7 @@ def summarize(
             unpriced.add(bucket.model)
         elif how.guessed:
             guessed[bucket.model] = how.basis
-        if bucket.backend != "claude":
+        if not claude_model(bucket.model):
             tier = valid_tier_name(bucket.tier)
             tiers_used[tier] = prices.tier_model(tier)
             tier_how = prices.priced(prices.tier_model(tier))
@@ -121,10 +127,15 @@ def summarize(
         key = str(getattr(bucket, by))
         rows[key] = _add(rows.get(key), key, s, actual, claude)
         total = _add(total, "total", s, actual, claude)
+        split = row_backends.setdefault(key, {})
+        split[bucket.backend] = split.get(bucket.backend, 0.0) + actual
+        backend_rules[bucket.backend_how] = backend_rules.get(bucket.backend_how, 0) + s[0]
+        if bucket.backend_how in ("family", "other"):
+            unnamed.setdefault(bucket.backend, set()).add(bucket.model)
         ph = (bucket.phase, bucket.backend)
         chart[ph] = chart.get(ph, 0.0) + actual
         claude_by_phase[bucket.phase] = claude_by_phase.get(bucket.phase, 0.0) + claude
-        if bucket.backend != "claude":
+        if not claude_model(bucket.model):
             rules[bucket.tier_how] = rules.get(bucket.tier_how, 0) + s[0]
     ordered = [rows[k] for k in sorted(rows, key=lambda k: _sort_key(by, k))]
     return Summary(
@@ -137,7 +148,29 @@ def summarize(
         rules,
         dict(sorted(guessed.items())),
         dict(sorted(tiers_used.items())),
+        dict(sorted(backend_rules.items())),
+        {b: sorted(models) for b, models in sorted(unnamed.items())},
+        {k: dict(sorted(v.items())) for k, v in row_backends.items()},
     )
+
+
+def backend_notes(summary: Summary) -> list[str]:
+    """What the report says about backends no configured one named (attribution's rules)."""
+    family = {b: m for b, m in summary.unnamed.items() if b != "other"}
+    out = []
+    if family:
+        named = "; ".join(f"{b}: {', '.join(m)}" for b, m in family.items())
+        out.append(
+            f"backend named by the model's family, no backend of this repository names it "
+            f"({named}); name it in llm.backends (models) to see it under that name"
+        )
+    if "other" in summary.unnamed:
+        models = ", ".join(summary.unnamed["other"])
+        out.append(
+            f"backend other: no backend of this repository names {models} and no preset "
+            "family matches; add it to a backend's models in llm.backends"
+        )
+    return out
 
 
 def _usd(x: float) -> str:
@@ -198,7 +231,15 @@ def render_table(summary: Summary, notes: list[str]) -> str:
 def render_json(summary: Summary, meta: dict[str, Any]) -> str:
     doc = {
         "by": summary.by,
-        "rows": [r.as_dict(summary.by) for r in summary.rows],
+        "rows": [
+            {
+                **r.as_dict(summary.by),
+                "actual_usd_by_backend": {
+                    b: round(v, 6) for b, v in summary.row_backends.get(r.key, {}).items()
+                },
+            }
+            for r in summary.rows
+        ],
         "total": summary.total.as_dict(summary.by),
         "spend_by_phase_backend": [
             {"phase": p, "backend": b, "actual_usd": round(v, 6)}
@@ -208,6 +249,8 @@ def render_json(summary: Summary, meta: dict[str, Any]) -> str:
         "guessed_prices": summary.guessed,
         "counterfactual_tier_rule": summary.tier_rules,
         "counterfactual_models": summary.tiers_used,
+        "backend_rule": summary.backend_rules,
+        "backends_by_model_family": summary.unnamed,
         **meta,
     }
     return json.dumps(doc, indent=2) + "\n"
@@ -223,12 +266,27 @@ def render_csv(summary: Summary) -> str:
 
 
 BACKEND_COLOURS = {"claude": "#d97757", "glm": "#3b82f6", "other": "#9ca3af"}
+# Every other backend (a configured name, a model family), in name order.
+PALETTE = ("#10b981", "#8b5cf6", "#f59e0b", "#ec4899", "#14b8a6", "#6366f1", "#84cc16")
+
+
+def backend_colours(names: set[str]) -> dict[str, str]:
+    """A colour per backend: claude, glm and other keep theirs, the rest take the palette
+    in name order (the same colours for the same names in every report)."""
+    fixed = [b for b in BACKEND_COLOURS if b in names and b != "other"]
+    rest = sorted(names - set(BACKEND_COLOURS))
+    out = {b: BACKEND_COLOURS[b] for b in fixed}
+    out |= {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(rest)}
+    if "other" in names:
+        out["other"] = BACKEND_COLOURS["other"]
+    return out
 
 
 def render_svg(chart: dict[tuple[str, str], float], all_claude: dict[str, float]) -> str:
     """Per phase: a bar of actual spend stacked by backend, under it a grey all-Claude bar."""
     phases = sorted({p for p, _ in chart}, key=lambda p: (PHASE_ORDER.get(p, 9), p))
-    backends = [b for b in BACKEND_COLOURS if any(k[1] == b for k in chart)]
+    colours = backend_colours({b for _, b in chart})
+    backends = list(colours)
     top = max(
         [sum(chart.get((p, b), 0.0) for b in backends) for p in phases]
         + [all_claude.get(p, 0.0) for p in phases],
@@ -236,12 +294,15 @@ def render_svg(chart: dict[tuple[str, str], float], all_claude: dict[str, float]
     )
     bar_w, label_w, row_h = 420, 70, 46
     height = row_h * len(phases) + 40
+    legend = [*colours.items(), ("all on Claude", "#d1d5db")]
+    steps = [max(80, 16 + 8 * len(name)) for name, _ in legend]  # ~8 px a character
+    svg_w = max(label_w + bar_w + 110, label_w + sum(steps))
 
     def width(v: float) -> float:
         return max(bar_w * v / top, 1.0) if top > 0 and v > 0 else 0.0
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 110}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg_w}" '
         f'height="{height}" role="img" aria-label="spend per phase and backend">'
     ]
     for i, phase in enumerate(phases):
@@ -255,8 +316,8 @@ def render_svg(chart: dict[tuple[str, str], float], all_claude: dict[str, float]
                 continue
             parts.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{width(v):.1f}" height="20" '
-                f'fill="{BACKEND_COLOURS[backend]}"><title>{html.escape(phase)} / '
-                f"{backend}: {_usd(v)}</title></rect>"
+                f'fill="{colours[backend]}"><title>{html.escape(phase)} / '
+                f"{html.escape(backend)}: {_usd(v)}</title></rect>"
             )
             x += width(v)
             total += v
@@ -270,15 +331,12 @@ def render_svg(chart: dict[tuple[str, str], float], all_claude: dict[str, float]
         )
     ly = 10 + len(phases) * row_h + 6
     lx = label_w
-    for name, colour in [
-        *((b, BACKEND_COLOURS[b]) for b in backends),
-        ("all on Claude", "#d1d5db"),
-    ]:
+    for (name, colour), step in zip(legend, steps, strict=True):
         parts.append(
             f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{lx + 16}" y="{ly + 11}" font-size="12">{name}</text>'
+            f'<text x="{lx + 16}" y="{ly + 11}" font-size="12">{html.escape(name)}</text>'
         )
-        lx += 80 if name != "all on Claude" else 120
+        lx += step
     parts.append("</svg>")
     return "".join(parts)
 

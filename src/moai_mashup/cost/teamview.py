@@ -15,9 +15,15 @@ price tokens themselves, with the same table and `llm.pricing` as `moai cost`:
   a GLM model, that of the Claude model its tier maps to);
 - `moai:family_price_usd_per_token{moai_family, type}` (and the all-Claude
   twin): a model the rules do not list is priced as `moai cost` guesses, by the
-  newest listed model of its family (`moai_family`: `opus`, `glm`, `glm-air`);
+  newest listed model of its family (`moai_family`: `opus`, `glm`, `glm-air`,
+  `deepseek-pro`, `kimi`, `minimax`: every family of pricing.FAMILY_VERSION with
+  a listed model), at the all-Claude price of the `--claude-tier` default;
 - `moai:token_usage_tokens_total`: the token counter with the model name
-  normalised as `moai cost` does (no `[1m]` suffix, no date) and its family;
+  normalised as `moai cost` does (no `[1m]` suffix, no date) and its family.
+  PromQL cannot lower-case a label, so the rules price each model under the
+  spelling the providers answer with too (`MiniMax-M3` beside the table's
+  `minimax-m3`: every preset's, template's and configured backend's model), and
+  a family is recognised in any case;
 - `moai:spend_usd_total`, `moai:all_claude_usd_total`: cumulative USD per
   series (every label but `type` kept), so `increase(...[1d])` is a day's spend;
 - `moai:unpriced_tokens_total`: tokens of models the rules have no price for.
@@ -32,20 +38,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from moai_mashup.core.backends import PRESETS
 from moai_mashup.cost.pricing import (
+    FAMILY_VERSION,
     LISTED,
-    SEED,
     TABLE_DATE,
     TIER_MODELS_SOURCE,
     TIERS,
+    VARIANT,
     Price,
     PriceTable,
     Tier,
-    backend_of,
     base_id,
+    claude_model,
     family_key,
     family_of,
     newest_listed,
+    strip_suffix,
     tier_for,
     version_of,
 )
@@ -62,7 +71,19 @@ TOKEN_TYPES = {
 MODEL_NORMALISE = r"(.+?)(?:-[0-9]{8})?(?:\[[^]]*\])?"
 # The family key of pricing.family_key(): `opus` (a version is needed), `glm`, `glm-air`.
 CLAUDE_FAMILY = r"claude-(?:(?:[0-9]+-)+(opus|sonnet|haiku)(?:-.*)?|(opus|sonnet|haiku)-[0-9].*)"
-GLM_FAMILY = r"(glm)-[0-9]+(?:\.[0-9]+)?((?:-[a-z][a-z0-9]*)*)"
+
+
+def family_pattern(family: str) -> str:
+    """RE2 for a model of one of pricing.FAMILY_VERSION's families, any case; `$1`
+    is its variant (`-air`): `glm-4.5-air` -> `glm` + `-air`, as pricing.version_of."""
+    return "(?i)" + FAMILY_VERSION[family] + r"[0-9]+(?:\.[0-9]+)?" + VARIANT
+
+
+def spelled(model: str) -> str:
+    """A model name as MODEL_NORMALISE leaves it: no `[1m]` suffix, no date, its case."""
+    name = strip_suffix(model)
+    head, dash, date = name.rpartition("-")
+    return head if dash and len(date) == 8 and date.isdigit() else name
 
 
 def _usd(x: float) -> str:
@@ -119,10 +140,13 @@ def render_prices(prices: PriceTable, as_json: bool) -> str:
 
 
 def rule_models(prices: PriceTable, template: dict[str, frozenset[Tier]]) -> list[str]:
-    """Every model name the rules price: the table, llm.pricing's names, the template's."""
+    """Every model name the rules price: the table, llm.pricing's names, the template's
+    and configured backends' (`template`), the presets'; each also as spelled."""
     names = set(LISTED) | set(prices.tier_models.values())
-    names |= {base_id(k) for k in prices.configured if family_of(k) is None or "-" in k}
-    names |= {base_id(m) for m in template}
+    names |= {base_id(k) for k in prices.configured if base_id(k) != family_of(k)}
+    given = {m for p in PRESETS.values() for m in p.models.values()} | set(template)
+    given |= set(prices.configured)
+    names |= {base_id(m) for m in given} | {spelled(m) for m in given}
     return sorted(n for n in names if prices.price(n) is not None)
 
 
@@ -130,7 +154,7 @@ def all_claude_price(
     prices: PriceTable, model: str, template: dict[str, frozenset[Tier]], fallback: Tier
 ) -> tuple[Price, str]:
     own = prices.price(model)
-    if backend_of(model) == "claude" and own is not None:
+    if claude_model(model) and own is not None:
         return own, model
     tier = tier_for(model, template, fallback).tier
     return prices.tier_price(tier), prices.tier_model(tier)
@@ -174,27 +198,27 @@ def prometheus_rules(
     for model in rule_models(prices, template):
         price = prices.price(model)
         assert price is not None
-        claude, claude_model = all_claude_price(prices, model, template, fallback)
+        claude, claude_as = all_claude_price(prices, model, template, fallback)
         constants("moai:price_usd_per_token", price, f"model: {_q(model)}")
         constants(
             "moai:all_claude_price_usd_per_token",
             claude,
-            f"model: {_q(model)}, claude_model: {_q(claude_model)}",
+            f"model: {_q(model)}, claude_model: {_q(claude_as)}",
         )
     for key in families():
         newest = newest_listed(key)
         assert newest is not None
         price = prices.price(newest.model)
         assert price is not None
-        if key in SEED and key != "glm":
-            claude, claude_model = price, newest.model
+        if key in TIERS:  # a Claude family: its own price
+            claude, claude_as = price, newest.model
         else:
-            claude, claude_model = prices.tier_price(fallback), prices.tier_model(fallback)
+            claude, claude_as = prices.tier_price(fallback), prices.tier_model(fallback)
         constants("moai:family_price_usd_per_token", price, f"moai_family: {_q(key)}")
         constants(
             "moai:all_claude_family_price_usd_per_token",
             claude,
-            f"moai_family: {_q(key)}, claude_model: {_q(claude_model)}",
+            f"moai_family: {_q(key)}, claude_model: {_q(claude_as)}",
         )
 
     def priced(price: str, family_price: str) -> str:
@@ -206,9 +230,13 @@ def prometheus_rules(
 
     normalised = f'label_replace({TOKEN_METRIC}, "model", "$1", "model", {_q(MODEL_NORMALISE)})'
     with_family = (
-        f'label_replace(label_replace({normalised}, "moai_family", "$1$2", "model", '
-        f'{_q(CLAUDE_FAMILY)}), "moai_family", "$1$2", "model", {_q(GLM_FAMILY)})'
+        f'label_replace({normalised}, "moai_family", "$1$2", "model", {_q(CLAUDE_FAMILY)})'
     )
+    for family in FAMILY_VERSION:
+        with_family = (
+            f'label_replace({with_family}, "moai_family", "{family}$1", "model", '
+            f"{_q(family_pattern(family))})"
+        )
     out += [
         "      - record: moai:token_usage_tokens_total",
         "        expr: >-",

@@ -5,6 +5,9 @@ Claude Code session started through `moai telemetry settings` exports its
 metrics and log events there with resource attributes `moai.mode`,
 `moai.backend`, `moai.phase`, `moai.spec` and `moai.repository`, merged with
 the team's `resource_attributes` and the user's own `OTEL_RESOURCE_ATTRIBUTES`.
+`moai.backend` is the backend's name as the repository names it: `claude`,
+`glm`, or a name of `llm.backends` (`kimi`, `ds`), so the team view splits spend
+by the names `moai cost --by backend` shows.
 
 How the variables reach Claude Code (measured 2026-11-30 offline against a
 local OTLP/HTTP receiver, Claude Code 2.1.112, 2.1.197 and 2.1.332):
