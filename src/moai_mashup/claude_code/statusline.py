@@ -125,7 +125,7 @@ def _env_of(path: str, root: str) -> dict[str, object] | None:
 
 def _stale_glm(root: str) -> bool:
     """The worktree's settings are on GLM (they set a base URL) with a URL or model that
-    the committed glm.json no longer gives. A cheap reading of settings/apply.stale_glm
+    the committed glm.json no longer gives. A cheap reading of settings/apply.stale_backend
     for every refresh: two small files, no key, no trust, no git."""
     from moai_mashup.config import GLM_JSON
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from moai_mashup.settings.apply import apply_backend, held_back_line
+from moai_mashup.settings.apply import apply_backend
 from moai_mashup.workspace import open_workspace
 
 
@@ -19,5 +19,5 @@ def command() -> None:
     result = apply_backend(ws.wt, ws.cfg, ws.expected)
     state = "switched to" if result.changed else "already on"
     click.echo(f"{state} {result.backend} ({ws.why()})")
-    if result.held:
-        click.echo(f"note: {held_back_line(result.held)}", err=True)
+    if result.held_line:
+        click.echo(f"note: {result.held_line}", err=True)

@@ -32,7 +32,7 @@ from moai_mashup.core.routing import (
 )
 from moai_mashup.cost.phase_record import append_phase
 from moai_mashup.errors import BadInput, MoaiError, Refused
-from moai_mashup.settings.apply import apply_backend, held_back_line, read_state
+from moai_mashup.settings.apply import apply_backend, read_state
 from moai_mashup.status import line_info, routing_table
 from moai_mashup.workspace import Workspace, open_workspace
 from moai_mashup.worktrees.create import create
@@ -251,8 +251,8 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
     result = apply_backend(there.wt, there.cfg, r.backend)
     if result.changed:
         lines.append(f"{target}: now on {r.backend} (was {result.before})")
-    if result.held:
-        lines.append(held_back_line(result.held))
+    if result.held_line:
+        lines.append(result.held_line)
     append_phase(there.wt.state_dir, r.phase, view.spec)
     return Applied(target, result.changed, lines)
 

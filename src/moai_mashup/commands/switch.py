@@ -10,7 +10,7 @@ from moai_mashup.core.backends import CLAUDE, GLM
 from moai_mashup.errors import BadInput
 from moai_mashup.githooks.install import forget_prepared_here
 from moai_mashup.key_entry import BACKEND_NAME, set_key
-from moai_mashup.settings.apply import apply_backend, held_back_line
+from moai_mashup.settings.apply import apply_backend
 from moai_mashup.settings.keys import mask, save_key
 from moai_mashup.workspace import Workspace, open_workspace
 
@@ -23,8 +23,8 @@ def switch(backend: str, ws: Workspace | None = None) -> None:
         click.echo(f"{backend}: already active in {rel}")
     else:
         click.echo(f"{backend}: now active in {rel} (was {result.before})")
-    if result.held:
-        click.echo(f"note: {held_back_line(result.held)}", err=True)
+    if result.held_line:
+        click.echo(f"note: {result.held_line}", err=True)
     if result.key is not None:
         mode = ws.cfg.credential_mode
         click.echo(f"key: {mask(result.key.value)} from {result.key.source} ({mode})")

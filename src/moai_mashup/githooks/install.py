@@ -388,7 +388,7 @@ def apply_here(wt: git.Worktree) -> tuple[list[str], list[str]]:
     repository (or a SPEC branch already checked out) would stay on Claude.
     """
     from moai_mashup.config import LLM_YAML
-    from moai_mashup.settings.apply import apply_backend, held_back_line
+    from moai_mashup.settings.apply import apply_backend
     from moai_mashup.workspace import open_workspace
 
     if not (wt.root / LLM_YAML).is_file():
@@ -401,4 +401,4 @@ def apply_here(wt: git.Worktree) -> tuple[list[str], list[str]]:
     except MoaiError as exc:
         return [], [f"hooks installed, but this worktree was not switched: {exc}"]
     out = [f"this worktree now uses {result.backend} ({ws.why()})"] if result.changed else []
-    return out, [held_back_line(result.held)] if result.held else []
+    return out, [result.held_line] if result.held_line else []

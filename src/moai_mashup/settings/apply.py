@@ -728,4 +728,3 @@ def stale_backend(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -
 
 
 # The name status, doctor and `worktree list` know it by.
-stale_glm = stale_backend

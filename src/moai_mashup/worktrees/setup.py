@@ -21,7 +21,7 @@ from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_INCLUDE_BYTES, MAX_STATE_BYTES
 from moai_mashup.settings import trust
-from moai_mashup.settings.apply import ApplyResult, apply_backend, held_back_line
+from moai_mashup.settings.apply import ApplyResult, apply_backend
 from moai_mashup.settings.lock import file_lock
 from moai_mashup.settings.main_checkout import override
 from moai_mashup.workspace import Workspace
@@ -215,8 +215,8 @@ def post_worktree(
             if result.changed:
                 why = "chosen by flag" if backend else ws.why()
                 lines.append(f"{ws.wt.root}: {target} ({why})")
-            if result.held:
-                lines.append(held_back_line(result.held))
+            if result.held_line:
+                lines.append(result.held_line)
 
             found = override(ws.wt, target)
             if found is not None:
