@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    from moai_mashup.core.config_model import FileModel
+
 # Relative to a worktree's root. Strings, and os.path on a cache hit: the status line
 # and the prompt hook load the config without importing pathlib (with the urllib.parse
 # and ipaddress it brings: 10-15 ms CPU, 15-23% of a refresh; claude_code/session.py).
@@ -42,6 +44,8 @@ MAX_CACHE_BYTES = 4 * MAX_CONFIG_BYTES
 
 # Fields a developer's llm.local.yaml may never set: the team owns its policy.
 TEAM_ONLY = ("policy",)
+# Fields the two files add up instead of the local one overriding the team's.
+ADDED = ("backends", "routes")
 DEFAULT_MODE = "mashup"
 
 
@@ -104,7 +108,12 @@ class RouteLine(NamedTuple):
 
 
 def _from_dump(
-    llm: dict[str, Any], mode_source: str, configured: bool, warnings: list[str]
+    llm: dict[str, Any],
+    mode_source: str,
+    configured: bool,
+    warnings: list[str],
+    backends: dict[str, dict[str, Any]],
+    routes: list[dict[str, str]],
 ) -> ResolvedConfig:
     wt = llm["worktree"]
     pol = llm["policy"]
@@ -129,6 +138,8 @@ def _from_dump(
         pricing=llm["pricing"],
         warnings=tuple(warnings),
         telemetry=Telemetry(**llm["telemetry"]),
+        backends={name: Profile.from_dict(data) for name, data in backends.items()},
+        routes=tuple(RouteLine(r["branch"], r["backend"], r["source"]) for r in routes),
     )
 
 
@@ -168,7 +179,14 @@ def _read_cache(cache_dir: str | Path, key: dict[str, Any]) -> dict[str, Any] | 
 
 
 def _from_blob(blob: dict[str, Any]) -> ResolvedConfig:
-    return _from_dump(blob["llm"], blob["mode_source"], blob["configured"], blob["warnings"])
+    return _from_dump(
+        blob["llm"],
+        blob["mode_source"],
+        blob["configured"],
+        blob["warnings"],
+        blob["backends"],
+        blob["routes"],
+    )
 
 
 def _write_cache(cache_dir: str | Path, blob: dict[str, Any]) -> None:
@@ -195,17 +213,12 @@ def load_config(worktree: str | Path, cache_dir: str | Path | None = None) -> Re
             return _from_blob(hit)
     from pathlib import Path  # a miss validates: pydantic and yaml, far more than pathlib
 
-    llm, mode_source, configured, warnings = _validate(Path(worktree))
+    # llm, mode_source, configured, warnings (unknown keys keep being reported on
+    # every run), backends (Profile.as_dict by name), routes (RouteLine as dicts)
+    blob: dict[str, Any] = {"key": key, **_validate(Path(worktree))}
     if cache_dir is not None:
-        blob = {
-            "key": key,
-            "llm": llm,
-            "mode_source": mode_source,
-            "configured": configured,
-            "warnings": warnings,  # unknown keys keep being reported on every run
-        }
         _write_cache(cache_dir, blob)
-    return _from_dump(llm, mode_source, configured, warnings)
+    return _from_blob(blob)
 
 
 def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> ResolvedConfig:
@@ -277,6 +290,23 @@ def _unknown_keys(raw: Any, model: Any, prefix: str, label: str) -> tuple[Any, l
                 cleaned[name], sub = _unknown_keys(price, PriceModel, f"{path}.{name}", label)
                 warnings += sub
             v = cleaned
+        elif k == "backends" and isinstance(v, dict):
+            from moai_mashup.core.config_model import BackendModel
+
+            entries = {}
+            for name, entry in v.items():
+                entries[name], sub = _unknown_keys(entry, BackendModel, f"{path}.{name}", label)
+                warnings += sub
+            v = entries
+        elif k == "routes" and isinstance(v, list):
+            from moai_mashup.core.config_model import RouteModel
+
+            lines = []
+            for n, entry in enumerate(v):
+                line, sub = _unknown_keys(entry, RouteModel, f"{path}[{n}]", label)
+                lines.append(line)
+                warnings += sub
+            v = lines
         kept[k] = v
     return kept, warnings
 
@@ -291,24 +321,41 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check(raw: dict[str, Any], label: str) -> dict[str, Any]:
-    """Validate one file's `llm:` block on its own, so an error names the right file."""
+def _check(raw: dict[str, Any], label: str) -> FileModel:
+    """Validate one file's `llm:` block on its own, so an error names the right file;
+    then what the schema checks entry by entry: each backend complete as a whole."""
     from pydantic import ValidationError
 
-    from moai_mashup.core.config_model import FileModel
+    from moai_mashup.core.config_model import FileModel, backend_problem
 
     try:
-        FileModel.model_validate(raw)
+        model = FileModel.model_validate(raw)
     except ValidationError as exc:
         raise BadInput(_one_line(exc, label)) from None
-    llm = raw.get("llm", {})
-    return llm if isinstance(llm, dict) else {}
+    for name, backend in model.llm.backends.items():
+        problem = backend_problem(backend)
+        if problem is not None:
+            field, rest = problem
+            raise BadInput(f"{label}: llm.backends.{name}.{field}: {rest}")
+    return model
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    """pydantic's error location as the entry's path: llm.routes[2].backend,
+    llm.backends.kimi (a key's own problem) or llm.backends.kimi.preset."""
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif not str(p).startswith("function-") and p != "[key]":
+            out += f".{p}" if out else str(p)
+    return out
 
 
 def _one_line(exc: Any, label: str) -> str:
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
-    msg = err["msg"]
+    loc = _loc(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "literal_error":
         msg = msg.replace("Input should be", "must be one of")
     elif err["type"] == "extra_forbidden":
@@ -316,12 +363,15 @@ def _one_line(exc: Any, label: str) -> str:
     msg = msg.replace("Input should be", "must be").replace("String should", "must")
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    if isinstance(got, str) and repr(got) in msg:
+        shown = ""  # the message names it already
     more = len(exc.errors()) - 1
     tail = f" [+{more} more]" if more else ""
     return f"{label}: {loc}: {msg}{shown}{tail}"
 
 
-def _validate(worktree: Path) -> tuple[dict[str, Any], str, bool, list[str]]:
+def _validate(worktree: Path) -> dict[str, Any]:
+    """The validated config as the cache keeps it (load_config's blob without its key)."""
     from moai_mashup.core.config_model import FileModel
 
     team_label = str(LLM_YAML)
@@ -331,17 +381,19 @@ def _validate(worktree: Path) -> tuple[dict[str, Any], str, bool, list[str]]:
     warnings: list[str] = []
 
     team_clean: dict[str, Any] = {}
+    team_model = local_model = FileModel()
     if team is not None:
         team_clean, w = _unknown_keys(team, FileModel, "", team_label)
         warnings += w
-        _check(team_clean, team_label)
+        team_model = _check(team_clean, team_label)
     local_clean: dict[str, Any] = {}
     if local is not None:
         local_clean, w = _unknown_keys(local, FileModel, "", local_label)
         warnings += w
-        _check(local_clean, local_label)
+        local_model = _check(local_clean, local_label)
 
-    team_llm = team_clean.get("llm") or {}
+    # backends and routes add up (the local file's first) instead of overriding
+    team_llm = {k: v for k, v in (team_clean.get("llm") or {}).items() if k not in ADDED}
     local_llm = dict(local_clean.get("llm") or {})
     locked = set((team_llm.get("policy") or {}).get("locked", []))
     for field in TEAM_ONLY:
@@ -350,12 +402,20 @@ def _validate(worktree: Path) -> tuple[dict[str, Any], str, bool, list[str]]:
                 f"{local_label}: llm.{field}: only the team's {team_label} may set this; "
                 f"remove it from {local_label}"
             )
+    for field in sorted(locked & set(ADDED)):
+        if local_llm.get(field):
+            raise BadInput(
+                f"{local_label}: llm.{field}: locked by the team in {team_label} "
+                f"(llm.policy.locked); remove it from {local_label}"
+            )
+    local_llm = {k: v for k, v in local_llm.items() if k not in ADDED}
     for field in sorted(locked & set(local_llm)):
         if local_llm[field] != team_llm.get(field, local_llm[field]) or field not in team_llm:
             raise BadInput(
                 f"{local_label}: llm.{field}: locked by the team in {team_label} "
                 f"(llm.policy.locked); remove it from {local_label}"
             )
+    backends, routes = _backends_and_routes(team_model, local_model, team_label, local_label)
 
     merged = _deep_merge(team_llm, local_llm)
     mode_source = "default"
@@ -379,5 +439,44 @@ def _validate(worktree: Path) -> tuple[dict[str, Any], str, bool, list[str]]:
     except ValidationError as exc:
         line = _one_line(exc, MODE_ENV if mode_source == MODE_ENV else team_label)
         raise BadInput(line) from None
-    llm = model.llm.model_dump(mode="json", by_alias=True)
-    return llm, mode_source, team is not None, warnings
+    return {
+        "llm": model.llm.model_dump(mode="json", by_alias=True, exclude=set(ADDED)),
+        "mode_source": mode_source,
+        "configured": team is not None,
+        "warnings": warnings,
+        "backends": backends,
+        "routes": routes,
+    }
+
+
+def _backends_and_routes(
+    team: FileModel, local: FileModel, team_label: str, local_label: str
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
+    """`llm.backends` of both files (a local one may not reuse a team name) as
+    core/backends.Profile dicts, and `llm.routes` (the local file's first), each
+    naming a defined backend; as the cache keeps them."""
+    from moai_mashup.core.backends import BUILT_IN, resolve_profile
+
+    for name in local.llm.backends:
+        if name in team.llm.backends:
+            raise BadInput(
+                f"{local_label}: llm.backends.{name}: the team's {team_label} already "
+                f"defines {name!r}; give yours another name (and route to that) or remove it"
+            )
+    backends: dict[str, dict[str, Any]] = {}
+    for model, label, own_word in ((team, team_label, False), (local, local_label, True)):
+        for name, entry in model.llm.backends.items():
+            data = entry.model_dump(mode="json")
+            backends[name] = resolve_profile(name, data, label, own_word).as_dict()
+    defined = [*BUILT_IN, *backends]
+    routes: list[dict[str, str]] = []
+    for model, label in ((local, local_label), (team, team_label)):
+        for n, route in enumerate(model.llm.routes):
+            if route.backend not in defined:
+                raise BadInput(
+                    f"{label}: llm.routes[{n}].backend: no backend is named "
+                    f"{route.backend!r}; route to one of {', '.join(defined)}, or define "
+                    f"{route.backend!r} under llm.backends"
+                )
+            routes.append({"branch": route.branch, "backend": route.backend, "source": label})
+    return backends, routes

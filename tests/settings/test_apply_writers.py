@@ -57,7 +57,7 @@ def _other_writer(times: int, edit: Callable[[dict[str, Any], int], None]) -> An
 def _apply(ws: Workspace, backend: str, tracer: Any) -> apply.ApplyResult:
     sys.settrace(tracer)
     try:
-        return apply.apply_backend(ws.wt, ws.cfg, backend)  # type: ignore[arg-type]
+        return apply.apply_backend(ws.wt, ws.cfg, backend)
     finally:
         sys.settrace(None)
 

@@ -83,10 +83,10 @@ def session_start(payload: dict[str, object]) -> int:
 
 def why(h: object) -> str:
     from moai_mashup.claude_code.session import Here
-    from moai_mashup.workspace import why as why_kind
+    from moai_mashup.workspace import why_branch
 
     assert isinstance(h, Here)
-    return why_kind(h.cfg, h.kind)
+    return why_branch(h.cfg, h.place.branch)
 
 
 def user_prompt_submit(payload: dict[str, object]) -> int:

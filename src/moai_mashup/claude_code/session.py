@@ -21,9 +21,10 @@ from moai_mashup.core.model_pin import pinned_model
 from moai_mashup.core.routing import (
     Backend,
     BranchKind,
-    backend_for_kind,
+    branch_backend,
     branch_kind,
     spec_id_from_branch,
+    table,
 )
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
@@ -274,7 +275,8 @@ def here(cwd: str) -> Here | None:
     kind = branch_kind(place.branch, cfg.default_branch, cfg.spec_branch_pattern)
     spec = spec_id_from_branch(place.branch, cfg.spec_branch_pattern) if place.branch else None
     url, models, tiers = _glm_template(place.root)
-    return Here(place, cfg, kind, backend_for_kind(cfg.mode, kind), spec, url, models, tiers)
+    lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
+    return Here(place, cfg, kind, branch_backend(lines, place.branch), spec, url, models, tiers)
 
 
 def running_backend(env: Mapping[str, str], glm_url: str) -> Backend:

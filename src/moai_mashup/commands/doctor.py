@@ -25,7 +25,7 @@ from moai_mashup import files, git
 from moai_mashup.claude_code import version as claude_version
 from moai_mashup.claude_code.install import doctor_lines
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
-from moai_mashup.core.routing import backend_for_kind, branch_kind
+from moai_mashup.core.routing import branch_backend, table
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.githooks.install import is_installed
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
@@ -227,8 +227,8 @@ def gather(cwd: Path) -> Facts:
     except MoaiError as exc:
         cfg_error = str(exc)
     else:
-        kind = branch_kind(wt.branch, cfg.default_branch, cfg.spec_branch_pattern)
-        expected = backend_for_kind(cfg.mode, kind)
+        lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
+        expected = branch_backend(lines, wt.branch)
     template, template_error = None, None
     try:
         template = load_template(wt)

@@ -213,3 +213,36 @@ def profile_env(profile: Profile) -> dict[str, str]:
     if window is not None:
         env[WINDOW_VAR] = str(window)
     return {**profile.env, **env}
+
+
+def resolve_profile(name: str, entry: dict[str, Any], source: str, own_word: bool) -> Profile:
+    """The profile of `llm.backends.NAME` (`entry`: the validated entry, as config.py
+    dumps it: preset, base_url, auth_var, models, context_window, env, display, each
+    None/empty when not given). A field given overrides the preset's; every tier
+    takes the preset's model unless `models` names one (no preset: the entry gives
+    all three, config.py checks). `context_window` sets the window of every model;
+    else the preset's windows hold. `own_word`: defined in llm.local.yaml, the
+    user's own file (no trust asked for its URL); `source` names the file."""
+    preset = PRESETS.get(entry.get("preset") or "")
+    given = {tier: m for tier, m in (entry.get("models") or {}).items() if m}
+    models = {tier: given.get(tier) or (preset.models[tier] if preset else "") for tier in TIERS}
+    window = entry.get("context_window")
+    if window:
+        windows = {model: int(window) for model in models.values()}
+    else:
+        windows = dict(preset.windows) if preset else {}
+    url = entry.get("base_url") or (preset.base_url if preset else "")
+    own_url = preset is not None and url.rstrip("/") == preset.base_url.rstrip("/")
+    return Profile(
+        name=name,
+        preset=preset.name if preset else None,
+        display=entry.get("display") or (preset.display if preset else name),
+        base_url=url,
+        auth_var=entry.get("auth_var") or (preset.auth_var if preset else "ANTHROPIC_AUTH_TOKEN"),
+        models=models,
+        windows=windows,
+        env=dict(entry.get("env") or {}),
+        family=preset.family if preset else name,
+        source=source,
+        url_known=own_word or own_url,
+    )

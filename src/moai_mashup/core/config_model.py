@@ -7,9 +7,12 @@ import, so the hook path reads a validated cache instead (see config.py).
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from moai_mashup.core.backends import BUILT_IN, PRESETS, TIERS, name_problem
+from moai_mashup.core.glm_template import SECRET_KEYS, WINDOW_VAR, url_problem
 
 Lockable = Literal[
     "mode",
@@ -21,6 +24,8 @@ Lockable = Literal[
     "worktree",
     "pricing",
     "telemetry",
+    "backends",
+    "routes",
 ]
 
 
@@ -78,6 +83,156 @@ class TelemetryModel(_Strict):
         return value
 
 
+# The variables a backend's own fields write (core/backends.profile_env): `env` may
+# not set them, so a committed entry says each in one place only.
+FIELD_VARS = {
+    "ANTHROPIC_BASE_URL": "base_url",
+    **{var: "auth_var (and `moai key set`)" for var in SECRET_KEYS},
+    **{f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL": f"models.{tier}" for tier in TIERS},
+    WINDOW_VAR: "context_window",
+}
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+class ModelsModel(_Strict):
+    """tier -> model name; a tier left out keeps the preset's (no preset: all three)."""
+
+    opus: str | None = Field(default=None, min_length=1)
+    sonnet: str | None = Field(default=None, min_length=1)
+    haiku: str | None = Field(default=None, min_length=1)
+
+
+class BackendModel(_Strict):
+    """One entry of `llm.backends`: a preset, and/or an endpoint of its own.
+
+    What needs both fields at once (a backend without a preset needs base_url and
+    every tier's model) is checked by config.py, which names the missing entry.
+    """
+
+    preset: str | None = None
+    base_url: str | None = None
+    auth_var: Literal["ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"] | None = None
+    models: ModelsModel = Field(default_factory=ModelsModel)
+    context_window: int | None = Field(default=None, gt=0)
+    env: dict[str, str] = Field(default_factory=dict)
+    display: str | None = Field(default=None, min_length=1)
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is not None and value not in PRESETS:
+            raise ValueError(
+                f"unknown preset {value!r}; use one of {', '.join(PRESETS)} "
+                "(or leave preset out and give base_url and models)"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        problem = None if value is None else url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.fullmatch(_ENV_NAME, name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if name in FIELD_VARS:
+                raise ValueError(
+                    f"{name} comes from the backend's {FIELD_VARS[name]}; remove it from env"
+                )
+        return value
+
+
+class RouteModel(_Strict):
+    """One entry of `llm.routes`: branches matching `branch` go to `backend`."""
+
+    branch: str = Field(min_length=1)
+    backend: str = Field(min_length=1)
+
+    @field_validator("branch")
+    @classmethod
+    def _can_match(cls, value: str) -> str:
+        problem = glob_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+def glob_problem(branch_glob: str) -> str | None:
+    """Why `branch_glob` (core/routing.glob_matches: the first `*` stands for one or
+    more characters, the rest is literal) can match no branch git lets you create;
+    None when it can match one.
+
+    The rules are git's for a branch name (`git help check-ref-format`, and `git
+    branch` refusing a name that starts with '-' or is HEAD): the glob's literal
+    parts must break none that no text in place of the `*` can mend. A glob
+    without `*` is a branch name and follows them all.
+    """
+    fix = "; git refuses it in branch names (git help check-ref-format), so this route never"
+    fix += " matches"
+    prefix, _star, suffix = branch_glob.partition("*")
+    for part in (prefix, suffix):
+        for c in part:
+            if c < " " or c == "\x7f":
+                return f"{branch_glob!r} holds a control character{fix}"
+            if c in " ~^:?[\\":
+                return f"{branch_glob!r} holds {c!r}{fix}"
+            if c == "*":
+                return f"{branch_glob!r} holds a second '*' (only one '*' is special){fix}"
+        for bad in ("..", "@{", "//", "/.", ".lock/"):
+            if bad in part:
+                return f"{branch_glob!r} holds {bad!r}{fix}"
+    if branch_glob.startswith(("-", "/", ".")):
+        return f"{branch_glob!r} starts with {branch_glob[0]!r}{fix}"
+    for end in ("/", ".lock", "."):
+        if branch_glob.endswith(end):
+            return f"{branch_glob!r} ends with {end!r}{fix}"
+    if branch_glob == "HEAD":
+        return f"{branch_glob!r} is not a branch name{fix}"
+    return None
+
+
+def _backend_name(name: str) -> str:
+    if name in BUILT_IN:
+        raise ValueError(
+            f"{name!r} is built in and cannot be redefined; give this backend another "
+            "name (e.g. glm-china with preset zai-china) and route to that"
+        )
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
+
+
+BackendName = Annotated[str, AfterValidator(_backend_name)]
+
+
+def backend_problem(backend: BackendModel) -> tuple[str, str] | None:
+    """What a valid entry of `llm.backends` still lacks as a whole: (the field, the
+    line's rest); None when it is complete. A preset fills every field; without one
+    the entry must give base_url and every tier's model."""
+    if backend.preset is not None:
+        return None
+    if backend.base_url is None:
+        return (
+            "base_url",
+            f"missing; a backend without a preset needs its endpoint (base_url), or "
+            f"name a preset ({', '.join(PRESETS)})",
+        )
+    for tier in TIERS:
+        if getattr(backend.models, tier) is None:
+            return (
+                f"models.{tier}",
+                f"missing; a backend without a preset needs a model for each of {', '.join(TIERS)}",
+            )
+    return None
+
+
 class LlmModel(_Strict):
     mode: Literal["claude-only", "mashup", "glm-only"] = "mashup"
     glm_env_var: str = Field(default="GLM_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -89,6 +244,8 @@ class LlmModel(_Strict):
     policy: PolicyModel = Field(default_factory=PolicyModel)
     pricing: dict[str, PriceModel] = Field(default_factory=dict)
     telemetry: TelemetryModel = Field(default_factory=TelemetryModel)
+    backends: dict[BackendName, BackendModel] = Field(default_factory=dict)
+    routes: list[RouteModel] = Field(default_factory=list)
 
     @field_validator("glm_env_var")
     @classmethod

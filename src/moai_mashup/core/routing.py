@@ -1,9 +1,12 @@
 """The routing tables (README, "The routing table") as pure functions.
 
-Table 1 (phase -> location + backend) and table 2 (branch -> backend), by mode.
-Table 2 is also an ordered list of `branch glob -> backend` lines, first match
-wins (`branch_routes`): the git hook's stamp carries it, so the shim and the
-prepared switch only match what this module decided.
+Table 1 (phase -> location + backend) and table 2 (branch -> backend). Table 2
+is an ordered list of `branch glob -> backend` lines, first match wins
+(`table`): `llm.routes` when the config has them (with a last line sending any
+other branch to Claude), else the mode's lines (`branch_routes`). The git
+hook's stamp carries it, so the shim and the prepared switch only match what
+this module decided. A backend is a name: `claude`, `glm` or one of
+`llm.backends` (core/backends.py).
 
 The glob, everywhere: `*` is the only special character and stands for one or
 more characters; a glob has at most one special `*` (a second one, `?`, `[`,
@@ -19,15 +22,29 @@ from __future__ import annotations
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from typing import Literal
+    from collections.abc import Iterable
+    from typing import Literal, Protocol
 
     Mode = Literal["claude-only", "mashup", "glm-only"]
-    Backend = Literal["claude", "glm"]
+    Backend = str  # "claude", "glm" or a name of llm.backends
     Phase = Literal["plan", "run", "sync"]
     Location = Literal["default-branch", "spec-worktree", "current-branch"]
     BranchKind = Literal["default", "spec", "other", "detached"]
+    TableKind = Literal["default", "spec", "other"]  # a kind of branch with a line
+    # What put a line into table 2: a kind of branch (the mode's lines), an entry
+    # of llm.routes, or the line after the routes for any branch they miss.
+    LineKind = Literal["default", "spec", "other", "route", "unrouted"]
+
+    class RouteEntry(Protocol):
+        """An entry of llm.routes (config.RouteLine)."""
+
+        @property
+        def branch(self) -> str: ...
+        @property
+        def backend(self) -> str: ...
+
 else:  # names for importers; annotations are never evaluated (see lean.py)
-    Mode = Backend = Phase = Location = BranchKind = str
+    Mode = Backend = Phase = Location = BranchKind = TableKind = LineKind = str
 
 MODES: tuple[Mode, ...] = ("claude-only", "mashup", "glm-only")
 PHASES: tuple[Phase, ...] = ("plan", "run", "sync")
@@ -97,11 +114,11 @@ def branch_kind(
     return "other"  # the empty name, which no branch has
 
 
-def _kind_globs(default_branch: str, pattern: str) -> list[tuple[str, BranchKind]]:
+def _kind_globs(default_branch: str, pattern: str) -> list[tuple[str, TableKind]]:
     """The kinds of branch in the order they are tried, each as a branch glob. The
     default branch is an exact name: one with a `*` (which git refuses in branch
     names) matches no branch, so it has no line."""
-    globs: list[tuple[str, BranchKind]] = []
+    globs: list[tuple[str, TableKind]] = []
     if "*" not in default_branch:
         globs.append((default_branch, "default"))
     return [*globs, (pattern, "spec"), ("*", "other")]
@@ -123,7 +140,7 @@ class BranchRoute(NamedTuple):
 
     glob: str
     backend: Backend
-    kind: BranchKind  # for messages (workspace.why)
+    kind: LineKind  # for messages (workspace.why)
 
 
 def branch_routes(
@@ -139,6 +156,32 @@ def branch_routes(
     return tuple(routes)
 
 
+def table(
+    mode: Mode,
+    default_branch: str = "main",
+    pattern: str = "feature/SPEC-*",
+    routes: Iterable[RouteEntry] = (),
+) -> tuple[BranchRoute, ...]:
+    """Table 2, the one routing decision every caller takes (the hook, its stamp,
+    status, worktree list, `moai route`): ordered `glob -> backend` lines, first
+    match wins, the last one matching every branch.
+
+    `claude-only` puts every branch on Claude whatever the routes say (the
+    MOAI_LLM_MODE=claude-only escape hatch). Else `routes` (llm.routes, the local
+    file's first), when there are any, in order, and when the last glob is not
+    `*`, a last line sending the branches they miss to Claude ("unrouted"). Else
+    the mode's lines (`branch_routes`).
+    """
+    lines = (
+        [] if mode == "claude-only" else [BranchRoute(r.branch, r.backend, "route") for r in routes]
+    )
+    if not lines:
+        return branch_routes(mode, default_branch, pattern)
+    if lines[-1].glob != "*":
+        lines.append(BranchRoute("*", "claude", "unrouted"))
+    return tuple(lines)
+
+
 def route_branch(routes: tuple[BranchRoute, ...], branch: str | None) -> BranchRoute | None:
     """The first line of `routes` whose glob matches `branch`; None when none does."""
     if branch is None:
@@ -147,6 +190,13 @@ def route_branch(routes: tuple[BranchRoute, ...], branch: str | None) -> BranchR
         if glob_matches(branch, route.glob):
             return route
     return None
+
+
+def branch_backend(routes: tuple[BranchRoute, ...], branch: str | None) -> Backend | None:
+    """The backend `routes` (a `table`) gives `branch`; None on a detached HEAD
+    (the worktree is left as it is)."""
+    line = route_branch(routes, branch)
+    return None if line is None else line.backend
 
 
 def backend_for_branch(
@@ -171,6 +221,22 @@ def route_for_phase(
     spec_id: str | None = None,
     default_branch: str = "main",
     pattern: str = "feature/SPEC-*",
+    routes: Iterable[RouteEntry] = (),
+) -> Route:
+    """Table 1: where `phase` belongs (by mode) and on which backend. The location
+    is the mode's; on a branch it names (the default branch, the SPEC's), the
+    backend is what table 2 (`table`, with `routes`) gives that branch, so the
+    phase runs on what the hooks put there."""
+    route = _phase_by_mode(mode, phase, spec_id, default_branch, pattern)
+    lines = table(mode, default_branch, pattern, routes)
+    if lines[0].kind != "route":
+        return route  # the mode's table 2, which table 1 agrees with
+    backend = branch_backend(lines, route.branch)
+    return route if backend is None else route._replace(backend=backend)
+
+
+def _phase_by_mode(
+    mode: Mode, phase: Phase, spec_id: str | None, default_branch: str, pattern: str
 ) -> Route:
     if phase != "plan" and spec_id is None:
         raise ValueError(f"phase {phase!r} needs a SPEC id")

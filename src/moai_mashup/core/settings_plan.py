@@ -1,10 +1,12 @@
 """Merge and restore plans for `.claude/settings.local.json`, as pure functions.
 
 The file belongs to the user and to Claude Code; we only borrow a few keys
-(`env.*` from the GLM template, optionally `apiKeyHelper`). An OwnershipRecord
-remembers, for each key we wrote, a fingerprint of what we wrote and the value
-it replaced, so switching back restores exactly what was there before us and
-leaves every key we did not write (or that the user changed since) alone.
+(`env.*` of the backend applied: the GLM template or a configured backend's
+profile, optionally `apiKeyHelper`). An OwnershipRecord remembers which backend
+it wrote and, for each key, a fingerprint of what we wrote and the value it
+replaced, so switching back (or on to another backend) restores exactly what
+was there before us and leaves every key we did not write (or that the user
+changed since) alone.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from typing import Any, Literal
+    from typing import Any
 
 try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import (status, hooks)
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
@@ -22,10 +24,9 @@ except ImportError:  # pragma: no cover - Python 3.12+ renamed it
     from hashlib import sha256
 
 KeyPath = tuple[str, ...]  # ("env", "ANTHROPIC_BASE_URL") or ("apiKeyHelper",)
-if TYPE_CHECKING:
-    Active = Literal["claude", "glm", "mixed"]
-else:
-    Active = str
+# What a file routes to: "claude", "mixed", or the name of the backend applied
+# ("glm" or a name of `llm.backends`).
+Active = str
 
 
 class Absent:
@@ -164,13 +165,18 @@ def _restore(doc: dict[str, Any], entry: Entry) -> None:
         _set(doc, entry.path, entry.prev)
 
 
-def plan_glm(
+def plan_backend(
     doc: dict[str, Any],
     desired: dict[KeyPath, Any],
     record: OwnershipRecord | None,
     original_text: str | None,
+    backend: str,
 ) -> tuple[dict[str, Any], OwnershipRecord]:
-    """Write `desired` into `doc`, remembering what each write replaced."""
+    """Write `backend`'s `desired` keys into `doc`, remembering what each write replaced.
+
+    From another backend of ours (the record's): a key both write keeps what it
+    first replaced; a key only the other one wrote gets its value back; so the
+    user's own values return byte for byte whichever backends came between."""
     if not _holds_ours(doc, record):
         record = None
     new = _copy(doc)
@@ -195,7 +201,17 @@ def plan_glm(
         existed, text, mode = record.original_existed, record.original_text, record.original_mode
     else:
         existed, text, mode = original_text is not None, original_text, None
-    return new, OwnershipRecord("glm", tuple(entries), created_env, existed, text, mode)
+    return new, OwnershipRecord(backend, tuple(entries), created_env, existed, text, mode)
+
+
+def plan_glm(
+    doc: dict[str, Any],
+    desired: dict[KeyPath, Any],
+    record: OwnershipRecord | None,
+    original_text: str | None,
+) -> tuple[dict[str, Any], OwnershipRecord]:
+    """plan_backend for the built-in GLM backend."""
+    return plan_backend(doc, desired, record, original_text, "glm")
 
 
 def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str, Any]:
@@ -211,11 +227,12 @@ def plan_claude(doc: dict[str, Any], record: OwnershipRecord | None) -> dict[str
 
 
 def active_backend(doc: dict[str, Any], record: OwnershipRecord | None) -> Active:
-    """What the file routes to, judged by our record, not by ANTHROPIC_BASE_URL alone."""
+    """What the file routes to, judged by our record, not by ANTHROPIC_BASE_URL alone:
+    the record's backend while every key of ours is there, "mixed" when some is not."""
     if record is None or not _holds_ours(doc, record):
         return "claude"
     if all(_is_ours(doc, e) for e in record.entries):
-        return "glm"
+        return record.backend
     return "mixed"
 
 

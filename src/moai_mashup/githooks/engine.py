@@ -228,7 +228,7 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
     (githooks/fast.py) is exactly what the engine would do, in both directions,
     any number of times.
     """
-    from moai_mashup.core.routing import branch_routes
+    from moai_mashup.core.routing import table
     from moai_mashup.settings.apply import (
         SettingsState,
         desired_glm_held,
@@ -249,7 +249,7 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
     # On Claude too: a prepared switch keeps this stamp's `state claude` line, and
     # the next prepared switch back to Claude gives the file this mode.
     claude_mode = restore_mode(state)
-    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+    routes = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
     others = [b for b in dict.fromkeys(r.backend for r in routes) if b != applied]
     if len(state.text or "") > MAX_PREPARED_BYTES or not others:
         # too big to prepare (write_stamp keeps no copy either), or this mode
@@ -313,7 +313,7 @@ def stamp_text(
 ) -> str | None:
     """The stamp (githooks/stamp.py renders it) for what the engine decided, or None."""
     from moai_mashup.core.model_pin import MODEL_VAR
-    from moai_mashup.core.routing import branch_routes
+    from moai_mashup.core.routing import table
     from moai_mashup.githooks.stamp import digest, render
     from moai_mashup.workspace import why
 
@@ -322,7 +322,7 @@ def stamp_text(
     if inputs is None:
         return None
     settings, record = inputs[3], inputs[4]
-    routes = branch_routes(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern)
+    routes = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
     notes = {}
     for backend in ("claude", "glm"):
         note = leak_note(wt, cfg, backend) if backend in states else None
@@ -353,7 +353,7 @@ def stamp_text(
         state_dir=str(wt.state_dir),
         applied=applied,
         trailer=cfg.policy.commit_trailer,
-        routes=[(r.glob, r.backend, why(cfg, r.kind)) for r in routes],
+        routes=[(r.glob, r.backend, why(cfg, r)) for r in routes],
         notes=notes,
         env=env,
         inputs=listed,

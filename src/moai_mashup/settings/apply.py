@@ -3,6 +3,10 @@
 Reads the worktree's `.claude/settings.local.json` and our ownership record,
 asks the pure planner for the new document, and writes both atomically under
 a lock, only when something changes (an idempotent apply leaves the mtime).
+
+Backends: `claude` (moai's keys out), `glm` (the repository's glm.json) and
+every name in `llm.backends` (core/backends.Profile: its env, the user's key of
+that backend under its auth variable only).
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import sys
 from pathlib import Path
 
 from moai_mashup import files, git
-from moai_mashup.config import GLM_JSON, ResolvedConfig
+from moai_mashup.config import GLM_JSON, LLM_YAML, ResolvedConfig
 from moai_mashup.core import model_pin
 from moai_mashup.core import settings_plan as plan
+from moai_mashup.core.backends import CLAUDE, GLM, Profile, profile_env
 from moai_mashup.core.glm_template import (
     DEFAULT_TEMPLATE,
     SECRET_KEYS,
@@ -26,7 +31,6 @@ from moai_mashup.core.glm_template import (
     validate_template,
     with_window,
 )
-from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_SETTINGS_BYTES, loads_json_unique
@@ -45,6 +49,9 @@ if TYPE_CHECKING:
 
     from moai_mashup.core.stray import StraySpec
 
+# A backend's name: "claude", "glm" or a name of `llm.backends`.
+Backend = str
+
 
 class UntrustedUrl(Refused):
     """The committed template sends the key to a host the user has not trusted."""
@@ -56,12 +63,32 @@ class UnsafeSettingsLink(UntrustedUrl):
     UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
 
 
-def held_back_line(held: tuple[str, ...]) -> str:
-    """The one line saying which template keys were not written, and why."""
+def held_back_line(held: tuple[str, ...], where: str = GLM_JSON) -> str:
+    """The one line saying which template (or profile) keys were not written, and why;
+    `where`: the file and entry they come from (ApplyResult.held_where)."""
     return (
-        f"{GLM_JSON}: held back env {', '.join(held)}: not keys that route the model, and "
+        f"{where}: held back env {', '.join(held)}: not keys that route the model, and "
         "not trusted here; review them with `moai trust --list`, then run: moai trust"
     )
+
+
+def profile_of(cfg: ResolvedConfig, backend: Backend) -> Profile | None:
+    """The configured backend `backend` (None: claude or glm); BadInput for a name
+    neither built in nor in `llm.backends`."""
+    if backend in (CLAUDE, GLM):
+        return None
+    profile = cfg.backends.get(backend)
+    if profile is None:
+        raise BadInput(
+            f"{LLM_YAML}: no backend {backend!r} in llm.backends; define it there, "
+            "or route to claude or glm"
+        )
+    return profile
+
+
+def profile_where(profile: Profile) -> str:
+    """The file and entry a backend comes from, as messages name it."""
+    return f"{profile.source or LLM_YAML}: llm.backends.{profile.name}"
 
 
 class SettingsState(NamedTuple):
@@ -70,41 +97,51 @@ class SettingsState(NamedTuple):
     doc: dict[str, Any]
     record: plan.OwnershipRecord | None
     mode: int | None = None  # the file's permission bits (None: no file)
-    stray: tuple[plan.KeyPath, ...] = ()  # GLM state no record owns (core/stray.py)
+    stray: tuple[plan.KeyPath, ...] = ()  # a backend's state no record owns (core/stray.py)
+    stray_backend: str | None = None  # the backend that stray state routes to
 
     @property
     def active(self) -> plan.Active:
         active = plan.active_backend(self.doc, self.record)
-        return "glm" if self.stray and active == "claude" else active
+        if self.stray and active == CLAUDE:
+            return self.stray_backend or GLM
+        return active
 
     def cleaned(self) -> SettingsState:
-        """This state with the stray GLM state taken out: what every plan starts from,
-        so switching to GLM never records it as the user's and back never restores it."""
+        """This state with the stray state taken out: what every plan starts from, so
+        switching to a backend never records it as the user's and back never restores it."""
         if not self.stray:
             return self
         from moai_mashup.core.stray import without
 
-        return self._replace(doc=without(self.doc, list(self.stray)), stray=())
+        return self._replace(doc=without(self.doc, list(self.stray)), stray=(), stray_backend=None)
 
 
-def stray_spec(wt: git.Worktree, glm_env_var: str) -> StraySpec:
-    """The user's GLM keys (every source) and the template, for finding stray GLM state."""
+def stray_spec(
+    wt: git.Worktree, glm_env_var: str, backends: dict[str, Profile] | None = None
+) -> StraySpec:
+    """The user's keys (every source) of GLM and of each configured backend, with GLM's
+    template and each backend's env, for finding stray backend state."""
     from moai_mashup.core.stray import StraySpec
 
     try:
         template = load_template(wt)
     except BadInput:
         template = with_window(dict(DEFAULT_TEMPLATE["env"]))
-    return StraySpec(_user_keys(glm_env_var), template)
+    others = {
+        name: (_user_keys(glm_env_var, name), profile_env(profile))
+        for name, profile in (backends or {}).items()
+    }
+    return StraySpec(_user_keys(glm_env_var), template, others)
 
 
-_USER_KEYS: dict[str, frozenset[str]] = {}
+_USER_KEYS: dict[tuple[str, str], frozenset[str]] = {}
 
 
-def _user_keys(glm_env_var: str) -> frozenset[str]:
-    """Every GLM key the user's sources hold; read once per process (`worktree list`
-    asks for each worktree)."""
-    if glm_env_var not in _USER_KEYS:
+def _user_keys(glm_env_var: str, backend: str = GLM) -> frozenset[str]:
+    """Every key of `backend` the user's sources hold; read once per process
+    (`worktree list` asks for each worktree)."""
+    if (glm_env_var, backend) not in _USER_KEYS:
         import os
 
         from moai_mashup.errors import MoaiError
@@ -112,16 +149,16 @@ def _user_keys(glm_env_var: str) -> frozenset[str]:
 
         found = set()
         for path, reader in (
-            (keys.env_file(), keys.read_env_file_key),
-            (keys.credentials_file(), keys.read_credentials_key),
+            (keys.env_file, keys.read_env_file_key),
+            (lambda _backend: keys.credentials_file(), keys.read_credentials_key),
         ):
             try:  # noqa: SIM105 - contextlib stays off the hook's path
-                found.add(reader(path) or "")
+                found.add(reader(path(backend), backend) or "")
             except MoaiError:
                 pass  # a broken key file is reported where the key is needed
-        found |= {os.environ.get(n, "") for n in (glm_env_var, keys.ENV_FILE_VAR)}
-        _USER_KEYS[glm_env_var] = frozenset(found - {""})
-    return _USER_KEYS[glm_env_var]
+        found |= {os.environ.get(n, "") for n in keys.env_vars(backend, glm_env_var)}
+        _USER_KEYS[(glm_env_var, backend)] = frozenset(found - {""})
+    return _USER_KEYS[(glm_env_var, backend)]
 
 
 class ApplyResult(NamedTuple):
@@ -130,7 +167,8 @@ class ApplyResult(NamedTuple):
     before: plan.Active
     settings_path: Path
     key: GlmKey | None
-    held: tuple[str, ...] = ()  # template env keys not written: untrusted (held_back_line)
+    held: tuple[str, ...] = ()  # env keys not written: untrusted (held_back_line)
+    held_where: str = GLM_JSON  # the file and entry they come from
 
 
 def settings_path(wt: git.Worktree) -> Path:
@@ -200,9 +238,10 @@ def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState
     doc, record = parse_settings(path, text), read_record(wt)
     if spec is None:
         return SettingsState(path, text, doc, record, mode)
-    from moai_mashup.core.stray import stray_glm
+    from moai_mashup.core.stray import find_stray
 
-    return SettingsState(path, text, doc, record, mode, tuple(stray_glm(doc, record, spec)))
+    stray_to, stray = find_stray(doc, record, spec)
+    return SettingsState(path, text, doc, record, mode, tuple(stray), stray_to)
 
 
 def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
@@ -270,8 +309,10 @@ KEY_HELPER_BOOT = (
 )
 
 
-def key_helper_command(wt: git.Worktree) -> str:
-    """An absolute command Claude Code runs (via /bin/sh) to get the key on demand."""
+def key_helper_command(wt: git.Worktree, backend: Backend = GLM) -> str:
+    """An absolute command Claude Code runs (via /bin/sh) to get `backend`'s key on
+    demand. GLM's command names no backend (as moai always wrote it); another's
+    ends with its name (core/stray.helper_backend reads it back)."""
     import moai_mashup
 
     python = sys.executable
@@ -281,7 +322,9 @@ def key_helper_command(wt: git.Worktree) -> str:
             "use credential_mode: inline"
         )
     home = str(Path(moai_mashup.__file__).resolve().parent.parent)
-    argv = (python, "-I", "-c", KEY_HELPER_BOOT, home, str(wt.root))
+    argv: tuple[str, ...] = (python, "-I", "-c", KEY_HELPER_BOOT, home, str(wt.root))
+    if backend != GLM:
+        argv += (backend,)
     return " ".join(shlex.quote(p) for p in argv)
 
 
@@ -358,14 +401,27 @@ def desired_glm_held(
             f"{GLM_JSON}: env.ANTHROPIC_BASE_URL {base_url} is not a known GLM endpoint and is "
             "not trusted here; review it, then run: moai trust"
         )
+    filled = fill_template(env, key.value, cfg.glm_env_var, str(GLM_JSON))
+    return _desired(wt, cfg, GLM, env, filled), key, held
+
+
+def _desired(
+    wt: git.Worktree,
+    cfg: ResolvedConfig,
+    backend: Backend,
+    env: dict[str, str],
+    filled: dict[str, str],
+) -> dict[plan.KeyPath, Any]:
+    """The keys a backend writes: `env` (placeholders unfilled) in helper mode, `filled`
+    (the key in its auth variable) inline; every credential of the user's blanked."""
     # Claude Code sends every credential it finds, so the user's own ones are
-    # blanked while on GLM ("" counts as unset, and the worktree's env block beats
-    # the shell and ~/.claude/settings.json): an ANTHROPIC_AUTH_TOKEN beats
+    # blanked while on a backend ("" counts as unset, and the worktree's env block
+    # beats the shell and ~/.claude/settings.json): an ANTHROPIC_AUTH_TOKEN beats
     # apiKeyHelper, and an ANTHROPIC_API_KEY or a global apiKeyHelper would go out
-    # as x-api-key beside the GLM token. Switching back restores what was there.
+    # as x-api-key beside the backend's token. Switching back restores what was there.
     desired: dict[plan.KeyPath, Any] = {("env", "ANTHROPIC_API_KEY"): ""}
-    # A model pinned by full id would reach GLM as is (core/model_pin.py): the
-    # tier of the user's pin instead, through the template's tier mapping.
+    # A model pinned by full id would reach the backend as is (core/model_pin.py):
+    # the tier of the user's pin instead, through the backend's tier mapping.
     desired[("env", model_pin.MODEL_VAR)] = model_pin.glm_tier(
         user_settings_levels(wt), os.environ.get(model_pin.MODEL_VAR), env
     )
@@ -374,20 +430,93 @@ def desired_glm_held(
         for name, value in env.items():
             if name not in SECRET_KEYS:
                 desired[("env", name)] = value
-        desired[("apiKeyHelper",)] = key_helper_command(wt)
+        desired[("apiKeyHelper",)] = key_helper_command(wt, backend)
     else:
-        for name, value in fill_template(env, key.value, cfg.glm_env_var, str(GLM_JSON)).items():
+        for name, value in filled.items():
             desired[("env", name)] = value
         desired[("apiKeyHelper",)] = ""
-    return desired, key, held
+    return desired
+
+
+def trusted_profile_env(
+    wt: git.Worktree, profile: Profile
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A configured backend's env as moai may write it (the key a placeholder), and
+    the names held back: as for glm.json (`trusted_template`), only the keys that
+    route the model pass unasked; the rest only as the exact set the user trusted
+    for this backend with `moai trust`."""
+    from moai_mashup.settings import trust
+
+    env = profile_env(profile)
+    # The credential is moai's to write: only in the auth variable, never from the
+    # profile's own env (a committed `env: {ANTHROPIC_API_KEY: ...}` is blanked).
+    for name in SECRET_KEYS:
+        if name != profile.auth_var:
+            env.pop(name, None)
+    _routing, extra = split_routing(env)
+    if not extra or trust.is_trusted(
+        wt.main_root, "env", extra_env_trust_value(extra), profile.name
+    ):
+        return env, ()
+    return {k: v for k, v in env.items() if k not in extra}, tuple(sorted(extra))
+
+
+def url_trusted(wt: git.Worktree, profile: Profile) -> bool:
+    """A backend's base URL may receive its key: its preset's own endpoint, a backend
+    of the user's own file (profile.url_known), or trusted for this repository."""
+    from moai_mashup.settings import trust
+
+    return profile.url_known or trust.is_trusted(
+        wt.main_root, "url", profile.base_url, profile.name
+    )
+
+
+def untrusted_url_line(profile: Profile) -> str:
+    """The one line for a backend's base URL that needs `moai trust`."""
+    what = f"not preset {profile.preset}'s own endpoint" if profile.preset else "a custom endpoint"
+    return (
+        f"{profile_where(profile)}.base_url {profile.base_url} is {what} and is not "
+        "trusted here; review it, then run: moai trust"
+    )
+
+
+def desired_profile_held(
+    wt: git.Worktree, cfg: ResolvedConfig, profile: Profile
+) -> tuple[dict[plan.KeyPath, Any], GlmKey, tuple[str, ...]]:
+    """The keys a configured backend needs in this worktree, its key, and the env
+    names held back for want of trust; raises when there is no key or trust."""
+    env, held = trusted_profile_env(wt, profile)
+    key = resolve_key(cfg.glm_env_var, profile.name)
+    if key is None:
+        raise BadInput(no_key_message(cfg.glm_env_var, profile.name))
+    if not url_trusted(wt, profile):
+        raise UntrustedUrl(untrusted_url_line(profile))
+    filled = {name: key.value if name == profile.auth_var else value for name, value in env.items()}
+    filled.update({n: "" for n in SECRET_KEYS if n != profile.auth_var})
+    return _desired(wt, cfg, profile.name, env, filled), key, held
+
+
+def desired_backend(
+    wt: git.Worktree, cfg: ResolvedConfig, backend: Backend
+) -> tuple[dict[plan.KeyPath, Any], GlmKey | None, tuple[str, ...]]:
+    """What applying `backend` writes, its key and the env names held back ({}, None,
+    () for Claude); raises BadInput for a backend not configured, no key, UntrustedUrl."""
+    profile = profile_of(cfg, backend)
+    if profile is not None:
+        return desired_profile_held(wt, cfg, profile)
+    if backend == GLM:
+        return desired_glm_held(wt, cfg)
+    return {}, None, ()
 
 
 def plan_settings(
     state: SettingsState, backend: Backend, desired: dict[plan.KeyPath, Any]
 ) -> tuple[str | None, plan.OwnershipRecord | None]:
     """The settings text (None: no file) and ownership record `backend` gives `state`."""
-    if backend == "glm":
-        new_doc, new_record = plan.plan_glm(state.doc, desired, state.record, state.text)
+    if backend != CLAUDE:
+        new_doc, new_record = plan.plan_backend(
+            state.doc, desired, state.record, state.text, backend
+        )
         if state.text is not None and plan.live_record(state.doc, state.record) is None:
             # First write: the file's mode now, for switching back (this one goes 0600).
             new_record = new_record._replace(original_mode=state.mode)
@@ -489,13 +618,15 @@ MAX_ATTEMPTS = 8
 def apply_backend(wt: git.Worktree, cfg: ResolvedConfig, backend: Backend) -> ApplyResult:
     """Put `backend` into this worktree's settings; writes nothing when it is there already.
 
-    Under the worktree's lock: moai processes never lose each other's writes.
-    The ownership record is written before the settings file, so a crash in
-    between leaves a record whose keys are not in the file (stale, ignored),
+    `backend`: claude, glm or a name of `llm.backends` (else BadInput, nothing
+    written). Under the worktree's lock: moai processes never lose each other's
+    writes. The ownership record is written before the settings file, so a crash
+    in between leaves a record whose keys are not in the file (stale, ignored),
     never keys of ours that no record knows about.
     """
+    profile_of(cfg, backend)  # an unknown name: one line, before anything starts
     # git answers the privacy check while we plan; always reaped (answer kept).
-    privacy = _privacy_query(wt) if backend == "glm" else None
+    privacy = _privacy_query(wt) if backend != CLAUDE else None
     try:
         return _apply_locked(wt, cfg, backend, privacy)
     finally:
@@ -508,15 +639,13 @@ def _apply_locked(
 ) -> ApplyResult:
     from moai_mashup.settings.lock import file_lock
 
-    desired: dict[plan.KeyPath, Any] = {}
-    key = None
-    held: tuple[str, ...] = ()
-    if backend == "glm":
-        desired, key, held = desired_glm_held(wt, cfg)
+    desired, key, held = desired_backend(wt, cfg, backend)
+    profile = profile_of(cfg, backend)
+    where = GLM_JSON if profile is None else f"{profile_where(profile)}.env"
     record_path = wt.state_dir / RECORD_NAME
-    spec = stray_spec(wt, cfg.glm_env_var)
+    spec = stray_spec(wt, cfg.glm_env_var, cfg.backends)
     with file_lock(wt.state_dir / LOCK_NAME):
-        if backend == "glm":
+        if backend != CLAUDE:
             check_settings_link(wt)  # under the lock: the link cannot move meanwhile (ours)
         for _attempt in range(MAX_ATTEMPTS):
             # An empty or broken file modified a moment ago: an editor's save half done.
@@ -527,18 +656,20 @@ def _apply_locked(
                 state.record.to_json() if state.record else None
             )
             if text == state.text and same_record:
-                return ApplyResult(backend, False, state.active, settings_path(wt), key, held)
+                return ApplyResult(
+                    backend, False, state.active, settings_path(wt), key, held, where
+                )
             if privacy is not None:
                 _ensure_private(wt, privacy)
             _check_writable(wt.state_dir)
             if new_record is not None and not same_record:
                 files.write_text(record_path, str(record_text(new_record)), 0o600)
-            mode = 0o600 if backend == "glm" else restore_mode(state)
+            mode = 0o600 if backend != CLAUDE else restore_mode(state)
             if text != state.text and not _replace(wt, state, text, mode):
                 continue  # changed under us: plan again from what is there now
             if new_record is None:
                 files.remove(record_path)
-            return ApplyResult(backend, True, state.active, settings_path(wt), key, held)
+            return ApplyResult(backend, True, state.active, settings_path(wt), key, held, where)
     raise Refused(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "
         "and run the command again"
@@ -546,33 +677,36 @@ def _apply_locked(
 
 
 class Stale(NamedTuple):
-    """GLM settings that applying GLM now would change: drift in values, not in backend."""
+    """A backend's settings that applying it now would change: drift in values, not in
+    backend."""
 
     keys: tuple[str, ...]  # the key paths moai owns whose values would change, "env.X"
     fix: str  # the one command that brings them in line
 
 
-def stale_glm(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -> Stale | None:
-    """What a file already on GLM holds that applying GLM now would write otherwise
-    (a `glm.json` merged in with no hook to apply it, a key renewed elsewhere); None
-    when nothing would change, the file is not on GLM, or there is nothing to apply
-    (no key: said where the key is reported).
+def stale_backend(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -> Stale | None:
+    """What a file already on a backend holds that applying that backend now would
+    write otherwise (a `glm.json` or `llm.yaml` merged in with no hook to apply it, a
+    key renewed elsewhere); None when nothing would change, the file is on Claude or
+    mixed, or there is nothing to apply (no key, a backend no longer configured:
+    said where the key or the backend is reported).
 
     Only the keys moai owns are compared, as `apply_backend` plans them: the user's
     own keys are never drift.
     """
-    if state.active != "glm" or state.stray:
+    backend = state.active
+    if backend in (CLAUDE, "mixed") or state.stray:
         return None  # another backend, a user's edit, stray state: the backend drift says so
     try:
-        desired, _key, _held = desired_glm_held(wt, cfg)
+        desired, _key, _held = desired_backend(wt, cfg, backend)
     except UntrustedUrl:
         # A new endpoint not trusted yet: applying now would leave the worktree on Claude.
-        return Stale(
-            ("env.ANTHROPIC_BASE_URL",), f"review {GLM_JSON}, then: moai trust && moai apply"
-        )
+        profile = cfg.backends.get(backend)
+        where = GLM_JSON if profile is None else profile_where(profile)
+        return Stale(("env.ANTHROPIC_BASE_URL",), f"review {where}, then: moai trust && moai apply")
     except BadInput:
         return None
-    new_doc, _record = plan.plan_glm(state.doc, desired, state.record, state.text)
+    new_doc, _record = plan.plan_backend(state.doc, desired, state.record, state.text, backend)
     owned = {e.path for e in state.record.entries} if state.record is not None else set()
     changed = [
         ".".join(path)
@@ -580,3 +714,7 @@ def stale_glm(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -> St
         if plan._get(new_doc, path) != plan._get(state.doc, path)
     ]
     return Stale(tuple(changed), "moai apply") if changed else None
+
+
+# The name status, doctor and `worktree list` know it by.
+stale_glm = stale_backend

@@ -178,14 +178,13 @@ def leaked_to(wt: git.Worktree, cfg: ResolvedConfig, imposed: Backend) -> list[L
     """The linked worktrees the routing table puts on another backend than the one the
     main checkout's keys impose on them in Claude Code 2.1.332 (detached ones stay
     as they are: the table sends them nowhere)."""
-    from moai_mashup.core.routing import backend_for_branch
+    from moai_mashup.core.routing import branch_backend, table
 
+    lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
     return [
         linked
         for linked in linked_worktrees(wt)
-        if linked.branch is not None
-        and backend_for_branch(cfg.mode, linked.branch, cfg.default_branch, cfg.spec_branch_pattern)
-        not in (None, imposed)
+        if linked.branch is not None and branch_backend(lines, linked.branch) not in (None, imposed)
     ]
 
 

@@ -1,12 +1,18 @@
 """Which endpoints and commands a repository's committed config may use.
 
-A committed `glm.json` decides where the user's key is sent. As `direnv allow`
-does, a value outside the built-in list is used only after the user trusts it
-for that repository; the approval is a digest of repository + kind + value, so
-a changed URL or command asks again. Kinds: `url` (the template's
-ANTHROPIC_BASE_URL), `env` (the template's keys beyond those that route the
-model, as one set: core/glm_template.ROUTING_ENV), `telemetry` (the collector
-endpoint) and `command` (`worktree.on_create`).
+A committed `glm.json` or `llm.backends` entry decides where the user's key is
+sent. As `direnv allow` does, a value outside the built-in list is used only
+after the user trusts it for that repository; the approval is a digest of
+repository + kind + value (+ backend), so a changed URL or command asks again.
+Kinds: `url` (a backend's base URL: glm.json's ANTHROPIC_BASE_URL, or
+`llm.backends.NAME.base_url`), `env` (a backend's variables beyond those that
+route the model, as one set: core/glm_template.ROUTING_ENV), `telemetry` (the
+collector endpoint) and `command` (`worktree.on_create`).
+
+`url` and `env` are kept per backend: trusting backend `lab`'s URL leaves
+backend `gw`'s trusted. An entry without a `backend` field is GLM's (every
+approval given before there were other backends), and GLM's digest has no
+backend in it, so those approvals hold as they are.
 """
 
 from __future__ import annotations
@@ -16,20 +22,38 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from moai_mashup import files
+from moai_mashup.core.backends import GLM, PRESETS
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.settings.keys import moai_home
 
-# Kinds of which a repository has one trusted value at a time; commands are many.
+# Kinds of which a repository has one trusted value at a time (per backend for
+# url and env); commands are many.
 ONE_PER_REPO = ("url", "env", "telemetry")
-KNOWN_HOSTS = frozenset({"api.z.ai", "open.bigmodel.cn", "api.anthropic.com"})
+PER_BACKEND = ("url", "env")
+# GLM (glm.json) may point at Z.ai's hosts, worldwide or in China, or at Anthropic's.
+GLM_HOSTS = frozenset({"api.z.ai", "open.bigmodel.cn", "api.anthropic.com"})
+KNOWN_HOSTS = GLM_HOSTS  # the name doctor and older callers know
 
 
 def trust_file() -> Path:
     return moai_home() / "trust.json"
 
 
-def is_known_url(url: str) -> bool:
+def preset_hosts(preset: str | None) -> frozenset[str]:
+    """The hosts a backend may use without trust: GLM's for `glm`, a preset's own
+    endpoint's host for a preset; none for a custom endpoint."""
+    if preset == GLM:
+        return GLM_HOSTS
+    if preset in PRESETS:
+        return frozenset({(urlsplit(PRESETS[preset].base_url).hostname or "").lower()})
+    return frozenset()
+
+
+def is_known_url(url: str, preset: str | None = GLM) -> bool:
+    """`url` is https, without credentials, on a host built in for `preset` (the
+    GLM backend by default). A built-in host counts only for its own preset: a
+    custom backend sending a key to another provider's endpoint needs trust."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - a URL urllib cannot read is not a known one
@@ -37,11 +61,15 @@ def is_known_url(url: str) -> bool:
         return False
     # Any userinfo at all (`user@`, `:pw@`, a bare `@`) is credentials in the URL.
     no_userinfo = "@" not in parts.netloc
-    return parts.scheme == "https" and (parts.hostname or "") in KNOWN_HOSTS and no_userinfo
+    hosts = preset_hosts(preset)
+    return parts.scheme == "https" and (parts.hostname or "") in hosts and no_userinfo
 
 
-def _digest(repo: Path, kind: str, value: str) -> str:
-    blob = f"{repo}\0{kind}\0{value}".encode()
+def _digest(repo: Path, kind: str, value: str, backend: str = GLM) -> str:
+    # GLM's digest is the one approvals were always given with; other backends
+    # add their name, so one backend's approval never stands for another's.
+    tail = "" if backend == GLM or kind not in PER_BACKEND else f"\0{backend}"
+    blob = f"{repo}\0{kind}\0{value}{tail}".encode()
     # Imported here: hashlib loads OpenSSL (2.7 ms CPU), and the post-checkout hook
     # only needs a digest for an endpoint outside the built-in list.
     import hashlib
@@ -59,28 +87,46 @@ def _load() -> list[dict[str, str]]:
     return [e for e in entries or [] if isinstance(e, dict)]
 
 
-def is_trusted(repo: Path, kind: str, value: str) -> bool:
-    if kind == "url" and is_known_url(value):
+def _backend_of(entry: dict[str, str]) -> str:
+    return entry.get("backend") or GLM
+
+
+def is_trusted(repo: Path, kind: str, value: str, backend: str = GLM) -> bool:
+    """The user trusted `value` for this repository, kind and backend (`url`, `env`),
+    or it is a built-in GLM endpoint."""
+    if kind == "url" and backend == GLM and is_known_url(value):
         return True
-    digest = _digest(repo, kind, value)
-    return any(e.get("digest") == digest for e in _load())
+    if kind not in PER_BACKEND:
+        backend = GLM
+    digest = _digest(repo, kind, value, backend)
+    return any(e.get("digest") == digest and _backend_of(e) == backend for e in _load())
 
 
-def trust(repo: Path, kind: str, value: str) -> bool:
+def trust(repo: Path, kind: str, value: str, backend: str = GLM) -> bool:
     """Record trust; returns False when it was already there."""
-    if is_trusted(repo, kind, value):
+    if kind not in PER_BACKEND:
+        backend = GLM
+    if is_trusted(repo, kind, value, backend):
         return False
     entries = _load()
-    # One trusted value per repository and kind: trusting a new URL (GLM base URL or
-    # telemetry endpoint) or a new set of extra env keys revokes the old one.
+    # One trusted value per repository, kind (and backend): trusting a new URL (a
+    # backend's base URL or the telemetry endpoint) or a new set of extra env keys
+    # revokes the old one of that backend only.
     entries = [
         e
         for e in entries
-        if not (e.get("repo") == str(repo) and e.get("kind") == kind and kind in ONE_PER_REPO)
+        if not (
+            e.get("repo") == str(repo)
+            and e.get("kind") == kind
+            and kind in ONE_PER_REPO
+            and _backend_of(e) == backend
+        )
     ]
-    entries.append(
-        {"repo": str(repo), "kind": kind, "value": value, "digest": _digest(repo, kind, value)}
-    )
+    entry = {"repo": str(repo), "kind": kind, "value": value}
+    if backend != GLM:
+        entry["backend"] = backend
+    entry["digest"] = _digest(repo, kind, value, backend)
+    entries.append(entry)
     _save(entries)
     return True
 

@@ -12,8 +12,9 @@ from moai_mashup import files, git
 from moai_mashup.config import load_config_like
 from moai_mashup.core.routing import (
     Backend,
-    backend_for_branch,
+    branch_backend,
     spec_branch_name,
+    table,
 )
 from moai_mashup.errors import BadInput, MoaiError, Refused
 from moai_mashup.lean import NamedTuple
@@ -109,8 +110,8 @@ def create_on_branch(
     if base is not None and (not base.strip() or any(c in base for c in "\n\r\0")):
         raise BadInput(f"--base {base!r}: not a branch or commit name")
     cfg, wt = ws.cfg, ws.wt
-    target = backend or backend_for_branch(
-        cfg.mode, branch, cfg.default_branch, cfg.spec_branch_pattern
+    target = backend or branch_backend(
+        table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes), branch
     )
     if target == "glm":
         # Fail before anything exists: no key, an untrusted endpoint, a bad template.
