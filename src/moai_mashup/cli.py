@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "init": "init",
     "glm": "switch:glm_command",
     "claude": "switch:claude_command",
+    "use": "switch:use_command",
+    "key": "key",
     "apply": "apply",
     "status": "status",
     "demo": "demo",

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitrepo import MOAI
+from tests.commands.test_key_cli import BACKENDS_YAML
+from tests.gitrepo import LLM_YAML, MOAI, git, write
 from tests.tty_support import Tmux, need
 
 PROMPT = "moai-test$ "
@@ -52,6 +53,8 @@ def test_tab_completes_commands_options_choices_and_spec_ids(
     keyed_home: str,
     term: list[Tmux],
 ) -> None:
+    write(repo / LLM_YAML, BACKENDS_YAML)  # kimi and lab beside glm
+    git(repo, "commit", "-qam", "backends", env=env)
     made = subprocess.run(
         [MOAI, "worktree", "create", "SPEC-TAB-001"], cwd=repo, env=env, capture_output=True
     )
@@ -70,6 +73,10 @@ def test_tab_completes_commands_options_choices_and_spec_ids(
         ("moai init --mode glm-", "moai init --mode glm-only "),
         ("moai shell-init fi", "moai shell-init fish "),
         ("moai worktree go SPEC-T", "moai worktree go SPEC-TAB-001 "),  # this repository's
+        ("moai use cl", "moai use claude "),
+        ("moai use ki", "moai use kimi "),  # this repository's llm.backends
+        ("moai key rem", "moai key remove "),
+        ("moai key set la", "moai key set lab "),
     ]:
         t.send("C-u")
         t.send(typed, literal=True)
@@ -105,3 +112,52 @@ def test_completion_request_is_never_taken_by_the_list_fast_path(
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["plain,--json"]
+
+
+def complete(cwd: Path, env: dict[str, str], words: str) -> list[str]:
+    """What bash's completion asks `moai` for the last word of `words`."""
+    r = subprocess.run(
+        [MOAI],
+        env=dict(
+            env,
+            _MOAI_COMPLETE="bash_complete",
+            COMP_WORDS=words,
+            COMP_CWORD=str(len(words.split(" ")) - 1),
+        ),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()
+
+
+def test_backend_names_are_completed(
+    repo: Path, env: dict[str, str], home: Path, tmp_path: Path
+) -> None:
+    """`moai use`: claude, glm and llm.backends; `moai key set|remove`: glm, llm.backends
+    and every backend a key file exists for (never claude: it has no key here)."""
+    write(repo / LLM_YAML, BACKENDS_YAML)
+    key = write(home / ".moai" / ".env.old", 'MOAI_OLD_API_KEY="x"\n')
+    key.chmod(0o600)
+    assert complete(repo, env, "moai use ") == [
+        "plain,claude",
+        "plain,glm",
+        "plain,kimi",
+        "plain,lab",
+    ]
+    assert complete(repo, env, "moai use l") == ["plain,lab"]
+    for verb in ("set", "remove"):
+        assert complete(repo, env, f"moai key {verb} ") == [
+            "plain,glm",
+            "plain,kimi",
+            "plain,lab",
+            "plain,old",
+        ]
+    # outside a repository: what the key files name; a broken config offers glm alone
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    assert complete(outside, env, "moai use ") == ["plain,claude", "plain,glm"]
+    assert complete(outside, env, "moai key set ") == ["plain,glm", "plain,old"]
+    write(repo / LLM_YAML, "llm:\n  mode: [oops\n")
+    assert complete(repo, env, "moai use ") == ["plain,claude", "plain,glm"]

@@ -58,11 +58,12 @@ def check_all_files(wt: git.Worktree) -> int:
     ws = _workspace(wt)
     files = guard.index_files(wt.root)
     matcher = commit_checks.matcher_for(ws)
-    findings = (
+    findings, warnings = guard.split_warnings(
         guard.scan_files(files, matcher)
         + guard.scan_names(files, matcher)
         + guard.scan_blobs(wt.root, files, matcher)
     )
+    _show(guard.warning_lines(warnings))
     if findings:
         _refuse(
             f"{len(findings)} key(s) or key file(s) in the index:",
@@ -108,6 +109,8 @@ def check_range(wt: git.Worktree, from_ref: str, to_ref: str, branch: str | None
     )
     for sha, message in guard.read_messages(wt.root, rev_args):
         findings += guard.scan_message(message, matcher, sha)
+    findings, warnings = guard.split_warnings(findings)
+    _show(guard.warning_lines(warnings))
     problems: list[str] = []
     on_default = _branch_name(branch or to_ref) == (ws.cfg.default_branch if ws else None)
     if ws and on_default and ws.cfg.policy.enforce_locations and ws.cfg.mode == "mashup":

@@ -1,40 +1,23 @@
-"""`moai glm` and `moai claude`: switch this worktree by hand (and save the GLM key)."""
+"""`moai use NAME`, `moai glm` and `moai claude`: switch this worktree by hand (and
+`moai glm --set-key`, which is `moai key set glm`)."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from moai_mashup import files
+from moai_mashup.config import LLM_YAML
+from moai_mashup.core.backends import CLAUDE, GLM
 from moai_mashup.errors import BadInput
 from moai_mashup.githooks.install import forget_prepared_here
+from moai_mashup.key_entry import complete_backends, set_key
 from moai_mashup.settings.apply import apply_backend, held_back_line
-from moai_mashup.settings.keys import mask, save_key, validate_key
-from moai_mashup.workspace import open_workspace
-
-# A key is tens to a few hundred characters; a line of 64 KiB is no key (a wrong file piped in).
-MAX_KEY_INPUT_BYTES = 64 << 10
+from moai_mashup.settings.keys import mask, save_key
+from moai_mashup.workspace import Workspace, open_workspace
 
 
-def read_key_from_user() -> str:
-    """From a hidden prompt on a terminal, else the whole of stdin (never argv)."""
-    if sys.stdin.isatty():
-        key = click.prompt("GLM API key", hide_input=True, err=True)
-    else:
-        raw = files.read_stdin(MAX_KEY_INPUT_BYTES, "stdin")
-        try:
-            key = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadInput("stdin: the key is not UTF-8 text; nothing saved") from None
-        key = key[:-1] if key.endswith("\n") else key
-        key = key[:-1] if key.endswith("\r") else key
-    return validate_key(key, "stdin")
-
-
-def switch(backend: str) -> None:
-    ws = open_workspace()
-    result = apply_backend(ws.wt, ws.cfg, "glm" if backend == "glm" else "claude")
+def switch(backend: str, ws: Workspace | None = None) -> None:
+    ws = ws or open_workspace()
+    result = apply_backend(ws.wt, ws.cfg, backend)
     rel = result.settings_path.relative_to(ws.wt.root)
     if not result.changed:
         click.echo(f"{backend}: already active in {rel}")
@@ -53,24 +36,45 @@ def switch(backend: str) -> None:
         )
 
 
+@click.command("use")
+@click.argument("backend", metavar="NAME", shell_complete=complete_backends)
+def use_command(backend: str) -> None:
+    """Switch this worktree to backend NAME now: claude, glm or one of llm.backends.
+
+    Switching back (`moai use claude`) restores exactly what was there; the next
+    checkout or `moai apply` puts the routing table's backend back.
+    """
+    ws = open_workspace()
+    names = [CLAUDE, GLM, *ws.cfg.backends]
+    if backend not in names:
+        raise BadInput(
+            f"{backend}: no such backend in {LLM_YAML} (llm.backends); "
+            f"this repository defines {', '.join(names)}"
+        )
+    switch(backend, ws)
+
+
 @click.command("glm")
 @click.argument("key", required=False)
-@click.option("--set-key", is_flag=True, help="Read the key from a prompt or stdin and save it.")
-def glm_command(key: str | None, set_key: bool) -> None:
+@click.option(
+    "--set-key",
+    "set_key_flag",
+    is_flag=True,
+    help="Read the key from a prompt or stdin and save it.",
+)
+def glm_command(key: str | None, set_key_flag: bool) -> None:
     """Switch this worktree to GLM (or save a key first).
 
     \b
     moai glm --set-key   read the key from a prompt or stdin, save ~/.moai/.env.glm
+                         (the same as `moai key set glm`)
     moai glm KEY         save KEY, then switch (KEY stays in your shell history)
     moai glm             switch this worktree to GLM
     """
-    if set_key and key:
+    if set_key_flag and key:
         raise BadInput("give the key either as an argument or with --set-key, not both")
-    if set_key:
-        value = read_key_from_user()
-        path = save_key(value)
-        forget_prepared_here()
-        click.echo(f"saved GLM key {mask(value)} to {path} (mode 0600)")
+    if set_key_flag:
+        set_key(GLM)
         return
     if key is not None:
         path = save_key(key)
@@ -81,10 +85,10 @@ def glm_command(key: str | None, set_key: bool) -> None:
             "`moai glm --set-key` reads it from stdin instead",
             err=True,
         )
-    switch("glm")
+    switch(GLM)
 
 
 @click.command("claude")
 def claude_command() -> None:
-    """Remove the GLM settings moai wrote and restore what they replaced."""
-    switch("claude")
+    """Remove the backend settings moai wrote and restore what they replaced."""
+    switch(CLAUDE)

@@ -42,7 +42,12 @@ def lenient_workspace(wt: git.Worktree, notes: list[str]) -> Workspace | None:
 
 
 def matcher_for(ws: Workspace | None) -> guard.KeyMatcher:
-    return guard.KeyMatcher(guard.known_keys(ws.cfg.glm_env_var if ws else keys.ENV_FILE_VAR))
+    """The user's keys of glm and of every backend the config defines (and every key
+    file's), with the key shapes; without a config, glm's and every key file's."""
+    if ws is None:
+        return guard.KeyMatcher(guard.known_keys(keys.ENV_FILE_VAR))
+    backends = tuple(ws.cfg.backends)
+    return guard.KeyMatcher(guard.known_keys(ws.cfg.glm_env_var, backends), backends)
 
 
 def refusal(
@@ -70,11 +75,12 @@ def check_commit(wt: git.Worktree, filenames: tuple[str, ...] = ()) -> Report:
         wanted = set(filenames)
         targets = [f for f in guard.index_files(wt.root) if f.path in wanted]
     matcher = matcher_for(ws)
-    findings = (
+    findings, warnings = guard.split_warnings(
         guard.scan_files(targets, matcher)
         + guard.scan_names(targets, matcher)
         + guard.scan_blobs(wt.root, targets, matcher)
     )
+    lines += guard.warning_lines(warnings)
     problems: list[str] = []
     if ws is not None:
         try:
@@ -106,9 +112,10 @@ def commit_message(wt: git.Worktree, args: list[str], *, prepare: bool) -> Repor
     if not args:
         return Report(0, ["moai: warning: no commit message file given; trailer not added"])
     if not prepare:
-        refused = message_keys(wt, Path(args[0]))
-        if refused is not None:
-            return refused
+        found = message_keys(wt, Path(args[0]))
+        if found is not None and found.status:
+            return found
+        lines += found.lines if found is not None else []  # shared shapes: warnings
     source: str | None = None
     if prepare:
         source = args[1] if len(args) > 1 else os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE", "")
@@ -122,7 +129,8 @@ def commit_message(wt: git.Worktree, args: list[str], *, prepare: bool) -> Repor
 
 
 def message_keys(wt: git.Worktree, path: Path) -> Report | None:
-    """A refusal when the commit message in `path` holds a key, else None."""
+    """A refusal when the commit message in `path` holds a key, the warnings when it
+    holds only shared key shapes, else None."""
     try:
         message = files.read_bytes(path, policy.MAX_MESSAGE_BYTES, f"commit message {path}")
     except BadInput as exc:  # a FIFO, a device, absurdly large: nothing git would commit
@@ -130,9 +138,11 @@ def message_keys(wt: git.Worktree, path: Path) -> Report | None:
     if message is None:
         return None  # git passes the file it wrote; nothing there, nothing to check
     ws = lenient_workspace(wt, [])
-    findings = guard.scan_message(guard.as_utf8(message), matcher_for(ws))
+    findings, warnings = guard.split_warnings(
+        guard.scan_message(guard.as_utf8(message), matcher_for(ws))
+    )
     if not findings:
-        return None
+        return Report(0, guard.warning_lines(warnings)) if warnings else None
     hint = (
         "nothing was committed; remove the key from the message and commit again "
         '(git commit -e -F "$(git rev-parse --git-path COMMIT_EDITMSG)" keeps the rest)'

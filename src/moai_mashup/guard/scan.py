@@ -6,10 +6,14 @@ commit of 1,000 files must be checked in well under a second): one
 streams the staged blobs. For a range of commits, one `git log -p -U0` gives
 each commit's added lines.
 
-What counts as a key: the values this user's GLM key sources hold (exact
-match, any file), and the shapes of Anthropic (`sk-ant-…`) and Z.ai
-(`<32 hex>.<16 alnum>`) keys. A line carrying `moai: allow-key` is exempt
-from the shape match (test fixtures), never from a real key's exact match.
+What counts as a key: the values this user's key sources hold for `glm`, for
+every backend the repository's `llm.backends` defines and for every backend a
+~/.moai/.env.NAME, a credentials.yaml `NAME_api_key` or a $MOAI_<NAME>_API_KEY
+exists for (exact match, any file), and the shapes of Anthropic (`sk-ant-…`)
+and Z.ai (`<32 hex>.<16 alnum>`) keys. Shapes that several providers' keys
+share (`sk-` + hex or alphanumerics) are warnings, never refusals (WARN_SHAPES).
+A line carrying `moai: allow-key` is exempt from the shape match (test
+fixtures), never from a real key's exact match.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from moai_mashup import files, git
-from moai_mashup.errors import MoaiError
+from moai_mashup.core.backends import GLM, name_problem
 from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.paths import SETTINGS_REL
 from moai_mashup.settings import keys
@@ -46,14 +50,46 @@ _ZAI_ANYWHERE = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}")
 _ZAI_IN_NAME = re.compile(rb"\.(?<=[0-9a-f]{32}\.)[A-Za-z0-9]{16}(?![0-9A-Za-z])")
 _ALNUM = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
+# Shapes several providers' keys share: a match is a warning, never a refusal (an
+# unrelated token of the same shape must not block a commit, and the label cannot
+# say whose key it is). The exact values of the user's own keys are refused above.
+# - `sk-` + 32 lower-case hex: DeepSeek (secret scanners' rule, e.g.
+#   https://github.com/betterleaks/betterleaks/blob/main/cmd/generate/config/rules/deepseek.go)
+#   and Alibaba Cloud Model Studio / DashScope, Qwen's provider (`sk-` keys,
+#   https://www.alibabacloud.com/help/en/model-studio/get-api-key).
+# - `sk-` + 48 letters and digits: Moonshot (Kimi), as OpenAI's older keys.
+# - `sk-or-v1-` + 64 hex: OpenRouter.
+# One pattern beginning with the literal `sk-` (a fast scan); the character
+# before it must not continue a word (KeyMatcher).
+SK_HEX_LABEL = "DeepSeek or Qwen (DashScope) key shape"
+SK_ALNUM_LABEL = "Moonshot (Kimi) key shape"
+OPENROUTER_LABEL = "OpenRouter key shape"
+WARN_SHAPES = re.compile(
+    rb"sk-(?:(or-v1-[0-9a-f]{64})|([0-9a-f]{32})|[A-Za-z0-9]{48})(?![A-Za-z0-9_\-])"
+)
+WARN_LABELS = frozenset((SK_HEX_LABEL, SK_ALNUM_LABEL, OPENROUTER_LABEL))
+WARN_NOTE = (
+    "key shapes several providers' keys (and other tokens) share, not refused; "
+    "if one is a key, take it out and rotate it at its provider"
+)
+_WORD = _ALNUM | frozenset(b"_-")
 
-def forbidden_file(path: str) -> str | None:
-    """Why a path may never be committed, or None."""
+
+def is_warning(label: str) -> bool:
+    """A shape match that warns (WARN_SHAPES) rather than refuses."""
+    return label in WARN_LABELS
+
+
+def forbidden_file(path: str, backends: frozenset[str] = frozenset()) -> str | None:
+    """Why a path may never be committed, or None (`backends`: the names whose
+    `.env.NAME` is a key file besides `.env.glm`)."""
     name = path.rsplit("/", 1)[-1]
     if path == SETTINGS_REL or path.endswith("/" + SETTINGS_REL):
-        return "Claude Code's per-developer settings (moai writes the GLM key there)"
+        return "Claude Code's per-developer settings (moai writes the backend key there)"
     if name == ".env.glm":
         return "a GLM key file"
+    if name.startswith(".env.") and name[len(".env.") :] in backends:
+        return f"a {name[len('.env.') :]} key file"
     if name == "credentials.yaml":
         return "a key file (moai's legacy credentials.yaml)"
     return None
@@ -62,33 +98,52 @@ def forbidden_file(path: str) -> str | None:
 class KnownKey(NamedTuple):
     source: str  # "~/.moai/.env.glm", "$GLM_API_KEY", ...
     value: str
+    backend: str = GLM
 
     def __repr__(self) -> str:
-        return f"KnownKey(source={self.source!r}, value={keys.mask(self.value)!r})"
+        return (
+            f"KnownKey(source={self.source!r}, value={keys.mask(self.value)!r}, "
+            f"backend={self.backend!r})"
+        )
+
+    @property
+    def label(self) -> str:
+        """How a finding names it: `GLM key from ~/.moai/.env.glm`, `lab key from $X`."""
+        return f"{'GLM' if self.backend == GLM else self.backend} key from {self.source}"
 
 
-def known_keys(glm_env_var: str = keys.ENV_FILE_VAR) -> list[KnownKey]:
-    """Every key value this user's sources hold (not only the first by priority).
+def known_keys(
+    glm_env_var: str = keys.ENV_FILE_VAR, backends: tuple[str, ...] = ()
+) -> list[KnownKey]:
+    """Every key value this user's sources hold (not only the first by priority), for
+    glm, `backends` (the repository's llm.backends), every backend a ~/.moai/.env.NAME
+    or a credentials.yaml `NAME_api_key` exists for, and every $MOAI_<NAME>_API_KEY.
 
-    A source that cannot be read (bad permissions, malformed) is skipped: the
-    guard must not stop a commit because a key file elsewhere is broken.
+    A source that cannot be read (bad permissions, malformed) is read as far as
+    it can be: the guard must not stop a commit because a key file elsewhere is
+    broken, nor miss a key because its file's mode is wrong.
     """
     found: list[KnownKey] = []
-    readers = (
-        (keys.env_file(), keys.read_env_file_key),
-        (keys.credentials_file(), keys.read_credentials_key),
-    )
-    for path, reader in readers:
-        try:
-            value = reader(path)
-        except MoaiError:
-            value = _read_key_ignoring_mode(path)
+    creds_path = keys.credentials_file()
+    creds = _credential_values(creds_path)
+    names = dict.fromkeys((GLM, *backends, *keys.key_file_backends(), *creds))
+    for name in names:
+        if name_problem(name) is not None:  # a credentials.yaml field only
+            found.append(KnownKey(keys.display(creds_path), creds[name], name))
+            continue
+        path = keys.env_file(name)
+        value = _read_key_ignoring_mode(path, name)
         if value:
-            found.append(KnownKey(keys._display(path), value))
-    for name in dict.fromkeys((glm_env_var, keys.ENV_FILE_VAR)):
-        value = os.environ.get(name)
-        if value:
-            found.append(KnownKey(f"${name}", value))
+            found.append(KnownKey(keys.display(path), value, name))
+        if creds.get(name):
+            found.append(KnownKey(keys.display(creds_path), creds[name], name))
+        for var in keys.env_vars(name, glm_env_var):
+            value = os.environ.get(var)
+            if value:
+                found.append(KnownKey(f"${var}", value, name))
+    for var, value in os.environ.items():  # moai's own namespace: every backend's variable
+        if var.startswith("MOAI_") and var.endswith("_API_KEY") and len(var) > 13 and value:
+            found.append(KnownKey(f"${var}", value, var[5:-8].lower().replace("_", "-")))
     unique: dict[str, KnownKey] = {}
     for k in found:
         if len(k.value) >= MIN_EXACT_KEY_LEN:
@@ -96,19 +151,37 @@ def known_keys(glm_env_var: str = keys.ENV_FILE_VAR) -> list[KnownKey]:
     return list(unique.values())
 
 
-def _read_key_ignoring_mode(path: Path) -> str | None:
+def _credential_values(path: Path) -> dict[str, str]:
+    """Backend name -> key of each `NAME_api_key` in credentials.yaml, whatever the
+    file's mode; {} when it is absent or cannot be read."""
+    try:
+        text = files.read_text(path, MAX_CONFIG_BYTES)
+        if text is None:
+            return {}
+        import yaml
+
+        data = yaml.safe_load(text)
+    except Exception:  # a broken key file is the key commands' business, not the guard's
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    suffix = "_api_key"
+    return {
+        str(field)[: -len(suffix)]: value
+        for field, value in data.items()
+        if str(field).endswith(suffix) and isinstance(value, str) and value
+    }
+
+
+def _read_key_ignoring_mode(path: Path, backend: str = GLM) -> str | None:
     """The key in a file `keys` refuses to use (readable by others): still worth finding."""
+    if path.name == keys.credentials_file().name:
+        return _credential_values(path).get(backend)
     try:
         text = files.read_text(path, MAX_CONFIG_BYTES)
         if text is None:
             return None
-        if path.name == ".env.glm":
-            return keys.parse_env_file(text, str(path)).get(keys.ENV_FILE_VAR) or None
-        import yaml
-
-        data = yaml.safe_load(text)
-        value = data.get("glm_api_key") if isinstance(data, dict) else None
-        return value if isinstance(value, str) and value else None
+        return keys.parse_env_file(text, str(path)).get(keys.file_var(backend)) or None
     except Exception:  # a broken key file is the key commands' business, not the guard's
         return None
 
@@ -119,12 +192,13 @@ class Finding(NamedTuple):
     what: str  # "GLM key from ~/.moai/.env.glm", "Anthropic API key", or why the file is banned
     masked: str  # the key as shown (masked), "" for a banned file
     commit: str | None = None  # set when found in history
+    warn: bool = False  # a shared key shape (WARN_SHAPES): shown, never refused
 
     def describe(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else self.path
         prefix = f"{self.commit[:12]} " if self.commit else ""
         if self.line is None:
-            return f"{prefix}{where}: {self.what}; never commit it"
+            return f"{prefix}{where}: {self.what}" + ("" if self.warn else "; never commit it")
         return f"{prefix}{where}: {self.what} ({self.masked})"
 
 
@@ -321,7 +395,7 @@ def scan_files(files: list[ChangedFile], matcher: KeyMatcher | None = None) -> l
     findings: list[Finding] = []
     seen: set[tuple[str | None, str]] = set()
     for f in files:
-        reason = forbidden_file(f.path)
+        reason = forbidden_file(f.path, matcher.backends if matcher is not None else frozenset())
         if reason and f.status != "D" and (f.commit, f.path) not in seen:
             seen.add((f.commit, f.path))
             shown = f.path
@@ -334,10 +408,10 @@ def scan_files(files: list[ChangedFile], matcher: KeyMatcher | None = None) -> l
 class KeyMatcher:
     """Finds the known keys (exact) and the key shapes in a blob or a line."""
 
-    def __init__(self, known: list[KnownKey]) -> None:
-        self.known = [
-            (k.value.encode("utf-8", "surrogateescape"), f"GLM key from {k.source}") for k in known
-        ]
+    def __init__(self, known: list[KnownKey], backends: tuple[str, ...] = ()) -> None:
+        self.known = [(k.value.encode("utf-8", "surrogateescape"), k.label) for k in known]
+        # the names whose `.env.NAME` is a key file (forbidden_file)
+        self.backends = frozenset((*backends, *(k.backend for k in known)))
 
     def in_text(self, text: bytes) -> Iterator[tuple[int, str, str]]:
         """(offset, label, masked key) of each key in `text`, in order."""
@@ -347,39 +421,49 @@ class KeyMatcher:
     def spans(self, text: bytes, name: bool = False) -> list[tuple[int, int, str, str]]:
         """(start, end, label, masked key) of each key in `text`, in order (`name`:
         `text` is a file name, where a Z.ai key may be followed by a dot)."""
-        hits: list[tuple[int, int, str, str]] = []
+        # (start, rank, end, label, masked): rank 0 a known key, 1 a key shape
+        hits: list[tuple[int, int, int, str, str]] = []
         for value, label in self.known:
             at = text.find(value)
             while at >= 0:
                 masked = keys.mask(value.decode("utf-8", "replace"))
-                hits.append((at, at + len(value), label, masked))
+                hits.append((at, 0, at + len(value), label, masked))
                 at = text.find(value, at + len(value))
         for m in ANTHROPIC_SHAPE.finditer(text):
             if not self._exempt(text, m.start(), m.end()):
                 masked = self._masked(text, m.start(), m.end())
-                hits.append((m.start(), m.end(), ANTHROPIC_LABEL, masked))
+                hits.append((m.start(), 1, m.end(), ANTHROPIC_LABEL, masked))
         for m in (_ZAI_IN_NAME if name else ZAI_SHAPE).finditer(text):
             start = m.start() - ZAI_HEX_LEN
             if start > 0 and text[start - 1] in _ALNUM:
                 continue
             if not self._exempt(text, start, m.end()):
-                hits.append((start, m.end(), ZAI_LABEL, self._masked(text, start, m.end())))
+                hits.append((start, 1, m.end(), ZAI_LABEL, self._masked(text, start, m.end())))
+        for m in WARN_SHAPES.finditer(text):
+            if m.start() > 0 and text[m.start() - 1] in _WORD:
+                continue
+            if not self._exempt(text, m.start(), m.end()):
+                label = SK_ALNUM_LABEL
+                if m.group(1) or m.group(2):
+                    label = OPENROUTER_LABEL if m.group(1) else SK_HEX_LABEL
+                masked = self._masked(text, m.start(), m.end())
+                hits.append((m.start(), 1, m.end(), label, masked))
         # A known key that also has a known shape is reported once, as the known key.
         seen: set[int] = set()
         out = []
-        for hit in sorted(hits, key=lambda h: (h[0], h[2].startswith(("Anthropic", "Z.ai")))):
-            if hit[0] not in seen:
-                seen.add(hit[0])
-                out.append(hit)
+        for start, _rank, end, label, masked in sorted(hits, key=lambda h: (h[0], h[1])):
+            if start not in seen:
+                seen.add(start)
+                out.append((start, end, label, masked))
         return out
 
     def may_hold_key(self, text: str) -> bool:
-        """A quick test, never a false "no": a known key, `sk-ant-`, or a Z.ai
-        shape whatever follows it (a name's `.txt` may)."""
+        """A quick test, never a false "no": a known key, `sk-` (Anthropic's and the
+        shared shapes), or a Z.ai shape whatever follows it (a name's `.txt` may)."""
         raw = text.encode("utf-8", "surrogateescape")
         return (
             any(value in raw for value, _label in self.known)
-            or b"sk-ant-" in raw
+            or b"sk-" in raw
             or _ZAI_ANYWHERE.search(raw) is not None
         )
 
@@ -462,9 +546,10 @@ def scan_names(files: list[ChangedFile], matcher: KeyMatcher) -> list[Finding]:
         seen.add((f.commit, f.path))
         shown, found = matcher.path_keys(f.path)
         if found:
-            label, masked = found[0]
+            # a key that refuses goes before a shared shape that only warns
+            label, masked = min(found, key=lambda hit: is_warning(hit[0]))
             what = f"its name holds a {label} ({masked})"
-            findings.append(Finding(shown, None, what, masked, f.commit))
+            findings.append(Finding(shown, None, what, masked, f.commit, is_warning(label)))
     return findings
 
 
@@ -473,7 +558,7 @@ def scan_message(message: bytes, matcher: KeyMatcher, commit: str | None = None)
     findings: list[Finding] = []
     for offset, label, masked in matcher.in_text(message):
         line = message.count(b"\n", 0, offset) + 1
-        findings.append(Finding(MESSAGE, line, label, masked, commit))
+        findings.append(Finding(MESSAGE, line, label, masked, commit, is_warning(label)))
     return findings
 
 
@@ -509,7 +594,9 @@ def scan_blobs(root: Path, files: list[ChangedFile], matcher: KeyMatcher) -> lis
             line = text.count(b"\n", 0, offset) + 1
             for path in wanted[sha]:
                 shown = matcher.masked_path(path) if matcher.may_hold_key(path) else path
-                findings.append(Finding(shown, line, label, masked, commits.get(sha)))
+                findings.append(
+                    Finding(shown, line, label, masked, commits.get(sha), is_warning(label))
+                )
     findings.sort(key=lambda f: (f.path, f.line or 0))
     return findings
 
@@ -519,7 +606,9 @@ def scan_added_lines(added: list[AddedLine], matcher: KeyMatcher) -> list[Findin
     for line in added:
         for _offset, label, masked in matcher.in_text(line.text):
             path = matcher.masked_path(line.path) if matcher.may_hold_key(line.path) else line.path
-            findings.append(Finding(path, line.number, label, masked, line.commit))
+            findings.append(
+                Finding(path, line.number, label, masked, line.commit, is_warning(label))
+            )
     return findings
 
 
@@ -546,6 +635,18 @@ def _shell_quote(path: str) -> str:
     pathspec git still matches."""
 
     return shlex.quote(path.replace("…", "*"))
+
+
+def split_warnings(findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """(the findings that refuse, the shared shapes that only warn)."""
+    return [f for f in findings if not f.warn], [f for f in findings if f.warn]
+
+
+def warning_lines(warnings: list[Finding]) -> list[str]:
+    """The shared shapes found, for stderr: shown (masked), never refused."""
+    if not warnings:
+        return []
+    return [f"moai: warning: {WARN_NOTE}:", *iter_lines(warnings)]
 
 
 def iter_lines(findings: list[Finding]) -> Iterator[str]:

@@ -1,6 +1,6 @@
 """The user's keys, one per backend: where each comes from, how it is stored and shown.
 
-Priority for `glm` (docs/configuration.md, "Where the GLM key comes from"):
+Priority for `glm` (docs/configuration.md, "Where the keys come from"):
 ~/.moai/.env.glm (GLM_API_KEY) > ~/.moai/credentials.yaml (glm_api_key)
 > $<glm_env_var> > $GLM_API_KEY.
 For any other backend NAME: ~/.moai/.env.NAME (MOAI_<NAME>_API_KEY) >
@@ -229,6 +229,13 @@ def no_key_message(glm_env_var: str, backend: str = GLM) -> str:
     )
 
 
+def _line_var(line: str) -> str:
+    """The variable a line of a key file sets ('' for a comment or a blank line)."""
+    body = line.strip()
+    body = body[len("export ") :].lstrip() if body.startswith("export ") else body
+    return "" if body.startswith("#") else body.split("=", 1)[0].strip()
+
+
 def save_key(key: str, backend: str = GLM) -> Path:
     """Write a backend's key into ~/.moai/.env.<backend> (0600, atomic), keeping the
     file's other lines."""
@@ -241,9 +248,7 @@ def save_key(key: str, backend: str = GLM) -> Path:
     text = _read_user_file(path)
     if text is not None:
         for line in text.splitlines():
-            body = line.strip()
-            body = body[len("export ") :].lstrip() if body.startswith("export ") else body
-            if body.split("=", 1)[0].strip() == var:
+            if _line_var(line) == var:
                 if not replaced:
                     lines.append(f"{var}={_quote(key)}")
                     replaced = True
@@ -253,3 +258,38 @@ def save_key(key: str, backend: str = GLM) -> Path:
         lines.append(f"{var}={_quote(key)}")
     files.write_text(path, "\n".join(lines) + "\n", 0o600, within=moai_home())
     return path
+
+
+def remove_key(backend: str = GLM) -> Path | None:
+    """Take a backend's key line out of ~/.moai/.env.<backend>, keeping the file's
+    other lines; the file goes when nothing but blank lines is left. None: the file
+    held no key for it (nothing changed)."""
+    var = file_var(backend)
+    path = env_file(backend)
+    text = _read_user_file(path)
+    if text is None:
+        return None
+    kept = [line for line in text.splitlines() if _line_var(line) != var]
+    if len(kept) == len(text.splitlines()):
+        return None
+    if any(line.strip() for line in kept):
+        files.write_text(path, "\n".join(kept) + "\n", 0o600, within=moai_home())
+    else:
+        files.remove(path, within=moai_home())
+    return path
+
+
+def key_file_backends() -> list[str]:
+    """The backends a key file ~/.moai/.env.NAME exists for (NAME a valid backend
+    name; `.env.glm~` and the like are not), sorted."""
+    prefix = ".env."
+    return [
+        name[len(prefix) :]
+        for name in files.list_dir(moai_home())
+        if name.startswith(prefix) and name_problem(name[len(prefix) :]) is None
+    ]
+
+
+def display(path: Path) -> str:
+    """A path under $HOME as `~/...` (how messages name the key files)."""
+    return _display(path)
