@@ -344,12 +344,19 @@ def _loc(parts: tuple[Any, ...]) -> str:
     """pydantic's error location as the entry's path: llm.routes[2].backend,
     llm.backends.kimi (a key's own problem) or llm.backends.kimi.preset."""
     out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
+    for n, p in enumerate(parts):
+        if isinstance(p, int) and parts[n + 1 : n + 2] != ("[key]",):
+            out += f"[{p}]"  # an index into a list (a mapping's key stays a key)
         elif not str(p).startswith("function-") and p != "[key]":
             out += f".{p}" if out else str(p)
     return out
+
+
+# What an entry of these lists or mappings looks like, for a line refusing another shape.
+ENTRY_SHAPES = {
+    "BackendModel": "a mapping such as {preset: moonshot}",
+    "RouteModel": 'a mapping such as {branch: "exp/*", backend: kimi}',
+}
 
 
 def _one_line(exc: Any, label: str) -> str:
@@ -361,6 +368,8 @@ def _one_line(exc: Any, label: str) -> str:
     elif err["type"] == "extra_forbidden":
         msg = "not allowed here"
     msg = msg.replace("Input should be", "must be").replace("String should", "must")
+    for model, shape in ENTRY_SHAPES.items():
+        msg = msg.replace(f"a valid dictionary or instance of {model}", shape)
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
     if isinstance(got, str) and repr(got) in msg:

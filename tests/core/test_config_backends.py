@@ -293,6 +293,16 @@ BAD = [
         f"llm.routes[0].branch: 'release/*.lock' ends with '.lock'{PATTERN}",
     ),
     (LLM_YAML, "  routes:\n    - {branch: glm}\n", "llm.routes[0].backend: Field required"),
+    (
+        LLM_YAML,
+        "  routes:\n    - 'exp/*'\n",
+        "llm.routes[0]: must be a mapping such as {branch: \"exp/*\", backend: kimi} (got 'exp/*')",
+    ),
+    (
+        LLM_LOCAL_YAML,
+        "  backends:\n    kimi: moonshot\n",
+        "llm.backends.kimi: must be a mapping such as {preset: moonshot} (got 'moonshot')",
+    ),
 ]
 
 

@@ -122,6 +122,12 @@ def test_phase_backend_is_the_tables_for_its_branch(mode: str, phase: str) -> No
         assert routed.backend == "kimi"
     if mode == "claude-only":
         assert routed.backend == "claude"
+    # a phase on the current branch: that branch's line (none for a detached HEAD)
+    here = route_for_phase(mode, phase, "SPEC-X1", "main", "feature/SPEC-*", ROUTES, "exp/x")  # type: ignore[arg-type]
+    if mode == "glm-only" and phase != "plan":
+        assert (here.location, here.backend) == ("current-branch", "claude")  # unrouted
+    if mode == "claude-only":
+        assert here.backend == "claude"
 
 
 # --- what the commands and the hook make of it ------------------------------------------
@@ -177,6 +183,18 @@ def test_route_command_follows_the_routes(repo: Path, env: dict[str, str]) -> No
     )
     r = moai(repo, "route", "plan", "--json", env=env)
     assert json.loads(r.stdout)["backend"] == "claude"
+    # glm-only runs a phase where you are: on the backend the routes give this branch
+    write(
+        repo / LLM_YAML,
+        SEED_LLM_YAML.replace("mode: mashup", "mode: glm-only")
+        + "  routes:\n    - {branch: 'exp/*', backend: glm}\n",
+    )
+    r = moai(repo, "route", "run", "SPEC-1", "--json", env=env)
+    info = json.loads(r.stdout)
+    assert (info["location"], info["backend"]) == ("current-branch", "claude")
+    git(repo, "switch", "-q", "-c", "exp/a", env=env)
+    r = moai(repo, "route", "run", "SPEC-1", "--json", env=env)
+    assert json.loads(r.stdout)["backend"] == "glm"
 
 
 def test_checkout_follows_the_routes(repo: Path, env: dict[str, str], keyed_home: str) -> None:

@@ -653,9 +653,9 @@ def test_the_record_goes_only_after_the_file_without_our_keys(
 def test_the_stamps_state_lines_give_each_backend_its_mode() -> None:
     from moai_mashup.githooks.stamp import Stamp
 
-    stamp = Stamp("moai-hook-stamp 3\nstate glm a b\nstate claude c d 755\nend\n")
+    stamp = Stamp("moai-hook-stamp 4\nstate glm a b\nstate claude c d 755\nend\n")
     assert stamp.ok and stamp.modes == {"glm": 0o600, "claude": 0o755}
-    assert not Stamp("moai-hook-stamp 3\nstate glm a b\n").ok  # torn: no `end` line
+    assert not Stamp("moai-hook-stamp 4\nstate glm a b\n").ok  # torn: no `end` line
 
 
 def test_a_stamp_the_prepared_switch_cannot_read_goes_to_the_engine(

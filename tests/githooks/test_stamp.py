@@ -60,7 +60,7 @@ def _stamp(state: Path, globs: list[str]) -> str | None:
         inputs=[],
         live=(str(state / "s"), str(state / "r")),
         states={},
-        key=None,
+        keys={},
     )
 
 
@@ -124,7 +124,7 @@ def test_a_stamp_of_another_version_or_torn_does_not_hold(tmp_path: Path) -> Non
     text = _stamp(state, ["*"])
     assert text is not None
     assert _sh_backends(state, text, ["x"]) == ["b0"]
-    assert _sh_backends(state, text.replace("moai-hook-stamp 3", "moai-hook-stamp 4"), ["x"]) == [
+    assert _sh_backends(state, text.replace("moai-hook-stamp 4", "moai-hook-stamp 3"), ["x"]) == [
         "-"
     ]
     assert _sh_backends(state, text.replace("end\n", ""), ["x"]) == ["-"]

@@ -6,6 +6,7 @@ Fast enough to run for every mutant of trust.py (scripts/mutation.sh); the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 from pathlib import Path
@@ -152,3 +153,70 @@ def test_a_digest_for_another_value_trusts_nothing(home: Path) -> None:
     forged["digest"] = trust._digest(REPO, "url", "https://other.example.invalid")
     (home / ".moai" / "trust.json").write_text(json.dumps({"entries": [forged]}))
     assert not trust.is_trusted(REPO, "url", "https://x.example.invalid")
+
+
+@pytest.mark.parametrize(
+    ("url", "preset", "known"),
+    [
+        ("https://api.moonshot.ai/anthropic", "moonshot", True),
+        ("https://api.deepseek.com/anthropic", "deepseek", True),
+        ("https://api.deepseek.com/anthropic", "moonshot", False),  # another preset's host
+        ("https://api.deepseek.com/anthropic", None, False),  # a custom backend: no host
+        ("https://api.deepseek.com/anthropic", "glm", False),  # GLM's own hosts only
+        ("https://api.z.ai/api/anthropic", "moonshot", False),
+        ("https://api.z.ai/api/anthropic", "zai", True),
+        ("https://api.z.ai/api/anthropic", None, False),
+        ("http://api.moonshot.ai/anthropic", "moonshot", False),  # in clear
+        ("https://u@api.moonshot.ai/anthropic", "moonshot", False),
+    ],
+)
+def test_a_built_in_host_counts_only_for_its_own_preset(
+    url: str, preset: str | None, known: bool
+) -> None:
+    assert trust.is_known_url(url, preset) is known
+
+
+def test_url_and_env_are_trusted_per_backend(home: Path) -> None:
+    lab, gw = "https://lab.example.invalid/a", "https://gw.example.invalid/a"
+    assert trust.trust(REPO, "url", lab, "lab")
+    assert trust.trust(REPO, "url", gw, "gw")  # gw's approval does not revoke lab's
+    assert trust.is_trusted(REPO, "url", lab, "lab") and trust.is_trusted(REPO, "url", gw, "gw")
+    assert not trust.is_trusted(REPO, "url", lab, "gw")
+    assert not trust.is_trusted(REPO, "url", lab)  # not GLM's either
+    trust.trust(REPO, "url", lab + "/v2", "lab")  # a new URL of lab's: lab's old one goes
+    assert not trust.is_trusted(REPO, "url", lab, "lab")
+    assert trust.is_trusted(REPO, "url", gw, "gw")
+    trust.trust(REPO, "env", '{"X": "1"}', "lab")
+    trust.trust(REPO, "env", '{"Y": "1"}')  # GLM's env set, beside lab's
+    assert trust.is_trusted(REPO, "env", '{"X": "1"}', "lab")
+    assert trust.is_trusted(REPO, "env", '{"Y": "1"}')
+    assert not trust.is_trusted(REPO, "env", '{"X": "1"}')
+    entries = json.loads((home / ".moai" / "trust.json").read_text())["entries"]
+    assert {e.get("backend") for e in entries} == {"lab", "gw", None}
+    assert trust.revoke(REPO) == 4
+
+
+def test_an_approval_given_before_backends_is_glms_and_holds(home: Path) -> None:
+    """trust.json as moai wrote it before other backends: no `backend` field."""
+    url = "https://glm-proxy.example.invalid/anthropic"
+    old = {"repo": str(REPO), "kind": "url", "value": url}
+    old["digest"] = hashlib.sha256(f"{REPO}\0url\0{url}".encode()).hexdigest()
+    (home / ".moai").mkdir()
+    (home / ".moai" / "trust.json").write_text(json.dumps({"entries": [old]}))
+    assert trust.is_trusted(REPO, "url", url)
+    assert not trust.is_trusted(REPO, "url", url, "lab")
+    assert trust.trust(REPO, "url", url, "lab")  # lab's own approval leaves GLM's
+    assert trust.is_trusted(REPO, "url", url)
+    assert trust.trust(REPO, "url", url + "/v2")  # a new GLM URL revokes the old one only
+    assert not trust.is_trusted(REPO, "url", url)
+    assert trust.is_trusted(REPO, "url", url, "lab")
+
+
+def test_a_glm_approval_entry_relabelled_for_another_backend_trusts_nothing(home: Path) -> None:
+    url = "https://x.example.invalid"
+    forged = {"repo": str(REPO), "kind": "url", "value": url, "backend": "lab"}
+    forged["digest"] = trust._digest(REPO, "url", url)  # GLM's digest, lab's label
+    (home / ".moai").mkdir()
+    (home / ".moai" / "trust.json").write_text(json.dumps({"entries": [forged]}))
+    assert not trust.is_trusted(REPO, "url", url, "lab")
+    assert not trust.is_trusted(REPO, "url", url)

@@ -75,7 +75,13 @@ def plan_route(ws: Workspace, phase: str, spec: str | None) -> RouteView:
     if spec is not None and not is_valid_spec_id(spec):
         raise BadInput(f"SPEC id {spec!r}: expected {SPEC_ID_SHAPE}")
     route = route_for_phase(
-        cfg.mode, cast(Phase, phase), spec, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes
+        cfg.mode,
+        cast(Phase, phase),
+        spec,
+        cfg.default_branch,
+        cfg.spec_branch_pattern,
+        cfg.routes,
+        ws.wt.branch,
     )
     here = ws.wt.root
     target: Path | None

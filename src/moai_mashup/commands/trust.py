@@ -1,8 +1,11 @@
-"""`moai trust`: allow this repository's committed endpoint, extra env keys and on-create commands.
+"""`moai trust`: allow this repository's committed endpoints, extra env keys and on-create commands.
 
 A committed config decides where your key is sent and what runs in a new
 worktree; as `direnv allow` does, nothing outside the built-in list is used
-until you have looked at it and trusted it here. A change asks again.
+until you have looked at it and trusted it here. A change asks again. Each
+backend's endpoint and env are trusted on their own (settings/trust.py): GLM's
+from glm.json, and those of every `llm.backends` entry whose base URL is not its
+preset's own (or that sets variables beyond the ones that route the model).
 """
 
 from __future__ import annotations
@@ -11,28 +14,34 @@ import json
 
 import click
 
+from moai_mashup.core.backends import GLM
 from moai_mashup.core.glm_template import extra_env_trust_value, split_routing
 from moai_mashup.errors import Refused
 from moai_mashup.settings import trust
-from moai_mashup.settings.apply import load_template
+from moai_mashup.settings.apply import load_template, profile_env_for_trust
 from moai_mashup.workspace import open_workspace
 
 _WHAT = {
-    "url": "send your GLM key to",
-    "env": "set for Claude Code beside your GLM key",
+    "url": "send your {name} key to",
+    "env": "set for Claude Code beside your {name} key",
     "command": "run in each new worktree",
     "telemetry": "send Claude Code's usage metrics and events to",
 }
 
+# (kind, value, backend): backend is GLM's for the kinds not kept per backend.
+Item = tuple[str, str, str]
 
-def _shown(kind: str, value: str) -> list[str]:
-    """One line per item; an env set shows each exact NAME=value (repr when odd)."""
+
+def _shown(kind: str, value: str, backend: str) -> list[str]:
+    """One line per item; an env set shows each exact NAME=value (repr when odd); a
+    backend other than GLM is named first."""
+    label = "" if backend == GLM or kind not in trust.PER_BACKEND else f"{backend}: "
     if kind != "env":
-        return [value]
+        return [label + value]
     out = []
     for name, v in json.loads(value).items():
         plain = v.isprintable() and v == v.strip()
-        out.append(f"{name}={v}" if plain else f"{name}={v!r}")
+        out.append(label + (f"{name}={v}" if plain else f"{name}={v!r}"))
     return out
 
 
@@ -42,8 +51,8 @@ def _shown(kind: str, value: str) -> list[str]:
 @click.option("--revoke", is_flag=True, help="Forget every approval for this repository.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: one JSON object.")
 def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
-    """Trust this repository's GLM base URL, extra template env keys, on_create commands
-    and telemetry endpoint."""
+    """Trust this repository's backend base URLs (GLM's and llm.backends'), their extra env
+    keys, on_create commands and telemetry endpoint."""
 
     ws = open_workspace()
     repo = ws.wt.main_root
@@ -53,34 +62,44 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
         return
 
     env = load_template(ws.wt)
-    items = [("url", env["ANTHROPIC_BASE_URL"])]
+    items: list[Item] = [("url", env["ANTHROPIC_BASE_URL"], GLM)]
     _routing, extra = split_routing(env)
     if extra:  # one item: the exact set of names and values, so any change asks again
-        items.append(("env", extra_env_trust_value(extra)))
-    items += [("command", c) for c in ws.cfg.worktree.on_create]
+        items.append(("env", extra_env_trust_value(extra), GLM))
+    for name, profile in ws.cfg.backends.items():
+        if not profile.url_known:
+            items.append(("url", profile.base_url, name))
+        _routing, extra = split_routing(profile_env_for_trust(profile))
+        if extra:
+            items.append(("env", extra_env_trust_value(extra), name))
+    items += [("command", c, GLM) for c in ws.cfg.worktree.on_create]
     if ws.cfg.telemetry.otlp_endpoint:
-        items.append(("telemetry", ws.cfg.telemetry.otlp_endpoint))
-    needed = [(k, v) for k, v in items if not trust.is_trusted(repo, k, v)]
+        items.append(("telemetry", ws.cfg.telemetry.otlp_endpoint, GLM))
+    needed = [item for item in items if not trust.is_trusted(repo, *item)]
     if list_only:
         if as_json:
-            rows = [{"kind": k, "value": v, "trusted": (k, v) not in needed} for k, v in items]
+            rows = [
+                {"kind": k, "value": v, "trusted": (k, v, b) not in needed}
+                | ({"backend": b} if k in trust.PER_BACKEND else {})
+                for k, v, b in items
+            ]
             click.echo(json.dumps({"repository": str(repo), "items": rows}, indent=2))
             return
-        for k, v in items:
-            state = "needs trust" if (k, v) in needed else "trusted"
-            for shown in _shown(k, v):
+        for k, v, b in items:
+            state = "needs trust" if (k, v, b) in needed else "trusted"
+            for shown in _shown(k, v, b):
                 click.echo(f"{state:12} {k:8} {shown}")
         return
     if not needed:
         click.echo("nothing to trust: every endpoint and command here is trusted or built in")
         return
     click.echo(f"{repo} asks to:")
-    for k, v in needed:
-        what = _WHAT[k]
-        for shown in _shown(k, v):
+    for k, v, b in needed:
+        what = _WHAT[k].format(name="GLM" if b == GLM else b)
+        for shown in _shown(k, v, GLM):
             click.echo(f"  {what}: {shown}")
     if not yes and not click.confirm("Trust these for this repository?", err=True):
         raise Refused("not trusted; nothing changed")
-    for k, v in needed:
-        trust.trust(repo, k, v)
+    for k, v, b in needed:
+        trust.trust(repo, k, v, b)
     click.echo(f"trusted {len(needed)} item(s); a change to any of them asks again")

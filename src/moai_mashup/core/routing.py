@@ -222,16 +222,18 @@ def route_for_phase(
     default_branch: str = "main",
     pattern: str = "feature/SPEC-*",
     routes: Iterable[RouteEntry] = (),
+    current: str | None = None,
 ) -> Route:
     """Table 1: where `phase` belongs (by mode) and on which backend. The location
-    is the mode's; on a branch it names (the default branch, the SPEC's), the
-    backend is what table 2 (`table`, with `routes`) gives that branch, so the
-    phase runs on what the hooks put there."""
+    is the mode's; with `routes`, the backend is what table 2 (`table`) gives the
+    branch the phase runs on (the default branch, the SPEC's, or `current`, the
+    branch checked out where the command runs), so the phase runs on what the
+    hooks put there. Without routes table 1 and the mode's table 2 agree."""
     route = _phase_by_mode(mode, phase, spec_id, default_branch, pattern)
     lines = table(mode, default_branch, pattern, routes)
     if lines[0].kind != "route":
-        return route  # the mode's table 2, which table 1 agrees with
-    backend = branch_backend(lines, route.branch)
+        return route
+    backend = branch_backend(lines, route.branch or current)
     return route if backend is None else route._replace(backend=backend)
 
 

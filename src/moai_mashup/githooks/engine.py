@@ -32,6 +32,7 @@ from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STAMP_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from moai_mashup.core.routing import Backend
 
@@ -116,18 +117,20 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
             return 0  # detached HEAD (bisect, rebase): the backend stays as it is
         else:
             result = apply_backend(wt, cfg, target)
-            if result.changed and result.before == target == "glm":
-                # Already on GLM: what changed is what applying writes (a merged glm.json,
-                # a new key), not the backend.
-                say(f"this worktree's GLM settings now follow the current {GLM_JSON}")
+            if result.changed and result.before == target != "claude":
+                # Already on it: what changed is what applying writes (a merged glm.json
+                # or llm.yaml, a new key), not the backend.
+                profile = cfg.backends.get(target)
+                source = GLM_JSON if profile is None else profile.source
+                name = shown(cfg, target)
+                say(f"this worktree's {name} settings now follow the current {source}")
             elif result.changed:
-                shown = "GLM" if target == "glm" else "Claude"
-                say(f"this worktree now uses {shown} ({ws.why()})")
+                say(f"this worktree now uses {shown(cfg, target)} ({ws.why()})")
                 note = leak_note(wt, cfg, target)
                 if note:
                     say(note)
             if result.held:
-                say(held_back_line(result.held))
+                say(held_back_line(result.held, result.held_where))
     except UntrustedUrl as exc:
         apply_backend(wt, cfg, "claude")
         say(f"left this worktree on Claude: {exc}")
@@ -137,23 +140,33 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
     return 0
 
 
+def names(cfg: ResolvedConfig) -> dict[str, str]:
+    """How messages name each backend of `llm.backends` (GLM and Claude are built in)."""
+    return {name: profile.display for name, profile in cfg.backends.items()}
+
+
+def shown(cfg: ResolvedConfig, backend: str) -> str:
+    """A backend as messages name it: Claude, GLM, a profile's display."""
+    from moai_mashup.settings.main_checkout import shown as shown_name
+
+    return shown_name(backend, names(cfg))
+
+
 def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | None:
     """One line when Claude Code 2.1.332's reading of the main checkout's settings in
     linked worktrees defeats this switch (settings/main_checkout.py); None when it holds."""
     from moai_mashup.settings import main_checkout
 
     if wt.is_linked:
-        found = main_checkout.override(wt, target)
+        found = main_checkout.override(wt, target, names(cfg))
         return found.line() if found else None
-    if target == "glm":
-        return main_checkout.main_on_glm_line(wt, cfg)
-    return None
+    return main_checkout.main_on_backend_line(wt, cfg, target)
 
 
 def _leak_inputs(wt: git.Worktree) -> list[Path]:
     """What a leak note depends on: the main checkout's settings file for a linked
     worktree; for the main checkout, the list of linked worktrees and the branch each
-    is on (which decides whether the main checkout's GLM keys misroute it)."""
+    is on (which decides whether the main checkout's keys misroute it)."""
     if wt.is_linked:
         return [wt.main_root / SETTINGS_REL]
     from moai_mashup.settings.main_checkout import linked_worktrees
@@ -161,11 +174,12 @@ def _leak_inputs(wt: git.Worktree) -> list[Path]:
     return [wt.common_dir / "worktrees"] + [w.admin / "HEAD" for w in linked_worktrees(wt)]
 
 
-def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path] | None:
+def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, providers: list[str]) -> list[Path] | None:
     """Every file whose change could change the decision; None: no fast path.
 
-    `glm`: the stamp applies or prepares GLM, whose settings also depend on the
-    key, the template, trust, and what keeps the settings file out of git.
+    `providers`: the backends other than Claude the stamp applies or prepares,
+    whose settings also depend on their key, the template or llm.yaml, trust,
+    and what keeps the settings file out of git.
     """
     inputs = [
         wt.root / LLM_YAML,
@@ -175,26 +189,27 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, glm: bool) -> list[Path
         wt.state_dir / RECORD_NAME,
         *_leak_inputs(wt),  # the notes (`note <backend>`) githooks/fast.py prints
     ]
-    if glm:
+    if providers:
         from moai_mashup.settings import keys, trust
         from moai_mashup.settings.apply import user_settings_file
 
-        key = keys.resolve_key(cfg.glm_env_var)
-        if key is None or key.source.startswith("$"):
-            # A key from the environment cannot be checked by the shim without
-            # storing it; such a worktree always takes the slow path.
-            return None
+        for backend in providers:
+            key = keys.resolve_key(cfg.glm_env_var, backend)
+            if key is None or key.source.startswith("$"):
+                # A key from the environment cannot be checked by the shim without
+                # storing it; such a worktree always takes the slow path.
+                return None
+        if "glm" in providers:
+            inputs += [wt.root / GLM_JSON, (wt.root / GLM_JSON).parent]
         inputs += [
-            wt.root / GLM_JSON,
-            (wt.root / GLM_JSON).parent,
-            keys.env_file(),
+            *(keys.env_file(backend) for backend in providers),
             keys.credentials_file(),
             trust.trust_file(),
             keys.moai_home(),
             wt.root / ".gitignore",
             wt.root / ".claude" / ".gitignore",
             wt.common_dir / "info" / "exclude",
-            # a model pinned there sets the tier GLM gets (apply.user_settings_levels)
+            # a model pinned there sets the tier a backend gets (apply.user_settings_levels)
             wt.root / ".claude" / "settings.json",
             user_settings_file(),
         ]
@@ -212,26 +227,29 @@ def _encoded(text: str | None) -> bytes | None:
 
 class Prepared:
     """What write_stamp records: each backend's files (`applied`'s as they are), the
-    mode a prepared Claude file gets, and the GLM key they were planned with."""
+    mode a prepared Claude file gets, and the key each backend's files were planned
+    with (by backend)."""
 
-    def __init__(self, states: dict[str, Files], claude_mode: int, key: str | None) -> None:
-        self.states, self.claude_mode, self.key = states, claude_mode, key
+    def __init__(self, states: dict[str, Files], claude_mode: int, keys: dict[str, str]) -> None:
+        self.states, self.claude_mode, self.keys = states, claude_mode, keys
 
 
 def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> Prepared:
     """The files as `applied` left them and, when it can be planned, those of every
     other backend the routing table names; the mode a prepared Claude file gets
-    (what the engine would give it); the key the GLM files hold.
+    (what the engine would give it); the key each backend's files hold.
 
     Another backend's files are kept only when planning the way back from them
     gives today's files byte for byte: then switching with the prepared files
     (githooks/fast.py) is exactly what the engine would do, in both directions,
-    any number of times.
+    any number of times. A backend whose key comes from the environment, or
+    whose env holds keys back for want of trust, is not prepared (the engine
+    switches to it, and says so); when that is the backend applied, none is.
     """
     from moai_mashup.core.routing import table
     from moai_mashup.settings.apply import (
         SettingsState,
-        desired_glm_held,
+        desired_backend,
         ensure_private,
         parse_settings,
         plan_settings,
@@ -254,20 +272,32 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
     if len(state.text or "") > MAX_PREPARED_BYTES or not others:
         # too big to prepare (write_stamp keeps no copy either), or this mode
         # never switches (claude-only, glm-only)
-        return Prepared(states, claude_mode, None)
+        return Prepared(states, claude_mode, {})
     path = settings_path(wt)
     if path.parent.is_symlink() or path.is_symlink():
-        return Prepared(states, claude_mode, None)  # the engine checks where it leads
-    try:
-        desired, key, held = desired_glm_held(wt, cfg)
-        if key.source.startswith("$") or held:
+        return Prepared(states, claude_mode, {})  # the engine checks where it leads
+    wanted: dict[str, dict[Any, Any]] = {"claude": {}}
+    keys: dict[str, str] = {}
+    for backend in [applied, *others]:
+        if backend == "claude":
+            continue
+        try:
+            desired, key, held = desired_backend(wt, cfg, backend)
+        except MoaiError:
+            key, held = None, ()  # no key, an untrusted URL, ...: the engine will say so
+        if key is None or key.source.startswith("$") or held:
             # The shim cannot vouch for a key from the environment; and a switch
-            # holding template keys back goes through the engine, which says so.
-            return Prepared(states, claude_mode, None)
-        if "glm" in others:
-            ensure_private(wt)  # as apply_backend would, before the GLM file exists
-        wanted = {"glm": desired, "claude": {}}
+            # holding env keys back goes through the engine, which says so.
+            if backend == applied:
+                return Prepared(states, claude_mode, {})
+            continue
+        wanted[backend], keys[backend] = desired, key.value
+    try:
+        if any(b in wanted for b in others if b != "claude"):
+            ensure_private(wt)  # as apply_backend would, before the file with a key exists
         for other in others:
+            if other not in wanted:
+                continue
             text, record = plan_settings(state, other, wanted[other])
             mode = None if text is None else (claude_mode if other == "claude" else 0o600)
             there = SettingsState(state.path, text, parse_settings(state.path, text), record, mode)
@@ -275,17 +305,16 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
             if (_encoded(back_text), _encoded(record_text(back_record))) == states[applied]:
                 states[other] = (_encoded(text), _encoded(record_text(record)))
     except MoaiError:
-        # no key, an untrusted URL, ...: the engine will say so
-        return Prepared({applied: states[applied]}, claude_mode, None)
-    return Prepared(states, claude_mode, key.value)
+        return Prepared({applied: states[applied]}, claude_mode, {})
+    return Prepared(states, claude_mode, {b: keys[b] for b in states if b in keys})
 
 
-def _key_place(key: str) -> tuple[int, int, str] | None:
-    """Where the key sits in its file in ~/.moai (the stamp's `key` line): the
+def _key_place(backend: str, key: str) -> tuple[int, int, str] | None:
+    """Where `backend`'s key sits in its file in ~/.moai (the stamp's `key` line): the
     prepared switch fills it in from there, so no prepared file holds it."""
     from moai_mashup.settings import keys
 
-    for path in (keys.env_file(), keys.credentials_file()):
+    for path in (keys.env_file(backend), keys.credentials_file()):
         try:
             data = files.read_bytes(path, MAX_CONFIG_BYTES)
         except BadInput:
@@ -318,18 +347,19 @@ def stamp_text(
     from moai_mashup.workspace import why
 
     states = prepared.states
-    inputs = _stamp_inputs(wt, cfg, "glm" in states)
+    providers = [b for b in states if b != "claude"]
+    inputs = _stamp_inputs(wt, cfg, providers)
     if inputs is None:
         return None
     settings, record = inputs[3], inputs[4]
     routes = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
     notes = {}
-    for backend in ("claude", "glm"):
-        note = leak_note(wt, cfg, backend) if backend in states else None
+    for backend in states:
+        note = leak_note(wt, cfg, backend)
         if note:
             notes[backend] = note
     env = [(MODE_ENV, os.environ.get(MODE_ENV, ""))]
-    if "glm" in states:
+    if providers:
         env += [("HOME", os.environ.get("HOME", "")), (MODEL_VAR, os.environ.get(MODEL_VAR, ""))]
     listed: list[tuple[str, bool, int | None]] = []
     for path in inputs:
@@ -339,13 +369,13 @@ def stamp_text(
             there = path.exists() or path.is_symlink()
             ctime = os.stat(path).st_ctime_ns if there else None
         listed.append((str(path), there, ctime))
-    key = None
-    if prepared.key is not None and any(
-        prepared.key.encode("utf-8") in (data or b"") for data, _ in states.values()
-    ):
-        key = _key_place(prepared.key)
-        if key is None:
-            return None
+    key_places = {}
+    for backend, key in prepared.keys.items():
+        if backend in states and key.encode("utf-8") in (states[backend][0] or b""):
+            place = _key_place(backend, key)
+            if place is None:
+                return None
+            key_places[backend] = place
     # The prepared settings file's mode: 0600 while it holds a key; switching
     # back gives a file of the user's the mode it had before moai.
     return render(
@@ -366,12 +396,38 @@ def stamp_text(
             )
             for backend, (settings_bytes, record_bytes) in states.items()
         },
-        key=key,
+        keys=key_places,
+        names={b: name for b, name in names(cfg).items() if b in states},
     )
 
 
+def _ready_files(prepared: Prepared, applied: str) -> dict[str, Files]:
+    """What goes into ready/: every backend's files (those applied now too: the way
+    back after a prepared switch), the backend's own key's place held by KEY_SLOT.
+    Files that cannot be written so, or that hold another backend's key, are not
+    prepared (their backend leaves `prepared`): a switch to them goes to the engine."""
+    from moai_mashup.githooks.stamp import KEY_SLOT
+
+    known = {backend: key.encode("utf-8") for backend, key in prepared.keys.items()}
+    ready: dict[str, Files] = {}
+    for backend, (settings_bytes, record_bytes) in list(prepared.states.items()):
+        own = known.get(backend)
+        slotted = settings_bytes if own is None else _without_key(settings_bytes, own, KEY_SLOT)
+        held = [data for data in (slotted, record_bytes) if data]
+        if (
+            (settings_bytes is not None and slotted is None)
+            or (own is not None and own in (record_bytes or b""))
+            or any(key in data for key in known.values() for data in held)
+        ):
+            if backend != applied:
+                del prepared.states[backend]
+            continue
+        ready[backend] = (slotted, record_bytes)
+    return ready
+
+
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
-    from moai_mashup.githooks.stamp import KEY_SLOT, ready_path
+    from moai_mashup.githooks.stamp import ready_path
     from moai_mashup.limits import MAX_PREPARED_BYTES
     from moai_mashup.paths import READY_DIR
 
@@ -379,18 +435,7 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
         prepared = prepare_states(wt, cfg, applied)
     except MoaiError:
         return  # e.g. the file as written is past the size moai plans: no stamp, no fast path
-    # What goes into ready/: every backend's files (those applied now too: the
-    # way back after a prepared switch), the key's place held by KEY_SLOT. Files
-    # that cannot be written so are not prepared: a switch to them goes to the engine.
-    ready_files: dict[str, Files] = {}
-    key = None if prepared.key is None else prepared.key.encode("utf-8")
-    for backend, pair in list(prepared.states.items()):
-        slotted = pair[0] if key is None else _without_key(pair[0], key, KEY_SLOT)
-        if (pair[0] is not None and slotted is None) or (key and key in (pair[1] or b"")):
-            if backend != applied:
-                del prepared.states[backend]
-            continue
-        ready_files[backend] = (slotted, pair[1])
+    ready_files = _ready_files(prepared, applied)
     text = stamp_text(wt, cfg, applied, prepared)
     path = wt.state_dir / STAMP_NAME
     ready = wt.state_dir / READY_DIR
@@ -405,14 +450,16 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
                 prepared.states = {applied: prepared.states[applied]}
                 text = stamp_text(wt, cfg, applied, prepared)
         files.make_dirs(ready, 0o700)
-        for backend in ("claude", "glm"):
-            pair = ready_files.get(backend, (None, None))
+        wanted = set()
+        for backend, pair in ready_files.items():
             for part, data in zip(("settings", "record"), pair, strict=True):
                 target = ready_path(str(wt.state_dir), backend, part)
-                if data is None:
-                    files.remove(target)
-                else:
+                if data is not None:
                     files.write_bytes(target, data, durable=False)
+                    wanted.add(os.path.basename(target))
+        for name in files.list_dir(ready):  # a backend no longer prepared, a part it lacks
+            if name not in wanted:
+                files.remove(ready / name)
         if text is not None:
             dated = (int(started) - STAMP_AGE_S) * 10**9
             files.write_bytes(path, text.encode("utf-8"), durable=False, times_ns=(dated, dated))

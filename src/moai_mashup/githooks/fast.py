@@ -4,14 +4,14 @@ The shim (resources/hook-tmpl) decides a no-op checkout alone, in sh. A
 checkout that switches backend needs Python, and the engine's imports (json,
 pathlib, the config cache, the planner) cost more than the switch itself
 (benchmarks/bench_checkout.py). So after each decision the engine also
-prepares the switch to every other backend the routing table names
-(engine.write_stamp): the exact settings text and ownership record that
-applying it would write, in `<git-dir>/moai/ready/`, with their SHA-256 and
-those of the files as they are now, in the stamp (githooks/stamp.py, which
-owns the format). A prepared settings file never holds the GLM key: its place
-holds `stamp.KEY_SLOT`, filled here from the key file in `~/.moai` (the
-stamp's `key` line says where in it), and the result must hash to what the
-engine planned.
+prepares the switch to every other backend the routing table names (Claude,
+GLM, any of `llm.backends`; engine.write_stamp): the exact settings text and
+ownership record that applying it would write, in `<git-dir>/moai/ready/`,
+with their SHA-256 and those of the files as they are now, in the stamp
+(githooks/stamp.py, which owns the format). A prepared settings file never
+holds a key: its place holds `stamp.KEY_SLOT`, filled here with the target
+backend's key from its key file in `~/.moai` (the stamp's `key <backend>`
+line says where in it), and the result must hash to what the engine planned.
 
 This module, imported first by the shim with nothing but os, the builtin
 sha256 and the stamp's reader, takes that switch when everything still holds:
@@ -54,7 +54,6 @@ from moai_mashup.paths import LOCK_NAME, SETTINGS_REL, SETTINGS_TEMP_PROBE, STAM
 from moai_mashup.spawn import IgnoredQuery
 
 ZERO_SHA = "0" * 40
-NAMES = {"glm": "GLM", "claude": "Claude"}
 
 
 def _read(path: str) -> bytes | None:
@@ -62,13 +61,14 @@ def _read(path: str) -> bytes | None:
     return files.read_bytes(path, MAX_SETTINGS_BYTES)
 
 
-def _filled(stamp: Stamp, data: bytes | None) -> bytes | None:
-    """A prepared settings file with the key put back in its place; None: it cannot be."""
+def _filled(stamp: Stamp, data: bytes | None, backend: str) -> bytes | None:
+    """`backend`'s prepared settings file with its key put back in its place; None: it
+    cannot be."""
     if data is None or KEY_SLOT not in data:
         return data
-    if stamp.key is None:
+    if backend not in stamp.keys:
         return None
-    offset, length, path = stamp.key
+    offset, length, path = stamp.keys[backend]
     held = files.read_bytes(path, MAX_CONFIG_BYTES)
     if held is None or len(held) < offset + length:
         return None
@@ -174,9 +174,9 @@ def prepared_switch(args: list[str]) -> bool:
         or target not in stamp.states
     ):
         return False
-    # git answers the privacy question while the rest is checked (GLM only: the
-    # Claude side holds no key); always reaped.
-    privacy = _privacy_query(stamp.fields["root"]) if target == "glm" else None
+    # git answers the privacy question while the rest is checked (not for Claude,
+    # whose side holds no key); always reaped.
+    privacy = _privacy_query(stamp.fields["root"]) if target != "claude" else None
     try:
         return _switch(stamp, stamp_stat, state_dir, target, why, privacy)
     finally:
@@ -197,7 +197,7 @@ def _switch(
     if not _inputs_hold(stamp, stamp_stat.st_mtime_ns, (settings, record)):
         return False
     ready = (
-        _filled(stamp, _read(ready_path(state_dir, target, "settings"))),
+        _filled(stamp, _read(ready_path(state_dir, target, "settings")), target),
         _read(ready_path(state_dir, target, "record")),
     )
     if (digest(ready[0]), digest(ready[1])) != stamp.states[target]:
@@ -234,7 +234,7 @@ def _switch(
         )
     finally:
         os.close(fd)
-    sys.stderr.write(f"moai: this worktree now uses {NAMES.get(target, target)} ({why})\n")
+    sys.stderr.write(f"moai: this worktree now uses {stamp.name(target)} ({why})\n")
     note = stamp.notes.get(target)
     if note:  # what Claude Code makes of the main checkout's settings (settings/main_checkout.py)
         sys.stderr.write(f"moai: {note}\n")

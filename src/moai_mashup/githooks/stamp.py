@@ -6,16 +6,17 @@ backend gives; the shim (resources/hook-tmpl) and the prepared switch
 (fast.py) read it. One line per fact, `<tag> <value>`, the version first and
 `end` last (a torn stamp has no `end`):
 
-    moai-hook-stamp 3
+    moai-hook-stamp 4
     root <worktree>            state-dir <git-dir>/moai   (whose stamp it is)
     applied <backend>          trailer on|off
     route <backend> <pattern>  (routing table 2 in order: first match wins)
     env NAME=value             file <path>      none <path>
     ...the lines below are the prepared switch's; the shim skips them:
     engine <id>  why <n> <text>  note <backend> <text>  ctime <ns> <path>
+    display <backend> <text>   (how messages name a backend of llm.backends)
     live-settings <path>  live-record <path>
     state <backend> <settings sha256> <record sha256> <mode>
-    key <offset> <length> <path>
+    key <backend> <offset> <length> <path>
     end
 
 The shim reads what it needs with `read` and `case` only: each `file` not
@@ -27,9 +28,16 @@ characters) becomes `?*`; a glob with any other character special to sh
 (`*?[]\\`) or with white space gets no stamp at all, so sh's `case`, this
 module and core/routing read every line alike (tests/githooks/test_stamp.py).
 
-`key`: where in the key file (`~/.moai`) the GLM key sits. The prepared GLM
-settings file (`ready/glm.settings`) holds `KEY_SLOT` in its place and never
-the key: the prepared switch fills it in from the key file at switch time.
+A backend is a name (`claude`, `glm` or one of `llm.backends`); any number of
+them may have `route`, `state` and `key` lines.
+
+`key <backend>`: where in that backend's key file (`~/.moai/.env.NAME` or
+`credentials.yaml`) its key sits, one line per backend whose prepared file
+holds a key. A prepared settings file (`ready/<backend>.settings`) holds
+`KEY_SLOT` in the key's place and never the key: the prepared switch fills in
+THAT backend's key from its key file at switch time. The reader is strict: a
+`key` line it cannot read whole, or a second one for a backend, and the stamp
+does not hold.
 
 A leaf of the hook's path: `os`, `sys` and core/routing (no `re`) only.
 """
@@ -39,6 +47,7 @@ from __future__ import annotations
 import os
 import sys
 
+from moai_mashup.core.backends import name_problem
 from moai_mashup.core.routing import glob_matches
 from moai_mashup.paths import READY_DIR
 
@@ -47,13 +56,13 @@ try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import
 except ImportError:  # pragma: no cover - Python 3.12+ renamed it
     from hashlib import sha256
 
-STAMP_VERSION = "3"
+STAMP_VERSION = "4"
 
 EMPTY_DIGEST = sha256(b"").hexdigest()
 
 # Where the key goes in a prepared settings file: a NUL byte, which valid JSON
 # text never holds raw.
-KEY_SLOT = b"\0moai-glm-key\0"
+KEY_SLOT = b"\0moai-key\0"
 
 # Characters sh's `case` treats as special in a pattern from a variable.
 SH_SPECIAL = "*?[]\\"
@@ -118,7 +127,8 @@ def render(
     inputs: list[tuple[str, bool, int | None]],
     live: tuple[str, str],
     states: dict[str, tuple[str, str, int]],
-    key: tuple[int, int, str] | None,
+    keys: dict[str, tuple[int, int, str]],
+    names: dict[str, str] | None = None,
 ) -> str | None:
     """The stamp's text, or None when it cannot be written so that every reader
     reads it alike.
@@ -126,7 +136,8 @@ def render(
     routes: (glob, backend, why) in order; notes: backend -> a line to print
     after switching to it; inputs: (path, there, ctime ns or None); live: the
     settings file and ownership record; states: backend -> (settings digest,
-    record digest, settings mode); key: (offset, length, key file).
+    record digest, settings mode); keys: backend -> (offset, length, key file);
+    names: backend -> how messages name it (built-in ones need none).
     """
     lines = [
         f"moai-hook-stamp {STAMP_VERSION}",
@@ -138,19 +149,22 @@ def render(
     ]
     for glob, backend, _why in routes:
         pattern = sh_pattern(glob)
-        if pattern is None or not _plain(backend):
-            return None
+        if pattern is None or name_problem(backend) is not None:
+            return None  # (a backend's name also names its ready/ files)
         lines.append(f"route {backend} {pattern}")
     lines += [f"why {n} {why}" for n, (_glob_, _backend, why) in enumerate(routes)]
     lines += [f"note {backend} {note}" for backend, note in sorted(notes.items())]
+    lines += [f"display {backend} {name}" for backend, name in sorted((names or {}).items())]
     lines += [f"env {name}={value}" for name, value in env]
     lines += [f"{'file' if there else 'none'} {path}" for path, there, _ in inputs]
     lines += [f"ctime {ctime} {path}" for path, _, ctime in inputs if ctime is not None]
     lines += [f"live-settings {live[0]}", f"live-record {live[1]}"]
     for backend, (settings_digest, record_digest, mode) in sorted(states.items()):
         lines.append(f"state {backend} {settings_digest} {record_digest} {mode:o}")
-    if key is not None:
-        lines.append(f"key {key[0]} {key[1]} {key[2]}")
+    for backend, (offset, length, path) in sorted(keys.items()):
+        if not _plain(backend):
+            return None
+        lines.append(f"key {backend} {offset} {length} {path}")
     lines.append("end")
     # `read` trims and splits on white space: a value it would mangle disables the stamp.
     for line in lines:
@@ -158,6 +172,19 @@ def render(
         if "\n" in value or "\r" in value or value != value.strip():
             return None
     return "\n".join(lines) + "\n"
+
+
+def _key_line(value: str) -> tuple[str, int, int, str] | None:
+    """A `key` line's `<backend> <offset> <length> <path>`; None for anything else."""
+    parts = value.split(" ", 3)
+    if len(parts) != 4:
+        return None
+    backend, offset, length, path = parts
+    if not _plain(backend) or not offset.isdigit() or not length.isdigit() or not path:
+        return None
+    if not offset.isascii() or not length.isascii() or int(length) == 0:
+        return None
+    return backend, int(offset), int(length), path
 
 
 class Stamp:
@@ -169,13 +196,14 @@ class Stamp:
         self.routes: list[tuple[str, str]] = []  # (glob, backend): core/routing's glob
         self.whys: dict[int, str] = {}
         self.notes: dict[str, str] = {}
+        self.names: dict[str, str] = {}
         self.files: list[str] = []
         self.absent: list[str] = []
         self.env: list[tuple[str, str]] = []
         self.ctimes: list[tuple[int, str]] = []
         self.states: dict[str, tuple[str, str]] = {}
         self.modes: dict[str, int] = {}
-        self.key: tuple[int, int, str] | None = None
+        self.keys: dict[str, tuple[int, int, str]] = {}
         self.ok = False
         well_formed = self.lines[:1] == [f"moai-hook-stamp {STAMP_VERSION}"]
         for line in self.lines:
@@ -191,6 +219,9 @@ class Stamp:
             elif tag == "note":
                 backend, _, note = value.partition(" ")
                 self.notes[backend] = note
+            elif tag == "display":
+                backend, _, name = value.partition(" ")
+                self.names[backend] = name
             elif tag == "file":
                 self.files.append(value)
             elif tag == "none":
@@ -208,13 +239,18 @@ class Stamp:
                 self.states[backend] = (settings_hash, record_hash)
                 self.modes[backend] = int(mode, 8) & 0o7777 if mode else 0o600
             elif tag == "key":
-                offset, _, rest = value.partition(" ")
-                length, _, path = rest.partition(" ")
-                self.key = (int(offset), int(length), path)
+                key = _key_line(value)
+                well_formed = well_formed and key is not None and key[0] not in self.keys
+                if key is not None:
+                    self.keys[key[0]] = key[1:]
             elif tag == "end":
                 self.ok = well_formed
             else:
                 self.fields[tag] = value
+
+    def name(self, backend: str) -> str:
+        """How messages name `backend`."""
+        return self.names.get(backend) or {"glm": "GLM", "claude": "Claude"}.get(backend, backend)
 
     def route(self, branch: str) -> tuple[str, str]:
         """(backend, why) of the first route matching `branch`; ("", "") for none."""

@@ -438,6 +438,17 @@ def _desired(
     return desired
 
 
+def profile_env_for_trust(profile: Profile) -> dict[str, str]:
+    """A configured backend's env (the key a placeholder) as moai writes it at most:
+    the credential is moai's to write, only in the auth variable, never from the
+    profile's own env (a committed `env: {ANTHROPIC_API_KEY: ...}` is blanked)."""
+    env = profile_env(profile)
+    for name in SECRET_KEYS:
+        if name != profile.auth_var:
+            env.pop(name, None)
+    return env
+
+
 def trusted_profile_env(
     wt: git.Worktree, profile: Profile
 ) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -447,12 +458,7 @@ def trusted_profile_env(
     for this backend with `moai trust`."""
     from moai_mashup.settings import trust
 
-    env = profile_env(profile)
-    # The credential is moai's to write: only in the auth variable, never from the
-    # profile's own env (a committed `env: {ANTHROPIC_API_KEY: ...}` is blanked).
-    for name in SECRET_KEYS:
-        if name != profile.auth_var:
-            env.pop(name, None)
+    env = profile_env_for_trust(profile)
     _routing, extra = split_routing(env)
     if not extra or trust.is_trusted(
         wt.main_root, "env", extra_env_trust_value(extra), profile.name

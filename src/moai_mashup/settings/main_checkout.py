@@ -7,10 +7,12 @@ repository has no main checkout, so each worktree's file rules. Per-worktree
 routing therefore holds only for keys the main checkout's file does not set:
 
 - the user's own routing keys there (a proxy's `ANTHROPIC_BASE_URL` and token,
-  a pinned `ANTHROPIC_MODEL`, an `apiKeyHelper`, ...) override GLM in every
-  linked SPEC worktree, and send a credential of theirs to GLM's neighbour;
-- moai's own GLM keys there (the main checkout on a SPEC branch in mashup
-  mode) put every linked worktree on GLM.
+  a pinned `ANTHROPIC_MODEL`, an `apiKeyHelper`, ...) override the backend
+  moai writes (GLM or any of `llm.backends`) in every linked worktree routed
+  to one, and send a credential of theirs to that backend's neighbour;
+- moai's own keys there (the main checkout on a branch the table sends to a
+  backend: GLM, or any of `llm.backends`) put every linked worktree on that
+  backend, whatever the table gives it.
 
 moai never writes into the main checkout for a linked worktree's sake (what it
 left there would leak everywhere); it says so instead: this module finds the
@@ -39,9 +41,10 @@ if TYPE_CHECKING:
     from moai_mashup.core.routing import Backend
 
 # What decides where a request goes, with which credential and model, and the
-# window Claude Code assumes for that model: the keys GLM routing writes (besides
-# the template's extras, which do not route). The window counts: the main
-# checkout's GLM window in every linked worktree would cap Claude's there.
+# window Claude Code assumes for that model: the keys a backend's routing writes
+# (besides the template's or profile's extras, which do not route). The window
+# counts: the main checkout's GLM window in every linked worktree would cap
+# Claude's there.
 ROUTING_ENV = (
     "ANTHROPIC_BASE_URL",
     "ANTHROPIC_AUTH_TOKEN",
@@ -57,22 +60,33 @@ ROUTING_TOP = ("apiKeyHelper",)
 MERGING_SINCE = "2.1.332"
 
 
+NAMES = {"glm": "GLM", "claude": "Claude"}
+
+
+def shown(backend: str, names: dict[str, str] | None = None) -> str:
+    """A backend as messages name it: GLM, Claude, a profile's display (`names`)."""
+    return (names or {}).get(backend) or NAMES.get(backend, backend)
+
+
 class Override(NamedTuple):
     path: Path  # the main checkout's settings.local.json
     keys: tuple[str, ...]  # "env.ANTHROPIC_BASE_URL", "apiKeyHelper"
-    ours: bool  # moai's GLM keys (the main checkout is on GLM); else the user's own
+    ours: bool  # moai's keys (the main checkout is on a backend); else the user's own
+    # ours: the backend the main checkout's keys route to; else the one this
+    # worktree's own settings are meant for; as messages name it.
+    display: str = "GLM"
 
     def line(self) -> str:
         """One line for a hook or `moai worktree create`."""
         if self.ours:
             return (
-                f"the main checkout is on GLM, and Claude Code {MERGING_SINCE} reads its "
-                f"{SETTINGS_REL} here too: this worktree will use GLM; "
+                f"the main checkout is on {self.display}, and Claude Code {MERGING_SINCE} "
+                f"reads its {SETTINGS_REL} here too: this worktree will use {self.display}; "
                 "switch the main checkout to its default branch"
             )
         return (
             f"{self.path} sets {', '.join(self.keys)}, which Claude Code {MERGING_SINCE} "
-            "also applies in this worktree over moai's GLM settings; "
+            f"also applies in this worktree over moai's {self.display} settings; "
             "fix: moai settings move-to-user"
         )
 
@@ -129,19 +143,28 @@ def split_keys(
     return mine, moai
 
 
-def override(wt: git.Worktree, expected: str | None) -> Override | None:
-    """What the main checkout's file overrides in this linked worktree, if anything."""
+def override(
+    wt: git.Worktree, expected: str | None, names: dict[str, str] | None = None
+) -> Override | None:
+    """What the main checkout's file overrides in this linked worktree, if anything:
+    the user's own routing keys where this worktree is meant for a backend moai
+    writes, or moai's keys of another backend than this worktree's. `names`: how
+    messages name configured backends (their display)."""
     if not wt.is_linked or expected is None or not has_main_checkout(wt):
         return None
     path = wt.main_root / SETTINGS_REL
     if not path.exists():
         return None
     doc = read_doc(path, within=wt.main_root)
-    mine, moai = split_keys(doc, main_record(wt))
-    if expected == "glm" and mine:
-        return Override(path, tuple(".".join(p) for p in mine), ours=False)
-    if expected == "claude" and moai:
-        return Override(path, tuple(".".join(p) for p in moai), ours=True)
+    record = main_record(wt)
+    mine, moai = split_keys(doc, record)
+    if expected != "claude" and mine:
+        keys = tuple(".".join(p) for p in mine)
+        return Override(path, keys, ours=False, display=shown(expected, names))
+    imposed = record.backend if moai and record is not None else None
+    if imposed is not None and imposed != expected:
+        keys = tuple(".".join(p) for p in moai)
+        return Override(path, keys, ours=True, display=shown(imposed, names))
     return None
 
 
@@ -188,18 +211,30 @@ def leaked_to(wt: git.Worktree, cfg: ResolvedConfig, imposed: Backend) -> list[L
     ]
 
 
-def main_on_glm_line(wt: git.Worktree, cfg: ResolvedConfig) -> str | None:
-    """Said when the main checkout goes to GLM while linked worktrees the table puts on
-    Claude exist: Claude Code 2.1.332 applies this checkout's GLM keys in them too."""
-    if wt.is_linked or not has_main_checkout(wt):
+def main_on_backend_line(wt: git.Worktree, cfg: ResolvedConfig, backend: str) -> str | None:
+    """Said when the main checkout goes to a backend (GLM or one of `llm.backends`)
+    while linked worktrees the table puts elsewhere exist: Claude Code 2.1.332
+    applies this checkout's keys of that backend in them too."""
+    if wt.is_linked or not has_main_checkout(wt) or backend == "claude":
         return None
-    leaked = leaked_to(wt, cfg, "glm")
+    leaked = leaked_to(wt, cfg, backend)
     if not leaked:
         return None
-    shown = ", ".join(str(linked.root) for linked in leaked[:3])
-    shown += f" and {len(leaked) - 3} more" if len(leaked) > 3 else ""
+    from moai_mashup.core.routing import branch_backend, table
+
+    lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
+    names = {name: profile.display for name, profile in cfg.backends.items()}
+    meant = {branch_backend(lines, linked.branch) or "" for linked in leaked}
+    meant_for = shown(meant.pop(), names) if len(meant) == 1 else "other backends"
+    where = ", ".join(str(linked.root) for linked in leaked[:3])
+    where += f" and {len(leaked) - 3} more" if len(leaked) > 3 else ""
     return (
-        f"{len(leaked)} linked worktree(s) meant for Claude ({shown}) get this checkout's "
-        f"GLM keys in Claude Code {MERGING_SINCE}; fix: git checkout {cfg.default_branch} "
-        f"({DOCS})"
+        f"{len(leaked)} linked worktree(s) meant for {meant_for} ({where}) get this "
+        f"checkout's {shown(backend, names)} keys in Claude Code {MERGING_SINCE}; fix: "
+        f"git checkout {cfg.default_branch} ({DOCS})"
     )
+
+
+def main_on_glm_line(wt: git.Worktree, cfg: ResolvedConfig) -> str | None:
+    """main_on_backend_line for GLM."""
+    return main_on_backend_line(wt, cfg, "glm")
