@@ -394,7 +394,19 @@ def test_use_a_configured_backend(configured: Path, home: Path, env: dict[str, s
     doc = settings(configured)
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.moonshot.ai/anthropic"
     assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == KIMI_KEY
+    assert f"key: {mask(KIMI_KEY)} from ~/.moai/.env.kimi (inline)" in r.stdout
     assert KIMI_KEY not in r.stdout + r.stderr
     r = moai(configured, "use", "claude", env=env)
     assert r.returncode == 0, r.stderr
     assert (configured / SETTINGS).read_text() == original
+
+
+def test_use_a_backend_without_its_key_names_the_fix(
+    configured: Path, home: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    write(configured / SETTINGS, "{}\n")
+    before = snapshot(home, configured)
+    r = moai(configured, "use", "kimi", env=env)
+    assert r.returncode == 2
+    assert "run: moai key set kimi" in one_line(r.stderr)
+    assert_unchanged(before, snapshot(home, configured))
