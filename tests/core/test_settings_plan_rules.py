@@ -286,3 +286,30 @@ def test_record_keeps_a_permission_mode_and_nothing_else(mode: int, kept: int | 
     data = OwnershipRecord("glm", (), False, True, "{}", mode).to_json()
     assert data["original_mode"] == mode
     assert OwnershipRecord.from_json(data).original_mode == kept
+
+
+def test_plan_backend_records_the_backend_by_name_and_active_says_it() -> None:
+    new, rec = plan.plan_backend({}, {TOKEN: "k", URL: "u"}, None, None, "kimi")
+    assert rec.backend == "kimi" and rec.to_json()["backend"] == "kimi"
+    assert plan.active_backend(new, rec) == "kimi"
+    assert OwnershipRecord.from_json(rec.to_json()) == rec
+
+
+def test_one_provider_to_another_keeps_what_the_first_replaced() -> None:
+    """glm -> kimi: a key both write keeps the user's value from before glm; a key only
+    glm wrote gets the user's value back; a key only kimi writes remembers the user's."""
+    timeout, window = ("env", "API_TIMEOUT_MS"), ("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS")
+    doc = {"env": {"ANTHROPIC_AUTH_TOKEN": "mine", "API_TIMEOUT_MS": "5", "X": "1"}}
+    on_glm, glm_rec = plan.plan_backend(doc, {TOKEN: "g", timeout: "9"}, None, "T", "glm")
+    on_kimi, kimi_rec = plan.plan_backend(
+        on_glm, {TOKEN: "k", window: "256000"}, glm_rec, "T2", "kimi"
+    )
+    assert on_kimi["env"] == {
+        "ANTHROPIC_AUTH_TOKEN": "k",
+        "API_TIMEOUT_MS": "5",
+        "X": "1",
+        "CLAUDE_CODE_MAX_CONTEXT_TOKENS": "256000",
+    }
+    assert kimi_rec.backend == "kimi" and kimi_rec.original_text == "T"
+    assert {e.path: e.prev for e in kimi_rec.entries} == {TOKEN: "mine", window: ABSENT}
+    assert plan.plan_claude(on_kimi, kimi_rec) == doc

@@ -129,3 +129,64 @@ def test_a_stamp_of_another_version_or_torn_does_not_hold(tmp_path: Path) -> Non
     ]
     assert _sh_backends(state, text.replace("end\n", ""), ["x"]) == ["-"]
     assert not Stamp(text.replace("end\n", "")).ok
+
+
+def test_key_lines_name_their_backend_and_the_reader_is_strict() -> None:
+    head = "moai-hook-stamp 4\n"
+    stamp = Stamp(head + "key glm 9 20 /h/.moai/.env.glm\nkey kimi 0 26 /h/.moai/a b\nend\n")
+    assert stamp.ok
+    assert stamp.keys == {"glm": (9, 20, "/h/.moai/.env.glm"), "kimi": (0, 26, "/h/.moai/a b")}
+    for bad in (
+        "key 9 20 /h/.moai/.env.glm",  # the version 3 shape: no backend
+        "key glm 9 /h/.moai/.env.glm",
+        "key glm x 20 /p",
+        "key glm -1 20 /p",
+        "key glm 9 0 /p",
+        "key glm 9 20",
+        "key g*m 9 20 /p",
+        "key glm ٣ 20 /p",  # a digit, not an ASCII one
+    ):
+        assert not Stamp(head + bad + "\nend\n").ok, bad
+    assert not Stamp(head + "key glm 1 2 /p\nkey glm 3 4 /q\nend\n").ok  # one per backend
+
+
+def test_pairs_and_display_names_round_trip(tmp_path: Path) -> None:
+    text = render(
+        root=str(tmp_path),
+        state_dir=str(tmp_path / "moai"),
+        applied="glm",
+        trailer=False,
+        routes=[("exp/*", "kimi", "why"), ("*", "glm", "why")],
+        notes={},
+        env=[],
+        inputs=[],
+        live=(str(tmp_path / "s"), str(tmp_path / "r")),
+        states={"glm": ("a", "b", 0o600), "kimi": ("c", "d", 0o600)},
+        keys={"kimi": (0, 10, "/h/.moai/.env.kimi")},
+        names={"kimi": "Kimi (Moonshot)"},
+        pairs=[("glm", "kimi"), ("kimi", "glm")],
+    )
+    assert text is not None
+    stamp = Stamp(text)
+    assert stamp.ok and stamp.pairs == {("glm", "kimi"), ("kimi", "glm")}
+    assert stamp.name("kimi") == "Kimi (Moonshot)" and stamp.name("glm") == "GLM"
+    assert stamp.keys == {"kimi": (0, 10, "/h/.moai/.env.kimi")}
+    assert stamp.route("exp/a") == ("kimi", "why")
+
+
+def test_a_backend_that_is_no_name_gives_no_stamp(tmp_path: Path) -> None:
+    for backend in ("../x", "Kimi", "a b", "x/y"):
+        text = render(
+            root=str(tmp_path),
+            state_dir=str(tmp_path / "moai"),
+            applied="claude",
+            trailer=False,
+            routes=[("*", backend, "why")],
+            notes={},
+            env=[],
+            inputs=[],
+            live=(str(tmp_path / "s"), str(tmp_path / "r")),
+            states={},
+            keys={},
+        )
+        assert text is None, backend

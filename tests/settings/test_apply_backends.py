@@ -194,7 +194,8 @@ def test_a_profiles_env_beyond_routing_waits_for_trust_of_that_backend(
     ws = open_workspace(in_repo, warn=False)
     result = apply.apply_backend(ws.wt, ws.cfg, "kimi")
     assert result.held == ("HTTPS_PROXY",)
-    line = apply.held_back_line(result.held, result.held_where)
+    line = result.held_line
+    assert line is not None
     assert "llm.backends.kimi.env" in line and "moai trust" in line and "\n" not in line
     doc_env = settings(in_repo)["env"]
     assert "HTTPS_PROXY" not in doc_env and doc_env["API_TIMEOUT_MS"] == "600000"

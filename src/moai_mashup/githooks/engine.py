@@ -97,7 +97,7 @@ def post_checkout(args: list[str]) -> int:
 
 
 def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: float) -> int:
-    from moai_mashup.settings.apply import UntrustedUrl, apply_backend, held_back_line
+    from moai_mashup.settings.apply import UntrustedUrl, apply_backend
     from moai_mashup.workspace import Workspace
 
     ws = Workspace(wt, cfg)
@@ -129,15 +129,35 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
                 note = leak_note(wt, cfg, target)
                 if note:
                     say(note)
-            if result.held:
-                say(held_back_line(result.held, result.held_where))
+            if result.held_line:
+                say(result.held_line)
     except UntrustedUrl as exc:
+        apply_backend(wt, cfg, "claude")
+        say(f"left this worktree on Claude: {exc}")
+        return 1 if cfg.policy.strict else 0
+    except BadInput as exc:
+        if not _on_another_provider(wt, target):
+            raise  # one line, the worktree as it was (on Claude or on the target already)
+        # No key for the target (or another line of bad input): staying on the
+        # provider of the branch before would send this branch's work where the
+        # table does not; Claude is where an unrouted branch goes.
         apply_backend(wt, cfg, "claude")
         say(f"left this worktree on Claude: {exc}")
         return 1 if cfg.policy.strict else 0
     if target is not None:
         write_stamp(wt, cfg, target, started)
     return 0
+
+
+def _on_another_provider(wt: git.Worktree, target: str | None) -> bool:
+    """The worktree's settings route to a backend other than Claude and `target`."""
+    from moai_mashup.settings.apply import read_state
+
+    try:
+        active = read_state(wt).active
+    except MoaiError:
+        return False
+    return target not in (None, "claude") and active not in ("claude", target)
 
 
 def names(cfg: ResolvedConfig) -> dict[str, str]:
@@ -227,11 +247,19 @@ def _encoded(text: str | None) -> bytes | None:
 
 class Prepared:
     """What write_stamp records: each backend's files (`applied`'s as they are), the
-    mode a prepared Claude file gets, and the key each backend's files were planned
-    with (by backend)."""
+    mode a prepared Claude file gets, the key each backend's files were planned
+    with (by backend), and the switches (from, to) the prepared files make exactly
+    as the engine would."""
 
-    def __init__(self, states: dict[str, Files], claude_mode: int, keys: dict[str, str]) -> None:
+    def __init__(
+        self,
+        states: dict[str, Files],
+        claude_mode: int,
+        keys: dict[str, str],
+        pairs: set[tuple[str, str]] | None = None,
+    ) -> None:
         self.states, self.claude_mode, self.keys = states, claude_mode, keys
+        self.pairs = pairs or set()
 
 
 def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> Prepared:
@@ -295,18 +323,39 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
     try:
         if any(b in wanted for b in others if b != "claude"):
             ensure_private(wt)  # as apply_backend would, before the file with a key exists
+        there_states: dict[str, SettingsState] = {applied: state}
         for other in others:
             if other not in wanted:
                 continue
             text, record = plan_settings(state, other, wanted[other])
             mode = None if text is None else (claude_mode if other == "claude" else 0o600)
             there = SettingsState(state.path, text, parse_settings(state.path, text), record, mode)
-            back_text, back_record = plan_settings(there, applied, wanted[applied])
-            if (_encoded(back_text), _encoded(record_text(back_record))) == states[applied]:
+            if _planned(plan_settings(there, applied, wanted[applied])) == states[applied]:
                 states[other] = (_encoded(text), _encoded(record_text(record)))
+                there_states[other] = there
+        # The switches the prepared files make exactly as the engine would: to and
+        # from `applied` (checked above), and between two other backends when
+        # planning one from the other's files gives its files (key order, what a
+        # key replaced: with three backends or more, not always).
+        pairs = {(a, b) for a in states for b in states if a != b and applied in (a, b)}
+        pairs |= {
+            (a, b)
+            for a in states
+            for b in states
+            if applied not in (a, b)
+            and a != b
+            and _planned(plan_settings(there_states[a], b, wanted[b])) == states[b]
+        }
     except MoaiError:
         return Prepared({applied: states[applied]}, claude_mode, {})
-    return Prepared(states, claude_mode, {b: keys[b] for b in states if b in keys})
+    return Prepared(states, claude_mode, {b: keys[b] for b in states if b in keys}, pairs)
+
+
+def _planned(planned: tuple[str | None, Any]) -> Files:
+    """plan_settings's (text, record) as the bytes apply writes."""
+    from moai_mashup.settings.apply import record_text
+
+    return _encoded(planned[0]), _encoded(record_text(planned[1]))
 
 
 def _key_place(backend: str, key: str) -> tuple[int, int, str] | None:
@@ -398,6 +447,7 @@ def stamp_text(
         },
         keys=key_places,
         names={b: name for b, name in names(cfg).items() if b in states},
+        pairs=sorted(p for p in prepared.pairs if p[0] in states and p[1] in states),
     )
 
 

@@ -20,7 +20,8 @@ sha256 and the stamp's reader, takes that switch when everything still holds:
   each `file` not newer than the stamp, each `none` absent, each `env` equal;
   and each input's ctime);
 - the stamp's routing table (`route` lines: core/routing's decision, first
-  match wins) sends the branch to a backend other than the one applied;
+  match wins) sends the branch to a backend other than the one applied, and
+  a `pair` line names that switch;
 - the live settings file and ownership record hash to the stamp's `applied`
   state (content, not mtime: moai wrote them), checked again under the same
   lock the engine takes;
@@ -172,6 +173,7 @@ def prepared_switch(args: list[str]) -> bool:
         or not record
         or applied not in stamp.states
         or target not in stamp.states
+        or (applied, target) not in stamp.pairs
     ):
         return False
     # git answers the privacy question while the rest is checked (not for Claude,

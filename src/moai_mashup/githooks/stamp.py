@@ -16,6 +16,7 @@ backend gives; the shim (resources/hook-tmpl) and the prepared switch
     display <backend> <text>   (how messages name a backend of llm.backends)
     live-settings <path>  live-record <path>
     state <backend> <settings sha256> <record sha256> <mode>
+    pair <from> <to>           (a switch the ready files make as the engine would)
     key <backend> <offset> <length> <path>
     end
 
@@ -29,7 +30,10 @@ characters) becomes `?*`; a glob with any other character special to sh
 module and core/routing read every line alike (tests/githooks/test_stamp.py).
 
 A backend is a name (`claude`, `glm` or one of `llm.backends`); any number of
-them may have `route`, `state` and `key` lines.
+them may have `route`, `state` and `key` lines. The prepared switch takes only
+a switch its `pair` lines name: the engine planned every ready file from the
+backend it applied, which each switch to and from that one reproduces; between
+two others it checked each pair (githooks/engine.prepare_states).
 
 `key <backend>`: where in that backend's key file (`~/.moai/.env.NAME` or
 `credentials.yaml`) its key sits, one line per backend whose prepared file
@@ -129,6 +133,7 @@ def render(
     states: dict[str, tuple[str, str, int]],
     keys: dict[str, tuple[int, int, str]],
     names: dict[str, str] | None = None,
+    pairs: list[tuple[str, str]] | None = None,
 ) -> str | None:
     """The stamp's text, or None when it cannot be written so that every reader
     reads it alike.
@@ -137,7 +142,8 @@ def render(
     after switching to it; inputs: (path, there, ctime ns or None); live: the
     settings file and ownership record; states: backend -> (settings digest,
     record digest, settings mode); keys: backend -> (offset, length, key file);
-    names: backend -> how messages name it (built-in ones need none).
+    names: backend -> how messages name it (built-in ones need none); pairs:
+    (from, to), the switches the prepared switch may take.
     """
     lines = [
         f"moai-hook-stamp {STAMP_VERSION}",
@@ -161,6 +167,7 @@ def render(
     lines += [f"live-settings {live[0]}", f"live-record {live[1]}"]
     for backend, (settings_digest, record_digest, mode) in sorted(states.items()):
         lines.append(f"state {backend} {settings_digest} {record_digest} {mode:o}")
+    lines += [f"pair {a} {b}" for a, b in pairs or []]
     for backend, (offset, length, path) in sorted(keys.items()):
         if not _plain(backend):
             return None
@@ -204,6 +211,7 @@ class Stamp:
         self.states: dict[str, tuple[str, str]] = {}
         self.modes: dict[str, int] = {}
         self.keys: dict[str, tuple[int, int, str]] = {}
+        self.pairs: set[tuple[str, str]] = set()
         self.ok = False
         well_formed = self.lines[:1] == [f"moai-hook-stamp {STAMP_VERSION}"]
         for line in self.lines:
@@ -238,6 +246,10 @@ class Stamp:
                 record_hash, _, mode = rest.partition(" ")
                 self.states[backend] = (settings_hash, record_hash)
                 self.modes[backend] = int(mode, 8) & 0o7777 if mode else 0o600
+            elif tag == "pair":
+                a, _, b = value.partition(" ")
+                well_formed = well_formed and _plain(a) and _plain(b)
+                self.pairs.add((a, b))
             elif tag == "key":
                 key = _key_line(value)
                 well_formed = well_formed and key is not None and key[0] not in self.keys

@@ -170,6 +170,11 @@ class ApplyResult(NamedTuple):
     held: tuple[str, ...] = ()  # env keys not written: untrusted (held_back_line)
     held_where: str = GLM_JSON  # the file and entry they come from
 
+    @property
+    def held_line(self) -> str | None:
+        """The one line naming the keys held back and where they come from; None: none."""
+        return held_back_line(self.held, self.held_where) if self.held else None
+
 
 def settings_path(wt: git.Worktree) -> Path:
     return wt.root / SETTINGS_REL
