@@ -1,7 +1,8 @@
 """`moai`: wires subcommands to their modules (one module per command group).
 
 Commands are imported only when invoked, so `moai status` does not pay for
-`moai worktree`'s or `moai cost`'s imports.
+`moai worktree`'s or `moai cost`'s imports. Every `--backend` option a command
+declares completes backend names (key_entry.BACKEND_NAME), wired here once.
 """
 
 from __future__ import annotations
@@ -51,7 +52,25 @@ class LazyGroup(click.Group):
         mod, _, attr = target.partition(":")
         module = importlib.import_module(f"moai_mashup.commands.{mod}")
         command: click.Command = getattr(module, attr or "command")
-        return command
+        return complete_backend_options(command)
+
+
+def complete_backend_options(command: click.Command) -> click.Command:
+    """Give every plain-string `--backend` option of `command` (and of its subcommands)
+    the backend-name type, so tab completion offers claude, glm and llm.backends."""
+    for param in command.params:
+        if (
+            isinstance(param, click.Option)
+            and "--backend" in param.opts
+            and type(param.type) is click.types.StringParamType
+        ):
+            from moai_mashup.key_entry import BACKEND_NAME  # only a command that takes one
+
+            param.type = BACKEND_NAME
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            complete_backend_options(sub)
+    return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -126,3 +126,18 @@ def complete_backends(
     glm and this repository's llm.backends."""
     cfg = config_quietly()
     return _items([CLAUDE, *(defined_names(cfg) if cfg else [GLM])], incomplete)
+
+
+class BackendName(click.types.StringParamType):
+    """A backend's name as a parameter type: a string that tab-completes claude, glm
+    and this repository's llm.backends (cli.py gives it to every `--backend`)."""
+
+    name = "name"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        return complete_backends(ctx, param, incomplete)
+
+
+BACKEND_NAME = BackendName()

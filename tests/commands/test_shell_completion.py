@@ -7,8 +7,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
+from click.shell_completion import ShellComplete
 
+from moai_mashup.cli import COMMANDS, LazyGroup, cli, complete_backend_options
 from tests.commands.test_key_cli import BACKENDS_YAML
 from tests.gitrepo import LLM_YAML, MOAI, git, write
 from tests.tty_support import Tmux, need
@@ -161,3 +164,55 @@ def test_backend_names_are_completed(
     assert complete(outside, env, "moai key set ") == ["plain,glm", "plain,old"]
     write(repo / LLM_YAML, "llm:\n  mode: [oops\n")
     assert complete(repo, env, "moai use ") == ["plain,claude", "plain,glm"]
+
+
+def backend_options() -> list[list[str]]:
+    """The command line up to each `--backend` option moai's commands declare."""
+    found: list[list[str]] = []
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        if any(isinstance(p, click.Option) and "--backend" in p.opts for p in cmd.params):
+            found.append(path)
+        if isinstance(cmd, click.Group) and not isinstance(cmd, LazyGroup):
+            for name, sub in cmd.commands.items():
+                walk(sub, [*path, name])
+
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        assert command is not None
+        walk(command, [name])
+    return found
+
+
+def test_every_backend_option_completes_backend_names(
+    repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cli.py gives every `--backend NAME` option the backend names: a command of
+    moai's own (each one found) and one declared as any command declares it."""
+    write(repo / LLM_YAML, BACKENDS_YAML)
+    names = ["plain,claude", "plain,glm", "plain,kimi", "plain,lab"]
+    for path in backend_options():
+        words = " ".join(["moai", *path, "SPEC-X", "--backend", ""])
+        assert complete(repo, env, words) == names, path
+
+    @click.command()
+    @click.option("--backend", metavar="NAME")
+    @click.option("--other", metavar="X")
+    def plain(backend: str | None, other: str | None) -> None:
+        click.echo(f"{backend} {other}")
+
+    complete_backend_options(click.Group(commands={"plain": plain}))
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("HOME", env["HOME"])
+    shell = ShellComplete(plain, {}, "plain", "_PLAIN_COMPLETE")
+    assert [c.value for c in shell.get_completions(["--backend"], "")] == [
+        "claude",
+        "glm",
+        "kimi",
+        "lab",
+    ]
+    assert [c.value for c in shell.get_completions(["--backend"], "k")] == ["kimi"]
+    assert shell.get_completions(["--other"], "") == []
+    # the value itself is the plain string it was
+    assert plain.main(["--backend", "lab", "--other", "x"], standalone_mode=False) is None

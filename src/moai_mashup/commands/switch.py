@@ -9,7 +9,7 @@ from moai_mashup.config import LLM_YAML
 from moai_mashup.core.backends import CLAUDE, GLM
 from moai_mashup.errors import BadInput
 from moai_mashup.githooks.install import forget_prepared_here
-from moai_mashup.key_entry import complete_backends, set_key
+from moai_mashup.key_entry import BACKEND_NAME, set_key
 from moai_mashup.settings.apply import apply_backend, held_back_line
 from moai_mashup.settings.keys import mask, save_key
 from moai_mashup.workspace import Workspace, open_workspace
@@ -37,7 +37,7 @@ def switch(backend: str, ws: Workspace | None = None) -> None:
 
 
 @click.command("use")
-@click.argument("backend", metavar="NAME", shell_complete=complete_backends)
+@click.argument("backend", metavar="NAME", type=BACKEND_NAME)
 def use_command(backend: str) -> None:
     """Switch this worktree to backend NAME now: claude, glm or one of llm.backends.
 
