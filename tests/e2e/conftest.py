@@ -1,4 +1,4 @@
-"""A stage for the end-to-end scenarios: a repository, a fake HOME, two fake backends.
+"""A stage for the end-to-end scenarios: a repository, a fake HOME, fake backends.
 
 - the "Claude" server stands for the user's own Claude endpoint: the fake HOME's
   ~/.claude/settings.json points Claude Code at it with a fake Claude token,
@@ -6,7 +6,11 @@
 - the "GLM" server is the GLM base URL committed in the repository's
   .moai/llm-configs/glm.json (trusted with `moai trust --yes`, as a user must
   for any endpoint outside the built-in list), with a distinct model name per
-  tier so a test sees which alias mapped to which model.
+  tier so a test sees which alias mapped to which model;
+- the "kimi" server (`make_backends_stage` only) is a third provider named in
+  `llm.backends` with a committed custom base URL (trusted the same way), its
+  own fake key in ~/.moai/.env.kimi, and `llm.routes` deciding which branch
+  goes where.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ from tests.gitrepo import FAKE_KEY, git, make_repo, moai, save_fake_key, write
 
 CLAUDE_TOKEN = "fake-claude-oauth-token.TESTONLYnotreal"
 GLM_MODELS = {"opus": "glm-4.7", "sonnet": "glm-4.6", "haiku": "glm-4.5-air"}
+KIMI_KEY = "fake2222kimi2222key2222for0tests.TESTONLYnotreal3"
+KIMI_MODELS = {"opus": "kimi-k3", "sonnet": "kimi-k3", "haiku": "kimi-k2.5"}
+KIMI_WINDOW = 256000
+# llm.routes of the scenarios: a list of (branch glob, backend name), first match wins.
+ROUTES_BY_BRANCH = (("exp/*", "kimi"), ("feature/SPEC-*", "glm"), ("*", "claude"))
+ROUTES_MAIN_ON_KIMI = (("main", "kimi"), ("feature/SPEC-*", "glm"), ("*", "claude"))
 
 # How the backend follows git here. "hooks" (what the scenarios prove): `moai hooks
 # install` once, then plain git only, the product's promise. "apply": plain git,
@@ -44,6 +54,35 @@ def e2e_llm_yaml(mode: str = "mashup", credential_mode: str = "inline") -> str:
     )
 
 
+def e2e_backends_yaml(kimi_url: str, routes: tuple[tuple[str, str], ...]) -> str:
+    """mashup mode, a `kimi` backend at the fake's URL (not a preset: a committed
+    endpoint, so `moai trust` is needed), and `routes`."""
+    lines = [
+        "llm:",
+        "  mode: mashup",
+        "  glm_env_var: GLM_API_TOKEN",
+        "  backends:",
+        "    kimi:",
+        f"      base_url: {kimi_url}",
+        "      models: {"
+        + ", ".join(f"{tier}: {model}" for tier, model in KIMI_MODELS.items())
+        + "}",
+        f"      context_window: {KIMI_WINDOW}",
+        "  routes:",
+    ]
+    lines += [f'    - {{branch: "{glob}", backend: {name}}}' for glob, name in routes]
+    return "\n".join(lines) + "\n"
+
+
+def save_kimi_key(home: Path, key: str = KIMI_KEY) -> Path:
+    """The kimi key where `moai key set kimi` keeps it: ~/.moai/.env.kimi, 0600."""
+    path = home / ".moai" / ".env.kimi"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'MOAI_KIMI_API_KEY="{key}"\n')
+    path.chmod(0o600)
+    return path
+
+
 def e2e_glm_json(base_url: str) -> str:
     env = {
         "ANTHROPIC_AUTH_TOKEN": "${GLM_API_KEY}",
@@ -59,13 +98,20 @@ def e2e_glm_json(base_url: str) -> str:
 class Seen:
     """The model calls each server received during one or more `claude -p` runs."""
 
-    def __init__(self, reply: claude_cli.Reply, claude: FakeAnthropic, glm: FakeAnthropic):
+    def __init__(
+        self,
+        reply: claude_cli.Reply,
+        claude: FakeAnthropic,
+        glm: FakeAnthropic,
+        kimi: FakeAnthropic | None = None,
+    ):
         self.reply = reply
         self.claude: list[Recorded] = claude.messages()
         self.glm: list[Recorded] = glm.messages()
+        self.kimi: list[Recorded] = kimi.messages() if kimi is not None else []
 
     def __repr__(self) -> str:
-        rows = [f"{r.server}: model={r.model}" for r in self.claude + self.glm]
+        rows = [f"{r.server}: model={r.model}" for r in self.claude + self.glm + self.kimi]
         return f"{self.reply}\nrequests: {rows}"
 
 
@@ -79,11 +125,21 @@ class Stage:
     claude_bin: Path
     claude_version: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    kimi: FakeAnthropic | None = None  # make_backends_stage's third provider
+
+    @property
+    def servers(self) -> list[FakeAnthropic]:
+        return [self.claude, self.glm] + ([self.kimi] if self.kimi is not None else [])
+
+    def clear(self) -> None:
+        for server in self.servers:
+            server.clear()
 
     def run_moai(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         r = moai(cwd, *args, env=self.env)
         assert r.returncode == 0, f"moai {' '.join(args)}: {r.stderr}"
         assert FAKE_KEY not in r.stdout + r.stderr
+        assert KIMI_KEY not in r.stdout + r.stderr
         return r
 
     def follow_git(self, worktree: Path) -> None:
@@ -105,10 +161,9 @@ class Stage:
 
     def ask(self, cwd: Path, model: str | None = None) -> Seen:
         """One `claude -p` in cwd; what each server received for it."""
-        self.claude.clear()
-        self.glm.clear()
+        self.clear()
         reply = claude_cli.run_claude(self.claude_bin, cwd, self.claude_env(), model)
-        return Seen(reply, self.claude, self.glm)
+        return Seen(reply, self.claude, self.glm, self.kimi)
 
 
 @pytest.fixture(scope="session", params=claude_cli.pinned_versions(), ids=lambda v: f"cc{v}")
@@ -137,7 +192,45 @@ def fake_servers() -> Iterator[tuple[FakeAnthropic, FakeAnthropic]]:
         yield claude, glm
 
 
+@pytest.fixture
+def kimi_server() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic("kimi") as kimi:
+        yield kimi
+
+
 StageFactory = Callable[..., Stage]
+
+
+def build_stage(
+    root: Path,
+    home: Path,
+    env: dict[str, str],
+    claude_bin: Path,
+    claude_version: str,
+    servers: tuple[FakeAnthropic, FakeAnthropic],
+    llm_yaml: str,
+    kimi: FakeAnthropic | None = None,
+) -> Stage:
+    """The repository on main with `llm_yaml`, the user's Claude setup and keys in the
+    fake HOME, the committed config trusted, git hooks installed and main applied."""
+    claude, glm = servers
+    write(
+        home / ".claude" / "settings.json",
+        json.dumps(
+            {"env": {"ANTHROPIC_BASE_URL": claude.url, "ANTHROPIC_AUTH_TOKEN": CLAUDE_TOKEN}}
+        ),
+    )
+    save_fake_key(home)
+    if kimi is not None:
+        save_kimi_key(home)
+    repo = make_repo(root, env, llm_yaml=llm_yaml, glm_json=e2e_glm_json(glm.url))
+    stage = Stage(home, env, repo, claude, glm, claude_bin, claude_version, kimi=kimi)
+    stage.run_moai(repo, "trust", "--yes")
+    if ROUTING_BY == "hooks":
+        stage.run_moai(repo, "hooks", "install")
+    # The checkout that made this worktree happened before any hook existed.
+    stage.run_moai(repo, "apply")
+    return stage
 
 
 @pytest.fixture
@@ -149,29 +242,44 @@ def make_stage(
     claude_version: str,
     fake_servers: tuple[FakeAnthropic, FakeAnthropic],
 ) -> StageFactory:
-    claude, glm = fake_servers
-
     def factory(mode: str = "mashup", credential_mode: str = "inline") -> Stage:
-        write(
-            home / ".claude" / "settings.json",
-            json.dumps(
-                {"env": {"ANTHROPIC_BASE_URL": claude.url, "ANTHROPIC_AUTH_TOKEN": CLAUDE_TOKEN}}
-            ),
-        )
-        save_fake_key(home)
-        repo = make_repo(
+        return build_stage(
             tmp_path / "project",
+            home,
             env,
-            llm_yaml=e2e_llm_yaml(mode, credential_mode),
-            glm_json=e2e_glm_json(glm.url),
+            claude_bin,
+            claude_version,
+            fake_servers,
+            e2e_llm_yaml(mode, credential_mode),
         )
-        stage = Stage(home, env, repo, claude, glm, claude_bin, claude_version)
-        stage.run_moai(repo, "trust", "--yes")
-        if ROUTING_BY == "hooks":
-            stage.run_moai(repo, "hooks", "install")
-        # The checkout that made this worktree happened before any hook existed.
-        stage.run_moai(repo, "apply")
-        return stage
+
+    return factory
+
+
+@pytest.fixture
+def make_backends_stage(
+    tmp_path: Path,
+    home: Path,
+    env: dict[str, str],
+    claude_bin: Path,
+    claude_version: str,
+    fake_servers: tuple[FakeAnthropic, FakeAnthropic],
+    kimi_server: FakeAnthropic,
+) -> StageFactory:
+    """Three providers: Claude (the user's own), GLM (glm.json), kimi (llm.backends),
+    routed by `routes` (default ROUTES_BY_BRANCH); both keys saved in ~/.moai."""
+
+    def factory(routes: tuple[tuple[str, str], ...] = ROUTES_BY_BRANCH) -> Stage:
+        return build_stage(
+            tmp_path / "project",
+            home,
+            env,
+            claude_bin,
+            claude_version,
+            fake_servers,
+            e2e_backends_yaml(kimi_server.url, routes),
+            kimi=kimi_server,
+        )
 
     return factory
 
