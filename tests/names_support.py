@@ -16,7 +16,9 @@ LAB_KEY = "fake3333lab3333key3333tests.TESTONLYnotreal4"
 # its preset's: it needs `moai trust`), every other branch on Claude.
 BACKENDS = """\
   backends:
-    ds: {preset: deepseek}
+    ds:
+      preset: deepseek
+      models: {opus: deepseek-v4-pro, sonnet: deepseek-v4-pro, haiku: deepseek-v4-flash}
     lab:
       base_url: https://llm.lab.example/anthropic
       models: {opus: lab-large, sonnet: lab-large, haiku: lab-small}
