@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from moai_mashup.core.backends import PRESETS
 from moai_mashup.errors import BadInput
 from moai_mashup.settings import apply, trust
 from moai_mashup.workspace import Workspace, open_workspace
@@ -61,7 +62,8 @@ def test_kimi_gets_its_url_models_and_key_and_no_other_key(bws: Workspace) -> No
     assert env["ANTHROPIC_AUTH_TOKEN"] == KIMI_KEY and env["ANTHROPIC_API_KEY"] == ""
     assert env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "kimi-k3"
     assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "kimi-k2.5"
-    assert env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] == "256000"
+    # the smallest window of its tiers' models (the moonshot preset's kimi-k2.5)
+    assert env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] == str(PRESETS["moonshot"].windows["kimi-k2.5"])
     assert env["ANTHROPIC_MODEL"] == "opus"
     text = _text(bws)
     for other in (FAKE_KEY, LAB_KEY, GW_KEY):
