@@ -14,16 +14,18 @@ holds for the responses after it, whatever part a line fell in. The result
 is the one a single process gets, field for field (tests/cost/test_cost_parallel.py).
 
 When: MOAI_COST_WORKERS=N asks for N parts (1: one process), for tests and
-for users who want to pin it; otherwise one part per core, each of at least
-MIN_PART_BYTES, as a worker costs ~20-40 ms of a core to start (`python -I
--S`, then transcripts' imports) and the parent replays its events. Workers
-start ahead (start_ahead), while the parent opens the workspace; a small
-input stops them unused. A worker that cannot start or fails: the parent
-reads that part itself, nothing of it replayed yet. The load average is not
-asked: it lags by a minute (a benchmark's own earlier runs count in it), and
-it kept moai to one process while ccusage ran on both cores (0.54 s against
-0.43); a worker on a busy core costs the parent less, as it takes back the
-pieces the worker has not reached.
+for users who want to pin it; otherwise one part per core nothing else wants
+right now (others_running), each of at least MIN_PART_BYTES, as a worker
+costs ~20-40 ms of a core to start (`python -I -S`, then transcripts'
+imports) and the parent replays its events. Workers start ahead
+(start_ahead), while the parent opens the workspace; a small input stops
+them unused. A worker that cannot start or fails: the parent reads that part
+itself, nothing of it replayed yet. The load average is not asked: it lags
+by a minute (a benchmark's own earlier runs count in it), and it kept moai
+to one process while ccusage ran on both cores (0.54 s against 0.43); the
+runnable count others_running reads is the machine's at that instant. A
+worker on a core that turns busy costs the parent less, as it takes back
+the pieces the worker has not reached.
 
 Figures (benchmarks/bench_cost.py, 2 cores): see docs/cost.md, "Speed".
 """
@@ -55,6 +57,7 @@ from moai_mashup.cost.transcripts import (
     scan_file,
     session_files,
 )
+from moai_mashup.errors import MoaiError
 
 WORKERS_ENV = "MOAI_COST_WORKERS"
 MIN_PART_BYTES = 24 << 20  # below it a worker's start and replay cost more than it saves
@@ -82,7 +85,31 @@ def parts_wanted(total: int, env: dict[str, str] | os._Environ[str] | None = Non
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_PARTS, total // MIN_PART_BYTES))
+    idle = (os.cpu_count() or cores) - others_running()
+    return max(1, min(cores, idle, MAX_PARTS, total // MIN_PART_BYTES))
+
+
+_RUNNING: list[int] = []  # others_running's one reading, for start_ahead and scan alike
+
+
+def others_running() -> int:
+    """How many tasks besides this one the machine's cores run or wait for right now
+    (Linux: /proc/loadavg's runnable count, read once per process); 0 where unknown.
+
+    A worker only pays on a core nothing else wants: where the cores are busy
+    (and Linux's autogroup shares them fairly by session), a second process of
+    ours gets little more CPU and costs its Python start and the replay. With
+    the two cores busy with other sessions' work (load 6-7),
+    benchmarks/bench_cost.py's 159 MB of long lines took 0.34-0.36 s in one
+    process and 0.48 s with a worker (CPU 0.16 s against 0.21), medians of 21.
+    """
+    if not _RUNNING:
+        try:
+            data = files.read_bytes("/proc/loadavg", 4096) or b""
+            _RUNNING.append(max(int(data.split()[3].split(b"/")[0]) - 1, 0))
+        except (MoaiError, OSError, ValueError, IndexError):
+            _RUNNING.append(0)
+    return _RUNNING[0]
 
 
 def plan(paths: list[Path], sizes: list[int], n: int) -> list[list[Part]]:
