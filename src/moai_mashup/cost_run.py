@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,6 +39,8 @@ def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:
     """A DATE or date-time as a UTC ISO prefix; `--until DATE` includes that whole day."""
     if value is None:
         return None
+    from datetime import UTC, datetime, timedelta  # only for --since/--until
+
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:

@@ -24,12 +24,14 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from pathlib import Path
-from typing import Any
 
 from moai_mashup import files
 from moai_mashup.cost.transcripts import Copies, Event, ScanStats, scan_events
 from moai_mashup.errors import MoaiError
+from moai_mashup.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1  # what the parent and the worker agree on; a mismatch: the parent scans alone
 FRAME_EVENTS = 0
@@ -69,7 +71,7 @@ def main() -> int:
         if not files.claim(CLAIMS_FD, index):
             break  # the parent took it, and every part after it
         batch: list[Event] = []
-        for event in scan_events(Path(path), stats, copies, start, stop):
+        for event in scan_events(path, stats, copies, start, stop):
             batch.append(event)
             if len(batch) >= BATCH or copies.held > FLUSH_BYTES:
                 _write(frame((FRAME_EVENTS, batch)))

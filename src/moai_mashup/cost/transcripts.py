@@ -60,12 +60,19 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
-from typing import Any, NamedTuple
 
 from moai_mashup import files
 from moai_mashup.errors import BadInput
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_TRANSCRIPT_LINE_BYTES
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    Event = tuple[Any, ...]
+else:
+    Event = tuple  # what scan_events hands back (see EV_RESPONSE...)
 
 CHUNK = 1 << 18
 USAGE_MARK = b'"usage"'
@@ -110,6 +117,8 @@ def folder_matches(name: str, root: str) -> bool:
 
 
 def projects_dir(env: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    from pathlib import Path  # the parent's, not a worker's (scan_worker.py)
+
     env = os.environ if env is None else env
     base = env.get("CLAUDE_CONFIG_DIR")
     if base:
@@ -131,6 +140,8 @@ def find_folders(projects: Path, roots: Iterable[str]) -> list[Path]:
 def session_files(folder: Path) -> list[Path]:
     """Every regular `*.jsonl` below `folder`, no link followed; a session's file sorts
     before its subagents' files."""
+    from pathlib import Path
+
     found = list(files.walk_files(folder, ".jsonl"))
     # "<sid>.jsonl" < "<sid>/subagents/..." because "." < "/": the parent's
     # slash commands are seen before its subagents' responses.
@@ -277,7 +288,7 @@ def _straddles(edge: bytes, chunk: bytes, end: int) -> bool:
 
 
 def _blocks(
-    path: Path,
+    path: str | Path,
     stats: ScanStats,
     problems: list[tuple[int, str]],
     start: int = 0,
@@ -388,7 +399,7 @@ def _too_long(offset: int, stats: ScanStats, problems: list[tuple[int, str]]) ->
     return True
 
 
-def line_number(path: Path, offset: int) -> int:
+def line_number(path: str | Path, offset: int) -> int:
     """1-based line holding byte `offset` (only asked for the few lines reported)."""
     line = 1
     try:
@@ -456,7 +467,7 @@ def quick_output(buf: bytes, upos: int, end: int) -> int:
 
 
 def scan_file(
-    path: Path,
+    path: str | Path,
     stats: ScanStats,
     known: Callable[[int, int], bool] | None = None,
     start: int = 0,
@@ -529,7 +540,6 @@ EV_UNKNOWN = 3  # ..., file offset, why
 EV_NOTHING = 4  # a usage line to be counted as a copy if its ids are known, nothing else
 EV_NOTE = 5  # (kind, file offset, why): a problem already counted (a line past the bound)
 EV_UNREADABLE = 6  # (kind, why): the file failed; the parent counts it once per file
-Event = tuple[Any, ...]
 
 
 class Copies:
@@ -544,7 +554,7 @@ class Copies:
 
 
 def scan_events(
-    path: Path, stats: ScanStats, copies: Copies, start: int = 0, stop: int | None = None
+    path: str | Path, stats: ScanStats, copies: Copies, start: int = 0, stop: int | None = None
 ) -> Iterator[Event]:
     """scan_file for a worker process, which cannot ask the parent's `known`.
 
@@ -628,7 +638,7 @@ def scan_events(
         yield (EV_UNREADABLE, failed)
 
 
-def add_samples(path: Path, problems: list[tuple[int, str]], stats: ScanStats) -> None:
+def add_samples(path: str | Path, problems: list[tuple[int, str]], stats: ScanStats) -> None:
     """The first problems, while there is room for samples: (file offset or -1, why)."""
     for offset, why in problems[: max(0, MAX_SAMPLES - len(stats.samples))]:
         stats.samples.append(
