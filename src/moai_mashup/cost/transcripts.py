@@ -208,7 +208,19 @@ def _libc_memmem() -> Callable[[int, int, bytes, int], int | None] | None:
         return None
     memmem.restype = ctypes.c_void_p
     memmem.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
-    _address.append(lambda b: ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value or 0)
+
+    def cast(b: bytes) -> int:
+        return ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value or 0
+
+    # CPython keeps a bytes object's bytes at a fixed offset from its address (`id`):
+    # 0.1 us where the cast takes 1.6 (three a chunk). Checked here on two objects;
+    # elsewhere (another Python), the cast.
+    a, b = b"moai" * 3, b"x" * 1000
+    offset = cast(a) - id(a)
+    if cast(b) - id(b) == offset and 0 < offset < 256:
+        _address.append(lambda b: id(b) + offset)
+    else:
+        _address.append(cast)
     return memmem
 
 
@@ -284,7 +296,7 @@ def _straddles(edge: bytes, chunk: bytes, end: int) -> bool:
     """Whether a mark begins in `edge` (a line's last bytes before `chunk`) and ends in
     chunk[:end] (the same line)."""
     probe = edge + chunk[: min(EDGE, end)]
-    return _marked(probe, 0, len(probe))
+    return USAGE_MARK in probe or COMMAND_MARK in probe
 
 
 def _blocks(
