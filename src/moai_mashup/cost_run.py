@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON
@@ -30,9 +29,13 @@ from moai_mashup.cost.phase_record import read_phases
 from moai_mashup.cost.pricing import TABLE_DATE, TIERS, PriceTable, Tier, valid_tier_name
 from moai_mashup.cost.transcripts import ScanStats, find_folders, projects_dir
 from moai_mashup.errors import BadInput
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.paths import SETTINGS_REL, STATE_DIR
 from moai_mashup.workspace import Workspace, open_workspace
 from moai_mashup.worktrees.entries import claimed_root, list_entries, worktree_root
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def parse_when(value: str | None, flag: str, *, end: bool) -> str | None:

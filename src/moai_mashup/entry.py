@@ -6,7 +6,7 @@ hooks and status line (`moai hook-impl claude-code ...`, `moai statusline`, run
 on every prompt and status refresh). Through click the same command lines
 cost 53-99 ms CPU more, 34-63% of each (benchmarks/bench_devices.py). `moai
 cost` in its common forms (cost_run.py's fast_options) skips click too:
-20-25 ms CPU less, 21-27% of a run over no transcripts. Any other command line
+29-32 ms CPU less, 40-43% of a run over no transcripts. Any other command line
 (--help included) goes to click, whose commands call the same functions.
 """
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NamedTuple
 
 from moai_mashup import files
+from moai_mashup.lean import NamedTuple
 from moai_mashup.limits import MAX_PHASE_RECORD_BYTES
 
 PHASE_FILE = "phase"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any, NamedTuple
 
 from moai_mashup.cost.attribution import Bucket
 from moai_mashup.cost.pricing import PriceTable, cost, valid_tier_name
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 DIMENSIONS = ("phase", "spec", "model", "day")
 PHASE_ORDER = {"plan": 0, "run": 1, "sync": 2, "other": 3}

@@ -389,8 +389,8 @@ class Forked(Worker):
     """A worker forked from this process with its part (Linux: FORK), scanning at once
     with what this process imported: no Python start or imports first (a spawned
     worker's ~25 ms of a core), no head start needed. A split of benchmarks/bench_cost.py's
-    159 MB of long lines in two costs 15-20 ms CPU more than one process where a
-    spawned worker costs 35-50 (its 295 MB of small turns: 15-35 against 30-55)."""
+    159 MB of long lines in two costs 15-17 ms CPU more than one process where a
+    spawned worker costs ~40 (its 295 MB of small turns: ~35 against ~55)."""
 
     def __init__(self, part: list[Part]) -> None:
         self.pid = self.out = self.task = self.claims = -1
