@@ -3,6 +3,7 @@ each mark is found wherever the cuts fall (inside it, either side, across three 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,38 @@ def test_any_layout_gives_the_plain_lines_whole_or_in_parts(
     assert found_by_scan(path) == found_plainly(data)
     cut = 1 + cut_seed % (len(data) + 1)  # scan.plan never cuts at 0
     assert found_by_scan(path, 0, cut) + found_by_scan(path, cut, None) == found_plainly(data)
+
+
+JSONISH = st.sampled_from(
+    [b'{"', b"}", b'"', b":", b",", b"1", b"[", b"]", b" ", b"\n", b"\\", b"\xff", b"\xc3\xa9"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(JSONISH | st.binary(max_size=6), max_size=30), st.booleans())
+def test_the_short_loads_is_json_loads(parts: list[bytes], opening: bool) -> None:
+    raw = (b'{"' if opening else b"") + b"".join(parts)
+    try:
+        want: object = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        want = ValueError if isinstance(exc, ValueError) else RecursionError
+    try:
+        got: object = transcripts._loads(raw)
+    except (ValueError, RecursionError) as exc:
+        got = ValueError if isinstance(exc, ValueError) else RecursionError
+    assert got == want
+
+
+def test_the_short_loads_on_records() -> None:
+    line = json.dumps({"type": "assistant", "message": {"usage": {"input_tokens": 3}}})
+    for raw in (line, line + " \r", line + " x", '{"a": 1}{"b": 2}', '{"a":"\\ud800"}'):
+        data = raw.encode()
+        try:
+            want: object = json.loads(data)
+        except ValueError:
+            want = ValueError
+        try:
+            got: object = transcripts._loads(data)
+        except ValueError:
+            got = ValueError
+        assert got == want, raw

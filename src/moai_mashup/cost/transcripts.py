@@ -439,6 +439,28 @@ REQUEST_MARK = b'"requestId":"'
 OUTPUT_MARK = b'"output_tokens":'
 
 
+_scan_once = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(raw: bytes) -> Any:
+    """json.loads(raw), shorter for a line that opens with `{"` (each record Claude Code
+    writes): json.loads would decode it as UTF-8 (detect_encoding) and scan it from 0,
+    then refuse anything but whitespace after it ("Extra data"). 3 us less a line of
+    2 KB (10.7 against 13.9): 16,000 responses parsed in benchmarks/bench_cost.py's
+    295 MB. Any other line: json.loads. The same objects, the same errors (ValueError).
+    """
+    if raw[:2] != b'{"':
+        return json.loads(raw)
+    text = raw.decode("utf-8", "surrogatepass")
+    try:
+        obj, end = _scan_once(text, 0)
+    except StopIteration:  # no value at 0: not for a `{`, kept as json.loads says it
+        raise ValueError("Expecting value") from None
+    if end != len(text) and text[end:].strip(" \t\n\r"):
+        raise ValueError("Extra data")
+    return obj
+
+
 def quick_ids(buf: bytes, start: int, upos: int, end: int) -> tuple[str, str] | None:
     """(message id, request id) of the line buf[start:end], read without parsing it.
 
@@ -495,7 +517,7 @@ def scan_file(
     """
     if start == 0:
         stats.files += 1
-    loads = json.loads
+    loads = _loads
     problems: list[tuple[int, str]] = []
     try:
         for buf, lo, hi, at in _blocks(path, stats, problems, start, stop):
@@ -580,7 +602,7 @@ def scan_events(
     """
     if start == 0:
         stats.files += 1
-    loads = json.loads
+    loads = _loads
     index, count, most = copies.index, copies.count, copies.most
     problems: list[tuple[int, str]] = []  # those of _blocks: lines past the bound
     try:
