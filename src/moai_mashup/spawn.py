@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import os
 import select
+import sys
 import time
 
 TYPE_CHECKING = False  # as lean.py's: mypy reads the import, nothing runs it
@@ -235,10 +236,14 @@ def fork(child: Callable[[], int]) -> int:
     `kill`). The copy leaves with `os._exit(child())` (1 if it raises, ^C included):
     nothing else of ours runs there, no atexit, no output buffered here written twice.
     For work that needs what this process imported and holds, where a fresh Python
-    would spend its start and imports first (`moai cost`'s workers). Call it with no
-    thread running (a copy holds only the calling thread) and nothing buffered for
-    stdout or stderr. OSError: no process could be made.
+    would spend its start and imports first (`moai cost`'s workers). Call it with
+    nothing buffered for stdout or stderr. OSError: no process could be made, or a
+    second thread runs here (a copy would hold only this one, and any lock another
+    held: the caller does the work itself).
     """
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        raise OSError("threads are running: no fork")
     pid = os.fork()
     if pid:
         return pid

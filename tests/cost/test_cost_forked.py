@@ -66,3 +66,22 @@ def test_fork_exits_with_the_functions_code_and_writes_nothing_twice(tmp_path: P
 
 def test_fork_is_spawn_pys() -> None:
     assert spawn.fork.__module__ == "moai_mashup.spawn"
+
+
+def test_no_fork_while_another_thread_runs(tmp_path: Path) -> None:
+    """A copy would hold only the calling thread: with another one running the worker is
+    not forked, and the parent reads its part itself."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with pytest.raises(OSError):
+            spawn.fork(lambda: 0)
+        worker = scan.Forked([(str(tmp_path / "x.jsonl"), 0, None)])
+        assert worker.pid == -1 and worker.result() is None
+        worker.stop()
+    finally:
+        stop.set()
+        other.join()
