@@ -26,8 +26,9 @@ device saves per use, and that saving as a share of the plain path:
           with `--worktrees` linked worktrees; `git status` in every worktree
           (2 per CPU at a time) is the floor.
 - entry:  entry.py dispatching `statusline`, `hook-impl claude-code`,
-          `worktree list` and `telemetry settings` without click, against
-          cli.main (click) for the same command lines.
+          `worktree list`, `telemetry settings` and `cost --json` (over no
+          transcripts) without click, against cli.main (click) for the same
+          command lines.
 
 Each variant of a path runs through the same launcher (`python -c`, site
 enabled, as the `moai` console script runs) so they differ only by the
@@ -377,6 +378,7 @@ def main() -> int:
                 ("prompt (user-prompt-submit)", submit, project, prompt),
                 ("moai worktree list", ["worktree", "list"], project, ""),
                 ("telemetry settings (claude start)", ["telemetry", "settings"], project, ""),
+                ("moai cost --json, no transcripts", ["cost", "--json"], project, ""),
             ]
             entry_rows: list[tuple[str, Case, Case, str]] = []
             entry_cases: list[Case] = []

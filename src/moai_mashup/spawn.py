@@ -11,6 +11,8 @@ start children on paths users feel; this module imports `os` and `select`
 - `run`: start, feed stdin, collect stdout and stderr, wait, bounded in time:
   `(returncode, stdout bytes, stderr bytes)`, as pre-commit's `cmd_output_b`.
 - `spawn_git`, `IgnoredQuery`: git through `start` for the hooks.
+- `fork`: a copy of this process running one function (no exec, no Python
+  start): `moai cost`'s workers on Linux (cost/scan.py).
 
 posix_spawn has no working directory of its own (no chdir before the exec):
 git takes `-C <dir>` (`spawn_git`, git.run); any other child started `cwd=`
@@ -25,7 +27,12 @@ from __future__ import annotations
 import io
 import os
 import select
+import sys
 import time
+
+TYPE_CHECKING = False  # as lean.py's: mypy reads the import, nothing runs it
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DEVNULL = -1  # a child's stdio from/to /dev/null
 PIPE = -2  # run(): captured (stdout, stderr)
@@ -222,6 +229,31 @@ def _kill(pid: int) -> None:
 def kill(pid: int) -> None:
     """Kill a child of `start` that is no longer wanted, and reap it."""
     _kill(pid)
+
+
+def fork(child: Callable[[], int]) -> int:
+    """Run `child` in a copy of this process; its pid here (reap it with os.waitpid or
+    `kill`). The copy leaves with `os._exit(child())` (1 if it raises, ^C included):
+    nothing else of ours runs there, no atexit, no output buffered here written twice.
+    For work that needs what this process imported and holds, where a fresh Python
+    would spend its start and imports first (`moai cost`'s workers). Call it with
+    nothing buffered for stdout or stderr. OSError: no process could be made, or a
+    second thread runs here (a copy would hold only this one, and any lock another
+    held: the caller does the work itself).
+    """
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        raise OSError("threads are running: no fork")
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        code = child()
+    except BaseException:  # the copy says nothing; its parent sees the exit code
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def pipe_reader(fd: int) -> io.BufferedReader:

@@ -51,7 +51,6 @@ import json
 import re
 from array import array
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from moai_mashup import files
 from moai_mashup.core.backends import GLM, Profile
@@ -73,8 +72,12 @@ from moai_mashup.cost.transcripts import (
     response_of,
 )
 from moai_mashup.errors import MoaiError
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_SETTINGS_BYTES, too_deep
 from moai_mashup.paths import RECORD_NAME
+
+if TYPE_CHECKING:
+    from typing import Any
 
 PHASE_COMMAND = re.compile(r"^/(?:moai|alfred):[0-9]*-?(plan|run|sync)$")
 TEMPLATE_MODEL_KEYS: dict[str, Tier] = {

@@ -23,11 +23,10 @@ dir, a FIFO, or a file past MAX_PHASE_RECORD_BYTES is refused with one line.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from moai_mashup import files
+from moai_mashup.lean import NamedTuple
 from moai_mashup.limits import MAX_PHASE_RECORD_BYTES
 
 PHASE_FILE = "phase"
@@ -41,6 +40,8 @@ class PhaseMark(NamedTuple):
 
 
 def now_utc() -> str:
+    from datetime import UTC, datetime  # a writer's; `moai cost` only reads
+
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

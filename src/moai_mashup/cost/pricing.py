@@ -61,9 +61,15 @@ served it is its actual price.
 from __future__ import annotations
 
 import re
-from typing import Literal, NamedTuple
 
-Tier = Literal["opus", "sonnet", "haiku"]
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Tier = Literal["opus", "sonnet", "haiku"]
+else:
+    Tier = str  # the annotations' Literal, without `typing` at run time
 TIERS: tuple[Tier, ...] = ("opus", "sonnet", "haiku")
 DEFAULT_TIER: Tier = "sonnet"
 

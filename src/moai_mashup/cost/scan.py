@@ -4,26 +4,31 @@ The work is finding the usage lines in the bytes and parsing them, about
 equal per byte; attribution is a small share. So a large input is cut into
 parts of about equal bytes, in the order one process reads it (files in
 order, and a large file by byte ranges at line boundaries: transcripts'
-`_blocks`). The parent starts a worker (scan_worker.py) per part after the
-first, reads the first itself with scan_file, takes back the last worker's
-pieces from its end (read like a worker reads them) until the worker holds
-the next, then replays each worker's events and its own taken-back pieces
-in order, asking `known` where one process would have asked it: the
-same record counts first, the same copies count once, each phase command
-holds for the responses after it, whatever part a line fell in. The result
-is the one a single process gets, field for field (tests/cost/test_cost_parallel.py).
+`_blocks`). The parent starts a worker per part after the first, reads the
+first itself with scan_file, takes back the last worker's pieces from its
+end (read like a worker reads them) until the worker holds the next, then
+replays each worker's events and its own taken-back pieces in order, asking
+`known` where one process would have asked it: the same record counts
+first, the same copies count once, each phase command holds for the
+responses after it, whatever part a line fell in. The result is the one a
+single process gets, field for field (tests/cost/test_cost_parallel.py).
+
+A worker is forked from the parent with its part on Linux (Forked: it scans
+at once with what the parent imported) and elsewhere started as `python -I
+-S` running scan_worker.py (Worker: ~25 ms of a core to start and import,
+so those start ahead, start_ahead, while the parent opens the workspace; a
+small input stops them unused). A worker that cannot start or fails: the
+parent reads that part itself, nothing of it replayed yet.
 
 When: MOAI_COST_WORKERS=N asks for N parts (1: one process), for tests and
 for users who want to pin it; otherwise one part per core, each of at least
-MIN_PART_BYTES, as a worker costs ~20-40 ms of a core to start (`python -I
--S`, then transcripts' imports) and the parent replays its events. Workers
-start ahead (start_ahead), while the parent opens the workspace; a small
-input stops them unused. A worker that cannot start or fails: the parent
-reads that part itself, nothing of it replayed yet. The load average is not
-asked: it lags by a minute (a benchmark's own earlier runs count in it), and
-it kept moai to one process while ccusage ran on both cores (0.54 s against
-0.43); a worker on a busy core costs the parent less, as it takes back the
-pieces the worker has not reached.
+MIN_PART_BYTES, as the parent replays a worker's events. The machine's load
+is not asked: a forked worker costs little CPU (Forked), and on two cores
+busy with other sessions' work (load 8-10) a split still ended sooner than
+one process: 0.51 s against 0.57 for benchmarks/bench_cost.py's 159 MB of
+long lines, 1.67 against 1.74 for its 295 MB of small turns (medians of 21
+and 11). A worker on a core that turns busy costs the parent less, as it
+takes back the pieces the worker has not reached.
 
 Figures (benchmarks/bench_cost.py, 2 cores): see docs/cost.md, "Speed".
 """
@@ -39,7 +44,14 @@ from pathlib import Path
 import moai_mashup
 from moai_mashup import files, spawn
 from moai_mashup.cost.attribution import Attributor
-from moai_mashup.cost.scan_worker import BOOT, FORMAT, FRAME_DONE, FRAME_END_PART, FRAME_EVENTS
+from moai_mashup.cost.scan_worker import (
+    BOOT,
+    FORMAT,
+    FRAME_DONE,
+    FRAME_END_PART,
+    FRAME_EVENTS,
+    scan_parts,
+)
 from moai_mashup.cost.transcripts import (
     EV_COMMAND,
     EV_MALFORMED,
@@ -68,6 +80,9 @@ MAX_PARTS = 8
 PARENT_WEIGHT = 0.6
 PIECE_BYTES = 2 << 20  # what the parent takes back from a worker at a time: 1-4 ms of reading
 MAX_FRAME_BYTES = 256 << 20  # far above a frame's 1 MiB of lines; a worker's own output
+# Workers forked from the parent (Forked) where fork is plain; elsewhere (macOS, where a
+# forked copy may not use some system libraries) started as `python -I -S` (Worker).
+FORK = sys.platform == "linux" and hasattr(os, "fork")
 
 Part = tuple[str, int, int | None]  # path, first byte, end (None: to the end of the file)
 
@@ -145,11 +160,13 @@ def scan(
                 attributor.feed(found, stats)
         return
     parts = plan(paths, sizes, n)
-    workers = ahead[: n - 1] + [Worker() for _ in range(n - 1 - len(ahead))]
-    for worker in ahead[n - 1 :]:
+    ahead, extra = ahead[: n - 1], ahead[n - 1 :]
+    for worker in extra:
         worker.stop()
+    fresh = parts[1 + len(ahead) :]
+    workers = ahead + [Forked(part) if FORK else Worker() for part in fresh]
     for worker, part in zip(workers, parts[1:], strict=True):
-        worker.send(part)
+        worker.send(part)  # a forked one has it already
     try:
         failed: set[str] = set()
         _read(parts[0], attributor, stats, failed)
@@ -368,10 +385,30 @@ class Worker:
         return self.claims < 0 or files.claim(self.claims, index)
 
 
+class Forked(Worker):
+    """A worker forked from this process with its part (Linux: FORK), scanning at once
+    with what this process imported: no Python start or imports first (a spawned
+    worker's ~25 ms of a core), no head start needed. A split of benchmarks/bench_cost.py's
+    159 MB of long lines in two costs 15-17 ms CPU more than one process where a
+    spawned worker costs ~40 (its 295 MB of small turns: ~35 against ~55)."""
+
+    def __init__(self, part: list[Part]) -> None:
+        self.pid = self.out = self.task = self.claims = -1
+        try:
+            self.out = out = files.memory_file("moai-cost-events")
+            self.claims = claims = files.memory_file("moai-cost-claims")
+            self.pid = spawn.fork(lambda: scan_parts(part, out, claims))
+        except OSError:  # no process to be had: result() says so, the parent reads it
+            self.pid = -1
+
+
 def start_ahead(env: dict[str, str] | os._Environ[str] | None = None) -> list[Worker]:
     """The workers a large input would use, started before the transcripts are even found
     (none on one core or with MOAI_COST_WORKERS=1): a small input kills them unused, which
-    costs the parent ~1 ms and another core a Python start."""
+    costs the parent ~1 ms and another core a Python start. None where workers are
+    forked (FORK): those start with their part."""
     env = os.environ if env is None else env
+    if FORK:
+        return []
     most = parts_wanted(1 << 62, env) - 1
     return [Worker() for _ in range(most)]

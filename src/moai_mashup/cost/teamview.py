@@ -36,7 +36,6 @@ writes apart; the log event `claude_code.api_request` of 2.1.332 does too).
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from moai_mashup.core.backends import PRESETS
 from moai_mashup.cost.pricing import (
@@ -58,6 +57,10 @@ from moai_mashup.cost.pricing import (
     tier_for,
     version_of,
 )
+from moai_mashup.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 TOKEN_METRIC = "claude_code_token_usage_tokens_total"
 # Claude Code's `type` attribute -> the Price field it is charged at.

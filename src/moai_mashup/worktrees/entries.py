@@ -5,7 +5,6 @@ Git's own worktree list is the only registry, so nothing here can go stale.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,6 +96,8 @@ def find(ws: Workspace, spec_id: str) -> WorktreeEntry:
 
 
 def _short_hash(text: str) -> str:
+    import hashlib  # OpenSSL, ~2 ms: only for a root another repository claimed
+
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
