@@ -26,8 +26,9 @@ newer than the stamp, each `none` absent, each `env` equal, and the first
 `route` whose pattern matches the branch (`case $branch in $pattern`) names
 the backend, which must be `applied`. Its lines come first and `sh-end` after
 them: dash's `read` takes a byte per system call, and the prepared switch's
-lines are most of the stamp (a no-op checkout reads ~1 KB instead of ~2.4,
-0.2-0.6 ms CPU less on 2 loaded cores); `sh-end` vouches for the lines before
+lines are most of the stamp (a no-op checkout reads ~1 KB instead of ~2.4:
+it adds 0.4 ms CPU over an empty hook against 1.0, benchmarks/bench_checkout.py
+--compare, same run, 2 cores, load ~6); `sh-end` vouches for the lines before
 it as `end` does for the whole (a stamp of an older moai has no `sh-end`, and
 the shim reads it to `end`). A `route` pattern is core/routing's
 branch glob written for sh (`sh_pattern`): the glob's `*` (one or more
