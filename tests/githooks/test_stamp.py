@@ -190,3 +190,55 @@ def test_a_backend_that_is_no_name_gives_no_stamp(tmp_path: Path) -> None:
             keys={},
         )
         assert text is None, backend
+
+
+# The tags the shim's reader acts on (resources/hook-tmpl, moai_stamp_holds).
+SH_TAGS = {
+    "moai-hook-stamp",
+    "root",
+    "state-dir",
+    "applied",
+    "trailer",
+    "route",
+    "file",
+    "none",
+    "env",
+}
+
+
+def test_the_shim_reads_its_lines_only_and_stops_at_sh_end(tmp_path: Path) -> None:
+    """dash's `read` takes a byte per system call: the shim's lines come first, and it
+    reads nothing past `sh-end` (the prepared switch's lines, most of the stamp)."""
+    state = Path(os.path.realpath(tmp_path))
+    text = render(
+        root=str(state),
+        state_dir=str(state / "moai"),
+        applied="claude",
+        trailer=False,
+        routes=[("feature/*", "glm", "why"), ("*", "claude", "why")],
+        notes={"glm": "a note"},
+        env=[("MOAI_LLM_MODE", "")],
+        inputs=[(str(state / "llm.yaml"), True, 123), (str(state / "gone"), False, None)],
+        live=(str(state / "s"), str(state / "r")),
+        states={"glm": ("a", "b", 0o600), "claude": ("-", "-", 0o600)},
+        keys={"glm": (0, 10, "/h/.moai/.env.glm")},
+        pairs=[("claude", "glm"), ("glm", "claude")],
+    )
+    assert text is not None
+    (state / "llm.yaml").write_text("")
+    os.utime(state / "llm.yaml", (0, 0))
+    tags = [line.partition(" ")[0] for line in text.splitlines()]
+    cut = tags.index("sh-end")
+    assert set(tags[:cut]) == SH_TAGS
+    assert not SH_TAGS & set(tags[cut + 1 :])
+    assert Stamp(text).ok
+    assert _sh_backends(state, text, ["main", "feature/x"]) == ["claude", "glm"]
+    # Past `sh-end` the shim reads nothing: a line there that would fail its check
+    # (an input gone) is Python's, and a stamp cut after `sh-end` still holds for it.
+    past = text.replace("sh-end\n", f"sh-end\nfile {state / 'gone'}\n")
+    assert _sh_backends(state, past, ["main"]) == ["claude"]
+    assert _sh_backends(state, text.partition("sh-end\n")[0] + "sh-end\n", ["main"]) == ["claude"]
+    assert not Stamp(text.partition("sh-end\n")[0] + "sh-end\n").ok  # Python wants `end`
+    # ...and a stamp cut before it (or written without it) holds only to `end`.
+    assert _sh_backends(state, text.partition("sh-end\n")[0], ["main"]) == ["-"]
+    assert _sh_backends(state, text.replace("sh-end\n", ""), ["main"]) == ["claude"]
