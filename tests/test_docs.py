@@ -42,3 +42,26 @@ def test_the_tested_claude_code_range_is_the_one_moai_doctor_checks() -> None:
     for rel in ("README.md", "docs/claude-code.md"):
         text = " ".join(read(rel).replace("*", "").split())
         assert f"Claude Code {documented}" in text, rel
+
+
+def test_the_presets_table_is_what_moai_writes() -> None:
+    """docs/backends.md's presets table against core/backends.PRESETS: each preset's
+    name as messages show it, base URL, tier models and key variable (what `moai
+    status --json` reports and the settings file gets)."""
+    from moai_mashup.core.backends import PRESETS
+
+    rows = {}
+    for line in read("docs/backends.md").splitlines():
+        found = re.match(r"\| `([a-z-]+)` \| (.*) \|$", line)
+        if found:
+            rows[found.group(1)] = [c.replace("¹", "").strip() for c in found.group(2).split(" | ")]
+    assert list(rows) == list(PRESETS)
+    for name, preset in PRESETS.items():
+        _provider, shown, url, models, _windows, key_in, _source = rows[name]
+        assert shown == preset.display, name
+        assert url == f"`{preset.base_url}`", name
+        tiers = [m.strip(" `") for m in models.split(" / ")]
+        if len(tiers) == 1:  # "`X` on every tier"
+            tiers = [models.removesuffix(" on every tier").strip("`")] * 3
+        assert tiers == [preset.models[t] for t in ("opus", "sonnet", "haiku")], name
+        assert key_in == f"`{preset.auth_var}`", name

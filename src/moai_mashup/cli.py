@@ -76,7 +76,11 @@ def complete_backend_options(command: click.Command) -> click.Command:
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="moai")
 def cli() -> None:
-    """Route Claude Code between Claude and GLM by git branch and worktree."""
+    """Route Claude Code between Claude, GLM and other providers by git branch and worktree.
+
+    The branch picks the backend (llm.routes, or the mode's table); `moai status`
+    says which and why, `moai use NAME` switches by hand.
+    """
 
 
 def main(argv: list[str] | None = None) -> Any:

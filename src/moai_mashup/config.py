@@ -221,6 +221,16 @@ def load_config(worktree: str | Path, cache_dir: str | Path | None = None) -> Re
     return _from_blob(blob)
 
 
+def fallback_config() -> ResolvedConfig:
+    """Every default, no backends and no routes: what taking moai's own keys out of a
+    worktree (applying Claude) reads when llm.yaml or llm.local.yaml cannot be: the
+    ownership record says what to remove, the config nothing."""
+    from moai_mashup.core.config_model import FileModel
+
+    llm = FileModel().llm.model_dump(mode="json", by_alias=True, exclude=set(ADDED))
+    return _from_dump(llm, "default", True, [], {}, [])
+
+
 def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> ResolvedConfig:
     """`load_config` for a new worktree, reusing the validated cache of the one it came from.
 
@@ -464,7 +474,9 @@ def _backends_and_routes(
     """`llm.backends` of both files (a local one may not reuse a team name) as
     core/backends.Profile dicts, and `llm.routes` (the local file's first), each
     naming a defined backend; as the cache keeps them."""
-    from moai_mashup.core.backends import BUILT_IN, resolve_profile
+    from moai_mashup.core.backends import BUILT_IN, PRESETS, name_problem, resolve_profile
+    from moai_mashup.core.config_model import preset_guess
+    from moai_mashup.core.routing import covers
 
     for name in local.llm.backends:
         if name in team.llm.backends:
@@ -481,11 +493,26 @@ def _backends_and_routes(
     routes: list[dict[str, str]] = []
     for model, label in ((local, local_label), (team, team_label)):
         for n, route in enumerate(model.llm.routes):
-            if route.backend not in defined:
-                raise BadInput(
-                    f"{label}: llm.routes[{n}].backend: no backend is named "
-                    f"{route.backend!r}; route to one of {', '.join(defined)}, or define "
-                    f"{route.backend!r} under llm.backends"
+            name = route.backend
+            if name not in defined:
+                names = f"{', '.join(defined[:-1])} or {defined[-1]}"
+                guess = name if name in PRESETS else preset_guess(name)
+                example = (
+                    f" ({name}: {{preset: {guess}}})" if guess and not name_problem(name) else ""
                 )
-            routes.append({"branch": route.branch, "backend": route.backend, "source": label})
+                raise BadInput(
+                    f"{label}: llm.routes[{n}].backend: no backend is named {name!r}; route "
+                    f"to {names}, or define {name!r} under llm.backends{example}"
+                )
+            for m, before in enumerate(model.llm.routes[:n]):
+                # Within one file only: a local route before the team's is the user's
+                # own override, meant to take the team's branches.
+                if covers(before.branch, route.branch):
+                    raise BadInput(
+                        f"{label}: llm.routes[{n}].branch: {route.branch!r} never decides a "
+                        f"branch: llm.routes[{m}] ({before.branch!r}) comes first and "
+                        f"matches every branch it does (first match wins); move it above "
+                        f"llm.routes[{m}] or remove it"
+                    )
+            routes.append({"branch": route.branch, "backend": name, "source": label})
     return backends, routes

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from moai_mashup.config import ResolvedConfig
-from moai_mashup.core.backends import CLAUDE, GLM, TIERS, display_name
+from moai_mashup.core.backends import CLAUDE, GLM, TIERS, WINDOW_VAR, display_name
 from moai_mashup.core.routing import BranchRoute, route_branch, spec_branch_name, table
 from moai_mashup.errors import MoaiError
 from moai_mashup.git import Worktree
@@ -91,7 +91,7 @@ def collect() -> dict[str, Any]:
         "drift": drift,
         "fix": _stale_fix(wt, stale)
         if stale
-        else _fix(wt, settings_error, drift, expected, keys.get(expected or "", key_info)),
+        else _fix(ws, settings_error, drift, expected, keys.get(expected or "", key_info)),
         # keys moai owns whose values applying now would change (a merged glm.json)
         "stale_keys": list(stale.keys) if stale else [],
         "hand_set_base_url": hand_set,
@@ -180,6 +180,8 @@ def backend_info(ws: Workspace, name: str) -> dict[str, Any]:
         "display": display_name(name, cfg.backends),
         "base_url": None,
         "models": {},
+        "auth_var": None,
+        "context_window": None,
         "key": None if name == CLAUDE else _key_info(cfg.glm_env_var, name),
         "route": route_line(ws),
     }
@@ -187,6 +189,8 @@ def backend_info(ws: Workspace, name: str) -> dict[str, Any]:
     if profile is not None:
         info["base_url"] = profile.base_url
         info["models"] = dict(profile.models)
+        info["auth_var"] = profile.auth_var
+        info["context_window"] = profile.window
     elif name == GLM:
         try:
             template = load_template(ws.wt)
@@ -196,6 +200,12 @@ def backend_info(ws: Workspace, name: str) -> dict[str, Any]:
             info["base_url"] = template.get("ANTHROPIC_BASE_URL")
             models = {t: template.get(f"ANTHROPIC_DEFAULT_{t.upper()}_MODEL") for t in TIERS}
             info["models"] = {t: m for t, m in models.items() if m}
+            info["auth_var"] = next(
+                (v for v in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY") if template.get(v)),
+                None,
+            )
+            window = template.get(WINDOW_VAR)
+            info["context_window"] = int(window) if window and window.isdigit() else None
     return info
 
 
@@ -237,19 +247,39 @@ def _settings_state(
 
 
 def _fix(
-    wt: Worktree,
+    ws: Workspace,
     settings_error: str | None,
     drift: bool,
     expected: str | None,
     key_info: dict[str, Any],
 ) -> str | None:
     if settings_error is not None:
-        return f"fix or remove {settings_path(wt)}, then run: moai apply"
+        return f"fix or remove {settings_path(ws.wt)}, then run: moai apply"
     if not drift:
         return None
+    steps = []
     if expected not in (None, CLAUDE) and key_info["source"] is None:
-        return f"{set_key_command(expected or GLM)} && moai apply"
-    return "moai apply"
+        steps.append(set_key_command(expected or GLM))
+    if expected not in (None, CLAUDE) and not _url_trusted(ws, expected or GLM):
+        steps.append("moai trust")  # `moai apply` alone would leave it on Claude
+    return " && ".join([*steps, "moai apply"])
+
+
+def _url_trusted(ws: Workspace, backend: str) -> bool:
+    """The backend's base URL may receive its key here (its preset's or a built-in
+    GLM endpoint, the user's own llm.local.yaml, or trusted with `moai trust`); a
+    template that cannot be read counts as trusted (its error is shown elsewhere)."""
+    from moai_mashup.settings import trust
+    from moai_mashup.settings.apply import url_trusted
+
+    profile = ws.cfg.backends.get(backend)
+    if profile is not None:
+        return url_trusted(ws.wt, profile)
+    try:
+        url = load_template(ws.wt).get("ANTHROPIC_BASE_URL")
+    except MoaiError:
+        return True
+    return url is None or trust.is_trusted(ws.wt.main_root, "url", url)
 
 
 def _main_override(
@@ -306,9 +336,12 @@ def render(info: dict[str, Any]) -> str:
     backend = info["backend"]
     if backend is not None and backend["name"] not in (CLAUDE, GLM):
         models = ", ".join(f"{t} {m}" for t, m in backend["models"].items())
+        window = backend.get("context_window")
+        models += f"; context {window:,} tokens" if window else ""
         lines.append(f"backend:     {backend['display']}: {backend['base_url']} ({models})")
     for name, key in info["keys"].items():
-        label = "" if name == GLM else f"{name}: "
+        # glm's alone keeps the short form; beside other backends' it is named too
+        label = "" if list(info["keys"]) == [GLM] else f"{name}: "
         if key.get("source"):
             lines.append(f"key:         {label}{key['masked']} from {key['source']}")
         elif key.get("error"):

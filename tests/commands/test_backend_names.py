@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from moai_mashup.core.backends import PRESETS
 from moai_mashup.settings.keys import mask
 from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, settings, write
 from tests.guard.test_guard_staged import install_guard
@@ -25,6 +26,8 @@ from tests.names_support import (
     with_backends,
 )
 from tests.worktree_support import create, created, listing
+
+DS = PRESETS["deepseek"]  # `ds: {preset: deepseek}` (tests/names_support.py)
 
 
 @pytest.fixture
@@ -53,11 +56,10 @@ def test_status_names_the_backend_its_endpoint_models_key_and_route(
         "name": "ds",
         "display": "DeepSeek",
         "base_url": DS_URL,
-        "models": {
-            "opus": "deepseek-v4-pro",
-            "sonnet": "deepseek-v4-pro",
-            "haiku": "deepseek-v4-flash",
-        },
+        "models": DS.models,
+        # the one window moai tells Claude Code: the smallest of the tiers' models
+        "auth_var": DS.auth_var,
+        "context_window": min(DS.windows[m] for m in DS.models.values()),
         "key": {"source": "~/.moai/.env.ds", "masked": mask(DS_KEY)},
         "route": {"branch": "feature/SPEC-*", "backend": "ds", "kind": "route", "source": LLM_YAML},
     }
@@ -66,9 +68,15 @@ def test_status_names_the_backend_its_endpoint_models_key_and_route(
     assert info["keys"]["lab"] == {"source": None}
     text = moai(wt, "status", env=env).stdout
     assert "expected:    ds  (route 'feature/SPEC-*' (llm.yaml) -> ds)" in text
-    assert f"backend:     DeepSeek: {DS_URL} (opus deepseek-v4-pro, sonnet" in text
+    window = min(DS.windows[m] for m in DS.models.values())
+    models = ", ".join(f"{t} {m}" for t, m in DS.models.items())
+    assert f"backend:     DeepSeek: {DS_URL} ({models}; context {window:,} tokens)" in text
     assert f"key:         ds: {mask(DS_KEY)} from ~/.moai/.env.ds" in text
     assert "key:         lab: none (run: moai key set lab)" in text
+    # beside other backends' keys glm's is named too (alone it keeps the short form)
+    assert [line for line in text.splitlines() if line.startswith("key:")][1].startswith(
+        "key:         glm: "
+    )
     assert DS_KEY not in text
     # the main checkout: Claude, decided by the route file's last line
     info = status_json(routed, env)
@@ -80,7 +88,15 @@ def test_status_fix_names_the_backends_own_key_command(routed: Path, env: dict[s
     git(routed, "checkout", "-q", "-b", "lab/x", env=env)
     info = status_json(routed, env)
     assert info["expected_backend"] == "lab" and info["drift"] is True
-    assert info["fix"] == "moai key set lab && moai apply"
+    # lab's endpoint is not its preset's: `moai apply` alone would leave it on Claude
+    assert info["fix"] == "moai key set lab && moai trust && moai apply"
+    assert moai(routed, "trust", "--yes", env=env).returncode == 0
+    assert status_json(routed, env)["fix"] == "moai key set lab && moai apply"
+    # a preset's own endpoint needs no trust
+    git(routed, "checkout", "-q", "-b", "feature/SPEC-X", env=env)
+    info = status_json(routed, env)
+    assert (info["expected_backend"], info["active_backend"]) == ("ds", "claude")
+    assert info["fix"] == "moai apply"
 
 
 def test_route_shows_the_table_and_the_line_that_decides(routed: Path, env: dict[str, str]) -> None:
@@ -239,7 +255,7 @@ def test_doctor_live_names_the_backends_endpoint(
     [live] = [c for c in info["checks"] if c["name"] == "live"]
     assert info["live"]["hosts"] == ["api.deepseek.com:443"]
     assert live["status"] == "ok", live
-    assert "(the DeepSeek endpoint), model deepseek-v4-pro" in live["message"]
+    assert f"(the DeepSeek endpoint), model {DS.models['opus']}" in live["message"]
     # The same settings where the table wants Claude: DeepSeek's endpoint is a failure.
     write(routed / ".claude/settings.local.json", (wt / ".claude/settings.local.json").read_text())
     code, info = doctor(routed, env, "--live", "--claude", str(claude))
@@ -267,4 +283,5 @@ def test_policy_checks_and_the_trailer_name_a_configured_backend(
     )
     assert moai(repo, "apply", env=env).returncode == 0
     assert commit(repo, env, "-m", "on ds").returncode == 0
-    assert last_message(repo, env).rstrip().endswith("\n\nLLM-Backend: ds (deepseek-v4-pro)")
+    trailer = f"\n\nLLM-Backend: ds ({DS.models['opus']})"
+    assert last_message(repo, env).rstrip().endswith(trailer)

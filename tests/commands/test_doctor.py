@@ -174,3 +174,50 @@ def test_live_refused_when_a_settings_file_sets_no_proxy(
         assert r.returncode == 1 and check["status"] == "fail"
         assert f"a settings file sets {name}" in check["message"]
         assert not mark.exists()
+
+
+def test_a_bad_config_is_not_reported_as_a_detached_head(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    assert moai(repo, "glm", env=env).returncode == 0
+    write(repo / ".moai/config/sections/llm.yaml", "llm:\n  mode: turbo\n")
+    code, info = doctor(repo, env)
+    assert code == 1 and by_name(info, "config")[0]["status"] == "fail"
+    drift = by_name(info, "drift")[0]
+    assert drift["message"] == "active glm; the routing table cannot be read (config)"
+
+
+def test_a_backend_beside_glm_is_named_and_glm_not_asked_for(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """A repository routing SPEC branches to Kimi: no GLM key is needed (no fix offered),
+    the model note names Kimi, and a removed Kimi key leaves a fix that works."""
+    routes = (
+        "  backends:\n    kimi: {preset: moonshot}\n  routes:\n"
+        "    - {branch: 'feature/SPEC-*', backend: kimi}\n    - {branch: '*', backend: claude}\n"
+    )
+    llm = repo / ".moai/config/sections/llm.yaml"
+    write(llm, llm.read_text() + routes)
+    git(repo, "checkout", "-q", "-b", "feature/SPEC-X", env=env)
+    r = moai(repo, "key", "set", "kimi", env=env, input=FAKE_KEY)
+    assert r.returncode == 0, r.stderr
+    assert moai(repo, "apply", env=env).returncode == 0
+    code, info = doctor(repo, env)
+    assert code == 0, info
+    [key] = by_name(info, "key")
+    assert key == {
+        "status": "info",
+        "name": "key",
+        "message": "no GLM key found; none needed: no branch goes to glm here",
+        "fix": None,
+    }
+    [model] = by_name(info, "model")
+    assert "on Kimi (Moonshot) (env.ANTHROPIC_MODEL)" in model["message"]
+    assert "reaches Kimi (Moonshot) as is" in model["message"]
+
+    assert moai(repo, "key", "remove", "kimi", env=env).returncode == 0
+    code, info = doctor(repo, env)
+    assert code == 1
+    [credential] = by_name(info, "credential")
+    assert credential["status"] == "fail"
+    assert credential["fix"] == "moai key set kimi && moai apply"  # `moai apply` alone fails

@@ -242,7 +242,8 @@ def test_list_shows_every_backend_masked_with_its_source(
     assert r.stdout.splitlines() == [
         f"glm   {mask(FAKE_KEY)} from ~/.moai/.env.glm",
         f"kimi  {mask(KIMI_KEY)} from $MOAI_KIMI_API_KEY",
-        "lab   no key (run: moai key set lab)",
+        # no route sends a branch to lab: its key is not needed yet
+        "lab   no key (no branch goes to it here; for `moai use lab`: moai key set lab)",
         f"old   {mask(OTHER_FAKE_KEY)} from ~/.moai/.env.old  (not defined in this repository)",
     ]
     r = moai(configured, "key", "list", "--json", env=full)
@@ -255,7 +256,9 @@ def test_list_shows_every_backend_masked_with_its_source(
         "masked": mask(FAKE_KEY),
         "source": "~/.moai/.env.glm",
         "variable": "GLM_API_TOKEN",  # the seed's glm_env_var
+        "routed": True,  # mashup: SPEC branches on glm
     }
+    assert rows["lab"]["routed"] is False and rows["old"]["routed"] is False
     assert rows["kimi"]["source"] == "$MOAI_KIMI_API_KEY"
     assert rows["lab"]["masked"] is None and rows["lab"]["source"] is None
     assert rows["lab"]["variable"] == "MOAI_LAB_API_KEY"
@@ -339,6 +342,31 @@ def test_remove_names_the_source_still_holding_a_key(
     assert KIMI_KEY not in r.stdout + r.stderr
 
 
+def test_remove_names_each_worktree_still_holding_the_key(
+    configured: Path, home: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The key file going does not take the key out of a worktree on that backend
+    (inline credentials): `moai key remove` names each such settings file."""
+    assert moai(configured, "key", "set", "kimi", env=env, input=KIMI_KEY).returncode == 0
+    linked = tmp_path / "linked"
+    git(configured, "worktree", "add", "-q", "-b", "exp/a", str(linked), env=env)
+    for where in (configured, linked):
+        r = moai(where, "use", "kimi", env=env)
+        assert r.returncode == 0, r.stderr
+    r = moai(configured, "key", "remove", "kimi", env=env)
+    assert r.returncode == 0, r.stderr
+    notes = r.stderr.splitlines()
+    assert notes == [
+        f"note: {root / SETTINGS} still holds this key (kimi's settings); `moai claude` there "
+        "takes it out (or `moai key set kimi`, then `moai apply` there)"
+        for root in (configured, linked.resolve())
+    ]
+    assert KIMI_KEY not in r.stdout + r.stderr
+    assert moai(linked, "claude", env=env).returncode == 0  # the fix named works
+    r = moai(configured, "key", "remove", "kimi", env=env)
+    assert r.stdout == "kimi: no key in ~/.moai/.env.kimi\n" and r.stderr == ""
+
+
 @pytest.mark.parametrize("name", ["claude", "Lab", "a/b"])
 def test_remove_refuses_a_name_that_holds_no_key(
     configured: Path, home: Path, env: dict[str, str], name: str
@@ -379,6 +407,9 @@ def test_use_unknown_lists_the_defined_ones_and_changes_nothing(
     line = one_line(r.stderr)
     assert f"{name}: no such backend in {LLM_YAML}" in line
     assert "this repository defines claude, glm, kimi, lab" in line
+    # and the fix: define it, or (not a name at all) what a name looks like
+    fix = "lower-case letters" if name != "gw" else "define gw under llm.backends first"
+    assert fix in line
     assert_unchanged(before, snapshot(home, configured))
 
 

@@ -12,6 +12,7 @@ import pytest
 from click.shell_completion import ShellComplete
 
 from moai_mashup.cli import COMMANDS, LazyGroup, cli, complete_backend_options
+from moai_mashup.core.backends import PRESETS
 from tests.commands.test_key_cli import BACKENDS_YAML
 from tests.gitrepo import LLM_YAML, MOAI, git, write
 from tests.tty_support import Tmux, need
@@ -185,6 +186,24 @@ def backend_options() -> list[list[str]]:
     return found
 
 
+def test_init_backend_completes_presets_until_llm_yaml_exists(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """`moai init --backend`: a new llm.yaml takes a preset (or glm); one already there
+    takes glm or one of its llm.backends, as init itself checks."""
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q", env=env)
+    presets = [f"plain,{n}" for n in ("glm", *PRESETS)]
+    assert complete(fresh, env, "moai init --backend ") == presets
+    assert complete(fresh, env, "moai init --backend moon") == [
+        "plain,moonshot",
+        "plain,moonshot-china",
+    ]
+    write(repo / LLM_YAML, BACKENDS_YAML)
+    assert complete(repo, env, "moai init --backend ") == ["plain,glm", "plain,kimi", "plain,lab"]
+
+
 def test_every_backend_option_completes_backend_names(
     repo: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,7 +213,9 @@ def test_every_backend_option_completes_backend_names(
     names = ["plain,claude", "plain,glm", "plain,kimi", "plain,lab"]
     for path in backend_options():
         words = " ".join(["moai", *path, "SPEC-X", "--backend", ""])
-        assert complete(repo, env, words) == names, path
+        # init's puts SPEC worktrees on NAME: never claude (test_init_backend_completes_...)
+        expected = [n for n in names if n != "plain,claude"] if path == ["init"] else names
+        assert complete(repo, env, words) == expected, path
 
     @click.command()
     @click.option("--backend", metavar="NAME")

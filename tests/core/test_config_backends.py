@@ -171,7 +171,10 @@ def test_local_backend_reusing_a_team_name_is_an_error(repo: Path, env: dict[str
 
 
 def test_a_local_route_may_name_a_team_backend_and_the_team_a_local_one(repo: Path) -> None:
-    write(repo / LLM_YAML, TEAM + "    - {branch: main, backend: mine}\n")
+    team = TEAM.replace(
+        '    - {branch: "*"', '    - {branch: main, backend: mine}\n    - {branch: "*"'
+    )
+    write(repo / LLM_YAML, team)
     write(repo / LLM_LOCAL_YAML, LOCAL)
     cfg = load_config(repo)
     assert RouteLine("main", "mine", LLM_YAML) in cfg.routes
@@ -180,7 +183,7 @@ def test_a_local_route_may_name_a_team_backend_and_the_team_a_local_one(repo: Pa
 
 KNOWN = ", ".join(PRESETS)
 PATTERN = (
-    "; git refuses it in branch names (git help check-ref-format), so this route never matches"
+    "; git refuses it in branch names (git help check-ref-format), so this route never matches: "
 )
 
 # (file, llm block after `llm:\n`, the line after "moai: <file>: ")
@@ -188,7 +191,8 @@ BAD = [
     (
         LLM_YAML,
         "  backends:\n    kimi: {preset: moonshoot}\n",
-        f"llm.backends.kimi.preset: unknown preset 'moonshoot'; use one of {KNOWN} "
+        f"llm.backends.kimi.preset: unknown preset 'moonshoot' (did you mean moonshot?); "
+        f"use one of {KNOWN} "
         "(or leave preset out and give base_url and models)",
     ),
     (
@@ -196,26 +200,28 @@ BAD = [
         "  backends:\n    kimi: {preset: moonshot}\n  routes:\n"
         "    - {branch: 'exp/*', backend: kimi}\n    - {branch: main, backend: claude}\n"
         "    - {branch: '*', backend: kimmi}\n",
-        "llm.routes[2].backend: no backend is named 'kimmi'; route to one of claude, glm, "
-        "kimi, or define 'kimmi' under llm.backends",
+        "llm.routes[2].backend: no backend is named 'kimmi'; route to claude, glm or "
+        "kimi, or define 'kimmi' under llm.backends (kimmi: {preset: moonshot})",
     ),
     (
         LLM_LOCAL_YAML,
         "  routes:\n    - {branch: 'exp/*', backend: lab}\n",
-        "llm.routes[0].backend: no backend is named 'lab'; route to one of claude, glm, "
+        "llm.routes[0].backend: no backend is named 'lab'; route to claude or glm, "
         "or define 'lab' under llm.backends",
     ),
     (
         LLM_YAML,
         "  backends:\n    claude: {preset: openrouter}\n",
-        "llm.backends.claude: 'claude' is built in and cannot be redefined; give this backend "
-        "another name (e.g. glm-china with preset zai-china) and route to that",
+        "llm.backends.claude: 'claude' is built in (Claude itself: moai writes nothing for "
+        "it) and cannot be redefined; give this backend another name (e.g. claude-proxy) and "
+        "route to that",
     ),
     (
         LLM_LOCAL_YAML,
         "  backends:\n    glm: {preset: zai-china}\n",
-        "llm.backends.glm: 'glm' is built in and cannot be redefined; give this backend "
-        "another name (e.g. glm-china with preset zai-china) and route to that",
+        "llm.backends.glm: 'glm' is built in (from .moai/llm-configs/glm.json) and cannot be "
+        "redefined; give this backend another name (e.g. glm-china with preset zai-china) and "
+        "route to that",
     ),
     (
         LLM_YAML,
@@ -280,17 +286,52 @@ BAD = [
         LLM_YAML,
         "  routes:\n    - {branch: 'exp/*', backend: glm}\n    - {branch: 'feat ure/*', "
         "backend: glm}\n",
-        f"llm.routes[1].branch: 'feat ure/*' holds ' '{PATTERN}",
+        f"llm.routes[1].branch: 'feat ure/*' holds ' '{PATTERN}remove it",
     ),
     (
         LLM_YAML,
         "  routes:\n    - {branch: 'exp/*/*', backend: glm}\n",
-        f"llm.routes[0].branch: 'exp/*/*' holds a second '*' (only one '*' is special){PATTERN}",
+        "llm.routes[0].branch: 'exp/*/*' holds a second '*' (only one '*' is special)"
+        f"{PATTERN}keep one; it matches any characters, '/' included",
     ),
     (
         LLM_YAML,
         "  routes:\n    - {branch: 'release/*.lock', backend: glm}\n",
-        f"llm.routes[0].branch: 'release/*.lock' ends with '.lock'{PATTERN}",
+        f"llm.routes[0].branch: 'release/*.lock' ends with '.lock'{PATTERN}remove the "
+        "trailing '.lock'",
+    ),
+    (
+        LLM_YAML,
+        "  routes:\n    - {branch: 'exp/v?', backend: glm}\n",
+        f"llm.routes[0].branch: 'exp/v?' holds '?'{PATTERN}use '*' (one or more characters), "
+        "the only wildcard",
+    ),
+    (
+        LLM_YAML,
+        "  routes:\n    - {branch: 'exp/', backend: glm}\n",
+        f"llm.routes[0].branch: 'exp/' ends with '/'{PATTERN}end it with '*' instead",
+    ),
+    (
+        LLM_YAML,
+        "  backends:\n    k: {preset: kimi}\n",
+        f"llm.backends.k.preset: unknown preset 'kimi' (did you mean moonshot?); use one of "
+        f"{KNOWN} (or leave preset out and give base_url and models)",
+    ),
+    (
+        LLM_YAML,
+        "  routes:\n    - {branch: '*', backend: claude}\n"
+        "    - {branch: 'feature/SPEC-*', backend: glm}\n",
+        "llm.routes[1].branch: 'feature/SPEC-*' never decides a branch: llm.routes[0] ('*') "
+        "comes first and matches every branch it does (first match wins); move it above "
+        "llm.routes[0] or remove it",
+    ),
+    (
+        LLM_LOCAL_YAML,
+        "  routes:\n    - {branch: 'exp/*', backend: glm}\n"
+        "    - {branch: 'exp/a-*', backend: glm}\n",
+        "llm.routes[1].branch: 'exp/a-*' never decides a branch: llm.routes[0] ('exp/*') "
+        "comes first and matches every branch it does (first match wins); move it above "
+        "llm.routes[0] or remove it",
     ),
     (LLM_YAML, "  routes:\n    - {branch: glm}\n", "llm.routes[0].backend: Field required"),
     (
@@ -332,11 +373,56 @@ def test_bad_routes_in_a_git_checkout_are_one_line_and_leave_the_worktree(
     lines = moai_lines(r.stderr)
     assert lines == [
         f"moai: post-checkout: {LLM_YAML}: llm.routes[0].backend: no backend is named 'kimi'; "
-        "route to one of "
-        "claude, glm, or define 'kimi' under llm.backends"
+        "route to claude or glm, or define 'kimi' under llm.backends (kimi: {preset: moonshot})"
     ], r.stderr
     assert not (repo / SETTINGS).exists()  # left on Claude: nothing written
     assert keyed_home not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("rel", [LLM_YAML, LLM_LOCAL_YAML])
+def test_a_config_gone_bad_in_a_checkout_leaves_a_provider_worktree_on_claude(
+    repo: Path, env: dict[str, str], keyed_home: str, rel: str
+) -> None:
+    """On GLM, the config breaks (a merge, an edit of the user's file), then a checkout:
+    which backend the new branch gets cannot be known, so the worktree does not carry
+    GLM's key and endpoint there; it goes to Claude, with the config's one line."""
+    install(repo, env)
+    user_settings = '{"model": "opus"}\n'
+    write(repo / SETTINGS, user_settings)
+    run_git(repo, "checkout", "-q", "-b", "feature/SPEC-1", env=env)
+    assert status_json(repo, env)["active_backend"] == "glm"
+    bad = "llm:\n  backends:\n    kimi: {preset: kimi}\n"
+    write(repo / rel, (SEED_LLM_YAML + bad[5:]) if rel == LLM_YAML else bad)
+    r = run_git(repo, "checkout", "-q", "-b", "feature/SPEC-2", env=env)
+    assert r.returncode == 0
+    assert moai_lines(r.stderr) == [
+        f"moai: left this worktree on Claude: {rel}: llm.backends.kimi.preset: unknown preset "
+        f"'kimi' (did you mean moonshot?); use one of {KNOWN} (or leave preset out and give "
+        "base_url and models)"
+    ], r.stderr
+    assert (repo / SETTINGS).read_text() == user_settings  # exactly the user's again
+    assert keyed_home not in r.stdout + r.stderr
+    # already on Claude: the next checkout says the line and changes nothing
+    r = run_git(repo, "checkout", "-q", "feature/SPEC-1", env=env)
+    assert moai_lines(r.stderr) == [
+        f"moai: post-checkout: {rel}: llm.backends.kimi.preset: unknown preset 'kimi' (did "
+        f"you mean moonshot?); use one of {KNOWN} (or leave preset out and give base_url and "
+        "models)"
+    ]
+    assert (repo / SETTINGS).read_text() == user_settings
+
+
+def test_a_detached_head_with_a_bad_config_stays_as_it_was(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    install(repo, env)
+    run_git(repo, "checkout", "-q", "-b", "feature/SPEC-1", env=env)
+    on_glm = (repo / SETTINGS).read_text()
+    write(repo / LLM_YAML, SEED_LLM_YAML + "  routes:\n    - {branch: '*', backend: kimi}\n")
+    r = run_git(repo, "checkout", "-q", "--detach", env=env)
+    assert r.returncode == 0
+    assert not [line for line in moai_lines(r.stderr) if "left this worktree" in line]
+    assert (repo / SETTINGS).read_text() == on_glm
 
 
 # --- the validated cache --------------------------------------------------------------

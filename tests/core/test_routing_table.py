@@ -20,6 +20,7 @@ from moai_mashup.core.routing import (
     BranchRoute,
     branch_backend,
     branch_routes,
+    covers,
     glob_matches,
     route_branch,
     route_for_phase,
@@ -71,17 +72,37 @@ def test_claude_only_puts_every_branch_on_claude(
 
 
 @given(mode=modes, routes=route_lists)
-def test_unrouted_line_iff_the_last_glob_is_not_star(mode: str, routes: list[RouteLine]) -> None:
+def test_unrouted_line_iff_no_glob_is_star(mode: str, routes: list[RouteLine]) -> None:
     lines = table(mode, "main", "feature/SPEC-*", routes)  # type: ignore[arg-type]
     if mode == "claude-only" or not routes:
         assert lines == branch_routes(mode, "main", "feature/SPEC-*")  # type: ignore[arg-type]
         return
     routed = [BranchRoute(r.branch, r.backend, "route") for r in routes]
-    if routes[-1].branch == "*":
+    # a `*` anywhere (a local route before the team's) already takes every branch
+    if any(r.branch == "*" for r in routes):
         assert list(lines) == routed
     else:
         assert list(lines) == [*routed, BranchRoute("*", "claude", "unrouted")]
-    assert lines[-1].glob == "*"
+    assert any(line.glob == "*" for line in lines)
+
+
+@given(earlier=globs, later=globs)
+def test_covers_is_exactly_every_branch_matched_before(earlier: str, later: str) -> None:
+    """`covers(a, b)`: a route with glob `b` after one with `a` never decides a branch
+    (config refuses it in one file). Checked on every branch `later` matches with its
+    `*` standing for text up to one character longer than `earlier` (longer text
+    cannot change the answer)."""
+    prefix, star, suffix = later.partition("*")
+    if not star:
+        shadowed = glob_matches(later, earlier)
+    else:
+        fillers = (
+            "".join(t)
+            for n in range(1, len(earlier) + 2)
+            for t in itertools.product("ab", repeat=n)
+        )
+        shadowed = all(glob_matches(prefix + x + suffix, earlier) for x in fillers)
+    assert covers(earlier, later) == shadowed
 
 
 @given(glob=globs, branch=st.text(alphabet="ab/-*?[", min_size=0, max_size=6))

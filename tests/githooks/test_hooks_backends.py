@@ -245,7 +245,12 @@ def test_an_untrusted_custom_backend_stays_on_claude_until_trusted(
 
     r = moai(repo, "trust", "--yes", env=env)
     assert r.returncode == 0, r.stderr
-    assert f"send your lab key to: {LAB_URL}" in r.stdout
+    # which key goes where: the backend's own, masked, with the file it comes from
+    masked = f"{LAB_KEY[:4]}…{LAB_KEY[-4:]}"
+    assert f"send your 'lab' backend's key ({masked} from ~/.moai/.env.lab) to: {LAB_URL}" in (
+        r.stdout
+    )
+    assert LAB_KEY not in r.stdout + r.stderr
     run_git(repo, "checkout", "-q", "main", env=env)
     lines = moai_lines(run_git(repo, "checkout", "-q", "lab/one", env=env).stderr)
     assert lines == ["moai: this worktree now uses Lab (route 'lab/*' (llm.yaml) -> lab)"]

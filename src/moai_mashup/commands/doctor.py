@@ -184,11 +184,12 @@ def credential_check(
             other is not None and other == key
         )
         if not (primary_ok and other_ok):
+            fix = "moai apply" if key is not None else f"moai key set {expected} && moai apply"
             return Check(
                 "fail",
                 "credential",
                 msg + f" (a non-{label} credential would reach {label})",
-                "moai apply",
+                fix,
             )
         return Check("ok", "credential", msg)
     leaks = any(key in (token, api_key) for key in keys.values()) or ours
@@ -359,9 +360,9 @@ def key_lines(f: Facts) -> list[Check]:
         return [Check("fail", "key", f.key_error)]
     if f.key is not None:
         return [Check("ok", "key", f"{mask(f.key.value)} from {f.key.source}")]
-    return [
-        Check("fail" if f.uses_glm else "info", "key", "no GLM key found", "moai glm --set-key")
-    ]
+    if not f.uses_glm:
+        return [Check("info", "key", "no GLM key found; none needed: no branch goes to glm here")]
+    return [Check("fail", "key", "no GLM key found", "moai glm --set-key")]
 
 
 def settings_lines(f: Facts) -> list[Check]:
@@ -456,6 +457,10 @@ def drift_lines(f: Facts) -> list[Check]:
     active = state.active
     if active is None:
         return []
+    if f.cfg is None:
+        return [
+            Check("info", "drift", f"active {active}; the routing table cannot be read (config)")
+        ]
     if f.expected is None:
         return [Check("info", "drift", f"active {active}; detached HEAD: left as is")]
     on_it = f.cfg is not None and active == f.expected not in ("claude", "mixed")
@@ -502,14 +507,16 @@ def main_checkout_lines(f: Facts) -> list[Check]:
 def claude_code_lines(f: Facts) -> list[Check]:
     """Claude Code's version, and how a `--model` on its command line beats the settings."""
     status, message, fix = claude_version.report(claude_version.installed())
+    here = f.expected if f.expected not in (None, "claude") else None
+    shown = f.shown_as().get(here, here) if here else "GLM or another provider"
     return [
         Check(status, "claude code", message, fix),  # type: ignore[arg-type]
         Check(
             "info",
             "model",
-            "moai sets the model tier on GLM (env.ANTHROPIC_MODEL); a `--model` on the claude "
-            "command line beats every settings file, so a full id there (claude-...) reaches "
-            "GLM as is: use --model opus|sonnet|haiku",
+            f"moai sets the model tier on {shown} (env.ANTHROPIC_MODEL); a `--model` on the "
+            "claude command line beats every settings file, so a full id there (claude-...) "
+            f"reaches {shown} as is: use --model opus|sonnet|haiku",
         ),
     ]
 

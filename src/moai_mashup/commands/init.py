@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from moai_mashup import git
 from moai_mashup.claude_code import install as cc
@@ -23,6 +24,7 @@ from moai_mashup.core.backends import CLAUDE, GLM, PRESETS, display_name, name_p
 from moai_mashup.core.routing import MODES
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.githooks import install as hook_install
+from moai_mashup.key_entry import config_quietly
 from moai_mashup.scaffold import init_files, with_fix
 from moai_mashup.settings.keys import mask, resolve_key, save_key, validate_key
 from moai_mashup.status import (
@@ -34,6 +36,17 @@ from moai_mashup.status import (
     table_backends,
 )
 from moai_mashup.worktrees.create import check_backend
+
+
+def complete_init_backend(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Tab completion for `moai init --backend`: the presets (and glm) where llm.yaml is
+    still to be written; glm and its llm.backends where it exists (`_check_backend`)."""
+    cfg = config_quietly()
+    names = [GLM, *cfg.backends] if cfg is not None and cfg.configured else [GLM, *PRESETS]
+    return [CompletionItem(n) for n in dict.fromkeys(names) if n.startswith(incomplete)]
+
 
 MODE_HELP = {
     "claude-only": "Claude everywhere; moai only watches",
@@ -215,8 +228,10 @@ def _next_steps(wt: git.Worktree) -> list[str]:
 @click.option(
     "--backend",
     metavar="NAME",
-    help="Put SPEC worktrees on NAME (a preset, for a new llm.yaml; or one of its backends) "
-    "instead of GLM, and ask for its key.",
+    shell_complete=complete_init_backend,
+    help="Put SPEC worktrees on NAME instead of GLM, and ask for its key. For a new "
+    f"llm.yaml a preset ({', '.join(PRESETS)}); where llm.yaml exists, glm or one of its "
+    "llm.backends.",
 )
 @click.option("--no-key", is_flag=True, help="Do not ask for a key.")
 @click.pass_context

@@ -10,13 +10,15 @@ docs/configuration.md, "Where the keys come from"). `moai glm --set-key` is
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 
+from moai_mashup import git
 from moai_mashup.config import ResolvedConfig
 from moai_mashup.core.backends import GLM
-from moai_mashup.errors import MoaiError
+from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.githooks.install import forget_prepared_here
 from moai_mashup.key_entry import (
     check_key_name,
@@ -27,7 +29,10 @@ from moai_mashup.key_entry import (
     set_key,
     what,
 )
+from moai_mashup.paths import SETTINGS_REL
 from moai_mashup.settings import keys
+from moai_mashup.settings.main_checkout import has_main_checkout, linked_worktrees, read_doc
+from moai_mashup.status import table_backends
 
 
 @click.group("key")
@@ -54,6 +59,7 @@ def key_rows(cfg: ResolvedConfig | None) -> list[dict[str, Any]]:
     names = defined_names(cfg) if cfg else [GLM]
     glm_env_var = cfg.glm_env_var if cfg else keys.ENV_FILE_VAR
     rows: list[dict[str, Any]] = []
+    routed = table_backends(cfg) if cfg else []  # the backends a branch goes to here
     for name in dict.fromkeys([*names, *keys.key_file_backends()]):
         row: dict[str, Any] = {
             "backend": name,
@@ -62,6 +68,8 @@ def key_rows(cfg: ResolvedConfig | None) -> list[dict[str, Any]]:
             "source": None,
             "variable": keys.env_vars(name, glm_env_var)[0],
         }
+        if cfg is not None:
+            row["routed"] = name in routed
         try:
             found = keys.resolve_key(glm_env_var, name)
         except MoaiError as exc:
@@ -79,6 +87,11 @@ def render_rows(rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         if "error" in r:
             state = f"error: {r['error']}"
+        elif r["source"] is None and r.get("routed") is False and r["defined"]:
+            name = r["backend"]
+            state = (
+                f"no key (no branch goes to it here; for `moai use {name}`: moai key set {name})"
+            )
         elif r["source"] is None:
             state = f"no key (run: moai key set {r['backend']})"
         else:
@@ -119,7 +132,29 @@ def remove_cmd(backend: str) -> None:
         masked = keys.mask(old) if old else "…"
         click.echo(f"removed {what(backend)} {masked} from {shown}")
         forget_prepared_here()
+        if old:
+            _held_in_worktrees(backend, old)
     _still_there(backend)
+
+
+def _held_in_worktrees(backend: str, value: str) -> None:
+    """Name each worktree of the repository we stand in whose settings.local.json still
+    holds the removed key (inline mode, on that backend): the key file going does not
+    take it out there, and Claude Code keeps sending it."""
+    try:
+        wt = git.discover(Path.cwd())
+    except BadInput:
+        return
+    roots = [wt.main_root] if has_main_checkout(wt) else []
+    for root in dict.fromkeys([*roots, *(w.root for w in linked_worktrees(wt))]):
+        env = read_doc(root / SETTINGS_REL, within=root).get("env")
+        if isinstance(env, dict) and value in env.values():
+            click.echo(
+                f"note: {root / SETTINGS_REL} still holds this key ({backend}'s settings); "
+                f"`moai claude` there takes it out (or `moai key set {backend}`, then "
+                "`moai apply` there)",
+                err=True,
+            )
 
 
 def _still_there(backend: str) -> None:

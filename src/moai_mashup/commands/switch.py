@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from moai_mashup.config import LLM_YAML
-from moai_mashup.core.backends import CLAUDE, GLM
+from moai_mashup.core.backends import CLAUDE, GLM, name_problem
 from moai_mashup.errors import BadInput
 from moai_mashup.githooks.install import forget_prepared_here
 from moai_mashup.key_entry import BACKEND_NAME, set_key
@@ -47,9 +47,11 @@ def use_command(backend: str) -> None:
     ws = open_workspace()
     names = [CLAUDE, GLM, *ws.cfg.backends]
     if backend not in names:
+        problem = name_problem(backend)
         raise BadInput(
-            f"{backend}: no such backend in {LLM_YAML} (llm.backends); "
-            f"this repository defines {', '.join(names)}"
+            f"{backend}: no such backend in {LLM_YAML} (llm.backends); this repository "
+            f"defines {', '.join(names)}"
+            + (f" ({problem})" if problem else f"; define {backend} under llm.backends first")
         )
     switch(backend, ws)
 

@@ -16,8 +16,8 @@ import click
 
 from moai_mashup.core.backends import GLM
 from moai_mashup.core.glm_template import extra_env_trust_value, split_routing
-from moai_mashup.errors import Refused
-from moai_mashup.settings import trust
+from moai_mashup.errors import MoaiError, Refused
+from moai_mashup.settings import keys, trust
 from moai_mashup.settings.apply import load_template, profile_env_for_trust
 from moai_mashup.workspace import open_workspace
 
@@ -95,11 +95,28 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
         return
     click.echo(f"{repo} asks to:")
     for k, v, b in needed:
-        what = _WHAT[k].format(name="GLM" if b == GLM else b)
+        what = _WHAT[k].format(name="GLM" if b == GLM else f"{b!r} backend's")
+        if k == "url":  # which key exactly: the one moai keeps for that backend
+            what = what.replace(" key to", f" key ({_which_key(ws.cfg.glm_env_var, b)}) to")
         for shown in _shown(k, v, GLM):
             click.echo(f"  {what}: {shown}")
     if not yes and not click.confirm("Trust these for this repository?", err=True):
         raise Refused("not trusted; nothing changed")
     for k, v, b in needed:
         trust.trust(repo, k, v, b)
-    click.echo(f"trusted {len(needed)} item(s); a change to any of them asks again")
+    click.echo(
+        f"trusted {len(needed)} item(s); a change to any of them asks again. "
+        "`moai apply` uses them in this worktree now (the next checkout does anyway)"
+    )
+
+
+def _which_key(glm_env_var: str, backend: str) -> str:
+    """The key a backend's endpoint would receive, masked with where it comes from
+    (`moai key set` saves it), so the prompt says which key goes where."""
+    try:
+        found = keys.resolve_key(glm_env_var, backend)
+    except MoaiError as exc:
+        return f"unreadable: {exc}"
+    if found is None:
+        return f"none yet; `moai key set {backend}` saves it"
+    return f"{keys.mask(found.value)} from {found.source}"

@@ -121,8 +121,10 @@ class BackendModel(_Strict):
     @classmethod
     def _known_preset(cls, value: str | None) -> str | None:
         if value is not None and value not in PRESETS:
+            guess = preset_guess(value)
+            hint = f" (did you mean {guess}?)" if guess else ""
             raise ValueError(
-                f"unknown preset {value!r}; use one of {', '.join(PRESETS)} "
+                f"unknown preset {value!r}{hint}; use one of {', '.join(PRESETS)} "
                 "(or leave preset out and give base_url and models)"
             )
         return value
@@ -163,6 +165,39 @@ class RouteModel(_Strict):
         return value
 
 
+# What people call a provider, when it is not the name of its preset.
+PRESET_ALIASES = {
+    "kimi": "moonshot",
+    "moonshot-ai": "moonshot",
+    "glm": "zai",
+    "z-ai": "zai",
+    "z.ai": "zai",
+    "zhipu": "zai-china",
+    "bigmodel": "zai-china",
+    "ds": "deepseek",
+    "alibaba": "qwen",
+    "dashscope": "qwen",
+    "bailian": "qwen",
+    "mini-max": "minimax",
+    "or": "openrouter",
+    "open-router": "openrouter",
+}
+
+
+def preset_guess(name: str) -> str | None:
+    """The preset a user most likely meant by `name` (a provider's other name, or a
+    near miss of a preset's); None when nothing is close."""
+    import difflib
+
+    lowered = name.lower()
+    if lowered in PRESETS:
+        return lowered
+    if lowered in PRESET_ALIASES:
+        return PRESET_ALIASES[lowered]
+    close = difflib.get_close_matches(lowered, [*PRESETS, *PRESET_ALIASES], n=1, cutoff=0.75)
+    return PRESET_ALIASES.get(close[0], close[0]) if close else None
+
+
 def glob_problem(branch_glob: str) -> str | None:
     """Why `branch_glob` (core/routing.glob_matches: the first `*` stands for one or
     more characters, the rest is literal) can match no branch git lets you create;
@@ -171,37 +206,53 @@ def glob_problem(branch_glob: str) -> str | None:
     The rules are git's for a branch name (`git help check-ref-format`, and `git
     branch` refusing a name that starts with '-' or is HEAD): the glob's literal
     parts must break none that no text in place of the `*` can mend. A glob
-    without `*` is a branch name and follows them all.
+    without `*` is a branch name and follows them all. The line ends with the fix.
     """
-    fix = "; git refuses it in branch names (git help check-ref-format), so this route never"
-    fix += " matches"
+
+    def never(what: str, fix: str) -> str:
+        return (
+            f"{branch_glob!r} {what}; git refuses it in branch names (git help "
+            f"check-ref-format), so this route never matches: {fix}"
+        )
+
     prefix, _star, suffix = branch_glob.partition("*")
     for part in (prefix, suffix):
         for c in part:
             if c < " " or c == "\x7f":
-                return f"{branch_glob!r} holds a control character{fix}"
-            if c in " ~^:?[\\":
-                return f"{branch_glob!r} holds {c!r}{fix}"
+                return never("holds a control character", "remove it")
+            if c in "?[":
+                return never(f"holds {c!r}", "use '*' (one or more characters), the only wildcard")
+            if c in " ~^:\\":
+                return never(f"holds {c!r}", "remove it")
             if c == "*":
-                return f"{branch_glob!r} holds a second '*' (only one '*' is special){fix}"
+                return never(
+                    "holds a second '*' (only one '*' is special)",
+                    "keep one; it matches any characters, '/' included",
+                )
         for bad in ("..", "@{", "//", "/.", ".lock/"):
             if bad in part:
-                return f"{branch_glob!r} holds {bad!r}{fix}"
+                return never(f"holds {bad!r}", "remove it")
     if branch_glob.startswith(("-", "/", ".")):
-        return f"{branch_glob!r} starts with {branch_glob[0]!r}{fix}"
+        return never(f"starts with {branch_glob[0]!r}", f"remove the leading {branch_glob[0]!r}")
     for end in ("/", ".lock", "."):
         if branch_glob.endswith(end):
-            return f"{branch_glob!r} ends with {end!r}{fix}"
+            fix = "end it with '*' instead" if end == "/" else f"remove the trailing {end!r}"
+            return never(f"ends with {end!r}", fix)
     if branch_glob == "HEAD":
-        return f"{branch_glob!r} is not a branch name{fix}"
+        return never("is not a branch name", "name a branch, or '*' for every branch")
     return None
 
 
 def _backend_name(name: str) -> str:
     if name in BUILT_IN:
+        what, example = (
+            ("Claude itself: moai writes nothing for it", "claude-proxy")
+            if name == "claude"
+            else ("from .moai/llm-configs/glm.json", "glm-china with preset zai-china")
+        )
         raise ValueError(
-            f"{name!r} is built in and cannot be redefined; give this backend another "
-            "name (e.g. glm-china with preset zai-china) and route to that"
+            f"{name!r} is built in ({what}) and cannot be redefined; give this backend "
+            f"another name (e.g. {example}) and route to that"
         )
     problem = name_problem(name)
     if problem is not None:

@@ -77,6 +77,21 @@ def glob_matches(branch: str, branch_glob: str) -> bool:
     )
 
 
+def covers(earlier: str, later: str) -> bool:
+    """Every branch glob `later` matches, glob `earlier` matches too: a route with
+    `later` placed after one with `earlier` never decides a branch.
+
+    With one `*` (one or more characters) each: an exact name is covered when
+    `earlier` matches it; a glob `p*s` when `earlier` is a glob `pe*se` with `p`
+    starting with `pe` and `s` ending with `se` (the `*` of `later` can be any
+    text, so nothing else guarantees a match)."""
+    prefix, star, suffix = later.partition("*")
+    if not star:
+        return glob_matches(later, earlier)
+    e_prefix, e_star, e_suffix = earlier.partition("*")
+    return bool(e_star) and prefix.startswith(e_prefix) and suffix.endswith(e_suffix)
+
+
 def matches_spec_pattern(branch: str, pattern: str) -> bool:
     """The spec branch pattern is a branch glob (`glob_matches`)."""
     return glob_matches(branch, pattern)
@@ -168,16 +183,16 @@ def table(
 
     `claude-only` puts every branch on Claude whatever the routes say (the
     MOAI_LLM_MODE=claude-only escape hatch). Else `routes` (llm.routes, the local
-    file's first), when there are any, in order, and when the last glob is not
-    `*`, a last line sending the branches they miss to Claude ("unrouted"). Else
-    the mode's lines (`branch_routes`).
+    file's first), when there are any, in order, and when no glob is `*`, a last
+    line sending the branches they miss to Claude ("unrouted"). Else the mode's
+    lines (`branch_routes`).
     """
     lines = (
         [] if mode == "claude-only" else [BranchRoute(r.branch, r.backend, "route") for r in routes]
     )
     if not lines:
         return branch_routes(mode, default_branch, pattern)
-    if lines[-1].glob != "*":
+    if all(line.glob != "*" for line in lines):
         lines.append(BranchRoute("*", "claude", "unrouted"))
     return tuple(lines)
 

@@ -84,7 +84,10 @@ def post_checkout(args: list[str]) -> int:
     files.remove(stamp)  # a half-done run must not leave an old decision behind
     from moai_mashup.config import load_config
 
-    cfg = load_config(wt.root, wt.state_dir)
+    try:
+        cfg = load_config(wt.root, wt.state_dir)
+    except BadInput as exc:
+        return _unreadable_config(wt, exc)
     for line in cfg.warnings:
         say(f"warning: {line}")
     if not cfg.configured:
@@ -94,6 +97,32 @@ def post_checkout(args: list[str]) -> int:
     except MoaiError as exc:
         say(f"post-checkout: {exc}")
         return 1 if cfg.policy.strict else 0
+
+
+def _unreadable_config(wt: git.Worktree, problem: BadInput) -> int:
+    """llm.yaml (or llm.local.yaml) cannot be read: which backend this branch gets is
+    unknown, so a worktree on another backend goes to Claude rather than carry the
+    branch before's provider here (never half-switched; the ownership record says
+    what to take out, the config nothing). One line either way; a detached HEAD
+    stays as it is. No stamp: the next checkout decides afresh."""
+    from moai_mashup.config import fallback_config
+    from moai_mashup.settings.apply import apply_backend, read_state
+
+    try:
+        active = read_state(wt).active if wt.branch is not None else None
+    except MoaiError:
+        active = None
+    if active in (None, "claude"):
+        say(f"post-checkout: {problem}")
+        return 0
+    try:
+        apply_backend(wt, fallback_config(), "claude")
+    except MoaiError as exc:
+        say(f"post-checkout: {problem}")
+        say(f"post-checkout: {exc}")
+        return 0
+    say(f"left this worktree on Claude: {problem}")
+    return 0
 
 
 def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: float) -> int:
