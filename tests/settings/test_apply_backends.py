@@ -61,7 +61,7 @@ def test_kimi_gets_its_url_models_and_key_and_no_other_key(bws: Workspace) -> No
     assert env["ANTHROPIC_AUTH_TOKEN"] == KIMI_KEY and env["ANTHROPIC_API_KEY"] == ""
     assert env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "kimi-k3"
     assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "kimi-k2.5"
-    assert env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] == "256000"
+    assert env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] == "262144"  # kimi-k2.5, the smallest
     assert env["ANTHROPIC_MODEL"] == "opus"
     text = _text(bws)
     for other in (FAKE_KEY, LAB_KEY, GW_KEY):
