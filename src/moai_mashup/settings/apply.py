@@ -41,7 +41,7 @@ from moai_mashup.paths import (
     SETTINGS_TEMP_PATTERN,
     SETTINGS_TEMP_PROBE,
 )
-from moai_mashup.settings.keys import GlmKey, no_key_message, resolve_key
+from moai_mashup.settings.keys import GlmKey, binding_problem, no_key_message, resolve_key
 from moai_mashup.spawn import IgnoredQuery
 
 if TYPE_CHECKING:
@@ -55,6 +55,12 @@ Backend = str
 
 class UntrustedUrl(Refused):
     """The committed template sends the key to a host the user has not trusted."""
+
+
+class KeyNotForEndpoint(UntrustedUrl):
+    """The backend's key was set for another endpoint than the one the config sends it
+    to (settings/keys.binding_problem), or none was recorded with it. A kind of
+    UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
 
 
 class UnsafeSettingsLink(UntrustedUrl):
@@ -502,6 +508,10 @@ def desired_profile_held(
         raise BadInput(no_key_message(cfg.glm_env_var, profile.name))
     if not url_trusted(wt, profile):
         raise UntrustedUrl(untrusted_url_line(profile))
+    # The name comes from a committed file: the key goes only where it was set for.
+    problem = binding_problem(key, profile.name, profile.base_url, profile_where(profile))
+    if problem is not None:
+        raise KeyNotForEndpoint(problem)
     filled = {name: key.value if name == profile.auth_var else value for name, value in env.items()}
     filled.update({n: "" for n in SECRET_KEYS if n != profile.auth_var})
     return _desired(wt, cfg, profile.name, env, filled), key, held
@@ -710,6 +720,11 @@ def stale_backend(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -
         return None  # another backend, a user's edit, stray state: the backend drift says so
     try:
         desired, _key, _held = desired_backend(wt, cfg, backend)
+    except KeyNotForEndpoint:
+        # The key now recorded for another endpoint: applying would leave it on Claude.
+        return Stale(
+            (f"env.{cfg.backends[backend].auth_var}",), f"moai key set {backend} && moai apply"
+        )
     except UntrustedUrl:
         # A new endpoint not trusted yet: applying now would leave the worktree on Claude.
         profile = cfg.backends.get(backend)
