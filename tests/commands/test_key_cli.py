@@ -158,7 +158,7 @@ def test_set_outside_a_repository_binds_a_preset_name_to_that_preset(
         ((), ["my-gw: moai records the endpoint a key is for", "--base-url URL"]),
         (("--base-url", "ftp://gw.example"), ["--base-url", "http(s) URL"]),
         (("--base-url", "https://gw.example/\x1b[2K"), ["control characters"]),
-        (("--base-url", "https://gw.example/ x"), ["without spaces"]),
+        (("--base-url", "https://gw.example/ x"), ["white space"]),
     ],
 )
 def test_set_without_an_endpoint_is_refused_and_saves_nothing(
