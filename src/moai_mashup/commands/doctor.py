@@ -491,6 +491,8 @@ def main_checkout_lines(f: Facts) -> list[Check]:
                 f"{found.path}: {', '.join(found.keys)}: " + found.line(),
                 f"git -C {f.wt.main_root} checkout {default}"
                 if found.ours
+                else f"git -C {f.wt.main_root} rm --cached {SETTINGS_REL}"
+                if found.committed
                 else "moai settings move-to-user",
             )
         ]

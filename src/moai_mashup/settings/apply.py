@@ -63,6 +63,13 @@ class KeyNotForEndpoint(UntrustedUrl):
     UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
 
 
+class CommittedOverride(UntrustedUrl):
+    """The main checkout's settings file, which Claude Code 2.1.332 applies in a linked
+    worktree over the worktree's own, is committed and routes elsewhere
+    (settings/main_checkout.committed_keys_line): no key is written. A kind of
+    UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
+
+
 class UnsafeSettingsLink(UntrustedUrl):
     """The settings file is reached through a symbolic link that leaves the worktree
     or lands on a path git does not ignore: the key is not written there. A kind of
@@ -523,6 +530,12 @@ def desired_backend(
     """What applying `backend` writes, its key and the env names held back ({}, None,
     () for Claude); raises BadInput for a backend not configured, no key, UntrustedUrl."""
     profile = profile_of(cfg, backend)
+    if backend != CLAUDE:
+        from moai_mashup.settings.main_checkout import committed_keys_line
+
+        line = committed_keys_line(wt)
+        if line is not None:
+            raise CommittedOverride(line)
     if profile is not None:
         return desired_profile_held(wt, cfg, profile)
     if backend == GLM:
