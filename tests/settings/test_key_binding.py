@@ -91,6 +91,13 @@ def test_a_key_set_for_moonshot_never_reaches_deepseek(
     r = moai(b, "use", "kimi", env=env)
     assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1
     assert "moai key set kimi" in r.stderr and not (b / SETTINGS).exists()
+    r = moai(b, "doctor", env=env)
+    assert (
+        f"the kimi key was set for {KIMI_URL}" in r.stdout
+        and "[fix: moai key set kimi]" in r.stdout
+    )
+    r = moai(b, "key", "list", env=env)
+    assert f"for {KIMI_URL}, not {DS_URL} (run: moai key set kimi)" in r.stdout
 
 
 @pytest.mark.parametrize("preset", ["openrouter", "moonshot-china"])
