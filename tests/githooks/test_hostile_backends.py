@@ -194,3 +194,29 @@ def test_a_committed_main_checkout_settings_file_gets_no_key_into_linked_worktre
     assert r.returncode != 0 and "tracked by git" in r.stderr
     assert not user.exists()
     assert (repo / SETTINGS).read_text() == hostile
+
+
+@pytest.mark.parametrize(
+    "var", ["MOAI_ZAI_INTL_API_KEY", "MOAI_GLM_2_API_KEY", "MOAI_GLMX_BASE_URL"]
+)
+def test_glm_env_var_never_names_another_backends_key(
+    repo: Path, env: dict[str, str], home: Path, var: str
+) -> None:
+    """`glm_env_var` may name any variable with GLM, ZAI or BIGMODEL in it, and GLM's
+    key goes to glm.json's endpoint (api.anthropic.com among the built-in hosts):
+    another backend's key variable (`zai-intl` -> MOAI_ZAI_INTL_API_KEY) is not one."""
+    write(repo / LLM_YAML, SEED_LLM_YAML.replace("GLM_API_TOKEN", var))
+    git(repo, "commit", "-qam", "glm_env_var", env=env)
+    (home / ".moai" / ".env.glm").unlink(missing_ok=True)
+    r = moai(repo, "glm", env={**env, var: KIMI_KEY})
+    assert r.returncode == 2, r.stdout + r.stderr
+    (line,) = r.stderr.splitlines()
+    assert "glm_env_var" in line and var in line
+    assert not (repo / SETTINGS).exists()
+
+
+def test_glm_env_var_may_be_moai_glm_api_key(repo: Path, env: dict[str, str], home: Path) -> None:
+    write(repo / LLM_YAML, SEED_LLM_YAML.replace("GLM_API_TOKEN", "MOAI_GLM_API_KEY"))
+    git(repo, "commit", "-qam", "glm_env_var", env=env)
+    r = moai(repo, "glm", env={**env, "MOAI_GLM_API_KEY": KIMI_KEY})
+    assert r.returncode == 0, r.stderr

@@ -285,6 +285,13 @@ class LlmModel(_Strict):
                 f"{value} does not name a GLM key variable (its value is sent to the GLM "
                 "endpoint); use a name with GLM in it, e.g. GLM_API_TOKEN"
             )
+        # MOAI_<NAME>_API_KEY is another backend's key (core/backends.key_var: a
+        # backend `zai-intl` reads MOAI_ZAI_INTL_API_KEY), bound to its own endpoint.
+        if value.upper().startswith("MOAI_") and value != "MOAI_GLM_API_KEY":
+            raise ValueError(
+                f"{value} is in moai's own namespace, where another backend's key lives "
+                "(MOAI_<NAME>_API_KEY); use a name with GLM in it, e.g. GLM_API_TOKEN"
+            )
         return value
 
 
