@@ -122,6 +122,8 @@ def set_key(backend: str, base_url: str | None = None) -> None:
             "leave --base-url out"
         )
     url = None if backend == GLM else key_endpoint(backend, cfg, base_url)
+    if url is not None and sys.stdin.isatty():
+        click.echo(f"{backend}: the key is saved for {url} and sent nowhere else", err=True)
     value = read_key_from_user(backend)
     path = keys.save_key(value, backend, url)
     forget_prepared_here()

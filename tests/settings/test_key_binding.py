@@ -225,3 +225,14 @@ def test_the_key_helper_refuses_when_the_settings_send_the_key_elsewhere(
     path.write_text(path.read_text().replace(KIMI_URL, "https://elsewhere.example.invalid"))
     out = _helper(a, env, command)
     assert out.returncode != 0 and out.stdout == "" and "moai apply" in out.stderr
+
+
+def test_no_key_yet_names_the_endpoint_whose_key_to_give(
+    tmp_path: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    """`kimi` here is DeepSeek: the line asking for a key says which provider's key
+    (else a user pastes the Moonshot key they know as kimi, and moai binds it here)."""
+    b = _repo(tmp_path, "b", env, "deepseek")
+    proc = run_git(b, "checkout", "-q", "exp/x", env=env)
+    (line,) = moai_lines(proc.stderr)
+    assert "moai key set kimi" in line and f"a key of {DS_URL}" in line

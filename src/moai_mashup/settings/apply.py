@@ -512,7 +512,10 @@ def desired_profile_held(
     env, held = trusted_profile_env(wt, profile)
     key = resolve_key(cfg.glm_env_var, profile.name)
     if key is None:
-        raise BadInput(no_key_message(cfg.glm_env_var, profile.name))
+        # which key to give: the one of this endpoint (`moai key set` binds it there)
+        raise BadInput(
+            f"{no_key_message(cfg.glm_env_var, profile.name)} (a key of {profile.base_url})"
+        )
     if not url_trusted(wt, profile):
         raise UntrustedUrl(untrusted_url_line(profile))
     # The name comes from a committed file: the key goes only where it was set for.
