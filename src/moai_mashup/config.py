@@ -469,10 +469,11 @@ def _validate(worktree: Path) -> dict[str, Any]:
 
 
 def _tracked(worktree: Path, rel: str) -> bool:
-    """git tracks `rel` in this worktree (False outside a repository)."""
+    """git tracks `rel` in this worktree, by its path or where links lead it (False
+    outside a repository)."""
     from moai_mashup import git
 
-    return git.is_tracked(worktree, rel)
+    return git.tracks(worktree, rel)
 
 
 def _backends_and_routes(

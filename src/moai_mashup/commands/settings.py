@@ -100,7 +100,7 @@ def move_to_user(yes: bool) -> None:
         if not mine:
             click.echo(f"{source}: no routing key of yours; nothing to move")
             return
-        if git.is_tracked(wt.main_root, SETTINGS_REL):
+        if git.tracks(wt.main_root, SETTINGS_REL):
             # Committed: the repository's keys, not the user's; at the user level they
             # would hold in every project (a committed endpoint or apiKeyHelper).
             raise Refused(

@@ -169,7 +169,7 @@ def override(
         from moai_mashup import git
 
         keys = tuple(".".join(p) for p in mine)
-        committed = git.is_tracked(wt.main_root, SETTINGS_REL)
+        committed = git.tracks(wt.main_root, SETTINGS_REL)
         return Override(path, keys, False, shown(expected, names), committed)
     imposed = record.backend if moai and record is not None else None
     if imposed is not None and imposed != expected:
@@ -193,7 +193,7 @@ def committed_keys_line(wt: git.Worktree) -> str | None:
         return None
     from moai_mashup import git
 
-    if not git.is_tracked(wt.main_root, SETTINGS_REL):
+    if not git.tracks(wt.main_root, SETTINGS_REL):
         return None  # the user's own keys there: said by `override`, their word
     keys = ", ".join(".".join(p) for p in mine)
     return (
