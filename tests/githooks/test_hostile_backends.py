@@ -255,3 +255,20 @@ def test_glm_env_var_may_be_moai_glm_api_key(repo: Path, env: dict[str, str], ho
     git(repo, "commit", "-qam", "glm_env_var", env=env)
     r = moai(repo, "glm", env={**env, "MOAI_GLM_API_KEY": KIMI_KEY})
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("display", ["Claude", " claude ", "GLM"])
+def test_a_backend_cannot_be_displayed_as_a_built_in_one(
+    repo: Path, env: dict[str, str], display: str
+) -> None:
+    """The status line and every hook line name a backend by its display: a provider
+    shown as "Claude" would hide where the prompts go."""
+    write(
+        repo / LLM_YAML,
+        SEED_LLM_YAML + f'  backends:\n    kimi: {{preset: moonshot, display: "{display}"}}\n',
+    )
+    git(repo, "commit", "-qam", "display", env=env)
+    r = moai(repo, "status", env=env)
+    assert r.returncode == 2, r.stdout + r.stderr
+    (line,) = r.stderr.splitlines()
+    assert "llm.backends.kimi.display" in line and "built-in backend" in line

@@ -120,6 +120,16 @@ def _shown(value: str | None) -> str | None:
     return value
 
 
+def _not_built_in(value: str | None) -> str | None:
+    """A display name that is not Claude's or GLM's (core/backends.display_name)."""
+    if value is not None and value.strip().casefold() in ("claude", "glm"):
+        raise ValueError(
+            f"{value!r} is how moai names the built-in backend {value.strip().lower()}; "
+            "name this one after its provider"
+        )
+    return value
+
+
 class ModelsModel(_Strict):
     """tier -> model name; a tier left out keeps the preset's (no preset: all three)."""
 
@@ -141,8 +151,11 @@ class BackendModel(_Strict):
     models: ModelsModel = Field(default_factory=ModelsModel)
     context_window: int | None = Field(default=None, gt=0)
     env: dict[str, str] = Field(default_factory=dict)
-    # how the status line and every message name it: shown as it is
-    display: Annotated[str | None, AfterValidator(_shown)] = Field(default=None, min_length=1)
+    # how the status line and every message name it: shown as it is, and never as a
+    # built-in backend (a provider shown as "Claude" would hide where prompts go)
+    display: Annotated[str | None, AfterValidator(_shown), AfterValidator(_not_built_in)] = Field(
+        default=None, min_length=1
+    )
 
     @field_validator("preset")
     @classmethod
