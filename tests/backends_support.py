@@ -37,12 +37,19 @@ BACKENDS = f"""\
 TEAM = SEED_LLM_YAML + BACKENDS + ROUTES
 
 
-def save_backend_key(home: Path, backend: str, key: str) -> Path:
-    """`moai key set <backend>`'s file: ~/.moai/.env.<backend>, MOAI_<NAME>_API_KEY, 0600."""
+# The endpoint each test backend's key is set for (`moai key set` records it).
+URLS = {"kimi": KIMI_URL, "lab": LAB_URL, "gw": GW_URL}
+
+
+def save_backend_key(home: Path, backend: str, key: str, base_url: str | None = None) -> Path:
+    """`moai key set <backend>`'s file: ~/.moai/.env.<backend>, MOAI_<NAME>_API_KEY and
+    the endpoint the key is for (MOAI_<NAME>_BASE_URL: `base_url`, else the test
+    backend's own, URLS), 0600."""
     path = home / ".moai" / f".env.{backend}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    var = "MOAI_" + backend.upper().replace("-", "_") + "_API_KEY"
-    path.write_text(f'{var}="{key}"\n')
+    var = "MOAI_" + backend.upper().replace("-", "_")
+    url = base_url or URLS[backend]
+    path.write_text(f'{var}_API_KEY="{key}"\n{var}_BASE_URL="{url}"\n')
     path.chmod(0o600)
     return path
 

@@ -37,11 +37,17 @@ def with_backends(repo: Path, env: dict[str, str], extra: str = "") -> None:
     git(repo, "commit", "-qam", "backends", env=env)
 
 
-def save_backend_key(home: Path, name: str, key: str) -> Path:
-    """A backend's key in ~/.moai/.env.NAME, as `moai key set NAME` saves it."""
+# The endpoint each test backend's key is set for (`moai key set` records it).
+URLS = {"ds": DS_URL, "deepseek": DS_URL, "lab": LAB_URL}
+
+
+def save_backend_key(home: Path, name: str, key: str, base_url: str | None = None) -> Path:
+    """A backend's key in ~/.moai/.env.NAME, as `moai key set NAME` saves it: with the
+    endpoint it is for (`base_url`, else the test backend's own, URLS)."""
     path = home / ".moai" / f".env.{name}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    var = "MOAI_" + name.upper().replace("-", "_") + "_API_KEY"
-    path.write_text(f'{var}="{key}"\n')
+    var = "MOAI_" + name.upper().replace("-", "_")
+    url = base_url or URLS[name]
+    path.write_text(f'{var}_API_KEY="{key}"\n{var}_BASE_URL="{url}"\n')
     path.chmod(0o600)
     return path

@@ -434,7 +434,17 @@ def _validate(worktree: Path) -> dict[str, Any]:
                 f"{local_label}: llm.{field}: locked by the team in {team_label} "
                 f"(llm.policy.locked); remove it from {local_label}"
             )
-    backends, routes = _backends_and_routes(team_model, local_model, team_label, local_label)
+    # llm.local.yaml is the user's own word (a backend there needs no trust for its
+    # URL) only when it is the user's: a repository can commit one (`git add -f`),
+    # and git checks it out like any other file.
+    yours = local is None or not _tracked(worktree, LLM_LOCAL_YAML)
+    if not yours and local_model.llm.backends:
+        warnings.append(
+            f"{local_label}: tracked by git, so it is the repository's file, not yours: "
+            f"its backends' endpoints need `moai trust` as {team_label}'s do; to make it "
+            f"yours: git rm --cached {local_label}"
+        )
+    backends, routes = _backends_and_routes(team_model, local_model, team_label, local_label, yours)
 
     merged = _deep_merge(team_llm, local_llm)
     mode_source = "default"
@@ -468,12 +478,25 @@ def _validate(worktree: Path) -> dict[str, Any]:
     }
 
 
+def _tracked(worktree: Path, rel: str) -> bool:
+    """git tracks `rel` in this worktree, by its path or where links lead it (False
+    outside a repository)."""
+    from moai_mashup import git
+
+    return git.tracks(worktree, rel)
+
+
 def _backends_and_routes(
-    team: FileModel, local: FileModel, team_label: str, local_label: str
+    team: FileModel,
+    local: FileModel,
+    team_label: str,
+    local_label: str,
+    local_yours: bool = True,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
     """`llm.backends` of both files (a local one may not reuse a team name) as
     core/backends.Profile dicts, and `llm.routes` (the local file's first), each
-    naming a defined backend; as the cache keeps them."""
+    naming a defined backend; as the cache keeps them. `local_yours`: the local file
+    is the user's own (git does not track it), so its endpoints need no trust."""
     from moai_mashup.core.backends import BUILT_IN, PRESETS, name_problem, resolve_profile
     from moai_mashup.core.config_model import preset_guess
     from moai_mashup.core.routing import covers
@@ -485,7 +508,7 @@ def _backends_and_routes(
                 f"defines {name!r}; give yours another name (and route to that) or remove it"
             )
     backends: dict[str, dict[str, Any]] = {}
-    for model, label, own_word in ((team, team_label, False), (local, local_label, True)):
+    for model, label, own_word in ((team, team_label, False), (local, local_label, local_yours)):
         for name, entry in model.llm.backends.items():
             data = entry.model_dump(mode="json")
             backends[name] = resolve_profile(name, data, label, own_word).as_dict()

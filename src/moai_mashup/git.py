@@ -225,6 +225,19 @@ def is_tracked(root: Path, rel: str) -> bool:
     return exit_status(["ls-files", "--error-unmatch", "--", rel], root) == 0
 
 
+def tracks(root: Path, rel: str) -> bool:
+    """git tracks `rel`, by its path or by where links lead it: a repository can commit
+    a link to a folder of its own (`.claude -> cfg`), and git matches no path beyond a
+    link, so `is_tracked(".claude/settings.local.json")` alone would say no for the
+    committed `cfg/settings.local.json` it reaches."""
+    rels = {rel}
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, rel))
+    if real.startswith(real_root + os.sep):
+        rels.add(os.path.relpath(real, real_root))
+    return any(is_tracked(root, r) for r in sorted(rels))
+
+
 def ignored_query(root: Path, rels: list[str]) -> IgnoredQuery:
     """spawn.IgnoredQuery in `root`, GIT_* of a calling hook dropped."""
     return IgnoredQuery(str(root), rels, no_git_env())

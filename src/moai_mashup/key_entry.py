@@ -86,13 +86,57 @@ def check_key_name(backend: str, cfg: ResolvedConfig | None) -> None:
     )
 
 
-def set_key(backend: str) -> None:
-    """`moai key set NAME` (and `moai glm --set-key`): read, check, save, say where."""
-    check_key_name(backend, None if backend == GLM else repo_config())
+def key_endpoint(backend: str, cfg: ResolvedConfig | None, given: str | None) -> str:
+    """The endpoint a key of `backend` is being set for, recorded beside it
+    (settings/keys.binding_problem): `--base-url`'s; else, in a repository that
+    defines `backend`, its base URL there; else the preset of the same name's;
+    else asked on a terminal. Raises (one line, nothing saved) without one."""
+    from moai_mashup.core.backends import PRESETS
+
+    if given is None and cfg is not None and backend in cfg.backends:
+        given = cfg.backends[backend].base_url
+    if given is None and backend in PRESETS:
+        given = PRESETS[backend].base_url
+    if given is None and sys.stdin.isatty():
+        given = click.prompt(f"{backend}: the endpoint (base URL) this key is for", err=True)
+    if given is None:
+        raise BadInput(
+            f"{backend}: moai records the endpoint a key is for, and no repository here "
+            f"defines {backend}; run this in one that does, or give it: "
+            f"moai key set {backend} --base-url URL"
+        )
+    problem = keys.endpoint_problem(given)
+    if problem is not None:
+        raise BadInput(f"--base-url {given!r}: {problem}; nothing saved")
+    return given
+
+
+def set_key(backend: str, base_url: str | None = None) -> None:
+    """`moai key set NAME` (and `moai glm --set-key`): read, check, save, say where;
+    for a backend other than glm, with the endpoint the key is for (`key_endpoint`)."""
+    cfg = None if backend == GLM else repo_config()
+    check_key_name(backend, cfg)
+    if backend == GLM and base_url is not None:
+        raise BadInput(
+            "--base-url: the GLM key's endpoint is glm.json's (and `moai trust`); "
+            "leave --base-url out"
+        )
+    url = None if backend == GLM else key_endpoint(backend, cfg, base_url)
+    if url is not None and sys.stdin.isatty():
+        click.echo(f"{backend}: the key is saved for {url} and sent nowhere else", err=True)
     value = read_key_from_user(backend)
-    path = keys.save_key(value, backend)
+    path = keys.save_key(value, backend, url)
     forget_prepared_here()
-    click.echo(f"saved {what(backend)} {keys.mask(value)} to {path} (mode 0600)")
+    where = "" if url is None else f" for {url}"
+    click.echo(f"saved {what(backend)} {keys.mask(value)} to {path}{where} (mode 0600)")
+    if url is not None and cfg is not None and backend in cfg.backends:
+        here = cfg.backends[backend].base_url
+        if not keys.same_endpoint(here, url):
+            click.echo(
+                f"note: this repository sends {backend}'s key to {here}; moai will not "
+                "send this one there",
+                err=True,
+            )
 
 
 # --- completion ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from moai_mashup.core.routing import BranchRoute, route_branch, spec_branch_name
 from moai_mashup.errors import MoaiError
 from moai_mashup.git import Worktree
 from moai_mashup.githooks.install import is_installed
+from moai_mashup.paths import SETTINGS_REL
 from moai_mashup.settings.apply import (
     Stale,
     load_template,
@@ -297,6 +298,8 @@ def _main_override(
         "fix": (
             f"git -C {wt.main_root} checkout {default_branch}"
             if found.ours
+            else f"git -C {wt.main_root} rm --cached {SETTINGS_REL}"
+            if found.committed
             else "moai settings move-to-user"
         ),
     }

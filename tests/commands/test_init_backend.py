@@ -130,7 +130,9 @@ def test_in_a_terminal_it_asks_for_the_backends_key_hidden(
     assert f"saved DeepSeek key {FAKE_KEY[:4]}…{FAKE_KEY[-4:]}" in screen
     key_file = home / ".moai" / ".env.deepseek"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert key_file.read_text() == f'MOAI_DEEPSEEK_API_KEY="{FAKE_KEY}"\n'
+    assert key_file.read_text() == (
+        f'MOAI_DEEPSEEK_API_KEY="{FAKE_KEY}"\nMOAI_DEEPSEEK_BASE_URL="{DS_URL}"\n'
+    )
     assert not (home / ".moai" / ".env.glm").exists()  # GLM's key is not asked for
     assert "moai key set" not in screen.split("next:")[-1]
     r = moai(bare, "init", "--backend", "deepseek", "--no-key", env=env)

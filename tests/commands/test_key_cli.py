@@ -31,6 +31,8 @@ from tests.tty_support import Tmux
 
 LAB_KEY = "fake2222lab2222key2222tests.TESTONLYnotreal3"
 KIMI_KEY = "fake3333kimi3333key333tests.TESTONLYnotreal4"
+LAB_URL = "https://llm.internal.example/anthropic"
+KIMI_URL = "https://api.moonshot.ai/anthropic"  # core.backends.PRESETS["moonshot"]
 
 BACKENDS_YAML = (
     SEED_LLM_YAML
@@ -76,9 +78,10 @@ def test_set_saves_a_private_file_with_the_backends_variable(
     r = moai(configured, "key", "set", "lab", env=env, input=LAB_KEY + "\n")
     assert r.returncode == 0, r.stderr
     path = key_file(home, "lab")
-    assert r.stdout == f"saved lab key {mask(LAB_KEY)} to {path} (mode 0600)\n"
+    assert r.stdout == f"saved lab key {mask(LAB_KEY)} to {path} for {LAB_URL} (mode 0600)\n"
     assert LAB_KEY not in r.stdout + r.stderr
-    assert saved(home, "lab") == {"MOAI_LAB_API_KEY": LAB_KEY}
+    # with the endpoint it is for: this repository's lab
+    assert saved(home, "lab") == {"MOAI_LAB_API_KEY": LAB_KEY, "MOAI_LAB_BASE_URL": LAB_URL}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     # the file is sh: sourcing it gives the same bytes
@@ -105,9 +108,11 @@ def test_set_glm_is_glm_set_key(configured: Path, home: Path, env: dict[str, str
 def test_set_outside_a_repository_takes_any_valid_name(
     outside: Path, home: Path, env: dict[str, str]
 ) -> None:
-    r = moai(outside, "key", "set", "my-gw2", env=env, input=LAB_KEY)
+    """With the endpoint given (`--base-url`): no repository says which it is."""
+    gw = "https://gw.example.invalid/anthropic"
+    r = moai(outside, "key", "set", "my-gw2", "--base-url", gw, env=env, input=LAB_KEY)
     assert r.returncode == 0, r.stderr
-    assert saved(home, "my-gw2") == {"MOAI_MY_GW2_API_KEY": LAB_KEY}
+    assert saved(home, "my-gw2") == {"MOAI_MY_GW2_API_KEY": LAB_KEY, "MOAI_MY_GW2_BASE_URL": gw}
 
 
 def test_set_in_a_repository_without_moai_takes_any_valid_name(
@@ -116,9 +121,9 @@ def test_set_in_a_repository_without_moai_takes_any_valid_name(
     plain = tmp_path / "plain"
     plain.mkdir()
     git(plain, "init", "-q", env=env)
-    r = moai(plain, "key", "set", "kimi", env=env, input=KIMI_KEY)
+    r = moai(plain, "key", "set", "kimi", "--base-url", KIMI_URL, env=env, input=KIMI_KEY)
     assert r.returncode == 0, r.stderr
-    assert saved(home, "kimi") == {"MOAI_KIMI_API_KEY": KIMI_KEY}
+    assert saved(home, "kimi") == {"MOAI_KIMI_API_KEY": KIMI_KEY, "MOAI_KIMI_BASE_URL": KIMI_URL}
 
 
 def test_set_takes_a_backend_of_the_users_local_file(
@@ -131,7 +136,75 @@ def test_set_takes_a_backend_of_the_users_local_file(
     )
     r = moai(repo, "key", "set", "mine", env=env, input=LAB_KEY)
     assert r.returncode == 0, r.stderr
-    assert saved(home, "mine") == {"MOAI_MINE_API_KEY": LAB_KEY}
+    assert saved(home, "mine") == {
+        "MOAI_MINE_API_KEY": LAB_KEY,
+        "MOAI_MINE_BASE_URL": "https://mine.example/anthropic",
+    }
+
+
+def test_set_outside_a_repository_binds_a_preset_name_to_that_preset(
+    outside: Path, home: Path, env: dict[str, str]
+) -> None:
+    r = moai(outside, "key", "set", "deepseek", env=env, input=LAB_KEY)
+    assert r.returncode == 0, r.stderr
+    url = "https://api.deepseek.com/anthropic"  # core.backends.PRESETS["deepseek"]
+    assert f"for {url}" in r.stdout
+    assert saved(home, "deepseek")["MOAI_DEEPSEEK_BASE_URL"] == url
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ((), ["my-gw: moai records the endpoint a key is for", "--base-url URL"]),
+        (("--base-url", "ftp://gw.example"), ["--base-url", "http(s) URL"]),
+        (("--base-url", "https://gw.example/\x1b[2K"), ["control characters"]),
+        (("--base-url", "https://gw.example/ x"), ["white space"]),
+    ],
+)
+def test_set_without_an_endpoint_is_refused_and_saves_nothing(
+    outside: Path, home: Path, env: dict[str, str], args: tuple[str, ...], words: list[str]
+) -> None:
+    r = moai(outside, "key", "set", "my-gw", *args, env=env, input=LAB_KEY)
+    assert r.returncode == 2, r.stdout + r.stderr
+    line = one_line(r.stderr)
+    for word in words:
+        assert word in line, line
+    assert not key_file(home, "my-gw").exists()
+
+
+def test_set_for_another_endpoint_than_this_repositorys_says_it_is_not_used_here(
+    configured: Path, home: Path, env: dict[str, str]
+) -> None:
+    other = "https://other.example/anthropic"
+    r = moai(configured, "key", "set", "lab", "--base-url", other, env=env, input=LAB_KEY)
+    assert r.returncode == 0, r.stderr
+    assert saved(home, "lab")["MOAI_LAB_BASE_URL"] == other
+    assert f"sends lab's key to {LAB_URL}" in one_line(r.stderr)
+
+
+def test_set_glm_takes_no_endpoint(configured: Path, home: Path, env: dict[str, str]) -> None:
+    r = moai(configured, "key", "set", "glm", "--base-url", LAB_URL, env=env, input=FAKE_KEY)
+    assert r.returncode == 2 and "glm.json" in one_line(r.stderr)
+    assert not key_file(home, "glm").exists()
+
+
+def test_set_again_replaces_the_key_and_its_endpoint_keeping_other_lines(
+    configured: Path, home: Path, env: dict[str, str]
+) -> None:
+    old = "https://old.example/anthropic"
+    path = write(
+        key_file(home, "lab"),
+        f'# mine\nMOAI_LAB_API_KEY="{OTHER_FAKE_KEY}"\nOTHER="x"\nMOAI_LAB_BASE_URL="{old}"\n',
+    )
+    path.chmod(0o600)
+    r = moai(configured, "key", "set", "lab", env=env, input=LAB_KEY)
+    assert r.returncode == 0, r.stderr
+    assert path.read_text() == (
+        f'# mine\nMOAI_LAB_API_KEY="{LAB_KEY}"\nMOAI_LAB_BASE_URL="{LAB_URL}"\nOTHER="x"\n'
+    )
+    r = moai(configured, "key", "remove", "lab", env=env)
+    assert r.returncode == 0, r.stderr
+    assert path.read_text() == '# mine\nOTHER="x"\n'
 
 
 @pytest.mark.parametrize(
@@ -209,7 +282,7 @@ def test_set_in_a_terminal_prompts_hidden(
     screen = t.wait_for("[exit 0]")
     assert LAB_KEY not in screen
     assert f"saved lab key {mask(LAB_KEY)}" in screen
-    assert saved(home, "lab") == {"MOAI_LAB_API_KEY": LAB_KEY}
+    assert saved(home, "lab") == {"MOAI_LAB_API_KEY": LAB_KEY, "MOAI_LAB_BASE_URL": LAB_URL}
 
 
 @pytest.mark.terminal
@@ -236,15 +309,16 @@ def test_list_shows_every_backend_masked_with_its_source(
     old = write(key_file(home, "old"), f'MOAI_OLD_API_KEY="{OTHER_FAKE_KEY}"\n')
     old.chmod(0o600)
     write(key_file(home, "not_a_name"), "X=1\n").chmod(0o600)  # no backend: not listed
-    full = {**env, "MOAI_KIMI_API_KEY": KIMI_KEY}
+    full = {**env, "MOAI_KIMI_API_KEY": KIMI_KEY, "MOAI_KIMI_BASE_URL": KIMI_URL}
     r = moai(configured, "key", "list", env=full)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         f"glm   {mask(FAKE_KEY)} from ~/.moai/.env.glm",
-        f"kimi  {mask(KIMI_KEY)} from $MOAI_KIMI_API_KEY",
+        f"kimi  {mask(KIMI_KEY)} from $MOAI_KIMI_API_KEY, for {KIMI_URL}",
         # no route sends a branch to lab: its key is not needed yet
         "lab   no key (no branch goes to it here; for `moai use lab`: moai key set lab)",
-        f"old   {mask(OTHER_FAKE_KEY)} from ~/.moai/.env.old  (not defined in this repository)",
+        f"old   {mask(OTHER_FAKE_KEY)} from ~/.moai/.env.old, no endpoint recorded "
+        "(run: moai key set old)  (not defined in this repository)",
     ]
     r = moai(configured, "key", "list", "--json", env=full)
     assert r.returncode == 0, r.stderr
@@ -260,6 +334,7 @@ def test_list_shows_every_backend_masked_with_its_source(
     }
     assert rows["lab"]["routed"] is False and rows["old"]["routed"] is False
     assert rows["kimi"]["source"] == "$MOAI_KIMI_API_KEY"
+    assert rows["kimi"]["endpoint"] == rows["kimi"]["sent_to"] == KIMI_URL
     assert rows["lab"]["masked"] is None and rows["lab"]["source"] is None
     assert rows["lab"]["variable"] == "MOAI_LAB_API_KEY"
     assert rows["old"]["defined"] is False
@@ -270,24 +345,29 @@ def test_list_shows_every_backend_masked_with_its_source(
 def test_list_names_credentials_yaml_and_a_broken_file(
     configured: Path, home: Path, env: dict[str, str]
 ) -> None:
-    write(home / ".moai" / "credentials.yaml", f"lab_api_key: {LAB_KEY}\n").chmod(0o600)
+    creds = f"lab_api_key: {LAB_KEY}\nlab_base_url: https://elsewhere.example/anthropic\n"
+    write(home / ".moai" / "credentials.yaml", creds).chmod(0o600)
     write(key_file(home, "kimi"), f'MOAI_KIMI_API_KEY="{KIMI_KEY}"\n').chmod(0o644)
     r = moai(configured, "key", "list", env=env)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert f"lab   {mask(LAB_KEY)} from ~/.moai/credentials.yaml" in lines
+    assert (
+        f"lab   {mask(LAB_KEY)} from ~/.moai/credentials.yaml, for "
+        f"https://elsewhere.example/anthropic, not {LAB_URL} (run: moai key set lab)"
+    ) in lines
     [kimi] = [line for line in lines if line.startswith("kimi")]
     assert "error: ~/.moai/.env.kimi" in kimi and "chmod 600 ~/.moai/.env.kimi" in kimi
     assert KIMI_KEY not in r.stdout + r.stderr and LAB_KEY not in r.stdout
 
 
 def test_list_outside_a_repository(outside: Path, home: Path, env: dict[str, str]) -> None:
-    write(key_file(home, "lab"), f'MOAI_LAB_API_KEY="{LAB_KEY}"\n').chmod(0o600)
+    text = f'MOAI_LAB_API_KEY="{LAB_KEY}"\nMOAI_LAB_BASE_URL="{LAB_URL}"\n'
+    write(key_file(home, "lab"), text).chmod(0o600)
     r = moai(outside, "key", "list", env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "glm  no key (run: moai key set glm)",
-        f"lab  {mask(LAB_KEY)} from ~/.moai/.env.lab",
+        f"lab  {mask(LAB_KEY)} from ~/.moai/.env.lab, for {LAB_URL}",
     ]
     rows = json.loads(moai(outside, "key", "list", "--json", env=env).stdout)["keys"]
     assert [r["defined"] for r in rows] == [None, None]
@@ -329,7 +409,8 @@ def test_remove_deletes_a_file_left_empty(
 def test_remove_names_the_source_still_holding_a_key(
     configured: Path, home: Path, env: dict[str, str]
 ) -> None:
-    write(home / ".moai" / "credentials.yaml", f"lab_api_key: {LAB_KEY}\n").chmod(0o600)
+    creds = f"lab_api_key: {LAB_KEY}\nlab_base_url: https://elsewhere.example/anthropic\n"
+    write(home / ".moai" / "credentials.yaml", creds).chmod(0o600)
     r = moai(configured, "key", "remove", "lab", env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout == "lab: no key in ~/.moai/.env.lab\n"

@@ -214,7 +214,7 @@ def test_a_kimi_key_from_the_environment_is_never_prepared(
     brepo: Path, env: dict[str, str], home: Path
 ) -> None:
     (home / ".moai" / ".env.kimi").unlink()
-    env = dict(env, MOAI_KIMI_API_KEY=KIMI_KEY)
+    env = dict(env, MOAI_KIMI_API_KEY=KIMI_KEY, MOAI_KIMI_BASE_URL=KIMI_URL)
     _settle(brepo, env, home, ("feature/SPEC-1", "feature/SPEC-2", "feature/SPEC-1"))
     stamp = (brepo / STATE / "hook-stamp").read_text()
     assert "state kimi " not in stamp and "key kimi " not in stamp

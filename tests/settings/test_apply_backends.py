@@ -159,7 +159,7 @@ def test_a_backend_from_the_users_own_file_needs_no_trust(
         "llm:\n  backends:\n    mine:\n      base_url: https://mine.example.invalid/a\n"
         "      models: {opus: m, sonnet: m, haiku: m}\n",
     )
-    save_backend_key(home, "mine", "sk-fake-mine-TESTONLY-0000")
+    save_backend_key(home, "mine", "sk-fake-mine-TESTONLY-0000", "https://mine.example.invalid/a")
     ws = open_workspace(bws.wt.root, warn=False)
     apply.apply_backend(ws.wt, ws.cfg, "mine")
     assert settings(ws.wt.root)["env"]["ANTHROPIC_BASE_URL"] == "https://mine.example.invalid/a"

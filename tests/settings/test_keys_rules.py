@@ -189,17 +189,22 @@ def test_credentials_file_others_can_read_is_refused(home: Path) -> None:
     assert keys.read_credentials_key(home / "missing.yaml") is None
 
 
+def _pair(found: keys.GlmKey | None) -> tuple[str, str] | None:
+    """A key found as (value, source)."""
+    return None if found is None else (found.value, found.source)
+
+
 def test_sources_in_priority_order(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert keys.resolve_key("GLM_API_TOKEN") is None
     monkeypatch.setenv("GLM_API_KEY", "key-default-var")
-    assert keys.resolve_key("GLM_API_TOKEN") == ("key-default-var", "$GLM_API_KEY")
+    assert _pair(keys.resolve_key("GLM_API_TOKEN")) == ("key-default-var", "$GLM_API_KEY")
     monkeypatch.setenv("GLM_API_TOKEN", "key-named-var")
-    assert keys.resolve_key("GLM_API_TOKEN") == ("key-named-var", "$GLM_API_TOKEN")
-    assert keys.resolve_key() == ("key-default-var", "$GLM_API_KEY")
+    assert _pair(keys.resolve_key("GLM_API_TOKEN")) == ("key-named-var", "$GLM_API_TOKEN")
+    assert _pair(keys.resolve_key()) == ("key-default-var", "$GLM_API_KEY")
     _private(write(home / ".moai/credentials.yaml", f"glm_api_key: {OTHER_FAKE_KEY}\n"))
-    assert keys.resolve_key("GLM_API_TOKEN") == (OTHER_FAKE_KEY, "~/.moai/credentials.yaml")
+    assert _pair(keys.resolve_key("GLM_API_TOKEN")) == (OTHER_FAKE_KEY, "~/.moai/credentials.yaml")
     _private(write(home / ".moai/.env.glm", f'GLM_API_KEY="{FAKE_KEY}"\n'))
-    assert keys.resolve_key("GLM_API_TOKEN") == (FAKE_KEY, "~/.moai/.env.glm")
+    assert _pair(keys.resolve_key("GLM_API_TOKEN")) == (FAKE_KEY, "~/.moai/.env.glm")
 
 
 def test_an_empty_variable_is_no_key_and_a_bad_one_is_refused(
@@ -207,7 +212,7 @@ def test_an_empty_variable_is_no_key_and_a_bad_one_is_refused(
 ) -> None:
     monkeypatch.setenv("GLM_API_TOKEN", "")
     monkeypatch.setenv("GLM_API_KEY", "fallback-key")
-    assert keys.resolve_key("GLM_API_TOKEN") == ("fallback-key", "$GLM_API_KEY")
+    assert _pair(keys.resolve_key("GLM_API_TOKEN")) == ("fallback-key", "$GLM_API_KEY")
     monkeypatch.setenv("GLM_API_KEY", "bad key")
     with pytest.raises(BadInput, match=r"^\$GLM_API_KEY: the GLM key contains"):
         keys.resolve_key("GLM_API_TOKEN")

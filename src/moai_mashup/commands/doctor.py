@@ -39,7 +39,14 @@ from moai_mashup.settings.apply import (
     stray_spec,
     url_trusted,
 )
-from moai_mashup.settings.keys import GlmKey, credentials_file, env_file, mask, resolve_key
+from moai_mashup.settings.keys import (
+    GlmKey,
+    binding_problem,
+    credentials_file,
+    env_file,
+    mask,
+    resolve_key,
+)
 from moai_mashup.status import env_warnings, table_backends
 from moai_mashup.workspace import Workspace
 
@@ -432,7 +439,11 @@ def backend_lines(f: Facts) -> list[Check]:
         except MoaiError as exc:
             lines.append(Check("fail", "backend", f"{shown}: key: {exc}"))
             continue
-        if key is not None:
+        bound = None if key is None else binding_problem(key, name, url, profile.source)
+        if key is not None and bound is not None:
+            # set for another endpoint (or none recorded): moai sends it nowhere here
+            lines.append(Check(level, "backend", f"{shown}: key: {bound}", f"moai key set {name}"))
+        elif key is not None:
             lines.append(
                 Check("ok", "backend", f"{shown}: key {mask(key.value)} from {key.source}")
             )
@@ -496,6 +507,8 @@ def main_checkout_lines(f: Facts) -> list[Check]:
                 f"{found.path}: {', '.join(found.keys)}: " + found.line(),
                 f"git -C {f.wt.main_root} checkout {default}"
                 if found.ours
+                else f"git -C {f.wt.main_root} rm --cached {SETTINGS_REL}"
+                if found.committed
                 else "moai settings move-to-user",
             )
         ]

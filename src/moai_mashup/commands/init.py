@@ -152,9 +152,12 @@ def _ask_key(cfg: ResolvedConfig, backend: str, ask: bool, no_key: bool) -> None
     if not value:
         click.echo("key: skipped", err=True)
         return
-    path = save_key(value, backend)
+    # bound to this repository's endpoint of it (settings/keys.binding_problem)
+    url = cfg.backends[backend].base_url if backend in cfg.backends else None
+    path = save_key(value, backend, url)
     hook_install.forget_prepared_here()
-    click.echo(f"saved {shown} key {mask(value)} to {path} (mode 0600)")
+    where = "" if url is None else f" for {url}"
+    click.echo(f"saved {shown} key {mask(value)} to {path}{where} (mode 0600)")
 
 
 def keyed(cfg: ResolvedConfig, backend: str | None) -> list[str]:

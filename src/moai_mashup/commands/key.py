@@ -48,10 +48,19 @@ def command() -> None:
 
 @command.command("set")
 @click.argument("backend", metavar="NAME", shell_complete=complete_key_names)
-def set_cmd(backend: str) -> None:
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="The endpoint this key is for (default: NAME's base URL in this repository, "
+    "else the preset named NAME's).",
+)
+def set_cmd(backend: str, base_url: str | None) -> None:
     """Save NAME's key in ~/.moai/.env.NAME (mode 0600), read from a hidden prompt,
-    or from one line of stdin without a terminal: printf %s "$KEY" | moai key set NAME."""
-    set_key(backend)
+    or from one line of stdin without a terminal: printf %s "$KEY" | moai key set NAME.
+
+    The key is saved with the endpoint it is for, and moai sends it nowhere else: a
+    repository whose NAME points elsewhere gets no key until it is set again there."""
+    set_key(backend, base_url)
 
 
 def key_rows(cfg: ResolvedConfig | None) -> list[dict[str, Any]]:
@@ -70,6 +79,11 @@ def key_rows(cfg: ResolvedConfig | None) -> list[dict[str, Any]]:
         }
         if cfg is not None:
             row["routed"] = name in routed
+        if name != GLM:
+            # the endpoint the key was set for, and the one this repository sends it to
+            row["endpoint"] = None
+            profile = cfg.backends.get(name) if cfg else None
+            row["sent_to"] = profile.base_url if profile is not None else None
         try:
             found = keys.resolve_key(glm_env_var, name)
         except MoaiError as exc:
@@ -77,6 +91,8 @@ def key_rows(cfg: ResolvedConfig | None) -> list[dict[str, Any]]:
         else:
             if found is not None:
                 row["masked"], row["source"] = keys.mask(found.value), found.source
+                if name != GLM:
+                    row["endpoint"] = found.base_url
         rows.append(row)
     return rows
 
@@ -95,10 +111,22 @@ def render_rows(rows: list[dict[str, Any]]) -> list[str]:
         elif r["source"] is None:
             state = f"no key (run: moai key set {r['backend']})"
         else:
-            state = f"{r['masked']} from {r['source']}"
+            state = f"{r['masked']} from {r['source']}" + _endpoint_note(r)
         note = "  (not defined in this repository)" if r["defined"] is False else ""
         lines.append(f"{r['backend']:<{width}}  {state}{note}")
     return lines
+
+
+def _endpoint_note(row: dict[str, Any]) -> str:
+    """What `moai key list` says of the endpoint a key is for ("" for glm)."""
+    if "endpoint" not in row:
+        return ""
+    bound, sent_to = row["endpoint"], row["sent_to"]
+    if bound is None:
+        return f", no endpoint recorded (run: moai key set {row['backend']})"
+    if sent_to is not None and not keys.same_endpoint(bound, sent_to):
+        return f", for {bound}, not {sent_to} (run: moai key set {row['backend']})"
+    return f", for {bound}"
 
 
 @command.command("list")

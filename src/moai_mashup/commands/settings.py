@@ -100,6 +100,14 @@ def move_to_user(yes: bool) -> None:
         if not mine:
             click.echo(f"{source}: no routing key of yours; nothing to move")
             return
+        if git.tracks(wt.main_root, SETTINGS_REL):
+            # Committed: the repository's keys, not the user's; at the user level they
+            # would hold in every project (a committed endpoint or apiKeyHelper).
+            raise Refused(
+                f"{source} is tracked by git: its keys are the repository's, not yours, "
+                "and moai does not move them into your own settings; review it, then in "
+                f"{wt.main_root}: git rm --cached {SETTINGS_REL} (nothing moved)"
+            )
         dst_text, dst = _load(target, target.parent)
         clash = [p for p in mine if _get(dst, p) is not _MISSING and _get(dst, p) != _get(src, p)]
         if clash:

@@ -37,7 +37,8 @@ def _shown(kind: str, value: str, backend: str) -> list[str]:
     backend other than GLM is named first."""
     label = "" if backend == GLM or kind not in trust.PER_BACKEND else f"{backend}: "
     if kind != "env":
-        return [label + value]
+        # the config refuses control characters here already; shown escaped if any get by
+        return [label + (value if value.isprintable() else repr(value))]
     out = []
     for name, v in json.loads(value).items():
         plain = v.isprintable() and v == v.strip()

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from moai_mashup.core.backends import BUILT_IN, PRESETS, TIERS, name_problem
-from moai_mashup.core.glm_template import SECRET_KEYS, WINDOW_VAR, url_problem
+from moai_mashup.core.glm_template import SECRET_KEYS, WINDOW_VAR, shown_problem, url_problem
 
 Lockable = Literal[
     "mode",
@@ -45,6 +45,16 @@ class WorktreeModel(_Strict):
     copy_files: list[str] = Field(default_factory=list, alias="copy")
     on_create: list[str] = Field(default_factory=list)
 
+    @field_validator("on_create")
+    @classmethod
+    def _shown_as_run(cls, value: list[str]) -> list[str]:
+        # `moai trust` shows each command before it may run: it must read as it runs.
+        for n, command in enumerate(value):
+            problem = shown_problem(command)
+            if problem is not None:
+                raise ValueError(f"[{n}] {problem}")
+        return value
+
 
 class PolicyModel(_Strict):
     locked: list[Lockable] = Field(default_factory=list)
@@ -73,6 +83,14 @@ class TelemetryModel(_Strict):
     protocol: Literal["http/protobuf", "http/json", "grpc"] = "http/protobuf"
     resource_attributes: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _shown_as_sent(cls, value: str | None) -> str | None:
+        problem = None if value is None else shown_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("resource_attributes")
     @classmethod
     def _keys(cls, value: dict[str, str]) -> dict[str, str]:
@@ -94,12 +112,30 @@ FIELD_VARS = {
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
+def _shown(value: str | None) -> str | None:
+    """A value moai shows the user as it is (shown_problem)."""
+    problem = None if value is None else shown_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _not_built_in(value: str | None) -> str | None:
+    """A display name that is not Claude's or GLM's (core/backends.display_name)."""
+    if value is not None and value.strip().casefold() in ("claude", "glm"):
+        raise ValueError(
+            f"{value!r} is how moai names the built-in backend {value.strip().lower()}; "
+            "name this one after its provider"
+        )
+    return value
+
+
 class ModelsModel(_Strict):
     """tier -> model name; a tier left out keeps the preset's (no preset: all three)."""
 
-    opus: str | None = Field(default=None, min_length=1)
-    sonnet: str | None = Field(default=None, min_length=1)
-    haiku: str | None = Field(default=None, min_length=1)
+    opus: Annotated[str | None, AfterValidator(_shown)] = Field(default=None, min_length=1)
+    sonnet: Annotated[str | None, AfterValidator(_shown)] = Field(default=None, min_length=1)
+    haiku: Annotated[str | None, AfterValidator(_shown)] = Field(default=None, min_length=1)
 
 
 class BackendModel(_Strict):
@@ -115,7 +151,11 @@ class BackendModel(_Strict):
     models: ModelsModel = Field(default_factory=ModelsModel)
     context_window: int | None = Field(default=None, gt=0)
     env: dict[str, str] = Field(default_factory=dict)
-    display: str | None = Field(default=None, min_length=1)
+    # how the status line and every message name it: shown as it is, and never as a
+    # built-in backend (a provider shown as "Claude" would hide where prompts go)
+    display: Annotated[str | None, AfterValidator(_shown), AfterValidator(_not_built_in)] = Field(
+        default=None, min_length=1
+    )
 
     @field_validator("preset")
     @classmethod
@@ -308,6 +348,13 @@ class LlmModel(_Strict):
             raise ValueError(
                 f"{value} does not name a GLM key variable (its value is sent to the GLM "
                 "endpoint); use a name with GLM in it, e.g. GLM_API_TOKEN"
+            )
+        # MOAI_<NAME>_API_KEY is another backend's key (core/backends.key_var: a
+        # backend `zai-intl` reads MOAI_ZAI_INTL_API_KEY), bound to its own endpoint.
+        if value.upper().startswith("MOAI_") and value != "MOAI_GLM_API_KEY":
+            raise ValueError(
+                f"{value} is in moai's own namespace, where another backend's key lives "
+                "(MOAI_<NAME>_API_KEY); use a name with GLM in it, e.g. GLM_API_TOKEN"
             )
         return value
 

@@ -104,14 +104,36 @@ def with_window(env: dict[str, str]) -> dict[str, str]:
     return dict(env) if WINDOW_VAR in env else {**env, WINDOW_VAR: DEFAULT_WINDOW}
 
 
+CONTROLS = (
+    "contains control characters (a terminal would show something else than the "
+    "value); write it plainly"
+)
+
+
+def shown_problem(text: str) -> str | None:
+    """Why a committed value that moai shows the user (`moai trust`'s question, a
+    message naming a backend) cannot be shown as it is (None: it can): a control
+    character (ESC, CR, ...) lets a terminal show one value while another is the one
+    trusted or used."""
+    return None if text.isprintable() else CONTROLS
+
+
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be an endpoint (None: it can), in the words a user can act on.
 
     Checked once where the template is read, so nothing later (trust, doctor,
     the hook) meets a URL that urllib cannot take apart (`https://[api.z.ai`
-    raises ValueError from urlsplit, `https://h:99999` from `.port`).
+    raises ValueError from urlsplit, `https://h:99999` from `.port`), nor one that
+    reads otherwise on a terminal than where it leads: urllib drops tabs and line
+    breaks from a URL, so `https://evil/x\rhttps://api.z.ai` would be evil's host
+    while `moai trust` showed Z.ai's.
     """
     from urllib.parse import urlsplit
+
+    if shown_problem(url) is not None:
+        return CONTROLS
+    if any(c.isspace() for c in url):
+        return "contains white space; write the URL alone"
 
     try:
         parts = urlsplit(url)

@@ -41,7 +41,7 @@ from moai_mashup.paths import (
     SETTINGS_TEMP_PATTERN,
     SETTINGS_TEMP_PROBE,
 )
-from moai_mashup.settings.keys import GlmKey, no_key_message, resolve_key
+from moai_mashup.settings.keys import GlmKey, binding_problem, no_key_message, resolve_key
 from moai_mashup.spawn import IgnoredQuery
 
 if TYPE_CHECKING:
@@ -55,6 +55,19 @@ Backend = str
 
 class UntrustedUrl(Refused):
     """The committed template sends the key to a host the user has not trusted."""
+
+
+class KeyNotForEndpoint(UntrustedUrl):
+    """The backend's key was set for another endpoint than the one the config sends it
+    to (settings/keys.binding_problem), or none was recorded with it. A kind of
+    UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
+
+
+class CommittedOverride(UntrustedUrl):
+    """The main checkout's settings file, which Claude Code 2.1.332 applies in a linked
+    worktree over the worktree's own, is committed and routes elsewhere
+    (settings/main_checkout.committed_keys_line): no key is written. A kind of
+    UntrustedUrl for its callers: the worktree stays on Claude, with one line."""
 
 
 class UnsafeSettingsLink(UntrustedUrl):
@@ -499,9 +512,16 @@ def desired_profile_held(
     env, held = trusted_profile_env(wt, profile)
     key = resolve_key(cfg.glm_env_var, profile.name)
     if key is None:
-        raise BadInput(no_key_message(cfg.glm_env_var, profile.name))
+        # which key to give: the one of this endpoint (`moai key set` binds it there)
+        raise BadInput(
+            f"{no_key_message(cfg.glm_env_var, profile.name)} (a key of {profile.base_url})"
+        )
     if not url_trusted(wt, profile):
         raise UntrustedUrl(untrusted_url_line(profile))
+    # The name comes from a committed file: the key goes only where it was set for.
+    problem = binding_problem(key, profile.name, profile.base_url, profile_where(profile))
+    if problem is not None:
+        raise KeyNotForEndpoint(problem)
     filled = {name: key.value if name == profile.auth_var else value for name, value in env.items()}
     filled.update({n: "" for n in SECRET_KEYS if n != profile.auth_var})
     return _desired(wt, cfg, profile.name, env, filled), key, held
@@ -513,6 +533,12 @@ def desired_backend(
     """What applying `backend` writes, its key and the env names held back ({}, None,
     () for Claude); raises BadInput for a backend not configured, no key, UntrustedUrl."""
     profile = profile_of(cfg, backend)
+    if backend != CLAUDE:
+        from moai_mashup.settings.main_checkout import committed_keys_line
+
+        line = committed_keys_line(wt)
+        if line is not None:
+            raise CommittedOverride(line)
     if profile is not None:
         return desired_profile_held(wt, cfg, profile)
     if backend == GLM:
@@ -710,6 +736,11 @@ def stale_backend(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -
         return None  # another backend, a user's edit, stray state: the backend drift says so
     try:
         desired, _key, _held = desired_backend(wt, cfg, backend)
+    except KeyNotForEndpoint:
+        # The key now recorded for another endpoint: applying would leave it on Claude.
+        return Stale(
+            (f"env.{cfg.backends[backend].auth_var}",), f"moai key set {backend} && moai apply"
+        )
     except UntrustedUrl:
         # A new endpoint not trusted yet: applying now would leave the worktree on Claude.
         profile = cfg.backends.get(backend)

@@ -7,6 +7,15 @@ For any other backend NAME: ~/.moai/.env.NAME (MOAI_<NAME>_API_KEY) >
 ~/.moai/credentials.yaml (NAME_api_key) > $MOAI_<NAME>_API_KEY, and no other
 variable: the name comes from a committed file, so it must never make moai
 read another of the user's secrets (core/backends.key_var).
+
+Such a key is bound to the endpoint it was set for, recorded beside it in the
+same source: MOAI_<NAME>_BASE_URL in ~/.moai/.env.NAME (`moai key set` writes
+it) or in the environment, NAME_base_url in credentials.yaml. The name comes
+from a committed file too: a repository redefining `kimi` as another provider
+(`{kimi: {preset: deepseek}}`) must not get the Moonshot key sent to DeepSeek,
+so a key goes only to the endpoint recorded with it (`binding_problem`), and
+a key with none recorded goes nowhere. GLM's key has no such line: its
+endpoint is glm.json's, which only the built-in hosts or `moai trust` pass.
 A key never reaches argv, a log line or an error message; `mask()` is the
 only way it is ever shown.
 """
@@ -31,9 +40,13 @@ _BAD_KEY = re.compile(r"[\s\x00-\x1f\x7f]")
 class GlmKey(NamedTuple):
     value: str
     source: str  # "~/.moai/.env.glm", "~/.moai/credentials.yaml" or "$NAME"
+    # The endpoint the key was set for, from the same source (None: none recorded;
+    # always None for GLM, whose endpoint glm.json and trust decide).
+    base_url: str | None = None
 
     def __repr__(self) -> str:  # never let a key reach a traceback or a log by accident
-        return f"GlmKey(value={mask(self.value)!r}, source={self.source!r})"
+        url = "" if self.base_url is None else f", base_url={self.base_url!r}"
+        return f"GlmKey(value={mask(self.value)!r}, source={self.source!r}{url})"
 
 
 def mask(key: str) -> str:
@@ -63,6 +76,18 @@ def file_var(backend: str = GLM) -> str:
 def credentials_field(backend: str = GLM) -> str:
     """The credentials.yaml field of a backend's key (`glm_api_key`, `kimi_api_key`)."""
     return f"{backend}_api_key"
+
+
+def url_var(backend: str) -> str:
+    """The variable the endpoint of a backend's key is recorded in, beside the key
+    (in ~/.moai/.env.NAME or the environment): MOAI_<NAME>_BASE_URL. moai's own
+    namespace, as key_var; never asked of `glm`."""
+    return key_var(backend)[: -len("_API_KEY")] + "_BASE_URL"
+
+
+def credentials_url_field(backend: str) -> str:
+    """The credentials.yaml field of the endpoint a backend's key is for (`kimi_base_url`)."""
+    return f"{backend}_base_url"
 
 
 def env_vars(backend: str = GLM, glm_env_var: str = ENV_FILE_VAR) -> tuple[str, ...]:
@@ -168,6 +193,12 @@ def _read_user_file(path: Path) -> str | None:
 
 
 def read_env_file_key(path: Path, backend: str = GLM) -> str | None:
+    found = read_env_file_entry(path, backend)
+    return None if found is None else found[0]
+
+
+def read_env_file_entry(path: Path, backend: str = GLM) -> tuple[str, str | None] | None:
+    """A key file's key and the endpoint recorded with it (None: no key there)."""
     text = _read_user_file(path)
     if text is None:
         return None
@@ -177,10 +208,17 @@ def read_env_file_key(path: Path, backend: str = GLM) -> str | None:
     key = values.get(var)
     if key is None:
         return None
-    return validate_key(key, f"{label}: {var}", backend)
+    url = None if backend == GLM else values.get(url_var(backend))
+    return validate_key(key, f"{label}: {var}", backend), url or None
 
 
 def read_credentials_key(path: Path, backend: str = GLM) -> str | None:
+    found = read_credentials_entry(path, backend)
+    return None if found is None else found[0]
+
+
+def read_credentials_entry(path: Path, backend: str = GLM) -> tuple[str, str | None] | None:
+    """credentials.yaml's key of a backend and the endpoint recorded with it (None: no key)."""
     text = _read_user_file(path)
     if text is None:
         return None
@@ -199,23 +237,58 @@ def read_credentials_key(path: Path, backend: str = GLM) -> str | None:
     key = data[field]
     if not isinstance(key, str):
         raise BadInput(f"{label}: {field}: must be a string")
-    return validate_key(key, f"{label}: {field}", backend)
+    url = None if backend == GLM else data.get(credentials_url_field(backend))
+    if url is not None and not isinstance(url, str):
+        raise BadInput(f"{label}: {credentials_url_field(backend)}: must be a string")
+    return validate_key(key, f"{label}: {field}", backend), url or None
 
 
 def resolve_key(glm_env_var: str = ENV_FILE_VAR, backend: str = GLM) -> GlmKey | None:
     """A backend's key by the priority in the module docstring, or None when no source has one."""
     path = env_file(backend)
-    key = read_env_file_key(path, backend)
-    if key is not None:
-        return GlmKey(key, _display(path))
-    key = read_credentials_key(credentials_file(), backend)
-    if key is not None:
-        return GlmKey(key, _display(credentials_file()))
+    found = read_env_file_entry(path, backend)
+    if found is not None:
+        return GlmKey(found[0], _display(path), found[1])
+    found = read_credentials_entry(credentials_file(), backend)
+    if found is not None:
+        return GlmKey(found[0], _display(credentials_file()), found[1])
     for name in env_vars(backend, glm_env_var):
         value = os.environ.get(name)
         if value:
-            return GlmKey(validate_key(value, f"${name}", backend), f"${name}")
+            url = None if backend == GLM else os.environ.get(url_var(backend)) or None
+            return GlmKey(validate_key(value, f"${name}", backend), f"${name}", url)
     return None
+
+
+def same_endpoint(a: str, b: str) -> bool:
+    """Two base URLs name the same endpoint: equal but for trailing slashes."""
+    return a.rstrip("/") == b.rstrip("/")
+
+
+def binding_problem(key: GlmKey, backend: str, url: str, where: str) -> str | None:
+    """Why `backend`'s key may not be sent to `url` (which `where` names), in one line;
+    None: the key was set for that endpoint (or `backend` is glm)."""
+    if backend == GLM:
+        return None
+    if key.base_url is not None and same_endpoint(key.base_url, url):
+        return None
+    rule = "moai sends a key only to the endpoint it was set for"
+    if key.source.startswith("$"):
+        record = f"${url_var(backend)}"
+    elif key.source == _display(credentials_file()):
+        record = f"{credentials_url_field(backend)} in {key.source}"
+    else:
+        record = f"{url_var(backend)} in {key.source}"
+    if key.base_url is None:
+        return (
+            f"{key.source}: the {backend} key has no endpoint recorded with it ({record}); "
+            f"{rule}; run: moai key set {backend} (it records the endpoint), or set {record} "
+            "to the endpoint the key is for"
+        )
+    return (
+        f"{key.source}: the {backend} key was set for {key.base_url}, but {where} sends it "
+        f"to {url}; {rule}; for a key of {url}, run: moai key set {backend}"
+    )
 
 
 def no_key_message(glm_env_var: str, backend: str = GLM) -> str:
@@ -236,42 +309,62 @@ def _line_var(line: str) -> str:
     return "" if body.startswith("#") else body.split("=", 1)[0].strip()
 
 
-def save_key(key: str, backend: str = GLM) -> Path:
+def endpoint_problem(url: str) -> str | None:
+    """Why `url` cannot be the endpoint a key is recorded for (None: it can)."""
+    from moai_mashup.core.glm_template import url_problem
+
+    return url_problem(url)
+
+
+def save_key(key: str, backend: str = GLM, base_url: str | None = None) -> Path:
     """Write a backend's key into ~/.moai/.env.<backend> (0600, atomic), keeping the
-    file's other lines."""
+    file's other lines; for a backend other than glm, with the endpoint it is for
+    (`base_url`, required) on the line after it."""
     validate_key(key, "the key given", backend)
-    var = file_var(backend)
+    wanted = {file_var(backend): key}
+    if backend != GLM:
+        if base_url is None:
+            raise BadInput(f"the {backend} key: no endpoint given for it; nothing saved")
+        problem = endpoint_problem(base_url)
+        if problem is not None:
+            raise BadInput(f"the endpoint of the {backend} key: {problem}; nothing saved")
+        wanted[url_var(backend)] = base_url
     path = env_file(backend)
     files.make_dirs(path.parent, 0o700)
     lines: list[str] = []
-    replaced = False
+    written = False
     text = _read_user_file(path)
-    if text is not None:
-        for line in text.splitlines():
-            if _line_var(line) == var:
-                if not replaced:
-                    lines.append(f"{var}={_quote(key)}")
-                    replaced = True
-                continue
-            lines.append(line)
-    if not replaced:
-        lines.append(f"{var}={_quote(key)}")
+
+    def ours() -> list[str]:
+        return [f"{var}={_quote(value)}" for var, value in wanted.items()]
+
+    for line in [] if text is None else text.splitlines():
+        if _line_var(line) in wanted:
+            if not written:
+                lines += ours()
+                written = True
+            continue
+        lines.append(line)
+    if not written:
+        lines += ours()
     files.write_text(path, "\n".join(lines) + "\n", 0o600, within=moai_home())
     return path
 
 
 def remove_key(backend: str = GLM) -> Path | None:
-    """Take a backend's key line out of ~/.moai/.env.<backend>, keeping the file's
-    other lines; the file goes when nothing but blank lines is left. None: the file
-    held no key for it (nothing changed)."""
+    """Take a backend's key line (and the endpoint recorded with it) out of
+    ~/.moai/.env.<backend>, keeping the file's other lines; the file goes when
+    nothing but blank lines is left. None: the file held no key for it (nothing
+    changed)."""
     var = file_var(backend)
     path = env_file(backend)
     text = _read_user_file(path)
     if text is None:
         return None
-    kept = [line for line in text.splitlines() if _line_var(line) != var]
-    if len(kept) == len(text.splitlines()):
+    if not any(_line_var(line) == var for line in text.splitlines()):
         return None
+    gone = {var} if backend == GLM else {var, url_var(backend)}
+    kept = [line for line in text.splitlines() if _line_var(line) not in gone]
     if any(line.strip() for line in kept):
         files.write_text(path, "\n".join(kept) + "\n", 0o600, within=moai_home())
     else:

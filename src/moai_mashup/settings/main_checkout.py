@@ -75,9 +75,16 @@ class Override(NamedTuple):
     # ours: the backend the main checkout's keys route to; else the one this
     # worktree's own settings are meant for; as messages name it.
     display: str = "GLM"
+    committed: bool = False  # the file is the repository's (git tracks it): no key here
 
     def line(self) -> str:
         """One line for a hook or `moai worktree create`."""
+        if self.committed:
+            return (
+                f"{self.path} is tracked by git and sets {', '.join(self.keys)}, which Claude "
+                f"Code {MERGING_SINCE} also applies in this worktree; moai writes no "
+                f"{self.display} key here; review it, then: git rm --cached {SETTINGS_REL}"
+            )
         if self.ours:
             return (
                 f"the main checkout is on {self.display}, and Claude Code {MERGING_SINCE} "
@@ -159,13 +166,41 @@ def override(
     record = main_record(wt)
     mine, moai = split_keys(doc, record)
     if expected != "claude" and mine:
+        from moai_mashup import git
+
         keys = tuple(".".join(p) for p in mine)
-        return Override(path, keys, ours=False, display=shown(expected, names))
+        committed = git.tracks(wt.main_root, SETTINGS_REL)
+        return Override(path, keys, False, shown(expected, names), committed)
     imposed = record.backend if moai and record is not None else None
     if imposed is not None and imposed != expected:
         keys = tuple(".".join(p) for p in moai)
         return Override(path, keys, ours=True, display=shown(imposed, names))
     return None
+
+
+def committed_keys_line(wt: git.Worktree) -> str | None:
+    """One line when the main checkout's settings file is the repository's (git tracks
+    it) and sets routing keys Claude Code 2.1.332 applies in this linked worktree over
+    what moai writes (its `ANTHROPIC_BASE_URL` would receive the key moai writes here);
+    None when nothing of the kind holds. moai writes no key then (settings/apply.py)."""
+    if not wt.is_linked or not has_main_checkout(wt):
+        return None
+    path = wt.main_root / SETTINGS_REL
+    if not path.exists():
+        return None
+    mine, _ours = split_keys(read_doc(path, within=wt.main_root), main_record(wt))
+    if not mine:
+        return None
+    from moai_mashup import git
+
+    if not git.tracks(wt.main_root, SETTINGS_REL):
+        return None  # the user's own keys there: said by `override`, their word
+    keys = ", ".join(".".join(p) for p in mine)
+    return (
+        f"{path} is tracked by git (the repository's file, not yours) and sets {keys}, "
+        f"which Claude Code {MERGING_SINCE} applies in this worktree over moai's; moai "
+        f"writes no key here; review it, then in {wt.main_root}: git rm --cached {SETTINGS_REL}"
+    )
 
 
 DOCS = "docs/claude-code.md#main-checkout-settings"  # where this is explained
