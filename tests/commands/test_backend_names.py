@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from moai_mashup.core.backends import PRESETS
+from moai_mashup.core.backends import resolve_profile
 from moai_mashup.settings.keys import mask
 from tests.gitrepo import FAKE_KEY, LLM_YAML, git, moai, settings, write
 from tests.guard.test_guard_staged import install_guard
@@ -27,7 +27,20 @@ from tests.names_support import (
 )
 from tests.worktree_support import create, created, listing
 
-DS = PRESETS["deepseek"]  # `ds: {preset: deepseek}` (tests/names_support.py)
+# `ds` of tests/names_support.py: the deepseek preset with the models it names
+DS = resolve_profile(
+    "ds",
+    {
+        "preset": "deepseek",
+        "models": {
+            "opus": "deepseek-v4-pro",
+            "sonnet": "deepseek-v4-pro",
+            "haiku": "deepseek-v4-flash",
+        },
+    },
+    "llm.yaml",
+    False,
+)
 
 
 @pytest.fixture
@@ -59,7 +72,7 @@ def test_status_names_the_backend_its_endpoint_models_key_and_route(
         "models": DS.models,
         # the one window moai tells Claude Code: the smallest of the tiers' models
         "auth_var": DS.auth_var,
-        "context_window": min(DS.windows[m] for m in DS.models.values()),
+        "context_window": DS.window,
         "key": {"source": "~/.moai/.env.ds", "masked": mask(DS_KEY)},
         "route": {"branch": "feature/SPEC-*", "backend": "ds", "kind": "route", "source": LLM_YAML},
     }
@@ -68,7 +81,7 @@ def test_status_names_the_backend_its_endpoint_models_key_and_route(
     assert info["keys"]["lab"] == {"source": None}
     text = moai(wt, "status", env=env).stdout
     assert "expected:    ds  (route 'feature/SPEC-*' (llm.yaml) -> ds)" in text
-    window = min(DS.windows[m] for m in DS.models.values())
+    window = DS.window
     models = ", ".join(f"{t} {m}" for t, m in DS.models.items())
     assert f"backend:     DeepSeek: {DS_URL} ({models}; context {window:,} tokens)" in text
     assert f"key:         ds: {mask(DS_KEY)} from ~/.moai/.env.ds" in text

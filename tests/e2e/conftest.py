@@ -74,13 +74,12 @@ def e2e_backends_yaml(kimi_url: str, routes: tuple[tuple[str, str], ...]) -> str
     return "\n".join(lines) + "\n"
 
 
-def save_kimi_key(home: Path, key: str = KIMI_KEY) -> Path:
-    """The kimi key where `moai key set kimi` keeps it: ~/.moai/.env.kimi, 0600."""
-    path = home / ".moai" / ".env.kimi"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'MOAI_KIMI_API_KEY="{key}"\n')
-    path.chmod(0o600)
-    return path
+def save_kimi_key(repo: Path, env: dict[str, str], key: str = KIMI_KEY) -> None:
+    """The kimi key as a user saves it: `moai key set kimi` in the repository (one line
+    on stdin), which keeps it in ~/.moai/.env.kimi with the endpoint it is for."""
+    r = moai(repo, "key", "set", "kimi", env=env, input=key + "\n")
+    assert r.returncode == 0, r.stderr
+    assert key not in r.stdout + r.stderr
 
 
 def e2e_glm_json(base_url: str) -> str:
@@ -221,9 +220,9 @@ def build_stage(
         ),
     )
     save_fake_key(home)
-    if kimi is not None:
-        save_kimi_key(home)
     repo = make_repo(root, env, llm_yaml=llm_yaml, glm_json=e2e_glm_json(glm.url))
+    if kimi is not None:
+        save_kimi_key(repo, env)
     stage = Stage(home, env, repo, claude, glm, claude_bin, claude_version, kimi=kimi)
     stage.run_moai(repo, "trust", "--yes")
     if ROUTING_BY == "hooks":
