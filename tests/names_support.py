@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests import backends_support
 from tests.gitrepo import LLM_YAML, SEED_LLM_YAML, git, write
 
 DS_URL = "https://api.deepseek.com/anthropic"  # core.backends.PRESETS["deepseek"]
@@ -44,10 +45,4 @@ URLS = {"ds": DS_URL, "deepseek": DS_URL, "lab": LAB_URL}
 def save_backend_key(home: Path, name: str, key: str, base_url: str | None = None) -> Path:
     """A backend's key in ~/.moai/.env.NAME, as `moai key set NAME` saves it: with the
     endpoint it is for (`base_url`, else the test backend's own, URLS)."""
-    path = home / ".moai" / f".env.{name}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    var = "MOAI_" + name.upper().replace("-", "_")
-    url = base_url or URLS[name]
-    path.write_text(f'{var}_API_KEY="{key}"\n{var}_BASE_URL="{url}"\n')
-    path.chmod(0o600)
-    return path
+    return backends_support.save_backend_key(home, name, key, base_url or URLS[name])
