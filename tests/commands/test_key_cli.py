@@ -373,6 +373,23 @@ def test_list_outside_a_repository(outside: Path, home: Path, env: dict[str, str
     assert [r["defined"] for r in rows] == [None, None]
 
 
+def test_list_with_a_broken_config_lists_the_key_files(
+    configured: Path, home: Path, env: dict[str, str]
+) -> None:
+    text = f'MOAI_LAB_API_KEY="{LAB_KEY}"\nMOAI_LAB_BASE_URL="{LAB_URL}"\n'
+    write(key_file(home, "lab"), text).chmod(0o600)
+    write(configured / LLM_YAML, "llm:\n  mode: [oops\n")
+    before = snapshot(configured)
+    r = moai(configured, "key", "list", env=env)
+    assert r.returncode == 0, r.stderr
+    line = one_line(r.stderr)
+    assert line.startswith("moai: warning: ") and LLM_YAML in line
+    assert line.endswith("listing the key files only")
+    assert f"lab  {mask(LAB_KEY)} from ~/.moai/.env.lab, for {LAB_URL}" in r.stdout
+    assert LAB_KEY not in r.stdout + r.stderr
+    assert_unchanged(before, snapshot(configured))
+
+
 # --- moai key remove ---------------------------------------------------------------------
 
 

@@ -133,8 +133,14 @@ def _endpoint_note(row: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def list_cmd(as_json: bool) -> None:
     """Every backend this repository defines (glm and llm.backends) and every
-    ~/.moai/.env.NAME, with its key masked and where it comes from."""
-    rows = key_rows(repo_config())
+    ~/.moai/.env.NAME, with its key masked and where it comes from. A config that
+    cannot be read is one line on stderr, and the key files are listed anyway."""
+    try:
+        cfg = repo_config()
+    except MoaiError as exc:
+        click.echo(f"moai: warning: {exc}; listing the key files only", err=True)
+        cfg = None
+    rows = key_rows(cfg)
     if as_json:
         click.echo(json.dumps({"keys": rows}, indent=2))
         return
