@@ -262,6 +262,8 @@ def test_an_untrusted_custom_backend_stays_on_claude_until_trusted(
     listed = moai(repo, "trust", "--list", env=env).stdout
     assert f"trusted      url      lab: {LAB_URL}" in listed
     assert "needs trust  url      gw: https://gateway.example.invalid/anthropic" in listed
+    # beside other backends, GLM's endpoint is named too
+    assert "trusted      url      glm: https://api.z.ai/api/anthropic" in listed
     assert moai(repo, "trust", "--yes", env=env).returncode == 0
     data = json.loads(moai(repo, "trust", "--list", "--json", env=env).stdout)
     rows = {(i["backend"], i["trusted"]) for i in data["items"] if i["kind"] == "url"}

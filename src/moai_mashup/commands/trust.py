@@ -32,10 +32,12 @@ _WHAT = {
 Item = tuple[str, str, str]
 
 
-def _shown(kind: str, value: str, backend: str) -> list[str]:
+def _shown(kind: str, value: str, backend: str, name_glm: bool = False) -> list[str]:
     """One line per item; an env set shows each exact NAME=value (repr when odd); a
-    backend other than GLM is named first."""
-    label = "" if backend == GLM or kind not in trust.PER_BACKEND else f"{backend}: "
+    backend other than GLM is named first, and GLM too when `name_glm` (other
+    backends are listed beside it)."""
+    named = kind in trust.PER_BACKEND and (backend != GLM or name_glm)
+    label = f"{backend}: " if named else ""
     if kind != "env":
         # the config refuses control characters here already; shown escaped if any get by
         return [label + (value if value.isprintable() else repr(value))]
@@ -88,7 +90,7 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
             return
         for k, v, b in items:
             state = "needs trust" if (k, v, b) in needed else "trusted"
-            for shown in _shown(k, v, b):
+            for shown in _shown(k, v, b, bool(ws.cfg.backends)):
                 click.echo(f"{state:12} {k:8} {shown}")
         return
     if not needed:
