@@ -232,34 +232,28 @@ def _interesting_lines(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int,
     """(start, end, usage key position or -1) of each line in buf[lo:hi] worth parsing."""
     memmem = MEMMEM
     if memmem is None:
-        yield from _interesting_lines_find(buf, lo, hi)
-        return
+        return _interesting_lines_find(buf, lo, hi)
     base = _address[0](buf)  # buf stays referenced (and unmoved) while it is searched
-    ul, cl = len(USAGE_MARK), len(COMMAND_MARK)
-    r = memmem(base + lo, hi - lo, USAGE_MARK, ul)
-    nu = r - base if r else -1
-    r = memmem(base + lo, hi - lo, COMMAND_MARK, cl)
-    nc = r - base if r else -1
-    while nu >= 0 or nc >= 0:
-        hit = nu if nc < 0 or (0 <= nu < nc) else nc
-        start = buf.rfind(b"\n", lo, hit) + 1 or lo
-        end = buf.find(b"\n", hit, hi)
-        if end < 0:
-            end = hi
-        upos = nu if 0 <= nu < end else -1
-        yield start, end, upos
-        if nu >= 0 and nu < end:
-            r = memmem(base + end, hi - end, USAGE_MARK, ul)
-            nu = r - base if r else -1
-        if nc >= 0 and nc < end:
-            r = memmem(base + end, hi - end, COMMAND_MARK, cl)
-            nc = r - base if r else -1
+
+    def find(mark: bytes, at: int) -> int:
+        r = memmem(base + at, hi - at, mark, len(mark))
+        return r - base if r else -1
+
+    return _lines_by(buf, lo, hi, find)
 
 
 def _interesting_lines_find(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, int]]:
     """_interesting_lines with bytes.find (no memmem): the same lines."""
-    nu = buf.find(USAGE_MARK, lo, hi)
-    nc = buf.find(COMMAND_MARK, lo, hi)
+    return _lines_by(buf, lo, hi, lambda mark, at: buf.find(mark, at, hi))
+
+
+def _lines_by(
+    buf: bytes, lo: int, hi: int, find: Callable[[bytes, int], int]
+) -> Iterator[tuple[int, int, int]]:
+    """The lines of buf[lo:hi] holding either mark, each once, `find(mark, at)` locating
+    a mark from `at` (-1: none before hi)."""
+    nu = find(USAGE_MARK, lo)
+    nc = find(COMMAND_MARK, lo)
     while nu >= 0 or nc >= 0:
         hit = nu if nc < 0 or (0 <= nu < nc) else nc
         start = buf.rfind(b"\n", lo, hit) + 1 or lo
@@ -269,9 +263,9 @@ def _interesting_lines_find(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int,
         upos = nu if 0 <= nu < end else -1
         yield start, end, upos
         if nu >= 0 and nu < end:
-            nu = buf.find(USAGE_MARK, end, hi)
+            nu = find(USAGE_MARK, end)
         if nc >= 0 and nc < end:
-            nc = buf.find(COMMAND_MARK, end, hi)
+            nc = find(COMMAND_MARK, end)
 
 
 TOO_LONG = f"line longer than {MAX_TRANSCRIPT_LINE_BYTES >> 20} MiB"
