@@ -58,7 +58,6 @@ from __future__ import annotations
 import os
 import sys
 
-from moai_mashup.core.backends import name_problem
 from moai_mashup.core.routing import glob_matches
 from moai_mashup.paths import READY_DIR
 
@@ -100,6 +99,17 @@ def engine_id() -> str:
 
     executable = sys.executable
     return f"{os.path.realpath(executable)} {os.path.dirname(executable)} {__version__}"
+
+
+def _backend_name(name: str) -> bool:
+    """A name core/backends.name_problem accepts (lower-case letters, digits, '-', a
+    letter first, at most 32), checked here without importing it: the shim's fast
+    path imports this module."""
+    return (
+        0 < len(name) <= 32
+        and "a" <= name[0] <= "z"
+        and all("a" <= c <= "z" or "0" <= c <= "9" or c == "-" for c in name)
+    )
 
 
 def _plain(text: str) -> bool:
@@ -161,7 +171,7 @@ def render(
     ]
     for glob, backend, _why in routes:
         pattern = sh_pattern(glob)
-        if pattern is None or name_problem(backend) is not None:
+        if pattern is None or not _backend_name(backend):
             return None  # (a backend's name also names its ready/ files)
         lines.append(f"route {backend} {pattern}")
     lines += [f"env {name}={value}" for name, value in env]

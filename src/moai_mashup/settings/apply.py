@@ -756,6 +756,3 @@ def stale_backend(wt: git.Worktree, cfg: ResolvedConfig, state: SettingsState) -
         if plan._get(new_doc, path) != plan._get(state.doc, path)
     ]
     return Stale(tuple(changed), "moai apply") if changed else None
-
-
-# The name status, doctor and `worktree list` know it by.

@@ -268,8 +268,3 @@ def main_on_backend_line(wt: git.Worktree, cfg: ResolvedConfig, backend: str) ->
         f"checkout's {shown(backend, names)} keys in Claude Code {MERGING_SINCE}; fix: "
         f"git checkout {cfg.default_branch} ({DOCS})"
     )
-
-
-def main_on_glm_line(wt: git.Worktree, cfg: ResolvedConfig) -> str | None:
-    """main_on_backend_line for GLM."""
-    return main_on_backend_line(wt, cfg, "glm")

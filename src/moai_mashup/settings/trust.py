@@ -33,7 +33,6 @@ ONE_PER_REPO = ("url", "env", "telemetry")
 PER_BACKEND = ("url", "env")
 # GLM (glm.json) may point at Z.ai's hosts, worldwide or in China, or at Anthropic's.
 GLM_HOSTS = frozenset({"api.z.ai", "open.bigmodel.cn", "api.anthropic.com"})
-KNOWN_HOSTS = GLM_HOSTS  # the name doctor and older callers know
 
 
 def trust_file() -> Path:
