@@ -129,7 +129,8 @@ PRESETS: dict[str, Preset] = {
     # Code ANTHROPIC_BASE_URL", "platform.kimi.ai agent-support") map every tier
     # to kimi-k2.5 (older) or kimi-k2.7-code; the issue's kimi-k3 / kimi-k2.5 are
     # kept (Kimi K3.1 Pro is newer still). Windows: kimi-k3 1,048,576
-    # (max_context_size in Moonshot's own Kimi Code docs), kimi-k2.5 262,144
+    # (max_context_size as Moonshot's Kimi Code docs were quoted; no page of them
+    # read here: not confirmed), kimi-k2.5 262,144
     # (https://platform.kimi.ai/docs/pricing/chat-k25).
     "moonshot": Preset(
         "moonshot",
@@ -161,9 +162,9 @@ PRESETS: dict[str, Preset] = {
     # workspace hosts ({WorkspaceId}.ap-southeast-1.maas.aliyuncs.com) and say the
     # dashscope-intl host keeps working. Models not confirmed on the copy
     # reachable here (Feb 2026: qwen3-max, qwen3.5-plus); the guide's newest
-    # version maps opus/sonnet to qwen3.7-max and haiku to qwen3.6-flash, as
-    # quoted by developersdigest.tech. Windows 1,000,000 (qwen3.6-flash's not
-    # confirmed).
+    # version maps opus/sonnet to qwen3.7-max and haiku to qwen3.6-flash as a
+    # third-party article quoted it (not confirmed on Alibaba's page). Windows
+    # 1,000,000 (not confirmed on a page read here).
     "qwen": Preset(
         "qwen",
         "Qwen (Alibaba Cloud)",
@@ -179,7 +180,8 @@ PRESETS: dict[str, Preset] = {
     # ANTHROPIC_AUTH_TOKEN, one model on every tier, API_TIMEOUT_MS=3000000.
     # MiniMax-M3 is the first model of its Anthropic API page
     # (https://platform.minimax.io/docs/api-reference/text-anthropic-api); the
-    # guide's copy reachable here names the older MiniMax-M2.5. Context 1,000,000.
+    # guide's copy reachable here names the older MiniMax-M2.5. Context 1,000,000
+    # (as that API page lists it, read 2026-12-06).
     "minimax": Preset(
         "minimax",
         "MiniMax",
@@ -196,7 +198,9 @@ PRESETS: dict[str, Preset] = {
     # and ANTHROPIC_API_KEY explicitly "" (moai writes that on every backend but
     # Claude); only Anthropic's own models are guaranteed to work, each tier
     # overridable with an OpenRouter slug. Haiku stays on 4.5 (200K), the newest
-    # Haiku with a listed price (cost/pricing.py); Opus and Sonnet 5.5 are 1M.
+    # Haiku with a listed price (cost/pricing.py); Opus and Sonnet 5.5 are 1M
+    # (Anthropic's model pages as OpenRouter lists them; not confirmed on a page
+    # read here, 2026-12-06).
     "openrouter": Preset(
         "openrouter",
         "OpenRouter",
