@@ -181,7 +181,7 @@ PRESETS: dict[str, Preset] = {
     # MiniMax-M3 is the first model of its Anthropic API page
     # (https://platform.minimax.io/docs/api-reference/text-anthropic-api); the
     # guide's copy reachable here names the older MiniMax-M2.5. Context 1,000,000
-    # (as that API page lists it, read 2026-12-06).
+    # (not confirmed on a page read here, 2026-12-06).
     "minimax": Preset(
         "minimax",
         "MiniMax",
