@@ -136,13 +136,10 @@ def _anthropic(inp: float, out: float) -> Price:
     )
 
 
-def _glm(inp: float, out: float, read: float) -> Price:
-    return Price(inp, out, inp * GLM_CACHE_WRITE, read, inp * GLM_CACHE_WRITE)
-
-
 def _no_surcharge(inp: float, out: float, read: float) -> Price:
-    """A provider whose cache write costs the input price (DeepSeek, Moonshot)."""
-    return Price(inp, out, inp, read, inp)
+    """A provider whose cache write costs the input price (Z.ai, DeepSeek, Moonshot:
+    GLM_CACHE_WRITE is 1.0)."""
+    return Price(inp, out, inp * GLM_CACHE_WRITE, read, inp * GLM_CACHE_WRITE)
 
 
 def _table() -> dict[str, Listed]:
@@ -171,7 +168,7 @@ def _table() -> dict[str, Listed]:
         ("glm-4.7", 0.60, 2.20, 0.11),
         ("glm-5", 1.00, 3.20, 0.20),
     ):
-        rows.append((model, _glm(inp, out, read), ZAI_SOURCE))
+        rows.append((model, _no_surcharge(inp, out, read), ZAI_SOURCE))
     table = {m: Listed(m, p, src, TABLE_DATE) for m, p, src in rows}
     later: list[tuple[str, Price, str]] = [
         # DeepSeek, peak hours (off-peak is half): deepseek-flash is
@@ -204,7 +201,7 @@ SEED: dict[str, Price] = {
     "opus": _anthropic(15.0, 75.0),
     "sonnet": _anthropic(3.0, 15.0),
     "haiku": _anthropic(0.80, 4.0),
-    "glm": _glm(0.50, 0.50, 0.10),
+    "glm": _no_surcharge(0.50, 0.50, 0.10),
 }
 
 _SUFFIX = re.compile(r"\[[^\]]*\]$")
