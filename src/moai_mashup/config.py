@@ -14,11 +14,10 @@ costs microseconds.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
-from moai_mashup import __version__, files
+from moai_mashup import __version__, files, jsontext
 from moai_mashup.core.backends import Profile
 from moai_mashup.core.routing import Mode
 from moai_mashup.errors import BadInput
@@ -169,7 +168,7 @@ def _read_cache(cache_dir: str | Path, key: dict[str, Any]) -> dict[str, Any] | 
         raw = files.read_bytes(os.path.join(cache_dir, CACHE_NAME), MAX_CACHE_BYTES)
         if raw is None:
             return None
-        cached = json.loads(raw)
+        cached = jsontext.loads(raw)
         if isinstance(cached, dict) and cached["key"] == key:
             _from_blob(cached)  # every field there
             return dict(cached)
@@ -193,7 +192,7 @@ def _write_cache(cache_dir: str | Path, blob: dict[str, Any]) -> None:
     try:
         files.write_text(
             os.path.join(cache_dir, CACHE_NAME),
-            json.dumps(blob, ensure_ascii=False),
+            jsontext.dumps(blob, ensure_ascii=False),
             0o600,
             within=cache_dir,
         )

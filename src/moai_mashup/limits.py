@@ -187,11 +187,11 @@ def _json_problem(text: str, label: str) -> None:
 def loads_json(text: str, label: str) -> Any:
     """json.loads of text from outside (a file, a payload), its cost bounded first
     (json_shape_problem); BadInput naming `label` for anything wrong."""
-    import json
+    from moai_mashup import jsontext
 
     _json_problem(text, label)
     try:
-        return json.loads(text)
+        return jsontext.loads(text)
     except RecursionError:
         raise BadInput(deep_message(label)) from None
     except ValueError as exc:
@@ -201,7 +201,7 @@ def loads_json(text: str, label: str) -> Any:
 def loads_json_unique(text: str, label: str) -> Any:
     """json.loads, refusing a key given twice in one object (the last would silently win,
     hiding the first from anyone reviewing the file) and absurd nesting."""
-    import json
+    from moai_mashup import jsontext
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -215,7 +215,7 @@ def loads_json_unique(text: str, label: str) -> Any:
 
     _json_problem(text, label)
     try:
-        return json.loads(text, object_pairs_hook=pairs)
+        return jsontext.loads(text, object_pairs_hook=pairs)
     except RecursionError:
         raise BadInput(deep_message(label)) from None
     except ValueError as exc:

@@ -6,11 +6,10 @@ the user wrote (`moai init` and `moai demo` both start here).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from moai_mashup import files, git
+from moai_mashup import files, git, jsontext
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML
 from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
 from moai_mashup.errors import BadInput, MoaiError
@@ -131,19 +130,21 @@ def init_files(
         text = LLM_YAML_TEXT.format(
             mode=mode,
             pad=" " * max(1, 18 - len(mode)),
-            default_branch=json.dumps(_default_branch(wt)),
+            default_branch=jsontext.dumps(_default_branch(wt)),
             spec_pattern=SPEC_PATTERN,
         )
         if backend is not None:
             routes = backend_routes(mode, backend, SPEC_PATTERN)
             text += BACKEND_TEXT.format(
                 name=backend,
-                routes="".join(ROUTE_TEXT.format(glob=json.dumps(g), backend=b) for g, b in routes),
+                routes="".join(
+                    ROUTE_TEXT.format(glob=jsontext.dumps(g), backend=b) for g, b in routes
+                ),
             )
         _write(root, LLM_YAML, llm, text)
         written.append(root / LLM_YAML)
     if template and backend is None and not os.path.exists(glm):
-        _write(root, GLM_JSON, glm, json.dumps(DEFAULT_TEMPLATE, indent=2) + "\n")
+        _write(root, GLM_JSON, glm, jsontext.dumps(DEFAULT_TEMPLATE, indent=2) + "\n")
         written.append(root / GLM_JSON)
     if missing:
         existing = files.read_text(gitignore, MAX_CONFIG_BYTES, ".gitignore", within=root) or ""

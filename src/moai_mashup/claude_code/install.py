@@ -39,7 +39,6 @@ write; a link (or a linked `.claude`) leading outside is refused, nothing writte
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shlex
 import shutil
@@ -47,7 +46,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from moai_mashup import files, git
+from moai_mashup import files, git, jsontext
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
 from moai_mashup.paths import STATE_DIR
@@ -221,7 +220,7 @@ def _indent(raw: bytes | None) -> str | int:
 
 
 def _dump(doc: dict[str, Any], raw: bytes | None) -> bytes:
-    return (json.dumps(doc, indent=_indent(raw), ensure_ascii=False) + "\n").encode("utf-8")
+    return (jsontext.dumps(doc, indent=_indent(raw), ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _write(path: Path, data: bytes, within: Path | None = None) -> None:
@@ -256,7 +255,7 @@ def _write_record(t: Target, entry: dict[str, Any] | None) -> None:
     else:
         rec[str(t.settings)] = entry
     files.make_dirs(t.record.parent)
-    files.write_text(t.record, json.dumps(rec, indent=2) + "\n", mode=0o600)
+    files.write_text(t.record, jsontext.dumps(rec, indent=2) + "\n", mode=0o600)
 
 
 def _sha(data: bytes) -> str:
@@ -269,7 +268,7 @@ def _sha(data: bytes) -> str:
 def install(t: Target, *, replace_statusline: bool = False) -> list[str]:
     raw, doc = read(t)
     writes_to(t)  # a link leading outside: refused before the record is written
-    before = json.loads(json.dumps(doc))
+    before = jsontext.loads(jsontext.dumps(doc))
     lines: list[str] = []
     hooks = doc.setdefault("hooks", {})
     for event in EVENTS:
@@ -378,7 +377,7 @@ def _holds_ours(text: object) -> bool:
     if not text.strip():
         return False
     try:
-        doc = json.loads(text)
+        doc = jsontext.loads(text)
         return bool(_strip(doc)) or is_our_statusline(doc.get("statusLine"))
     except (ValueError, AttributeError, TypeError, RecursionError):
         return True  # as above

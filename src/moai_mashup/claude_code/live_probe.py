@@ -20,7 +20,6 @@ whatever the settings point Claude Code at.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -28,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from moai_mashup import files, spawn
+from moai_mashup import files, jsontext, spawn
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY", "all_proxy")
 NO_PROXY_VARS = ("NO_PROXY", "no_proxy")
@@ -131,7 +130,7 @@ def probe(claude: Path, cwd: Path, *, timeout: float = 60.0) -> Probe:
     model = source = version = None
     for line in stdout.splitlines():
         try:
-            event = json.loads(line)
+            event = jsontext.loads(line)
         except (ValueError, RecursionError):
             continue
         if isinstance(event, dict) and event.get("type") == "system":

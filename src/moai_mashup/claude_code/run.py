@@ -16,10 +16,10 @@ stdout), the worktree hooks fail (nothing to create or remove without it).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
+from moai_mashup import jsontext
 from moai_mashup.errors import BadInput, MoaiError
 
 EVENTS = ("worktree-create", "worktree-remove", "session-start", "user-prompt-submit")
@@ -110,7 +110,7 @@ def user_prompt_submit(payload: dict[str, object]) -> int:
                 f"would send to {there} as is ({s.where(h)} is on {there} now); "
                 f"{s.resume_advice(h, pin)}"
             )
-            sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
+            sys.stdout.write(jsontext.dumps({"decision": "block", "reason": reason}) + "\n")
             return 0
     if h is None or h.expected is None:
         if note:
@@ -137,7 +137,7 @@ def user_prompt_submit(payload: dict[str, object]) -> int:
         )
     if note:
         reason += f" (and: {note})"
-    sys.stdout.write(json.dumps({"decision": "block", "reason": reason}) + "\n")
+    sys.stdout.write(jsontext.dumps({"decision": "block", "reason": reason}) + "\n")
     return 0
 
 

@@ -12,10 +12,9 @@ and the session records written only inside the git dir.
 
 from __future__ import annotations
 
-import json
 import os
 
-from moai_mashup import files
+from moai_mashup import files, jsontext
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
 from moai_mashup.core.backends import CLAUDE, GLM, TIERS, display_name
 from moai_mashup.core.model_pin import pinned_model
@@ -406,7 +405,7 @@ def transcript_model(path: object) -> str | None:
         if b'"assistant"' not in line:
             continue
         try:
-            record = json.loads(line)
+            record = jsontext.loads(line)
         except (ValueError, RecursionError):
             continue
         message = record.get("message") if isinstance(record, dict) else None

@@ -12,10 +12,10 @@ Input it cannot read (past 1 MiB, not JSON, nested absurdly) is one short line,
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
+from moai_mashup import jsontext
 from moai_mashup.core.backends import TIERS
 from moai_mashup.errors import BadInput, MoaiError
 
@@ -158,7 +158,7 @@ def read_json_stdin(limit: int) -> object:
         problem = json_shape_problem(text)
         if problem is not None:
             raise BadInput(f"stdin: {problem}")
-        return json.loads(text)
+        return jsontext.loads(text)
     except RecursionError:
         raise deep from None
     except ValueError:  # UnicodeDecodeError included

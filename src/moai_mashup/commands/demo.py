@@ -7,7 +7,6 @@ fake key, so the user's own ~/.moai and ~/.claude are never read or touched.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import click
 
-from moai_mashup import files, spawn
+from moai_mashup import files, jsontext, spawn
 from moai_mashup.claude_code import install as cc
 from moai_mashup.git import discover
 from moai_mashup.githooks import install as hook_install
@@ -66,12 +65,12 @@ def _show(repo: Path, title: str) -> None:
     )
     text = _read(repo / SETTINGS_REL, repo)
     if text is not None:
-        doc = json.loads(text)
+        doc = jsontext.loads(text)
         env = doc.get("env", {})
         if "ANTHROPIC_AUTH_TOKEN" in env:
             env = dict(env, ANTHROPIC_AUTH_TOKEN=mask(env["ANTHROPIC_AUTH_TOKEN"]))
             doc = dict(doc, env=env)
-        for line in json.dumps(doc, indent=2, ensure_ascii=False).splitlines():
+        for line in jsontext.dumps(doc, indent=2, ensure_ascii=False).splitlines():
             click.echo(f"   {line}")
 
 
@@ -149,7 +148,7 @@ def _moai(args: list[str], cwd: Path, env: dict[str, str], payload: dict[str, An
         [sys.executable, "-m", "moai_mashup", *args],
         cwd=str(cwd),
         env=env,
-        stdin=json.dumps(payload).encode(),
+        stdin=jsontext.dumps(payload).encode(),
     )
     for line in stderr.decode("utf-8", "replace").splitlines():
         click.echo(f"   {line}")
@@ -172,7 +171,7 @@ def _claude_code(repo: Path, env: dict[str, str]) -> None:
     wt = Path(path.splitlines()[-1])
     click.echo(f"   the session starts in {wt}")
     session_env = dict(env)
-    local = json.loads(_read(wt / SETTINGS_REL, wt) or "{}")
+    local = jsontext.loads(_read(wt / SETTINGS_REL, wt) or "{}")
     session_env.update({k: str(v) for k, v in local.get("env", {}).items()})
     line = _moai([*hook, "session-start"], wt, session_env, {"cwd": str(wt), "source": "startup"})
     click.echo(f"   SessionStart context for the model: {line}")
@@ -185,9 +184,9 @@ def _claude_code(repo: Path, env: dict[str, str]) -> None:
     )
     _quiet_git(["checkout", "-q", "-b", "feature/SPEC-DEMO-004"], repo, env)
     started = dict(env)  # the session's environment, read once when it started (GLM)
-    local = json.loads(_read(repo / SETTINGS_REL, repo) or "{}")
+    local = jsontext.loads(_read(repo / SETTINGS_REL, repo) or "{}")
     started.update({k: str(v) for k, v in local.get("env", {}).items()})
     _quiet_git(["checkout", "-q", "main"], repo, env)
     held = _moai([*hook, "user-prompt-submit"], repo, started, {"cwd": str(repo)})
-    reason = json.loads(held)["reason"] if held else "(not held)"
+    reason = jsontext.loads(held)["reason"] if held else "(not held)"
     click.echo(f"   UserPromptSubmit holds the next prompt: {reason}")

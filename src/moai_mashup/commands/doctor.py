@@ -12,7 +12,6 @@ Exit 1 when a check fails, 0 otherwise (warnings included).
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from moai_mashup import files, git
+from moai_mashup import files, git, jsontext
 from moai_mashup.claude_code import version as claude_version
 from moai_mashup.claude_code.install import doctor_lines
 from moai_mashup.config import GLM_JSON, ResolvedConfig, load_config
@@ -703,7 +702,7 @@ def command(live: bool, claude_opt: str | None, as_json: bool) -> None:
         }
         if live:
             out["live"] = live_info
-        click.echo(json.dumps(out, indent=2))
+        click.echo(jsontext.dumps(out, indent=2))
     else:
         click.echo(f"moai doctor: {ctx.wt.root} ({ctx.wt.branch or 'detached HEAD'})")
         for c in checks:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from moai_mashup import git
+from moai_mashup import git, jsontext
 from moai_mashup.claude_code import install as cc
 from moai_mashup.claude_code.install import Status
 from moai_mashup.githooks import install as hook_install
@@ -107,7 +106,7 @@ def status(hook_types: tuple[str, ...], claude_code: bool, user: bool, as_json: 
     """
 
     if as_json and (claude_code or user):
-        click.echo(json.dumps(cc.status(cc.target(user))._asdict(), indent=2))
+        click.echo(jsontext.dumps(cc.status(cc.target(user))._asdict(), indent=2))
         return
     wt = git.discover(Path.cwd())
     states = hook_install.status(wt, hook_types or hook_install.DEFAULT_HOOK_TYPES)
@@ -119,7 +118,7 @@ def status(hook_types: tuple[str, ...], claude_code: bool, user: bool, as_json: 
             for line in claude_code_lines(st):
                 click.echo(line)
     if as_json:
-        click.echo(json.dumps([s._asdict() | {"path": str(s.path)} for s in states], indent=2))
+        click.echo(jsontext.dumps([s._asdict() | {"path": str(s.path)} for s in states], indent=2))
         return
     for s in states:
         if s.state == "ours":

@@ -9,13 +9,12 @@ docs/configuration.md, "Where the keys come from"). `moai glm --set-key` is
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from moai_mashup import git
+from moai_mashup import git, jsontext
 from moai_mashup.config import ResolvedConfig
 from moai_mashup.core.backends import GLM
 from moai_mashup.errors import BadInput, MoaiError
@@ -142,7 +141,7 @@ def list_cmd(as_json: bool) -> None:
         cfg = None
     rows = key_rows(cfg)
     if as_json:
-        click.echo(json.dumps({"keys": rows}, indent=2))
+        click.echo(jsontext.dumps({"keys": rows}, indent=2))
         return
     for line in render_rows(rows):
         click.echo(line)

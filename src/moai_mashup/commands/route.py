@@ -11,7 +11,6 @@ the default branch tells you how instead).
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any, NamedTuple, cast
 
 import click
 
-from moai_mashup import git
+from moai_mashup import git, jsontext
 from moai_mashup.core.routing import (
     PHASES,
     SPEC_ID_SHAPE,
@@ -269,7 +268,7 @@ def command(phase: str, spec_id: str | None, as_json: bool, do_apply: bool) -> N
     view = plan_route(ws, phase, spec_id)
     if not do_apply:
         if as_json:
-            click.echo(json.dumps(to_json(view, ws), indent=2))
+            click.echo(jsontext.dumps(to_json(view, ws), indent=2))
         else:
             print_view(view, ws)
         return
@@ -288,7 +287,7 @@ def command(phase: str, spec_id: str | None, as_json: bool, do_apply: bool) -> N
             "worktree_active_backend": view.route.backend,
             "at_location": done.worktree == view.here,
         }
-        click.echo(json.dumps(info | {"commands": commands, "notes": done.lines}, indent=2))
+        click.echo(jsontext.dumps(info | {"commands": commands, "notes": done.lines}, indent=2))
         return
     for line in done.lines:
         click.echo(line)

@@ -13,7 +13,6 @@ both files stays as it was.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import sys
@@ -22,7 +21,7 @@ from typing import Any
 
 import click
 
-from moai_mashup import files, git
+from moai_mashup import files, git, jsontext
 from moai_mashup.core.settings_plan import detect_indent
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json_unique
@@ -70,11 +69,11 @@ _MISSING = object()
 def _shown(path: tuple[str, ...], value: Any) -> str:
     name = ".".join(path)
     secret = any(p in name for p in SECRET_PARTS) and not name.endswith("_MODEL")
-    return f"{name}={mask(str(value)) if secret and value else json.dumps(value)}"
+    return f"{name}={mask(str(value)) if secret and value else jsontext.dumps(value)}"
 
 
 def _render(doc: dict[str, Any], text: str | None) -> str:
-    return json.dumps(doc, indent=detect_indent(text), ensure_ascii=False) + "\n"
+    return jsontext.dumps(doc, indent=detect_indent(text), ensure_ascii=False) + "\n"
 
 
 @command.command("move-to-user")
@@ -124,8 +123,8 @@ def move_to_user(yes: bool) -> None:
             if not click.confirm("Move them?", default=False):
                 click.echo("nothing moved")
                 return
-        new_dst = json.loads(json.dumps(dst))
-        new_src = json.loads(json.dumps(src))
+        new_dst = jsontext.loads(jsontext.dumps(dst))
+        new_src = jsontext.loads(jsontext.dumps(src))
         for path in mine:
             value = _get(src, path)
             node = new_dst

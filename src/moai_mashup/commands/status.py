@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from moai_mashup import jsontext
 from moai_mashup.status import collect, render
 
 
@@ -14,4 +13,4 @@ from moai_mashup.status import collect, render
 def command(as_json: bool) -> None:
     """Where am I, which backend is active, which one the table expects, and why."""
     info = collect()
-    click.echo(json.dumps(info, indent=2) if as_json else render(info))
+    click.echo(jsontext.dumps(info, indent=2) if as_json else render(info))

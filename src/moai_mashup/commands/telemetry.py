@@ -15,11 +15,11 @@ Why `--settings` and not the settings files: see cost/telemetry.py.
 
 from __future__ import annotations
 
-import json
 import shlex
 
 import click
 
+from moai_mashup import jsontext
 from moai_mashup.cost.otel_env import settings_main, worktree_env
 
 
@@ -44,7 +44,7 @@ def env_cmd(as_json: bool) -> None:
     if why:
         click.echo(f"moai: {why}", err=True)
     if as_json:
-        click.echo(json.dumps(env, indent=2, sort_keys=True))
+        click.echo(jsontext.dumps(env, indent=2, sort_keys=True))
         return
     for name, value in sorted(env.items()):
         click.echo(f"export {name}={shlex.quote(value)}")

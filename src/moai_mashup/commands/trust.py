@@ -10,10 +10,9 @@ preset's own (or that sets variables beyond the ones that route the model).
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from moai_mashup import jsontext
 from moai_mashup.core.backends import GLM
 from moai_mashup.core.glm_template import extra_env_trust_value, split_routing
 from moai_mashup.errors import MoaiError, Refused
@@ -42,7 +41,7 @@ def _shown(kind: str, value: str, backend: str, name_glm: bool = False) -> list[
         # the config refuses control characters here already; shown escaped if any get by
         return [label + (value if value.isprintable() else repr(value))]
     out = []
-    for name, v in json.loads(value).items():
+    for name, v in jsontext.loads(value).items():
         plain = v.isprintable() and v == v.strip()
         out.append(label + (f"{name}={v}" if plain else f"{name}={v!r}"))
     return out
@@ -86,7 +85,7 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
                 | ({"backend": b} if k in trust.PER_BACKEND else {})
                 for k, v, b in items
             ]
-            click.echo(json.dumps({"repository": str(repo), "items": rows}, indent=2))
+            click.echo(jsontext.dumps({"repository": str(repo), "items": rows}, indent=2))
             return
         for k, v, b in items:
             state = "needs trust" if (k, v, b) in needed else "trusted"

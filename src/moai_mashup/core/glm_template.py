@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
 
+from moai_mashup import jsontext
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING
 
@@ -184,4 +184,4 @@ def split_routing(env: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
 def extra_env_trust_value(extra: dict[str, str]) -> str:
     """The exact set trusted (kind "env"): names and values, so any change asks again."""
 
-    return json.dumps(extra, sort_keys=True, ensure_ascii=False)
+    return jsontext.dumps(extra, sort_keys=True, ensure_ascii=False)

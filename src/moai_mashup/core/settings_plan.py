@@ -11,8 +11,7 @@ changed since) alone.
 
 from __future__ import annotations
 
-import json
-
+from moai_mashup import jsontext
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -96,7 +95,7 @@ def _mode(value: Any) -> int | None:
 
 
 def fingerprint(value: Any) -> str:
-    blob = json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    blob = jsontext.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")
     digest: str = sha256(blob).hexdigest()
     return "sha256:" + digest
 
@@ -130,7 +129,7 @@ def _delete(doc: dict[str, Any], path: KeyPath) -> None:
 
 
 def _copy(doc: dict[str, Any]) -> dict[str, Any]:
-    copied: dict[str, Any] = json.loads(json.dumps(doc))
+    copied: dict[str, Any] = jsontext.loads(jsontext.dumps(doc))
     return copied
 
 
@@ -259,7 +258,7 @@ def render(
         if record.original_text is not None:
             try:
                 blank = not record.original_text.strip()
-                original = {} if blank else json.loads(record.original_text)
+                original = {} if blank else jsontext.loads(record.original_text)
             except (ValueError, RecursionError):
                 original = None
             if _same(doc, original):
@@ -270,13 +269,13 @@ def render(
         return current_text  # nothing to say: neither create nor fill an empty file
     if current_text is not None:
         try:
-            if _same(doc, json.loads(current_text)):
+            if _same(doc, jsontext.loads(current_text)):
                 return current_text
         except (ValueError, RecursionError):
             pass
-    return json.dumps(doc, indent=detect_indent(current_text), ensure_ascii=False) + "\n"
+    return jsontext.dumps(doc, indent=detect_indent(current_text), ensure_ascii=False) + "\n"
 
 
 def _same(a: Any, b: Any) -> bool:
     """Equal including key order (dict == ignores order; the user's file does not)."""
-    return json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
+    return jsontext.dumps(a, ensure_ascii=False) == jsontext.dumps(b, ensure_ascii=False)

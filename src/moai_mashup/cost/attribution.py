@@ -47,12 +47,11 @@ distinct response, never per line.
 
 from __future__ import annotations
 
-import json
 import re
 from array import array
 from pathlib import Path
 
-from moai_mashup import files
+from moai_mashup import files, jsontext
 from moai_mashup.core.backends import GLM, Profile
 from moai_mashup.core.routing import (
     branch_kind,
@@ -219,7 +218,7 @@ def read_env_block(path: Path, within: Path | None = None) -> dict[str, Any]:
 
     try:
         text = files.read_text(path, MAX_SETTINGS_BYTES, within=within)
-        data = json.loads(text) if text is not None else None
+        data = jsontext.loads(text) if text is not None else None
     except (MoaiError, OSError, ValueError, RecursionError):
         return {}
     if too_deep(data):
@@ -240,7 +239,7 @@ def worktree_backend(state_dir: Path, settings_env: dict[str, Any]) -> OnBackend
     without a readable record (the report does not fail on it: `moai doctor` does)."""
     try:
         raw = files.read_bytes(state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
-        data = json.loads(raw) if raw is not None else None
+        data = jsontext.loads(raw) if raw is not None else None
     except (MoaiError, OSError, ValueError, RecursionError):
         return NOT_ON
     backend = data.get("backend") if isinstance(data, dict) else None

@@ -6,11 +6,11 @@ See moai_mashup/cost/telemetry.py for why `--settings` and what the labels are.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
+from moai_mashup import jsontext
 from moai_mashup.errors import MoaiError
 from moai_mashup.lean import TYPE_CHECKING
 
@@ -99,7 +99,7 @@ def _backend(ws: Workspace) -> str:
 def settings_text() -> tuple[str, str | None]:
     """(the `--settings` JSON, a warning line or None)."""
     env, why = worktree_env()
-    return (json.dumps({"env": env}, sort_keys=True) if env else "{}"), why
+    return (jsontext.dumps({"env": env}, sort_keys=True) if env else "{}"), why
 
 
 def settings_main() -> None:

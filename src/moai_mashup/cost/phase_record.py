@@ -22,10 +22,9 @@ dir, a FIFO, or a file past MAX_PHASE_RECORD_BYTES is refused with one line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from moai_mashup import files
+from moai_mashup import files, jsontext
 from moai_mashup.lean import NamedTuple
 from moai_mashup.limits import MAX_PHASE_RECORD_BYTES
 
@@ -52,7 +51,7 @@ def append_phase(state_dir: Path, phase: str, spec: str | None, at: str | None =
     if phase not in PHASES:
         raise ValueError(f"phase must be one of {', '.join(PHASES)}, got {phase!r}")
     path = state_dir / PHASE_FILE
-    line = json.dumps({"at": at or now_utc(), "phase": phase, "spec": spec}) + "\n"
+    line = jsontext.dumps({"at": at or now_utc(), "phase": phase, "spec": spec}) + "\n"
     # O_APPEND: concurrent writers (two terminals) each add a whole line.
     files.append_bytes(path, line.encode("utf-8"), 0o600, within=state_dir.parent)
     return path
@@ -68,7 +67,7 @@ def read_phases(state_dir: Path) -> list[PhaseMark]:
     marks: list[PhaseMark] = []
     for line in text.splitlines():
         try:
-            obj = json.loads(line)
+            obj = jsontext.loads(line)
         except (ValueError, RecursionError):
             continue
         if not isinstance(obj, dict):

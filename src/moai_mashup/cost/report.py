@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
 
+from moai_mashup import jsontext
 from moai_mashup.cost.attribution import Bucket
 from moai_mashup.cost.pricing import PriceTable, claude_model, cost, valid_tier_name
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
@@ -254,7 +254,7 @@ def render_json(summary: Summary, meta: dict[str, Any]) -> str:
         "backends_by_model_family": summary.unnamed,
         **meta,
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return jsontext.dumps(doc, indent=2) + "\n"
 
 
 def render_csv(summary: Summary) -> str:

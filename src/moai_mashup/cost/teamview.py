@@ -35,8 +35,7 @@ writes apart; the log event `claude_code.api_request` of 2.1.332 does too).
 
 from __future__ import annotations
 
-import json
-
+from moai_mashup import jsontext
 from moai_mashup.core.backends import PRESETS
 from moai_mashup.cost.pricing import (
     FAMILY_VERSION,
@@ -105,7 +104,7 @@ def render_prices(prices: PriceTable, as_json: bool) -> str:
             ],
             "counterfactual_models": tiers,
         }
-        return json.dumps(doc, indent=2) + "\n"
+        return jsontext.dumps(doc, indent=2) + "\n"
     head = ["model", "input", "output", "cache 5m", "cache 1h", "cache read", "source"]
     body = [
         [
@@ -169,7 +168,7 @@ def families() -> list[str]:
 
 
 def _q(text: str) -> str:
-    return json.dumps(text)  # a YAML double-quoted scalar is a JSON string
+    return jsontext.dumps(text)  # a YAML double-quoted scalar is a JSON string
 
 
 def prometheus_rules(
@@ -391,4 +390,4 @@ def grafana_dashboard() -> str:
             "Recording rules from `moai cost --prometheus-rules`; the same prices as `moai cost`."
         ),
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return jsontext.dumps(doc, indent=2) + "\n"

@@ -39,12 +39,11 @@ as for a GLM base URL outside the built-in list.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from moai_mashup import files
+from moai_mashup import files, jsontext
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_SETTINGS_BYTES, deep_message, json_shape_problem
 
@@ -93,7 +92,7 @@ def user_attributes(env: dict[str, str], home: Path) -> dict[str, str]:
     if problem is not None:
         raise BadInput(f"{path}: {problem}")
     try:
-        doc: Any = json.loads(text) if text is not None else None
+        doc: Any = jsontext.loads(text) if text is not None else None
     except RecursionError:
         raise BadInput(deep_message(str(path))) from None
     except ValueError:

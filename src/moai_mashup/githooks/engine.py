@@ -408,9 +408,9 @@ def _without_key(data: bytes | None, key: bytes, slot: bytes) -> bytes | None:
     not sit in it as plain JSON text (then nothing is prepared for it)."""
     if data is None or key not in data:
         return data
-    import json
+    from moai_mashup import jsontext
 
-    if slot in data or json.dumps(key.decode("utf-8")).encode("utf-8") != b'"' + key + b'"':
+    if slot in data or jsontext.dumps(key.decode("utf-8")).encode("utf-8") != b'"' + key + b'"':
         return None
     return data.replace(key, slot)
 

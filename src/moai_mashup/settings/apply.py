@@ -11,13 +11,12 @@ that backend under its auth variable only).
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import sys
 from pathlib import Path
 
-from moai_mashup import files, git
+from moai_mashup import files, git, jsontext
 from moai_mashup.config import GLM_JSON, LLM_YAML, ResolvedConfig
 from moai_mashup.core import model_pin
 from moai_mashup.core import settings_plan as plan
@@ -271,7 +270,7 @@ def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
         if problem is not None:
             raise BadInput(f"{path}: {problem}; moai left it untouched")
         try:
-            doc = json.loads(text, parse_constant=_reject_constant)
+            doc = jsontext.loads(text, parse_constant=_reject_constant)
         except RecursionError:
             raise BadInput(deep_message(str(path))) from None
         except ValueError as exc:
@@ -292,7 +291,7 @@ def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
         raw = files.read_bytes(wt.state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
         if raw is None:
             return None
-        return plan.OwnershipRecord.from_json(json.loads(raw))
+        return plan.OwnershipRecord.from_json(jsontext.loads(raw))
     except (BadInput, OSError, ValueError, RecursionError, KeyError, TypeError):
         raise BadInput(
             f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; remove it, then check "
@@ -564,7 +563,7 @@ def plan_settings(
 
 def record_text(record: plan.OwnershipRecord | None) -> str | None:
     """The ownership record file's text, exactly as apply writes it (None: no file)."""
-    return None if record is None else json.dumps(record.to_json())
+    return None if record is None else jsontext.dumps(record.to_json())
 
 
 def _privacy_query(wt: git.Worktree) -> IgnoredQuery:
@@ -613,7 +612,7 @@ def _complete(data: bytes) -> bool:
     if not data.strip():
         return False
     try:
-        return isinstance(json.loads(data), dict)
+        return isinstance(jsontext.loads(data), dict)
     except (ValueError, RecursionError):
         return False
 

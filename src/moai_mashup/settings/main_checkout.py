@@ -22,10 +22,9 @@ create` report them; `moai settings move-to-user` moves the user's own keys.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from moai_mashup import files
+from moai_mashup import files, jsontext
 from moai_mashup.core import settings_plan as plan
 from moai_mashup.core.glm_template import WINDOW_VAR
 from moai_mashup.errors import BadInput
@@ -129,7 +128,7 @@ def main_record(wt: git.Worktree) -> Any:
 
     try:
         text = files.read_text(wt.common_dir / STATE_DIR / RECORD_NAME, MAX_SETTINGS_BYTES)
-        return plan.OwnershipRecord.from_json(json.loads(text or "null"))
+        return plan.OwnershipRecord.from_json(jsontext.loads(text or "null"))
     except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
 

@@ -17,11 +17,10 @@ backend in it, so those approvals hold as they are.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from moai_mashup import files
+from moai_mashup import files, jsontext
 from moai_mashup.core.backends import GLM, PRESETS
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import MAX_CONFIG_BYTES
@@ -79,7 +78,7 @@ def _digest(repo: Path, kind: str, value: str, backend: str = GLM) -> str:
 def _load() -> list[dict[str, str]]:
     try:
         raw = files.read_bytes(trust_file(), MAX_CONFIG_BYTES)
-        data = json.loads(raw) if raw is not None else None
+        data = jsontext.loads(raw) if raw is not None else None
     except (BadInput, ValueError, RecursionError):
         return []
     entries = data.get("entries") if isinstance(data, dict) else None
@@ -133,7 +132,7 @@ def trust(repo: Path, kind: str, value: str, backend: str = GLM) -> bool:
 def _save(entries: list[dict[str, str]]) -> None:
     path = trust_file()
     files.make_dirs(path.parent, 0o700)
-    files.write_text(path, json.dumps({"entries": entries}, indent=2) + "\n", 0o600)
+    files.write_text(path, jsontext.dumps({"entries": entries}, indent=2) + "\n", 0o600)
 
 
 def revoke(repo: Path, kind: str | None = None) -> int:

@@ -425,9 +425,9 @@ def list_report(*, as_json: bool) -> tuple[str, list[str]]:
     ws = open_workspace()
     infos = describe(ws, entries, cached_status=True, started=started)
     if as_json:
-        import json
+        from moai_mashup import jsontext
 
         doc = {"default_branch": ws.cfg.default_branch, "worktrees": [i.to_json() for i in infos]}
-        return json.dumps(doc, indent=2), []
+        return jsontext.dumps(doc, indent=2), []
     warnings = [f"moai: warning: {i.path}: {err}" for i in infos for err in i.errors]
     return table(infos, os.environ.get("HOME", "")), warnings

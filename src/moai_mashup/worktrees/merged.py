@@ -7,10 +7,9 @@ not merged, wherever its tip is. The graph answers are cached by commit ids.
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
-from moai_mashup import files
+from moai_mashup import files, jsontext
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_STATE_BYTES
@@ -191,7 +190,7 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
 
     path = common_dir / "moai" / GRAPH_CACHE
     try:
-        cached = json.loads(files.read_text(path, MAX_STATE_BYTES) or "null")
+        cached = jsontext.loads(files.read_text(path, MAX_STATE_BYTES) or "null")
         known = {
             tuple(k.split(" ")): GraphFacts(*v)
             for k, v in cached["facts"].items()
@@ -217,7 +216,7 @@ def graph_facts(common_dir: Path, pairs: set[tuple[str, str]]) -> dict[tuple[str
             "facts": {" ".join(k): list(v) for k, v in facts.items()},
         }
         with contextlib.suppress(OSError, BadInput):  # a cache we cannot write costs only time
-            files.write_bytes(path, json.dumps(blob).encode(), 0o644, durable=False)
+            files.write_bytes(path, jsontext.dumps(blob).encode(), 0o644, durable=False)
     return facts
 
 

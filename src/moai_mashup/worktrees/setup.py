@@ -10,12 +10,11 @@ is right, and on-create commands that ran are recorded and never run again.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
-from moai_mashup import files, git, spawn
+from moai_mashup import files, git, jsontext, spawn
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, load_config
 from moai_mashup.core.routing import Backend
 from moai_mashup.errors import BadInput
@@ -137,7 +136,7 @@ def copy_into(ws: Workspace, main_root: Path) -> list[str]:
 
 def _read_done(path: Path) -> list[str]:
     try:
-        data = json.loads(files.read_text(path, MAX_STATE_BYTES) or "null")
+        data = jsontext.loads(files.read_text(path, MAX_STATE_BYTES) or "null")
     except (BadInput, ValueError, RecursionError):
         return []
     done = data.get("on_create_done") if isinstance(data, dict) else None
@@ -178,7 +177,7 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
             lines.append(f"worktree.on_create command failed (exit {code}): {cmd}")
             break
         done.append(cmd)
-        files.write_text(done_path, json.dumps({"on_create_done": done}) + "\n")
+        files.write_text(done_path, jsontext.dumps({"on_create_done": done}) + "\n")
         lines.append(f"ran worktree.on_create: {cmd}")
     return lines
 
