@@ -12,7 +12,6 @@ that backend under its auth variable only).
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -342,6 +341,8 @@ def key_helper_command(wt: git.Worktree, backend: Backend = GLM) -> str:
     argv: tuple[str, ...] = (python, "-I", "-c", KEY_HELPER_BOOT, home, str(wt.root))
     if backend != GLM:
         argv += (backend,)
+    import shlex  # re: only for credential_mode helper, never on a checkout's way
+
     return " ".join(shlex.quote(p) for p in argv)
 
 

@@ -23,18 +23,17 @@ only way it is ever shown.
 from __future__ import annotations
 
 import os
-import re
 import stat
 from pathlib import Path
 
 from moai_mashup import files
 from moai_mashup.core.backends import GLM, key_var, name_problem
+from moai_mashup.core.glm_template import is_env_name
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import NamedTuple
 from moai_mashup.limits import MAX_CONFIG_BYTES
 
 ENV_FILE_VAR = "GLM_API_KEY"
-_BAD_KEY = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class GlmKey(NamedTuple):
@@ -112,7 +111,7 @@ def validate_key(key: str, where: str, backend: str = GLM) -> str:
     what = "the GLM key" if backend == GLM else f"the {backend} key"
     if not key:
         raise BadInput(f"{where}: {what} is empty")
-    if _BAD_KEY.search(key):
+    if any(c.isspace() or c < " " or c == "\x7f" for c in key):
         raise BadInput(
             f"{where}: {what} contains whitespace or control characters; paste the key alone"
         )
@@ -178,7 +177,7 @@ def parse_env_file(text: str, label: str) -> dict[str, str]:
         if stripped.startswith("export "):
             stripped = stripped[len("export ") :].lstrip()
         name, eq, raw = stripped.partition("=")
-        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name.strip()):
+        if not eq or not is_env_name(name.strip()):
             raise BadInput(f'{label}: line {n}: expected NAME="value"')
         values[name.strip()] = _unquote(raw, f"{label}: line {n}")
     return values
