@@ -14,11 +14,17 @@ builds. Modules on the hook's path write:
     from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 
 tests/githooks/test_hooks_fastpath.py checks that the hook never imports `typing`.
+
+Nor `collections` (~3 ms of a hook's CPU with its dependencies): the classes are
+built here as `collections.namedtuple` builds them (a tuple subclass, a read-only
+property per field, a `__new__` compiled with the fields as parameters,
+`_fields`, `_field_defaults`, `_make`, `_replace`, `_asdict`, the same repr).
+tests/core/test_lean.py holds them to `typing.NamedTuple`'s behaviour.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
+from operator import itemgetter
 
 TYPE_CHECKING = False
 
@@ -43,6 +49,67 @@ else:
         | {"_make", "_replace", "_asdict", "_source"}
     )
 
+    def _tuple_class(name, fields, defaults, module):
+        """collections.namedtuple(name, fields, defaults=defaults, module=module)."""
+        size = len(fields)
+        field_defaults = dict(zip(fields[size - len(defaults) :], defaults, strict=True))
+
+        # As collections.namedtuple: a __new__ compiled with the fields as its
+        # parameters, so a call binds them as fast as any function (the hot loops
+        # of `moai cost` build a record per transcript line).
+        params = ", ".join(fields)
+        namespace = {"_tuple_new": tuple.__new__, "__builtins__": {}, "__name__": module}
+        __new__ = eval(
+            f"lambda _cls, {params}: _tuple_new(_cls, ({params}{',' if size == 1 else ''}))"
+            if size
+            else "lambda _cls: _tuple_new(_cls, ())",
+            namespace,
+        )
+        __new__.__name__ = "__new__"
+        __new__.__qualname__ = f"{name}.__new__"
+        if defaults:
+            __new__.__defaults__ = tuple(defaults)
+
+        def _make(cls, iterable):
+            result = tuple.__new__(cls, iterable)
+            if len(result) != size:
+                raise TypeError(f"Expected {size} arguments, got {len(result)}")
+            return result
+
+        def _replace(self, **kwargs):
+            result = self._make([kwargs.pop(f, v) for f, v in zip(fields, self, strict=True)])
+            if kwargs:
+                raise ValueError(f"Got unexpected field names: {list(kwargs)!r}")
+            return result
+
+        def _asdict(self):
+            return dict(zip(fields, self, strict=True))
+
+        def __repr__(self):
+            shown = ", ".join(f"{f}={v!r}" for f, v in zip(fields, self, strict=True))
+            return f"{self.__class__.__name__}({shown})"
+
+        def __getnewargs__(self):
+            return tuple(self)
+
+        body = {
+            "__doc__": f"{name}({', '.join(fields)})",
+            "__slots__": (),
+            "_fields": fields,
+            "_field_defaults": field_defaults,
+            "__match_args__": fields,
+            "__new__": __new__,
+            "_make": classmethod(_make),
+            "_replace": _replace,
+            "_asdict": _asdict,
+            "__repr__": __repr__,
+            "__getnewargs__": __getnewargs__,
+            "__module__": module,
+        }
+        for index, field in enumerate(fields):
+            body[field] = property(itemgetter(index), doc=f"Alias for field number {index}")
+        return type(name, (tuple,), body)
+
     class _NamedTupleMeta(type):
         def __new__(mcls, name, bases, ns):
             if not bases:  # `NamedTuple` itself
@@ -56,7 +123,7 @@ else:
             defaults = [ns[f] for f in fields if f in ns]
             if any(f not in ns for f in fields[len(fields) - len(defaults) :]):
                 raise TypeError(f"{name}: a field without a default follows one with a default")
-            cls = namedtuple(name, fields, defaults=defaults, module=ns["__module__"])
+            cls = _tuple_class(name, fields, defaults, ns["__module__"])
             cls.__qualname__ = ns.get("__qualname__", name)
             if ns.get("__doc__"):
                 cls.__doc__ = ns["__doc__"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 # Imported as the hook's modules see it at run time (TYPE_CHECKING false).
@@ -76,3 +78,49 @@ def test_overwriting_namedtuple_machinery_is_refused() -> None:
 
 def test_lean_itself_does_not_import_typing() -> None:
     assert modules_after_import("moai_mashup.lean", ("typing",)) == []
+
+
+def test_construction_and_errors_match_typing() -> None:
+    import copy
+    import pickle
+    import typing
+
+    class Ref(typing.NamedTuple):
+        x: int
+        y: int = 0
+        label: str = "p"
+
+    cases: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((1,), {}),
+        ((1, 2), {"label": "q"}),
+        ((), {"x": 5, "y": 6}),
+    ]
+    for args, kwargs in cases:
+        assert tuple(Point(*args, **kwargs)) == tuple(Ref(*args, **kwargs))
+    bad: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((1, 2, 3, 4), {}),
+        ((1,), {"x": 2}),
+        ((), {"y": 1}),
+        ((1,), {"z": 1}),
+    ]
+    for args, kwargs in bad:
+        with pytest.raises(TypeError):
+            Point(*args, **kwargs)
+        with pytest.raises(TypeError):
+            Ref(*args, **kwargs)
+    p = Point(1, 2)
+    assert p._replace(label="z") == Point(1, 2, "z") and Point._make([7, 8, "m"]) == (7, 8, "m")
+    with pytest.raises(ValueError):
+        p._replace(nope=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Point._make([1])
+    assert copy.deepcopy(p) == p and pickle.loads(pickle.dumps(p)) == p
+    assert Point.__match_args__ == ("x", "y", "label")
+    match p:
+        case Point(a, b):
+            assert (a, b) == (1, 2)
+    assert not hasattr(p, "__dict__")
+
+
+def test_lean_does_not_import_collections() -> None:
+    assert modules_after_import("moai_mashup.lean", ("collections",)) == []
