@@ -31,7 +31,7 @@ _values = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_values, st.sampled_from([None, 0, 1, 2, 4, "\t", ""]), st.booleans(), st.booleans())
 def test_dumps_is_json_dumps(
     value: Any, indent: int | str | None, sort: bool, ascii_: bool
@@ -40,7 +40,7 @@ def test_dumps_is_json_dumps(
     assert jsontext.dumps(value, indent=indent, sort_keys=sort, ensure_ascii=ascii_) == expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_values, st.sampled_from([None, 2]), st.sampled_from(["", " ", "\n\t", "\r\n "]))
 def test_loads_is_json_loads(value: Any, indent: int | None, space: str) -> None:
     text = space + json.dumps(value, indent=indent) + space

@@ -186,7 +186,7 @@ def run(opts: Options) -> None:
     html_file = opts.html_file
     if html_file is not None:
         # Written before anything is printed: a path we cannot write is bad input.
-        _write_html(html_file, summary, f"moai cost: {ws.wt.main_root.name}", notes)
+        _write_html(html_file, summary, f"moai cost: {Path(ws.wt.main_root).name}", notes)
     if opts.as_json:
         meta = _meta(filters, projects, folders, stats, attributor, ws.cfg.pricing, prices)
         echo(report.render_json(summary, meta))
@@ -215,7 +215,7 @@ def _filters(
 
 
 def _prometheus_rules(ws: Workspace, prices: PriceTable, claude_tier: str) -> str:
-    root = ws.wt.root
+    root = Path(ws.wt.root)
     tiers = template_tiers(
         [read_env_block(root / GLM_JSON, root), read_env_block(root / SETTINGS_REL, root)],
         ws.cfg.backends,
@@ -232,8 +232,9 @@ def _places(
     places: list[Place] = []
     envs: list[dict[str, Any]] = []
     glm_envs: list[dict[str, Any]] = []
-    for entry in list_entries(ws.wt.root):
-        git_dir = git.git_dir_at(entry.path)
+    for entry in list_entries(Path(ws.wt.root)):
+        found = git.git_dir_at(str(entry.path))
+        git_dir = Path(found) if found else None
         marks = tuple(read_phases(git_dir / STATE_DIR)) if git_dir else ()
         glm_envs.append(read_env_block(entry.path / GLM_JSON, entry.path))
         envs += [glm_envs[-1], read_env_block(entry.path / SETTINGS_REL, entry.path)]
@@ -243,7 +244,9 @@ def _places(
     # Where this repository's SPEC worktrees live (and lived, once removed): the
     # configured root, or its `-<hash>` twin when another repository of the same
     # name claimed it first (worktrees.claimed_root); the twin's sessions are not ours.
-    removed_root = os.path.normpath(claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False))
+    removed_root = os.path.normpath(
+        claimed_root(worktree_root(ws), Path(ws.wt.common_dir), claim=False)
+    )
     if not any(p.path == removed_root for p in places):
         places.append(Place(removed_root, None, ()))
     return places, envs, glm_envs

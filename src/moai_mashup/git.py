@@ -9,14 +9,17 @@ worktree inherits them and silently acts on the hook's repository instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 from moai_mashup import files, spawn
 from moai_mashup.errors import BadInput
-from moai_mashup.lean import NamedTuple
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_LINE_FILE_BYTES
 from moai_mashup.spawn import IgnoredQuery, spawn_git
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from moai_mashup.files import StrPath
 
 # `git rev-parse --local-env-vars` (git 2.39), plus GIT_PREFIX which hooks also get.
 LOCAL_ENV_VARS = frozenset(
@@ -60,7 +63,7 @@ class GitError(Exception):
 
 def run(
     args: list[str],
-    cwd: Path,
+    cwd: StrPath,
     *,
     check: bool = True,
     stdin: str | None = None,
@@ -76,7 +79,7 @@ def run(
     return proc
 
 
-def run_bytes(args: list[str], cwd: Path, *, inherit_env: bool = False) -> bytes:
+def run_bytes(args: list[str], cwd: StrPath, *, inherit_env: bool = False) -> bytes:
     """Run git and return raw stdout: file content is bytes, not always UTF-8.
 
     `inherit_env=True` inside a pre-commit hook: `git commit -a` and
@@ -91,7 +94,7 @@ def run_bytes(args: list[str], cwd: Path, *, inherit_env: bool = False) -> bytes
 
 def _run(
     args: list[str],
-    cwd: Path,
+    cwd: StrPath,
     stdin: str | None,
     inherit_env: bool,
     env: dict[str, str] | None,
@@ -104,7 +107,7 @@ def _run(
     )
 
 
-def cat_blobs(cwd: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:
+def cat_blobs(cwd: StrPath, shas: list[str]) -> Iterator[tuple[str, bytes]]:
     """(sha, content) of many blobs from one `git cat-file --batch` process.
 
     A process per file costs ~2 ms; a commit of 1,000 files must take well
@@ -160,16 +163,16 @@ def cat_blobs(cwd: Path, shas: list[str]) -> Iterator[tuple[str, bytes]]:
         writer.join()
 
 
-def out(args: list[str], cwd: Path) -> str:
+def out(args: list[str], cwd: StrPath) -> str:
     return run(args, cwd).stdout.rstrip("\n")
 
 
 class Worktree(NamedTuple):
     """Where we are: one worktree of one repository."""
 
-    root: Path  # the worktree's top level
-    git_dir: Path  # per-worktree git dir (.git or .git/worktrees/<name>)
-    common_dir: Path  # shared git dir
+    root: str  # the worktree's top level
+    git_dir: str  # per-worktree git dir (.git or .git/worktrees/<name>)
+    common_dir: str  # shared git dir
     branch: str | None  # short branch name; None when HEAD is detached
 
     @property
@@ -177,20 +180,20 @@ class Worktree(NamedTuple):
         return self.git_dir != self.common_dir
 
     @property
-    def state_dir(self) -> Path:
+    def state_dir(self) -> str:
         """Our per-worktree state (`git rev-parse --git-path moai`), never in the work tree."""
-        return self.git_dir / "moai"
+        return self.git_dir + "/moai"
 
     @property
-    def main_root(self) -> Path:
+    def main_root(self) -> str:
         """The main worktree's top level (the common dir's parent for non-bare repos)."""
-        return self.common_dir.parent
+        return os.path.dirname(self.common_dir)
 
 
-def read_head_branch(git_dir: Path) -> str | None:
+def read_head_branch(git_dir: StrPath) -> str | None:
     """The branch HEAD points at (also an unborn one), or None when detached."""
     try:
-        head = (files.read_text(git_dir / "HEAD", MAX_LINE_FILE_BYTES) or "").strip()
+        head = (files.read_text(os.path.join(git_dir, "HEAD"), MAX_LINE_FILE_BYTES) or "").strip()
     except BadInput:
         return None
     if head.startswith("ref: refs/heads/"):
@@ -198,7 +201,7 @@ def read_head_branch(git_dir: Path) -> str | None:
     return None
 
 
-def discover(cwd: Path) -> Worktree:
+def discover(cwd: StrPath) -> Worktree:
     """The worktree containing `cwd`. One git call; HEAD is read directly."""
     proc = run(
         ["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-common-dir"],
@@ -210,22 +213,22 @@ def discover(cwd: Path) -> Worktree:
     lines = proc.stdout.splitlines()
     if len(lines) != 3:
         raise BadInput(f"{cwd}: a bare repository has no worktree to configure")
-    root, git_dir, common = (Path(x).resolve() for x in lines)
+    root, git_dir, common = (os.path.realpath(x) for x in lines)
     return Worktree(root, git_dir, common, read_head_branch(git_dir))
 
 
-def exit_status(args: list[str], cwd: Path) -> int:
+def exit_status(args: list[str], cwd: StrPath) -> int:
     """git's exit status alone (output discarded)."""
     return spawn.run(
         ["git", "-C", str(cwd), *args], env=no_git_env(), stdout=spawn.DEVNULL, stderr=spawn.DEVNULL
     )[0]
 
 
-def is_tracked(root: Path, rel: str) -> bool:
+def is_tracked(root: StrPath, rel: str) -> bool:
     return exit_status(["ls-files", "--error-unmatch", "--", rel], root) == 0
 
 
-def tracks(root: Path, rel: str) -> bool:
+def tracks(root: StrPath, rel: str) -> bool:
     """git tracks `rel`, by its path or by where links lead it: a repository can commit
     a link to a folder of its own (`.claude -> cfg`), and git matches no path beyond a
     link, so `is_tracked(".claude/settings.local.json")` alone would say no for the
@@ -238,37 +241,37 @@ def tracks(root: Path, rel: str) -> bool:
     return any(is_tracked(root, r) for r in sorted(rels))
 
 
-def ignored_query(root: Path, rels: list[str]) -> IgnoredQuery:
+def ignored_query(root: StrPath, rels: list[str]) -> IgnoredQuery:
     """spawn.IgnoredQuery in `root`, GIT_* of a calling hook dropped."""
     return IgnoredQuery(str(root), rels, no_git_env())
 
 
-def is_ignored(root: Path, rel: str) -> bool:
+def is_ignored(root: StrPath, rel: str) -> bool:
     return exit_status(["check-ignore", "-q", "--", rel], root) == 0
 
 
-def add_exclude(wt: Worktree, pattern: str) -> Path:
+def add_exclude(wt: Worktree, pattern: str) -> str:
     """Append `pattern` to info/exclude (shared by every worktree of the repository)."""
-    path = wt.common_dir / "info" / "exclude"
+    path = os.path.join(wt.common_dir, "info", "exclude")
     label = str(path)
     existing = files.read_text(path, MAX_CONFIG_BYTES, label, within=wt.common_dir) or ""
     if pattern not in existing.splitlines():
         sep = "" if not existing or existing.endswith("\n") else "\n"
         note = "# added by moai-mashup: holds backend keys, never commit it"
-        files.make_dirs(path.parent, within=wt.common_dir)
+        files.make_dirs(os.path.dirname(path), within=wt.common_dir)
         block = f"{sep}{note}\n{pattern}\n".encode()
         files.append_bytes(path, block, 0o644, within=wt.common_dir, label=label)
     return path
 
 
-def git_dir_at(folder: Path) -> Path | None:
+def git_dir_at(folder: str) -> str | None:
     """The git dir of a worktree root as git finds it: `.git` itself when it is a
     directory, else the path a `gitdir: <path>` file names (relative to `folder`;
     git writes absolute paths for linked worktrees). None: no `.git`, or a file
     git would reject too (unreadable, empty, no `gitdir: ` line).
     """
-    dotgit = folder / ".git"
-    if dotgit.is_dir():
+    dotgit = os.path.join(folder, ".git")
+    if os.path.isdir(dotgit):
         return dotgit
     try:
         line = (files.read_text(dotgit, MAX_LINE_FILE_BYTES) or "").splitlines()[0]
@@ -276,11 +279,11 @@ def git_dir_at(folder: Path) -> Path | None:
         return None
     if not line.startswith("gitdir: "):
         return None
-    named = Path(line[len("gitdir: ") :].strip())
-    return named if named.is_absolute() else (folder / named).resolve()
+    named = line[len("gitdir: ") :].strip()
+    return named if os.path.isabs(named) else os.path.realpath(os.path.join(folder, named))
 
 
-def discover_in_hook(cwd: Path) -> Worktree | None:
+def discover_in_hook(cwd: str) -> Worktree | None:
     """The worktree a hook runs for, from files alone (no `git` child: hot path).
 
     git runs hooks at the worktree's top level and exports GIT_DIR for some
@@ -289,25 +292,23 @@ def discover_in_hook(cwd: Path) -> Worktree | None:
     the layout is not the plain one; the caller then falls back to `discover`.
     """
     env_git_dir = os.environ.get("GIT_DIR")
-    root = Path(os.environ.get("GIT_WORK_TREE") or cwd)
-    if not root.is_absolute():
-        root = cwd / root
+    root = os.path.join(cwd, os.environ.get("GIT_WORK_TREE") or cwd)  # absolute replaces cwd
     if env_git_dir:
-        git_dir = cwd / env_git_dir  # an absolute GIT_DIR replaces cwd
+        git_dir = os.path.join(cwd, env_git_dir)  # an absolute GIT_DIR replaces cwd
     else:
         found = git_dir_at(root)
         if found is None:
             return None
         git_dir = found
-    if not (git_dir / "HEAD").is_file():
+    if not os.path.isfile(os.path.join(git_dir, "HEAD")):
         return None
     try:
-        common_rel = files.read_text(git_dir / "commondir", MAX_LINE_FILE_BYTES)
+        common_rel = files.read_text(os.path.join(git_dir, "commondir"), MAX_LINE_FILE_BYTES)
     except BadInput:
         return None
-    common_dir = git_dir if common_rel is None else git_dir / common_rel.strip()
-    git_dir, common_dir = git_dir.resolve(), common_dir.resolve()
-    return Worktree(root.resolve(), git_dir, common_dir, read_head_branch(git_dir))
+    common_dir = git_dir if common_rel is None else os.path.join(git_dir, common_rel.strip())
+    git_dir, common_dir = os.path.realpath(git_dir), os.path.realpath(common_dir)
+    return Worktree(os.path.realpath(root), git_dir, common_dir, read_head_branch(git_dir))
 
 
 # --- many git commands at once (`moai worktree list`: a `git status` per worktree) ---
@@ -350,7 +351,7 @@ class Parallel:
     """
 
     def __init__(
-        self, jobs: Iterable[tuple[list[str], Path, dict[str, str] | None]], limit: int
+        self, jobs: Iterable[tuple[list[str], StrPath, dict[str, str] | None]], limit: int
     ) -> None:
         self._env = no_git_env()
         self._jobs = iter(jobs)

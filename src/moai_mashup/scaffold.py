@@ -121,7 +121,7 @@ def init_files(
     written; `template=False`: no GLM template either. Where each write lands is
     checked before anything is written: a file or folder linked outside the
     repository stops them all (BadInput)."""
-    root = wt.root
+    root = Path(wt.root)
     llm, glm = writable(root, LLM_YAML), writable(root, GLM_JSON)
     missing = [p for p in GITIGNORE_LINES if not git.is_ignored(root, p.lstrip("/"))]
     gitignore = writable(root, ".gitignore") if missing else ""

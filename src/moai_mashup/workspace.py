@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from moai_mashup import git
 from moai_mashup.config import ResolvedConfig, load_config
@@ -17,7 +16,10 @@ from moai_mashup.core.routing import (
     route_branch,
     table,
 )
-from moai_mashup.lean import NamedTuple
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from moai_mashup.files import StrPath
 
 
 class Workspace(NamedTuple):
@@ -90,8 +92,8 @@ def why(
     return f"mode {cfg.mode}{ignored} + {kinds[line.kind]} -> {line.backend}"
 
 
-def open_workspace(cwd: Path | None = None, *, warn: bool = True) -> Workspace:
-    wt = git.discover(cwd or Path.cwd())
+def open_workspace(cwd: StrPath | None = None, *, warn: bool = True) -> Workspace:
+    wt = git.discover(cwd or os.getcwd())
     cfg = load_config(wt.root, wt.state_dir)
     if warn:
         for line in cfg.warnings:

@@ -259,7 +259,10 @@ def test_demo_goes_through_the_installed_hook(
 
 
 # typing and hashlib: ~5 ms each, kept off the hook path (lean.py, settings_plan.py)
-HEAVY = ("click", "pydantic", "pygit2", "yaml", "subprocess", "typing", "hashlib")
+# pathlib, json, re (with enum), urllib.parse: ~12 ms CPU of a switch the engine decides
+# (benchmarks/bench_checkout.py); jsontext and os.path do the same without them.
+HEAVY: tuple[str, ...] = ("click", "pydantic", "pygit2", "yaml", "subprocess", "typing", "hashlib")
+HEAVY += ("pathlib", "json", "re", "enum", "urllib", "shlex", "fnmatch", "collections")
 
 
 def test_hook_path_imports_no_heavy_module(

@@ -50,14 +50,14 @@ def bws(in_repo: Path, env: dict[str, str], home: Path) -> Workspace:
 
 
 def _text(ws: Workspace) -> str:
-    path = ws.wt.root / SETTINGS
+    path = Path(ws.wt.root) / SETTINGS
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
 def test_kimi_gets_its_url_models_and_key_and_no_other_key(bws: Workspace) -> None:
     result = apply.apply_backend(bws.wt, bws.cfg, "kimi")
     assert result.changed and result.key is not None and result.key.value == KIMI_KEY
-    env = settings(bws.wt.root)["env"]
+    env = settings(Path(bws.wt.root))["env"]
     assert env["ANTHROPIC_BASE_URL"] == KIMI_URL
     assert env["ANTHROPIC_AUTH_TOKEN"] == KIMI_KEY and env["ANTHROPIC_API_KEY"] == ""
     assert env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "kimi-k3"
@@ -68,7 +68,7 @@ def test_kimi_gets_its_url_models_and_key_and_no_other_key(bws: Workspace) -> No
     text = _text(bws)
     for other in (FAKE_KEY, LAB_KEY, GW_KEY):
         assert other not in text
-    assert stat.S_IMODE((bws.wt.root / SETTINGS).stat().st_mode) == 0o600
+    assert stat.S_IMODE((Path(bws.wt.root) / SETTINGS).stat().st_mode) == 0o600
     state = apply.read_state(bws.wt)
     assert state.record is not None and state.record.backend == "kimi"
     assert state.active == "kimi"
@@ -77,13 +77,13 @@ def test_kimi_gets_its_url_models_and_key_and_no_other_key(bws: Workspace) -> No
 def test_a_key_goes_only_under_the_backends_auth_var(bws: Workspace) -> None:
     trust.trust(bws.wt.main_root, "url", GW_URL, "gw")
     apply.apply_backend(bws.wt, bws.cfg, "gw")  # auth_var: ANTHROPIC_API_KEY
-    env = settings(bws.wt.root)["env"]
+    env = settings(Path(bws.wt.root))["env"]
     assert env["ANTHROPIC_API_KEY"] == GW_KEY and env["ANTHROPIC_AUTH_TOKEN"] == ""
     assert [v for v in env.values() if v == GW_KEY] == [GW_KEY]
 
 
 def test_provider_to_provider_restores_the_users_own_keys_byte_for_byte(bws: Workspace) -> None:
-    path = write(bws.wt.root / SETTINGS, USER)
+    path = write(Path(bws.wt.root) / SETTINGS, USER)
     path.chmod(0o644)
     for backend in ("glm", "kimi", "glm", "kimi"):
         apply.apply_backend(bws.wt, bws.cfg, backend)
@@ -105,14 +105,14 @@ def test_provider_to_provider_restores_the_users_own_keys_byte_for_byte(bws: Wor
 def test_a_key_the_other_backend_does_not_write_comes_back(bws: Workspace) -> None:
     """glm.json sets a key kimi's profile does not (API_TIMEOUT_MS): leaving GLM for
     kimi gives the user's value back; a key both write keeps the user's first value."""
-    template = json.loads((bws.wt.root / ".moai/llm-configs/glm.json").read_text())
+    template = json.loads((Path(bws.wt.root) / ".moai/llm-configs/glm.json").read_text())
     template["env"]["API_TIMEOUT_MS"] = "3000000"
-    write(bws.wt.root / ".moai/llm-configs/glm.json", json.dumps(template))
-    write(bws.wt.root / SETTINGS, '{"env": {"API_TIMEOUT_MS": "5", "MY_FLAG": "1"}}\n')
+    write(Path(bws.wt.root) / ".moai/llm-configs/glm.json", json.dumps(template))
+    write(Path(bws.wt.root) / SETTINGS, '{"env": {"API_TIMEOUT_MS": "5", "MY_FLAG": "1"}}\n')
     apply.apply_backend(bws.wt, bws.cfg, "glm")
-    assert settings(bws.wt.root)["env"]["API_TIMEOUT_MS"] == "3000000"
+    assert settings(Path(bws.wt.root))["env"]["API_TIMEOUT_MS"] == "3000000"
     apply.apply_backend(bws.wt, bws.cfg, "kimi")
-    assert settings(bws.wt.root)["env"]["API_TIMEOUT_MS"] == "5"
+    assert settings(Path(bws.wt.root))["env"]["API_TIMEOUT_MS"] == "5"
     apply.apply_backend(bws.wt, bws.cfg, "claude")
     assert _text(bws) == '{"env": {"API_TIMEOUT_MS": "5", "MY_FLAG": "1"}}\n'
 
@@ -122,7 +122,7 @@ def test_an_unknown_backend_is_one_line_and_nothing_is_written(bws: Workspace) -
         apply.apply_backend(bws.wt, bws.cfg, "nope")
     message = str(caught.value)
     assert "\n" not in message and LLM_YAML in message and "llm.backends" in message
-    assert not (bws.wt.root / SETTINGS).exists() and apply.read_record(bws.wt) is None
+    assert not (Path(bws.wt.root) / SETTINGS).exists() and apply.read_record(bws.wt) is None
 
 
 def test_a_custom_endpoint_needs_trust_and_each_backend_keeps_its_own(bws: Workspace) -> None:
@@ -133,7 +133,7 @@ def test_a_custom_endpoint_needs_trust_and_each_backend_keeps_its_own(bws: Works
     assert "\n" not in message
     assert "llm.yaml" in message and "llm.backends.lab.base_url" in message
     assert LAB_URL in message and "moai trust" in message
-    assert not (bws.wt.root / SETTINGS).exists()
+    assert not (Path(bws.wt.root) / SETTINGS).exists()
 
     assert trust.trust(repo, "url", LAB_URL, "lab")
     assert trust.trust(repo, "url", GW_URL, "gw")  # gw's approval leaves lab's in place
@@ -141,11 +141,11 @@ def test_a_custom_endpoint_needs_trust_and_each_backend_keeps_its_own(bws: Works
     assert not trust.is_trusted(repo, "url", LAB_URL, "gw")  # one backend's URL is not another's
     assert not trust.is_trusted(repo, "url", LAB_URL)  # nor GLM's
     apply.apply_backend(bws.wt, bws.cfg, "lab")
-    env = settings(bws.wt.root)["env"]
+    env = settings(Path(bws.wt.root))["env"]
     assert env["ANTHROPIC_BASE_URL"] == LAB_URL and env["ANTHROPIC_AUTH_TOKEN"] == LAB_KEY
     assert env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] == "128000"
     apply.apply_backend(bws.wt, bws.cfg, "gw")
-    assert settings(bws.wt.root)["env"]["ANTHROPIC_API_KEY"] == GW_KEY
+    assert settings(Path(bws.wt.root))["env"]["ANTHROPIC_API_KEY"] == GW_KEY
     assert LAB_KEY not in _text(bws)
 
 
@@ -155,14 +155,16 @@ def test_a_backend_from_the_users_own_file_needs_no_trust(
     from tests.gitrepo import LLM_LOCAL_YAML
 
     write(
-        bws.wt.root / LLM_LOCAL_YAML,
+        Path(bws.wt.root) / LLM_LOCAL_YAML,
         "llm:\n  backends:\n    mine:\n      base_url: https://mine.example.invalid/a\n"
         "      models: {opus: m, sonnet: m, haiku: m}\n",
     )
     save_backend_key(home, "mine", "sk-fake-mine-TESTONLY-0000", "https://mine.example.invalid/a")
     ws = open_workspace(bws.wt.root, warn=False)
     apply.apply_backend(ws.wt, ws.cfg, "mine")
-    assert settings(ws.wt.root)["env"]["ANTHROPIC_BASE_URL"] == "https://mine.example.invalid/a"
+    assert (
+        settings(Path(ws.wt.root))["env"]["ANTHROPIC_BASE_URL"] == "https://mine.example.invalid/a"
+    )
 
 
 def test_another_providers_host_is_not_known_for_a_custom_backend(
@@ -244,7 +246,7 @@ def test_drift_of_a_backend_is_what_applying_it_now_would_change(
     )
     assert apply.stale_backend(bws.wt, bws.cfg, state) is None
     use_backends(
-        bws.wt.root,
+        Path(bws.wt.root),
         env,
         SEED_LLM_YAML
         + BACKENDS.replace(
@@ -269,17 +271,17 @@ def test_kimi_state_no_record_owns_is_stray_and_goes_on_the_way_to_claude(
     apply.apply_backend(bws.wt, bws.cfg, "kimi")
     saved = _text(bws)
     apply.apply_backend(bws.wt, bws.cfg, "claude")
-    write(bws.wt.root / SETTINGS, saved)
+    write(Path(bws.wt.root) / SETTINGS, saved)
     spec = apply.stray_spec(bws.wt, bws.cfg.glm_env_var, bws.cfg.backends)
     state = apply.read_state(bws.wt, spec)
     assert state.active == "kimi" and state.stray_backend == "kimi"
     assert ("env", "ANTHROPIC_AUTH_TOKEN") in state.stray
     assert ("env", "ANTHROPIC_BASE_URL") in state.stray
     apply.apply_backend(bws.wt, bws.cfg, "claude")
-    assert not (bws.wt.root / SETTINGS).exists() or KIMI_KEY not in _text(bws)
+    assert not (Path(bws.wt.root) / SETTINGS).exists() or KIMI_KEY not in _text(bws)
     assert KIMI_URL not in _text(bws)
     # ...and on the way to GLM it is not recorded as the user's.
-    write(bws.wt.root / SETTINGS, saved)
+    write(Path(bws.wt.root) / SETTINGS, saved)
     apply.apply_backend(bws.wt, bws.cfg, "glm")
     apply.apply_backend(bws.wt, bws.cfg, "claude")
     assert KIMI_KEY not in _text(bws) and KIMI_URL not in _text(bws)
@@ -287,7 +289,7 @@ def test_kimi_state_no_record_owns_is_stray_and_goes_on_the_way_to_claude(
 
 def test_a_hand_written_provider_url_without_the_users_key_is_theirs(bws: Workspace) -> None:
     text = json.dumps({"env": {"ANTHROPIC_BASE_URL": KIMI_URL, "ANTHROPIC_AUTH_TOKEN": "t"}})
-    write(bws.wt.root / SETTINGS, text)
+    write(Path(bws.wt.root) / SETTINGS, text)
     spec = apply.stray_spec(bws.wt, bws.cfg.glm_env_var, bws.cfg.backends)
     assert apply.read_state(bws.wt, spec).stray == ()
     apply.apply_backend(bws.wt, bws.cfg, "claude")

@@ -22,8 +22,8 @@ from tests.gitrepo import GLM_JSON, SEED_GLM_JSON, SETTINGS, write
 
 
 def _link_claude_dir(ws: Workspace, target: str) -> None:
-    (ws.wt.root / target).mkdir(parents=True, exist_ok=True)
-    (ws.wt.root / ".claude").symlink_to(target)
+    (Path(ws.wt.root) / target).mkdir(parents=True, exist_ok=True)
+    (Path(ws.wt.root) / ".claude").symlink_to(target)
 
 
 def test_a_link_into_the_git_dir_is_outside_the_worktree(ws: Workspace) -> None:
@@ -34,13 +34,13 @@ def test_a_link_into_the_git_dir_is_outside_the_worktree(ws: Workspace) -> None:
 
 def test_a_link_out_of_the_worktree_is_refused(ws: Workspace, tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
-    (ws.wt.root / ".claude").symlink_to(tmp_path / "elsewhere")
+    (Path(ws.wt.root) / ".claude").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(apply.UnsafeSettingsLink, match="outside this worktree"):
         apply.check_settings_link(ws.wt)
 
 
 def test_a_link_to_an_ignored_folder_in_the_worktree_is_fine(ws: Workspace) -> None:
-    with (ws.wt.common_dir / "info" / "exclude").open("a") as fh:
+    with (Path(ws.wt.common_dir) / "info" / "exclude").open("a") as fh:
         fh.write("/claude-real/\n")
     _link_claude_dir(ws, "claude-real")
     apply.check_settings_link(ws.wt)  # no error
@@ -55,7 +55,7 @@ def test_a_link_to_a_folder_git_does_not_ignore_is_refused(ws: Workspace) -> Non
 def test_template_keys_beyond_routing_wait_for_trust(ws: Workspace) -> None:
     doc = json.loads(SEED_GLM_JSON)
     doc["env"]["HTTPS_PROXY"] = "http://proxy.example.invalid:3128"
-    write(ws.wt.root / GLM_JSON, json.dumps(doc))
+    write(Path(ws.wt.root) / GLM_JSON, json.dumps(doc))
     env, held = apply.trusted_template(ws.wt, ws.cfg.glm_env_var)
     assert held == ("HTTPS_PROXY",) and "HTTPS_PROXY" not in env
     assert trust.trust(
@@ -67,7 +67,7 @@ def test_template_keys_beyond_routing_wait_for_trust(ws: Workspace) -> None:
 
 def test_cleaned_takes_the_stray_glm_state_out(ws: Workspace) -> None:
     doc = {"env": {"ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic", "MY_FLAG": "1"}}
-    state = apply.SettingsState(ws.wt.root / SETTINGS, json.dumps(doc), doc, None)
+    state = apply.SettingsState(str(Path(ws.wt.root) / SETTINGS), json.dumps(doc), doc, None)
     assert state.cleaned() is state  # nothing stray: the same state
     stray = state._replace(stray=(("env", "ANTHROPIC_BASE_URL"),))
     assert stray.cleaned() == state._replace(doc={"env": {"MY_FLAG": "1"}})
@@ -77,7 +77,7 @@ def test_cleaned_takes_the_stray_glm_state_out(ws: Workspace) -> None:
 
 @pytest.mark.parametrize("mode", [0o755, 0o640])
 def test_a_file_moai_never_owned_keeps_its_mode(ws: Workspace, mode: int) -> None:
-    path = write(ws.wt.root / SETTINGS, '{"model": "opus"}\n')
+    path = write(Path(ws.wt.root) / SETTINGS, '{"model": "opus"}\n')
     path.chmod(mode)
     state = apply.read_state(ws.wt)
     assert state.mode == mode and apply.restore_mode(state) == mode
@@ -86,13 +86,13 @@ def test_a_file_moai_never_owned_keeps_its_mode(ws: Workspace, mode: int) -> Non
 def test_a_linked_settings_file_stays_a_link(ws: Workspace) -> None:
     """A settings file that is a link (to an ignored file in this worktree): moai
     writes its target, a rename over the link would make it a plain file."""
-    with (ws.wt.common_dir / "info" / "exclude").open("a") as fh:
+    with (Path(ws.wt.common_dir) / "info" / "exclude").open("a") as fh:
         fh.write("/claude-real/\n")
-    target = write(ws.wt.root / "claude-real" / "settings.json", '{"model": "opus"}\n')
-    (ws.wt.root / ".claude").mkdir()
-    (ws.wt.root / SETTINGS).symlink_to(target)
+    target = write(Path(ws.wt.root) / "claude-real" / "settings.json", '{"model": "opus"}\n')
+    (Path(ws.wt.root) / ".claude").mkdir()
+    (Path(ws.wt.root) / SETTINGS).symlink_to(target)
     apply.apply_backend(ws.wt, ws.cfg, "glm")
-    assert (ws.wt.root / SETTINGS).is_symlink()
+    assert (Path(ws.wt.root) / SETTINGS).is_symlink()
     assert json.loads(target.read_text())["env"]["ANTHROPIC_BASE_URL"]
 
 
@@ -110,7 +110,7 @@ def test_the_mode_of_no_file(ws: Workspace) -> None:
 
 
 def test_a_users_file_gets_its_mode_back_after_glm(ws: Workspace) -> None:
-    path = write(ws.wt.root / SETTINGS, '{"model": "opus"}\n')
+    path = write(Path(ws.wt.root) / SETTINGS, '{"model": "opus"}\n')
     path.chmod(0o644)
     apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert path.stat().st_mode & 0o777 == 0o600
@@ -137,17 +137,17 @@ def test_an_empty_or_broken_file_is_a_save_half_done(data: bytes, done: bool) ->
 def test_a_state_dir_moai_cannot_write_is_refused_before_any_write(ws: Workspace) -> None:
     """Any OSError of the probe is the one clear line (as root a read-only folder does
     not refuse; a probe name already taken gives the same OSError)."""
-    ws.wt.state_dir.mkdir(parents=True, exist_ok=True)
-    (ws.wt.state_dir / f".write-probe.{os.getpid()}").mkdir()
+    Path(ws.wt.state_dir).mkdir(parents=True, exist_ok=True)
+    (Path(ws.wt.state_dir) / f".write-probe.{os.getpid()}").mkdir()
     with pytest.raises(Refused, match="cannot write there"):
         apply.apply_backend(ws.wt, ws.cfg, "glm")
-    assert not (ws.wt.root / SETTINGS).exists()
+    assert not (Path(ws.wt.root) / SETTINGS).exists()
 
 
 def test_apply_checks_the_link_for_glm_only(ws: Workspace, tmp_path: Path) -> None:
     """A link out of the worktree: no key through it; Claude's settings (no key) may go."""
     (tmp_path / "elsewhere").mkdir()
-    (ws.wt.root / ".claude").symlink_to(tmp_path / "elsewhere")
+    (Path(ws.wt.root) / ".claude").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(apply.UnsafeSettingsLink):
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert list((tmp_path / "elsewhere").iterdir()) == []
@@ -159,7 +159,7 @@ def test_stray_state_is_found_with_the_default_template_when_the_repositorys_is_
 ) -> None:
     from moai_mashup.core.glm_template import DEFAULT_TEMPLATE
 
-    write(ws.wt.root / GLM_JSON, "{")
+    write(Path(ws.wt.root) / GLM_JSON, "{")
     assert apply.stray_spec(ws.wt, ws.cfg.glm_env_var).template == DEFAULT_TEMPLATE["env"]
 
 
@@ -178,7 +178,7 @@ def test_the_users_settings_file_without_home(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.delenv("HOME", raising=False)
     home = pwd.getpwuid(os.getuid()).pw_dir
-    assert apply.user_settings_file() == Path(home) / ".claude" / "settings.json"
+    assert apply.user_settings_file() == str(Path(home) / ".claude" / "settings.json")
 
 
 def test_a_broken_credentials_file_does_not_hide_the_other_keys(
@@ -187,12 +187,12 @@ def test_a_broken_credentials_file_does_not_hide_the_other_keys(
     """(reported where the key is needed, not while looking for stray state)"""
     from moai_mashup.settings import keys
 
-    write(keys.credentials_file(), "glm_api_key: [unclosed\n")
+    write(Path(keys.credentials_file()), "glm_api_key: [unclosed\n")
     monkeypatch.setattr(apply, "_USER_KEYS", {})
     assert apply._user_keys(ws.cfg.glm_env_var) == frozenset({keyed_home})
 
 
 def test_a_template_that_is_not_utf8_is_named(ws: Workspace) -> None:
-    (ws.wt.root / GLM_JSON).write_bytes(b'{"env": {"X": "\xff"}}')
+    (Path(ws.wt.root) / GLM_JSON).write_bytes(b'{"env": {"X": "\xff"}}')
     with pytest.raises(BadInput, match="not UTF-8 text"):
         apply.load_template(ws.wt)

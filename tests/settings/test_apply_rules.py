@@ -39,7 +39,7 @@ def reopen(ws: Workspace) -> Workspace:
     ],
 )
 def test_bad_settings_named_and_left_alone(ws: Workspace, text: str, message: str) -> None:
-    path = write(ws.wt.root / SETTINGS, text)
+    path = write(Path(ws.wt.root) / SETTINGS, text)
     with pytest.raises(BadInput) as err:
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert str(err.value).startswith(f"{path}: {message}")
@@ -48,9 +48,9 @@ def test_bad_settings_named_and_left_alone(ws: Workspace, text: str, message: st
 
 
 def test_settings_read_as_bytes(ws: Workspace) -> None:
-    path = ws.wt.root / SETTINGS
+    path = Path(ws.wt.root) / SETTINGS
     state = apply.read_state(ws.wt)
-    assert (state.path, state.text, state.doc, state.record) == (path, None, {}, None)
+    assert (state.path, state.text, state.doc, state.record) == (str(path), None, {}, None)
     path.parent.mkdir()
     path.write_bytes(b'{"a": 1}\r\n')
     state = apply.read_state(ws.wt)
@@ -64,22 +64,22 @@ def test_settings_read_as_bytes(ws: Workspace) -> None:
 
 @pytest.mark.parametrize("text", ["{", '{"version": 2}', '{"version": 1}', "[]"])
 def test_unreadable_record_named(ws: Workspace, text: str) -> None:
-    write(ws.wt.state_dir / RECORD, text)
+    write(Path(ws.wt.state_dir) / RECORD, text)
     with pytest.raises(BadInput) as err:
         apply.read_record(ws.wt)
     assert str(err.value) == (
-        f"{ws.wt.state_dir / RECORD}: unreadable ownership record; remove it, then check "
+        f"{Path(ws.wt.state_dir) / RECORD}: unreadable ownership record; remove it, then check "
         f"the env keys of {SETTINGS} by hand"
     )
 
 
 def test_template_from_the_repository_or_the_default(ws: Workspace) -> None:
     assert apply.load_template(ws.wt)["ANTHROPIC_BASE_URL"] == "https://api.z.ai/api/anthropic"
-    write(ws.wt.root / GLM_JSON, SEED_GLM_JSON.replace('"glm-4.7"', '"glm-5"', 1))
+    write(Path(ws.wt.root) / GLM_JSON, SEED_GLM_JSON.replace('"glm-4.7"', '"glm-5"', 1))
     assert apply.load_template(ws.wt)["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-5"
-    (ws.wt.root / GLM_JSON).unlink()
+    (Path(ws.wt.root) / GLM_JSON).unlink()
     assert apply.load_template(ws.wt)["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "glm-4.7"
-    write(ws.wt.root / GLM_JSON, "{oops")
+    write(Path(ws.wt.root) / GLM_JSON, "{oops")
     with pytest.raises(BadInput, match=r"^\.moai/llm-configs/glm\.json: invalid JSON"):
         apply.load_template(ws.wt)
 
@@ -95,7 +95,8 @@ def test_inline_glm_writes_the_key_and_blanks_the_users_credentials(ws: Workspac
 
 def test_helper_glm_keeps_the_key_out(ws: Workspace) -> None:
     write(
-        ws.wt.root / LLM_YAML, (ws.wt.root / LLM_YAML).read_text() + "  credential_mode: helper\n"
+        Path(ws.wt.root) / LLM_YAML,
+        (Path(ws.wt.root) / LLM_YAML).read_text() + "  credential_mode: helper\n",
     )
     ws = reopen(ws)
     desired, _ = apply.desired_glm(ws.wt, ws.cfg)
@@ -116,22 +117,22 @@ def test_key_helper_command_is_absolute_and_quoted(ws: Workspace) -> None:
 def test_no_key_and_untrusted_url_refused_before_anything_is_written(
     ws: Workspace, home: Path
 ) -> None:
-    write(ws.wt.root / GLM_JSON, SEED_GLM_JSON.replace("https://api.z.ai", "http://api.z.ai"))
+    write(Path(ws.wt.root) / GLM_JSON, SEED_GLM_JSON.replace("https://api.z.ai", "http://api.z.ai"))
     with pytest.raises(apply.UntrustedUrl, match=r"http://api.z.ai/api/anthropic is not a known"):
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     (home / ".moai" / ".env.glm").unlink()
     with pytest.raises(BadInput, match="no GLM key found"):
         apply.apply_backend(ws.wt, ws.cfg, "glm")
-    assert not (ws.wt.root / SETTINGS).exists()
-    assert not (ws.wt.state_dir / RECORD).exists()
+    assert not (Path(ws.wt.root) / SETTINGS).exists()
+    assert not (Path(ws.wt.state_dir) / RECORD).exists()
 
 
 def test_apply_writes_once_then_nothing(ws: Workspace) -> None:
     first = apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert (first.backend, first.changed, first.before) == ("glm", True, "claude")
     assert first.key is not None and first.key.value == FAKE_KEY
-    path = ws.wt.root / SETTINGS
-    record = ws.wt.state_dir / RECORD
+    path = Path(ws.wt.root) / SETTINGS
+    record = Path(ws.wt.state_dir) / RECORD
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
     state = apply.read_state(ws.wt)
@@ -149,52 +150,52 @@ def test_apply_writes_once_then_nothing(ws: Workspace) -> None:
 
 def test_a_deleted_key_of_ours_is_written_again(ws: Workspace) -> None:
     apply.apply_backend(ws.wt, ws.cfg, "glm")
-    path = ws.wt.root / SETTINGS
+    path = Path(ws.wt.root) / SETTINGS
     doc = json.loads(path.read_text())
     del doc["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"]
     path.write_text(json.dumps(doc))
-    record = (ws.wt.state_dir / RECORD).read_text()
+    record = (Path(ws.wt.state_dir) / RECORD).read_text()
     assert apply.apply_backend(ws.wt, ws.cfg, "glm").changed
     assert json.loads(path.read_text())["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-4.7"
-    assert (ws.wt.state_dir / RECORD).read_text() == record
+    assert (Path(ws.wt.state_dir) / RECORD).read_text() == record
 
 
 def test_a_stale_record_is_removed_on_claude(ws: Workspace) -> None:
     apply.apply_backend(ws.wt, ws.cfg, "glm")
-    (ws.wt.root / SETTINGS).write_text('{"model": "opus"}')  # every key of ours gone
+    (Path(ws.wt.root) / SETTINGS).write_text('{"model": "opus"}')  # every key of ours gone
     result = apply.apply_backend(ws.wt, ws.cfg, "claude")
     assert result.changed and result.before == "claude"
-    assert not (ws.wt.state_dir / RECORD).exists()
-    assert (ws.wt.root / SETTINGS).read_text() == '{"model": "opus"}'
+    assert not (Path(ws.wt.state_dir) / RECORD).exists()
+    assert (Path(ws.wt.root) / SETTINGS).read_text() == '{"model": "opus"}'
 
 
 def test_record_text_is_what_apply_writes(ws: Workspace) -> None:
     assert apply.record_text(None) is None
     apply.apply_backend(ws.wt, ws.cfg, "glm")
     state = apply.read_state(ws.wt)
-    assert apply.record_text(state.record) == (ws.wt.state_dir / RECORD).read_text()
+    assert apply.record_text(state.record) == (Path(ws.wt.state_dir) / RECORD).read_text()
 
 
 def test_tracked_settings_refused_with_the_fix(ws: Workspace, env: dict[str, str]) -> None:
-    write(ws.wt.root / SETTINGS, "{}\n")
-    git(ws.wt.root, "add", "-f", SETTINGS, env=env)
-    git(ws.wt.root, "commit", "-qm", "tracked", env=env)
+    write(Path(ws.wt.root) / SETTINGS, "{}\n")
+    git(Path(ws.wt.root), "add", "-f", SETTINGS, env=env)
+    git(Path(ws.wt.root), "commit", "-qm", "tracked", env=env)
     with pytest.raises(Refused) as err:
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert str(err.value) == (
         f"{SETTINGS} is tracked by git, so a key written there would be committed; "
         f"run: git rm --cached {SETTINGS}"
     )
-    assert (ws.wt.root / SETTINGS).read_text() == "{}\n"
+    assert (Path(ws.wt.root) / SETTINGS).read_text() == "{}\n"
     apply.apply_backend(ws.wt, ws.cfg, "claude")  # Claude writes no key: no refusal
 
 
 def test_exclude_lines_added_once_when_nothing_ignores_the_file(
     ws: Workspace, env: dict[str, str]
 ) -> None:
-    (ws.wt.root / ".gitignore").write_text("")
-    git(ws.wt.root, "commit", "-qam", "no ignores", env=env)
-    exclude = ws.wt.root / ".git" / "info" / "exclude"
+    (Path(ws.wt.root) / ".gitignore").write_text("")
+    git(Path(ws.wt.root), "commit", "-qam", "no ignores", env=env)
+    exclude = Path(ws.wt.root) / ".git" / "info" / "exclude"
     apply.apply_backend(ws.wt, ws.cfg, "glm")
     lines = exclude.read_text().splitlines()
     assert lines.count("/" + SETTINGS) == 1
@@ -202,7 +203,7 @@ def test_exclude_lines_added_once_when_nothing_ignores_the_file(
     apply.apply_backend(ws.wt, ws.cfg, "claude")
     apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert exclude.read_text().splitlines() == lines
-    assert git(ws.wt.root, "status", "--porcelain", env=env) == ""
+    assert git(Path(ws.wt.root), "status", "--porcelain", env=env) == ""
 
 
 def test_settings_state_active(ws: Workspace) -> None:

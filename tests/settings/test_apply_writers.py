@@ -39,7 +39,7 @@ def _other_writer(times: int, edit: Callable[[dict[str, Any], int], None]) -> An
     def after_read(frame: Any, event: str, arg: Any) -> Any:
         if event != "return":
             return after_read
-        path = apply.settings_path(frame.f_locals["wt"])
+        path = Path(apply.settings_path(frame.f_locals["wt"]))
         doc = json.loads(path.read_text())
         edit(doc, calls[0])
         path.write_text(json.dumps(doc, indent=2) + "\n")
@@ -91,7 +91,7 @@ def test_a_change_while_moai_plans_claude_survives(ws: Workspace, repo: Path) ->
         "env": {"MY_FLAG": "1"},
         "permissions": {"allow": ["Bash(ls:*)"]},
     }
-    assert not (ws.wt.state_dir / "ownership.json").exists()
+    assert not (Path(ws.wt.state_dir) / "ownership.json").exists()
 
 
 def test_changes_on_each_attempt_but_the_last_all_survive(ws: Workspace, repo: Path) -> None:

@@ -50,11 +50,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_files_live_under_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert keys.moai_home() == home / ".moai"
-    assert keys.env_file() == home / ".moai" / ".env.glm"
-    assert keys.credentials_file() == home / ".moai" / "credentials.yaml"
+    assert Path(keys.moai_home()) == home / ".moai"
+    assert Path(keys.env_file()) == home / ".moai" / ".env.glm"
+    assert Path(keys.credentials_file()) == home / ".moai" / "credentials.yaml"
     monkeypatch.setenv("HOME", "")
-    assert keys.moai_home() == Path.home() / ".moai"
+    assert Path(keys.moai_home()) == Path.home() / ".moai"
 
 
 def test_paths_under_home_shown_with_a_tilde(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,7 +229,7 @@ def test_no_key_message_names_each_variable_once() -> None:
 def test_save_key_creates_a_private_file_and_folder(home: Path) -> None:
     old = os.umask(0)
     try:
-        path = keys.save_key(FAKE_KEY)
+        path = Path(keys.save_key(FAKE_KEY))
     finally:
         os.umask(old)
     assert path == home / ".moai/.env.glm"

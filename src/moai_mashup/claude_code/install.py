@@ -94,7 +94,9 @@ def target(user: bool, cwd: Path | None = None) -> Target:
 
     wt = git.discover(cwd or Path.cwd())
     return Target(
-        wt.root / ".claude" / "settings.json", wt.common_dir / STATE_DIR / RECORD_NAME, False
+        Path(wt.root) / ".claude" / "settings.json",
+        Path(wt.common_dir) / STATE_DIR / RECORD_NAME,
+        False,
     )
 
 

@@ -55,7 +55,7 @@ def create(payload: dict[str, object]) -> int:
     wt = git.discover(Path(cwd) if isinstance(cwd, str) and cwd else Path.cwd())
     from moai_mashup.workspace import open_workspace
 
-    ws = open_workspace(wt.main_root) if (wt.main_root / LLM_YAML).is_file() else None
+    ws = open_workspace(Path(wt.main_root)) if (Path(wt.main_root) / LLM_YAML).is_file() else None
     if ws is None or not ws.cfg.configured:
         path = _plain_create(wt, name)
     else:
@@ -96,7 +96,7 @@ def _plain_create(wt: git.Worktree, name: str) -> Path:
     """
     from moai_mashup.worktrees.create import worktrees_lock
 
-    with worktrees_lock(wt.common_dir):
+    with worktrees_lock(Path(wt.common_dir)):
         return _plain_create_locked(wt, name)
 
 
@@ -104,10 +104,10 @@ def _plain_create_locked(wt: git.Worktree, name: str) -> Path:
     from moai_mashup.worktrees.entries import list_entries
 
     branch = BRANCH_PREFIX + name
-    for entry in list_entries(wt.root):
+    for entry in list_entries(Path(wt.root)):
         if entry.branch == branch and entry.path.is_dir():
             return entry.path.resolve()
-    dest = wt.main_root / ".claude" / "worktrees" / name
+    dest = Path(wt.main_root) / ".claude" / "worktrees" / name
     if not files.is_inside(dest.parent, wt.main_root):
         # A committed `.claude` or `.claude/worktrees` link: git would follow it.
         raise Refused(
@@ -136,19 +136,21 @@ def remove(payload: dict[str, object]) -> int:
     start = Path(cwd) if isinstance(cwd, str) and Path(cwd).is_dir() else Path.cwd()
     wt = git.discover(start)
     wanted = Path(target).resolve()
-    entry = next((e for e in list_entries(wt.main_root) if e.path.resolve() == wanted), None)
+    entry = next((e for e in list_entries(Path(wt.main_root)) if e.path.resolve() == wanted), None)
     if entry is None:
         raise BadInput(f"{target}: not a worktree of {wt.main_root}")
-    if (wt.main_root / LLM_YAML).is_file():
+    if (Path(wt.main_root) / LLM_YAML).is_file():
         ws = open_workspace(wt.main_root)
         try:
             done = remove_entry(ws, entry, force=False, delete_branch=False)
         except Refused as exc:
-            _leave_note(wt.common_dir, payload.get("session_id"), f"moai did not remove it: {exc}")
+            _leave_note(
+                Path(wt.common_dir), payload.get("session_id"), f"moai did not remove it: {exc}"
+            )
             raise
         _say([f"removed {done.path}; branch {done.branch} kept"])
         return 0
-    if entry.path.resolve() == wt.main_root.resolve():
+    if entry.path.resolve() == Path(wt.main_root).resolve():
         raise Refused(f"{entry.path} is the main worktree; it cannot be removed")
     proc = git.run(["worktree", "remove", str(entry.path)], wt.main_root, check=False)
     if proc.returncode != 0:

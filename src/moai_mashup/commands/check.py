@@ -56,12 +56,12 @@ def _finish(report: commit_checks.Report) -> None:
 
 def check_all_files(wt: git.Worktree) -> int:
     ws = _workspace(wt)
-    files = guard.index_files(wt.root)
+    files = guard.index_files(Path(wt.root))
     matcher = commit_checks.matcher_for(ws)
     findings, warnings = guard.split_warnings(
         guard.scan_files(files, matcher)
         + guard.scan_names(files, matcher)
-        + guard.scan_blobs(wt.root, files, matcher)
+        + guard.scan_blobs(Path(wt.root), files, matcher)
     )
     _show(guard.warning_lines(warnings))
     if findings:
@@ -99,15 +99,15 @@ def check_range(wt: git.Worktree, from_ref: str, to_ref: str, branch: str | None
         rev_args = [to_sha]  # a new branch (GitHub's `before` is all zeros): all its history
     else:
         rev_args = [f"{_commit(wt, from_ref, '--from-ref')}..{to_sha}"]
-    files, added, whole = guard.read_range(wt.root, rev_args)
+    files, added, whole = guard.read_range(Path(wt.root), rev_args)
     matcher = commit_checks.matcher_for(ws)
     findings = (
         guard.scan_files(files, matcher)
         + guard.scan_names(files, matcher)
         + guard.scan_added_lines(added, matcher)
-        + guard.scan_blobs(wt.root, whole, matcher)
+        + guard.scan_blobs(Path(wt.root), whole, matcher)
     )
-    for sha, message in guard.read_messages(wt.root, rev_args):
+    for sha, message in guard.read_messages(Path(wt.root), rev_args):
         findings += guard.scan_message(message, matcher, sha)
     findings, warnings = guard.split_warnings(findings)
     _show(guard.warning_lines(warnings))

@@ -291,8 +291,8 @@ def gather(cwd: Path) -> Facts:
         check_settings_file(path, label, within)
         for path, label, within in (
             (home / ".claude" / "settings.json", "~/.claude/settings.json", None),  # the user's
-            (wt.root / ".claude" / "settings.json", ".claude/settings.json", wt.root),
-            (settings_path(wt), SETTINGS_REL, wt.root),
+            (Path(wt.root) / ".claude" / "settings.json", ".claude/settings.json", Path(wt.root)),
+            (Path(settings_path(wt)), SETTINGS_REL, Path(wt.root)),
         )
     ]
     used = (*table_backends(cfg), *([expected] if expected else [])) if cfg is not None else ()
@@ -346,7 +346,8 @@ def template_lines(f: Facts) -> list[Check]:
 def key_file_lines(f: Facts) -> list[Check]:
     """The files that may hold the key: readable by the user only."""
     lines = []
-    for path in (env_file(), *(env_file(n) for n in f.profiles), credentials_file()):
+    for name in (env_file(), *(env_file(n) for n in f.profiles), credentials_file()):
+        path = Path(name)
         if path.exists():
             mode = _mode(path)
             ok = not mode & (stat.S_IRWXG | stat.S_IRWXO)
@@ -379,11 +380,11 @@ def settings_lines(f: Facts) -> list[Check]:
 def privacy_lines(f: Facts) -> list[Check]:
     """settings.local.json: neither committed nor readable by others with a token in it."""
     wt, rel = f.wt, SETTINGS_REL
-    local = settings_path(wt)
+    local = Path(settings_path(wt))
     lines = []
     if git.is_tracked(wt.root, rel):
         lines.append(Check("fail", "privacy", f"{rel} is tracked by git", f"git rm --cached {rel}"))
-    elif local.exists() and not git.is_ignored(wt.root, rel):
+    elif local.exists() and not git.is_ignored(Path(wt.root), rel):
         lines.append(
             Check("warn", "privacy", f"{rel} is not ignored by git", "moai glm or moai apply")
         )
@@ -551,7 +552,7 @@ def hooks_lines(f: Facts) -> list[Check]:
         lines = [
             Check("warn", "hooks", "not installed: checkouts do not switch", "moai hooks install")
         ]
-    for level, message, fix in doctor_lines(f.wt.root):
+    for level, message, fix in doctor_lines(Path(f.wt.root)):
         lines.append(Check(level, "claude code hooks", message, fix))
     return lines
 
@@ -565,7 +566,7 @@ def environment_lines(f: Facts) -> list[Check]:
 
 
 def cwd_lines(f: Facts) -> list[Check]:
-    if f.cwd.resolve() == f.wt.root:
+    if f.cwd.resolve() == Path(f.wt.root):
         return []
     return [
         Check(
@@ -631,7 +632,7 @@ def live_checks(ctx: Context, claude_opt: str | None) -> tuple[list[Check], dict
                 "a live check would really send the request, so it was not run",
             )
         ], {}
-    result = live_probe.probe(claude, ctx.wt.root)
+    result = live_probe.probe(claude, Path(ctx.wt.root))
     info: dict[str, Any] = result._asdict()
     info["hosts"] = list(result.hosts)
     if not result.hosts:

@@ -57,7 +57,7 @@ MODE_HELP = {
 
 def install_claude_code(wt: git.Worktree) -> list[str]:
     """`moai hooks install --claude-code`: merged into the repository's .claude/settings.json."""
-    return cc.install(cc.target(False, wt.root))
+    return cc.install(cc.target(False, Path(wt.root)))
 
 
 def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
@@ -69,25 +69,25 @@ def _preflight(wt: git.Worktree) -> dict[str, MoaiError]:
     except MoaiError as exc:
         problems["hooks"] = exc
     try:
-        t = cc.target(False, wt.root)
+        t = cc.target(False, Path(wt.root))
         cc.read(t)
         cc.writes_to(t)
     except MoaiError as exc:
         problems["claude_code"] = with_fix(exc)
     try:
-        slash_commands.targets(wt.root)
+        slash_commands.targets(Path(wt.root))
     except MoaiError as exc:
         problems["claude_commands"] = with_fix(exc)
     return problems
 
 
 def _claude_code_in_place(wt: git.Worktree) -> bool:
-    return cc.status(cc.target(False, wt.root)).complete
+    return cc.status(cc.target(False, Path(wt.root))).complete
 
 
 def _existing_mode(wt: git.Worktree) -> tuple[str, str] | None:
     """The effective mode and where it comes from, when llm.yaml is already there."""
-    if not (wt.root / LLM_YAML).is_file():
+    if not (Path(wt.root) / LLM_YAML).is_file():
         return None
     cfg = load_config(wt.root, wt.state_dir)
     return cfg.mode, cfg.mode_source
@@ -171,7 +171,7 @@ def _next_steps(wt: git.Worktree) -> list[str]:
     info = collect()
     steps: list[str] = []
     team = (".moai", ".gitignore", ".claude/commands", ".claude/settings.json")
-    paths = [p for p in team if (wt.root / p).exists()]
+    paths = [p for p in team if (Path(wt.root) / p).exists()]
     pending = git.run(
         ["status", "--porcelain", "--untracked-files=all", "--", *paths], wt.root, check=False
     ).stdout
@@ -333,7 +333,7 @@ def _check_backend(wt: git.Worktree, mode: str | None, backend: str | None) -> s
     llm.yaml defines and routes to (the preset returned). BadInput, one line, else."""
     if backend is None or backend == GLM:
         return None
-    if (wt.root / LLM_YAML).is_file():
+    if (Path(wt.root) / LLM_YAML).is_file():
         check_backend(load_config(wt.root, wt.state_dir), backend)
         return None
     problem = name_problem(backend)
@@ -381,7 +381,7 @@ def _install_claude_code(wt: git.Worktree) -> None:
 
 
 def _write_commands(wt: git.Worktree) -> None:
-    for path, state in slash_commands.write_claude_commands(wt.root):
+    for path, state in slash_commands.write_claude_commands(Path(wt.root)):
         rel = path.relative_to(wt.root)
         note = " (yours differs; delete it to get moai's)" if state == "kept" else ""
         click.echo(f"{state} {rel}{note}")

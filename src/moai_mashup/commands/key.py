@@ -179,7 +179,7 @@ def _held_in_worktrees(backend: str, value: str) -> None:
     except BadInput:
         return
     roots = [wt.main_root] if has_main_checkout(wt) else []
-    for root in dict.fromkeys([*roots, *(w.root for w in linked_worktrees(wt))]):
+    for root in map(Path, dict.fromkeys([*roots, *(w.root for w in linked_worktrees(wt))])):
         env = read_doc(root / SETTINGS_REL, within=root).get("env")
         if isinstance(env, dict) and value in env.values():
             click.echo(

@@ -88,7 +88,7 @@ def plan_route(ws: Workspace, phase: str, spec: str | None) -> RouteView:
         cfg.routes,
         ws.wt.branch,
     )
-    here = ws.wt.root
+    here = Path(ws.wt.root)
     target: Path | None
     if route.location == "current-branch":
         at, target = True, here
@@ -219,7 +219,7 @@ def _spec_worktree(ws: Workspace, spec: str) -> tuple[Path, list[str]]:
 def planned_worktree_path(ws: Workspace, spec: str) -> Path:
     """Where `moai worktree create SPEC` would put it (nothing is written)."""
 
-    root = claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False)
+    root = claimed_root(worktree_root(ws), Path(ws.wt.common_dir), claim=False)
     return root / spec
 
 
@@ -252,7 +252,7 @@ def apply_route(view: RouteView, ws: Workspace) -> Applied:
         lines.append(f"{target}: now on {r.backend} (was {result.before})")
     if result.held_line:
         lines.append(result.held_line)
-    append_phase(there.wt.state_dir, r.phase, view.spec)
+    append_phase(Path(there.wt.state_dir), r.phase, view.spec)
     return Applied(target, result.changed, lines)
 
 

@@ -86,10 +86,10 @@ def move_to_user(yes: bool) -> None:
     if not main_checkout.has_main_checkout(wt):
         click.echo("no main checkout (a bare repository): nothing applies across worktrees")
         return
-    source = wt.main_root / SETTINGS_REL
-    target = user_settings_file()
-    with file_lock(wt.common_dir / STATE_DIR / LOCK_NAME):
-        src_text, src = _load(source, wt.main_root)
+    source = Path(wt.main_root) / SETTINGS_REL
+    target = Path(user_settings_file())
+    with file_lock(Path(wt.common_dir) / STATE_DIR / LOCK_NAME):
+        src_text, src = _load(source, Path(wt.main_root))
         mine, ours = main_checkout.split_keys(src, main_checkout.main_record(wt))
         if ours:
             raise Refused(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from moai_mashup.config import LLM_YAML
@@ -18,7 +20,7 @@ from moai_mashup.workspace import Workspace, open_workspace
 def switch(backend: str, ws: Workspace | None = None) -> None:
     ws = ws or open_workspace()
     result = apply_backend(ws.wt, ws.cfg, backend)
-    rel = result.settings_path.relative_to(ws.wt.root)
+    rel = os.path.relpath(result.settings_path, ws.wt.root)
     if not result.changed:
         click.echo(f"{backend}: already active in {rel}")
     else:

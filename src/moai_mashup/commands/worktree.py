@@ -91,7 +91,7 @@ def complete_spec_ids(
 
     try:
         ws = open_workspace(warn=False)
-        entries = list_entries(ws.wt.root)
+        entries = list_entries(Path(ws.wt.root))
     except MoaiError:
         return []
     ids = [spec_id_from_branch(e.branch, ws.cfg.spec_branch_pattern) for e in entries if e.branch]
@@ -158,7 +158,7 @@ def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
     tail = f"; deleted branch {done.branch}" if done.branch_deleted else ""
     click.echo(f"removed {done.path}{tail}")
     if cwd == done.path or done.path in cwd.parents or not cwd.exists():
-        request_cd(ws.wt.main_root)
+        request_cd(Path(ws.wt.main_root))
 
 
 @command.command("clean")
@@ -204,4 +204,4 @@ def clean_cmd(merged: bool, empty: bool, dry_run: bool) -> None:
         hint = "" if merged or empty else " (add --merged for merged SPECs, --empty for empty ones)"
         click.echo("nothing to clean" + hint)
     if not cwd.exists():
-        request_cd(ws.wt.main_root)
+        request_cd(Path(ws.wt.main_root))

@@ -48,7 +48,7 @@ def worktree_env() -> tuple[dict[str, str], str | None]:
         backend=_backend(ws),
         phase=_phase(ws),
         spec=_spec(ws),
-        repository=repo.name,
+        repository=os.path.basename(repo),
     )
     note = None
     try:
@@ -73,7 +73,7 @@ def _phase(ws: Workspace) -> str:
 
     kind = ws.kind
     if kind == "spec":
-        marks = read_phases(ws.wt.state_dir)
+        marks = read_phases(Path(ws.wt.state_dir))
         if marks and marks[-1].spec in (None, _spec(ws)):
             return marks[-1].phase
     return {"default": "plan", "spec": "run"}.get(kind, "other")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
@@ -61,7 +60,7 @@ def _checkout_args(args: list[str]) -> tuple[str, str, str]:
 
 
 def _hook_worktree() -> git.Worktree:
-    cwd = Path.cwd()
+    cwd = os.getcwd()
     return git.discover_in_hook(cwd) or git.discover(cwd)
 
 
@@ -71,16 +70,16 @@ def post_checkout(args: list[str]) -> int:
         return 0
     started = time.time()
     wt = _hook_worktree()
-    if not os.path.lexists(wt.root / LLM_YAML):
+    if not os.path.lexists(os.path.join(wt.root, LLM_YAML)):
         return 0  # not configured here: silently nothing (anything else there is read,
         # and a device, a folder or a link out of the worktree is one line)
     # Our `post-worktree` event: git has no such hook. A clone or leaving an
     # orphan branch also gives 40 zeros, but in the main worktree.
-    new_worktree = old == git.ZERO_SHA and wt.is_linked and not wt.state_dir.exists()
+    new_worktree = old == git.ZERO_SHA and wt.is_linked and not os.path.exists(wt.state_dir)
     creating = os.environ.get("MOAI_WORKTREE_CREATING")
-    if new_worktree and creating and Path(creating).resolve() == wt.root:
+    if new_worktree and creating and os.path.realpath(creating) == wt.root:
         return 0  # `moai worktree create` fires post-worktree itself right after this hook
-    stamp = wt.state_dir / STAMP_NAME
+    stamp = os.path.join(wt.state_dir, STAMP_NAME)
     files.remove(stamp)  # a half-done run must not leave an old decision behind
     from moai_mashup.config import load_config
 
@@ -212,18 +211,20 @@ def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | N
     return main_checkout.main_on_backend_line(wt, cfg, target)
 
 
-def _leak_inputs(wt: git.Worktree) -> list[Path]:
+def _leak_inputs(wt: git.Worktree) -> list[str]:
     """What a leak note depends on: the main checkout's settings file for a linked
     worktree; for the main checkout, the list of linked worktrees and the branch each
     is on (which decides whether the main checkout's keys misroute it)."""
     if wt.is_linked:
-        return [wt.main_root / SETTINGS_REL]
+        return [os.path.join(wt.main_root, SETTINGS_REL)]
     from moai_mashup.settings.main_checkout import linked_worktrees
 
-    return [wt.common_dir / "worktrees"] + [w.admin / "HEAD" for w in linked_worktrees(wt)]
+    return [os.path.join(wt.common_dir, "worktrees")] + [
+        os.path.join(w.admin, "HEAD") for w in linked_worktrees(wt)
+    ]
 
 
-def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, providers: list[str]) -> list[Path] | None:
+def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, providers: list[str]) -> list[str] | None:
     """Every file whose change could change the decision; None: no fast path.
 
     `providers`: the backends other than Claude the stamp applies or prepares,
@@ -231,11 +232,12 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, providers: list[str]) -
     and what keeps the settings file out of git.
     """
     inputs = [
-        wt.root / LLM_YAML,
-        (wt.root / LLM_YAML).parent,  # a file renamed into place keeps an old mtime
-        wt.root / LLM_LOCAL_YAML,
-        wt.root / SETTINGS_REL,
-        wt.state_dir / RECORD_NAME,
+        os.path.join(wt.root, LLM_YAML),
+        # a file renamed into place keeps an old mtime
+        os.path.dirname(os.path.join(wt.root, LLM_YAML)),
+        os.path.join(wt.root, LLM_LOCAL_YAML),
+        os.path.join(wt.root, SETTINGS_REL),
+        os.path.join(wt.state_dir, RECORD_NAME),
         *_leak_inputs(wt),  # the notes (`note <backend>`) githooks/fast.py prints
     ]
     if providers:
@@ -249,17 +251,20 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, providers: list[str]) -
                 # storing it; such a worktree always takes the slow path.
                 return None
         if "glm" in providers:
-            inputs += [wt.root / GLM_JSON, (wt.root / GLM_JSON).parent]
+            inputs += [
+                os.path.join(wt.root, GLM_JSON),
+                os.path.dirname(os.path.join(wt.root, GLM_JSON)),
+            ]
         inputs += [
             *(keys.env_file(backend) for backend in providers),
             keys.credentials_file(),
             trust.trust_file(),
             keys.moai_home(),
-            wt.root / ".gitignore",
-            wt.root / ".claude" / ".gitignore",
-            wt.common_dir / "info" / "exclude",
+            os.path.join(wt.root, ".gitignore"),
+            os.path.join(wt.root, ".claude", ".gitignore"),
+            os.path.join(wt.common_dir, "info", "exclude"),
             # a model pinned there sets the tier a backend gets (apply.user_settings_levels)
-            wt.root / ".claude" / "settings.json",
+            os.path.join(wt.root, ".claude", "settings.json"),
             user_settings_file(),
         ]
     return inputs
@@ -319,7 +324,7 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
     state = read_state(wt)
     from moai_mashup.limits import MAX_PREPARED_BYTES, MAX_SETTINGS_BYTES
 
-    live_record = files.read_bytes(wt.state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
+    live_record = files.read_bytes(os.path.join(wt.state_dir, RECORD_NAME), MAX_SETTINGS_BYTES)
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
     # On Claude too: a prepared switch keeps this stamp's `state claude` line, and
     # the next prepared switch back to Claude gives the file this mode.
@@ -331,7 +336,7 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
         # never switches (claude-only, glm-only)
         return Prepared(states, claude_mode, {})
     path = settings_path(wt)
-    if path.parent.is_symlink() or path.is_symlink():
+    if os.path.islink(os.path.dirname(path)) or os.path.islink(path):
         return Prepared(states, claude_mode, {})  # the engine checks where it leads
     wanted: dict[str, dict[Any, Any]] = {"claude": {}}
     keys: dict[str, str] = {}
@@ -444,7 +449,7 @@ def stamp_text(
         if path in (settings, record):
             there, ctime = states[applied][0 if path == settings else 1] is not None, None
         else:
-            there = path.exists() or path.is_symlink()
+            there = os.path.lexists(path)
             ctime = os.stat(path).st_ctime_ns if there else None
         listed.append((str(path), there, ctime))
     key_places = {}
@@ -457,8 +462,8 @@ def stamp_text(
     # The prepared settings file's mode: 0600 while it holds a key; switching
     # back gives a file of the user's the mode it had before moai.
     return render(
-        root=str(wt.root),
-        state_dir=str(wt.state_dir),
+        root=wt.root,
+        state_dir=wt.state_dir,
         applied=applied,
         trailer=cfg.policy.commit_trailer,
         routes=[(r.glob, r.backend, why(cfg, r)) for r in routes],
@@ -516,8 +521,8 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
         return  # e.g. the file as written is past the size moai plans: no stamp, no fast path
     ready_files = _ready_files(prepared, applied)
     text = stamp_text(wt, cfg, applied, prepared)
-    path = wt.state_dir / STAMP_NAME
-    ready = wt.state_dir / READY_DIR
+    path = os.path.join(wt.state_dir, STAMP_NAME)
+    ready = os.path.join(wt.state_dir, READY_DIR)
     try:
         if text is None or any(
             len(data) > MAX_PREPARED_BYTES for pair in ready_files.values() for data in pair if data
@@ -532,13 +537,13 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
         wanted = set()
         for backend, pair in ready_files.items():
             for part, data in zip(("settings", "record"), pair, strict=True):
-                target = ready_path(str(wt.state_dir), backend, part)
+                target = ready_path(wt.state_dir, backend, part)
                 if data is not None:
                     files.write_bytes(target, data, durable=False)
                     wanted.add(os.path.basename(target))
         for name in files.list_dir(ready):  # a backend no longer prepared, a part it lacks
             if name not in wanted:
-                files.remove(ready / name)
+                files.remove(os.path.join(ready, name))
         if text is not None:
             dated = (int(started) - STAMP_AGE_S) * 10**9
             files.write_bytes(path, text.encode("utf-8"), durable=False, times_ns=(dated, dated))

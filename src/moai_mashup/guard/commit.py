@@ -69,16 +69,16 @@ def check_commit(wt: git.Worktree, filenames: tuple[str, ...] = ()) -> Report:
     """
     lines: list[str] = []
     ws = lenient_workspace(wt, lines)
-    changes = guard.staged_changes(wt.root)
+    changes = guard.staged_changes(Path(wt.root))
     targets = changes
     if filenames:
         wanted = set(filenames)
-        targets = [f for f in guard.index_files(wt.root) if f.path in wanted]
+        targets = [f for f in guard.index_files(Path(wt.root)) if f.path in wanted]
     matcher = matcher_for(ws)
     findings, warnings = guard.split_warnings(
         guard.scan_files(targets, matcher)
         + guard.scan_names(targets, matcher)
-        + guard.scan_blobs(wt.root, targets, matcher)
+        + guard.scan_blobs(Path(wt.root), targets, matcher)
     )
     lines += guard.warning_lines(warnings)
     problems: list[str] = []

@@ -57,7 +57,7 @@ def in_plan_paths(path: str, patterns: tuple[str, ...]) -> bool:
 
 def merge_in_progress(wt: git.Worktree) -> bool:
     """Concluding a merge (after conflicts) brings a SPEC branch's work in: that is allowed."""
-    return (wt.git_dir / "MERGE_HEAD").exists()
+    return (Path(wt.git_dir) / "MERGE_HEAD").exists()
 
 
 def head_is_unborn(root: Path) -> bool:
@@ -81,7 +81,7 @@ def location_problem(
     cfg = ws.cfg
     if not cfg.policy.enforce_locations or cfg.mode != "mashup" or ws.kind != "default":
         return None
-    if merge_in_progress(ws.wt) or head_is_unborn(ws.wt.root):
+    if merge_in_progress(ws.wt) or head_is_unborn(Path(ws.wt.root)):
         # The first commit bootstraps the repository; it has no SPEC to belong to.
         return None
     outside = outside_plan_paths(ws, paths)
@@ -169,7 +169,9 @@ def add_trailer(ws: Workspace, msg_file: Path, source: str | None) -> str | None
         return None
     if source in ("merge", "squash"):
         return None
-    if source is None and (merge_in_progress(ws.wt) or (ws.wt.git_dir / "SQUASH_MSG").exists()):
+    if source is None and (
+        merge_in_progress(ws.wt) or (Path(ws.wt.git_dir) / "SQUASH_MSG").exists()
+    ):
         return None
     try:
         text = files.read_text(msg_file, MAX_MESSAGE_BYTES)

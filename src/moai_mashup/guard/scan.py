@@ -124,14 +124,14 @@ def known_keys(
     broken, nor miss a key because its file's mode is wrong.
     """
     found: list[KnownKey] = []
-    creds_path = keys.credentials_file()
+    creds_path = Path(keys.credentials_file())
     creds = _credential_values(creds_path)
     names = dict.fromkeys((GLM, *backends, *keys.key_file_backends(), *creds))
     for name in names:
         if name_problem(name) is not None:  # a credentials.yaml field only
             found.append(KnownKey(keys.display(creds_path), creds[name], name))
             continue
-        path = keys.env_file(name)
+        path = Path(keys.env_file(name))
         value = _read_key_ignoring_mode(path, name)
         if value:
             found.append(KnownKey(keys.display(path), value, name))
@@ -175,7 +175,7 @@ def _credential_values(path: Path) -> dict[str, str]:
 
 def _read_key_ignoring_mode(path: Path, backend: str = GLM) -> str | None:
     """The key in a file `keys` refuses to use (readable by others): still worth finding."""
-    if path.name == keys.credentials_file().name:
+    if path.name == Path(keys.credentials_file()).name:
         return _credential_values(path).get(backend)
     try:
         text = files.read_text(path, MAX_CONFIG_BYTES)

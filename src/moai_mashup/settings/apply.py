@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from moai_mashup import files, git, jsontext
 from moai_mashup.config import GLM_JSON, LLM_YAML, ResolvedConfig
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from moai_mashup.core.stray import StraySpec
+    from moai_mashup.files import StrPath
 
 # A backend's name: "claude", "glm" or a name of `llm.backends`.
 Backend = str
@@ -103,7 +103,7 @@ def profile_where(profile: Profile) -> str:
 
 
 class SettingsState(NamedTuple):
-    path: Path
+    path: str
     text: str | None  # None: the file does not exist
     doc: dict[str, Any]
     record: plan.OwnershipRecord | None
@@ -176,7 +176,7 @@ class ApplyResult(NamedTuple):
     backend: Backend
     changed: bool
     before: plan.Active
-    settings_path: Path
+    settings_path: str
     key: GlmKey | None
     held: tuple[str, ...] = ()  # env keys not written: untrusted (held_back_line)
     held_where: str = GLM_JSON  # the file and entry they come from
@@ -187,17 +187,17 @@ class ApplyResult(NamedTuple):
         return held_back_line(self.held, self.held_where) if self.held else None
 
 
-def settings_path(wt: git.Worktree) -> Path:
-    return wt.root / SETTINGS_REL
+def settings_path(wt: git.Worktree) -> str:
+    return os.path.join(wt.root, SETTINGS_REL)
 
 
-def settings_file(wt: git.Worktree) -> Path:
+def settings_file(wt: git.Worktree) -> str:
     """The file moai reads and replaces: through a symlinked `.claude` or settings
     file, its target, so the user's link stays a link (a rename over the link
     itself would turn it into a plain file)."""
     path = settings_path(wt)
-    if path.parent.is_symlink() or path.is_symlink():
-        return Path(os.path.realpath(path))
+    if os.path.islink(os.path.dirname(path)) or os.path.islink(path):
+        return os.path.realpath(path)
     return path
 
 
@@ -210,16 +210,14 @@ def check_settings_link(wt: git.Worktree) -> None:
     link", so the privacy check alone would not see where the key lands.
     """
     path = settings_path(wt)
-    link = path if path.is_symlink() else path.parent
-    if not link.is_symlink():
+    link = path if os.path.islink(path) else os.path.dirname(path)
+    if not os.path.islink(link):
         return
-    target = Path(os.path.realpath(path))
-    shown = f"{link.relative_to(wt.root)} is a symbolic link to {os.readlink(link)}"
-    try:
-        rel = target.relative_to(os.path.realpath(wt.root)).as_posix()
-    except ValueError:
-        rel = None
-    if rel is None or rel == ".git" or rel.startswith(".git/"):
+    target = os.path.realpath(path)
+    shown = f"{os.path.relpath(link, wt.root)} is a symbolic link to {os.readlink(link)}"
+    real_root = os.path.realpath(wt.root)
+    rel = os.path.relpath(target, real_root) if files.is_inside(target, real_root) else None
+    if rel is None or rel in (".", ".git") or rel.startswith(".git/"):
         raise UnsafeSettingsLink(
             f"{SETTINGS_REL}: {shown}, outside this worktree; moai does not write your key "
             "through it (make it a plain file or directory, then: moai apply)"
@@ -246,7 +244,7 @@ def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState
     text = files.read_text(path, MAX_SETTINGS_BYTES, str(settings_path(wt)), within=wt.root)
     if text is not None:
         try:
-            mode = path.stat().st_mode & 0o7777
+            mode = os.stat(path).st_mode & 0o7777
         except OSError as exc:
             raise BadInput(
                 f"{path}: cannot read ({exc.strerror}); moai left it untouched"
@@ -260,7 +258,7 @@ def read_state(wt: git.Worktree, spec: StraySpec | None = None) -> SettingsState
     return SettingsState(path, text, doc, record, mode, tuple(stray), stray_to)
 
 
-def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
+def parse_settings(path: str, text: str | None) -> dict[str, Any]:
     doc: Any = {}
     if text is not None and text.strip():
         from moai_mashup.limits import deep_message, json_shape_problem
@@ -287,19 +285,21 @@ def parse_settings(path: Path, text: str | None) -> dict[str, Any]:
 
 def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
     try:
-        raw = files.read_bytes(wt.state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
+        raw = files.read_bytes(os.path.join(wt.state_dir, RECORD_NAME), MAX_SETTINGS_BYTES)
         if raw is None:
             return None
         return plan.OwnershipRecord.from_json(jsontext.loads(raw))
     except (BadInput, OSError, ValueError, RecursionError, KeyError, TypeError):
         raise BadInput(
-            f"{wt.state_dir / RECORD_NAME}: unreadable ownership record; remove it, then check "
-            f"the env keys of {SETTINGS_REL} by hand"
+            f"{os.path.join(wt.state_dir, RECORD_NAME)}: unreadable ownership record; remove "
+            f"it, then check the env keys of {SETTINGS_REL} by hand"
         ) from None
 
 
 def load_template(wt: git.Worktree) -> dict[str, str]:
-    text = files.read_text(wt.root / GLM_JSON, MAX_CONFIG_BYTES, str(GLM_JSON), within=wt.root)
+    text = files.read_text(
+        os.path.join(wt.root, GLM_JSON), MAX_CONFIG_BYTES, str(GLM_JSON), within=wt.root
+    )
     if text is None:
         return dict(DEFAULT_TEMPLATE["env"])
     if text not in _TEMPLATES:
@@ -332,12 +332,12 @@ def key_helper_command(wt: git.Worktree, backend: Backend = GLM) -> str:
     import moai_mashup
 
     python = sys.executable
-    if not python or not Path(python).is_absolute():
+    if not python or not os.path.isabs(python):
         raise Refused(
             "cannot tell which Python runs moai (sys.executable is not absolute); "
             "use credential_mode: inline"
         )
-    home = str(Path(moai_mashup.__file__).resolve().parent.parent)
+    home = os.path.dirname(os.path.dirname(os.path.realpath(moai_mashup.__file__)))
     argv: tuple[str, ...] = (python, "-I", "-c", KEY_HELPER_BOOT, home, str(wt.root))
     if backend != GLM:
         argv += (backend,)
@@ -365,12 +365,14 @@ def trusted_template(wt: git.Worktree, glm_env_var: str) -> tuple[dict[str, str]
     return {k: v for k, v in env.items() if k not in extra}, tuple(sorted(extra))
 
 
-def user_settings_file() -> Path:
+def user_settings_file() -> str:
     """~/.claude/settings.json, the user level Claude Code merges under a project's."""
-    return Path(os.environ.get("HOME") or Path.home()) / ".claude" / "settings.json"
+    return os.path.join(
+        os.environ.get("HOME") or os.path.expanduser("~"), ".claude", "settings.json"
+    )
 
 
-def _settings_doc(path: Path, within: Path | None = None) -> dict[str, Any]:
+def _settings_doc(path: StrPath, within: StrPath | None = None) -> dict[str, Any]:
     """A settings file as Claude Code would see it, for reading only: {} when it is
     absent, not a valid object (Claude Code ignores such a file whole), or not one
     moai reads (not a regular file, too large or deep, a link leaving `within`)."""
@@ -392,7 +394,7 @@ def user_settings_levels(wt: git.Worktree) -> list[dict[str, Any]]:
         local = {}
     return [
         local,
-        _settings_doc(wt.root / ".claude" / "settings.json", wt.root),
+        _settings_doc(os.path.join(wt.root, ".claude", "settings.json"), wt.root),
         _settings_doc(user_settings_file()),
     ]
 
@@ -603,7 +605,7 @@ def restore_mode(state: SettingsState) -> int:
     if live is not None and live.original_mode is not None:
         return live.original_mode
     try:
-        return state.path.stat().st_mode & 0o7777
+        return os.stat(state.path).st_mode & 0o7777
     except FileNotFoundError:
         return 0o600
 
@@ -618,13 +620,13 @@ def _complete(data: bytes) -> bool:
         return False
 
 
-def _check_writable(state_dir: Path) -> None:
+def _check_writable(state_dir: str) -> None:
     """Refuse before the first write when the record could not follow the settings file.
 
     Switching to Claude writes the settings file, then removes the record: with a
     read-only state dir the second step would fail after the first had happened.
     """
-    probe = state_dir / f".write-probe.{os.getpid()}"
+    probe = os.path.join(state_dir, f".write-probe.{os.getpid()}")
     try:
         files.create_exclusive(probe, b"")
         files.remove(probe)
@@ -679,9 +681,9 @@ def _apply_locked(
     desired, key, held = desired_backend(wt, cfg, backend)
     profile = profile_of(cfg, backend)
     where = GLM_JSON if profile is None else f"{profile_where(profile)}.env"
-    record_path = wt.state_dir / RECORD_NAME
+    record_path = os.path.join(wt.state_dir, RECORD_NAME)
     spec = stray_spec(wt, cfg.glm_env_var, cfg.backends)
-    with file_lock(wt.state_dir / LOCK_NAME):
+    with file_lock(os.path.join(wt.state_dir, LOCK_NAME)):
         if backend != CLAUDE:
             check_settings_link(wt)  # under the lock: the link cannot move meanwhile (ours)
         for _attempt in range(MAX_ATTEMPTS):

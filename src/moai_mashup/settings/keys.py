@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 from moai_mashup import files
 from moai_mashup.core.backends import GLM, key_var, name_problem
 from moai_mashup.core.glm_template import is_env_name
 from moai_mashup.errors import BadInput, Refused
-from moai_mashup.lean import NamedTuple
+from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_CONFIG_BYTES
+
+if TYPE_CHECKING:
+    from moai_mashup.files import StrPath
 
 ENV_FILE_VAR = "GLM_API_KEY"
 
@@ -54,17 +56,17 @@ def mask(key: str) -> str:
     return "…"  # too short to show any of it safely
 
 
-def moai_home() -> Path:
+def moai_home() -> str:
     home = os.environ.get("HOME")
-    return (Path(home) if home else Path.home()) / ".moai"
+    return os.path.join(home or os.path.expanduser("~"), ".moai")
 
 
-def env_file(backend: str = GLM) -> Path:
+def env_file(backend: str = GLM) -> str:
     """~/.moai/.env.<backend>; the name is checked first (it becomes a file name)."""
     problem = name_problem(backend)
     if problem is not None:
         raise BadInput(problem)
-    return moai_home() / f".env.{backend}"
+    return os.path.join(moai_home(), f".env.{backend}")
 
 
 def file_var(backend: str = GLM) -> str:
@@ -96,11 +98,11 @@ def env_vars(backend: str = GLM, glm_env_var: str = ENV_FILE_VAR) -> tuple[str, 
     return (key_var(backend),)
 
 
-def credentials_file() -> Path:
-    return moai_home() / "credentials.yaml"
+def credentials_file() -> str:
+    return os.path.join(moai_home(), "credentials.yaml")
 
 
-def _display(path: Path) -> str:
+def _display(path: StrPath) -> str:
     home = os.environ.get("HOME")
     if home and str(path).startswith(home.rstrip("/") + "/"):
         return "~/" + str(path)[len(home.rstrip("/")) + 1 :]
@@ -118,9 +120,9 @@ def validate_key(key: str, where: str, backend: str = GLM) -> str:
     return key
 
 
-def _check_private(path: Path) -> None:
+def _check_private(path: StrPath) -> None:
     """Refuse a key file others can read, as ssh does with private keys."""
-    st = path.stat()
+    st = os.stat(path)
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         shown = _display(path)
         raise Refused(
@@ -183,20 +185,20 @@ def parse_env_file(text: str, label: str) -> dict[str, str]:
     return values
 
 
-def _read_user_file(path: Path) -> str | None:
+def _read_user_file(path: StrPath) -> str | None:
     """A key file of the user's (None: absent), bounded, refused when others may read it."""
-    if not path.exists():
+    if not os.path.exists(path):
         return None
     _check_private(path)
     return files.read_text(path, MAX_CONFIG_BYTES, _display(path))
 
 
-def read_env_file_key(path: Path, backend: str = GLM) -> str | None:
+def read_env_file_key(path: StrPath, backend: str = GLM) -> str | None:
     found = read_env_file_entry(path, backend)
     return None if found is None else found[0]
 
 
-def read_env_file_entry(path: Path, backend: str = GLM) -> tuple[str, str | None] | None:
+def read_env_file_entry(path: StrPath, backend: str = GLM) -> tuple[str, str | None] | None:
     """A key file's key and the endpoint recorded with it (None: no key there)."""
     text = _read_user_file(path)
     if text is None:
@@ -211,12 +213,12 @@ def read_env_file_entry(path: Path, backend: str = GLM) -> tuple[str, str | None
     return validate_key(key, f"{label}: {var}", backend), url or None
 
 
-def read_credentials_key(path: Path, backend: str = GLM) -> str | None:
+def read_credentials_key(path: StrPath, backend: str = GLM) -> str | None:
     found = read_credentials_entry(path, backend)
     return None if found is None else found[0]
 
 
-def read_credentials_entry(path: Path, backend: str = GLM) -> tuple[str, str | None] | None:
+def read_credentials_entry(path: StrPath, backend: str = GLM) -> tuple[str, str | None] | None:
     """credentials.yaml's key of a backend and the endpoint recorded with it (None: no key)."""
     text = _read_user_file(path)
     if text is None:
@@ -315,7 +317,7 @@ def endpoint_problem(url: str) -> str | None:
     return url_problem(url)
 
 
-def save_key(key: str, backend: str = GLM, base_url: str | None = None) -> Path:
+def save_key(key: str, backend: str = GLM, base_url: str | None = None) -> str:
     """Write a backend's key into ~/.moai/.env.<backend> (0600, atomic), keeping the
     file's other lines; for a backend other than glm, with the endpoint it is for
     (`base_url`, required) on the line after it."""
@@ -329,7 +331,7 @@ def save_key(key: str, backend: str = GLM, base_url: str | None = None) -> Path:
             raise BadInput(f"the endpoint of the {backend} key: {problem}; nothing saved")
         wanted[url_var(backend)] = base_url
     path = env_file(backend)
-    files.make_dirs(path.parent, 0o700)
+    files.make_dirs(os.path.dirname(path), 0o700)
     lines: list[str] = []
     written = False
     text = _read_user_file(path)
@@ -350,7 +352,7 @@ def save_key(key: str, backend: str = GLM, base_url: str | None = None) -> Path:
     return path
 
 
-def remove_key(backend: str = GLM) -> Path | None:
+def remove_key(backend: str = GLM) -> str | None:
     """Take a backend's key line (and the endpoint recorded with it) out of
     ~/.moai/.env.<backend>, keeping the file's other lines; the file goes when
     nothing but blank lines is left. None: the file held no key for it (nothing
@@ -382,6 +384,6 @@ def key_file_backends() -> list[str]:
     ]
 
 
-def display(path: Path) -> str:
+def display(path: StrPath) -> str:
     """A path under $HOME as `~/...` (how messages name the key files)."""
     return _display(path)

@@ -22,7 +22,7 @@ create` report them; `moai settings move-to-user` moves the user's own keys.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from moai_mashup import files, jsontext
 from moai_mashup.core import settings_plan as plan
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from moai_mashup import git
     from moai_mashup.config import ResolvedConfig
     from moai_mashup.core.routing import Backend
+    from moai_mashup.files import StrPath
 
 # What decides where a request goes, with which credential and model, and the
 # window Claude Code assumes for that model: the keys a backend's routing writes
@@ -68,7 +69,7 @@ def shown(backend: str, names: dict[str, str] | None = None) -> str:
 
 
 class Override(NamedTuple):
-    path: Path  # the main checkout's settings.local.json
+    path: str  # the main checkout's settings.local.json
     keys: tuple[str, ...]  # "env.ANTHROPIC_BASE_URL", "apiKeyHelper"
     ours: bool  # moai's keys (the main checkout is on a backend); else the user's own
     # ours: the backend the main checkout's keys route to; else the one this
@@ -99,10 +100,12 @@ class Override(NamedTuple):
 
 def has_main_checkout(wt: git.Worktree) -> bool:
     """A bare repository's linked worktrees have none (then nothing leaks)."""
-    return wt.common_dir.name == ".git" and (wt.common_dir.parent / ".git").is_dir()
+    return os.path.basename(wt.common_dir) == ".git" and os.path.isdir(
+        os.path.join(os.path.dirname(wt.common_dir), ".git")
+    )
 
 
-def read_doc(path: Path, within: Path | None = None) -> dict[str, Any]:
+def read_doc(path: StrPath, within: StrPath | None = None) -> dict[str, Any]:
     """The settings document at `path`, {} when it is absent or not one moai reads
     (a link leading outside `within`, a FIFO, a device, absurdly large, not JSON)."""
 
@@ -127,7 +130,9 @@ def main_record(wt: git.Worktree) -> Any:
     """The main checkout's ownership record, or None."""
 
     try:
-        text = files.read_text(wt.common_dir / STATE_DIR / RECORD_NAME, MAX_SETTINGS_BYTES)
+        text = files.read_text(
+            os.path.join(wt.common_dir, STATE_DIR, RECORD_NAME), MAX_SETTINGS_BYTES
+        )
         return plan.OwnershipRecord.from_json(jsontext.loads(text or "null"))
     except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
@@ -158,8 +163,8 @@ def override(
     messages name configured backends (their display)."""
     if not wt.is_linked or expected is None or not has_main_checkout(wt):
         return None
-    path = wt.main_root / SETTINGS_REL
-    if not path.exists():
+    path = os.path.join(wt.main_root, SETTINGS_REL)
+    if not os.path.exists(path):
         return None
     doc = read_doc(path, within=wt.main_root)
     record = main_record(wt)
@@ -184,8 +189,8 @@ def committed_keys_line(wt: git.Worktree) -> str | None:
     None when nothing of the kind holds. moai writes no key then (settings/apply.py)."""
     if not wt.is_linked or not has_main_checkout(wt):
         return None
-    path = wt.main_root / SETTINGS_REL
-    if not path.exists():
+    path = os.path.join(wt.main_root, SETTINGS_REL)
+    if not os.path.exists(path):
         return None
     mine, _ours = split_keys(read_doc(path, within=wt.main_root), main_record(wt))
     if not mine:
@@ -208,25 +213,27 @@ DOCS = "docs/claude-code.md#main-checkout-settings"  # where this is explained
 class Linked(NamedTuple):
     """A linked worktree as git's admin dir records it (no git call)."""
 
-    admin: Path  # <common dir>/worktrees/<name>
-    root: Path  # its checkout, from the admin dir's `gitdir`
+    admin: str  # <common dir>/worktrees/<name>
+    root: str  # its checkout, from the admin dir's `gitdir`
     branch: str | None  # None: detached HEAD (or unreadable)
 
 
 def linked_worktrees(wt: git.Worktree) -> list[Linked]:
     """The repository's linked worktrees, read from git's own admin dirs."""
     out = []
-    admin_dir = wt.common_dir / "worktrees"
+    admin_dir = os.path.join(wt.common_dir, "worktrees")
     for name in sorted(files.list_dir(admin_dir)):
-        admin = admin_dir / name
+        admin = os.path.join(admin_dir, name)
         try:
-            head = files.read_text(admin / "HEAD", MAX_SETTINGS_BYTES) or ""
-            gitdir = (files.read_text(admin / "gitdir", MAX_SETTINGS_BYTES) or "").strip()
+            head = files.read_text(os.path.join(admin, "HEAD"), MAX_SETTINGS_BYTES) or ""
+            gitdir = (
+                files.read_text(os.path.join(admin, "gitdir"), MAX_SETTINGS_BYTES) or ""
+            ).strip()
         except BadInput:
             continue
         ref = head.strip()
         branch = ref[len("ref: refs/heads/") :] if ref.startswith("ref: refs/heads/") else None
-        root = Path(gitdir).parent if gitdir else admin
+        root = os.path.dirname(os.path.normpath(gitdir)) if gitdir else admin
         out.append(Linked(admin, root, branch))
     return out
 

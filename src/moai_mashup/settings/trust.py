@@ -17,14 +17,18 @@ backend in it, so those approvals hold as they are.
 
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import urlsplit
+import os
 
 from moai_mashup import files, jsontext
 from moai_mashup.core.backends import GLM, PRESETS
+from moai_mashup.core.glm_template import plain_url
 from moai_mashup.errors import BadInput
+from moai_mashup.lean import TYPE_CHECKING
 from moai_mashup.limits import MAX_CONFIG_BYTES
 from moai_mashup.settings.keys import moai_home
+
+if TYPE_CHECKING:
+    from moai_mashup.files import StrPath
 
 # Kinds of which a repository has one trusted value at a time (per backend for
 # url and env); commands are many.
@@ -34,8 +38,8 @@ PER_BACKEND = ("url", "env")
 GLM_HOSTS = frozenset({"api.z.ai", "open.bigmodel.cn", "api.anthropic.com"})
 
 
-def trust_file() -> Path:
-    return moai_home() / "trust.json"
+def trust_file() -> str:
+    return os.path.join(moai_home(), "trust.json")
 
 
 def preset_hosts(preset: str | None) -> frozenset[str]:
@@ -44,26 +48,38 @@ def preset_hosts(preset: str | None) -> frozenset[str]:
     if preset == GLM:
         return GLM_HOSTS
     if preset in PRESETS:
-        return frozenset({(urlsplit(PRESETS[preset].base_url).hostname or "").lower()})
+        return frozenset({_https_host(PRESETS[preset].base_url) or ""})
     return frozenset()
+
+
+def _https_host(url: str) -> str | None:
+    """The lower-cased host of an https URL without credentials in it; None: another
+    scheme, credentials (any userinfo at all: `user@`, `:pw@`, a bare `@`), or a URL
+    urllib cannot read."""
+    plain = plain_url(url)
+    if plain is not None:
+        return plain[1] if plain[0] == "https" else None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a URL urllib cannot read is not a known one
+    except ValueError:
+        return None
+    if parts.scheme != "https" or "@" in parts.netloc:
+        return None
+    return (parts.hostname or "").lower()
 
 
 def is_known_url(url: str, preset: str | None = GLM) -> bool:
     """`url` is https, without credentials, on a host built in for `preset` (the
     GLM backend by default). A built-in host counts only for its own preset: a
     custom backend sending a key to another provider's endpoint needs trust."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - a URL urllib cannot read is not a known one
-    except ValueError:
-        return False
-    # Any userinfo at all (`user@`, `:pw@`, a bare `@`) is credentials in the URL.
-    no_userinfo = "@" not in parts.netloc
-    hosts = preset_hosts(preset)
-    return parts.scheme == "https" and (parts.hostname or "") in hosts and no_userinfo
+    host = _https_host(url)
+    return bool(host) and host in preset_hosts(preset)
 
 
-def _digest(repo: Path, kind: str, value: str, backend: str = GLM) -> str:
+def _digest(repo: StrPath, kind: str, value: str, backend: str = GLM) -> str:
     # GLM's digest is the one approvals were always given with; other backends
     # add their name, so one backend's approval never stands for another's.
     tail = "" if backend == GLM or kind not in PER_BACKEND else f"\0{backend}"
@@ -89,7 +105,7 @@ def _backend_of(entry: dict[str, str]) -> str:
     return entry.get("backend") or GLM
 
 
-def is_trusted(repo: Path, kind: str, value: str, backend: str = GLM) -> bool:
+def is_trusted(repo: StrPath, kind: str, value: str, backend: str = GLM) -> bool:
     """The user trusted `value` for this repository, kind and backend (`url`, `env`),
     or it is a built-in GLM endpoint."""
     if kind == "url" and backend == GLM and is_known_url(value):
@@ -100,7 +116,7 @@ def is_trusted(repo: Path, kind: str, value: str, backend: str = GLM) -> bool:
     return any(e.get("digest") == digest and _backend_of(e) == backend for e in _load())
 
 
-def trust(repo: Path, kind: str, value: str, backend: str = GLM) -> bool:
+def trust(repo: StrPath, kind: str, value: str, backend: str = GLM) -> bool:
     """Record trust; returns False when it was already there."""
     if kind not in PER_BACKEND:
         backend = GLM
@@ -131,11 +147,11 @@ def trust(repo: Path, kind: str, value: str, backend: str = GLM) -> bool:
 
 def _save(entries: list[dict[str, str]]) -> None:
     path = trust_file()
-    files.make_dirs(path.parent, 0o700)
+    files.make_dirs(os.path.dirname(path), 0o700)
     files.write_text(path, jsontext.dumps({"entries": entries}, indent=2) + "\n", 0o600)
 
 
-def revoke(repo: Path, kind: str | None = None) -> int:
+def revoke(repo: StrPath, kind: str | None = None) -> int:
     entries = _load()
     kept = [
         e for e in entries if not (e.get("repo") == str(repo) and kind in (None, e.get("kind")))

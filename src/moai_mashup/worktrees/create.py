@@ -118,7 +118,7 @@ def create_on_branch(
     )
     # Fail before anything exists: no key, an untrusted endpoint, a bad template.
     preflight(ws, target)
-    with worktrees_lock(wt.common_dir):
+    with worktrees_lock(Path(wt.common_dir)):
         branch_sha, base_sha = _revisions(ws, branch, base)
         there = _existing_worktree(wt, name, branch, reuse)
         if there is not None:
@@ -133,7 +133,7 @@ def create_on_branch(
         new_ws, lines = _add_and_set_up(ws, dest, branch, base_sha, new_branch, backend, path)
     # Outside the lock: on-create commands may take minutes (npm install) and must not
     # hold up the other creates of this repository.
-    lines += run_on_create(new_ws, wt.main_root)
+    lines += run_on_create(new_ws, Path(wt.main_root))
     first = (base or cfg.default_branch) if new_branch else None
     return Created(dest, branch, new_branch, first, backend or new_ws.expected, lines)
 
@@ -164,7 +164,7 @@ def _revisions(ws: Workspace, branch: str, base: str | None) -> tuple[str | None
     """The commits of `branch` and of the base a new branch would start at (None: none)."""
     cfg, wt = ws.cfg, ws.wt
     head, branch_sha, base_sha = _rev_batch(
-        wt.root, ["HEAD", f"refs/heads/{branch}", base or cfg.default_branch]
+        Path(wt.root), ["HEAD", f"refs/heads/{branch}", base or cfg.default_branch]
     )
     if head is None and branch_sha is None and base_sha is None:
         raise BadInput(
@@ -176,7 +176,7 @@ def _revisions(ws: Workspace, branch: str, base: str | None) -> tuple[str | None
 
 def _existing_worktree(wt: git.Worktree, name: str, branch: str, reuse: bool) -> Created | None:
     """The worktree already on `branch`, when `reuse` takes it; refused otherwise."""
-    for entry in list_entries(wt.root):
+    for entry in list_entries(Path(wt.root)):
         if entry.branch != branch:
             continue
         if entry.prunable is not None or not entry.path.exists():
@@ -196,7 +196,7 @@ def _existing_worktree(wt: git.Worktree, name: str, branch: str, reuse: bool) ->
 def _destination(ws: Workspace, name: str, path: Path | None) -> Path:
     """`--path`, or `name` under the worktree root; absent or an empty directory."""
     if path is None:
-        dest = claimed_root(worktree_root(ws), ws.wt.common_dir, claim=False) / name
+        dest = claimed_root(worktree_root(ws), Path(ws.wt.common_dir), claim=False) / name
     else:
         dest = Path(os.path.abspath(path))
     if dest.exists() and (not dest.is_dir() or files.list_dir(dest)):
@@ -222,14 +222,16 @@ def _add_and_set_up(
             claim_made = _claim(ws, dest.parent)
         _worktree_add(wt, dest, branch, base_sha, new_branch)
         new_root = dest.resolve()
-        new_git_dir = git.git_dir_at(new_root)
+        new_git_dir = git.git_dir_at(str(new_root))
         if new_git_dir is None:
             raise MoaiError(f"{new_root}/.git: git worktree add left no readable .git file")
-        new_wt = git.Worktree(new_root, new_git_dir, wt.common_dir, branch)
-        new_ws = Workspace(new_wt, load_config_like(new_wt.root, new_wt.state_dir, wt.state_dir))
-        lines = post_worktree(new_ws, backend, main_root=wt.main_root, run_commands=False)
+        new_wt = git.Worktree(str(new_root), new_git_dir, wt.common_dir, branch)
+        new_ws = Workspace(
+            new_wt, load_config_like(Path(new_wt.root), Path(new_wt.state_dir), Path(wt.state_dir))
+        )
+        lines = post_worktree(new_ws, backend, main_root=Path(wt.main_root), run_commands=False)
     except BaseException as exc:  # Ctrl-C included: never leave half a worktree behind
-        _rollback(wt.root, dest, branch if new_branch else None, created_dir, claim_made)
+        _rollback(Path(wt.root), dest, branch if new_branch else None, created_dir, claim_made)
         if isinstance(exc, git.GitError):
             last = exc.stderr.strip().splitlines()[-1:] or [str(exc)]
             raise Refused(f"git worktree add {dest}: {last[0]}; nothing was created") from None
@@ -242,7 +244,7 @@ def _add_and_set_up(
 def _claim(ws: Workspace, root: Path) -> Path | None:
     """Claim the worktree root for this repository; the claim file made, if we made it."""
     had_claim = (root / CLAIM_NAME).exists()
-    claimed = claimed_root(worktree_root(ws), ws.wt.common_dir, claim=True)
+    claimed = claimed_root(worktree_root(ws), Path(ws.wt.common_dir), claim=True)
     if claimed != root:  # claimed by another repository in between
         raise Refused(f"{root}: claimed by another repository meanwhile; retry")
     return None if had_claim else root / CLAIM_NAME

@@ -84,7 +84,7 @@ def find(ws: Workspace, spec_id: str) -> WorktreeEntry:
     """The worktree holding SPEC-ID's branch, or a one-line error."""
     check_spec_id(spec_id)
     branch = spec_branch_name(spec_id, ws.cfg.spec_branch_pattern)
-    for entry in list_entries(ws.wt.root):
+    for entry in list_entries(Path(ws.wt.root)):
         if entry.branch == branch:
             return entry
     raise BadInput(
@@ -103,9 +103,9 @@ def _short_hash(text: str) -> str:
 
 def worktree_root(ws: Workspace) -> Path:
     """`worktree.root` with `{project}` and `~` expanded; relative to the main worktree."""
-    text = ws.cfg.worktree.root.replace("{project}", ws.wt.main_root.name)
+    text = ws.cfg.worktree.root.replace("{project}", os.path.basename(ws.wt.main_root))
     path = Path(os.path.expanduser(text))
-    return path if path.is_absolute() else ws.wt.main_root / path
+    return path if path.is_absolute() else Path(ws.wt.main_root) / path
 
 
 def claimed_root(root: Path, common_dir: Path, *, claim: bool) -> Path:

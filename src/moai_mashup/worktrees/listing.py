@@ -189,15 +189,20 @@ class _Local(NamedTuple):
     stale_keys: tuple[str, ...] = ()
 
 
+def _git_dir(path: Path) -> Path | None:
+    found = git.git_dir_at(str(path))
+    return Path(found) if found else None
+
+
 def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) -> _Local:
     from moai_mashup.config import load_config
     from moai_mashup.settings.apply import read_state
 
     try:
-        gitdir = gitdir or git.git_dir_at(entry.path)
+        gitdir = gitdir or _git_dir(entry.path)
         if gitdir is None:
             raise OSError(f"{entry.path / '.git'}: not readable as a git worktree link")
-        wt = git.Worktree(entry.path, gitdir, common_dir, entry.branch)
+        wt = git.Worktree(str(entry.path), str(gitdir), str(common_dir), entry.branch)
         cfg = load_config(entry.path, wt.state_dir)
         expected = Workspace(wt, cfg).expected
         spec_id = (
@@ -232,7 +237,7 @@ def start_statuses(entries: list[WorktreeEntry], *, cached_status: bool) -> Star
     git_dirs: dict[Path, Path | None] = {}
 
     def job(e: WorktreeEntry) -> tuple[list[str], Path, dict[str, str] | None]:
-        git_dirs[e.path] = git.git_dir_at(e.path)  # as each starts: the first starts at once
+        git_dirs[e.path] = _git_dir(e.path)  # as each starts: the first starts at once
         return _status_job(e.path, git_dirs[e.path], cached_status)
 
     statuses = git.Parallel((job(e) for e in present), limit=2 * (os.cpu_count() or 2))
@@ -253,8 +258,8 @@ def describe(
     worktree's own index, as `git worktree remove` does. `started`: the
     statuses `start_statuses` started for these `entries`.
     """
-    entries = entries if entries is not None else list_entries(ws.wt.root)
-    common = ws.wt.common_dir
+    entries = entries if entries is not None else list_entries(Path(ws.wt.root))
+    common = Path(ws.wt.common_dir)
     # git's status is the authority on what counts as work (sparse checkouts, submodules),
     # and it is most of the cost: the `git status` children run in parallel (each as a
     # slot frees up), while this process reads each worktree's own files and the commit
@@ -274,7 +279,7 @@ def describe(
         elif e.path in started.git_dirs:
             git_dir = started.git_dirs[e.path]
         else:  # its status has not started yet
-            git_dir = git.git_dir_at(e.path)
+            git_dir = _git_dir(e.path)
         local[e.path] = _local_facts(e, git_dir, common)
         statuses.poll()
     default_tip = tip_query.results()[0].stdout.strip() or None

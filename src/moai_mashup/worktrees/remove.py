@@ -33,7 +33,7 @@ class Removed(NamedTuple):
 
 
 def _describe_one(ws: Workspace, entry: WorktreeEntry) -> WorktreeInfo:
-    entries = list_entries(ws.wt.root)
+    entries = list_entries(Path(ws.wt.root))
     # describe() tells the main worktree by position; keep it first.
     return next(i for i in describe(ws, [entries[0], entry]) if i.path == str(entry.path))
 
@@ -47,7 +47,7 @@ def remove_entry(
     ws: Workspace, entry: WorktreeEntry, *, force: bool, delete_branch: bool
 ) -> Removed:
     """`remove` for any worktree of the repository (as `git worktree list` gives it)."""
-    if entry.path == ws.wt.main_root:
+    if entry.path == Path(ws.wt.main_root):
         raise Refused(f"{entry.path} is the main worktree; it cannot be removed")
     info = _describe_one(ws, entry)
     if info.dirty is not None and not info.missing:

@@ -104,7 +104,7 @@ def copy_into(ws: Workspace, main_root: Path) -> list[str]:
     A file that is not a regular file or a link (a FIFO, a device: git lists
     none, but one may take a listed file's place) is skipped with one line.
     """
-    root = ws.wt.root
+    root = Path(ws.wt.root)
     copied: list[str] = []
 
     def copy(rel: str) -> bool:
@@ -152,7 +152,7 @@ def run_on_create(ws: Workspace, main_root: Path) -> list[str]:
     """
 
     commands = ws.cfg.worktree.on_create
-    done_path = ws.wt.state_dir / DONE_NAME
+    done_path = Path(ws.wt.state_dir) / DONE_NAME
     done = _read_done(done_path)
     pending = [c for c in commands if c not in done]
     if not pending:
@@ -196,10 +196,10 @@ def post_worktree(
     what applying means), then the backend, then the team's commands.
     """
 
-    main = main_root or ws.wt.main_root
+    main = Path(main_root or ws.wt.main_root)
     lines: list[str] = []
-    with file_lock(ws.wt.state_dir / LOCK_NAME, wait=None):  # held while on_create runs
-        if ws.wt.root != main:
+    with file_lock(Path(ws.wt.state_dir) / LOCK_NAME, wait=None):  # held while on_create runs
+        if Path(ws.wt.root) != main:
             copied = copy_into(ws, main)
             if copied:
                 shown = ", ".join(copied[:5]) + (
