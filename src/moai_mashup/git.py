@@ -267,17 +267,17 @@ def git_dir_at(folder: Path) -> Path | None:
     git writes absolute paths for linked worktrees). None: no `.git`, or a file
     git would reject too (unreadable, empty, no `gitdir: ` line).
     """
-    dotgit = folder / ".git"
-    if dotgit.is_dir():
-        return dotgit
+    dotgit = os.path.join(folder, ".git")  # os.path: once a worktree in `worktree list`
+    if os.path.isdir(dotgit):
+        return Path(dotgit)
     try:
         line = (files.read_text(dotgit, MAX_LINE_FILE_BYTES) or "").splitlines()[0]
     except (BadInput, IndexError):
         return None
     if not line.startswith("gitdir: "):
         return None
-    named = Path(line[len("gitdir: ") :].strip())
-    return named if named.is_absolute() else (folder / named).resolve()
+    named = line[len("gitdir: ") :].strip()
+    return Path(named if os.path.isabs(named) else os.path.realpath(os.path.join(folder, named)))
 
 
 def discover_in_hook(cwd: Path) -> Worktree | None:

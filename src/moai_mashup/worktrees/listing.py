@@ -92,35 +92,36 @@ CACHED_STATUS_ARGS = [
 STATUS_INDEX = "status-index"  # in a worktree's <git dir>/moai/: "status-index-<stat of index>"
 
 
-def status_index(git_dir: Path) -> Path | None:
+def status_index(git_dir: str | Path) -> str | None:
     """Our copy of a worktree's index for `git status`, or None to ask the real one.
 
     The copy is named after the real index's stat data: git replaces the index
     by rename on every write, so a new name means new content, and a copy can
     never be taken for another version's (a concurrent `list` may rewrite an
     old copy; nobody reads it again). The copy keeps the index's mtime, which
-    git's racy-entry checks compare file mtimes with.
+    git's racy-entry checks compare file mtimes with. str paths: it runs once
+    a worktree, on the path to each `git status` (no pathlib objects).
     """
     from moai_mashup.limits import MAX_STATUS_INDEX_BYTES
 
-    real = git_dir / "index"
+    real = os.path.join(git_dir, "index")
     try:
         st = os.stat(real)
     except OSError:
         return None  # no index yet (a --no-checkout worktree): git's own answer
     if st.st_size > MAX_STATUS_INDEX_BYTES:
         return None  # a copy on every change would cost more than the cache saves
-    state = git_dir / STATE_DIR
+    state = os.path.join(git_dir, STATE_DIR)
     name = f"{STATUS_INDEX}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
-    copy = state / name
-    if copy.is_file():
+    copy = os.path.join(state, name)
+    if os.path.isfile(copy):
         return copy
-    tmp = state / f"{name}.{os.getpid()}.tmp"
+    tmp = os.path.join(state, f"{name}.{os.getpid()}.tmp")
     try:
         files.make_dirs(state, within=git_dir)
         for old in files.list_dir(state):  # older copies, and temp files left by a kill
             if old.startswith(STATUS_INDEX + "-"):
-                files.remove(state / old, within=git_dir)
+                files.remove(os.path.join(state, old), within=git_dir)
         files.copy_file(real, tmp, within=state)  # streamed, with the index's times
         got = os.stat(tmp)
         if (got.st_size, got.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
@@ -139,7 +140,7 @@ def _status_job(
     index = status_index(git_dir) if cached and git_dir is not None else None
     if index is None:
         return (STATUS_ARGS, path, None)
-    return (CACHED_STATUS_ARGS, path, {"GIT_INDEX_FILE": str(index)})
+    return (CACHED_STATUS_ARGS, path, {"GIT_INDEX_FILE": index})
 
 
 def parse_status(stdout: str) -> list[str]:
@@ -198,7 +199,7 @@ def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) ->
         if gitdir is None:
             raise OSError(f"{entry.path / '.git'}: not readable as a git worktree link")
         wt = git.Worktree(entry.path, gitdir, common_dir, entry.branch)
-        cfg = load_config(entry.path, wt.state_dir)
+        cfg = load_config(entry.path, os.path.join(gitdir, STATE_DIR))  # wt.state_dir
         expected = Workspace(wt, cfg).expected
         spec_id = (
             spec_id_from_branch(entry.branch, cfg.spec_branch_pattern) if entry.branch else None
@@ -228,7 +229,7 @@ def start_statuses(entries: list[WorktreeEntry], *, cached_status: bool) -> Star
     """Start a `git status` in each present worktree, 2 per CPU at a time (more start as
     the caller polls). Needs git's worktree list only: `list` starts them before it
     opens its own workspace (a git call and the config), which then run meanwhile."""
-    present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
+    present = [e for e in entries if not e.bare and e.prunable is None and os.path.isdir(e.path)]
     git_dirs: dict[Path, Path | None] = {}
 
     def job(e: WorktreeEntry) -> tuple[list[str], Path, dict[str, str] | None]:
@@ -261,12 +262,16 @@ def describe(
     # graph.
     started = started or start_statuses(entries, cached_status=cached_status)
     present, statuses = started.present, started.statuses
-    # The default branch's tip, asked now and collected after the loop: a git call run
-    # after it would be a serial tail of 3-10 ms on a loaded machine.
+    # The default branch's tip: git's worktree list has it when a worktree has the
+    # branch checked out (the main one, mostly; an unborn branch shows git's null id),
+    # else it is asked now and collected after the loop: a git call run after it would
+    # be a serial tail of 3-10 ms on a loaded machine.
     default = ws.cfg.default_branch
-    tip_query = git.Parallel(
-        [(["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, None)], limit=1
-    )
+    listed = [e.head for e in entries if e.branch == default and e.head and e.head.strip("0")]
+    tip_query = None
+    if not listed:
+        tip_args = ["rev-parse", "--verify", "-q", f"refs/heads/{default}"]
+        tip_query = git.Parallel([(tip_args, ws.wt.root, None)], limit=1)
     local: dict[Path, _Local] = {}
     for e in present:
         if e is entries[0]:
@@ -277,7 +282,10 @@ def describe(
             git_dir = git.git_dir_at(e.path)
         local[e.path] = _local_facts(e, git_dir, common)
         statuses.poll()
-    default_tip = tip_query.results()[0].stdout.strip() or None
+    if tip_query is None:
+        default_tip: str | None = listed[0]
+    else:
+        default_tip = tip_query.results()[0].stdout.strip() or None
     pairs = {
         (e.head, default_tip)
         for e in entries
