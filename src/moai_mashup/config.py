@@ -162,16 +162,18 @@ def _cache_key(worktree: str | Path) -> dict[str, Any]:
     }
 
 
-def _read_cache(cache_dir: str | Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The cached blob in `cache_dir` when it was made for `key` (None: absent, stale, broken)."""
+def _read_cache(
+    cache_dir: str | Path, key: dict[str, Any]
+) -> tuple[dict[str, Any], ResolvedConfig] | None:
+    """The cached blob in `cache_dir` when it was made for `key`, and the config it holds
+    (None: absent, stale, broken)."""
     try:
         raw = files.read_bytes(os.path.join(cache_dir, CACHE_NAME), MAX_CACHE_BYTES)
         if raw is None:
             return None
         cached = jsontext.loads(raw)
         if isinstance(cached, dict) and cached["key"] == key:
-            _from_blob(cached)  # every field there
-            return dict(cached)
+            return dict(cached), _from_blob(cached)  # every field there, or a miss
     except (BadInput, OSError, ValueError, RecursionError, KeyError, TypeError):
         pass
     return None
@@ -209,7 +211,7 @@ def load_config(worktree: str | Path, cache_dir: str | Path | None = None) -> Re
     if cache_dir is not None and key is not None:
         hit = _read_cache(cache_dir, key)
         if hit is not None:
-            return _from_blob(hit)
+            return hit[1]
     from pathlib import Path  # a miss validates: pydantic and yaml, far more than pathlib
 
     # llm, mode_source, configured, warnings (unknown keys keep being reported on
@@ -241,8 +243,8 @@ def load_config_like(worktree: Path, cache_dir: Path, like_cache_dir: Path) -> R
     hit = _read_cache(like_cache_dir, key)
     if hit is None:
         return load_config(worktree, cache_dir)
-    _write_cache(cache_dir, hit)
-    return _from_blob(hit)
+    _write_cache(cache_dir, hit[0])
+    return hit[1]
 
 
 def _read_yaml(path: Path, label: str, root: Path) -> dict[str, Any] | None:

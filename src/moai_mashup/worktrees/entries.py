@@ -18,12 +18,12 @@ from moai_mashup.core.routing import (
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_CLAIM_BYTES
-from moai_mashup.workspace import Workspace
 
 # lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
-# module, before the first `git status` of `list` can start).
+# module, before the first `git status` of `list` can start). Workspace (the config,
+# json) is a type here only: `list` loads it while the statuses run.
 if TYPE_CHECKING:
-    pass
+    from moai_mashup.workspace import Workspace
 
 
 LOCK_NAME = "worktree.lock"  # in <common dir>/moai/: serialises creates of one repository

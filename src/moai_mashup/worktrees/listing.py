@@ -17,24 +17,22 @@ from moai_mashup.core.routing import (
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.paths import STATE_DIR
-from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
     LIST_ARGS,
     WorktreeEntry,
     list_entries,
     parse_porcelain,
 )
-from moai_mashup.worktrees.merged import (
-    GraphFacts,
-    Own,
-    graph_facts,
-    own_work,
-)
 
 # lean.NamedTuple: typing's compiles every field's annotation string (~12 ms for this
-# module, before the first `git status` of `list` can start).
+# module, before the first `git status` of `list` can start). The workspace (the
+# config, json) and merged.py (json, contextlib) load after the statuses start: 3.4 ms
+# less before the first.
 if TYPE_CHECKING:
     from typing import Any
+
+    from moai_mashup.workspace import Workspace
+    from moai_mashup.worktrees.merged import GraphFacts, Own
 
 
 class WorktreeInfo(NamedTuple):
@@ -92,35 +90,36 @@ CACHED_STATUS_ARGS = [
 STATUS_INDEX = "status-index"  # in a worktree's <git dir>/moai/: "status-index-<stat of index>"
 
 
-def status_index(git_dir: Path) -> Path | None:
+def status_index(git_dir: str | Path) -> str | None:
     """Our copy of a worktree's index for `git status`, or None to ask the real one.
 
     The copy is named after the real index's stat data: git replaces the index
     by rename on every write, so a new name means new content, and a copy can
     never be taken for another version's (a concurrent `list` may rewrite an
     old copy; nobody reads it again). The copy keeps the index's mtime, which
-    git's racy-entry checks compare file mtimes with.
+    git's racy-entry checks compare file mtimes with. str paths: it runs once
+    a worktree, on the path to each `git status` (no pathlib objects).
     """
     from moai_mashup.limits import MAX_STATUS_INDEX_BYTES
 
-    real = git_dir / "index"
+    real = os.path.join(git_dir, "index")
     try:
         st = os.stat(real)
     except OSError:
         return None  # no index yet (a --no-checkout worktree): git's own answer
     if st.st_size > MAX_STATUS_INDEX_BYTES:
         return None  # a copy on every change would cost more than the cache saves
-    state = git_dir / STATE_DIR
+    state = os.path.join(git_dir, STATE_DIR)
     name = f"{STATUS_INDEX}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}-{st.st_ctime_ns}"
-    copy = state / name
-    if copy.is_file():
+    copy = os.path.join(state, name)
+    if os.path.isfile(copy):
         return copy
-    tmp = state / f"{name}.{os.getpid()}.tmp"
+    tmp = os.path.join(state, f"{name}.{os.getpid()}.tmp")
     try:
         files.make_dirs(state, within=git_dir)
         for old in files.list_dir(state):  # older copies, and temp files left by a kill
             if old.startswith(STATUS_INDEX + "-"):
-                files.remove(state / old, within=git_dir)
+                files.remove(os.path.join(state, old), within=git_dir)
         files.copy_file(real, tmp, within=state)  # streamed, with the index's times
         got = os.stat(tmp)
         if (got.st_size, got.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
@@ -139,7 +138,7 @@ def _status_job(
     index = status_index(git_dir) if cached and git_dir is not None else None
     if index is None:
         return (STATUS_ARGS, path, None)
-    return (CACHED_STATUS_ARGS, path, {"GIT_INDEX_FILE": str(index)})
+    return (CACHED_STATUS_ARGS, path, {"GIT_INDEX_FILE": index})
 
 
 def parse_status(stdout: str) -> list[str]:
@@ -197,6 +196,7 @@ def _git_dir(path: Path) -> Path | None:
 def _local_facts(entry: WorktreeEntry, gitdir: Path | None, common_dir: Path) -> _Local:
     from moai_mashup.config import load_config
     from moai_mashup.settings.apply import read_state
+    from moai_mashup.workspace import Workspace
 
     try:
         gitdir = gitdir or _git_dir(entry.path)
@@ -233,7 +233,7 @@ def start_statuses(entries: list[WorktreeEntry], *, cached_status: bool) -> Star
     """Start a `git status` in each present worktree, 2 per CPU at a time (more start as
     the caller polls). Needs git's worktree list only: `list` starts them before it
     opens its own workspace (a git call and the config), which then run meanwhile."""
-    present = [e for e in entries if not e.bare and e.prunable is None and e.path.is_dir()]
+    present = [e for e in entries if not e.bare and e.prunable is None and os.path.isdir(e.path)]
     git_dirs: dict[Path, Path | None] = {}
 
     def job(e: WorktreeEntry) -> tuple[list[str], Path, dict[str, str] | None]:
@@ -266,12 +266,16 @@ def describe(
     # graph.
     started = started or start_statuses(entries, cached_status=cached_status)
     present, statuses = started.present, started.statuses
-    # The default branch's tip, asked now and collected after the loop: a git call run
-    # after it would be a serial tail of 3-10 ms on a loaded machine.
+    # The default branch's tip: git's worktree list has it when a worktree has the
+    # branch checked out (the main one, mostly; an unborn branch shows git's null id),
+    # else it is asked now and collected after the loop: a git call run after it would
+    # be a serial tail of 3-10 ms on a loaded machine.
     default = ws.cfg.default_branch
-    tip_query = git.Parallel(
-        [(["rev-parse", "--verify", "-q", f"refs/heads/{default}"], ws.wt.root, None)], limit=1
-    )
+    listed = [e.head for e in entries if e.branch == default and e.head and e.head.strip("0")]
+    tip_query = None
+    if not listed:
+        tip_args = ["rev-parse", "--verify", "-q", f"refs/heads/{default}"]
+        tip_query = git.Parallel([(tip_args, ws.wt.root, None)], limit=1)
     local: dict[Path, _Local] = {}
     for e in present:
         if e is entries[0]:
@@ -282,12 +286,17 @@ def describe(
             git_dir = _git_dir(e.path)
         local[e.path] = _local_facts(e, git_dir, common)
         statuses.poll()
-    default_tip = tip_query.results()[0].stdout.strip() or None
+    if tip_query is None:
+        default_tip: str | None = listed[0]
+    else:
+        default_tip = tip_query.results()[0].stdout.strip() or None
     pairs = {
         (e.head, default_tip)
         for e in entries
         if e.branch and e.head and default_tip and e.branch != default
     }
+    from moai_mashup.worktrees.merged import graph_facts, own_work
+
     facts = graph_facts(common, pairs) if pairs else {}
     tips = {
         e.branch: (e.head, facts[(e.head, default_tip)])
@@ -417,16 +426,16 @@ def list_report(*, as_json: bool) -> tuple[str, list[str]]:
     `moai_mashup.entry` runs it directly (click's import is ~45 ms of the
     list's budget), and the click command through the same function.
     """
-    from moai_mashup.workspace import open_workspace
-
-    # git's worktree list first, then the statuses start, and the workspace opens (a
-    # git call, the config) while they run: nothing but one git call before them.
-    # Outside a repository git fails here and open_workspace says why.
+    # git's worktree list first, then the statuses start, and the workspace is loaded
+    # and opens (a git call, the config) while they run: nothing but one git call before
+    # them. Outside a repository git fails here and open_workspace says why.
     listed = git.Parallel([(LIST_ARGS, Path.cwd(), None)], limit=1).results()[0]
     entries = parse_porcelain(listed.stdout) if listed.returncode == 0 else None
     started = None
     if entries and not entries[0].bare:  # a bare repository: open_workspace refuses it
         started = start_statuses(entries, cached_status=True)
+    from moai_mashup.workspace import open_workspace
+
     ws = open_workspace()
     infos = describe(ws, entries, cached_status=True, started=started)
     if as_json:
