@@ -58,10 +58,14 @@ def main() -> Any:
 
     gc.disable()
     from moai_mashup.errors import MoaiError, unexpected
+    from moai_mashup.git import WORKTREE_LIST_ARGS, Parallel
+
+    # git's worktree list runs while the list's modules load (pathlib among them).
+    listing = Parallel([(WORKTREE_LIST_ARGS, os.getcwd(), None)], limit=1)
     from moai_mashup.worktrees.listing import list_report
 
     try:
-        out, warnings = list_report(as_json=as_json)
+        out, warnings = list_report(as_json=as_json, listing=listing)
     except MoaiError as exc:  # as cli.main reports it
         sys.stderr.write(f"moai: {exc}\n")
         sys.exit(exc.exit_code)

@@ -43,6 +43,8 @@ LOCAL_ENV_VARS = frozenset(
     }
 )
 ZERO_SHA = "0" * 40
+# Every worktree of the repository, NUL-separated (worktrees/entries.parse_porcelain).
+WORKTREE_LIST_ARGS = ["worktree", "list", "--porcelain", "-z"]
 
 
 def no_git_env(env: dict[str, str] | None = None) -> dict[str, str]:

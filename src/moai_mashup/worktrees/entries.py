@@ -68,7 +68,7 @@ def parse_porcelain(text: str) -> list[WorktreeEntry]:
     return entries
 
 
-LIST_ARGS = ["worktree", "list", "--porcelain", "-z"]
+LIST_ARGS = git.WORKTREE_LIST_ARGS
 
 
 def list_entries(cwd: Path) -> list[WorktreeEntry]:

@@ -18,7 +18,6 @@ from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.paths import STATE_DIR
 from moai_mashup.worktrees.entries import (
-    LIST_ARGS,
     WorktreeEntry,
     list_entries,
     parse_porcelain,
@@ -420,7 +419,13 @@ def table(infos: list[WorktreeInfo], home: str) -> str:
     )
 
 
-def list_report(*, as_json: bool) -> tuple[str, list[str]]:
+def start_list() -> git.Parallel:
+    """git's worktree list, started: `entry.py` starts it before importing this module
+    (pathlib among others), so the two overlap."""
+    return git.Parallel([(git.WORKTREE_LIST_ARGS, os.getcwd(), None)], limit=1)
+
+
+def list_report(*, as_json: bool, listing: git.Parallel | None = None) -> tuple[str, list[str]]:
     """`moai worktree list [--json]`: (stdout text, stderr lines), without click.
 
     `moai_mashup.entry` runs it directly (click's import is ~45 ms of the
@@ -429,7 +434,7 @@ def list_report(*, as_json: bool) -> tuple[str, list[str]]:
     # git's worktree list first, then the statuses start, and the workspace is loaded
     # and opens (a git call, the config) while they run: nothing but one git call before
     # them. Outside a repository git fails here and open_workspace says why.
-    listed = git.Parallel([(LIST_ARGS, Path.cwd(), None)], limit=1).results()[0]
+    listed = (listing or start_list()).results()[0]
     entries = parse_porcelain(listed.stdout) if listed.returncode == 0 else None
     started = None
     if entries and not entries[0].bare:  # a bare repository: open_workspace refuses it
