@@ -45,3 +45,12 @@ def test_key_characters_are_the_regex(text: str) -> None:
         assert bad
     else:
         assert not bad
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("SPEC-A1z_é Ａ9"), max_size=14))
+def test_spec_ids_are_the_pattern(text: str) -> None:
+    from moai_mashup.core.routing import SPEC_ID_PATTERN, is_valid_spec_id
+
+    for candidate in (text, "SPEC-" + text):
+        assert is_valid_spec_id(candidate) == bool(re.fullmatch(SPEC_ID_PATTERN, candidate))

@@ -53,10 +53,15 @@ SPEC_ID_PATTERN = r"SPEC-[A-Z0-9]+(?:-[A-Z0-9]+)*"
 SPEC_ID_SHAPE = "SPEC-<A-Z0-9>[-<A-Z0-9>...], e.g. SPEC-AUTH-001"
 
 
-def is_valid_spec_id(spec_id: str) -> bool:
-    import re  # ~15 ms on the hook's path, which never checks a SPEC id
+_SPEC_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
-    return re.fullmatch(SPEC_ID_PATTERN, spec_id) is not None
+
+def is_valid_spec_id(spec_id: str) -> bool:
+    """SPEC_ID_PATTERN matches all of `spec_id`, checked without `re` (~5 ms of the
+    status line's and prompt hook's CPU to import; tests/core hold it to the pattern)."""
+    if not spec_id.startswith("SPEC-"):
+        return False
+    return all(part and set(part) <= _SPEC_ID_CHARS for part in spec_id[5:].split("-"))
 
 
 def glob_matches(branch: str, branch_glob: str) -> bool:
