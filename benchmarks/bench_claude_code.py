@@ -13,13 +13,17 @@ interleaved so that machine noise hits all alike, each with its JSON on stdin:
   - same, disagreeing (GLM's environment on main)    the held prompt
   - `moai hook-impl claude-code session-start`
   - `moai statusline`
-and prints the medians in ms and the ratios to the floor.
+and prints the medians in ms and the ratios to the floor, in wall time and in CPU
+time (user + system of the process and its children: what the machine spends,
+which a busy machine's scheduler does not inflate). Budget: the prompt hook and
+the status line within 2x the CPU of `python -c pass`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,12 +42,18 @@ FAKE_KEY = "bench000fake000key000not000real"
 READ_JSON = "import json, sys; json.load(sys.stdin)"
 
 
-def _time(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str) -> float:
-    start = time.perf_counter()
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one run."""
+    cpu, start = _cpu(), time.perf_counter()
     subprocess.run(
         cmd, cwd=cwd, env=env, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL
     )
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, (_cpu() - cpu) * 1000
 
 
 def main() -> int:
@@ -89,16 +99,28 @@ def main() -> int:
         for cmd, e, stdin in cases.values():  # warm: config cache, bytecode, page cache
             _time(cmd, repo, e, stdin)
         times: dict[str, list[float]] = {name: [] for name in cases}
+        cpus: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.n):
             for name, (cmd, e, stdin) in cases.items():
-                times[name].append(_time(cmd, repo, e, stdin))
-    floor = statistics.median(times["python -c pass"])
-    json_floor = statistics.median(times["python: json.load(stdin)"])
-    print(f"{'':30s} {'median':>10s}  {'/pass':>5s}  {'/json':>5s}")
-    for name, samples in times.items():
-        med = statistics.median(samples)
-        print(f"{name:30s} {med:7.1f} ms  x{med / floor:4.2f}  x{med / json_floor:4.2f}")
-    return 0
+                wall, cpu = _time(cmd, repo, e, stdin)
+                times[name].append(wall)
+                cpus[name].append(cpu)
+    over = False
+    for label, table in (("wall", times), ("cpu", cpus)):
+        floor = statistics.median(table["python -c pass"])
+        json_floor = statistics.median(table["python: json.load(stdin)"])
+        print(f"{label:30s} {'median':>10s}  {'/pass':>5s}  {'/json':>5s}")
+        for name, samples in table.items():
+            med = statistics.median(samples)
+            print(f"{name:30s} {med:7.1f} ms  x{med / floor:4.2f}  x{med / json_floor:4.2f}")
+        print()
+    floor = statistics.median(cpus["python -c pass"])
+    print("budget (CPU, medians): the prompt hook and the status line within 2x python -c pass")
+    for name in ("user-prompt-submit (agrees)", "user-prompt-submit (held)", "statusline"):
+        ratio = statistics.median(cpus[name]) / floor
+        over = over or ratio > 2
+        print(f"  {name:30s} {ratio:4.2f}x ({'ok' if ratio <= 2 else 'OVER'})")
+    return 1 if over else 0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ from tests.worktree_support import created, worktree_paths
 SETTINGS_JSON = ".claude/settings.json"
 EVENTS = ("WorktreeCreate", "WorktreeRemove", "SessionStart", "UserPromptSubmit")
 # pathlib (with urllib.parse and ipaddress): ~7 ms of a ~70 ms status line refresh.
-HEAVY = ("click", "pydantic", "yaml", "pygit2", "pathlib", "typing")
+# re (with enum, functools, collections) and json: a third of a refresh's CPU
+# (benchmarks/bench_claude_code.py); jsontext and str checks do without them.
+HEAVY = ("click", "pydantic", "yaml", "pygit2", "pathlib", "typing", "re", "json", "enum")
 GLM_URL = "https://api.z.ai/api/anthropic"
 
 
@@ -478,6 +480,29 @@ def test_the_prompt_and_status_paths_import_nothing_heavy(
     # The first run validates the config (pydantic, yaml) and caches it, as every moai
     # command does; from then on, nothing heavy.
     assert runs[1].stderr.strip().splitlines()[-1] == "[]", runs[1].stderr
+
+
+def test_the_installed_moai_command_loads_no_re(repo: Path, env: dict[str, str]) -> None:
+    """The `moai` command itself (bin/moai), not only its entry point: pip's
+    console-script wrapper would import `re` before moai runs."""
+    import shutil
+
+    moai = shutil.which("moai", path=str(Path(sys.executable).parent))
+    assert moai is not None
+    payload = json.dumps({"cwd": str(repo), "model": {"id": "glm-4.7"}})
+    for _ in range(2):  # the first run fills the config cache
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", moai, "statusline"],
+            cwd=repo,
+            env=env,
+            input=payload,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert "moai_mashup.claude_code.statusline" in loaded, proc.stderr[-500:]
+    assert not loaded & {"re", "json", "enum", "typing", "pathlib"}, sorted(loaded)
 
 
 def test_without_moais_config_worktree_create_does_what_claude_code_would(
