@@ -162,6 +162,11 @@ def _cache_key(worktree: str | Path) -> dict[str, Any]:
     }
 
 
+# Cache files already read by this process, by their bytes: the worktrees of one
+# repository mostly hold the same one, and `moai worktree list` reads them all.
+_SEEN: dict[bytes, tuple[dict[str, Any], ResolvedConfig]] = {}
+
+
 def _read_cache(
     cache_dir: str | Path, key: dict[str, Any]
 ) -> tuple[dict[str, Any], ResolvedConfig] | None:
@@ -171,9 +176,14 @@ def _read_cache(
         raw = files.read_bytes(os.path.join(cache_dir, CACHE_NAME), MAX_CACHE_BYTES)
         if raw is None:
             return None
+        seen = _SEEN.get(raw)
+        if seen is not None:
+            return (dict(seen[0]), seen[1]) if seen[0]["key"] == key else None
         cached = jsontext.loads(raw)
         if isinstance(cached, dict) and cached["key"] == key:
-            return dict(cached), _from_blob(cached)  # every field there, or a miss
+            parsed = dict(cached), _from_blob(cached)  # every field there, or a miss
+            _SEEN[raw] = parsed
+            return dict(parsed[0]), parsed[1]
     except (BadInput, OSError, ValueError, RecursionError, KeyError, TypeError):
         pass
     return None
