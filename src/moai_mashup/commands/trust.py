@@ -21,7 +21,7 @@ from moai_mashup.settings.apply import load_template, profile_env_for_trust
 from moai_mashup.workspace import open_workspace
 
 _WHAT = {
-    "url": "send your {name} key to",
+    "url": "send your {name} key{which} to",
     "env": "set for Claude Code beside your {name} key",
     "command": "run in each new worktree",
     "telemetry": "send Claude Code's usage metrics and events to",
@@ -97,9 +97,9 @@ def command(yes: bool, list_only: bool, revoke: bool, as_json: bool) -> None:
         return
     click.echo(f"{repo} asks to:")
     for k, v, b in needed:
-        what = _WHAT[k].format(name="GLM" if b == GLM else f"{b!r} backend's")
-        if k == "url":  # which key exactly: the one moai keeps for that backend
-            what = what.replace(" key to", f" key ({_which_key(ws.cfg.glm_env_var, b)}) to")
+        # which key exactly, for an endpoint: the one moai keeps for that backend
+        which = f" ({_which_key(ws.cfg.glm_env_var, b)})" if k == "url" else ""
+        what = _WHAT[k].format(name="GLM" if b == GLM else f"{b!r} backend's", which=which)
         for shown in _shown(k, v, GLM):
             click.echo(f"  {what}: {shown}")
     if not yes and not click.confirm("Trust these for this repository?", err=True):
