@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.gitrepo import git
 
-RECORD = "moai/ownership.json"
+RECORD = "ownership.json"
 
 # Files moai may legitimately create while it fails: its lock and the validated-config
 # cache live in the git dir and hold no user data; everything else must stay as it was.
@@ -48,8 +48,22 @@ def git_path(cwd: Path, rel: str, env: dict[str, str]) -> Path:
     return Path(out)
 
 
+def private_folder(cwd: Path, env: dict[str, str]) -> Path:
+    """The worktree's private folder, `~/.moai/worktrees/<id>` (settings/private.py): where
+    its ownership record and prepared switch live; `<git-dir>/moai/private-id` names it."""
+    pointer = git_path(cwd, "moai/private-id", env)
+    folder = pointer.read_text().strip() if pointer.is_file() else "(no private-id)"
+    return Path(env["HOME"]) / ".moai" / "worktrees" / folder
+
+
 def record_path(cwd: Path, env: dict[str, str]) -> Path:
-    return git_path(cwd, RECORD, env)
+    """The worktree's ownership record (in its private folder)."""
+    return private_folder(cwd, env) / RECORD
+
+
+def ready_dir(cwd: Path, env: dict[str, str]) -> Path:
+    """The worktree's prepared switch files (in its private folder)."""
+    return private_folder(cwd, env) / "ready"
 
 
 def one_line(stderr: str) -> str:
