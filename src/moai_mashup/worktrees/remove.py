@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from moai_mashup import git
@@ -77,14 +78,35 @@ def remove_entry(
     return Removed(entry.path, entry.branch, deleted)
 
 
+def _private_folder(ws: Workspace, entry: WorktreeEntry) -> str | None:
+    """The worktree's private folder in ~/.moai (settings/private.py), found through the
+    admin dir git keeps for it; None: none."""
+    from moai_mashup.paths import STATE_DIR
+    from moai_mashup.settings import private
+    from moai_mashup.settings.main_checkout import linked_worktrees
+
+    for linked in linked_worktrees(ws.wt):
+        if os.path.realpath(linked.root) == os.path.realpath(entry.path):
+            return private.lookup(str(linked.admin / STATE_DIR)).folder
+    return None
+
+
 def _remove_worktree(ws: Workspace, entry: WorktreeEntry, *, force: bool) -> None:
+    """`git worktree remove` (or prune, for one already gone), then the worktree's private
+    folder: its settings file went with it, so its record has nothing left to restore."""
+    from moai_mashup.settings import private
+
+    folder = _private_folder(ws, entry)
     if not entry.path.exists():
         git.run(["worktree", "prune"], ws.wt.main_root)
-        return
-    args = ["worktree", "remove", *(["--force"] if force else []), str(entry.path)]
-    proc = git.run(args, ws.wt.main_root, check=False)
-    if proc.returncode != 0:
-        raise Refused(f"git worktree remove {entry.path}: {proc.stderr.strip().splitlines()[-1]}")
+    else:
+        args = ["worktree", "remove", *(["--force"] if force else []), str(entry.path)]
+        proc = git.run(args, ws.wt.main_root, check=False)
+        if proc.returncode != 0:
+            last = proc.stderr.strip().splitlines()[-1]
+            raise Refused(f"git worktree remove {entry.path}: {last}")
+    if folder is not None:
+        private.remove_folder(folder)
 
 
 class CleanPlan(NamedTuple):
