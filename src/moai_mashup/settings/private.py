@@ -201,7 +201,13 @@ def ensure(state_dir: str) -> str:
             raise BadInput("not a folder")
         ident = found.id if found.id is not None and not found.copy else None
         if found.problem is not None or ident is None:
-            ident = _new_id(pointer, state_dir)
+            try:
+                ident = _new_id(pointer, state_dir)
+            except OSError as exc:
+                raise PrivateUnavailable(
+                    f"{pointer}: cannot write it ({exc.strerror}); it names this worktree's "
+                    f"private folder, so moai changed nothing; make {state_dir} writable and rerun"
+                ) from None
         folder = os.path.join(top, ident)
         if os.path.islink(folder):
             raise BadInput(f"{folder}: a symbolic link; moai writes only into a folder of its own")
