@@ -56,6 +56,24 @@ def private_folder(cwd: Path, env: dict[str, str]) -> Path:
     return Path(env["HOME"]) / ".moai" / "worktrees" / folder
 
 
+def make_private_folder(cwd: Path, env: dict[str, str]) -> Path:
+    """The worktree's private folder, made as moai makes it (settings/private.ensure, in a
+    child with the test's HOME): for tests that lay down a record by hand."""
+    import sys
+
+    state = git_path(cwd, "moai", env)
+    state.mkdir(parents=True, exist_ok=True)
+    code = "import sys\nfrom moai_mashup.settings import private as p\nprint(p.ensure(sys.argv[1]))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(state)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(proc.stdout.strip())
+
+
 def record_path(cwd: Path, env: dict[str, str]) -> Path:
     """The worktree's ownership record (in its private folder)."""
     return private_folder(cwd, env) / RECORD
