@@ -45,6 +45,7 @@ from moai_mashup.paths import (
     PRIVATE_WORKTREES,
     READY_DIR,
     RECORD_NAME,
+    STATE_DIR,
 )
 
 ID_LENGTH = 32
@@ -258,13 +259,25 @@ class Orphan(NamedTuple):
     gitdir: str | None  # what its `gitdir` names (None: unreadable or none)
 
 
-def orphans() -> list[Orphan]:
-    """Private folders whose worktree is gone: `gitdir` names no state dir that claims
-    them (a worktree removed with plain `git worktree remove`, a deleted clone)."""
+def repository_ids(common_dir: str) -> set[str]:
+    """The ids the state dirs of one repository (its main checkout's and each linked
+    worktree's, as git's admin dirs hold them) point to."""
+    states = [os.path.join(common_dir, STATE_DIR)]
+    admin = os.path.join(common_dir, "worktrees")
+    states += [os.path.join(admin, name, STATE_DIR) for name in files.subdirs(admin)]
+    ids = (_read_id(os.path.join(state, PRIVATE_ID))[0] for state in states)
+    return {ident for ident in ids if ident is not None}
+
+
+def orphans(keep: set[str] | frozenset[str] = frozenset()) -> list[Orphan]:
+    """Private folders whose worktree is gone: their `gitdir` names no state dir that
+    claims them (a worktree removed with plain `git worktree remove`, a deleted clone),
+    or cannot be read. `keep`: ids a repository at hand claims (one that moved: its
+    folders still name where it was until its next write adopts them)."""
     out = []
     top = worktrees_home()
     for name in files.subdirs(top):
-        if not is_id(name):
+        if not is_id(name) or name in keep:
             continue
         folder = os.path.join(top, name)
         owner, problem = _owner(folder)

@@ -114,6 +114,9 @@ class CleanPlan(NamedTuple):
     kept_dirty: list[WorktreeInfo]  # merged or empty but holding work: kept
     kept_empty: list[WorktreeInfo]  # no commits of its own, without --empty: kept
     stale: list[str]  # `git worktree prune` lines: worktrees whose directory is gone
+    # Private folders in ~/.moai/worktrees (settings/private.py) of worktrees that are
+    # gone (or go with the prune): their records have nothing left to restore.
+    private: list[str]
 
 
 HOW = {"merged": "merge or fast-forward", "squashed": "squash", "rebased": "rebase"}
@@ -153,13 +156,36 @@ def plan_clean(ws: Workspace, *, merged: bool, empty: bool = False) -> CleanPlan
             if not info.dirty:
                 info = info._replace(dirty=hidden_edits(Path(info.path)))
             (dirty if info.dirty else gone).append(info)
-    return CleanPlan(gone, dirty, kept_empty, stale_lines)
+    return CleanPlan(gone, dirty, kept_empty, stale_lines, _gone_private(ws))
+
+
+def _gone_private(ws: Workspace) -> list[str]:
+    """The private folders `clean` removes: those no worktree claims any more (this
+    repository's own kept, even if it moved), and those of this repository's
+    worktrees whose directory is gone (their records go with git's prune)."""
+    from moai_mashup.paths import STATE_DIR
+    from moai_mashup.settings import private
+    from moai_mashup.settings.main_checkout import linked_worktrees
+
+    common = str(ws.wt.common_dir)
+    going = []
+    for linked in linked_worktrees(ws.wt):
+        if not linked.root.exists() and not (linked.admin / "locked").exists():
+            found = private.lookup(str(linked.admin / STATE_DIR)).folder
+            going += [found] if found is not None else []
+    keep = private.repository_ids(common) - {os.path.basename(f) for f in going}
+    return sorted({*going, *(o.folder for o in private.orphans(keep))})
 
 
 def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
+    from moai_mashup.settings import private
+
     lines = []
     if plan.stale:
         git.run(PRUNE, ws.wt.main_root)
+    for folder in plan.private:
+        private.remove_folder(folder)
+        lines.append(f"removed {folder}: moai's record of a worktree that is gone")
     for info in plan.remove:
         entry = WorktreeEntry(Path(info.path), info.head, info.branch, False, None, None)
         _remove_worktree(ws, entry, force=False)
