@@ -10,12 +10,17 @@ replaced, the file as it was) and the prepared switch's files are kept in
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import stat
 from pathlib import Path
 
-from tests.core_fixtures import private_folder
-from tests.gitrepo import FAKE_KEY, SETTINGS, git, write
-from tests.hooks_support import install, run_git
+import pytest
+
+from tests.core_fixtures import private_folder, record_path
+from tests.gitrepo import FAKE_KEY, SETTINGS, git, moai, write
+from tests.hooks_support import install, moai_lines, run_git
 from tests.worktree_support import created
 
 USER_TOKEN = "user0000own0000token0000TESTONLYnotreal3"
@@ -75,3 +80,265 @@ def test_no_value_of_the_settings_file_is_kept_in_the_git_dirs(
     assert (wt / SETTINGS).read_text() == USER_SETTINGS.replace('"opus"', '"sonnet"')
     assert git(repo, "status", "--porcelain", env=env) == ""
     assert holding_a_secret(repo / ".git") == []
+
+
+# --- an earlier moai's record, copies and moves ---------------------------------------
+
+
+def _on_glm_with_user_settings(repo: Path, env: dict[str, str]) -> None:
+    write(repo / SETTINGS, USER_SETTINGS)
+    git(repo, "switch", "-qc", "feature/SPEC-X", env=env)
+    r = moai(repo, "apply", env=env)
+    assert r.returncode == 0, r.stderr
+    assert FAKE_KEY in (repo / SETTINGS).read_text()
+
+
+def test_an_earlier_moais_record_is_read_then_moved_on_the_next_write(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    """As an earlier moai left it: the record and ready/ in the git dir, no private-id."""
+    _on_glm_with_user_settings(repo, env)
+    state = repo / ".git" / "moai"
+    record = record_path(repo, env).read_bytes()
+    (state / "ownership.json").write_bytes(record)
+    write(state / "ready" / "claude.settings", USER_SETTINGS)
+    shutil.rmtree(private_folder(repo, env))
+    (state / "private-id").unlink()
+    r = moai(repo, "status", "--json", env=env)
+    assert r.returncode == 0 and json.loads(r.stdout)["active_backend"] == "glm", r.stderr
+    # The next write (a key of ours deleted by hand, written again) moves it.
+    doc = json.loads((repo / SETTINGS).read_text())
+    del doc["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"]
+    (repo / SETTINGS).write_text(json.dumps(doc))
+    r = moai(repo, "apply", env=env)
+    assert r.returncode == 0, r.stderr
+    assert not (state / "ownership.json").exists() and not (state / "ready").exists()
+    assert record_path(repo, env).read_bytes() == record
+    assert holding_a_secret(repo / ".git") == []
+    git(repo, "switch", "-q", "main", env=env)
+    assert moai(repo, "apply", env=env).returncode == 0
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+
+
+def test_an_earlier_moais_record_is_moved_by_a_checkout(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    _on_glm_with_user_settings(repo, env)
+    install(repo, env)
+    state = repo / ".git" / "moai"
+    shutil.move(record_path(repo, env), state / "ownership.json")
+    shutil.rmtree(private_folder(repo, env))
+    (state / "private-id").unlink()
+    (state / "hook-stamp").unlink(missing_ok=True)
+    run_git(repo, "checkout", "-q", "main", env=env)
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+    assert not (state / "ownership.json").exists()
+    assert holding_a_secret(repo / ".git") == []
+
+
+def test_a_copied_repository_gets_its_own_private_folder(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path
+) -> None:
+    _on_glm_with_user_settings(repo, env)
+    original = record_path(repo, env).read_bytes()
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy, symlinks=True)
+    r = moai(copy, "claude", env=env)
+    assert r.returncode == 0, r.stderr
+    assert private_folder(copy, env) != private_folder(repo, env)
+    assert record_path(repo, env).read_bytes() == original  # the original's, untouched
+    r = moai(copy, "glm", env=env)
+    assert r.returncode == 0, r.stderr
+    assert private_folder(copy, env) != private_folder(repo, env)
+    assert record_path(repo, env).read_bytes() == original
+    r = moai(repo, "claude", env=env)
+    assert r.returncode == 0, r.stderr
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+
+
+def test_a_moved_repository_keeps_its_record(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path
+) -> None:
+    _on_glm_with_user_settings(repo, env)
+    folder = private_folder(repo, env)
+    moved = tmp_path / "moved"
+    shutil.move(repo, moved)
+    # Before any write: not reported as gone (its folder still names where it was).
+    assert _private_checks(moved, env) == []
+    r = moai(moved, "claude", env=env)
+    assert r.returncode == 0, r.stderr
+    assert (moved / SETTINGS).read_text() == USER_SETTINGS
+    assert private_folder(moved, env) == folder
+    gitdir = (folder / "gitdir").read_text()
+    assert gitdir == os.path.realpath(moved / ".git" / "moai") + "\n"
+
+
+# --- hostile and damaged inputs --------------------------------------------------------
+
+
+def _pointer(repo: Path) -> Path:
+    return repo / ".git" / "moai" / "private-id"
+
+
+@pytest.mark.parametrize("kind", ["path", "long", "fifo", "link", "upper"])
+def test_a_private_id_that_is_not_one_is_one_line_and_a_new_folder(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path, kind: str
+) -> None:
+    write(repo / SETTINGS, USER_SETTINGS)
+    pointer = _pointer(repo)
+    pointer.parent.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "id"
+    target.write_text("0123456789abcdef0123456789abcdef\n")
+    if kind == "path":
+        pointer.write_text("../../../outside/x\n")
+    elif kind == "long":
+        pointer.write_text("a" * 100_000)
+    elif kind == "fifo":
+        os.mkfifo(pointer)
+    elif kind == "link":
+        pointer.symlink_to(target)
+    else:
+        pointer.write_text("0123456789ABCDEF0123456789ABCDEF")
+    git(repo, "switch", "-qc", "feature/SPEC-X", env=env)
+    r = moai(repo, "apply", env=env)
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stderr.splitlines() if str(pointer) in line]
+    assert len(lines) == 1 and "not a private-id moai wrote" in lines[0], r.stderr
+    assert pointer.is_file() and not pointer.is_symlink()
+    assert len(pointer.read_text().strip()) == 32
+    assert FAKE_KEY in (repo / SETTINGS).read_text()
+    assert record_path(repo, env).is_file()
+    assert sorted(p.name for p in outside.iterdir()) == ["id"]
+    assert target.read_text() == "0123456789abcdef0123456789abcdef\n"
+    assert holding_a_secret(repo / ".git") == []
+    assert moai(repo, "claude", env=env).returncode == 0
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+
+
+@pytest.mark.parametrize("link", ["worktrees", "id"])
+def test_a_link_out_of_moai_home_is_refused_and_no_key_written(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path, link: str
+) -> None:
+    write(repo / SETTINGS, USER_SETTINGS)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ident = "0123456789abcdef0123456789abcdef"
+    if link == "worktrees":
+        (home / ".moai" / "worktrees").symlink_to(outside)
+    else:
+        write(_pointer(repo), ident + "\n")
+        (home / ".moai" / "worktrees").mkdir()
+        (home / ".moai" / "worktrees" / ident).symlink_to(outside)
+    git(repo, "switch", "-qc", "feature/SPEC-X", env=env)
+    r = moai(repo, "apply", env=env)
+    assert r.returncode != 0
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "cannot write there" in r.stderr and str(home / ".moai" / "worktrees") in r.stderr
+    assert list(outside.iterdir()) == []
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+
+
+@pytest.mark.parametrize("kind", ["huge", "fifo", "device"])
+def test_a_gitdir_moai_cannot_read_is_one_line_and_a_new_folder(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, kind: str
+) -> None:
+    _on_glm_with_user_settings(repo, env)
+    folder = private_folder(repo, env)
+    gitdir = folder / "gitdir"
+    gitdir.unlink()
+    if kind == "huge":
+        gitdir.write_text("/x" * 1_000_000)
+    elif kind == "fifo":
+        os.mkfifo(gitdir)
+    elif os.geteuid() == 0:
+        os.mknod(gitdir, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's numbers
+    else:
+        gitdir.symlink_to("/dev/zero")
+    # Read-only readers: no record (the keys look like no record's), nothing made.
+    r = moai(repo, "status", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert private_folder(repo, env) == folder
+    doc = json.loads((repo / SETTINGS).read_text())
+    del doc["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"]
+    (repo / SETTINGS).write_text(json.dumps(doc))
+    r = moai(repo, "apply", env=env)
+    lines = [line for line in r.stderr.splitlines() if str(gitdir) in line]
+    assert len(lines) == 1, r.stderr
+    assert private_folder(repo, env) != folder
+
+
+# --- ~/.moai that cannot hold it ------------------------------------------------------
+
+
+def test_no_private_folder_means_no_key_written_and_git_succeeds(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    """~/.moai/worktrees cannot be made (a file there; as root a read-only folder would
+    not refuse): the engine writes no key it could not take out again."""
+    write(repo / SETTINGS, USER_SETTINGS)
+    (home / ".moai" / "worktrees").write_text("not a folder\n")
+    install(repo, env)
+    run_git(repo, "branch", "feature/SPEC-X", env=env)
+    proc = run_git(repo, "checkout", "-q", "feature/SPEC-X", env=env)
+    assert proc.returncode == 0
+    lines = moai_lines(proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    assert str(home / ".moai" / "worktrees") in lines[0] and "make it a folder" in lines[0]
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+    assert holding_a_secret(repo / ".git") == []
+    run_git(repo, "checkout", "-q", "main", env=env)
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+
+
+# --- cleanup -------------------------------------------------------------------------
+
+
+def _private_checks(cwd: Path, env: dict[str, str]) -> list[dict[str, str]]:
+    r = moai(cwd, "doctor", "--json", env=env)
+    checks: list[dict[str, str]] = json.loads(r.stdout)["checks"]
+    return [c for c in checks if c["name"] == "private"]
+
+
+def test_doctor_reports_folders_of_gone_worktrees_and_clean_removes_them(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    _on_glm_with_user_settings(repo, env)
+    git(repo, "switch", "-q", "main", env=env)
+    wt = created(repo, env, "SPEC-G1")
+    gone = private_folder(wt, env)
+    ours = private_folder(repo, env)
+    assert _private_checks(repo, env) == []
+    git(repo, "worktree", "remove", "--force", str(wt), env=env)  # plain git: moai not asked
+    assert gone.is_dir()
+    checks = _private_checks(repo, env)
+    assert len(checks) == 1 and checks[0]["status"] == "warn", checks
+    assert checks[0]["fix"] == "moai worktree clean"
+    assert "worktrees/SPEC-G1/moai" in checks[0]["message"]
+    r = moai(repo, "worktree", "clean", "--dry-run", env=env)
+    assert f"would remove {gone}" in r.stdout and gone.is_dir()
+    r = moai(repo, "worktree", "clean", env=env)
+    assert r.returncode == 0, r.stderr
+    assert f"removed {gone}" in r.stdout
+    assert not gone.exists() and ours.is_dir()
+    assert _private_checks(repo, env) == []
+
+
+def test_clean_takes_the_folder_of_a_worktree_whose_directory_was_deleted(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    wt = created(repo, env, "SPEC-G2")
+    gone = private_folder(wt, env)
+    shutil.rmtree(wt)  # git still has its record until pruned
+    r = moai(repo, "worktree", "clean", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "pruned" in r.stdout and not gone.exists()
+
+
+def test_a_damaged_private_id_is_reported_by_doctor(
+    repo: Path, env: dict[str, str], keyed_home: str
+) -> None:
+    write(_pointer(repo), "../../x\n")
+    checks = _private_checks(repo, env)
+    assert len(checks) == 1 and checks[0]["fix"] == f"rm {_pointer(repo)}", checks

@@ -561,6 +561,7 @@ def private_lines(f: Facts) -> list[Check]:
     """moai's private folders in ~/.moai/worktrees (settings/private.py): this worktree's
     pointer, and folders whose worktree is gone (removed with plain `git worktree
     remove`, a deleted clone), which only `moai worktree clean` removes."""
+    from moai_mashup.paths import PRIVATE_ID
     from moai_mashup.settings import private
 
     lines = []
@@ -570,9 +571,9 @@ def private_lines(f: Facts) -> list[Check]:
             Check(
                 "warn",
                 "private",
-                f"{found.problem}; moai's record of this worktree is not used, and the next "
-                "switch starts a new one",
-                "moai apply",
+                f"{found.problem}; moai's record of this worktree is not used, and its next "
+                "write starts a new one",
+                f"rm {os.path.join(f.wt.state_dir, PRIVATE_ID)}",
             )
         )
     gone = private.orphans(private.repository_ids(str(f.wt.common_dir)))
