@@ -342,3 +342,25 @@ def test_a_damaged_private_id_is_reported_by_doctor(
     write(_pointer(repo), "../../x\n")
     checks = _private_checks(repo, env)
     assert len(checks) == 1 and checks[0]["fix"] == f"rm {_pointer(repo)}", checks
+
+
+def test_a_private_folder_made_a_link_since_the_stamp_gets_nothing_written_through_it(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path
+) -> None:
+    """The prepared switch (githooks/fast.py) leaves it to the engine, which refuses."""
+    write(repo / SETTINGS, USER_SETTINGS)
+    install(repo, env)
+    run_git(repo, "branch", "feature/SPEC-X", env=env)
+    run_git(repo, "checkout", "-q", "-b", "other", env=env)
+    run_git(repo, "checkout", "-q", "main", env=env)  # the engine stamps and prepares GLM
+    folder = private_folder(repo, env)
+    assert (folder / "ready" / "glm.settings").is_file()
+    outside = tmp_path / "outside"
+    shutil.move(folder, outside)
+    folder.symlink_to(outside)
+    before = {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()}
+    proc = run_git(repo, "checkout", "-q", "feature/SPEC-X", env=env)
+    lines = moai_lines(proc.stderr)
+    assert len(lines) == 1 and "symbolic link" in lines[0], proc.stderr
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
+    assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before

@@ -132,8 +132,8 @@ def lookup(state_dir: str) -> Lookup:
     if ident is None:
         return Lookup(None, None, problem)
     folder = os.path.join(worktrees_home(), ident)
-    if not os.path.isdir(folder):
-        return Lookup(None, ident, None)
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return Lookup(None, ident, None)  # a link: no record read through it (`ensure` refuses)
     owner, problem = _owner(folder)
     if problem is not None:
         return Lookup(None, ident, problem)
@@ -248,8 +248,12 @@ def remove(state_dir: str) -> bool:
 
 
 def remove_folder(folder: str) -> None:
-    """Remove one private folder (never following a link out of ~/.moai/worktrees)."""
-    if os.path.islink(folder) or not files.is_inside(folder, worktrees_home()):
+    """Remove one private folder (never following a link out of ~/.moai)."""
+    if (
+        os.path.islink(folder)
+        or os.path.islink(worktrees_home())
+        or not files.is_inside(folder, moai_home())
+    ):
         return
     files.remove_tree(folder)
 
