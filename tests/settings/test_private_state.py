@@ -364,3 +364,26 @@ def test_a_private_folder_made_a_link_since_the_stamp_gets_nothing_written_throu
     assert len(lines) == 1 and "symbolic link" in lines[0], proc.stderr
     assert (repo / SETTINGS).read_text() == USER_SETTINGS
     assert {p: p.read_bytes() for p in outside.rglob("*") if p.is_file()} == before
+
+
+def test_a_stamp_of_an_earlier_moai_goes_to_the_engine(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    """An earlier moai's stamp (same version, no `ready-dir`: its prepared files were in
+    the git dir) is not taken by the prepared switch; the engine writes a new one."""
+    write(repo / SETTINGS, USER_SETTINGS)
+    install(repo, env)
+    run_git(repo, "branch", "feature/SPEC-X", env=env)
+    run_git(repo, "checkout", "-q", "-b", "other", env=env)
+    run_git(repo, "checkout", "-q", "main", env=env)
+    stamp = repo / ".git" / "moai" / "hook-stamp"
+    text = stamp.read_text()
+    assert "\nready-dir " in text
+    before = stamp.stat()
+    stamp.write_text("".join(ln for ln in text.splitlines(True) if not ln.startswith("ready-dir")))
+    os.utime(stamp, ns=(before.st_atime_ns, before.st_mtime_ns))
+    run_git(repo, "checkout", "-q", "feature/SPEC-X", env=env)
+    assert FAKE_KEY in (repo / SETTINGS).read_text()
+    assert "\nready-dir " in stamp.read_text()  # the engine's, not the old one switched
+    run_git(repo, "checkout", "-q", "main", env=env)
+    assert (repo / SETTINGS).read_text() == USER_SETTINGS
