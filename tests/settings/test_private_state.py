@@ -387,3 +387,15 @@ def test_a_stamp_of_an_earlier_moai_goes_to_the_engine(
     assert "\nready-dir " in stamp.read_text()  # the engine's, not the old one switched
     run_git(repo, "checkout", "-q", "main", env=env)
     assert (repo / SETTINGS).read_text() == USER_SETTINGS
+
+
+def test_readers_create_nothing(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str
+) -> None:
+    """status, doctor, worktree list and cost read the record through the same lookup,
+    which never makes a folder or a pointer."""
+    write(repo / SETTINGS, USER_SETTINGS)
+    for args in (("status",), ("doctor",), ("worktree", "list"), ("cost",)):
+        moai(repo, *args, env=env)
+    assert not _pointer(repo).exists()
+    assert not (home / ".moai" / "worktrees").exists()

@@ -39,6 +39,7 @@ import sys
 from moai_mashup import files
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.lean import NamedTuple
+from moai_mashup.limits import MAX_SETTINGS_BYTES
 from moai_mashup.paths import (
     GITDIR_NAME,
     PRIVATE_ID,
@@ -151,18 +152,12 @@ def read_record(state_dir: str) -> tuple[str, bytes | None]:
     moving. BadInput: a record moai cannot read."""
     old = legacy_record(state_dir)
     if os.path.lexists(old):
-        return old, files.read_bytes(old, _record_limit(), within=state_dir)
+        return old, files.read_bytes(old, MAX_SETTINGS_BYTES, within=state_dir)
     folder = lookup(state_dir).folder
     if folder is None:
         return old, None
     path = record_file(folder)
-    return path, files.read_bytes(path, _record_limit(), within=moai_home())
-
-
-def _record_limit() -> int:
-    from moai_mashup.limits import MAX_SETTINGS_BYTES
-
-    return MAX_SETTINGS_BYTES
+    return path, files.read_bytes(path, MAX_SETTINGS_BYTES, within=moai_home())
 
 
 def _unavailable(where: str, why: str) -> PrivateUnavailable:
@@ -227,7 +222,7 @@ def _migrate(state_dir: str, folder: str) -> None:
     """An earlier moai's record and prepared switch, out of the git dir."""
     old = legacy_record(state_dir)
     if os.path.lexists(old):
-        data = files.read_bytes(old, _record_limit(), within=state_dir)
+        data = files.read_bytes(old, MAX_SETTINGS_BYTES, within=state_dir)
         if data is not None:
             files.write_bytes(record_file(folder), data, within=moai_home())
         files.remove(old, within=state_dir)
@@ -236,15 +231,6 @@ def _migrate(state_dir: str, folder: str) -> None:
         files.remove(ready, within=state_dir)
     elif os.path.lexists(ready):
         files.remove_tree(ready)
-
-
-def remove(state_dir: str) -> bool:
-    """Remove the worktree's private folder (its settings restored first); False: none."""
-    found = lookup(state_dir)
-    if found.folder is None:
-        return False
-    remove_folder(found.folder)
-    return True
 
 
 def remove_folder(folder: str) -> None:
