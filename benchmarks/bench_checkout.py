@@ -143,10 +143,21 @@ def _engine_marks(repo: Path) -> tuple[tuple[str, int], ...] | None:
     """What only the engine changes: it writes every prepared file again (and the
     stamp) each time it decides; the shim's no-op and the prepared switch only read
     them (the prepared switch rewrites the stamp). None: no stamp."""
-    state = repo / ".git" / "moai"
-    if not (state / "hook-stamp").exists():
+    ready = _ready_dir(repo)
+    if ready is None:
         return None
-    return tuple(sorted((p.name, p.stat().st_ctime_ns) for p in (state / "ready").glob("*")))
+    return tuple(sorted((p.name, p.stat().st_ctime_ns) for p in ready.glob("*")))
+
+
+def _ready_dir(repo: Path) -> Path | None:
+    """The prepared files' folder (~/.moai/worktrees/<id>/ready), as the stamp names it;
+    None: no stamp."""
+    stamp = repo / ".git" / "moai" / "hook-stamp"
+    if not stamp.exists():
+        return None
+    lines = stamp.read_text().splitlines()
+    ready = [line[len("ready-dir ") :] for line in lines if line.startswith("ready-dir ")]
+    return Path(ready[0]) if ready else stamp
 
 
 def _children_cpu() -> float:
@@ -202,8 +213,9 @@ def setup_pre_commit(repo: Path, env: dict[str, str], pc_home: Path) -> dict[str
 
 def _unprepare(repo: Path) -> None:
     """No stamp and no prepared files: the next checkout goes to the engine."""
+    ready = _ready_dir(repo)
     (repo / ".git" / "moai" / "hook-stamp").unlink(missing_ok=True)
-    for path in (repo / ".git" / "moai" / "ready").glob("*"):
+    for path in ready.glob("*") if ready is not None else ():
         path.unlink()
 
 

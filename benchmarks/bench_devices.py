@@ -158,9 +158,12 @@ def point_hook_at(repo: Path, path: Path) -> None:
 
 def forget_decision(repo: Path) -> None:
     """No stamp, no prepared files: the shim and githooks/fast.py leave the switch to the engine."""
-    state = repo / ".git" / "moai"
-    (state / "hook-stamp").unlink(missing_ok=True)
-    for path in (state / "ready").glob("*"):
+    stamp = repo / ".git" / "moai" / "hook-stamp"
+    if not stamp.exists():
+        return
+    ready = [ln[10:] for ln in stamp.read_text().splitlines() if ln.startswith("ready-dir ")]
+    stamp.unlink()  # the prepared files are in ~/.moai/worktrees/<id>/ready (the stamp says)
+    for path in (Path(ready[0]) if ready else stamp).glob("*"):
         path.unlink()
 
 

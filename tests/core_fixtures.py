@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.gitrepo import git
 
-RECORD = "moai/ownership.json"
+RECORD = "ownership.json"
 
 # Files moai may legitimately create while it fails: its lock and the validated-config
 # cache live in the git dir and hold no user data; everything else must stay as it was.
@@ -48,8 +48,40 @@ def git_path(cwd: Path, rel: str, env: dict[str, str]) -> Path:
     return Path(out)
 
 
+def private_folder(cwd: Path, env: dict[str, str]) -> Path:
+    """The worktree's private folder, `~/.moai/worktrees/<id>` (settings/private.py): where
+    its ownership record and prepared switch live; `<git-dir>/moai/private-id` names it."""
+    pointer = git_path(cwd, "moai/private-id", env)
+    folder = pointer.read_text().strip() if pointer.is_file() else "(no private-id)"
+    return Path(env["HOME"]) / ".moai" / "worktrees" / folder
+
+
+def make_private_folder(cwd: Path, env: dict[str, str]) -> Path:
+    """The worktree's private folder, made as moai makes it (settings/private.ensure, in a
+    child with the test's HOME): for tests that lay down a record by hand."""
+    import sys
+
+    state = git_path(cwd, "moai", env)
+    state.mkdir(parents=True, exist_ok=True)
+    code = "import sys\nfrom moai_mashup.settings import private as p\nprint(p.ensure(sys.argv[1]))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(state)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(proc.stdout.strip())
+
+
 def record_path(cwd: Path, env: dict[str, str]) -> Path:
-    return git_path(cwd, RECORD, env)
+    """The worktree's ownership record (in its private folder)."""
+    return private_folder(cwd, env) / RECORD
+
+
+def ready_dir(cwd: Path, env: dict[str, str]) -> Path:
+    """The worktree's prepared switch files (in its private folder)."""
+    return private_folder(cwd, env) / "ready"
 
 
 def one_line(stderr: str) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 
 from moai_mashup.core.settings_plan import ABSENT, Entry, OwnershipRecord, fingerprint
 from moai_mashup.cost.transcripts import encode_project_path
-from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STATE_DIR
+from moai_mashup.paths import RECORD_NAME, SETTINGS_REL
+from tests.core_fixtures import make_private_folder
 from tests.gitrepo import git, make_repo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
@@ -166,10 +167,8 @@ def put_on_backend(
     settings.write_text(json.dumps({"env": block}, indent=2) + "\n", encoding="utf-8")
     entries = tuple(Entry(("env", k), fingerprint(v), ABSENT) for k, v in block.items())
     record = OwnershipRecord(backend, entries, True, False, None)
-    git_dir = Path(git(wt, "rev-parse", "--absolute-git-dir", env=env).strip())
-    state = git_dir / STATE_DIR
-    state.mkdir(parents=True, exist_ok=True)
-    (state / RECORD_NAME).write_text(json.dumps(record.to_json()), encoding="utf-8")
+    folder = make_private_folder(wt, env)  # where apply keeps it (settings/private.py)
+    (folder / RECORD_NAME).write_text(json.dumps(record.to_json()), encoding="utf-8")
 
 
 def copy_tree(src: Path, dest: Path) -> None:

@@ -61,6 +61,13 @@ def age(*paths: Path, seconds: float = 60) -> None:
             os.utime(path, (past, past))
 
 
+def moai_written(repo: Path, home: Path) -> list[Path]:
+    """What a checkout's moai writes: its state in the git dir, the private folders in
+    ~/.moai/worktrees (the ownership record, the prepared switch) and `.claude/`."""
+    tops = (repo / ".git" / "moai", home / ".moai" / "worktrees", repo / ".claude")
+    return [path for top in tops for path in top.rglob("*")]
+
+
 def age_inputs(repo: Path, home: Path) -> None:
     """Every input the engine's stamp may list, dated back a minute."""
     paths: list[Path] = []

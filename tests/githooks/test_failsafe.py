@@ -23,22 +23,25 @@ from hypothesis import strategies as st
 from moai_mashup.core.glm_template import url_problem, validate_template
 from moai_mashup.errors import BadInput
 from moai_mashup.limits import load_yaml_unique, loads_json_unique, too_deep
+from tests.core_fixtures import private_folder, ready_dir
 from tests.costkit import assistant, cost_json, repo_with_worktree, write_session
 from tests.gitrepo import GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, git, moai, write
 
 DEEP_JSON = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file of the work tree and moai's state, by content (the config cache aside)."""
+def snapshot(root: Path, *more: Path) -> dict[str, str]:
+    """Every file of the work tree and moai's state, by content (the config cache aside);
+    `more`: other folders whole (~/.moai)."""
     out = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if not path.is_file() or (rel.startswith(".git/") and "/moai/" not in f"/{rel}"):
-            continue
-        if rel.endswith(("config-cache.json", ".lock")):
-            continue  # a cache of validated config, a lock file: neither is a change
-        out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    for top in (root, *more):
+        for path in sorted(top.rglob("*")):
+            rel = path.relative_to(root if top == root else top.parent).as_posix()
+            if not path.is_file() or (rel.startswith(".git/") and "/moai/" not in f"/{rel}"):
+                continue
+            if rel.endswith(("config-cache.json", ".lock")):
+                continue  # a cache of validated config, a lock file: neither is a change
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
@@ -146,18 +149,23 @@ def read_only(path: Path) -> Iterator[None]:
 def test_a_read_only_state_dir_is_one_line(
     repo: Path, env: dict[str, str], keyed_home: str, command: tuple[str, ...]
 ) -> None:
+    """The git dir's state (the lock, the private folder's id) or the private folder in
+    ~/.moai (the record: settings/private.py) read-only: one line naming it, nothing
+    written."""
     state = repo / ".git" / "moai"
     if command == ("glm",):
         git(repo, "switch", "-qc", "feature/SPEC-RO1", env=env)
-    else:  # on main, from GLM: apply / claude must remove the keys
+    else:  # on main, from GLM: apply / claude must remove the keys and the record
         assert moai(repo, "glm", env=env).returncode == 0
+        state = private_folder(repo, env)
     state.mkdir(exist_ok=True)
-    before = snapshot(repo)
+    home = Path(env["HOME"])
+    before = snapshot(repo, home / ".moai")
     with read_only(state):
         r = moai(repo, *command, env=env)
     assert_one_line(r)
     assert str(state) in r.stderr
-    assert snapshot(repo) == before
+    assert snapshot(repo, home / ".moai") == before
 
 
 # --- the readers every entry point shares, against anything ----------------------------
@@ -288,11 +296,11 @@ def test_a_big_settings_file_is_switched_but_not_prepared(
     assert 1 << 20 < len(big) < 2 << 20  # over the 256 KiB prepared, under the 4 MiB planned
     write(repo / SETTINGS, big)
     install(repo, env)
-    ready = repo / ".git" / "moai" / "ready"
     for branch in ("feature/SPEC-B1", "main", "feature/SPEC-B1", "main"):
         create = ["-b"] if not git(repo, "branch", "--list", branch, env=env) else []
         proc = run_git(repo, "checkout", "-q", *create, branch, env=env)
         assert len(moai_lines(proc.stderr)) == 1, proc.stderr
+        ready = ready_dir(repo, env)
         kept = sum(p.stat().st_size for p in ready.rglob("*") if p.is_file())
         assert kept == 0, f"{kept} bytes prepared in {ready}"
         doc = json.loads((repo / SETTINGS).read_text())

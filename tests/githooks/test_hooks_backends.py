@@ -25,6 +25,7 @@ from tests.backends_support import (
     save_backend_key,
     use_backends,
 )
+from tests.core_fixtures import ready_dir, record_path
 from tests.gitrepo import (
     FAKE_KEY,
     SETTINGS,
@@ -41,6 +42,7 @@ from tests.hooks_support import (
     hook_path,
     install,
     moai_lines,
+    moai_written,
     run_git,
     took_slow_path,
 )
@@ -85,7 +87,7 @@ def _settle(repo: Path, env: dict[str, str], home: Path, branches: tuple[str, ..
         (repo / STATE / "hook-stamp").unlink(missing_ok=True)
         run_git(repo, "checkout", "-q", branch, env=env)
     assert (repo / STATE / "hook-stamp").exists()
-    age(*(repo / STATE).rglob("*"), *(repo / ".claude").rglob("*"), seconds=59)
+    age(*moai_written(repo, home), seconds=59)
 
 
 def _checkout(repo: Path, branch: str, env: dict[str, str]) -> tuple[bool, list[str]]:
@@ -130,7 +132,7 @@ def test_each_branch_gets_its_backend_and_only_its_key(brepo: Path, env: dict[st
     run_git(repo, "checkout", "-q", "exp/b", env=env)
     run_git(repo, "checkout", "-q", "other", env=env)
     assert (repo / SETTINGS).read_bytes() == USER.encode()  # byte for byte
-    assert not (repo / STATE / "ownership.json").exists()
+    assert not record_path(repo, env).exists()
     assert git(repo, "status", "--porcelain", env=env) == ""
 
 
@@ -145,7 +147,7 @@ def test_the_switch_between_glm_and_kimi_is_prepared_and_matches_the_engine(
     key_lines = [line.split(" ")[:2] for line in stamp.splitlines() if line.startswith("key ")]
     assert key_lines == [["key", "glm"], ["key", "kimi"]]
     assert "state kimi " in stamp and "display kimi Kimi (Moonshot)" in stamp
-    ready = sorted(p.name for p in (repo / STATE / "ready").iterdir())
+    ready = sorted(p.name for p in ready_dir(repo, env).iterdir())
     assert ready == [
         "claude.settings",
         "glm.record",
@@ -153,7 +155,7 @@ def test_the_switch_between_glm_and_kimi_is_prepared_and_matches_the_engine(
         "kimi.record",
         "kimi.settings",
     ]
-    for f in (repo / STATE / "ready").iterdir():  # no prepared file holds a key
+    for f in ready_dir(repo, env).iterdir():  # no prepared file holds a key
         assert FAKE_KEY.encode() not in f.read_bytes() and KIMI_KEY.encode() not in f.read_bytes()
 
     twin = make_repo(tmp_path / "twin", env)
@@ -179,22 +181,23 @@ def test_the_switch_between_glm_and_kimi_is_prepared_and_matches_the_engine(
         prepared, lines = _checkout(repo, branch, env)
         assert prepared == expect_prepared, branch
         if not prepared:  # the engine wrote a new stamp: date what moai wrote back
-            age(*(repo / STATE).rglob("*"), *(repo / ".claude").rglob("*"), seconds=59)
+            age(*moai_written(repo, home), seconds=59)
         if branch.startswith("exp/"):
             assert lines == [
                 "moai: this worktree now uses Kimi (Moonshot) (route 'exp/*' (llm.yaml) -> kimi)"
             ]
             assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == KIMI_KEY
             assert FAKE_KEY not in _text(repo)
-        for ready_file in (twin / STATE / "ready").glob("*"):
+        for ready_file in ready_dir(twin, env).glob("*"):
             ready_file.unlink()  # the twin never has a prepared switch
         run_git(twin, "checkout", "-q", branch, env=env)
-        for name in (SETTINGS, "ownership.json"):
-            ours = repo / (name if name == SETTINGS else STATE / name)
-            theirs = twin / (name if name == SETTINGS else STATE / name)
-            assert ours.exists() == theirs.exists(), (branch, name)
+        for ours, theirs in (
+            (repo / SETTINGS, twin / SETTINGS),
+            (record_path(repo, env), record_path(twin, env)),
+        ):
+            assert ours.exists() == theirs.exists(), (branch, ours)
             if ours.exists():
-                assert ours.read_bytes() == theirs.read_bytes(), (branch, name)
+                assert ours.read_bytes() == theirs.read_bytes(), (branch, ours)
     assert _checkout(repo, "exp/a", env) == (True, [])  # a no-op, in sh
 
 
@@ -218,7 +221,7 @@ def test_a_kimi_key_from_the_environment_is_never_prepared(
     _settle(brepo, env, home, ("feature/SPEC-1", "feature/SPEC-2", "feature/SPEC-1"))
     stamp = (brepo / STATE / "hook-stamp").read_text()
     assert "state kimi " not in stamp and "key kimi " not in stamp
-    assert not (brepo / STATE / "ready" / "kimi.settings").exists()
+    assert not (ready_dir(brepo, env) / "kimi.settings").exists()
     prepared, lines = _checkout(brepo, "exp/a", env)
     assert not prepared and any("Kimi (Moonshot)" in line for line in lines), lines
     assert settings(brepo)["env"]["ANTHROPIC_AUTH_TOKEN"] == KIMI_KEY

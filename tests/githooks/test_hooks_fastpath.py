@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.core_fixtures import record_path
 from tests.gitrepo import (
     FAKE_KEY,
     GLM_JSON,
@@ -133,8 +134,10 @@ def test_settings_edit_and_deletion_invalidate(glm_pair: Checkout, repo: Path) -
     assert glm_pair("feature/SPEC-2")
 
 
-def test_ownership_record_removed_invalidates(glm_pair: Checkout, repo: Path) -> None:
-    (repo / ".git" / "moai" / "ownership.json").unlink()
+def test_ownership_record_removed_invalidates(
+    glm_pair: Checkout, repo: Path, env: dict[str, str]
+) -> None:
+    record_path(repo, env).unlink()
     assert glm_pair("feature/SPEC-1")
 
 

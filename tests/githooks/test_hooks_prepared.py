@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.core_fixtures import ready_dir, record_path
 from tests.gitrepo import (
     FAKE_KEY,
     GLM_JSON,
@@ -31,7 +32,15 @@ from tests.gitrepo import (
     settings,
     write,
 )
-from tests.hooks_support import age, age_inputs, install, moai_lines, modules_after_import, run_git
+from tests.hooks_support import (
+    age,
+    age_inputs,
+    install,
+    moai_lines,
+    moai_written,
+    modules_after_import,
+    run_git,
+)
 
 STATE = Path(".git") / "moai"
 USER_SETTINGS = (
@@ -53,8 +62,7 @@ def _settle(repo: Path, env: dict[str, str], home: Path) -> None:
     assert (repo / STATE / "hook-stamp").exists()
     # The stamp and what the engine wrote, dated back too (a minute after the
     # inputs); the inputs themselves keep the ctime the stamp recorded.
-    moai_written = [*(repo / STATE).rglob("*"), *(repo / ".claude").rglob("*")]
-    age(*moai_written, seconds=59)
+    age(*moai_written(repo, home), seconds=59)
 
 
 def _checkout(repo: Path, branch: str, env: dict[str, str]) -> tuple[bool, list[str]]:
@@ -65,11 +73,11 @@ def _checkout(repo: Path, branch: str, env: dict[str, str]) -> tuple[bool, list[
     return prepared, moai_lines(proc.stderr)
 
 
-def _files(repo: Path) -> tuple[bytes | None, bytes | None]:
+def _files(repo: Path, env: dict[str, str]) -> tuple[bytes | None, bytes | None]:
     def read(path: Path) -> bytes | None:
         return path.read_bytes() if path.exists() else None
 
-    return read(repo / SETTINGS), read(repo / STATE / "ownership.json")
+    return read(repo / SETTINGS), read(record_path(repo, env))
 
 
 @pytest.fixture
@@ -92,7 +100,7 @@ def test_switches_both_ways_without_the_engine_and_restores_byte_for_byte(
     assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.z.ai/api/anthropic"
     assert doc["env"]["MY_FLAG"] == "1" and doc["permissions"] == {"allow": ["Bash(ls:*)"]}
-    glm_files = _files(repo)
+    glm_files = _files(repo, env)
     for _ in range(3):
         prepared, lines = _checkout(repo, "main", env)
         assert prepared
@@ -100,9 +108,9 @@ def test_switches_both_ways_without_the_engine_and_restores_byte_for_byte(
             "moai: this worktree now uses Claude (mode mashup + default branch 'main' -> claude)"
         ]
         assert (repo / SETTINGS).read_bytes().decode() == USER_SETTINGS
-        assert not (repo / STATE / "ownership.json").exists()
+        assert not record_path(repo, env).exists()
         prepared, _ = _checkout(repo, "feature/SPEC-2", env)
-        assert prepared and _files(repo) == glm_files
+        assert prepared and _files(repo, env) == glm_files
     # No-op checkouts stay silent, whichever path decides them.
     assert _checkout(repo, "feature/SPEC-1", env)[1] == []
     assert moai_status(repo, env) == ("glm", "glm")
@@ -130,10 +138,10 @@ def test_same_files_as_the_engine(
     for branch in ("feature/SPEC-1", "main", "feature/SPEC-2", "main", "feature/SPEC-1"):
         prepared, _ = _checkout(user_repo, branch, env)
         assert prepared
-        for ready in (twin / STATE / "ready").glob("*"):
+        for ready in ready_dir(twin, env).glob("*"):
             ready.unlink()  # the twin never has a prepared switch
         run_git(twin, "checkout", "-q", branch, env=env)
-        assert _files(user_repo) == _files(twin), branch
+        assert _files(user_repo, env) == _files(twin, env), branch
 
 
 def test_key_rotated_on_claude_reaches_the_next_glm_switch(
@@ -170,7 +178,7 @@ def test_hand_edit_on_claude_is_kept_by_the_engine(user_repo: Path, env: dict[st
 
 
 def test_a_torn_ready_file_goes_to_the_engine(user_repo: Path, env: dict[str, str]) -> None:
-    ready = user_repo / STATE / "ready" / "glm.settings"
+    ready = ready_dir(user_repo, env) / "glm.settings"
     before = ready.stat()
     ready.write_bytes(ready.read_bytes()[:-10])
     os.utime(ready, ns=(before.st_atime_ns, before.st_mtime_ns))
@@ -182,10 +190,12 @@ def test_a_torn_ready_file_goes_to_the_engine(user_repo: Path, env: dict[str, st
 def test_ready_files_are_private_and_helper_mode_keeps_the_key_out(
     repo: Path, env: dict[str, str], home: Path, keyed_home: str
 ) -> None:
-    ready = repo / STATE / "ready"
     write(repo / LLM_YAML, SEED_LLM_YAML + "  credential_mode: helper\n")
     git(repo, "commit", "-qam", "helper mode", env=env)
     _settle(repo, env, home)
+    ready = ready_dir(repo, env)
+    assert stat.S_IMODE(ready.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(ready.parent.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(ready.stat().st_mode) == 0o700
     files = sorted(ready.iterdir())
     assert [f.name for f in files] == ["glm.record", "glm.settings"]
@@ -214,7 +224,7 @@ def test_no_key_means_no_prepared_switch_and_a_clear_line(
     repo: Path, env: dict[str, str], home: Path
 ) -> None:
     _settle(repo, env, home)
-    assert not (repo / STATE / "ready" / "glm.settings").exists()
+    assert not (ready_dir(repo, env) / "glm.settings").exists()
     proc = run_git(repo, "checkout", "-q", "feature/SPEC-1", env=env)
     assert any("key" in line.lower() for line in moai_lines(proc.stderr)), proc.stderr
     assert (
@@ -242,7 +252,7 @@ def test_modes_that_never_switch_prepare_nothing(
     write(repo / LLM_YAML, SEED_LLM_YAML.replace("mashup", "claude-only"))
     git(repo, "commit", "-qam", "claude-only", env=env)
     _settle(repo, env, home)
-    assert not (repo / STATE / "ready" / "glm.settings").exists()
+    assert not (ready_dir(repo, env) / "glm.settings").exists()
     save_fake_key(home, OTHER_FAKE_KEY)  # not an input of a claude-only stamp
     assert _checkout(repo, "other", env) == (True, [])  # the shim's no-op: stamp kept
 
@@ -256,11 +266,14 @@ def test_uninstall_forgets_every_prepared_switch(
     run_git(user_repo, "worktree", "add", "-q", str(linked), "feature/SPEC-2", env=env)
     run_git(linked, "checkout", "-q", "-b", "feature/SPEC-3", env=env)  # engine: stamp + ready
     linked_state = Path(git(linked, "rev-parse", "--absolute-git-dir", env=env).strip()) / "moai"
-    assert (linked_state / "hook-stamp").exists() and (linked_state / "ready").is_dir()
+    assert (linked_state / "hook-stamp").exists() and ready_dir(linked, env).is_dir()
+    readies = [ready_dir(user_repo, env), ready_dir(linked, env)]
     r = moai(user_repo, "hooks", "uninstall", env=env)
     assert r.returncode == 0, r.stderr
     for state in (user_repo / STATE, linked_state):
         assert not (state / "hook-stamp").exists() and not (state / "ready").exists()
+    for ready in readies:  # the records stay: they say what to take out of the settings
+        assert not ready.exists() and ready.parent.is_dir()
 
 
 def test_a_copied_repository_never_switches_the_original(
@@ -270,16 +283,16 @@ def test_a_copied_repository_never_switches_the_original(
 
     copy = tmp_path / "copy"
     shutil.copytree(user_repo, copy, symlinks=True)
-    before = _files(user_repo)
+    before = _files(user_repo, env)
     run_git(copy, "checkout", "-q", "feature/SPEC-1", env=env)
-    assert _files(user_repo) == before
+    assert _files(user_repo, env) == before
     assert settings(copy)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY  # the engine did it
     # GIT_WORK_TREE elsewhere: that work tree is switched, not the repository's own.
     deploy = tmp_path / "deploy"
     deploy.mkdir()
     elsewhere = dict(env, GIT_DIR=str(user_repo / ".git"), GIT_WORK_TREE=str(deploy))
     run_git(deploy, "checkout", "-q", "-f", "feature/SPEC-2", env=elsewhere)
-    assert _files(user_repo)[0] == before[0]
+    assert _files(user_repo, env)[0] == before[0]
     assert settings(deploy)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
 
 
@@ -329,7 +342,7 @@ def test_reinstalled_engine_plans_afresh(
 def test_new_key_forgets_the_prepared_files(user_repo: Path, env: dict[str, str]) -> None:
     from tests.gitrepo import moai
 
-    ready = user_repo / STATE / "ready" / "glm.settings"
+    ready = ready_dir(user_repo, env) / "glm.settings"
     assert ready.exists() and FAKE_KEY.encode() not in ready.read_bytes()
     r = moai(user_repo, "glm", "--set-key", env=env, input=OTHER_FAKE_KEY)
     assert r.returncode == 0, r.stderr
@@ -349,7 +362,7 @@ def test_a_record_changed_by_anyone_else_goes_to_the_engine(
     check right before the rename does not look at it.)
     """
     assert _checkout(user_repo, "feature/SPEC-1", env)[0]
-    path = user_repo / STATE / "ownership.json"
+    path = record_path(user_repo, env)
     before = path.stat()
     path.write_text(json.dumps(json.loads(path.read_text()), indent=1))  # same record, new bytes
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
@@ -441,7 +454,7 @@ def test_an_input_dated_exactly_like_the_stamp_is_unchanged(
     re-dated without changing its ctime, which the stamp also checks.)
     """
     path = user_repo / STATE / "hook-stamp"
-    live = {str(user_repo / SETTINGS), str(user_repo / STATE / "ownership.json")}
+    live = {str(user_repo / SETTINGS), str(record_path(user_repo, env))}
     lines = path.read_text().splitlines()
     inputs = [ln[5:] for ln in lines if ln.startswith("file ") and ln[5:] not in live]
     newest = max(os.stat(p).st_mtime_ns for p in inputs)
@@ -480,9 +493,9 @@ def test_checkouts_that_are_not_a_branch_switch_go_to_the_engine(
     _hook_env(monkeypatch, user_repo, env, branch)
     head = git(user_repo, "rev-parse", "HEAD", env=env).strip()
     args = [head if old == "head" else old, head] + ([flag] if flag else [])
-    before, stamp = _files(user_repo), _stamp(user_repo)[1]
+    before, stamp = _files(user_repo, env), _stamp(user_repo)[1]
     assert not hook_fast.prepared_switch(args)
-    assert _files(user_repo) == before and _stamp(user_repo)[1] == stamp
+    assert _files(user_repo, env) == before and _stamp(user_repo)[1] == stamp
 
 
 def test_a_deleted_key_file_goes_to_the_engine(
@@ -590,7 +603,7 @@ def test_no_switch_needed_is_left_alone(
     stamp = _stamp(repo)[1]
     assert not _switch_in_process(repo, env)
     assert capsys.readouterr().err == ""
-    assert _stamp(repo)[1] == stamp and _files(repo) == (None, None)
+    assert _stamp(repo)[1] == stamp and _files(repo, env) == (None, None)
 
 
 def test_the_lock_file_is_private_when_the_switch_makes_it(
@@ -615,15 +628,15 @@ def test_a_settings_file_made_a_link_since_goes_to_the_engine(
     assert not prepared
     assert any("symbolic link" in line for line in lines), lines
     assert path.is_symlink() and FAKE_KEY not in target.read_text()
-    assert not (user_repo / STATE / "ownership.json").exists()  # nothing written at all
+    assert not record_path(user_repo, env).exists()  # nothing written at all
 
 
 def test_the_prepared_switch_writes_its_own_files_private(
     user_repo: Path, env: dict[str, str]
 ) -> None:
     assert _checkout(user_repo, "feature/SPEC-1", env)[0]
-    for name in ("ownership.json", "hook-stamp"):
-        assert stat.S_IMODE((user_repo / STATE / name).stat().st_mode) == 0o600, name
+    for path in (record_path(user_repo, env), user_repo / STATE / "hook-stamp"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
 def test_the_record_goes_only_after_the_file_without_our_keys(
@@ -724,9 +737,9 @@ def test_only_a_rebase_is_read_as_a_checkout_after_post_rewrite(
     from moai_mashup.githooks import fast as hook_fast
 
     _hook_env(monkeypatch, user_repo, env, "feature/SPEC-1")
-    before = _files(user_repo)
+    before = _files(user_repo, env)
     assert hook_fast.run(["post-rewrite", "amend"]) == 0
-    assert _files(user_repo) == before
+    assert _files(user_repo, env) == before
 
 
 def test_a_write_landing_before_the_file_is_removed_is_kept(

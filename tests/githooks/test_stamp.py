@@ -59,6 +59,7 @@ def _stamp(state: Path, globs: list[str]) -> str | None:
         env=[],
         inputs=[],
         live=(str(state / "s"), str(state / "r")),
+        ready=str(state / "ready"),
         states={},
         keys={},
     )
@@ -161,6 +162,7 @@ def test_pairs_and_display_names_round_trip(tmp_path: Path) -> None:
         env=[],
         inputs=[],
         live=(str(tmp_path / "s"), str(tmp_path / "r")),
+        ready=str(tmp_path / "ready"),
         states={"glm": ("a", "b", 0o600), "kimi": ("c", "d", 0o600)},
         keys={"kimi": (0, 10, "/h/.moai/.env.kimi")},
         names={"kimi": "Kimi (Moonshot)"},
@@ -186,6 +188,7 @@ def test_a_backend_that_is_no_name_gives_no_stamp(tmp_path: Path) -> None:
             env=[],
             inputs=[],
             live=(str(tmp_path / "s"), str(tmp_path / "r")),
+            ready=str(tmp_path / "ready"),
             states={},
             keys={},
         )
@@ -220,6 +223,7 @@ def test_the_shim_reads_its_lines_only_and_stops_at_sh_end(tmp_path: Path) -> No
         env=[("MOAI_LLM_MODE", "")],
         inputs=[(str(state / "llm.yaml"), True, 123), (str(state / "gone"), False, None)],
         live=(str(state / "s"), str(state / "r")),
+        ready=str(state / "ready"),
         states={"glm": ("a", "b", 0o600), "claude": ("-", "-", 0o600)},
         keys={"glm": (0, 10, "/h/.moai/.env.glm")},
         pairs=[("claude", "glm"), ("glm", "claude")],

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from moai_mashup.errors import BadInput, Refused
-from moai_mashup.settings import apply, trust
+from moai_mashup.settings import apply, private, trust
 from moai_mashup.workspace import Workspace
 from tests.gitrepo import GLM_JSON, SEED_GLM_JSON, SETTINGS, write
 
@@ -134,12 +134,14 @@ def test_an_empty_or_broken_file_is_a_save_half_done(data: bytes, done: bool) ->
     assert apply._complete(data) is done
 
 
-def test_a_state_dir_moai_cannot_write_is_refused_before_any_write(ws: Workspace) -> None:
+def test_a_private_folder_moai_cannot_write_is_refused_before_any_write(ws: Workspace) -> None:
     """Any OSError of the probe is the one clear line (as root a read-only folder does
-    not refuse; a probe name already taken gives the same OSError)."""
+    not refuse; a probe name already taken gives the same OSError). The probe is
+    in the worktree's private folder, where the record is (settings/private.py)."""
     Path(ws.wt.state_dir).mkdir(parents=True, exist_ok=True)
-    (Path(ws.wt.state_dir) / f".write-probe.{os.getpid()}").mkdir()
-    with pytest.raises(Refused, match="cannot write there"):
+    folder = private.ensure(str(ws.wt.state_dir))
+    (Path(folder) / f".write-probe.{os.getpid()}").mkdir()
+    with pytest.raises(Refused, match=f"^{folder}: cannot write there"):
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert not (Path(ws.wt.root) / SETTINGS).exists()
 

@@ -7,6 +7,7 @@ Fast enough to run for every mutant of apply.py (scripts/mutation.sh); the
 from __future__ import annotations
 
 import json
+import os
 import stat
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from moai_mashup import paths
 from moai_mashup.errors import BadInput, Refused
 from moai_mashup.settings import apply
 from moai_mashup.workspace import Workspace, open_workspace
+from tests.core_fixtures import record_path
 from tests.gitrepo import FAKE_KEY, GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, git, write
 
 RECORD = "ownership.json"
@@ -62,8 +64,15 @@ def test_settings_read_as_bytes(ws: Workspace) -> None:
         apply.read_state(ws.wt)
 
 
+def _record(ws: Workspace) -> Path:
+    """The worktree's ownership record, in its private folder in ~/.moai."""
+    return record_path(Path(ws.wt.root), dict(os.environ))
+
+
 @pytest.mark.parametrize("text", ["{", '{"version": 2}', '{"version": 1}', "[]"])
 def test_unreadable_record_named(ws: Workspace, text: str) -> None:
+    """(One an earlier moai left in the git dir: read until moved, tests/settings/
+    test_private_state.py.)"""
     write(Path(ws.wt.state_dir) / RECORD, text)
     with pytest.raises(BadInput) as err:
         apply.read_record(ws.wt)
@@ -124,7 +133,7 @@ def test_no_key_and_untrusted_url_refused_before_anything_is_written(
     with pytest.raises(BadInput, match="no GLM key found"):
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert not (Path(ws.wt.root) / SETTINGS).exists()
-    assert not (Path(ws.wt.state_dir) / RECORD).exists()
+    assert not _record(ws).exists()
 
 
 def test_apply_writes_once_then_nothing(ws: Workspace) -> None:
@@ -132,7 +141,7 @@ def test_apply_writes_once_then_nothing(ws: Workspace) -> None:
     assert (first.backend, first.changed, first.before) == ("glm", True, "claude")
     assert first.key is not None and first.key.value == FAKE_KEY
     path = Path(ws.wt.root) / SETTINGS
-    record = Path(ws.wt.state_dir) / RECORD
+    record = _record(ws)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
     state = apply.read_state(ws.wt)
@@ -154,10 +163,10 @@ def test_a_deleted_key_of_ours_is_written_again(ws: Workspace) -> None:
     doc = json.loads(path.read_text())
     del doc["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"]
     path.write_text(json.dumps(doc))
-    record = (Path(ws.wt.state_dir) / RECORD).read_text()
+    record = _record(ws).read_text()
     assert apply.apply_backend(ws.wt, ws.cfg, "glm").changed
     assert json.loads(path.read_text())["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-4.7"
-    assert (Path(ws.wt.state_dir) / RECORD).read_text() == record
+    assert _record(ws).read_text() == record
 
 
 def test_a_stale_record_is_removed_on_claude(ws: Workspace) -> None:
@@ -165,7 +174,7 @@ def test_a_stale_record_is_removed_on_claude(ws: Workspace) -> None:
     (Path(ws.wt.root) / SETTINGS).write_text('{"model": "opus"}')  # every key of ours gone
     result = apply.apply_backend(ws.wt, ws.cfg, "claude")
     assert result.changed and result.before == "claude"
-    assert not (Path(ws.wt.state_dir) / RECORD).exists()
+    assert not _record(ws).exists()
     assert (Path(ws.wt.root) / SETTINGS).read_text() == '{"model": "opus"}'
 
 
@@ -173,7 +182,7 @@ def test_record_text_is_what_apply_writes(ws: Workspace) -> None:
     assert apply.record_text(None) is None
     apply.apply_backend(ws.wt, ws.cfg, "glm")
     state = apply.read_state(ws.wt)
-    assert apply.record_text(state.record) == (Path(ws.wt.state_dir) / RECORD).read_text()
+    assert apply.record_text(state.record) == _record(ws).read_text()
 
 
 def test_tracked_settings_refused_with_the_fix(ws: Workspace, env: dict[str, str]) -> None:

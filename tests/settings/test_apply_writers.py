@@ -10,6 +10,7 @@ moai plans. Real repository, real files, moai's real apply_backend.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from moai_mashup.errors import Refused
 from moai_mashup.settings import apply
 from moai_mashup.workspace import Workspace, open_workspace
+from tests.core_fixtures import record_path
 from tests.gitrepo import FAKE_KEY, SETTINGS, settings, write
 
 MINE = '{\n  "model": "opus",\n  "env": {"MY_FLAG": "1"}\n}\n'
@@ -91,7 +93,7 @@ def test_a_change_while_moai_plans_claude_survives(ws: Workspace, repo: Path) ->
         "env": {"MY_FLAG": "1"},
         "permissions": {"allow": ["Bash(ls:*)"]},
     }
-    assert not (Path(ws.wt.state_dir) / "ownership.json").exists()
+    assert not record_path(repo, dict(os.environ)).exists()
 
 
 def test_changes_on_each_attempt_but_the_last_all_survive(ws: Workspace, repo: Path) -> None:

@@ -12,6 +12,7 @@ import subprocess
 from hashlib import sha256
 from pathlib import Path
 
+from tests.core_fixtures import record_path
 from tests.gitrepo import FAKE_KEY, LLM_YAML, SETTINGS, git, moai, settings, write
 
 EVIL = "import pathlib\npathlib.Path({marker!r}).touch()\n"
@@ -84,12 +85,12 @@ def test_an_old_helper_command_is_upgraded_on_the_next_apply(
     doc = settings(repo)
     doc["apiKeyHelper"] = old
     (repo / SETTINGS).write_text(json.dumps(doc, indent=2) + "\n")
-    record_path = repo / ".git" / "moai" / "ownership.json"
-    record = json.loads(record_path.read_text())
+    path = record_path(repo, env)
+    record = json.loads(path.read_text())
     for entry in record["entries"]:
         if entry["path"] == ["apiKeyHelper"]:
             entry["ours"] = _fingerprint(old)
-    record_path.write_text(json.dumps(record))
+    path.write_text(json.dumps(record))
 
     r = moai(repo, "apply", env=env)
     assert r.returncode == 0, r.stderr

@@ -14,8 +14,9 @@ import os
 import stat
 from pathlib import Path
 
+from tests.core_fixtures import ready_dir, record_path
 from tests.gitrepo import FAKE_KEY, SETTINGS, git, moai, settings, write
-from tests.hooks_support import age, age_inputs, install, moai_lines, run_git
+from tests.hooks_support import age, age_inputs, install, moai_lines, moai_written, run_git
 
 USER_SETTINGS = '{\n  "model": "opus"\n}\n'
 
@@ -83,8 +84,8 @@ def test_the_prepared_switch_never_writes_through_a_link_checked_out_since(
     age_inputs(repo, home)
     (repo / ".git" / "moai" / "hook-stamp").unlink()
     run_git(repo, "checkout", "-q", "main", env=env)  # the engine stamps and prepares GLM
-    age(*(repo / ".git" / "moai").rglob("*"), seconds=59)
-    assert (repo / ".git" / "moai" / "ready" / "glm.settings").exists()
+    age(*moai_written(repo, home), seconds=59)
+    assert (ready_dir(repo, env) / "glm.settings").exists()
     proc = run_git(repo, "checkout", "-q", "feature/SPEC-evil", env=env)
     assert not list(outside.iterdir()), moai_lines(proc.stderr)
     assert any("symbolic link" in line for line in moai_lines(proc.stderr)), proc.stderr
@@ -116,7 +117,7 @@ def test_a_users_link_inside_the_worktree_stays_a_link_and_keeps_its_mode(
         assert target.read_text() == USER_SETTINGS
         assert stat.S_IMODE(target.stat().st_mode) == 0o644
         age_inputs(repo, home)
-        age(*(repo / ".git" / "moai").rglob("*"), seconds=59)
+        age(*moai_written(repo, home), seconds=59)
     assert moai(repo, "glm", env=env).returncode == 0
     assert moai(repo, "claude", env=env).returncode == 0
     assert (repo / SETTINGS).is_symlink() and target.read_text() == USER_SETTINGS
@@ -143,7 +144,7 @@ def test_a_plain_file_keeps_its_mode_when_switched_back(
     assert moai(repo, "claude", env=env).returncode == 0
     assert (repo / SETTINGS).read_text() == USER_SETTINGS
     assert stat.S_IMODE((repo / SETTINGS).stat().st_mode) == 0o640
-    record = repo / ".git" / "moai" / "ownership.json"
+    record = record_path(repo, env)
     assert not record.exists() or "original_mode" in json.loads(record.read_text())
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.backends_support import KIMI_URL
+from tests.core_fixtures import ready_dir
 from tests.gitrepo import (
     LLM_YAML,
     SEED_LLM_YAML,
@@ -120,7 +121,7 @@ def test_a_worktree_on_the_backend_goes_to_claude_when_the_key_is_set_for_anothe
     a, b = a_and_b
     for branch in ("exp/x", "main", "exp/x", "main"):
         run_git(a, "checkout", "-q", branch, env=env)
-    assert (a / ".git" / "moai" / "ready").is_dir()
+    assert ready_dir(a, env).is_dir()
     # the user sets kimi's key again, in B, for DeepSeek
     r = moai(b, "key", "set", "kimi", env=env, input=OTHER_KEY)
     assert r.returncode == 0 and f"for {DS_URL}" in r.stdout

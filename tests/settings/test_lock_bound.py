@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from moai_mashup.settings.lock import LOCK_WAIT_S
+from tests.core_fixtures import ready_dir, record_path
 from tests.gitrepo import SETTINGS, moai, write
-from tests.hooks_support import age, age_inputs, install, moai_lines, run_git
+from tests.hooks_support import age, age_inputs, install, moai_lines, moai_written, run_git
 
 pytestmark = pytest.mark.stress
 
@@ -59,7 +60,7 @@ def _settle(repo: Path, env: dict[str, str], home: Path) -> None:
         age_inputs(repo, home)
         (repo / STATE / "hook-stamp").unlink(missing_ok=True)
         run_git(repo, "checkout", "-q", "main", env=env)
-    age(*(repo / STATE).rglob("*"), *(repo / ".claude").rglob("*"), seconds=59)
+    age(*moai_written(repo, home), seconds=59)
 
 
 @pytest.mark.parametrize("path", ["engine", "prepared switch"])
@@ -75,7 +76,7 @@ def test_checkout_waits_a_bounded_time_then_leaves_the_worktree(
     if path == "engine":
         (repo / STATE / "hook-stamp").unlink()
     else:
-        assert (repo / STATE / "ready" / "glm.settings").exists()
+        assert (ready_dir(repo, env) / "glm.settings").exists()
     before = (repo / SETTINGS).read_bytes()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(repo / STATE / "settings.lock")],
@@ -106,7 +107,7 @@ def test_checkout_waits_a_bounded_time_then_leaves_the_worktree(
     assert took >= LOCK_WAIT_S  # it did wait for a holder that might finish
     assert run_git(repo, "branch", "--show-current", env=env).stdout.strip() == "feature/SPEC-1"
     assert (repo / SETTINGS).read_bytes() == before, "left as it was"
-    assert not (repo / STATE / "ownership.json").exists()
+    assert not record_path(repo, env).exists()
     # The holder gone, the next moai entry point sees the drift and fixes it.
     r = moai(repo, "apply", env=env)
     assert r.returncode == 0, r.stderr

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.core_fixtures import record_path
 from tests.gitrepo import (
     FAKE_KEY,
     LLM_YAML,
@@ -36,9 +37,12 @@ def test_create_puts_spec_worktree_under_home_on_glm(
     assert not (repo / SETTINGS).exists(), "main stays on Claude"
     assert FAKE_KEY not in r.stdout + r.stderr
     assert "feature/SPEC-AUTH-001" in r.stdout and "glm" in r.stdout
-    # our state lives in the worktree's git dir, not in the work tree
+    # our record lives in the worktree's private folder in ~/.moai, not in the work
+    # tree nor in its git dir (which holds only the pointer)
     gitdir = Path(git(wt, "rev-parse", "--path-format=absolute", "--git-dir", env=env).strip())
-    assert (gitdir / "moai" / "ownership.json").is_file()
+    assert record_path(wt, env).is_file()
+    assert (gitdir / "moai" / "private-id").is_file()
+    assert not (gitdir / "moai" / "ownership.json").exists()
     assert git(wt, "status", "--porcelain", env=env) == ""
     p = moai(repo, "worktree", "path", "SPEC-AUTH-001", env=env)
     assert p.stdout.strip() == str(wt)

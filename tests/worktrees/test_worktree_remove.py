@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tests.core_fixtures import private_folder
 from tests.gitrepo import SETTINGS, git, moai, write
 from tests.worktree_support import (
     branches,
@@ -24,11 +25,13 @@ def test_remove_clean_worktree_takes_our_state_with_it(
 ) -> None:
     wt = created(repo, env, "SPEC-R1")
     state = _gitdir(wt, env) / "moai"
-    assert (state / "ownership.json").is_file() and (wt / SETTINGS).is_file()
+    folder = private_folder(wt, env)
+    assert (folder / "ownership.json").is_file() and (wt / SETTINGS).is_file()
     r = moai(repo, "worktree", "remove", "SPEC-R1", env=env)
     assert r.returncode == 0, r.stderr
     assert not wt.exists()
     assert not state.exists(), "per-worktree state lives in the worktree's git dir"
+    assert not folder.exists(), "and its private folder in ~/.moai goes with it"
     assert worktree_paths(repo, env) == [str(repo)]
     assert "feature/SPEC-R1" in branches(repo, env), "the branch stays without --delete-branch"
 

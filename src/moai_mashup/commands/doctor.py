@@ -557,6 +557,41 @@ def hooks_lines(f: Facts) -> list[Check]:
     return lines
 
 
+def private_lines(f: Facts) -> list[Check]:
+    """moai's private folders in ~/.moai/worktrees (settings/private.py): this worktree's
+    pointer, and folders whose worktree is gone (removed with plain `git worktree
+    remove`, a deleted clone), which only `moai worktree clean` removes."""
+    from moai_mashup.paths import PRIVATE_ID
+    from moai_mashup.settings import private
+
+    lines = []
+    found = private.lookup(str(f.wt.state_dir))
+    if found.problem is not None:
+        lines.append(
+            Check(
+                "warn",
+                "private",
+                f"{found.problem}; moai's record of this worktree is not used, and its next "
+                "write starts a new one",
+                f"rm {os.path.join(f.wt.state_dir, PRIVATE_ID)}",
+            )
+        )
+    gone = private.orphans(private.repository_ids(str(f.wt.common_dir)))
+    if gone:
+        where = gone[0].gitdir or gone[0].folder
+        more = f" and {len(gone) - 1} more" if len(gone) > 1 else ""
+        lines.append(
+            Check(
+                "warn",
+                "private",
+                f"{len(gone)} folder{'s' if len(gone) > 1 else ''} in {private.worktrees_home()} "
+                f"keep moai's record of a worktree that is gone ({where}{more})",
+                "moai worktree clean",
+            )
+        )
+    return lines
+
+
 def environment_lines(f: Facts) -> list[Check]:
     """ANTHROPIC_* exported in this shell that the worktree's settings do not match."""
     local_env = f.docs[2].get("env")
@@ -592,6 +627,7 @@ STATIC_CHECKS = (
     main_checkout_lines,
     claude_code_lines,
     hooks_lines,
+    private_lines,
     environment_lines,
     cwd_lines,
 )

@@ -169,7 +169,7 @@ def remove_cmd(spec_id: str, force: bool, delete_branch: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would go and why; change nothing.")
 def clean_cmd(merged: bool, empty: bool, dry_run: bool) -> None:
     """Remove merged (--merged) or empty (--empty) SPEC worktrees; prune records of
-    deleted ones.
+    deleted ones (git's, and moai's private folders in ~/.moai/worktrees).
 
     With --merged, SPEC worktrees whose own commits landed on default_branch go,
     with their branches: merged, fast-forwarded, squashed or rebased. A worktree
@@ -185,6 +185,9 @@ def clean_cmd(merged: bool, empty: bool, dry_run: bool) -> None:
     verb = "would remove" if dry_run else "removing"
     for line in plan.stale:
         click.echo(f"{'would prune' if dry_run else 'pruned'}: {line}")
+    if dry_run:
+        for folder in plan.private:
+            click.echo(f"would remove {folder}: moai's record of a worktree that is gone")
     for info in plan.kept_dirty:
         click.echo(
             f"kept {info.path}: {info.branch} is {'empty' if info.empty else info.merged}"
@@ -200,7 +203,7 @@ def clean_cmd(merged: bool, empty: bool, dry_run: bool) -> None:
         return
     for line in run_clean(ws, plan):
         click.echo(line)
-    if not (plan.remove or plan.stale or plan.kept_dirty or plan.kept_empty):
+    if not (plan.remove or plan.stale or plan.private or plan.kept_dirty or plan.kept_empty):
         hint = "" if merged or empty else " (add --merged for merged SPECs, --empty for empty ones)"
         click.echo("nothing to clean" + hint)
     if not cwd.exists():

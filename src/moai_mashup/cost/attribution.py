@@ -73,7 +73,6 @@ from moai_mashup.cost.transcripts import (
 from moai_mashup.errors import MoaiError
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_SETTINGS_BYTES, too_deep
-from moai_mashup.paths import RECORD_NAME
 
 if TYPE_CHECKING:
     from typing import Any
@@ -234,11 +233,14 @@ def model_ids(env: dict[str, Any]) -> frozenset[str]:
 
 
 def worktree_backend(state_dir: Path, settings_env: dict[str, Any]) -> OnBackend:
-    """The backend moai's ownership record (in a worktree's `state_dir`) says that
-    worktree's settings are on, with the models its settings' env names; NOT_ON
-    without a readable record (the report does not fail on it: `moai doctor` does)."""
+    """The backend moai's ownership record (the worktree's, whose state dir is
+    `state_dir`: settings/private.py) says that worktree's settings are on, with the
+    models its settings' env names; NOT_ON without a readable record (the report does
+    not fail on it: `moai doctor` does)."""
+    from moai_mashup.settings import private
+
     try:
-        raw = files.read_bytes(state_dir / RECORD_NAME, MAX_SETTINGS_BYTES)
+        _path, raw = private.read_record(str(state_dir))
         data = jsontext.loads(raw) if raw is not None else None
     except (MoaiError, OSError, ValueError, RecursionError):
         return NOT_ON

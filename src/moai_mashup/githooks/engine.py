@@ -12,8 +12,11 @@ and exit 0, unless the team's `policy.strict` asks for a failing hook.
 After each post-checkout it writes a stamp (`<git-dir>/moai/hook-stamp`) that
 lets the shim skip Python entirely while nothing the decision read changed
 (githooks/stamp.py owns its format, routing table included), and prepares the
-switch to every other backend the table names (`<git-dir>/moai/ready/`, never
-the key), which githooks/fast.py takes without importing this module.
+switch to every other backend the table names (`~/.moai/worktrees/<id>/ready/`,
+never the key), which githooks/fast.py takes without importing this module. What
+holds the settings file's values (the ownership record, the prepared files)
+lives in the worktree's private folder in ~/.moai (settings/private.py), the
+stamp holding only digests and paths.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, Res
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING
 from moai_mashup.limits import MAX_CONFIG_BYTES
-from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STAMP_NAME
+from moai_mashup.paths import READY_DIR, RECORD_NAME, SETTINGS_REL, STAMP_NAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -224,12 +227,15 @@ def _leak_inputs(wt: git.Worktree) -> list[str]:
     ]
 
 
-def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, providers: list[str]) -> list[str] | None:
+def _stamp_inputs(
+    wt: git.Worktree, cfg: ResolvedConfig, providers: list[str], folder: str
+) -> list[str] | None:
     """Every file whose change could change the decision; None: no fast path.
 
     `providers`: the backends other than Claude the stamp applies or prepares,
     whose settings also depend on their key, the template or llm.yaml, trust,
-    and what keeps the settings file out of git.
+    and what keeps the settings file out of git. `folder`: the worktree's private
+    folder (settings/private.py), which holds the ownership record.
     """
     inputs = [
         os.path.join(wt.root, LLM_YAML),
@@ -237,7 +243,7 @@ def _stamp_inputs(wt: git.Worktree, cfg: ResolvedConfig, providers: list[str]) -
         os.path.dirname(os.path.join(wt.root, LLM_YAML)),
         os.path.join(wt.root, LLM_LOCAL_YAML),
         os.path.join(wt.root, SETTINGS_REL),
-        os.path.join(wt.state_dir, RECORD_NAME),
+        os.path.join(folder, RECORD_NAME),
         *_leak_inputs(wt),  # the notes (`note <backend>`) githooks/fast.py prints
     ]
     if providers:
@@ -296,7 +302,9 @@ class Prepared:
         self.pairs = pairs or set()
 
 
-def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> Prepared:
+def prepare_states(
+    wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, folder: str
+) -> Prepared:
     """The files as `applied` left them and, when it can be planned, those of every
     other backend the routing table names; the mode a prepared Claude file gets
     (what the engine would give it); the key each backend's files hold.
@@ -324,7 +332,9 @@ def prepare_states(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend) -> P
     state = read_state(wt)
     from moai_mashup.limits import MAX_PREPARED_BYTES, MAX_SETTINGS_BYTES
 
-    live_record = files.read_bytes(os.path.join(wt.state_dir, RECORD_NAME), MAX_SETTINGS_BYTES)
+    live_record = files.read_bytes(
+        os.path.join(folder, RECORD_NAME), MAX_SETTINGS_BYTES, within=folder
+    )
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
     # On Claude too: a prepared switch keeps this stamp's `state claude` line, and
     # the next prepared switch back to Claude gives the file this mode.
@@ -421,7 +431,7 @@ def _without_key(data: bytes | None, key: bytes, slot: bytes) -> bytes | None:
 
 
 def stamp_text(
-    wt: git.Worktree, cfg: ResolvedConfig, applied: str, prepared: Prepared
+    wt: git.Worktree, cfg: ResolvedConfig, applied: str, prepared: Prepared, folder: str
 ) -> str | None:
     """The stamp (githooks/stamp.py renders it) for what the engine decided, or None."""
     from moai_mashup.core.model_pin import MODEL_VAR
@@ -431,7 +441,7 @@ def stamp_text(
 
     states = prepared.states
     providers = [b for b in states if b != "claude"]
-    inputs = _stamp_inputs(wt, cfg, providers)
+    inputs = _stamp_inputs(wt, cfg, providers, folder)
     if inputs is None:
         return None
     settings, record = inputs[3], inputs[4]
@@ -471,6 +481,7 @@ def stamp_text(
         env=env,
         inputs=listed,
         live=(str(settings), str(record)),
+        ready=os.path.join(folder, READY_DIR),
         states={
             backend: (
                 digest(settings_bytes),
@@ -510,19 +521,29 @@ def _ready_files(prepared: Prepared, applied: str) -> dict[str, Files]:
     return ready
 
 
+def _private_folder(wt: git.Worktree) -> str:
+    """The worktree's private folder (settings/private.py), made under the settings lock."""
+    from moai_mashup.paths import LOCK_NAME
+    from moai_mashup.settings import private
+    from moai_mashup.settings.lock import file_lock
+
+    with file_lock(os.path.join(wt.state_dir, LOCK_NAME)):
+        return private.ensure(wt.state_dir)
+
+
 def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started: float) -> None:
     from moai_mashup.githooks.stamp import ready_path
     from moai_mashup.limits import MAX_PREPARED_BYTES
-    from moai_mashup.paths import READY_DIR
 
     try:
-        prepared = prepare_states(wt, cfg, applied)
-    except MoaiError:
+        folder = _private_folder(wt)  # none: no stamp (its ready files hold the user's values)
+        prepared = prepare_states(wt, cfg, applied, folder)
+    except (OSError, MoaiError):
         return  # e.g. the file as written is past the size moai plans: no stamp, no fast path
     ready_files = _ready_files(prepared, applied)
-    text = stamp_text(wt, cfg, applied, prepared)
+    text = stamp_text(wt, cfg, applied, prepared, folder)
     path = os.path.join(wt.state_dir, STAMP_NAME)
-    ready = os.path.join(wt.state_dir, READY_DIR)
+    ready = os.path.join(folder, READY_DIR)
     try:
         if text is None or any(
             len(data) > MAX_PREPARED_BYTES for pair in ready_files.values() for data in pair if data
@@ -532,18 +553,18 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
             ready_files = {}
             if text is not None:
                 prepared.states = {applied: prepared.states[applied]}
-                text = stamp_text(wt, cfg, applied, prepared)
-        files.make_dirs(ready, 0o700)
+                text = stamp_text(wt, cfg, applied, prepared, folder)
+        files.make_dirs(ready, 0o700, within=folder)
         wanted = set()
         for backend, pair in ready_files.items():
             for part, data in zip(("settings", "record"), pair, strict=True):
-                target = ready_path(wt.state_dir, backend, part)
+                target = ready_path(ready, backend, part)
                 if data is not None:
-                    files.write_bytes(target, data, durable=False)
+                    files.write_bytes(target, data, durable=False, within=folder)
                     wanted.add(os.path.basename(target))
         for name in files.list_dir(ready):  # a backend no longer prepared, a part it lacks
             if name not in wanted:
-                files.remove(os.path.join(ready, name))
+                files.remove(os.path.join(ready, name), within=folder)
         if text is not None:
             dated = (int(started) - STAMP_AGE_S) * 10**9
             files.write_bytes(path, text.encode("utf-8"), durable=False, times_ns=(dated, dated))

@@ -6,12 +6,14 @@ pathlib, the config cache, the planner) cost more than the switch itself
 (benchmarks/bench_checkout.py). So after each decision the engine also
 prepares the switch to every other backend the routing table names (Claude,
 GLM, any of `llm.backends`; engine.write_stamp): the exact settings text and
-ownership record that applying it would write, in `<git-dir>/moai/ready/`,
-with their SHA-256 and those of the files as they are now, in the stamp
-(githooks/stamp.py, which owns the format). A prepared settings file never
-holds a key: its place holds `stamp.KEY_SLOT`, filled here with the target
-backend's key from its key file in `~/.moai` (the stamp's `key <backend>`
-line says where in it), and the result must hash to what the engine planned.
+ownership record that applying it would write, in the worktree's private
+folder (`~/.moai/worktrees/<id>/ready/`, settings/private.py: they hold the
+settings file's values, which git's dirs never do), with their SHA-256 and
+those of the files as they are now, in the stamp (githooks/stamp.py, which
+owns the format). A prepared settings file never holds a key: its place holds
+`stamp.KEY_SLOT`, filled here with the target backend's key from its key file
+in `~/.moai` (the stamp's `key <backend>` line says where in it), and the
+result must hash to what the engine planned.
 
 This module, imported first by the shim with nothing but os, the builtin
 sha256 and the stamp's reader, takes that switch when everything still holds:
@@ -166,6 +168,7 @@ def prepared_switch(args: list[str]) -> bool:
     settings, record = stamp.fields.get("live-settings", ""), stamp.fields.get("live-record", "")
     if (
         not stamp.ok
+        or not stamp.fields.get("ready-dir")  # a stamp of an earlier moai: the engine decides
         or not _same_worktree(stamp, state_dir)
         or stamp.fields.get("engine") != engine_id()
         or target == applied
@@ -198,9 +201,12 @@ def _switch(
     settings, record = stamp.fields["live-settings"], stamp.fields["live-record"]
     if not _inputs_hold(stamp, stamp_stat.st_mtime_ns, (settings, record)):
         return False
+    folder = stamp.fields["ready-dir"]
+    if any(os.path.islink(p) for p in (folder, os.path.dirname(folder), os.path.dirname(record))):
+        return False  # the private folder is a link (planted since): the engine checks it
     ready = (
-        _filled(stamp, _read(ready_path(state_dir, target, "settings")), target),
-        _read(ready_path(state_dir, target, "record")),
+        _filled(stamp, _read(ready_path(folder, target, "settings")), target),
+        _read(ready_path(folder, target, "record")),
     )
     if (digest(ready[0]), digest(ready[1])) != stamp.states[target]:
         return False  # a ready file lost or torn, a key moved: the engine plans afresh

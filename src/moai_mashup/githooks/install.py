@@ -292,9 +292,12 @@ def uninstall(wt: git.Worktree, hook_types: tuple[str, ...] = SUPPORTED_HOOK_TYP
 
 
 def forget_prepared(wt: git.Worktree) -> None:
-    """Every worktree's stamp and prepared switch: only the hook reads them, and
-    another engine or shim decides afresh."""
+    """Every worktree's stamp and prepared switch (in its private folder,
+    settings/private.py; an earlier moai's in the git dir): only the hook reads them,
+    and another engine or shim decides afresh. The private folder itself stays: its
+    ownership record says what to take out of the settings file."""
     from moai_mashup.paths import READY_DIR, STAMP_NAME
+    from moai_mashup.settings import private
 
     worktrees = Path(wt.common_dir) / "worktrees"
     state_dirs = [Path(wt.common_dir) / "moai"]
@@ -302,6 +305,9 @@ def forget_prepared(wt: git.Worktree) -> None:
     for state in state_dirs:
         files.remove(state / STAMP_NAME)
         files.remove_tree(state / READY_DIR)
+        folder = private.lookup(str(state)).folder
+        if folder is not None:
+            private.remove_folder(private.ready_dir(folder))
 
 
 def _recorded_python(text: str) -> str | None:

@@ -15,7 +15,7 @@ backend gives; the shim (resources/hook-tmpl) and the prepared switch
     ...the lines below are the prepared switch's:
     engine <id>  why <n> <text>  note <backend> <text>  ctime <ns> <path>
     display <backend> <text>   (how messages name a backend of llm.backends)
-    live-settings <path>  live-record <path>
+    live-settings <path>  live-record <path>  ready-dir <path>
     state <backend> <settings sha256> <record sha256> <mode>
     pair <from> <to>           (a switch the ready files make as the engine would)
     key <backend> <offset> <length> <path>
@@ -44,7 +44,12 @@ two others it checked each pair (githooks/engine.prepare_states).
 
 `key <backend>`: where in that backend's key file (`~/.moai/.env.NAME` or
 `credentials.yaml`) its key sits, one line per backend whose prepared file
-holds a key. A prepared settings file (`ready/<backend>.settings`) holds
+holds a key. The prepared files are in `ready-dir` and the record in
+`live-record`: the worktree's private folder in `~/.moai` (settings/private.py),
+as they hold the settings file's values; the stamp holds digests and paths
+only. A stamp of an earlier moai has no `ready-dir`: the prepared switch leaves
+that checkout to the engine, which writes a new one. A prepared settings file
+(`<ready-dir>/<backend>.settings`) holds
 `KEY_SLOT` in the key's place and never the key: the prepared switch fills in
 THAT backend's key from its key file at switch time. The reader is strict: a
 `key` line it cannot read whole, or a second one for a backend, and the stamp
@@ -59,7 +64,6 @@ import os
 import sys
 
 from moai_mashup.core.routing import glob_matches
-from moai_mashup.paths import READY_DIR
 
 try:  # the builtin sha256: hashlib's OpenSSL binding costs ~5 ms to import
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
@@ -83,9 +87,10 @@ def digest(data: bytes | None) -> str:
     return "-" if data is None else sha256(data).hexdigest()
 
 
-def ready_path(state_dir: str, backend: str, part: str) -> str:
-    """`<git-dir>/moai/ready/<backend>.<part>`, part: settings or record."""
-    return os.path.join(state_dir, READY_DIR, f"{backend}.{part}")
+def ready_path(ready_dir: str, backend: str, part: str) -> str:
+    """`<ready_dir>/<backend>.<part>`, part: settings or record; ready_dir: the stamp's
+    `ready-dir` (`~/.moai/worktrees/<id>/ready`, settings/private.py)."""
+    return os.path.join(ready_dir, f"{backend}.{part}")
 
 
 def engine_id() -> str:
@@ -147,6 +152,7 @@ def render(
     env: list[tuple[str, str]],
     inputs: list[tuple[str, bool, int | None]],
     live: tuple[str, str],
+    ready: str,
     states: dict[str, tuple[str, str, int]],
     keys: dict[str, tuple[int, int, str]],
     names: dict[str, str] | None = None,
@@ -157,10 +163,11 @@ def render(
 
     routes: (glob, backend, why) in order; notes: backend -> a line to print
     after switching to it; inputs: (path, there, ctime ns or None); live: the
-    settings file and ownership record; states: backend -> (settings digest,
-    record digest, settings mode); keys: backend -> (offset, length, key file);
-    names: backend -> how messages name it (built-in ones need none); pairs:
-    (from, to), the switches the prepared switch may take.
+    settings file and ownership record; ready: the folder of the prepared
+    files; states: backend -> (settings digest, record digest, settings mode);
+    keys: backend -> (offset, length, key file); names: backend -> how
+    messages name it (built-in ones need none); pairs: (from, to), the
+    switches the prepared switch may take.
     """
     lines = [
         f"moai-hook-stamp {STAMP_VERSION}",
@@ -181,7 +188,7 @@ def render(
     lines += [f"note {backend} {note}" for backend, note in sorted(notes.items())]
     lines += [f"display {backend} {name}" for backend, name in sorted((names or {}).items())]
     lines += [f"ctime {ctime} {path}" for path, _, ctime in inputs if ctime is not None]
-    lines += [f"live-settings {live[0]}", f"live-record {live[1]}"]
+    lines += [f"live-settings {live[0]}", f"live-record {live[1]}", f"ready-dir {ready}"]
     for backend, (settings_digest, record_digest, mode) in sorted(states.items()):
         lines.append(f"state {backend} {settings_digest} {record_digest} {mode:o}")
     lines += [f"pair {a} {b}" for a, b in pairs or []]

@@ -33,11 +33,11 @@ from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_CONFIG_BYTES, MAX_SETTINGS_BYTES, loads_json_unique
 from moai_mashup.paths import (
     LOCK_NAME,
-    RECORD_NAME,
     SETTINGS_REL,
     SETTINGS_TEMP_PATTERN,
     SETTINGS_TEMP_PROBE,
 )
+from moai_mashup.settings import private
 from moai_mashup.settings.keys import GlmKey, binding_problem, no_key_message, resolve_key
 from moai_mashup.spawn import IgnoredQuery
 
@@ -284,15 +284,17 @@ def parse_settings(path: str, text: str | None) -> dict[str, Any]:
 
 
 def read_record(wt: git.Worktree) -> plan.OwnershipRecord | None:
+    """The worktree's ownership record, in its private folder (settings/private.py)."""
+    path = private.legacy_record(wt.state_dir)
     try:
-        raw = files.read_bytes(os.path.join(wt.state_dir, RECORD_NAME), MAX_SETTINGS_BYTES)
+        path, raw = private.read_record(wt.state_dir)
         if raw is None:
             return None
         return plan.OwnershipRecord.from_json(jsontext.loads(raw))
     except (BadInput, OSError, ValueError, RecursionError, KeyError, TypeError):
         raise BadInput(
-            f"{os.path.join(wt.state_dir, RECORD_NAME)}: unreadable ownership record; remove "
-            f"it, then check the env keys of {SETTINGS_REL} by hand"
+            f"{path}: unreadable ownership record; remove it, then check "
+            f"the env keys of {SETTINGS_REL} by hand"
         ) from None
 
 
@@ -620,19 +622,19 @@ def _complete(data: bytes) -> bool:
         return False
 
 
-def _check_writable(state_dir: str) -> None:
+def _check_writable(folder: str) -> None:
     """Refuse before the first write when the record could not follow the settings file.
 
     Switching to Claude writes the settings file, then removes the record: with a
-    read-only state dir the second step would fail after the first had happened.
+    read-only private folder the second step would fail after the first had happened.
     """
-    probe = os.path.join(state_dir, f".write-probe.{os.getpid()}")
+    probe = os.path.join(folder, f".write-probe.{os.getpid()}")
     try:
         files.create_exclusive(probe, b"")
         files.remove(probe)
     except OSError as exc:
         raise Refused(
-            f"{state_dir}: cannot write there ({exc.strerror}); moai keeps this worktree's "
+            f"{folder}: cannot write there ({exc.strerror}); moai keeps this worktree's "
             "ownership record there, so it changed nothing; make it writable and rerun"
         ) from None
 
@@ -681,7 +683,6 @@ def _apply_locked(
     desired, key, held = desired_backend(wt, cfg, backend)
     profile = profile_of(cfg, backend)
     where = GLM_JSON if profile is None else f"{profile_where(profile)}.env"
-    record_path = os.path.join(wt.state_dir, RECORD_NAME)
     spec = stray_spec(wt, cfg.glm_env_var, cfg.backends)
     with file_lock(os.path.join(wt.state_dir, LOCK_NAME)):
         if backend != CLAUDE:
@@ -700,14 +701,20 @@ def _apply_locked(
                 )
             if privacy is not None:
                 _ensure_private(wt, privacy)
-            _check_writable(wt.state_dir)
+            # The record lives in ~/.moai (settings/private.py), made here if need be;
+            # none there: no key is written that moai could not take out again.
+            folder = private.ensure(wt.state_dir)
+            _check_writable(folder)
+            record_path = private.record_file(folder)
             if new_record is not None and not same_record:
-                files.write_text(record_path, str(record_text(new_record)), 0o600)
+                files.write_text(
+                    record_path, str(record_text(new_record)), 0o600, within=private.moai_home()
+                )
             mode = 0o600 if backend != CLAUDE else restore_mode(state)
             if text != state.text and not _replace(wt, state, text, mode):
                 continue  # changed under us: plan again from what is there now
             if new_record is None:
-                files.remove(record_path)
+                files.remove(record_path, within=private.moai_home())
             return ApplyResult(backend, True, state.active, settings_path(wt), key, held, where)
     raise Refused(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "

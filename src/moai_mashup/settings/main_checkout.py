@@ -30,7 +30,7 @@ from moai_mashup.core.glm_template import WINDOW_VAR
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
 from moai_mashup.limits import MAX_SETTINGS_BYTES, loads_json
-from moai_mashup.paths import RECORD_NAME, SETTINGS_REL, STATE_DIR
+from moai_mashup.paths import SETTINGS_REL, STATE_DIR
 
 if TYPE_CHECKING:
     from typing import Any
@@ -127,13 +127,13 @@ def routing_keys(doc: dict[str, Any]) -> list[tuple[str, ...]]:
 
 
 def main_record(wt: git.Worktree) -> Any:
-    """The main checkout's ownership record, or None."""
+    """The main checkout's ownership record (in its private folder, settings/private.py),
+    or None."""
+    from moai_mashup.settings import private
 
     try:
-        text = files.read_text(
-            os.path.join(wt.common_dir, STATE_DIR, RECORD_NAME), MAX_SETTINGS_BYTES
-        )
-        return plan.OwnershipRecord.from_json(jsontext.loads(text or "null"))
+        _path, raw = private.read_record(os.path.join(wt.common_dir, STATE_DIR))
+        return plan.OwnershipRecord.from_json(jsontext.loads(raw or b"null"))
     except (BadInput, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
 

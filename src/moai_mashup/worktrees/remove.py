@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from moai_mashup import git
@@ -77,14 +78,35 @@ def remove_entry(
     return Removed(entry.path, entry.branch, deleted)
 
 
+def _private_folder(ws: Workspace, entry: WorktreeEntry) -> str | None:
+    """The worktree's private folder in ~/.moai (settings/private.py), found through the
+    admin dir git keeps for it; None: none."""
+    from moai_mashup.paths import STATE_DIR
+    from moai_mashup.settings import private
+    from moai_mashup.settings.main_checkout import linked_worktrees
+
+    for linked in linked_worktrees(ws.wt):
+        if os.path.realpath(linked.root) == os.path.realpath(entry.path):
+            return private.lookup(os.path.join(linked.admin, STATE_DIR)).folder
+    return None
+
+
 def _remove_worktree(ws: Workspace, entry: WorktreeEntry, *, force: bool) -> None:
+    """`git worktree remove` (or prune, for one already gone), then the worktree's private
+    folder: its settings file went with it, so its record has nothing left to restore."""
+    from moai_mashup.settings import private
+
+    folder = _private_folder(ws, entry)
     if not entry.path.exists():
         git.run(["worktree", "prune"], ws.wt.main_root)
-        return
-    args = ["worktree", "remove", *(["--force"] if force else []), str(entry.path)]
-    proc = git.run(args, ws.wt.main_root, check=False)
-    if proc.returncode != 0:
-        raise Refused(f"git worktree remove {entry.path}: {proc.stderr.strip().splitlines()[-1]}")
+    else:
+        args = ["worktree", "remove", *(["--force"] if force else []), str(entry.path)]
+        proc = git.run(args, ws.wt.main_root, check=False)
+        if proc.returncode != 0:
+            last = proc.stderr.strip().splitlines()[-1]
+            raise Refused(f"git worktree remove {entry.path}: {last}")
+    if folder is not None:
+        private.remove_folder(folder)
 
 
 class CleanPlan(NamedTuple):
@@ -92,6 +114,9 @@ class CleanPlan(NamedTuple):
     kept_dirty: list[WorktreeInfo]  # merged or empty but holding work: kept
     kept_empty: list[WorktreeInfo]  # no commits of its own, without --empty: kept
     stale: list[str]  # `git worktree prune` lines: worktrees whose directory is gone
+    # Private folders in ~/.moai/worktrees (settings/private.py) of worktrees that are
+    # gone (or go with the prune): their records have nothing left to restore.
+    private: list[str]
 
 
 HOW = {"merged": "merge or fast-forward", "squashed": "squash", "rebased": "rebase"}
@@ -131,13 +156,38 @@ def plan_clean(ws: Workspace, *, merged: bool, empty: bool = False) -> CleanPlan
             if not info.dirty:
                 info = info._replace(dirty=hidden_edits(Path(info.path)))
             (dirty if info.dirty else gone).append(info)
-    return CleanPlan(gone, dirty, kept_empty, stale_lines)
+    return CleanPlan(gone, dirty, kept_empty, stale_lines, _gone_private(ws))
+
+
+def _gone_private(ws: Workspace) -> list[str]:
+    """The private folders `clean` removes: those no worktree claims any more (this
+    repository's own kept, even if it moved), and those of this repository's
+    worktrees whose directory is gone (their records go with git's prune)."""
+    from moai_mashup.paths import STATE_DIR
+    from moai_mashup.settings import private
+    from moai_mashup.settings.main_checkout import linked_worktrees
+
+    common = str(ws.wt.common_dir)
+    going = []
+    for linked in linked_worktrees(ws.wt):
+        if not os.path.exists(linked.root) and not os.path.exists(
+            os.path.join(linked.admin, "locked")
+        ):
+            found = private.lookup(os.path.join(linked.admin, STATE_DIR)).folder
+            going += [found] if found is not None else []
+    keep = private.repository_ids(common) - {os.path.basename(f) for f in going}
+    return sorted({*going, *(o.folder for o in private.orphans(keep))})
 
 
 def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
+    from moai_mashup.settings import private
+
     lines = []
     if plan.stale:
         git.run(PRUNE, ws.wt.main_root)
+    for folder in plan.private:
+        private.remove_folder(folder)
+        lines.append(f"removed {folder}: moai's record of a worktree that is gone")
     for info in plan.remove:
         entry = WorktreeEntry(Path(info.path), info.head, info.branch, False, None, None)
         _remove_worktree(ws, entry, force=False)
