@@ -51,6 +51,7 @@ def moai_hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
     env = clean_env(tmp_path_factory.mktemp("src-home"))
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
     shutil.copytree(PROJECT / "src", root / "src", ignore=ignore)
+    shutil.copytree(PROJECT / "bin", root / "bin")  # the `moai` script
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
         shutil.copy2(PROJECT / name, root / name)
     run_git(root, "init", "-q", "-b", "main", env=env)

@@ -38,7 +38,13 @@ from moai_mashup.paths import (
     SETTINGS_TEMP_PROBE,
 )
 from moai_mashup.settings import private
-from moai_mashup.settings.keys import GlmKey, binding_problem, no_key_message, resolve_key
+from moai_mashup.settings.keys import (
+    GlmKey,
+    binding_problem,
+    moai_home,
+    no_key_message,
+    resolve_key,
+)
 from moai_mashup.spawn import IgnoredQuery
 
 if TYPE_CHECKING:
@@ -708,13 +714,13 @@ def _apply_locked(
             record_path = private.record_file(folder)
             if new_record is not None and not same_record:
                 files.write_text(
-                    record_path, str(record_text(new_record)), 0o600, within=private.moai_home()
+                    record_path, str(record_text(new_record)), 0o600, within=moai_home()
                 )
             mode = 0o600 if backend != CLAUDE else restore_mode(state)
             if text != state.text and not _replace(wt, state, text, mode):
                 continue  # changed under us: plan again from what is there now
             if new_record is None:
-                files.remove(record_path, within=private.moai_home())
+                files.remove(record_path, within=moai_home())
             return ApplyResult(backend, True, state.active, settings_path(wt), key, held, where)
     raise Refused(
         f"{settings_path(wt)}: kept changing while moai wrote it; close what is editing it "

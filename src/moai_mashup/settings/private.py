@@ -48,6 +48,7 @@ from moai_mashup.paths import (
     RECORD_NAME,
     STATE_DIR,
 )
+from moai_mashup.settings.keys import moai_home
 
 ID_LENGTH = 32
 # A pointer file is one line; a `gitdir` one path (PATH_MAX is 4096 on Linux).
@@ -68,12 +69,6 @@ class Lookup(NamedTuple):
     id: str | None  # the id `private-id` holds (None: none, or not an id)
     problem: str | None  # one line: a damaged private-id or gitdir
     copy: bool = False  # the id is another state dir's (a copied repository)
-
-
-def moai_home() -> str:
-    """`~/.moai`, located as settings/keys.moai_home does (HOME, else the user's home)."""
-    home = os.environ.get("HOME") or os.path.expanduser("~")
-    return os.path.join(home, ".moai")
 
 
 def worktrees_home() -> str:
