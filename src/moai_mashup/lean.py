@@ -49,26 +49,36 @@ else:
         | {"_make", "_replace", "_asdict", "_source"}
     )
 
+    _FunctionType = type(lambda: None)
+    _NEW_GLOBALS = {"_tuple_new": tuple.__new__, "__builtins__": {}}
+    _NEW_CODES = {}
+
+    def _new_code(size):
+        """`lambda _cls, _0, ..., _n: _tuple_new(_cls, (_0, ..., _n))`, compiled once."""
+        code = _NEW_CODES.get(size)
+        if code is None:
+            params = ", ".join(f"_{i}" for i in range(size))
+            source = (
+                f"lambda _cls, {params}: _tuple_new(_cls, ({params}{',' if size == 1 else ''}))"
+                if size
+                else "lambda _cls: _tuple_new(_cls, ())"
+            )
+            code = _NEW_CODES[size] = eval(source, _NEW_GLOBALS).__code__
+        return code
+
     def _tuple_class(name, fields, defaults, module):
         """collections.namedtuple(name, fields, defaults=defaults, module=module)."""
         size = len(fields)
         field_defaults = dict(zip(fields[size - len(defaults) :], defaults, strict=True))
 
-        # As collections.namedtuple: a __new__ compiled with the fields as its
-        # parameters, so a call binds them as fast as any function (the hot loops
-        # of `moai cost` build a record per transcript line).
-        params = ", ".join(fields)
-        namespace = {"_tuple_new": tuple.__new__, "__builtins__": {}, "__name__": module}
-        __new__ = eval(
-            f"lambda _cls, {params}: _tuple_new(_cls, ({params}{',' if size == 1 else ''}))"
-            if size
-            else "lambda _cls: _tuple_new(_cls, ())",
-            namespace,
+        # As collections.namedtuple: a __new__ whose parameters are the fields, so a
+        # call binds them as fast as any function (the hot loops of `moai cost` build
+        # a record per transcript line). Compiled once per number of fields, then
+        # renamed per class: compiling per class cost the hook ~30 us a class.
+        code = _new_code(size).replace(
+            co_varnames=("_cls", *fields), co_name="__new__", co_qualname=f"{name}.__new__"
         )
-        __new__.__name__ = "__new__"
-        __new__.__qualname__ = f"{name}.__new__"
-        if defaults:
-            __new__.__defaults__ = tuple(defaults)
+        __new__ = _FunctionType(code, _NEW_GLOBALS, "__new__", tuple(defaults) or None)
 
         def _make(cls, iterable):
             result = tuple.__new__(cls, iterable)
