@@ -111,7 +111,7 @@ def collect() -> dict[str, Any]:
         "credential_mode": cfg.credential_mode,
         "hooks_installed": is_installed(wt),
         "env_warnings": env_warnings(env, active, cfg.backends),
-        "main_checkout_override": _main_override(wt, expected, cfg.default_branch),
+        "main_checkout_override": _main_override(wt, expected, cfg),
         "config_warnings": list(cfg.warnings),
     }
 
@@ -284,10 +284,11 @@ def _url_trusted(ws: Workspace, backend: str) -> bool:
 
 
 def _main_override(
-    wt: Worktree, expected: str | None, default_branch: str
+    wt: Worktree, expected: str | None, cfg: ResolvedConfig
 ) -> dict[str, Any] | None:
     """What the main checkout's settings.local.json imposes on this worktree."""
-    found = override(wt, expected)
+    default_branch = cfg.default_branch
+    found = override(wt, expected, cfg.backends)
     if found is None:
         return None
     return {

@@ -497,7 +497,7 @@ def drift_lines(f: Facts) -> list[Check]:
 
 def main_checkout_lines(f: Facts) -> list[Check]:
     """What the main checkout's settings impose here (settings/main_checkout.py)."""
-    found = main_checkout.override(f.wt, f.expected)
+    found = main_checkout.override(f.wt, f.expected, f.cfg.backends if f.cfg else None)
     if found is not None:
         default = f.cfg.default_branch if f.cfg else "main"
         return [

@@ -27,6 +27,7 @@ import time
 
 from moai_mashup import files, git
 from moai_mashup.config import GLM_JSON, LLM_LOCAL_YAML, LLM_YAML, MODE_ENV, ResolvedConfig
+from moai_mashup.core.backends import display_name
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING
 from moai_mashup.limits import MAX_CONFIG_BYTES
@@ -153,10 +154,10 @@ def _route(wt: git.Worktree, cfg: ResolvedConfig, new_worktree: bool, started: f
                 # or llm.yaml, a new key), not the backend.
                 profile = cfg.backends.get(target)
                 source = GLM_JSON if profile is None else profile.source
-                name = shown(cfg, target)
+                name = display_name(target, cfg.backends)
                 say(f"this worktree's {name} settings now follow the current {source}")
             elif result.changed:
-                say(f"this worktree now uses {shown(cfg, target)} ({ws.why()})")
+                say(f"this worktree now uses {display_name(target, cfg.backends)} ({ws.why()})")
                 note = leak_note(wt, cfg, target)
                 if note:
                     say(note)
@@ -191,25 +192,13 @@ def _on_another_provider(wt: git.Worktree, target: str | None) -> bool:
     return target not in (None, "claude") and active not in ("claude", target)
 
 
-def names(cfg: ResolvedConfig) -> dict[str, str]:
-    """How messages name each backend of `llm.backends` (GLM and Claude are built in)."""
-    return {name: profile.display for name, profile in cfg.backends.items()}
-
-
-def shown(cfg: ResolvedConfig, backend: str) -> str:
-    """A backend as messages name it: Claude, GLM, a profile's display."""
-    from moai_mashup.settings.main_checkout import shown as shown_name
-
-    return shown_name(backend, names(cfg))
-
-
 def leak_note(wt: git.Worktree, cfg: ResolvedConfig, target: Backend) -> str | None:
     """One line when Claude Code 2.1.332's reading of the main checkout's settings in
     linked worktrees defeats this switch (settings/main_checkout.py); None when it holds."""
     from moai_mashup.settings import main_checkout
 
     if wt.is_linked:
-        found = main_checkout.override(wt, target, names(cfg))
+        found = main_checkout.override(wt, target, cfg.backends)
         return found.line() if found else None
     return main_checkout.main_on_backend_line(wt, cfg, target)
 
@@ -491,7 +480,7 @@ def stamp_text(
             for backend, (settings_bytes, record_bytes) in states.items()
         },
         keys=key_places,
-        names={b: name for b, name in names(cfg).items() if b in states},
+        names={b: p.display for b, p in cfg.backends.items() if b in states},
         pairs=sorted(p for p in prepared.pairs if p[0] in states and p[1] in states),
     )
 

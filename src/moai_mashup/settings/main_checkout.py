@@ -26,6 +26,7 @@ import os
 
 from moai_mashup import files, jsontext
 from moai_mashup.core import settings_plan as plan
+from moai_mashup.core.backends import display_name
 from moai_mashup.core.glm_template import WINDOW_VAR
 from moai_mashup.errors import BadInput
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from moai_mashup import git
     from moai_mashup.config import ResolvedConfig
+    from moai_mashup.core.backends import Profile
     from moai_mashup.core.routing import Backend
     from moai_mashup.files import StrPath
 
@@ -58,14 +60,6 @@ ROUTING_ENV = (
 ROUTING_TOP = ("apiKeyHelper",)
 # The first Claude Code release measured to merge the main checkout's file in.
 MERGING_SINCE = "2.1.332"
-
-
-NAMES = {"glm": "GLM", "claude": "Claude"}
-
-
-def shown(backend: str, names: dict[str, str] | None = None) -> str:
-    """A backend as messages name it: GLM, Claude, a profile's display (`names`)."""
-    return (names or {}).get(backend) or NAMES.get(backend, backend)
 
 
 class Override(NamedTuple):
@@ -155,7 +149,7 @@ def split_keys(
 
 
 def override(
-    wt: git.Worktree, expected: str | None, names: dict[str, str] | None = None
+    wt: git.Worktree, expected: str | None, profiles: dict[str, Profile] | None = None
 ) -> Override | None:
     """What the main checkout's file overrides in this linked worktree, if anything:
     the user's own routing keys where this worktree is meant for a backend moai
@@ -174,11 +168,11 @@ def override(
 
         keys = tuple(".".join(p) for p in mine)
         committed = git.tracks(wt.main_root, SETTINGS_REL)
-        return Override(path, keys, False, shown(expected, names), committed)
+        return Override(path, keys, False, display_name(expected, profiles or {}), committed)
     imposed = record.backend if moai and record is not None else None
     if imposed is not None and imposed != expected:
         keys = tuple(".".join(p) for p in moai)
-        return Override(path, keys, ours=True, display=shown(imposed, names))
+        return Override(path, keys, ours=True, display=display_name(imposed, profiles or {}))
     return None
 
 
@@ -264,13 +258,13 @@ def main_on_backend_line(wt: git.Worktree, cfg: ResolvedConfig, backend: str) ->
     from moai_mashup.core.routing import branch_backend, table
 
     lines = table(cfg.mode, cfg.default_branch, cfg.spec_branch_pattern, cfg.routes)
-    names = {name: profile.display for name, profile in cfg.backends.items()}
     meant = {branch_backend(lines, linked.branch) or "" for linked in leaked}
-    meant_for = shown(meant.pop(), names) if len(meant) == 1 else "other backends"
+    meant_for = display_name(meant.pop(), cfg.backends) if len(meant) == 1 else "other backends"
     where = ", ".join(str(linked.root) for linked in leaked[:3])
     where += f" and {len(leaked) - 3} more" if len(leaked) > 3 else ""
     return (
         f"{len(leaked)} linked worktree(s) meant for {meant_for} ({where}) get this "
-        f"checkout's {shown(backend, names)} keys in Claude Code {MERGING_SINCE}; fix: "
+        f"checkout's {display_name(backend, cfg.backends)} keys in Claude Code {MERGING_SINCE}; "
+        "fix: "
         f"git checkout {cfg.default_branch} ({DOCS})"
     )

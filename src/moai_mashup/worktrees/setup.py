@@ -217,7 +217,7 @@ def post_worktree(
             if result.held_line:
                 lines.append(result.held_line)
 
-            found = override(ws.wt, target)
+            found = override(ws.wt, target, ws.cfg.backends)
             if found is not None:
                 lines.append(found.line())
         if run_commands:
