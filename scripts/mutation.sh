@@ -86,7 +86,9 @@ module_tests() {
                 echo "$h::test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch" \
                     "$h::test_statusline_a_model_the_table_does_not_know_is_no_mismatch" \
                     "$h::test_statusline_a_broken_config_is_one_short_line_and_extra_words_are_refused" \
-                    tests/claude_code/test_stdin_hostile.py
+                    tests/claude_code/test_stdin_hostile.py tests/claude_code/test_statusline_model.py \
+                    tests/claude_code/test_statusline_stale.py \
+                    tests/claude_code/test_session_backends.py::test_the_status_line_names_the_routed_backend_and_marks_another_backends_model
             else
                 echo "$h::test_worktree_create_refuses_a_bad_name_and_leaves_nothing" \
                     "$h::test_worktree_create_makes_the_spec_worktree_on_glm_then_reuses_it" \
