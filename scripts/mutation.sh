@@ -99,7 +99,7 @@ module_tests() {
             fi
             ;;
         otel_env) echo tests/cost/test_telemetry.py tests/cost/test_telemetry_hostile.py ;;
-        pricing) echo tests/cost/test_cost_units.py tests/cost/test_cost_prices.py tests/cost/test_cost_prometheus.py ;;
+        pricing) echo tests/cost/test_cost_table.py tests/cost/test_cost_units.py tests/cost/test_cost_prices.py tests/cost/test_cost_prometheus.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0
