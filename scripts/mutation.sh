@@ -95,7 +95,7 @@ module_tests() {
                     "$h::test_worktree_create_without_a_key_fails_with_one_line_and_nothing_left" \
                     "$h::test_worktree_remove_refuses_work_and_says_why" \
                     "$h::test_without_moais_config_worktree_create_does_what_claude_code_would" \
-                    tests/worktrees/test_worktree_race.py
+                    tests/claude_code/test_claude_worktree_hooks.py tests/worktrees/test_worktree_race.py
             fi
             ;;
         otel_env) echo tests/cost/test_telemetry.py tests/cost/test_telemetry_hostile.py ;;
