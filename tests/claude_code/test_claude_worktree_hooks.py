@@ -109,9 +109,22 @@ def test_without_moais_config_gits_refusals_are_passed_on_by_their_last_line(
     dest = plain / ".claude" / "worktrees" / "fix-hook"
     r = hook(plain, env, "worktree-create", {"cwd": str(plain), "name": "fix-hook"})
     assert (r.returncode, r.stdout) == (1, "")
-    assert r.stderr.startswith(f"moai: worktree-create: git worktree add {dest}: three; "), r.stderr
-    assert r.stderr.count("\n") == 1
+    assert r.stderr == (
+        f"moai: worktree-create: git worktree add {dest}: three; the worktree was made all"
+        " the same\n"
+    )
     hook_file.unlink()
+    # git made it all the same: the next `claude -w fix-hook` gets it.
+    r = hook(plain, env, "worktree-create", {"cwd": str(plain), "name": "fix-hook"})
+    assert (r.returncode, r.stdout) == (0, f"{dest}\n"), r.stderr
+    # Nothing made: said so.
+    dest.parent.joinpath("fix-file").write_text("in the way\n")
+    r = hook(plain, env, "worktree-create", {"cwd": str(plain), "name": "fix-file"})
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr.startswith(
+        f"moai: worktree-create: git worktree add {dest.parent / 'fix-file'}: "
+    )
+    assert r.stderr.endswith("; nothing was created\n") and r.stderr.count("\n") == 1
 
     # git worktree remove fails: the worktree is locked, with a reason of two lines.
     r = hook(plain, env, "worktree-create", {"cwd": str(plain), "name": "fix-lock"})
