@@ -86,18 +86,20 @@ module_tests() {
                 echo "$h::test_statusline_shows_backend_model_spec_phase_and_marks_a_mismatch" \
                     "$h::test_statusline_a_model_the_table_does_not_know_is_no_mismatch" \
                     "$h::test_statusline_a_broken_config_is_one_short_line_and_extra_words_are_refused" \
-                    tests/claude_code/test_stdin_hostile.py
+                    tests/claude_code/test_stdin_hostile.py tests/claude_code/test_statusline_model.py \
+                    tests/claude_code/test_statusline_stale.py \
+                    tests/claude_code/test_session_backends.py::test_the_status_line_names_the_routed_backend_and_marks_another_backends_model
             else
                 echo "$h::test_worktree_create_refuses_a_bad_name_and_leaves_nothing" \
                     "$h::test_worktree_create_makes_the_spec_worktree_on_glm_then_reuses_it" \
                     "$h::test_worktree_create_without_a_key_fails_with_one_line_and_nothing_left" \
                     "$h::test_worktree_remove_refuses_work_and_says_why" \
                     "$h::test_without_moais_config_worktree_create_does_what_claude_code_would" \
-                    tests/worktrees/test_worktree_race.py
+                    tests/claude_code/test_claude_worktree_hooks.py tests/worktrees/test_worktree_race.py
             fi
             ;;
         otel_env) echo tests/cost/test_telemetry.py tests/cost/test_telemetry_hostile.py ;;
-        pricing) echo tests/cost/test_cost_units.py tests/cost/test_cost_prices.py tests/cost/test_cost_prometheus.py ;;
+        pricing) echo tests/cost/test_cost_table.py tests/cost/test_cost_units.py tests/cost/test_cost_prices.py tests/cost/test_cost_prometheus.py ;;
         *) return 1 ;;
     esac
     [ -z "${MUTATION_FULL:-}" ] && return 0

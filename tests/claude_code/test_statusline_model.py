@@ -51,6 +51,10 @@ def test_a_display_name_that_is_the_id_is_shown_once(
     ):
         line = statusline(wt, env, payload(wt, model_id, name))
         assert line == f"GLM · {model_id} · SPEC-002 · run/sync", (model_id, name)
+    # The `[1m]` aside on the name's side too: it says no more than the id.
+    for name in ("glm-4.7[1m]", "glm-4.7 [1m]"):
+        line = statusline(wt, env, payload(wt, "glm-4.7", name))
+        assert line == "GLM · glm-4.7 · SPEC-002 · run/sync", name
     # A name that differs from the id (if only by case) is the name to show.
     assert statusline(wt, env, payload(wt, "glm-4.7", "GLM-4.7")) == (
         "GLM · GLM-4.7 · SPEC-002 · run/sync"

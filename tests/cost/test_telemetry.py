@@ -208,3 +208,60 @@ def test_the_backend_label_is_the_backends_name(repo: Path, env: dict[str, str])
     attrs = parse_attributes(settings_env(wt, env)[0]["OTEL_RESOURCE_ATTRIBUTES"])
     assert attrs["moai.backend"] == "ds"
     assert attrs["moai.spec"] == "SPEC-DS-001" and attrs["moai.phase"] == "run"
+
+
+def _spec_worktree_on_glm(repo: Path, env: dict[str, str], home: Path) -> Path:
+    commit_llm(repo, env, telemetry_yaml())
+    assert moai(repo, "trust", "--yes", env=env).returncode == 0
+    save_fake_key(home)
+    wt = repo.parent / "wt-auth"
+    git(repo, "worktree", "add", "-q", "-b", "feature/SPEC-AUTH-001", str(wt), env=env)
+    assert moai(wt, "apply", env=env).returncode == 0  # GLM here, as the table says
+    return wt
+
+
+def test_the_phase_label_is_the_last_mark_of_this_spec(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    """The phase record (cost/phase_record.py: appended by `moai route` or any tool
+    that knows): its last line decides, when it names this worktree's SPEC."""
+    wt = _spec_worktree_on_glm(repo, env, home)
+    record = Path(git(wt, "rev-parse", "--absolute-git-dir", env=env).strip()) / "moai" / "phase"
+    record.parent.mkdir(parents=True, exist_ok=True)
+
+    def phase(*marks: tuple[str, str | None]) -> str:
+        lines = [
+            json.dumps({"at": f"2026-12-0{i + 1}T10:00:00Z", "phase": p, "spec": s})
+            for i, (p, s) in enumerate(marks)
+        ]
+        record.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        attrs = parse_attributes(settings_env(wt, env)[0]["OTEL_RESOURCE_ATTRIBUTES"])
+        return attrs["moai.phase"]
+
+    assert phase(("plan", "SPEC-OLD-1"), ("sync", "SPEC-AUTH-001")) == "sync"
+    assert phase(("plan", "SPEC-AUTH-001"), ("sync", None)) == "sync"
+    assert phase(("sync", "SPEC-AUTH-001"), ("plan", "SPEC-OLD-1")) == "run"  # another SPEC's
+
+
+def test_settings_moai_cannot_read_or_only_partly_its_own_label_the_tables_backend(
+    repo: Path, env: dict[str, str], home: Path
+) -> None:
+    wt = _spec_worktree_on_glm(repo, env, home)
+    settings_path = wt / ".claude" / "settings.local.json"
+
+    def backend() -> str:
+        attrs = parse_attributes(settings_env(wt, env)[0]["OTEL_RESOURCE_ATTRIBUTES"])
+        return attrs["moai.backend"]
+
+    assert backend() == "glm"
+    # A model key of moai's edited by hand: the file is only partly moai's ("mixed").
+    doc = json.loads(settings_path.read_text(encoding="utf-8"))
+    doc["env"]["ANTHROPIC_DEFAULT_OPUS_MODEL"] = "my-own-model"
+    write(settings_path, json.dumps(doc))
+    assert json.loads(moai(wt, "status", "--json", env=env).stdout)["active_backend"] == "mixed"
+    assert backend() == "glm"
+    # Not JSON at all: still the table's backend, and the export goes on.
+    write(settings_path, "{not json\n")
+    assert backend() == "glm"
+    git(wt, "checkout", "-q", "-b", "other-work", env=env)  # the table: Claude here
+    assert backend() == "claude"

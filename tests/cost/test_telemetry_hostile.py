@@ -31,8 +31,43 @@ def test_in_a_removed_directory_it_prints_empty_settings(
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "{}\n"
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("moai: "), proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.stderr == "moai: the current directory was removed; nothing to export from here\n"
+
+
+def test_an_error_no_check_foresaw_still_gives_json_and_one_line(
+    tmp_path: Path, repo: Path, env: dict[str, str]
+) -> None:
+    """No `git` on PATH: Claude Code starts all the same, without telemetry; the error's
+    first line says why. MOAI_DEBUG shows the traceback instead."""
+    commit_llm(repo, env, telemetry_yaml())
+    assert moai(repo, "trust", "--yes", env=env).returncode == 0
+    empty = tmp_path / "no-git-here"
+    empty.mkdir()
+    no_git = dict(env, PATH=str(empty))
+    r = subprocess.run(
+        [MOAI, "telemetry", "settings"],
+        cwd=repo,
+        env=no_git,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (r.returncode, r.stdout) == (0, "{}\n"), r.stderr
+    assert r.stderr == (
+        "moai: telemetry settings: [Errno 2] No such file or directory: 'git'; nothing exported\n"
+    )
+    r = subprocess.run(
+        [MOAI, "telemetry", "settings"],
+        cwd=repo,
+        env=dict(no_git, MOAI_DEBUG="1"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert r.returncode != 0 and r.stdout == ""
+    assert "Traceback" in r.stderr and "FileNotFoundError" in r.stderr
 
 
 @pytest.mark.parametrize("kind", ["deep", "dev-zero"])

@@ -119,6 +119,11 @@ def _plain_create_locked(wt: git.Worktree, name: str) -> Path:
     proc = git.run(["worktree", "add", "--quiet", *args], wt.root, check=False)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        made = (e.path.resolve() for e in list_entries(wt.root) if e.branch == branch)
+        if dest.resolve() in made:
+            # git made it, then failed after (the repository's post-checkout hook): the
+            # next `claude -w NAME` reuses it.
+            raise Refused(f"git worktree add {dest}: {last}; the worktree was made all the same")
         raise Refused(f"git worktree add {dest}: {last}; nothing was created")
     return dest.resolve()
 

@@ -52,7 +52,7 @@ def worktree_env() -> tuple[dict[str, str], str | None]:
     )
     note = None
     try:
-        user = tm.user_attributes(dict(os.environ), Path(os.environ.get("HOME") or Path.home()))
+        user = tm.user_attributes(dict(os.environ), Path.home())  # $HOME when it is set
     except MoaiError as exc:  # exported all the same, without the user's own attributes
         user = tm.parse_attributes(os.environ.get(tm.RESOURCE_VAR, ""))
         note = f"{exc} (its OTEL_RESOURCE_ATTRIBUTES left out)"
@@ -81,19 +81,15 @@ def _phase(ws: Workspace) -> str:
 
 def _backend(ws: Workspace) -> str:
     """The NAME of the backend this worktree's settings route to (`kimi`, `ds`, `glm`:
-    moai's ownership record names it), else the table's backend, else `claude`."""
-    from moai_mashup.core.settings_plan import live_record
+    moai's ownership record names it, and the active backend is that name), else the
+    table's backend (settings moai cannot read, or only partly its own), else `claude`."""
     from moai_mashup.settings.apply import read_state
 
     try:
-        state = read_state(ws.wt)
-        active = state.active
+        active = read_state(ws.wt).active
     except MoaiError:
         return ws.expected or "claude"
-    if active == "mixed":
-        return ws.expected or "claude"
-    record = live_record(state.doc, state.record) if active != "claude" else None
-    return record.backend if record is not None else active
+    return (ws.expected or "claude") if active == "mixed" else active
 
 
 def settings_text() -> tuple[str, str | None]:
