@@ -119,7 +119,7 @@ def _plain_create_locked(wt: git.Worktree, name: str) -> Path:
     proc = git.run(["worktree", "add", "--quiet", *args], wt.root, check=False)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        made = (e.path.resolve() for e in list_entries(wt.root) if e.branch == branch)
+        made = (e.path.resolve() for e in list_entries(Path(wt.root)) if e.branch == branch)
         if dest.resolve() in made:
             # git made it, then failed after (the repository's post-checkout hook): the
             # next `claude -w NAME` reuses it.
