@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,14 @@ def moai(
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    return path
+
+
+def aged(path: Path, seconds: float = 60.0) -> Path:
+    """Date `path` `seconds` in the past: a file written long ago, not an editor's
+    save in progress (which moai waits out for up to files.SETTLE_S)."""
+    past = time.time() - seconds
+    os.utime(path, (past, past))
     return path
 
 

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.gitrepo import FAKE_KEY, MOAI, SETTINGS, git, moai, settings, write
+from tests.gitrepo import FAKE_KEY, MOAI, SETTINGS, aged, git, moai, settings, write
 
 
 def test_glm_then_claude_restores_user_file_byte_for_byte(
@@ -71,7 +71,7 @@ def test_status_json_reports_drift_and_masked_key(
 def test_corrupt_settings_never_overwritten(
     repo: Path, env: dict[str, str], keyed_home: str
 ) -> None:
-    write(repo / SETTINGS, '{"env": {')
+    aged(write(repo / SETTINGS, '{"env": {'))  # not a save in progress moai would wait out
     r = moai(repo, "glm", env=env)
     assert r.returncode == 2
     assert SETTINGS in r.stderr and len(r.stderr.strip().splitlines()) == 1

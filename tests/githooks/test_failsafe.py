@@ -25,7 +25,7 @@ from moai_mashup.errors import BadInput
 from moai_mashup.limits import load_yaml_unique, loads_json_unique, too_deep
 from tests.core_fixtures import private_folder, ready_dir
 from tests.costkit import assistant, cost_json, repo_with_worktree, write_session
-from tests.gitrepo import GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, git, moai, write
+from tests.gitrepo import GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, aged, git, moai, write
 
 DEEP_JSON = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
 
@@ -86,7 +86,7 @@ def test_a_base_url_urllib_cannot_read_is_one_line_everywhere(
 def test_a_deeply_nested_settings_file_is_reported_not_raised(
     repo: Path, env: dict[str, str], keyed_home: str, command: tuple[str, ...]
 ) -> None:
-    write(repo / SETTINGS, DEEP_JSON)
+    aged(write(repo / SETTINGS, DEEP_JSON))  # not a save in progress moai would wait out
     before = snapshot(repo)
     r = moai(repo, *command, env=env)
     assert "Traceback" not in r.stderr and "RecursionError" not in r.stdout + r.stderr

@@ -19,7 +19,7 @@ from moai_mashup.errors import BadInput, Refused
 from moai_mashup.settings import apply
 from moai_mashup.workspace import Workspace, open_workspace
 from tests.core_fixtures import record_path
-from tests.gitrepo import FAKE_KEY, GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, git, write
+from tests.gitrepo import FAKE_KEY, GLM_JSON, LLM_YAML, SEED_GLM_JSON, SETTINGS, aged, git, write
 
 RECORD = "ownership.json"
 
@@ -41,7 +41,7 @@ def reopen(ws: Workspace) -> Workspace:
     ],
 )
 def test_bad_settings_named_and_left_alone(ws: Workspace, text: str, message: str) -> None:
-    path = write(Path(ws.wt.root) / SETTINGS, text)
+    path = aged(write(Path(ws.wt.root) / SETTINGS, text))  # not a save in progress
     with pytest.raises(BadInput) as err:
         apply.apply_backend(ws.wt, ws.cfg, "glm")
     assert str(err.value).startswith(f"{path}: {message}")

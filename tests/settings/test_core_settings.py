@@ -29,6 +29,7 @@ from tests.gitrepo import (
     LLM_YAML,
     SEED_LLM_YAML,
     SETTINGS,
+    aged,
     git,
     moai,
     settings,
@@ -235,6 +236,7 @@ def test_cli_glm_then_claude_restores_bytes(
     path = repo / SETTINGS
     write(path, "")
     path.write_bytes(text.encode("utf-8"))
+    aged(path)  # not a save in progress moai would wait out (an empty text)
     r = moai(repo, "glm", env=env)
     assert r.returncode == 0, r.stderr
     doc = settings(repo)
@@ -324,7 +326,8 @@ def test_corrupt_settings_never_overwritten(
     repo: Path, home: Path, env: dict[str, str], keyed_home: str, content: bytes
 ) -> None:
     path = write(repo / SETTINGS, "")
-    path.write_bytes(content)
+    aged(path).write_bytes(content)
+    aged(path)  # written long ago: not a save in progress moai would wait out
     before = snapshot(repo, home)
     for command in ("glm", "claude", "apply"):
         r = moai(repo, command, env=env)
@@ -344,6 +347,7 @@ def test_corrupted_while_on_glm_is_left_alone(
     rec = record_path(repo, env)
     record_before = rec.read_bytes()
     (repo / SETTINGS).write_text('{"env": {"ANTHROPIC_BASE_URL": ')
+    aged(repo / SETTINGS)  # not a save in progress moai would wait out
     r = moai(repo, "claude", env=env)
     assert r.returncode == 2
     assert (repo / SETTINGS).read_text() == '{"env": {"ANTHROPIC_BASE_URL": '
@@ -471,7 +475,7 @@ def test_glm_active_not_decided_from_base_url(
 
 
 def test_empty_file_is_left_empty(repo: Path, env: dict[str, str], keyed_home: str) -> None:
-    path = write(repo / SETTINGS, "")
+    path = aged(write(repo / SETTINGS, ""))  # not a save in progress moai would wait out
     assert moai(repo, "claude", env=env).returncode == 0
     assert moai(repo, "glm", env=env).returncode == 0
     assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
