@@ -399,3 +399,24 @@ def test_readers_create_nothing(
         moai(repo, *args, env=env)
     assert not _pointer(repo).exists()
     assert not (home / ".moai" / "worktrees").exists()
+
+
+def test_clean_in_another_repository_keeps_the_record_of_a_moved_one(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path
+) -> None:
+    """A repository moved (or on a drive not mounted now) looks gone from elsewhere until
+    its next write; `moai worktree clean` run in another repository must not take its
+    record, which holds the user's own values that moai replaced."""
+    from tests.gitrepo import make_repo
+
+    _on_glm_with_user_settings(repo, env)
+    folder = private_folder(repo, env)
+    moved = tmp_path / "moved"
+    shutil.move(repo, moved)
+    other = make_repo(tmp_path / "other", env)
+    r = moai(other, "worktree", "clean", env=env)
+    assert r.returncode == 0, r.stderr
+    assert folder.is_dir(), r.stdout
+    r = moai(moved, "claude", env=env)
+    assert r.returncode == 0, r.stderr
+    assert (moved / SETTINGS).read_text() == USER_SETTINGS

@@ -576,7 +576,7 @@ def private_lines(f: Facts) -> list[Check]:
                 f"rm {os.path.join(f.wt.state_dir, PRIVATE_ID)}",
             )
         )
-    gone = private.orphans(private.repository_ids(str(f.wt.common_dir)))
+    gone = private.orphans(f.wt.common_dir, private.repository_ids(f.wt.common_dir))
     if gone:
         where = gone[0].gitdir or gone[0].folder
         more = f" and {len(gone) - 1} more" if len(gone) > 1 else ""

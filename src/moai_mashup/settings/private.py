@@ -254,24 +254,26 @@ def repository_ids(common_dir: str) -> set[str]:
     return {ident for ident in ids if ident is not None}
 
 
-def orphans(keep: set[str] | frozenset[str] = frozenset()) -> list[Orphan]:
-    """Private folders whose worktree is gone: their `gitdir` names no state dir that
-    claims them (a worktree removed with plain `git worktree remove`, a deleted clone),
-    or cannot be read. `keep`: ids a repository at hand claims (one that moved: its
-    folders still name where it was until its next write adopts them)."""
+def orphans(common_dir: str, keep: set[str] | frozenset[str] = frozenset()) -> list[Orphan]:
+    """Private folders of the repository whose common dir is `common_dir` whose worktree
+    is gone: their `gitdir` names a state dir of that repository that no longer claims
+    them (a worktree removed with plain `git worktree remove`). `keep`: ids the
+    repository claims (one that moved: its folders still name where it was until its
+    next write adopts them). Only that repository's: another repository that moved, or
+    sits on a drive not mounted now, looks gone from here but is not, and its record
+    holds the user's own values; a folder whose `gitdir` is unreadable names no
+    repository and is left alone too."""
     out = []
     top = worktrees_home()
+    repo = os.path.realpath(common_dir)
     for name in files.subdirs(top):
         if not is_id(name) or name in keep:
             continue
         folder = os.path.join(top, name)
-        owner, problem = _owner(folder)
-        if (
-            problem is None
-            and owner is not None
-            and os.path.isdir(owner)
-            and _read_id(os.path.join(owner, PRIVATE_ID))[0] == name
-        ):
+        owner = _owner(folder)[0]
+        if owner is None or not files.is_inside(owner, repo):
+            continue
+        if os.path.isdir(owner) and _read_id(os.path.join(owner, PRIVATE_ID))[0] == name:
             continue
         out.append(Orphan(folder, owner))
     return out

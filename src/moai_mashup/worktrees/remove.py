@@ -176,7 +176,7 @@ def _gone_private(ws: Workspace) -> list[str]:
             found = private.lookup(os.path.join(linked.admin, STATE_DIR)).folder
             going += [found] if found is not None else []
     keep = private.repository_ids(common) - {os.path.basename(f) for f in going}
-    return sorted({*going, *(o.folder for o in private.orphans(keep))})
+    return sorted({*going, *(o.folder for o in private.orphans(common, keep))})
 
 
 def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
