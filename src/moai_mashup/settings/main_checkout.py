@@ -227,7 +227,8 @@ def linked_worktrees(wt: git.Worktree) -> list[Linked]:
             continue
         ref = head.strip()
         branch = ref[len("ref: refs/heads/") :] if ref.startswith("ref: refs/heads/") else None
-        root = os.path.dirname(os.path.normpath(gitdir)) if gitdir else admin
+        # git 2.48+ may write it relative to the admin dir (worktree.useRelativePaths)
+        root = os.path.dirname(os.path.normpath(os.path.join(admin, gitdir))) if gitdir else admin
         out.append(Linked(admin, root, branch))
     return out
 
