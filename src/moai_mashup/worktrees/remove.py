@@ -8,6 +8,9 @@ from pathlib import Path
 from moai_mashup import git
 from moai_mashup.errors import Refused
 from moai_mashup.lean import TYPE_CHECKING, NamedTuple
+from moai_mashup.paths import STATE_DIR
+from moai_mashup.settings import private
+from moai_mashup.settings.main_checkout import linked_worktrees
 from moai_mashup.workspace import Workspace
 from moai_mashup.worktrees.entries import (
     PRUNE,
@@ -81,9 +84,6 @@ def remove_entry(
 def _private_folder(ws: Workspace, entry: WorktreeEntry) -> str | None:
     """The worktree's private folder in ~/.moai (settings/private.py), found through the
     admin dir git keeps for it; None: none."""
-    from moai_mashup.paths import STATE_DIR
-    from moai_mashup.settings import private
-    from moai_mashup.settings.main_checkout import linked_worktrees
 
     for linked in linked_worktrees(ws.wt):
         if os.path.realpath(linked.root) == os.path.realpath(entry.path):
@@ -94,7 +94,6 @@ def _private_folder(ws: Workspace, entry: WorktreeEntry) -> str | None:
 def _remove_worktree(ws: Workspace, entry: WorktreeEntry, *, force: bool) -> None:
     """`git worktree remove` (or prune, for one already gone), then the worktree's private
     folder: its settings file went with it, so its record has nothing left to restore."""
-    from moai_mashup.settings import private
 
     folder = _private_folder(ws, entry)
     if not entry.path.exists():
@@ -163,9 +162,6 @@ def _gone_private(ws: Workspace) -> list[str]:
     """The private folders `clean` removes: those no worktree claims any more (this
     repository's own kept, even if it moved), and those of this repository's
     worktrees whose directory is gone (their records go with git's prune)."""
-    from moai_mashup.paths import STATE_DIR
-    from moai_mashup.settings import private
-    from moai_mashup.settings.main_checkout import linked_worktrees
 
     common = str(ws.wt.common_dir)
     going = []
@@ -180,7 +176,6 @@ def _gone_private(ws: Workspace) -> list[str]:
 
 
 def run_clean(ws: Workspace, plan: CleanPlan) -> list[str]:
-    from moai_mashup.settings import private
 
     lines = []
     if plan.stale:
