@@ -488,11 +488,12 @@ def append_bytes(
         os.close(fd)
 
 
-def create_exclusive(path: StrPath, data: bytes, mode: int = 0o600) -> bool:
+def create_exclusive(path: StrPath, data: bytes, mode: int = 0o600, durable: bool = True) -> bool:
     """Create `path` holding `data` only if nothing (not even a link) is there; False if
-    something was. The file appears whole: written aside, then linked into place."""
+    something was. The file appears whole: written aside, then linked into place
+    (`durable=False`: without the fsync, for a file whose loss in a crash costs nothing)."""
     name = os.fspath(path)
-    tmp = temp_beside(name, data, mode)
+    tmp = temp_beside(name, data, mode, durable)
     try:
         os.link(tmp, name)
     except FileExistsError:

@@ -636,7 +636,7 @@ def _check_writable(folder: str) -> None:
     """
     probe = os.path.join(folder, f".write-probe.{os.getpid()}")
     try:
-        files.create_exclusive(probe, b"")
+        files.create_exclusive(probe, b"", durable=False)  # a probe: removed at once
         files.remove(probe)
     except OSError as exc:
         raise Refused(
