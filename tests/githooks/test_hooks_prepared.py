@@ -772,3 +772,27 @@ def test_a_write_landing_before_the_file_is_removed_is_kept(
         sys.settrace(None)
     assert not taken
     assert (repo / SETTINGS).read_text() == theirs
+
+
+def test_prepared_files_are_taken_only_from_the_private_folders(
+    repo: Path, env: dict[str, str], home: Path, keyed_home: str, tmp_path: Path
+) -> None:
+    """The prepared switch reads its files from ~/.moai/worktrees only, whatever the
+    stamp names: a stamp sending it elsewhere (files there matching its digests) is
+    left to the engine, which switches and writes a stamp of its own."""
+    _settle(repo, env, home)
+    ready = ready_dir(repo, env)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for path in ready.iterdir():
+        (elsewhere / path.name).write_bytes(path.read_bytes())
+    stamp = repo / STATE / "hook-stamp"
+    before = stamp.stat()
+    text = stamp.read_text()
+    assert f"\nready-dir {ready}\n" in text
+    stamp.write_text(text.replace(f"\nready-dir {ready}\n", f"\nready-dir {elsewhere}\n"))
+    os.utime(stamp, ns=(before.st_atime_ns, before.st_mtime_ns))
+    prepared, _ = _checkout(repo, "feature/SPEC-1", env)
+    assert not prepared
+    assert settings(repo)["env"]["ANTHROPIC_AUTH_TOKEN"] == FAKE_KEY
+    assert f"\nready-dir {ready}\n" in stamp.read_text()  # the engine's own stamp

@@ -204,6 +204,12 @@ def _switch(
     folder = stamp.fields["ready-dir"]
     if any(os.path.islink(p) for p in (folder, os.path.dirname(folder), os.path.dirname(record))):
         return False  # the private folder is a link (planted since): the engine checks it
+    # Where settings/private.py keeps private folders (~/.moai/worktrees, as
+    # settings/keys.moai_home finds ~/.moai): prepared files anywhere else are not
+    # ours, whatever a stamp says (the engine decides afresh).
+    home = os.path.join(os.environ.get("HOME") or os.path.expanduser("~"), ".moai", "worktrees")
+    if not (files.is_inside(folder, home) and files.is_inside(record, home)):
+        return False
     ready = (
         _filled(stamp, _read(ready_path(folder, target, "settings")), target),
         _read(ready_path(folder, target, "record")),
