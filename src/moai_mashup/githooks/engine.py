@@ -31,7 +31,8 @@ from moai_mashup.core.backends import display_name
 from moai_mashup.errors import BadInput, MoaiError
 from moai_mashup.lean import TYPE_CHECKING
 from moai_mashup.limits import MAX_CONFIG_BYTES
-from moai_mashup.paths import READY_DIR, RECORD_NAME, SETTINGS_REL, STAMP_NAME
+from moai_mashup.paths import LOCK_NAME, SETTINGS_REL, STAMP_NAME
+from moai_mashup.settings import private
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -232,7 +233,7 @@ def _stamp_inputs(
         os.path.dirname(os.path.join(wt.root, LLM_YAML)),
         os.path.join(wt.root, LLM_LOCAL_YAML),
         os.path.join(wt.root, SETTINGS_REL),
-        os.path.join(folder, RECORD_NAME),
+        private.record_file(folder),
         *_leak_inputs(wt),  # the notes (`note <backend>`) githooks/fast.py prints
     ]
     if providers:
@@ -321,9 +322,7 @@ def prepare_states(
     state = read_state(wt)
     from moai_mashup.limits import MAX_PREPARED_BYTES, MAX_SETTINGS_BYTES
 
-    live_record = files.read_bytes(
-        os.path.join(folder, RECORD_NAME), MAX_SETTINGS_BYTES, within=folder
-    )
+    live_record = files.read_bytes(private.record_file(folder), MAX_SETTINGS_BYTES, within=folder)
     states: dict[str, Files] = {applied: (_encoded(state.text), live_record)}
     # On Claude too: a prepared switch keeps this stamp's `state claude` line, and
     # the next prepared switch back to Claude gives the file this mode.
@@ -470,7 +469,7 @@ def stamp_text(
         env=env,
         inputs=listed,
         live=(str(settings), str(record)),
-        ready=os.path.join(folder, READY_DIR),
+        ready=private.ready_dir(folder),
         states={
             backend: (
                 digest(settings_bytes),
@@ -512,8 +511,6 @@ def _ready_files(prepared: Prepared, applied: str) -> dict[str, Files]:
 
 def _private_folder(wt: git.Worktree) -> str:
     """The worktree's private folder (settings/private.py), made under the settings lock."""
-    from moai_mashup.paths import LOCK_NAME
-    from moai_mashup.settings import private
     from moai_mashup.settings.lock import file_lock
 
     with file_lock(os.path.join(wt.state_dir, LOCK_NAME)):
@@ -532,7 +529,7 @@ def write_stamp(wt: git.Worktree, cfg: ResolvedConfig, applied: Backend, started
     ready_files = _ready_files(prepared, applied)
     text = stamp_text(wt, cfg, applied, prepared, folder)
     path = os.path.join(wt.state_dir, STAMP_NAME)
-    ready = os.path.join(folder, READY_DIR)
+    ready = private.ready_dir(folder)
     try:
         if text is None or any(
             len(data) > MAX_PREPARED_BYTES for pair in ready_files.values() for data in pair if data
